@@ -1,0 +1,28 @@
+package dev.orch.objects;
+
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** One method call on a shared object, answered exactly once. */
+public interface Invocation {
+    String method();
+
+    /** Positional arguments (JSON values). */
+    JsonArray args();
+
+    /** Keyword arguments (JSON values). */
+    JsonObject kwargs();
+
+    /** The calling session's id. */
+    String session();
+
+    /** Answers with a JSON value (String, Number, Boolean, null, JsonObject, JsonArray). */
+    void reply(Object result);
+
+    /** Answers with a failure. */
+    void fail(OrchException error);
+
+    /** True once answered; later answers are ignored. */
+    boolean isDone();
+}

@@ -1,0 +1,147 @@
+package dev.orch.objects;
+
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.Map;
+
+/** JSON value helpers with Python's semantics for equality, truth and repr. */
+public final class Json {
+    private Json() {
+    }
+
+    /**
+     * Canonical form of a JSON value: integral numbers become {@link Long} (or stay
+     * {@link BigInteger} if too large), other numbers {@link Double}, so that equal numbers are
+     * {@code equals} and hash alike. Containers are left as they are.
+     */
+    public static Object normalize(Object v) {
+        if (v instanceof Long || v instanceof String || v instanceof Boolean || v == null) {
+            return v;
+        }
+        if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return ((Number) v).longValue();
+        }
+        if (v instanceof Double || v instanceof Float) {
+            double d = ((Number) v).doubleValue();
+            if (d == Math.rint(d) && !Double.isInfinite(d) && Math.abs(d) < 9.0e15) {
+                return (long) d;
+            }
+            return d;
+        }
+        if (v instanceof BigInteger) {
+            BigInteger b = (BigInteger) v;
+            return b.bitLength() < 64 ? (Object) b.longValue() : b;
+        }
+        if (v instanceof BigDecimal) {
+            return normalize(((BigDecimal) v).doubleValue());
+        }
+        if (v instanceof Map) {
+            return new JsonObject(castMap(v));
+        }
+        if (v instanceof java.util.List) {
+            return new JsonArray((java.util.List<?>) v);
+        }
+        return v;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object v) {
+        return (Map<String, Object>) v;
+    }
+
+    /** A dict key: strings, numbers, booleans and null are hashable; arrays and objects are not. */
+    public static Object key(Object v) {
+        Object k = normalize(v);
+        if (k instanceof JsonArray || k instanceof JsonObject) {
+            throw OrchException.raised("TypeError", "unhashable type: '" + typeName(k) + "'");
+        }
+        return k;
+    }
+
+    public static long toLong(Object v, String what) {
+        Object n = normalize(v);
+        if (n instanceof Long) {
+            return (Long) n;
+        }
+        if (n instanceof Boolean) {
+            return ((Boolean) n) ? 1 : 0;
+        }
+        throw OrchException.raised("TypeError", "'" + what + "' must be an integer, not " + typeName(n));
+    }
+
+    /** Python truthiness. */
+    public static boolean truthy(Object v) {
+        Object n = normalize(v);
+        if (n == null) {
+            return false;
+        }
+        if (n instanceof Boolean) {
+            return (Boolean) n;
+        }
+        if (n instanceof Long) {
+            return (Long) n != 0;
+        }
+        if (n instanceof Double) {
+            return (Double) n != 0.0;
+        }
+        if (n instanceof String) {
+            return !((String) n).isEmpty();
+        }
+        if (n instanceof JsonArray) {
+            return !((JsonArray) n).isEmpty();
+        }
+        if (n instanceof JsonObject) {
+            return !((JsonObject) n).isEmpty();
+        }
+        return true;
+    }
+
+    /** Python's name for a JSON value's type. */
+    public static String typeName(Object v) {
+        Object n = normalize(v);
+        if (n == null) {
+            return "NoneType";
+        }
+        if (n instanceof Boolean) {
+            return "bool";
+        }
+        if (n instanceof Long || n instanceof BigInteger) {
+            return "int";
+        }
+        if (n instanceof Double) {
+            return "float";
+        }
+        if (n instanceof String) {
+            return "str";
+        }
+        if (n instanceof JsonArray) {
+            return "list";
+        }
+        if (n instanceof JsonObject) {
+            return "dict";
+        }
+        return n.getClass().getSimpleName();
+    }
+
+    /** Python-like repr, for error messages such as {@code KeyError: 'x'}. */
+    public static String repr(Object v) {
+        Object n = normalize(v);
+        if (n == null) {
+            return "None";
+        }
+        if (n instanceof Boolean) {
+            return ((Boolean) n) ? "True" : "False";
+        }
+        if (n instanceof String) {
+            String s = (String) n;
+            return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        }
+        if (n instanceof JsonArray || n instanceof JsonObject) {
+            return n.toString();
+        }
+        return String.valueOf(n);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.orch.protocol;
+
+/**
+ * Failure codes carried in {@code err} frames and in event-bus reply failures.
+ * The numeric values are part of protocol v1; see {@code src/docs/PROTOCOL.md}.
+ */
+public enum ErrorCode {
+    BAD_REQUEST(400, "BadRequest"),
+    UNAUTHENTICATED(401, "Unauthenticated"),
+    FORBIDDEN(403, "Forbidden"),
+    NOT_FOUND(404, "NotFound"),
+    NAME_TAKEN(409, "NameTaken"),
+    HOST_GONE(410, "HostGone"),
+    FRAME_TOO_LARGE(413, "FrameTooLarge"),
+    TOO_MANY(429, "TooMany"),
+    REMOTE(500, "RemoteError"),
+    SHUTTING_DOWN(503, "ShuttingDown"),
+    TIMEOUT(504, "Timeout");
+
+    private final int code;
+    private final String defaultName;
+
+    ErrorCode(int code, String defaultName) {
+        this.code = code;
+        this.defaultName = defaultName;
+    }
+
+    /** The numeric code sent as {@code failureCode}. */
+    public int code() {
+        return code;
+    }
+
+    /** The error name used when no more specific one (such as {@code KeyError}) applies. */
+    public String defaultName() {
+        return defaultName;
+    }
+
+    /** The code for a number, or {@link #REMOTE} for a number this version does not know. */
+    public static ErrorCode of(int code) {
+        for (ErrorCode c : values()) {
+            if (c.code == code) {
+                return c;
+            }
+        }
+        return REMOTE;
+    }
+}

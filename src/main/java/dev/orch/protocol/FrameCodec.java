@@ -1,0 +1,35 @@
+package dev.orch.protocol;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+/** Encodes frames: a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */
+public final class FrameCodec {
+    /** Default largest frame accepted, 16 MiB. */
+    public static final int DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
+
+    private FrameCodec() {
+    }
+
+    public static Buffer encode(JsonObject frame) {
+        Buffer json = frame.toBuffer();
+        Buffer out = Buffer.buffer(json.length() + 4);
+        out.appendInt(json.length());
+        out.appendBuffer(json);
+        return out;
+    }
+
+    /** Parses one frame's JSON payload; throws {@link OrchException} 400 if it is not a JSON object. */
+    public static JsonObject decode(Buffer payload) {
+        try {
+            Object value = io.vertx.core.json.Json.decodeValue(payload);
+            if (value instanceof JsonObject) {
+                return (JsonObject) value;
+            }
+            throw OrchException.badRequest("frame is not a JSON object");
+        } catch (DecodeException e) {
+            throw OrchException.badRequest("frame is not valid JSON");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.orch.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Builders for the JSON frames of the TCP event-bus bridge protocol, shared by server and clients.
+ */
+public final class Frames {
+    public static final String TYPE = "type";
+    public static final String ADDRESS = "address";
+    public static final String REPLY_ADDRESS = "replyAddress";
+    public static final String BODY = "body";
+
+    public static final String SEND = "send";
+    public static final String PUBLISH = "publish";
+    public static final String REGISTER = "register";
+    public static final String UNREGISTER = "unregister";
+    public static final String PING = "ping";
+    public static final String PONG = "pong";
+    public static final String MESSAGE = "message";
+    public static final String ERR = "err";
+
+    public static final String RECIPIENT_FAILURE = "RECIPIENT_FAILURE";
+
+    private static final JsonObject PONG_FRAME = new JsonObject().put(TYPE, PONG);
+
+    private Frames() {
+    }
+
+    public static JsonObject send(String address, String replyAddress, JsonObject body) {
+        JsonObject f = new JsonObject().put(TYPE, SEND).put(ADDRESS, address);
+        if (replyAddress != null) {
+            f.put(REPLY_ADDRESS, replyAddress);
+        }
+        return f.put(BODY, body);
+    }
+
+    public static JsonObject register(String address) {
+        return new JsonObject().put(TYPE, REGISTER).put(ADDRESS, address);
+    }
+
+    public static JsonObject unregister(String address) {
+        return new JsonObject().put(TYPE, UNREGISTER).put(ADDRESS, address);
+    }
+
+    public static JsonObject ping() {
+        return new JsonObject().put(TYPE, PING);
+    }
+
+    public static JsonObject pong() {
+        return PONG_FRAME;
+    }
+
+    /** A message delivered to a client; {@code replyAddress} is set when the sender awaits a reply. */
+    public static JsonObject message(String address, String replyAddress, Object body) {
+        JsonObject f = new JsonObject().put(TYPE, MESSAGE).put(ADDRESS, address);
+        if (replyAddress != null) {
+            f.put(REPLY_ADDRESS, replyAddress);
+        }
+        return f.put(BODY, body);
+    }
+
+    /** An error frame; {@code address} is the reply address of the failed request, or null. */
+    public static JsonObject err(String address, OrchException e) {
+        JsonObject f = new JsonObject().put(TYPE, ERR);
+        if (address != null) {
+            f.put(ADDRESS, address);
+        }
+        return f.put("failureCode", e.code().code())
+                .put("failureType", RECIPIENT_FAILURE)
+                .put("name", e.name())
+                .put("message", e.wireMessage());
+    }
+
+    /** The exception an {@code err} frame describes. */
+    public static OrchException toException(JsonObject errFrame) {
+        Integer code = errFrame.getInteger("failureCode", 500);
+        String name = errFrame.getString("name");
+        String message = errFrame.getString("message", "");
+        OrchException e = OrchException.fromWire(code, message);
+        if (name != null && !name.equals(e.name())) {
+            return new OrchException(ErrorCode.of(code), name, message);
+        }
+        return e;
+    }
+}
