@@ -15,7 +15,9 @@ import java.util.List;
 /**
  * {@code Value}: one JSON value with {@code get()} and {@code set(value)}. Built as
  * {@code Value(value=None)} or, like Python's manager, {@code Value(typecode, value)}: the
- * typecode must be a string and is otherwise ignored (no type is enforced on later sets).
+ * typecode must be a string and is otherwise ignored (no type is enforced on later sets). The
+ * two-argument form applies when two values are given, positionally or as {@code typecode=} /
+ * {@code value=} keywords; a single value is the value itself.
  */
 public final class ValueType implements SharedType {
     public static final ValueType INSTANCE = new ValueType();
@@ -37,7 +39,11 @@ public final class ValueType implements SharedType {
 
     @Override
     public SharedObject create(ObjectContext context, JsonArray args, JsonObject kwargs) {
-        boolean typed = (args != null && args.size() >= 2) || (kwargs != null && kwargs.containsKey("typecode"));
+        int positional = args == null ? 0 : args.size();
+        boolean keywordValue = kwargs != null && kwargs.containsKey("value");
+        // Two values given in any mix of positions and keywords means Value(typecode, value).
+        boolean typed = positional >= 2 || (positional == 1 && keywordValue)
+                || (kwargs != null && kwargs.containsKey("typecode"));
         Object initial;
         if (typed) {
             Args a = Args.bind("Value", args, kwargs, "typecode", "value");
