@@ -74,6 +74,17 @@ class DictTest {
     }
 
     @Test
+    void keyErrorUsesPythonRepr() {
+        SharedObject d = empty();
+        assertRaised("KeyError", "\"it's\"", err(d, "__getitem__", "it's"));
+        assertRaised("KeyError", "'a\\'b\"c'", err(d, "__getitem__", "a'b\"c"));
+        assertRaised("KeyError", "'x\\ny\\\\'", err(d, "__getitem__", "x\ny\\"));
+        assertRaised("KeyError", "'\\x00'", err(d, "pop", "\u0000"));
+        assertRaised("KeyError", "True", err(d, "__delitem__", true));
+        assertRaised("KeyError", "2.5", err(d, "__getitem__", 2.5));
+    }
+
+    @Test
     void nonStringKeysAreKeptAsJsonValues() {
         SharedObject d = empty();
         ok(d, "__setitem__", 1, "int");
