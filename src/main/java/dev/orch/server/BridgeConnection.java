@@ -48,7 +48,7 @@ final class BridgeConnection implements FrameParser.Listener {
     private String session;
     private String clientName;
     private boolean closed;
-    private int inFlight;
+    private volatile int inFlight;
     private long lastActivity = System.nanoTime();
     private long idleTimer = -1;
     private DeliveryOptions forwardOptions;
@@ -84,6 +84,11 @@ final class BridgeConnection implements FrameParser.Listener {
 
     String session() {
         return session;
+    }
+
+    /** Requests sent by this client still awaiting their answer (read from any thread). */
+    int inFlight() {
+        return inFlight;
     }
 
     // ---- frames in ----

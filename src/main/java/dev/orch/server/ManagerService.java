@@ -32,13 +32,12 @@ final class ManagerService extends AbstractVerticle {
     /** Internal: a session disconnected (sent by its connection; clients may not send here). */
     static final String SESSION_CLOSED = "orch.internal.session-closed";
     static final String SERVER_HOST = "server";
-    /** A hosted create waits this long for the worker to build the object. */
-    private static final long HOST_CREATE_TIMEOUT_MS = 30_000;
 
     private final TypeRegistry builtins;
     private final List<ObjectShard> shards;
     private final Sessions sessions;
     private final Runnable shutdownRequest;
+    private final long hostTimeoutMs;
 
     private final Map<String, Entry> objects = new LinkedHashMap<>();
     private final Map<String, String> names = new HashMap<>();
@@ -92,7 +91,9 @@ final class ManagerService extends AbstractVerticle {
         }
     }
 
-    ManagerService(TypeRegistry builtins, List<ObjectShard> shards, Sessions sessions, Runnable shutdownRequest) {
+    ManagerService(TypeRegistry builtins, List<ObjectShard> shards, Sessions sessions, Runnable shutdownRequest,
+            long hostTimeoutMs) {
+        this.hostTimeoutMs = hostTimeoutMs;
         this.builtins = builtins;
         this.shards = shards;
         this.sessions = sessions;
@@ -209,7 +210,7 @@ final class ManagerService extends AbstractVerticle {
                 .put("args", args).put("kwargs", kwargs);
         Promise<Void> p = Promise.promise();
         vertx.eventBus().request(Addresses.host(hosted.session), req,
-                new DeliveryOptions().setSendTimeout(HOST_CREATE_TIMEOUT_MS), ar -> {
+                new DeliveryOptions().setSendTimeout(hostTimeoutMs), ar -> {
                     if (ar.succeeded()) {
                         p.complete();
                         return;

@@ -62,7 +62,8 @@ public final class OrchServer {
         }, shardCount);
         return shardsDeployed
                 .compose(v -> {
-                    manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, this::requestShutdown);
+                    manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, this::requestShutdown,
+                            config.hostTimeout().toMillis());
                     return deploy(() -> manager, 1);
                 })
                 .compose(v -> createInitialObjects())
@@ -185,15 +186,25 @@ public final class OrchServer {
         List<Future<?>> closing = new ArrayList<>();
         listeners.forEach(l -> closing.add(l.close()));
         Future<?> stopListening = Future.join(closing);
-        stopListening.onComplete(ar -> {
+        stopListening.onComplete(ar -> drain(System.nanoTime() + config.drainTimeout().toNanos(), () -> {
             sessions.connections().forEach(BridgeConnection::close);
             List<Future<?>> undeploys = new ArrayList<>();
             for (String id : deployments) {
                 undeploys.add(vertx.undeploy(id));
             }
             Future.join(undeploys).onComplete(x -> closed.tryComplete());
-        });
+        }));
         return closed.future();
+    }
+
+    /** Lets requests already in flight finish (new ones get 503) until none is left or the deadline. */
+    private void drain(long deadline, Runnable then) {
+        boolean busy = sessions.connections().stream().anyMatch(c -> c.inFlight() > 0);
+        if (!busy || System.nanoTime() >= deadline) {
+            then.run();
+        } else {
+            vertx.setTimer(20, t -> drain(deadline, then));
+        }
     }
 
 }

@@ -15,6 +15,8 @@ public final class ServerConfig {
     private int maxFrame = FrameCodec.DEFAULT_MAX_FRAME;
     private Duration idleTimeout = Duration.ofSeconds(120);
     private Duration loginTimeout = Duration.ofSeconds(30);
+    private Duration hostTimeout = Duration.ofSeconds(30);
+    private Duration drainTimeout = Duration.ofSeconds(2);
     private int maxInFlight = 4096;
     private int maxRegistrations = 65536;
     private Path tlsCert;
@@ -97,6 +99,26 @@ public final class ServerConfig {
 
     public ServerConfig loginTimeout(Duration d) {
         this.loginTimeout = d;
+        return this;
+    }
+
+    /** How long a worker may take to build a hosted object before the create fails with 504. */
+    public Duration hostTimeout() {
+        return hostTimeout;
+    }
+
+    public ServerConfig hostTimeout(Duration d) {
+        this.hostTimeout = d;
+        return this;
+    }
+
+    /** On shutdown, how long requests already in flight may take before connections are closed. */
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
+    public ServerConfig drainTimeout(Duration d) {
+        this.drainTimeout = d;
         return this;
     }
 
