@@ -139,7 +139,8 @@ public final class ProcessEndpoint {
         if (follow != null) {
             checkFollowAddress(follow, session);
         }
-        return supervisor.logs(ref(body)).map(l -> {
+        // Encoding up to 100,000 lines is too slow for an event loop: do it on a worker.
+        return supervisor.logs(ref(body)).compose(l -> vertx.executeBlocking(() -> {
             LogRing.Follower f = follow == null ? null : follower(l.id(), follow);
             if (f != null) {
                 unfollow(follow);
@@ -152,7 +153,7 @@ public final class ProcessEndpoint {
             }
             return new JsonObject().put("id", l.id()).put("name", l.name()).put("lines", arr)
                     .put("dropped", l.ring().dropped()).put("following", f != null);
-        });
+        }, false));
     }
 
     /** Sends each batch as {@code {"id","lines":[…]}} and a final {@code {"id","end":true}}. */

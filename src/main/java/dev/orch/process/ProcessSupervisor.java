@@ -208,6 +208,7 @@ public final class ProcessSupervisor {
                 throw new OrchException(ErrorCode.NAME_TAKEN, "Busy", "process " + mp.id + " is " + mp.state.wire() + "; stop it first");
             }
             table.remove(mp.id);
+            launching.remove(mp.id);
             finished.remove(mp);
             mp.ring.close();
             return Future.succeededFuture();
@@ -265,6 +266,7 @@ public final class ProcessSupervisor {
                         : OrchException.badRequest("cannot start " + mp.spec.command().get(0) + ": " + ar.cause().getMessage());
                 if (initial) {
                     table.remove(mp.id);
+                    launching.remove(mp.id);
                 } else {
                     mp.state = ProcessState.FAILED;
                     publish("failed", mp, null);
@@ -424,6 +426,7 @@ public final class ProcessSupervisor {
             ManagedProcess old = finished.removeFirst();
             if (!old.state.isLive() && old.stopping == null) {
                 table.remove(old.id);
+                launching.remove(old.id);
                 old.ring.close();
             }
         }
