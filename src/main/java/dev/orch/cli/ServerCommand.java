@@ -52,6 +52,10 @@ class ServerCommand implements Callable<Integer> {
             description = "Close connections idle this long (default: ${DEFAULT-VALUE}).")
     int idleTimeout;
 
+    @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "10",
+            description = "On stop, time children get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
+    double grace;
+
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate (PEM); needs --tls-key.")
     Path tlsCert;
 
@@ -111,6 +115,9 @@ class ServerCommand implements Callable<Integer> {
         if (idleTimeout < 1) {
             throw CliException.usage("--idle-timeout must be at least 1 second");
         }
+        if (grace < 0) {
+            throw CliException.usage("--grace must not be negative");
+        }
         if ((tlsCert == null) != (tlsKey == null)) {
             throw CliException.usage("--tls-cert and --tls-key go together");
         }
@@ -124,7 +131,8 @@ class ServerCommand implements Callable<Integer> {
             LOG.infof("generated a new auth key in %s", key.file());
         }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
-                .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout)).version(OrchCommand.version());
+                .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
+                .stopGrace(Duration.ofMillis((long) (grace * 1000))).version(OrchCommand.version());
         if (tlsCert != null) {
             c.tls(tlsCert, tlsKey);
         }

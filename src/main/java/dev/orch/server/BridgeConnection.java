@@ -409,7 +409,7 @@ final class BridgeConnection implements FrameParser.Listener {
         awaitingAnswer.clear();
         if (session != null) {
             sessions.remove(session);
-            eventBus.send(ManagerService.SESSION_CLOSED, session);
+            eventBus.publish(ManagerService.SESSION_CLOSED, session);
         }
     }
 

@@ -1,6 +1,13 @@
 package dev.orch.server;
 
 import dev.orch.objects.TypeRegistry;
+import dev.orch.process.ProcessEndpoint;
+import dev.orch.process.ProcessSupervisor;
+import dev.orch.protocol.Addresses;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -36,6 +43,9 @@ public final class OrchServer {
     private final List<NetServer> listeners = new CopyOnWriteArrayList<>();
     private volatile int actualPort;
     private ManagerService manager;
+    private ProcessSupervisor supervisor;
+    private ProcessEndpoint processes;
+    private Path temporaryKeyFile;
 
     private OrchServer(Vertx vertx, ServerConfig config) {
         this.vertx = vertx;
@@ -67,7 +77,8 @@ public final class OrchServer {
                     return deploy(() -> manager, 1);
                 })
                 .compose(v -> createInitialObjects())
-                .compose(v -> listen());
+                .compose(v -> listen())
+                .compose(v -> startProcesses());
     }
 
     private Future<String> deploy(java.util.function.Supplier<Verticle> supplier, int instances) {
@@ -81,7 +92,7 @@ public final class OrchServer {
             JsonObject req = new JsonObject().put("op", "create").put("typeid", o.typeid).put("name", o.name).put("args", o.args);
             Promise<Void> p = Promise.promise();
             // Through the manager's own context, like any request.
-            vertx.eventBus().request(dev.orch.protocol.Addresses.MANAGER, req, ar -> {
+            vertx.eventBus().request(Addresses.MANAGER, req, ar -> {
                 if (ar.succeeded()) {
                     p.complete();
                 } else {
@@ -103,6 +114,43 @@ public final class OrchServer {
             LOG.infof("orch server listening on %s:%d", config.host(), actualPort);
             return instances == 1 ? Future.succeededFuture() : deploy(() -> new Listener(actualPort), instances - 1);
         }).mapEmpty();
+    }
+
+    private Future<Void> startProcesses() {
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = "127.0.0.1";
+        }
+        String childAddress = (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;
+        Path keyFile;
+        try {
+            keyFile = childKeyFile();
+        } catch (IOException e) {
+            return Future.failedFuture(new IllegalStateException("cannot write the key file for children: " + e.getMessage()));
+        }
+        supervisor = new ProcessSupervisor(vertx, ProcessSupervisor.Config.defaults()
+                .withOrch(childAddress, keyFile.toString()).withStopGrace(config.stopGrace()));
+        processes = new ProcessEndpoint(vertx, supervisor);
+        vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED,
+                m -> processes.dropFollowers(Addresses.replyPrefix(m.body())));
+        state.addService(ProcessEndpoint.ADDRESS);
+        return processes.register();
+    }
+
+    /**
+     * Children get the key as a file path, never the key itself in their environment; a key that
+     * came from {@code ORCH_AUTHKEY} is written to a private file for them.
+     */
+    private Path childKeyFile() throws IOException {
+        if (config.authKeyFile() != null) {
+            return config.authKeyFile();
+        }
+        Path f = Files.createTempFile("orch-authkey-", "",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(f, config.authKey());
+        f.toFile().deleteOnExit();
+        temporaryKeyFile = f;
+        return f;
     }
 
     /** One TCP listener on one event loop. */
@@ -186,13 +234,22 @@ public final class OrchServer {
         List<Future<?>> closing = new ArrayList<>();
         listeners.forEach(l -> closing.add(l.close()));
         Future<?> stopListening = Future.join(closing);
-        stopListening.onComplete(ar -> drain(System.nanoTime() + config.drainTimeout().toNanos(), () -> {
+        Future<?> stopChildren = stopListening.transform(ar -> supervisor == null ? Future.succeededFuture() : supervisor.close());
+        stopChildren.onComplete(ar -> drain(System.nanoTime() + config.drainTimeout().toNanos(), () -> {
             sessions.connections().forEach(BridgeConnection::close);
             List<Future<?>> undeploys = new ArrayList<>();
             for (String id : deployments) {
                 undeploys.add(vertx.undeploy(id));
             }
-            Future.join(undeploys).onComplete(x -> closed.tryComplete());
+            if (processes != null) {
+                undeploys.add(processes.unregister());
+            }
+            Future.join(undeploys).onComplete(x -> {
+                if (temporaryKeyFile != null) {
+                    temporaryKeyFile.toFile().delete();
+                }
+                closed.tryComplete();
+            });
         }));
         return closed.future();
     }

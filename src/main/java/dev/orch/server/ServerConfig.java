@@ -17,6 +17,7 @@ public final class ServerConfig {
     private Duration loginTimeout = Duration.ofSeconds(30);
     private Duration hostTimeout = Duration.ofSeconds(30);
     private Duration drainTimeout = Duration.ofSeconds(2);
+    private Duration stopGrace = Duration.ofSeconds(10);
     private int maxInFlight = 4096;
     private int maxRegistrations = 65536;
     private Path tlsCert;
@@ -119,6 +120,16 @@ public final class ServerConfig {
 
     public ServerConfig drainTimeout(Duration d) {
         this.drainTimeout = d;
+        return this;
+    }
+
+    /** How long a stopped child gets between SIGTERM and SIGKILL. */
+    public Duration stopGrace() {
+        return stopGrace;
+    }
+
+    public ServerConfig stopGrace(Duration d) {
+        this.stopGrace = d;
         return this;
     }
 
