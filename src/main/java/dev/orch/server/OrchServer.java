@@ -107,13 +107,19 @@ public final class OrchServer {
     private Future<Void> listen() {
         // Vert.x spreads a port's connections over the event loops of the servers listening on
         // it, so one listener per event loop; the first picks the port when it is 0.
+        // A negative port asks Vert.x for one random port shared by all the listeners.
         int instances = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
-        Listener first = new Listener(config.port());
-        return deploy(() -> first, 1).compose(v -> {
-            actualPort = first.server.actualPort();
+        int port = config.port() == 0 ? -1 : config.port();
+        List<Listener> started = new CopyOnWriteArrayList<>();
+        return deploy(() -> {
+            Listener l = new Listener(port);
+            started.add(l);
+            return l;
+        }, instances).map(v -> {
+            actualPort = started.get(0).server.actualPort();
             LOG.infof("orch server listening on %s:%d", config.host(), actualPort);
-            return instances == 1 ? Future.succeededFuture() : deploy(() -> new Listener(actualPort), instances - 1);
-        }).mapEmpty();
+            return null;
+        });
     }
 
     private Future<Void> startProcesses() {

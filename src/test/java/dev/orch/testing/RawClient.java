@@ -74,6 +74,19 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /** True if the server closes the connection within 300 ms. */
+    public boolean closedByServerQuickly() throws IOException {
+        int old = socket.getSoTimeout();
+        socket.setSoTimeout(300);
+        try {
+            return closedByServer();
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(old);
+            }
+        }
+    }
+
     public JsonObject send(String address, String replyAddress, JsonObject body) throws IOException {
         JsonObject f = new JsonObject().put("type", "send").put("address", address).put("body", body);
         if (replyAddress != null) {
@@ -100,11 +113,16 @@ public final class RawClient implements AutoCloseable {
 
     /** Runs the challenge and login with {@code key}; returns the login reply frame. */
     public JsonObject login(byte[] key) throws IOException {
+        return login(key, true);
+    }
+
+    /** Like {@link #login(byte[])}; without the server check, to test what the server does with a wrong proof. */
+    public JsonObject login(byte[] key, boolean checkServerProof) throws IOException {
         byte[] clientNonce = AuthProofs.nonce();
         JsonObject ch = request("orch.auth", new JsonObject().put("op", "challenge").put("clientNonce", AuthProofs.b64(clientNonce)));
         JsonObject body = ch.getJsonObject("body");
         byte[] serverNonce = AuthProofs.unb64(body.getString("serverNonce"));
-        if (!AuthProofs.matches(AuthProofs.serverProof(key, clientNonce, serverNonce), AuthProofs.unb64(body.getString("serverProof")))) {
+        if (checkServerProof && !AuthProofs.matches(AuthProofs.serverProof(key, clientNonce, serverNonce), AuthProofs.unb64(body.getString("serverProof")))) {
             throw new IllegalStateException("server proof mismatch");
         }
         JsonObject lr = request("orch.auth", new JsonObject().put("op", "login")
