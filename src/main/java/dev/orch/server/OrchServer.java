@@ -177,7 +177,13 @@ public final class OrchServer {
                         .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()));
             }
             server = vertx.createNetServer(options);
-            server.connectHandler(socket -> new BridgeConnection(vertx, socket, config, sessions, state).start());
+            server.connectHandler(socket -> {
+                if (state.stopping()) {
+                    socket.close();
+                } else {
+                    new BridgeConnection(vertx, socket, config, sessions, state).start();
+                }
+            });
             server.listen().onSuccess(s -> {
                 listeners.add(s);
                 started.complete();
@@ -237,13 +243,13 @@ public final class OrchServer {
             return closed.future();
         }
         state.stopping(true);
-        List<Future<?>> closing = new ArrayList<>();
-        listeners.forEach(l -> closing.add(l.close()));
-        Future<?> stopListening = Future.join(closing);
-        Future<?> stopChildren = stopListening.transform(ar -> supervisor == null ? Future.succeededFuture() : supervisor.close());
+        // Listeners stay open while draining: closing a Vert.x NetServer closes its connections,
+        // and clients must still receive the answers of calls in flight (new requests get 503).
+        Future<?> stopChildren = supervisor == null ? Future.succeededFuture() : supervisor.close();
         stopChildren.onComplete(ar -> drain(System.nanoTime() + config.drainTimeout().toNanos(), () -> {
             sessions.connections().forEach(BridgeConnection::close);
             List<Future<?>> undeploys = new ArrayList<>();
+            listeners.forEach(l -> undeploys.add(l.close()));
             for (String id : deployments) {
                 undeploys.add(vertx.undeploy(id));
             }
