@@ -48,7 +48,10 @@ public final class ReflectiveObject implements HostedObject {
             }
         }
         if (chosen == null) {
-            throw OrchException.raised("TypeError", "no method " + method + " taking " + args.size() + " arguments");
+            if (exposedMethods(target.getClass()).contains(method)) {
+                throw OrchException.raised("TypeError", method + "() does not take " + args.size() + " arguments");
+            }
+            throw OrchException.notFound("'" + target.getClass().getSimpleName() + "' object has no method '" + method + "'");
         }
         Object[] javaArgs = new Object[args.size()];
         java.lang.reflect.Type[] types = chosen.getGenericParameterTypes();

@@ -354,17 +354,39 @@ final class BridgeConnection implements FrameParser.Listener {
             }
             return;
         }
+        Object body = msg.body();
+        String caller = msg.headers().get(SESSION_HEADER);
+        boolean call = caller != null && body instanceof JsonObject && ((JsonObject) body).containsKey("method");
+        if (call && msg.address().startsWith(Addresses.OBJECT_PREFIX)) {
+            OrchException refused = checkExposed(msg.address(), ((JsonObject) body).getValue("method"));
+            if (refused != null) {
+                msg.fail(refused.code().code(), refused.wireMessage());
+                return;
+            }
+        }
         String reply = msg.replyAddress();
         if (reply != null) {
             awaitingAnswer.put(reply, msg);
         }
-        Object body = msg.body();
-        String caller = msg.headers().get(SESSION_HEADER);
-        if (caller != null && body instanceof JsonObject && ((JsonObject) body).containsKey("method")) {
+        if (call) {
             // Hosts need the caller's session for per-session semantics; copy so the sender's body stays untouched.
             body = ((JsonObject) body).copy().put("session", caller);
         }
         write(Frames.message(msg.address(), reply, body));
+    }
+
+    /** The server, not the worker, enforces a hosted type's exposed list, as it does for its own objects. */
+    private OrchException checkExposed(String address, Object method) {
+        if (!(method instanceof String)) {
+            return OrchException.badRequest("call body needs a string 'method'");
+        }
+        java.util.Set<String> exposed = sessions.hostedExposed(session, address.substring(Addresses.OBJECT_PREFIX.length()));
+        String m = (String) method;
+        if (exposed == null || exposed.contains(m)) {
+            return null;
+        }
+        return new OrchException(m.startsWith("_") ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND,
+                "object has no exposed method '" + m + "'");
     }
 
     /** A client's answer to a message it received: a result body, or {@code {"error":{…}}}. */

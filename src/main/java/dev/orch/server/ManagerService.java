@@ -205,7 +205,9 @@ final class ManagerService extends AbstractVerticle {
     }
 
     private Future<Void> createHosted(String id, String typeid, HostedType hosted, JsonArray args, JsonObject kwargs) {
-        sessions.allowHosted(hosted.session, id);
+        Set<String> exposed = new HashSet<>();
+        hosted.exposed.forEach(m -> exposed.add((String) m));
+        sessions.allowHosted(hosted.session, id, exposed);
         JsonObject req = new JsonObject().put("op", "create").put("id", id).put("typeid", typeid)
                 .put("args", args).put("kwargs", kwargs);
         Promise<Void> p = Promise.promise();

@@ -11,7 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Sessions {
     private final Map<String, BridgeConnection> live = new ConcurrentHashMap<>();
-    private final Map<String, Set<String>> hosted = new ConcurrentHashMap<>();
+    /** Per hosting session: the objects it may serve, each with its exposed method names. */
+    private final Map<String, Map<String, Set<String>>> hosted = new ConcurrentHashMap<>();
 
     void add(String session, BridgeConnection connection) {
         live.put(session, connection);
@@ -35,21 +36,27 @@ public final class Sessions {
     }
 
     /** Lets {@code session} register {@code orch.obj.ID} for an object it is asked to build. */
-    void allowHosted(String session, String objectId) {
+    void allowHosted(String session, String objectId, Set<String> exposed) {
         BridgeConnection c = live.get(session);
         if (c != null) {
-            hosted.computeIfAbsent(session, s -> ConcurrentHashMap.newKeySet()).add(objectId);
+            hosted.computeIfAbsent(session, s -> new ConcurrentHashMap<>()).put(objectId, Set.copyOf(exposed));
         }
     }
 
     boolean mayHost(String session, String objectId) {
-        Set<String> ids = hosted.get(session);
-        return ids != null && ids.contains(objectId);
+        Map<String, Set<String>> ids = hosted.get(session);
+        return ids != null && ids.containsKey(objectId);
+    }
+
+    /** The exposed methods of an object {@code session} hosts, or null. */
+    Set<String> hostedExposed(String session, String objectId) {
+        Map<String, Set<String>> ids = hosted.get(session);
+        return ids == null ? null : ids.get(objectId);
     }
 
     /** Withdraws the permission and drops the session's registration of the object's address. */
     void revokeHosted(String session, String objectId) {
-        Set<String> ids = hosted.get(session);
+        Map<String, Set<String>> ids = hosted.get(session);
         if (ids != null) {
             ids.remove(objectId);
         }

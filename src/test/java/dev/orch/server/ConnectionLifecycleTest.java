@@ -1,0 +1,93 @@
+package dev.orch.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.client.OrchClient;
+import dev.orch.client.OrchConnectException;
+import dev.orch.client.RemoteObject;
+import dev.orch.testing.RawClient;
+import dev.orch.testing.TestServer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Idle timeouts, wrong keys through the Java client, lost connections and TLS. */
+class ConnectionLifecycleTest {
+
+    @Test
+    void idleConnectionsAreClosedButWaitingOnesAreNot() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(600)).loginTimeout(Duration.ofMillis(600)));
+             RawClient idle = s.raw(); RawClient waiting = s.raw(); RawClient anonymous = s.raw(); OrchClient c = s.client()) {
+            RemoteObject ev = c.create("door", "Event", null, null);
+            idle.login(TestServer.KEY);
+            waiting.login(TestServer.KEY);
+            waiting.send(ev.address(), "w", new JsonObject().put("method", "wait"));
+            assertTrue(idle.closedByServer(), "silent logged-in connection closed");
+            assertTrue(anonymous.closedByServer(), "connection that never logs in closed");
+            ev.call("set");
+            JsonObject answer = waiting.read();
+            assertEquals(Boolean.TRUE, answer.getJsonObject("body").getBoolean("result"), "a parked call kept its connection");
+        }
+    }
+
+    @Test
+    void javaClientRefusesAServerWithAnotherKey() {
+        try (TestServer s = TestServer.start()) {
+            OrchConnectException e = assertThrows(OrchConnectException.class,
+                    () -> OrchClient.connect(s.clientConfig().authKey("other".getBytes(StandardCharsets.UTF_8))));
+            assertTrue(e.getMessage().contains("auth key"), e.getMessage());
+        }
+    }
+
+    @Test
+    void pendingCallsFailWhenTheServerGoes() throws Exception {
+        TestServer s = TestServer.start(c -> c.drainTimeout(Duration.ZERO));
+        try (OrchClient c = s.client()) {
+            RemoteObject q = c.create("q", "Queue", null, null);
+            var pending = q.callAsync("get");
+            s.close();
+            Exception e = assertThrows(Exception.class, () -> pending.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof OrchConnectException, String.valueOf(e.getCause()));
+            assertFalse(c.isOpen());
+        }
+    }
+
+    @Test
+    void tlsRoundTrip(@TempDir Path dir) throws Exception {
+        Path cert = dir.resolve("cert.pem");
+        Path key = dir.resolve("key.pem");
+        Process p;
+        try {
+            p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            Assumptions.abort("openssl is not installed: " + e.getMessage());
+            return;
+        }
+        p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor());
+        try (TestServer s = TestServer.start(c -> c.tls(cert, key))) {
+            try (OrchClient c = OrchClient.connect(s.clientConfig().tls(true, cert))) {
+                RemoteObject v = c.create("Value", "secret");
+                assertEquals("secret", v.call("get"));
+            }
+            // A plain-text client cannot talk to the TLS listener.
+            assertThrows(RuntimeException.class,
+                    () -> OrchClient.connect(s.clientConfig().connectTimeout(Duration.ofSeconds(2)).callTimeout(Duration.ofSeconds(2))));
+            // A client that does not trust the certificate fails too.
+            Path other = dir.resolve("other.pem");
+            Files.copy(Path.of("/etc/ssl/certs/ca-certificates.crt"), other);
+            assertThrows(RuntimeException.class, () -> OrchClient.connect(s.clientConfig().tls(true, other)));
+        }
+    }
+}
