@@ -69,7 +69,21 @@ public final class OrchClient implements AutoCloseable {
         }
         OrchClient c = new OrchClient(vertx, owns, config);
         CompletableFuture<JsonObject> opened = c.connection.open().toCompletionStage().toCompletableFuture();
-        await(opened, config.connectTimeout().plusSeconds(5), "connect to " + config.address());
+        try {
+            // One deadline for TCP connect, TLS handshake and login: a peer that accepts and
+            // then stays silent must not hold the caller longer than asked.
+            await(opened, config.connectTimeout(), "connect to " + config.address());
+        } catch (OrchException e) {
+            c.connection.close();
+            if (e.code() == ErrorCode.TIMEOUT) {
+                throw new OrchConnectException("no answer from " + config.address() + " within "
+                        + config.connectTimeout().toMillis() + " ms (is it an orch server? does it expect TLS?)");
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            c.connection.close();
+            throw e;
+        }
         return c;
     }
 

@@ -26,7 +26,8 @@ class ConnectionLifecycleTest {
     @Test
     void idleConnectionsAreClosedButWaitingOnesAreNot() throws Exception {
         try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(600)).loginTimeout(Duration.ofMillis(600)));
-             RawClient idle = s.raw(); RawClient waiting = s.raw(); RawClient anonymous = s.raw(); OrchClient c = s.client()) {
+             RawClient idle = s.raw(); RawClient waiting = s.raw(); RawClient anonymous = s.raw();
+             OrchClient c = OrchClient.connect(s.clientConfig().pingInterval(Duration.ofMillis(150)))) {
             RemoteObject ev = c.create("door", "Event", null, null);
             idle.login(TestServer.KEY);
             waiting.login(TestServer.KEY);
@@ -54,6 +55,8 @@ class ConnectionLifecycleTest {
         try (OrchClient c = s.client()) {
             RemoteObject q = c.create("q", "Queue", null, null);
             var pending = q.callAsync("get");
+            // Same connection, same object thread: once qsize answers, the get is parked.
+            assertEquals(0, ((Number) q.call("qsize")).intValue());
             s.close();
             Exception e = assertThrows(Exception.class, () -> pending.get(10, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof OrchConnectException, String.valueOf(e.getCause()));
@@ -82,12 +85,13 @@ class ConnectionLifecycleTest {
                 assertEquals("secret", v.call("get"));
             }
             // A plain-text client cannot talk to the TLS listener.
-            assertThrows(RuntimeException.class,
-                    () -> OrchClient.connect(s.clientConfig().connectTimeout(Duration.ofSeconds(2)).callTimeout(Duration.ofSeconds(2))));
+            assertThrows(OrchConnectException.class,
+                    () -> OrchClient.connect(s.clientConfig().connectTimeout(Duration.ofSeconds(2))));
             // A client that does not trust the certificate fails too.
             Path other = dir.resolve("other.pem");
             Files.copy(Path.of("/etc/ssl/certs/ca-certificates.crt"), other);
-            assertThrows(RuntimeException.class, () -> OrchClient.connect(s.clientConfig().tls(true, other)));
+            assertThrows(OrchConnectException.class,
+                    () -> OrchClient.connect(s.clientConfig().tls(true, other).connectTimeout(Duration.ofSeconds(2))));
         }
     }
 }
