@@ -16,6 +16,14 @@ public interface SharedObject {
     default void sessionClosed(String session) {
     }
 
+    /**
+     * The answer to {@code method} could not be delivered: its caller disconnected while the
+     * answer was on its way. Give back what the call took (a queue puts the item back first in
+     * line), so nothing is lost. Called on the object's thread.
+     */
+    default void undelivered(String method, Object result) {
+    }
+
     /** The object is being destroyed: fail any pending calls. Called on the object's thread. */
     default void dispose() {
     }

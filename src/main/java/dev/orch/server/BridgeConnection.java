@@ -31,6 +31,8 @@ final class BridgeConnection implements FrameParser.Listener {
     private static final Logger LOG = Logger.getLogger(BridgeConnection.class);
     /** Header carrying the caller's session on every message the bridge forwards. */
     static final String SESSION_HEADER = "orch.session";
+    /** Marks the return of an answer whose caller had gone (see {@link dev.orch.objects.SharedObject#undelivered}). */
+    static final String UNDELIVERED_HEADER = "orch.undelivered";
     /** Calls may legitimately wait for days (Queue.get); the objects enforce their own timeouts. */
     private static final long FORWARD_TIMEOUT_MS = Integer.MAX_VALUE;
 
@@ -197,13 +199,20 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         inFlight++;
-        eventBus.request(addr, body, forwardOptions, ar -> onReply(addr, replyAddress, ar));
+        Object method = ((JsonObject) body).getValue("method");
+        eventBus.request(addr, body, forwardOptions, ar -> onReply(addr, method, replyAddress, ar));
     }
 
-    private void onReply(String address, String replyAddress, AsyncResult<Message<Object>> ar) {
+    private void onReply(String address, Object method, String replyAddress, AsyncResult<Message<Object>> ar) {
         inFlight--;
         lastActivity = System.nanoTime();
         if (closed) {
+            if (ar.succeeded() && method instanceof String && address.startsWith(Addresses.OBJECT_PREFIX)
+                    && ar.result().body() instanceof JsonObject) {
+                Object result = ((JsonObject) ar.result().body()).getValue("result");
+                eventBus.send(address, new JsonObject().put("method", method).put("result", result),
+                        new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
+            }
             return;
         }
         if (ar.succeeded()) {
@@ -352,6 +361,10 @@ final class BridgeConnection implements FrameParser.Listener {
             if (msg.replyAddress() != null) {
                 msg.fail(ErrorCode.HOST_GONE.code(), new OrchException(ErrorCode.HOST_GONE, "the worker disconnected").wireMessage());
             }
+            return;
+        }
+        if (msg.headers().contains(UNDELIVERED_HEADER)) {
+            // Returns are for server-side objects only; a worker must never see one as a call.
             return;
         }
         Object body = msg.body();

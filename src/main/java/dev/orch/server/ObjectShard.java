@@ -113,6 +113,11 @@ final class ObjectShard extends AbstractVerticle {
 
     private void dispatch(Hosted h, Message<JsonObject> msg) {
         JsonObject body = msg.body();
+        if (msg.headers().contains(BridgeConnection.UNDELIVERED_HEADER)) {
+            // Only the front end sets this header (client headers are never forwarded).
+            h.object.undelivered(body.getString("method", ""), body.getValue("result"));
+            return;
+        }
         Object method = body.getValue("method");
         Object args = body.getValue("args");
         Object kwargs = body.getValue("kwargs");

@@ -138,6 +138,15 @@ class QueueObject extends SyncObject {
     }
 
     @Override
+    public void undelivered(String method, Object result) {
+        if (method.equals("get") || method.equals("get_nowait")) {
+            // Back at the head, as if never taken; the unfinished-task count was never decremented.
+            items.addFirst(result);
+            settle();
+        }
+    }
+
+    @Override
     public void sessionClosed(String session) {
         getters.dropSession(session);
         putters.dropSession(session);

@@ -31,6 +31,25 @@ class QueueTest extends SyncTestBase {
     }
 
     @Test
+    void anUndeliveredItemGoesBackToTheHeadOfTheQueue() {
+        SharedObject q = h.create("Queue");
+        h.call(q, "p", "put", 1);
+        h.call(q, "p", "put", 2);
+        assertEquals(1L, await(h.call(q, "gone", "get")));
+        h.undelivered(q, "get", 1L);
+        assertEquals(2L, await(h.call(q, "b", "qsize")));
+        assertEquals(1L, await(h.call(q, "b", "get")));
+        assertEquals(2L, await(h.call(q, "d", "get")));
+        // A parked getter receives a returned item at once.
+        CompletableFuture<Object> waiting = h.call(q, "c", "get");
+        h.assertParked(waiting);
+        h.undelivered(q, "get", "back");
+        assertEquals("back", await(waiting));
+        h.undelivered(q, "qsize", 5L);
+        assertEquals(0L, await(h.call(q, "e", "qsize")), "only gets are given back");
+    }
+
+    @Test
     void parkedGettersAreServedInArrivalOrder() {
         SharedObject q = h.create("Queue");
         CompletableFuture<Object> a = h.call(q, "a", "get");

@@ -116,6 +116,14 @@ final class SyncHarness implements ObjectContext {
         });
     }
 
+    /** An answer to {@code method} came back undelivered. */
+    void undelivered(SharedObject o, String method, Object result) {
+        onContext(() -> {
+            o.undelivered(method, result);
+            return null;
+        });
+    }
+
     /** The session is gone but the object has not been told yet. */
     void markDead(String session) {
         dead.add(session);
