@@ -1,6 +1,7 @@
 package dev.orch.server;
 
 import dev.orch.objects.TypeRegistry;
+import dev.orch.process.Fleet;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.process.ProcessSupervisor;
 import dev.orch.protocol.Addresses;
@@ -45,6 +46,7 @@ public final class OrchServer {
     private ManagerService manager;
     private ProcessSupervisor supervisor;
     private ProcessEndpoint processes;
+    private Fleet fleet;
     private Path temporaryKeyFile;
 
     private OrchServer(Vertx vertx, ServerConfig config) {
@@ -130,9 +132,10 @@ public final class OrchServer {
         }
         supervisor = new ProcessSupervisor(vertx, ProcessSupervisor.Config.defaults()
                 .withOrch(childAddress, keyFile.toString()).withStopGrace(config.stopGrace()));
-        processes = new ProcessEndpoint(vertx, supervisor);
-        vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED,
-                m -> processes.dropFollowers(Addresses.replyPrefix(m.body())));
+        fleet = new Fleet(vertx, config.heartbeat().toMillis());
+        fleet.start();
+        processes = new ProcessEndpoint(vertx, supervisor, fleet);
+        vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED, m -> processes.sessionClosed(m.body()));
         state.addService(ProcessEndpoint.ADDRESS);
         return processes.register();
     }
@@ -243,6 +246,9 @@ public final class OrchServer {
             }
             if (processes != null) {
                 undeploys.add(processes.unregister());
+            }
+            if (fleet != null) {
+                fleet.stop();
             }
             Future.join(undeploys).onComplete(x -> {
                 if (temporaryKeyFile != null) {
