@@ -109,7 +109,9 @@ public final class OrchServer {
     private Future<Void> listen() {
         // Vert.x spreads a port's connections over the event loops of the servers listening on
         // it, so one listener per event loop; the first picks the port when it is 0.
-        int instances = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+        // With port 0 the other listeners cannot share the port the first one picked (Vert.x keys
+        // shared servers by the requested port and the second bind fails): one listener then.
+        int instances = config.port() == 0 ? 1 : Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
         Listener first = new Listener(config.port());
         return deploy(() -> first, 1).compose(v -> {
             actualPort = first.server.actualPort();
