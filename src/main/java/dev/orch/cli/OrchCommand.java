@@ -18,6 +18,15 @@ import picocli.CommandLine.Spec;
             DeleteCommand.class,
             ShutdownCommand.class,
             HealthCommand.class,
+            SpawnCommand.class,
+            PsCommand.class,
+            LogsCommand.class,
+            ProcessOpCommand.Stop.class,
+            ProcessOpCommand.Kill.class,
+            ProcessOpCommand.Restart.class,
+            ProcessOpCommand.Rm.class,
+            EventsCommand.class,
+            ConnectCommand.class,
         })
 public class OrchCommand implements Runnable {
     @Spec

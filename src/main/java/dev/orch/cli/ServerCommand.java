@@ -56,6 +56,10 @@ class ServerCommand implements Callable<Integer> {
             description = "On stop, time children get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
     double grace;
 
+    @Option(names = "--heartbeat", paramLabel = "SECONDS", defaultValue = "2",
+            description = "Heartbeat interval of workers and nodes; 3 missed make them lost (default: ${DEFAULT-VALUE}).")
+    double heartbeat;
+
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate (PEM); needs --tls-key.")
     Path tlsCert;
 
@@ -118,6 +122,9 @@ class ServerCommand implements Callable<Integer> {
         if (grace < 0) {
             throw CliException.usage("--grace must not be negative");
         }
+        if (heartbeat < 0.05) {
+            throw CliException.usage("--heartbeat must be at least 0.05 seconds");
+        }
         if ((tlsCert == null) != (tlsKey == null)) {
             throw CliException.usage("--tls-cert and --tls-key go together");
         }
@@ -132,7 +139,8 @@ class ServerCommand implements Callable<Integer> {
         }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
                 .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
-                .stopGrace(Duration.ofMillis((long) (grace * 1000))).version(OrchCommand.version());
+                .stopGrace(Duration.ofMillis((long) (grace * 1000)))
+                .heartbeat(Duration.ofMillis((long) (heartbeat * 1000))).version(OrchCommand.version());
         if (tlsCert != null) {
             c.tls(tlsCert, tlsKey);
         }

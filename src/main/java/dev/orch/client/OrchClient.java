@@ -180,6 +180,38 @@ public final class OrchClient implements AutoCloseable {
         connection.register(address, in -> handler.accept(in.body));
     }
 
+    /**
+     * Serves requests delivered to {@code address} (e.g. this session's {@code orch.host.SESSION}):
+     * {@code handler} gets each body and completes with the answer, or fails with an
+     * {@link OrchException} sent back as an error. Messages without a reply address get no answer.
+     */
+    public void serve(String address, java.util.function.Function<Object, CompletableFuture<Object>> handler) {
+        connection.register(address, in -> {
+            CompletableFuture<Object> f;
+            try {
+                f = handler.apply(in.body);
+            } catch (RuntimeException e) {
+                f = CompletableFuture.failedFuture(e);
+            }
+            if (in.replyAddress != null) {
+                f.whenComplete((r, t) -> {
+                    if (t != null) {
+                        Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+                        connection.send(in.replyAddress, errorBody(c instanceof RuntimeException ? (RuntimeException) c
+                                : new IllegalStateException(String.valueOf(c.getMessage()))));
+                    } else {
+                        connection.send(in.replyAddress, r instanceof JsonObject ? (JsonObject) r : new JsonObject().put("result", r));
+                    }
+                });
+            }
+        });
+    }
+
+    /** Sends a message without a reply address (no answer is expected). */
+    public void send(String address, JsonObject body) {
+        connection.send(address, body);
+    }
+
     public void unsubscribe(String address) {
         connection.unregister(address);
     }

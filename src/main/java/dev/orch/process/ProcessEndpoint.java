@@ -33,14 +33,40 @@ public final class ProcessEndpoint {
     private final Vertx vertx;
     private final ProcessSupervisor supervisor;
     private final Map<String, Follow> follows = new ConcurrentHashMap<>();
+    /** Follows served by a node agent: follow address to node name. */
+    private final Map<String, String> nodeFollows = new ConcurrentHashMap<>();
+    private final Fleet fleet;
     private MessageConsumer<Object> consumer;
 
     private record Follow(LogRing ring, LogRing.Follower follower) {
     }
 
     public ProcessEndpoint(Vertx vertx, ProcessSupervisor supervisor) {
+        this(vertx, supervisor, null);
+    }
+
+    /** With a {@link Fleet}, the endpoint also serves workers and nodes (PROTOCOL.md §11). */
+    public ProcessEndpoint(Vertx vertx, ProcessSupervisor supervisor, Fleet fleet) {
         this.vertx = vertx;
         this.supervisor = supervisor;
+        this.fleet = fleet;
+    }
+
+    /**
+     * A session disconnected: its follows end, and a worker or node it attached is lost unless it
+     * detached first (then the follows served by that node end too).
+     */
+    public void sessionClosed(String session) {
+        dropFollowers(Addresses.replyPrefix(session));
+        if (fleet != null) {
+            fleet.sessionClosed(session);
+            List<String> live = fleet.liveNodes();
+            for (Map.Entry<String, String> e : new ArrayList<>(nodeFollows.entrySet())) {
+                if (!live.contains(e.getValue()) && nodeFollows.remove(e.getKey(), e.getValue())) {
+                    vertx.eventBus().send(e.getKey(), new JsonObject().put("end", true));
+                }
+            }
+        }
     }
 
     /** Registers the consumer; completes once the registration is in effect. */
@@ -65,6 +91,11 @@ public final class ProcessEndpoint {
      */
     public void dropFollowers(String prefix) {
         for (String address : new ArrayList<>(follows.keySet())) {
+            if (address.startsWith(prefix)) {
+                unfollow(address);
+            }
+        }
+        for (String address : new ArrayList<>(nodeFollows.keySet())) {
             if (address.startsWith(prefix)) {
                 unfollow(address);
             }
@@ -104,9 +135,9 @@ public final class ProcessEndpoint {
     private Future<?> dispatch(String op, JsonObject body, String session) {
         switch (op) {
             case "spawn":
-                return supervisor.spawn(ProcessSpec.fromJson(body));
+                return spawn(body);
             case "ps":
-                return supervisor.ps(body.getBoolean("all", false)).map(a -> new JsonObject().put("processes", a));
+                return ps(body.getBoolean("all", false));
             case "logs":
                 return logs(body, session);
             case "unfollow":
@@ -117,19 +148,250 @@ public final class ProcessEndpoint {
                 checkFollowAddress(address, session);
                 return Future.succeededFuture(new JsonObject().put("unfollowed", unfollow(address)));
             case "stop":
-                return supervisor.stop(ref(body), grace(body));
+                return route(ref(body), r -> supervisor.stop(r, grace(body)), w -> fleet.signalWorker(w.id, "TERM"),
+                        (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), stopTimeout(body)));
             case "kill":
-                return supervisor.kill(ref(body));
+                return route(ref(body), supervisor::kill, w -> fleet.signalWorker(w.id, "KILL"),
+                        (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
             case "restart":
-                return supervisor.restart(ref(body));
+                return route(ref(body), supervisor::restart, w -> {
+                    throw OrchException.badRequest("worker " + w.id + " is run by orch connect; it cannot be restarted from here");
+                }, (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
             case "rm":
-                return supervisor.rm(ref(body)).map(v -> new JsonObject().put("removed", true));
+                return route(ref(body), r -> supervisor.rm(r).map(v -> new JsonObject().put("removed", true)),
+                        w -> Future.succeededFuture(new JsonObject().put("removed", fleet.rmWorker(w.id))),
+                        (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000)
+                                .map(r -> {
+                                    fleet.forgetNodeProcess(node, rid);
+                                    return r;
+                                }));
+            case "attach":
+            case "heartbeat":
+            case "output":
+            case "exit":
+            case "detach":
+            case "node-event":
+            case "node-lines":
+                return fleetOp(op, body, session);
             default:
                 throw OrchException.badRequest("unknown op '" + op + "'");
         }
     }
 
-    private Future<JsonObject> logs(JsonObject body, String session) {
+    // ---- workers and nodes ----
+
+    private Future<?> spawn(JsonObject body) {
+        ProcessSpec spec = ProcessSpec.fromJson(body);
+        if (fleet != null && spec.node() != null && !ProcessSpec.LOCAL.equals(spec.node())) {
+            String node = spec.node();
+            JsonObject fwd = body.copy();
+            fwd.remove("node");
+            return toNode(node, fwd, 60_000);
+        }
+        if (fleet != null && spec.name() != null && fleet.workerNameLive(spec.name())) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "a worker named '" + spec.name() + "' is attached");
+        }
+        return supervisor.spawn(spec);
+    }
+
+    private Future<JsonObject> ps(boolean all) {
+        long t0 = System.nanoTime();
+        Future<JsonArray> local = supervisor.ps(all);
+        if (fleet == null) {
+            return local.map(a -> new JsonObject().put("processes", a).put("took", (System.nanoTime() - t0) / 1_000_000));
+        }
+        List<String> nodes = fleet.liveNodes();
+        List<Future<Object>> remote = new ArrayList<>();
+        for (String n : nodes) {
+            remote.add(toNode(n, new JsonObject().put("op", "ps").put("all", all), Math.max(2000, 3 * fleet.heartbeatMs()))
+                    .recover(e -> Future.succeededFuture(null)));
+        }
+        return Future.join(new ArrayList<>(remote)).transform(x -> local).map(a -> {
+            JsonArray out = a.copy();
+            fleet.workerRows(all).forEach(out::add);
+            for (int i = 0; i < nodes.size(); i++) {
+                Object r = remote.get(i).result();
+                JsonObject nodeRow = fleet.nodeRow(nodes.get(i));
+                if (nodeRow == null) {
+                    continue;
+                }
+                JsonArray procs = r instanceof JsonObject ? ((JsonObject) r).getJsonArray("processes", new JsonArray()) : new JsonArray();
+                for (Object o : procs) {
+                    JsonObject p = (JsonObject) o;
+                    if ("server".equals(p.getString("id"))) {
+                        nodeRow.put("pid", p.getValue("pid")).put("cpuPercent", p.getValue("cpuPercent"))
+                                .put("rssBytes", p.getValue("rssBytes")).put("command", p.getValue("command"))
+                                .put("startedAt", p.getValue("startedAt"));
+                    }
+                }
+                out.add(nodeRow);
+                for (Object o : procs) {
+                    JsonObject p = (JsonObject) o;
+                    if (!"server".equals(p.getString("id"))) {
+                        out.add(globalize(p, nodes.get(i)));
+                    }
+                }
+            }
+            fleet.lostNodeRows().forEach(out::add);
+            return new JsonObject().put("processes", out).put("took", (System.nanoTime() - t0) / 1_000_000);
+        });
+    }
+
+    private static JsonObject globalize(JsonObject p, String node) {
+        JsonObject j = p.copy();
+        if (j.getValue("id") instanceof String) {
+            j.put("id", j.getString("id") + "@" + node);
+        }
+        return j.put("node", node);
+    }
+
+    /** Sends {@code body} to the agent of {@code node}; ids in the reply become global. */
+    private Future<Object> toNode(String node, JsonObject body, long timeoutMs) {
+        if (fleet == null) {
+            throw OrchException.notFound("no node named '" + node + "'");
+        }
+        String session = fleet.nodeSession(node);
+        return vertx.eventBus().request(Addresses.host(session), new JsonObject().put("op", "node").put("request", body),
+                new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs))
+                .transform(ar -> {
+                    if (ar.failed()) {
+                        return Future.failedFuture(fromReply(ar.cause(), node));
+                    }
+                    Object r = ar.result().body();
+                    return Future.succeededFuture(r instanceof JsonObject && ((JsonObject) r).containsKey("id")
+                            ? globalize((JsonObject) r, node) : r);
+                });
+    }
+
+    private static long stopTimeout(JsonObject body) {
+        Duration g = grace(body);
+        return (g == null ? 60_000 : g.toMillis()) + 60_000;
+    }
+
+    private static OrchException fromReply(Throwable t, String node) {
+        if (t instanceof io.vertx.core.eventbus.ReplyException) {
+            io.vertx.core.eventbus.ReplyException re = (io.vertx.core.eventbus.ReplyException) t;
+            switch (re.failureType()) {
+                case NO_HANDLERS:
+                    return new OrchException(ErrorCode.SHUTTING_DOWN, "Unavailable", "node '" + node + "' is not reachable");
+                case TIMEOUT:
+                    return new OrchException(ErrorCode.TIMEOUT, "node '" + node + "' did not answer");
+                default:
+                    return OrchException.fromWire(re.failureCode(), re.getMessage());
+            }
+        }
+        return toOrch(t);
+    }
+
+    /** Interface of the three places a process may live. */
+    private interface NodeAction {
+        Future<?> apply(String node, String remoteId);
+    }
+
+    /**
+     * Runs an op on the process {@code ref} names: {@code ID@NODE} goes to that node; otherwise the
+     * local supervisor, then the workers, then the nodes' processes by name.
+     */
+    private Future<?> route(String ref, java.util.function.Function<String, Future<?>> local,
+            java.util.function.Function<Fleet.Worker, Future<?>> worker, NodeAction node) {
+        if (ref == null || ref.isEmpty()) {
+            throw OrchException.badRequest("missing process id or name");
+        }
+        if (fleet == null) {
+            return local.apply(ref);
+        }
+        int at = ref.lastIndexOf('@');
+        if (at > 0 && at < ref.length() - 1) {
+            return node.apply(ref.substring(at + 1), ref.substring(0, at));
+        }
+        if (ref.matches("w[0-9]+") && fleet.worker(ref) != null) {
+            return worker.apply(fleet.worker(ref));
+        }
+        Future<Object> first = local.apply(ref).map(x -> (Object) x);
+        return first.recover(e -> {
+            if (!(e instanceof OrchException) || ((OrchException) e).code() != ErrorCode.NOT_FOUND) {
+                return Future.<Object>failedFuture(e);
+            }
+            Fleet.Worker w = fleet.worker(ref);
+            if (w != null) {
+                return worker.apply(w).map(x -> (Object) x);
+            }
+            String[] found = fleet.findByName(ref);
+            if (found != null) {
+                return node.apply(found[0], found[1]).map(x -> (Object) x);
+            }
+            return Future.<Object>failedFuture(e);
+        });
+    }
+
+    private Future<?> fleetOp(String op, JsonObject body, String session) {
+        if (fleet == null) {
+            throw OrchException.badRequest("this server does not accept workers or nodes");
+        }
+        if (session == null) {
+            throw OrchException.badRequest(op + " needs a session");
+        }
+        switch (op) {
+            case "attach": {
+                String kind = body.getString("kind", Fleet.WORKER);
+                if (Fleet.NODE.equals(kind)) {
+                    return Future.succeededFuture(fleet.attachNode(session, body));
+                }
+                if (!Fleet.WORKER.equals(kind)) {
+                    throw OrchException.badRequest("kind must be worker or node");
+                }
+                String name = string(body, "name");
+                if (name == null) {
+                    return Future.succeededFuture(fleet.attachWorker(session, body, n -> false));
+                }
+                return supervisor.describe(name).transform(ar -> {
+                    boolean taken = ar.succeeded() && Fleet.isLive(ar.result().getString("state"));
+                    return Future.succeededFuture(fleet.attachWorker(session, body, n -> taken));
+                });
+            }
+            case "heartbeat":
+                if (fleet.nodeOf(session) != null) {
+                    fleet.nodeHeartbeat(session, body);
+                } else {
+                    fleet.workerHeartbeat(session, body);
+                }
+                return Future.succeededFuture(new JsonObject().put("ok", true));
+            case "output":
+                fleet.workerOutput(session, body);
+                return Future.succeededFuture(new JsonObject().put("ok", true));
+            case "exit":
+                return Future.succeededFuture(fleet.workerExit(session, body));
+            case "detach":
+                fleet.detach(session);
+                return Future.succeededFuture(new JsonObject().put("detached", true));
+            case "node-event":
+                fleet.nodeEvent(session, body);
+                return Future.succeededFuture(new JsonObject().put("ok", true));
+            case "node-lines": {
+                String node = fleet.nodeOf(session);
+                String follow = string(body, "follow");
+                if (node == null || follow == null || !node.equals(nodeFollows.get(follow))) {
+                    return Future.succeededFuture(new JsonObject().put("ok", false));
+                }
+                JsonObject msg = new JsonObject();
+                if (body.getValue("id") instanceof String) {
+                    msg.put("id", body.getString("id") + "@" + node);
+                }
+                if (body.getBoolean("end", false)) {
+                    nodeFollows.remove(follow, node);
+                    msg.put("end", true);
+                } else {
+                    msg.put("lines", body.getJsonArray("lines", new JsonArray()));
+                }
+                vertx.eventBus().send(follow, msg);
+                return Future.succeededFuture(new JsonObject().put("ok", true));
+            }
+            default:
+                throw OrchException.badRequest("unknown op '" + op + "'");
+        }
+    }
+
+    private Future<?> logs(JsonObject body, String session) {
         int tail = number(body, "tail", DEFAULT_TAIL).intValue();
         long after = number(body, "after", 0).longValue();
         if (tail < 0 || tail > MAX_TAIL) {
@@ -139,8 +401,24 @@ public final class ProcessEndpoint {
         if (follow != null) {
             checkFollowAddress(follow, session);
         }
+        return route(ref(body), r -> supervisor.logs(r).compose(l -> logsOf(l, tail, after, follow)),
+                w -> logsOf(new ProcessSupervisor.Logs(w.id, w.name, w.ring), tail, after, follow),
+                (node, rid) -> {
+                    if (follow != null) {
+                        unfollow(follow);
+                        nodeFollows.put(follow, node);
+                    }
+                    return toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000).onFailure(e -> {
+                        if (follow != null) {
+                            nodeFollows.remove(follow, node);
+                        }
+                    });
+                });
+    }
+
+    private Future<JsonObject> logsOf(ProcessSupervisor.Logs l, int tail, long after, String follow) {
         // Encoding up to 100,000 lines is too slow for an event loop: do it on a worker.
-        return supervisor.logs(ref(body)).compose(l -> vertx.executeBlocking(() -> {
+        return vertx.executeBlocking(() -> {
             LogRing.Follower f = follow == null ? null : follower(l.id(), follow);
             if (f != null) {
                 unfollow(follow);
@@ -153,7 +431,7 @@ public final class ProcessEndpoint {
             }
             return new JsonObject().put("id", l.id()).put("name", l.name()).put("lines", arr)
                     .put("dropped", l.ring().dropped()).put("following", f != null);
-        }, false));
+        }, false);
     }
 
     /** Sends each batch as {@code {"id","lines":[…]}} and a final {@code {"id","end":true}}. */
@@ -177,6 +455,16 @@ public final class ProcessEndpoint {
     }
 
     private boolean unfollow(String address) {
+        String node = nodeFollows.remove(address);
+        if (node != null) {
+            vertx.eventBus().send(address, new JsonObject().put("end", true));
+            try {
+                toNode(node, new JsonObject().put("op", "unfollow").put("follow", address), 10_000);
+            } catch (OrchException e) {
+                // The node is gone: nothing to stop there.
+            }
+            return true;
+        }
         Follow f = follows.remove(address);
         if (f == null) {
             return false;
@@ -225,6 +513,12 @@ public final class ProcessEndpoint {
     private static OrchException toOrch(Throwable t) {
         if (t instanceof OrchException) {
             return (OrchException) t;
+        }
+        if (t instanceof io.vertx.core.eventbus.ReplyException) {
+            io.vertx.core.eventbus.ReplyException re = (io.vertx.core.eventbus.ReplyException) t;
+            if (re.failureCode() > 0) {
+                return OrchException.fromWire(re.failureCode(), re.getMessage());
+            }
         }
         return OrchException.raised(t.getClass().getSimpleName(), String.valueOf(t.getMessage()));
     }

@@ -1,6 +1,7 @@
 package dev.orch.server;
 
 import dev.orch.objects.TypeRegistry;
+import dev.orch.process.Fleet;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.process.ProcessSupervisor;
 import dev.orch.protocol.Addresses;
@@ -45,6 +46,7 @@ public final class OrchServer {
     private ManagerService manager;
     private ProcessSupervisor supervisor;
     private ProcessEndpoint processes;
+    private Fleet fleet;
     private Path temporaryKeyFile;
 
     private OrchServer(Vertx vertx, ServerConfig config) {
@@ -106,7 +108,7 @@ public final class OrchServer {
 
     private Future<Void> listen() {
         // Vert.x spreads a port's connections over the event loops of the servers listening on
-        // it, so one listener per event loop; the first picks the port when it is 0.
+        // it, so one listener per event loop.
         // A negative port asks Vert.x for one random port shared by all the listeners.
         int instances = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
         int port = config.port() == 0 ? -1 : config.port();
@@ -136,9 +138,10 @@ public final class OrchServer {
         }
         supervisor = new ProcessSupervisor(vertx, ProcessSupervisor.Config.defaults()
                 .withOrch(childAddress, keyFile.toString()).withStopGrace(config.stopGrace()));
-        processes = new ProcessEndpoint(vertx, supervisor);
-        vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED,
-                m -> processes.dropFollowers(Addresses.replyPrefix(m.body())));
+        fleet = new Fleet(vertx, config.heartbeat().toMillis());
+        fleet.start();
+        processes = new ProcessEndpoint(vertx, supervisor, fleet);
+        vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED, m -> processes.sessionClosed(m.body()));
         state.addService(ProcessEndpoint.ADDRESS);
         return processes.register();
     }
@@ -255,6 +258,9 @@ public final class OrchServer {
             }
             if (processes != null) {
                 undeploys.add(processes.unregister());
+            }
+            if (fleet != null) {
+                fleet.stop();
             }
             Future.join(undeploys).onComplete(x -> {
                 if (temporaryKeyFile != null) {

@@ -18,6 +18,7 @@ public final class ServerConfig {
     private Duration hostTimeout = Duration.ofSeconds(30);
     private Duration drainTimeout = Duration.ofSeconds(2);
     private Duration stopGrace = Duration.ofSeconds(10);
+    private Duration heartbeat = Duration.ofSeconds(2);
     private int maxInFlight = 4096;
     private int maxRegistrations = 65536;
     private Path tlsCert;
@@ -130,6 +131,16 @@ public final class ServerConfig {
 
     public ServerConfig stopGrace(Duration d) {
         this.stopGrace = d;
+        return this;
+    }
+
+    /** Heartbeat interval asked of workers and nodes; three missed heartbeats make them lost. */
+    public Duration heartbeat() {
+        return heartbeat;
+    }
+
+    public ServerConfig heartbeat(Duration d) {
+        this.heartbeat = d;
         return this;
     }
 

@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * target/orch, with their command, args and env exactly as written (see ManifestCommands for the
  * only substitutions), and checks that the worker attaches and shows in {@code orch ps -o json}.
  */
-@Disabled("needs orch connect/ps: enable when issue 4 lands")
+
 class ManifestProcessesIT {
     static final String POD = "orch-worker-it-0";
 

@@ -62,6 +62,18 @@ public final class ClientOptions {
                 .connectTimeout(t.isZero() || t.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : t);
     }
 
+    /** The resolved key and the file it came from (null when it came from {@code ORCH_AUTHKEY}). */
+    public AuthKeys.Resolved key() throws AuthKeys.KeyException {
+        return AuthKeys.fromEnvironment().forClient(authKeyFile);
+    }
+
+    /** Uses {@code address} unless {@code --address} was given. */
+    public void defaultAddress(String a) {
+        if (address == null && a != null) {
+            address = a;
+        }
+    }
+
     /** Connects and logs in on the application's Vert.x. */
     public OrchClient connect(Vertx vertx, String clientName) throws AuthKeys.KeyException {
         return OrchClient.connect(vertx, config(clientName));

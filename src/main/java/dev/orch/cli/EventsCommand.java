@@ -1,0 +1,44 @@
+package dev.orch.cli;
+
+import dev.orch.client.OrchClient;
+import dev.orch.protocol.Addresses;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+
+/** {@code orch events}: prints lifecycle events as they happen, until interrupted. */
+@Command(name = "events", description = "Print lifecycle events (process, worker, node) as they happen, until Ctrl-C.")
+class EventsCommand extends ClientCommand {
+    @Override
+    protected void run(OrchClient c, PrintWriter out) throws Exception {
+        c.subscribe(Addresses.EVENTS, body -> {
+            if (!(body instanceof JsonObject)) {
+                return;
+            }
+            synchronized (out) {
+                out.println(output.json() ? ((JsonObject) body).encode() : readable((JsonObject) body));
+                out.flush();
+            }
+        });
+        c.closedFuture().join();
+    }
+
+    /** {@code TIME EVENT ID (NAME) key=value…}. */
+    static String readable(JsonObject e) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(e.getString("time", "-")).append(' ').append(e.getString("event", "?"));
+        if (e.getValue("id") != null) {
+            sb.append(' ').append(e.getValue("id"));
+        }
+        if (e.getValue("name") != null && !e.getValue("name").equals(e.getValue("id"))) {
+            sb.append(" (").append(e.getValue("name")).append(')');
+        }
+        for (String k : new String[] {"node", "state", "pid", "exitCode", "restarts", "delayMs", "reason"}) {
+            Object v = e.getValue(k);
+            if (v != null && !(k.equals("restarts") && Integer.valueOf(0).equals(v))) {
+                sb.append(' ').append(k).append('=').append(v);
+            }
+        }
+        return sb.toString();
+    }
+}

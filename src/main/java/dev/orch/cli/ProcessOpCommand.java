@@ -1,0 +1,81 @@
+package dev.orch.cli;
+
+import dev.orch.client.OrchClient;
+import dev.orch.process.ProcessEndpoint;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** stop, kill, restart, rm: one op on each named process; fails with the first error after trying all. */
+abstract class ProcessOpCommand extends ClientCommand {
+    @Parameters(paramLabel = "ID|NAME", arity = "1..*", description = "Process ids (p1, w1, p1@node) or names.")
+    List<String> refs;
+
+    abstract String op();
+
+    JsonObject extra(JsonObject req) {
+        return req;
+    }
+
+    @Override
+    protected void run(OrchClient c, PrintWriter out) {
+        RuntimeException first = null;
+        for (String ref : refs) {
+            try {
+                JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)));
+                out.println(output.json() ? r.put("ref", ref).encode() : r.getString("id", ref));
+                out.flush();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @Command(name = "stop", description = "Stop processes: SIGTERM to the process group, SIGKILL after the grace period.")
+    static class Stop extends ProcessOpCommand {
+        @Option(names = "--grace", paramLabel = "S", description = "Seconds between SIGTERM and SIGKILL (default: the server's).")
+        Double grace;
+
+        @Override
+        String op() {
+            return "stop";
+        }
+
+        @Override
+        JsonObject extra(JsonObject req) {
+            return grace == null ? req : req.put("grace", grace);
+        }
+    }
+
+    @Command(name = "kill", description = "Kill processes with SIGKILL at once.")
+    static class Kill extends ProcessOpCommand {
+        @Override
+        String op() {
+            return "kill";
+        }
+    }
+
+    @Command(name = "restart", description = "Stop (if running) and start processes again.")
+    static class Restart extends ProcessOpCommand {
+        @Override
+        String op() {
+            return "restart";
+        }
+    }
+
+    @Command(name = "rm", description = "Forget ended processes (and their logs).")
+    static class Rm extends ProcessOpCommand {
+        @Override
+        String op() {
+            return "rm";
+        }
+    }
+}

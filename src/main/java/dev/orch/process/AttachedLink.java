@@ -1,0 +1,161 @@
+package dev.orch.process;
+
+import dev.orch.client.ClientConfig;
+import dev.orch.client.OrchClient;
+import dev.orch.protocol.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The connection of a worker or node to the server, kept up: it connects (retrying with backoff
+ * from 0.5 s doubling to 10 s), lets the subclass attach, sends heartbeats at the interval the
+ * server asked for, and connects and attaches again whenever the connection drops, until
+ * {@link #close}. Used by {@code orch connect}.
+ */
+abstract class AttachedLink {
+    private static final Logger LOG = Logger.getLogger(AttachedLink.class);
+    private static final long MAX_BACKOFF_MS = 10_000;
+
+    protected final Vertx vertx;
+    private final ClientConfig config;
+    private volatile OrchClient client;
+    private volatile boolean closed;
+    private volatile long heartbeatTimer = -1;
+    private final CompletableFuture<Void> firstAttach = new CompletableFuture<>();
+    private Thread thread;
+
+    AttachedLink(Vertx vertx, ClientConfig config) {
+        this.vertx = vertx;
+        this.config = config;
+    }
+
+    /** Attaches on a fresh connection; returns the attach reply (with {@code heartbeatMs}). */
+    protected abstract JsonObject attach(OrchClient c) throws Exception;
+
+    /** The body of a heartbeat (op and metrics); runs on a worker thread. */
+    protected abstract JsonObject heartbeat();
+
+    /** Starts the connection loop; completes once the first attach succeeded. */
+    CompletableFuture<Void> start() {
+        thread = new Thread(this::loop, "orch-link");
+        thread.setDaemon(true);
+        thread.start();
+        return firstAttach;
+    }
+
+    /** Waits at most {@code limit} for the first attach; rethrows its failure. */
+    void awaitFirst(Duration limit) throws Exception {
+        try {
+            firstAttach.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+        }
+    }
+
+    /** The connected client, or null while disconnected. */
+    OrchClient client() {
+        return client;
+    }
+
+    /** Sends a request to {@code orch.process} if connected; returns null otherwise. */
+    CompletableFuture<Object> request(JsonObject body) {
+        OrchClient c = client;
+        return c == null ? null : c.requestAsync(ProcessEndpoint.ADDRESS, body);
+    }
+
+
+    private void loop() {
+        long backoff = 500;
+        while (!closed) {
+            OrchClient c = null;
+            try {
+                c = OrchClient.connect(vertx, config);
+                JsonObject reply = attach(c);
+                client = c;
+                backoff = 500;
+                long hb = Math.max(50, reply.getLong("heartbeatMs", 2000L));
+                startHeartbeats(hb);
+                firstAttach.complete(null);
+                LOG.debugf("attached to %s", config.address());
+                c.closedFuture().join();
+            } catch (Exception e) {
+                LOG.debugf("link to %s: %s", config.address(), e.getMessage());
+                if (!firstAttach.isDone() && e instanceof dev.orch.protocol.OrchException) {
+                    // Refused (name taken, bad request): retrying will not help.
+                    firstAttach.completeExceptionally(e);
+                    closed = true;
+                }
+            } finally {
+                client = null;
+                stopHeartbeats();
+                if (c != null) {
+                    c.close();
+                }
+            }
+            if (closed) {
+                break;
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                break;
+            }
+            backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+        }
+    }
+
+    private void startHeartbeats(long ms) {
+        heartbeatTimer = vertx.setPeriodic(ms, t -> vertx.executeBlocking(this::heartbeat, false).onSuccess(body -> {
+            CompletableFuture<Object> f = request(body);
+            if (f != null) {
+                f.exceptionally(e -> null);
+            }
+        }));
+    }
+
+    private void stopHeartbeats() {
+        long t = heartbeatTimer;
+        if (t >= 0) {
+            vertx.cancelTimer(t);
+            heartbeatTimer = -1;
+        }
+    }
+
+    /** Says goodbye ({@code detach}) if connected, and stops reconnecting. */
+    void close() {
+        closed = true;
+        OrchClient c = client;
+        if (c != null) {
+            try {
+                c.requestAsync(ProcessEndpoint.ADDRESS, new JsonObject().put("op", "detach")).get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // Leaving anyway.
+            }
+            c.close();
+        }
+        if (thread != null) {
+            thread.interrupt();
+        }
+    }
+
+    /** This session's host address, where the server sends requests for us. */
+    static String hostAddress(OrchClient c) {
+        return Addresses.host(c.session());
+    }
+
+    static String hostname() {
+        String h = System.getenv("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "localhost";
+        }
+    }
+}

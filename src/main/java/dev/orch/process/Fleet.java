@@ -1,0 +1,534 @@
+package dev.orch.process;
+
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The server's view of what runs elsewhere: workers attached with {@code orch connect -- CMD}
+ * and nodes attached with {@code orch connect --name NODE}. Both heartbeat; after three missed
+ * heartbeats, or when their connection drops without a {@code detach}, they (and a node's
+ * processes) become {@code lost}. Specified in PROTOCOL.md §11. Thread-safe (synchronized):
+ * called from the endpoint's handlers and the heartbeat timer.
+ */
+public final class Fleet {
+    /** Kinds of attached entries. */
+    static final String WORKER = "worker";
+    static final String NODE = "node";
+
+    /** An attached worker: an external command whose output and exit are reported to us. */
+    static final class Worker {
+        final String id;
+        String name;
+        String session;
+        String host;
+        long pid;
+        JsonArray command = new JsonArray();
+        JsonObject labels = new JsonObject();
+        ProcessState state = ProcessState.RUNNING;
+        Integer exitCode;
+        Instant startedAt;
+        long lastBeat;
+        int reattaches;
+        JsonObject metrics = new JsonObject();
+        final LogRing ring = new LogRing(LogRing.DEFAULT_CAPACITY);
+
+        Worker(String id) {
+            this.id = id;
+        }
+
+        JsonObject json() {
+            return new JsonObject().put("id", id).put("name", name).put("kind", WORKER).put("node", host)
+                    .put("pid", pid > 0 ? pid : null).put("state", state.wire()).put("restarts", reattaches)
+                    .put("exitCode", exitCode).put("startedAt", startedAt == null ? null : startedAt.toString())
+                    .put("command", command.copy()).put("labels", labels.copy());
+        }
+    }
+
+    /** An attached node agent, running processes on our behalf. */
+    static final class Node {
+        final String name;
+        String session;
+        boolean lost;
+        long pid;
+        String host;
+        Instant attachedAt;
+        long lastBeat;
+        JsonObject metrics = new JsonObject();
+        /** The agent's processes as last reported (by remote id), for names and for marking them lost. */
+        final Map<String, JsonObject> processes = new LinkedHashMap<>();
+
+        Node(String name) {
+            this.name = name;
+        }
+
+        JsonObject json() {
+            return new JsonObject().put("id", "node:" + name).put("name", name).put("kind", NODE).put("node", name)
+                    .put("pid", pid > 0 ? pid : null).put("state", lost ? "lost" : "running").put("restarts", 0)
+                    .put("exitCode", null).put("startedAt", attachedAt == null ? null : attachedAt.toString())
+                    .put("command", new JsonArray().add("orch").add("connect").add("--name").add(name))
+                    .put("cpuPercent", metrics.getValue("cpuPercent")).put("rssBytes", metrics.getValue("rssBytes"))
+                    .put("children", new JsonArray());
+        }
+    }
+
+    private final Vertx vertx;
+    private final long heartbeatMs;
+    private final Map<String, Worker> workers = new LinkedHashMap<>();
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private int nextWorker = 1;
+    private long timer = -1;
+
+    public Fleet(Vertx vertx, long heartbeatMs) {
+        this.vertx = vertx;
+        this.heartbeatMs = heartbeatMs;
+    }
+
+    public long heartbeatMs() {
+        return heartbeatMs;
+    }
+
+    /** Starts checking heartbeats. */
+    public synchronized void start() {
+        if (timer < 0) {
+            timer = vertx.setPeriodic(Math.max(50, heartbeatMs / 2), t -> check());
+        }
+    }
+
+    public synchronized void stop() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+            timer = -1;
+        }
+    }
+
+    // ---- workers ----
+
+    /** Attaches (or re-attaches, by name) a worker; returns {@code {"id","name","heartbeatMs"}}. */
+    synchronized JsonObject attachWorker(String session, JsonObject body, java.util.function.Predicate<String> nameUsedLocally) {
+        String name = body.getString("name");
+        Worker w = null;
+        if (name != null && name.matches("w[0-9]+")) {
+            // A worker re-attaching by the id it was given (it had no name).
+            Worker o = workers.get(name);
+            if (o != null && (o.state != ProcessState.RUNNING || o.session.equals(session))) {
+                w = o;
+            }
+            name = null;
+        } else if (name != null) {
+            if (name.isEmpty() || name.equals("server") || name.matches("p[0-9]+") || name.contains("@")) {
+                throw OrchException.badRequest("invalid worker name '" + name + "'");
+            }
+            for (Worker o : workers.values()) {
+                if (name.equals(o.name)) {
+                    if (o.state == ProcessState.RUNNING && !o.session.equals(session)) {
+                        throw new OrchException(ErrorCode.NAME_TAKEN, "a worker named '" + name + "' is attached");
+                    }
+                    w = o;
+                }
+            }
+            if (w == null && nameUsedLocally.test(name)) {
+                throw new OrchException(ErrorCode.NAME_TAKEN, "a process named '" + name + "' is running");
+            }
+        }
+        boolean again = w != null;
+        if (w == null) {
+            w = new Worker("w" + nextWorker++);
+            workers.put(w.id, w);
+        } else {
+            w.reattaches++;
+        }
+        if (name != null || w.name == null) {
+            w.name = name != null ? name : w.id;
+        }
+        w.session = session;
+        w.pid = body.getLong("pid", -1L);
+        w.host = body.getString("host", "local");
+        w.command = body.getJsonArray("command", new JsonArray());
+        w.labels = body.getJsonObject("labels", new JsonObject());
+        w.state = ProcessState.RUNNING;
+        w.exitCode = null;
+        String started = body.getString("startedAt");
+        w.startedAt = started != null ? Instant.parse(started) : Instant.now();
+        w.lastBeat = System.nanoTime();
+        publish(w.json().put("event", "worker-attached").put("reattached", again));
+        return new JsonObject().put("id", w.id).put("name", w.name).put("heartbeatMs", heartbeatMs).put("reattached", again);
+    }
+
+    synchronized Worker worker(String ref) {
+        Worker w = workers.get(ref);
+        if (w != null) {
+            return w;
+        }
+        Worker latest = null;
+        for (Worker o : workers.values()) {
+            if (o.name.equals(ref)) {
+                if (o.state == ProcessState.RUNNING) {
+                    return o;
+                }
+                latest = o;
+            }
+        }
+        return latest;
+    }
+
+    private Worker own(String session, JsonObject body) {
+        Worker w = workers.get(body.getString("id", ""));
+        if (w == null || !session.equals(w.session)) {
+            throw OrchException.notFound("no worker '" + body.getString("id") + "' attached by this session");
+        }
+        return w;
+    }
+
+    synchronized void workerHeartbeat(String session, JsonObject body) {
+        Worker w = own(session, body);
+        w.lastBeat = System.nanoTime();
+        if (body.getValue("pid") instanceof Number) {
+            w.pid = body.getLong("pid");
+        }
+        w.metrics = new JsonObject().put("cpuPercent", body.getValue("cpuPercent")).put("rssBytes", body.getValue("rssBytes"))
+                .put("children", body.getJsonArray("children", new JsonArray()));
+        if (w.state == ProcessState.LOST) {
+            w.state = ProcessState.RUNNING;
+            publish(w.json().put("event", "worker-attached").put("reattached", true));
+        }
+    }
+
+    /** Output lines reported by a worker: {@code [{"stream","text"|"b64","eol"}]}. */
+    void workerOutput(String session, JsonObject body) {
+        Worker w;
+        synchronized (this) {
+            w = own(session, body);
+            w.lastBeat = System.nanoTime();
+        }
+        JsonArray lines = body.getJsonArray("lines", new JsonArray());
+        List<byte[]> out = new ArrayList<>();
+        List<Boolean> outEol = new ArrayList<>();
+        List<byte[]> err = new ArrayList<>();
+        List<Boolean> errEol = new ArrayList<>();
+        Boolean lastErr = null;
+        for (Object o : lines) {
+            if (!(o instanceof JsonObject)) {
+                throw OrchException.badRequest("lines must be objects");
+            }
+            JsonObject l = (JsonObject) o;
+            boolean isErr = "err".equals(l.getString("stream"));
+            byte[] bytes = l.containsKey("b64") ? Base64.getDecoder().decode(l.getString("b64"))
+                    : l.getString("text", "").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (lastErr != null && lastErr != isErr) {
+                flush(w.ring, lastErr, lastErr ? err : out, lastErr ? errEol : outEol);
+            }
+            (isErr ? err : out).add(bytes);
+            (isErr ? errEol : outEol).add(l.getBoolean("eol", true));
+            lastErr = isErr;
+        }
+        if (lastErr != null) {
+            flush(w.ring, lastErr, lastErr ? err : out, lastErr ? errEol : outEol);
+        }
+    }
+
+    private static void flush(LogRing ring, boolean err, List<byte[]> lines, List<Boolean> eols) {
+        if (!lines.isEmpty()) {
+            ring.append(err, new ArrayList<>(lines), new ArrayList<>(eols));
+            lines.clear();
+            eols.clear();
+        }
+    }
+
+    synchronized JsonObject workerExit(String session, JsonObject body) {
+        Worker w = own(session, body);
+        Object c = body.getValue("exitCode");
+        w.exitCode = c instanceof Number ? ((Number) c).intValue() : null;
+        w.state = w.exitCode != null && w.exitCode == 0 ? ProcessState.EXITED
+                : body.getBoolean("stopped", false) ? ProcessState.STOPPED : ProcessState.FAILED;
+        publish(w.json().put("event", w.state == ProcessState.EXITED ? "exited" : w.state == ProcessState.STOPPED ? "stopped" : "failed"));
+        return w.json();
+    }
+
+    synchronized Future<JsonObject> signalWorker(String ref, String signal) {
+        Worker w = worker(ref);
+        if (w == null) {
+            throw OrchException.notFound("no process '" + ref + "'");
+        }
+        if (w.state != ProcessState.RUNNING) {
+            return Future.succeededFuture(w.json());
+        }
+        return vertx.eventBus().request(Addresses.host(w.session), new JsonObject().put("op", "signal").put("signal", signal),
+                new DeliveryOptions().setSendTimeout(10_000)).map(m -> {
+                    synchronized (this) {
+                        return w.json();
+                    }
+                });
+    }
+
+    synchronized boolean rmWorker(String ref) {
+        Worker w = worker(ref);
+        if (w == null) {
+            return false;
+        }
+        if (w.state == ProcessState.RUNNING) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "Busy", "worker " + w.id + " is running; stop it first");
+        }
+        workers.remove(w.id);
+        w.ring.close();
+        return true;
+    }
+
+    /** Whether a live worker holds this name. */
+    synchronized boolean workerNameLive(String name) {
+        for (Worker w : workers.values()) {
+            if (w.state == ProcessState.RUNNING && w.name.equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The workers' ps entries. */
+    synchronized List<JsonObject> workerRows(boolean all) {
+        List<JsonObject> rows = new ArrayList<>();
+        for (Worker w : workers.values()) {
+            if (all || w.state == ProcessState.RUNNING || w.state == ProcessState.LOST) {
+                JsonObject j = w.json();
+                boolean running = w.state == ProcessState.RUNNING;
+                j.put("cpuPercent", running ? w.metrics.getValue("cpuPercent") : null)
+                        .put("rssBytes", running ? w.metrics.getValue("rssBytes") : null)
+                        .put("children", running ? w.metrics.getJsonArray("children", new JsonArray()).copy() : new JsonArray());
+                rows.add(j);
+            }
+        }
+        return rows;
+    }
+
+    // ---- nodes ----
+
+    synchronized JsonObject attachNode(String session, JsonObject body) {
+        String name = body.getString("name");
+        if (name == null || name.isEmpty() || name.equals(ProcessSpec.LOCAL) || !name.matches("[A-Za-z0-9_.-]+")) {
+            throw OrchException.badRequest("invalid node name '" + name + "'");
+        }
+        Node n = nodes.get(name);
+        if (n != null && !n.lost && !n.session.equals(session)) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "a node named '" + name + "' is attached");
+        }
+        boolean again = n != null;
+        if (n == null) {
+            n = new Node(name);
+            nodes.put(name, n);
+        }
+        n.session = session;
+        n.lost = false;
+        n.pid = body.getLong("pid", -1L);
+        n.host = body.getString("host");
+        n.attachedAt = Instant.now();
+        n.lastBeat = System.nanoTime();
+        n.processes.clear();
+        for (Object o : body.getJsonArray("processes", new JsonArray())) {
+            JsonObject p = (JsonObject) o;
+            n.processes.put(p.getString("id"), p.copy());
+        }
+        publish(n.json().put("event", "node-attached").put("reattached", again));
+        return new JsonObject().put("node", name).put("heartbeatMs", heartbeatMs);
+    }
+
+    private Node ownNode(String session) {
+        for (Node n : nodes.values()) {
+            if (session.equals(n.session) && !n.lost) {
+                return n;
+            }
+        }
+        throw OrchException.notFound("this session is not an attached node");
+    }
+
+    synchronized void nodeHeartbeat(String session, JsonObject body) {
+        Node n = ownNode(session);
+        n.lastBeat = System.nanoTime();
+        n.metrics = new JsonObject().put("cpuPercent", body.getValue("cpuPercent")).put("rssBytes", body.getValue("rssBytes"));
+    }
+
+    /** True when {@code session} is the live agent of a node; its name then. */
+    synchronized String nodeOf(String session) {
+        for (Node n : nodes.values()) {
+            if (session.equals(n.session) && !n.lost) {
+                return n.name;
+            }
+        }
+        return null;
+    }
+
+    /** An event of a node's supervisor: re-published with a global id and the node's name. */
+    synchronized void nodeEvent(String session, JsonObject body) {
+        Node n = ownNode(session);
+        n.lastBeat = System.nanoTime();
+        JsonObject ev = body.getJsonObject("event", new JsonObject()).copy();
+        String rid = ev.getString("id");
+        if (rid == null) {
+            return;
+        }
+        JsonObject known = n.processes.computeIfAbsent(rid, k -> new JsonObject().put("id", k));
+        for (String f : new String[] {"name", "pid", "state", "exitCode", "restarts"}) {
+            known.put(f, ev.getValue(f));
+        }
+        ev.put("id", rid + "@" + n.name).put("node", n.name);
+        vertx.eventBus().publish(Addresses.EVENTS, ev);
+    }
+
+    /** The session of a live node, or a 404/503. */
+    synchronized String nodeSession(String name) {
+        Node n = nodes.get(name);
+        if (n == null) {
+            throw OrchException.notFound("no node named '" + name + "'");
+        }
+        if (n.lost) {
+            throw new OrchException(ErrorCode.SHUTTING_DOWN, "Unavailable", "node '" + name + "' is lost");
+        }
+        return n.session;
+    }
+
+    /** Live node names. */
+    synchronized List<String> liveNodes() {
+        List<String> out = new ArrayList<>();
+        nodes.values().forEach(n -> {
+            if (!n.lost) {
+                out.add(n.name);
+            }
+        });
+        return out;
+    }
+
+    /** Rows for lost nodes: the node itself and its last known processes, all {@code lost}. */
+    synchronized List<JsonObject> lostNodeRows() {
+        List<JsonObject> out = new ArrayList<>();
+        for (Node n : nodes.values()) {
+            if (n.lost) {
+                out.add(n.json());
+                for (JsonObject p : n.processes.values()) {
+                    out.add(p.copy().put("id", p.getString("id") + "@" + n.name).put("node", n.name)
+                            .put("cpuPercent", null).put("rssBytes", null).put("children", new JsonArray()));
+                }
+            }
+        }
+        return out;
+    }
+
+    synchronized JsonObject nodeRow(String name) {
+        Node n = nodes.get(name);
+        return n == null ? null : n.json();
+    }
+
+    /** The node holding a process with this name, as {@code [node, remoteId]}, or null. */
+    synchronized String[] findByName(String ref) {
+        for (Node n : nodes.values()) {
+            String found = null;
+            for (JsonObject p : n.processes.values()) {
+                if (ref.equals(p.getString("name"))) {
+                    found = p.getString("id");
+                    if (isLive(p.getString("state"))) {
+                        break;
+                    }
+                }
+            }
+            if (found != null) {
+                return new String[] {n.name, found};
+            }
+        }
+        return null;
+    }
+
+    synchronized void forgetNodeProcess(String node, String rid) {
+        Node n = nodes.get(node);
+        if (n != null) {
+            n.processes.remove(rid);
+        }
+    }
+
+    static boolean isLive(String state) {
+        return "starting".equals(state) || "running".equals(state) || "backoff".equals(state);
+    }
+
+    // ---- sessions and heartbeats ----
+
+    /** A session ended: its running worker or node is lost unless it detached first. */
+    public synchronized void sessionClosed(String session) {
+        for (Worker w : workers.values()) {
+            if (session.equals(w.session) && w.state == ProcessState.RUNNING) {
+                lose(w, "connection closed");
+            }
+        }
+        for (Node n : nodes.values()) {
+            if (session.equals(n.session) && !n.lost) {
+                lose(n, "connection closed");
+            }
+        }
+    }
+
+    /** A clean goodbye: the worker or node is forgotten (a worker keeps its entry if it ended). */
+    synchronized void detach(String session) {
+        for (Worker w : workers.values()) {
+            if (session.equals(w.session)) {
+                if (w.state == ProcessState.RUNNING) {
+                    w.state = ProcessState.STOPPED;
+                }
+                w.session = "";
+                publish(w.json().put("event", "worker-detached"));
+            }
+        }
+        for (Node n : new ArrayList<>(nodes.values())) {
+            if (session.equals(n.session)) {
+                nodes.remove(n.name);
+                publish(n.json().put("state", "stopped").put("event", "node-detached"));
+            }
+        }
+    }
+
+    private synchronized void check() {
+        long limit = 3 * heartbeatMs * 1_000_000L;
+        long now = System.nanoTime();
+        for (Worker w : workers.values()) {
+            if (w.state == ProcessState.RUNNING && now - w.lastBeat > limit) {
+                lose(w, "missed heartbeats");
+            }
+        }
+        for (Node n : nodes.values()) {
+            if (!n.lost && now - n.lastBeat > limit) {
+                lose(n, "missed heartbeats");
+            }
+        }
+    }
+
+    private void lose(Worker w, String why) {
+        w.state = ProcessState.LOST;
+        publish(w.json().put("event", "lost").put("reason", why));
+    }
+
+    private void lose(Node n, String why) {
+        n.lost = true;
+        publish(n.json().put("event", "node-lost").put("reason", why));
+        for (JsonObject p : n.processes.values()) {
+            if (isLive(p.getString("state"))) {
+                p.put("state", ProcessState.LOST.wire());
+                JsonObject ev = p.copy().put("event", "lost").put("time", Instant.now().toString())
+                        .put("id", p.getString("id") + "@" + n.name).put("node", n.name).put("reason", why);
+                vertx.eventBus().publish(Addresses.EVENTS, ev);
+            }
+        }
+    }
+
+    private void publish(JsonObject ev) {
+        JsonObject out = new JsonObject().put("event", ev.getString("event")).put("time", Instant.now().toString());
+        out.mergeIn(ev);
+        out.remove("children");
+        vertx.eventBus().publish(Addresses.EVENTS, out);
+    }
+}

@@ -1,0 +1,232 @@
+package dev.orch.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.client.ClientConfig;
+import dev.orch.client.OrchClient;
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.OrchException;
+import dev.orch.server.OrchServer;
+import dev.orch.server.ServerConfig;
+import dev.orch.testing.Poll;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Workers and nodes against an in-process server with a 200 ms heartbeat. */
+class FleetTest {
+    static final byte[] KEY = "fleet-test-key-0123456789".getBytes(StandardCharsets.UTF_8);
+    static final Duration WAIT = Duration.ofSeconds(15);
+
+    @TempDir
+    Path dir;
+
+    Vertx vertx;
+    OrchServer server;
+    final List<AutoCloseable> cleanup = new ArrayList<>();
+    final ConcurrentLinkedQueue<JsonObject> events = new ConcurrentLinkedQueue<>();
+    OrchClient admin;
+
+    @BeforeEach
+    void start(org.junit.jupiter.api.TestInfo info) throws Exception {
+        // 200 ms to test lost detection quickly; the node test does real work on a loaded machine.
+        long hb = info.getDisplayName().startsWith("node") ? 1000 : 200;
+        Path keyFile = dir.resolve("key");
+        Files.write(keyFile, KEY);
+        vertx = Vertx.vertx();
+        server = OrchServer.start(vertx, new ServerConfig().host("127.0.0.1").port(0).authKey(KEY).authKeyFile(keyFile)
+                .heartbeat(Duration.ofMillis(hb)).stopGrace(Duration.ofSeconds(2)))
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        admin = client();
+        admin.subscribe(Addresses.EVENTS, b -> events.add((JsonObject) b));
+        // The registration is in effect once a request sent after it is answered.
+        admin.request(ProcessEndpoint.ADDRESS, new JsonObject().put("op", "ps"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            try {
+                cleanup.get(i).close();
+            } catch (Exception e) {
+                // best effort
+            }
+        }
+        admin.close();
+        server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    ClientConfig config() {
+        return new ClientConfig().host("127.0.0.1").port(server.port()).authKey(KEY);
+    }
+
+    OrchClient client() {
+        OrchClient c = OrchClient.connect(config());
+        return c;
+    }
+
+    JsonObject call(OrchClient c, JsonObject body) {
+        return (JsonObject) c.request(ProcessEndpoint.ADDRESS, body);
+    }
+
+    JsonArray ps(boolean all) {
+        return call(admin, new JsonObject().put("op", "ps").put("all", all)).getJsonArray("processes");
+    }
+
+    JsonObject entry(String id, boolean all) {
+        for (Object o : ps(all)) {
+            if (id.equals(((JsonObject) o).getString("id"))) {
+                return (JsonObject) o;
+            }
+        }
+        return null;
+    }
+
+    boolean sawEvent(String kind, String id) {
+        return events.stream().anyMatch(e -> kind.equals(e.getString("event")) && id.equals(e.getString("id")));
+    }
+
+    @Test
+    void workerThatStopsHeartbeatingIsLostWithinThreeIntervals() {
+        OrchClient w = client();
+        cleanup.add(w);
+        JsonObject r = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "wk")
+                .put("pid", ProcessHandle.current().pid()).put("command", new JsonArray().add("java")));
+        String id = r.getString("id");
+        assertEquals(200, r.getLong("heartbeatMs"));
+        call(w, new JsonObject().put("op", "heartbeat").put("id", id).put("cpuPercent", 1.5).put("rssBytes", 1000));
+        JsonObject e = entry(id, false);
+        assertEquals("running", e.getString("state"));
+        assertEquals("wk", e.getString("name"));
+        assertEquals(1000L, e.getLong("rssBytes"));
+        Poll.until(WAIT, "worker-attached event", () -> sawEvent("worker-attached", id));
+        long t0 = System.nanoTime();
+        Poll.until(WAIT, "worker lost", () -> "lost".equals(entry(id, false).getString("state")));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 1000, "lost after " + ms + " ms (3 intervals = 600 ms plus check period)");
+        Poll.until(WAIT, "lost event", () -> sawEvent("lost", id));
+        // A name held by a lost worker can be re-attached (same entry), e.g. after a reconnect.
+        OrchClient w2 = client();
+        cleanup.add(w2);
+        JsonObject again = call(w2, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "wk").put("pid", 5));
+        assertEquals(id, again.getString("id"));
+        assertTrue(again.getBoolean("reattached"));
+        // A live name cannot be taken by another session.
+        OrchClient w3 = client();
+        cleanup.add(w3);
+        OrchException taken = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(w3, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "wk")));
+        assertEquals(409, taken.code().code());
+    }
+
+    @Test
+    void workerWhoseConnectionIsCutIsLost() {
+        OrchClient w = client();
+        String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "cut")).getString("id");
+        w.close();
+        Poll.until(WAIT, "worker lost after disconnect", () -> "lost".equals(entry(id, false).getString("state")));
+    }
+
+    @Test
+    void workerRunnerReportsOutputAndExit() throws Exception {
+        Vertx wv = Vertx.vertx();
+        cleanup.add(() -> wv.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        WorkerRunner runner = new WorkerRunner(wv, config(), "job", java.util.Map.of("team", "a"),
+                List.of("sh", "-c", "echo \"id=$ORCH_PROCESS_ID\"; echo oops >&2; exit 7"), "127.0.0.1:" + server.port(),
+                dir.resolve("key").toString(), WorkerRunner.nullStream(), WorkerRunner.nullStream());
+        assertEquals(7, runner.run(WAIT));
+        String id = runner.id();
+        JsonObject e = entry(id, true);
+        assertEquals("failed", e.getString("state"));
+        assertEquals(7, e.getInteger("exitCode"));
+        assertEquals("a", e.getJsonObject("labels").getString("team"));
+        JsonArray lines = call(admin, new JsonObject().put("op", "logs").put("id", "job")).getJsonArray("lines");
+        List<String> texts = new ArrayList<>();
+        lines.forEach(l -> texts.add(((JsonObject) l).getString("text")));
+        assertTrue(texts.contains("id=" + id), texts.toString());
+        assertTrue(texts.contains("oops"), texts.toString());
+        assertTrue(sawEvent("failed", id));
+        Poll.until(WAIT, "detached", () -> sawEvent("worker-detached", id));
+        assertEquals(true, call(admin, new JsonObject().put("op", "rm").put("id", id)).getBoolean("removed"));
+    }
+
+    @Test
+    void nodeAgentRunsSpawnedProcessesWithLogsPsAndEvents() throws Exception {
+        Vertx nv = Vertx.vertx();
+        NodeAgent agent = new NodeAgent(nv, config(), "n1", "127.0.0.1:" + server.port(), dir.resolve("key").toString(),
+                Duration.ofSeconds(2));
+        cleanup.add(() -> nv.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        cleanup.add(agent::shutdown);
+        agent.open(WAIT);
+        Poll.until(WAIT, "node-attached", () -> events.stream().anyMatch(e -> "node-attached".equals(e.getString("event"))));
+
+        JsonObject local = call(admin, new JsonObject().put("op", "spawn").put("name", "here")
+                .put("command", new JsonArray().add("sleep").add("1000")));
+        JsonObject r = call(admin, new JsonObject().put("op", "spawn").put("node", "n1").put("name", "there")
+                .put("command", new JsonArray().add("sh").add("-c").add("echo hi; echo \"$ORCH_PROCESS_ID\"; sleep 1000")));
+        String id = r.getString("id");
+        assertEquals("p1@n1", id);
+        long pid = r.getLong("pid");
+        assertTrue(ProcStats.exists(pid));
+
+        JsonArray all = ps(false);
+        List<String> ids = new ArrayList<>();
+        all.forEach(o -> ids.add(((JsonObject) o).getString("id")));
+        assertTrue(ids.containsAll(List.of("server", local.getString("id"), "node:n1", id)), ids.toString());
+        JsonObject e = entry(id, false);
+        assertEquals("n1", e.getString("node"));
+        assertEquals(pid, e.getLong("pid"));
+        assertEquals("running", e.getString("state"));
+        assertNotNull(e.getLong("rssBytes"));
+
+        Poll.until(WAIT, "started event from the node", () -> sawEvent("started", id));
+        Poll.until(WAIT, "log lines", () -> call(admin, new JsonObject().put("op", "logs").put("id", "there"))
+                .getJsonArray("lines").size() == 2);
+        JsonArray lines = call(admin, new JsonObject().put("op", "logs").put("id", id)).getJsonArray("lines");
+        assertEquals("hi", lines.getJsonObject(0).getString("text"));
+        assertEquals("p1", lines.getJsonObject(1).getString("text"));
+
+        // Follow through the node.
+        ConcurrentLinkedQueue<JsonObject> got = new ConcurrentLinkedQueue<>();
+        String follow = Addresses.replyPrefix(admin.session()) + "f";
+        admin.subscribe(follow, b -> got.add((JsonObject) b));
+        JsonObject fr = call(admin, new JsonObject().put("op", "logs").put("id", id).put("follow", follow));
+        assertTrue(fr.getBoolean("following"));
+        assertTrue(call(admin, new JsonObject().put("op", "unfollow").put("follow", follow)).getBoolean("unfollowed"));
+        Poll.until(WAIT, "end of follow", () -> got.stream().anyMatch(m -> m.getBoolean("end", false)));
+
+        JsonObject stopped = call(admin, new JsonObject().put("op", "stop").put("id", "there"));
+        assertEquals("stopped", stopped.getString("state"));
+        assertFalse(ProcStats.exists(pid) && !ProcStats.stat(pid).isDead());
+        Poll.until(WAIT, "stopped event", () -> sawEvent("stopped", id));
+        assertEquals(404, org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(admin, new JsonObject().put("op", "spawn").put("node", "nope").put("command", new JsonArray().add("true"))))
+                .code().code());
+
+        // A second process, then the node vanishes without a goodbye: its processes become lost.
+        String id2 = call(admin, new JsonObject().put("op", "spawn").put("node", "n1")
+                .put("command", new JsonArray().add("sleep").add("1000"))).getString("id");
+        Poll.until(WAIT, "started 2", () -> sawEvent("started", id2));
+        agent.client().close();
+        agent.close();
+        Poll.until(WAIT, "node lost", () -> events.stream().anyMatch(ev -> "node-lost".equals(ev.getString("event"))));
+        Poll.until(WAIT, "process lost", () -> sawEvent("lost", id2));
+        assertEquals("lost", entry(id2, false).getString("state"));
+    }
+}

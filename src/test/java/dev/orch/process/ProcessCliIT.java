@@ -1,0 +1,237 @@
+package dev.orch.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.orch.testing.Poll;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** target/orch as child processes: server, spawn/ps/logs/stop/kill/restart/rm, connect (worker and node), events. */
+class ProcessCliIT {
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    Path launcher = Path.of(System.getProperty("orch.launcher", "target/orch")).toAbsolutePath();
+    Process server;
+    long serverPid;
+    String address;
+    final List<Process> background = new ArrayList<>();
+
+    @BeforeEach
+    void startServer() throws Exception {
+        Files.writeString(dir.resolve("key"), "it-key-0123456789abcdef");
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "server", "--listen", "127.0.0.1:0", "--authkey-file",
+                dir.resolve("key").toString(), "--heartbeat", "0.5", "--grace", "2")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
+        pb.environment().put("ORCH_READY_FILE", dir.resolve("ready").toString());
+        pb.environment().put("ORCH_HOME", dir.toString());
+        server = pb.start();
+        Poll.until(WAIT, "server ready file", () -> {
+            try {
+                return Files.readString(dir.resolve("ready")).split("\n").length >= 2;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        String[] ready = Files.readString(dir.resolve("ready")).split("\n");
+        address = ready[0];
+        serverPid = Long.parseLong(ready[1].trim());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (Process p : background) {
+            p.destroy();
+            if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+        server.destroy();
+        if (!server.waitFor(30, TimeUnit.SECONDS)) {
+            server.destroyForcibly();
+        }
+    }
+
+    record Result(int code, String out, String err) {
+    }
+
+    ProcessBuilder orch(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        env.put("ORCH_ADDRESS", address);
+        env.put("ORCH_AUTHKEY_FILE", dir.resolve("key").toString());
+        env.put("ORCH_HOME", dir.toString());
+        return pb;
+    }
+
+    Result run(String... args) throws Exception {
+        Path out = Files.createTempFile(dir, "out", "");
+        Path err = Files.createTempFile(dir, "err", "");
+        Process p = orch(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("orch " + String.join(" ", args) + " timed out");
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    Process background(Path log, String... args) throws Exception {
+        Process p = orch(args).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        background.add(p);
+        return p;
+    }
+
+    JsonNode ps() throws Exception {
+        Result r = run("ps", "--all", "-o", "json");
+        assertEquals(0, r.code(), r.err());
+        return new ObjectMapper().readTree(r.out());
+    }
+
+    JsonNode entry(JsonNode ps, String id) {
+        for (JsonNode n : ps) {
+            if (id.equals(n.path("id").asText())) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void processCommandsEventsAndShutdown() throws Exception {
+        Path events = dir.resolve("events.log");
+        background(events, "events", "-o", "json");
+        Result spawn = run("spawn", "--name", "web", "--", "sh", "-c", "echo one; echo two; echo three; sleep 1000");
+        assertEquals(0, spawn.code(), spawn.err());
+        String id = spawn.out().trim();
+        assertEquals(1, run("spawn", "--name", "web", "--", "sleep", "1").code(), "name taken");
+        assertEquals(4, run("stop", "nope").code(), "unknown id");
+        JsonNode e = entry(ps(), id);
+        long pid = e.get("pid").asLong();
+        assertTrue(Files.exists(Path.of("/proc/" + pid + "/stat")));
+        assertEquals("running", e.get("state").asText());
+        for (String f : new String[] {"name", "node", "restarts", "exitCode", "cpuPercent", "rssBytes", "startedAt", "command"}) {
+            assertTrue(e.has(f), f);
+        }
+        Result logs = run("logs", "--tail", "2", id);
+        assertEquals("two\nthree\n", logs.out());
+        Result restart = run("restart", id);
+        assertEquals(0, restart.code(), restart.err());
+        long pid2 = entry(ps(), id).get("pid").asLong();
+        assertTrue(pid2 != pid);
+        assertEquals(0, run("kill", "web").code());
+        assertEquals(0, run("rm", id).code());
+        assertEquals(4, run("rm", id).code());
+        Poll.until(WAIT, "started event printed", () -> {
+            try {
+                return Files.readString(events).contains("\"event\":\"started\"");
+            } catch (Exception x) {
+                return false;
+            }
+        });
+        // Server SIGTERM stops every child.
+        String id3 = run("spawn", "--", "sh", "-c", "sleep 1000 & sleep 1000").out().trim();
+        long pid3 = entry(ps(), id3).get("pid").asLong();
+        server.destroy();
+        assertTrue(server.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
+                "child " + pid3 + " survived the server");
+    }
+
+    @Test
+    void connectWorkersAndNode() throws Exception {
+        Result r = run("connect", address, "--name", "seven", "--", "sh", "-c", "echo bye; exit 7");
+        assertEquals(7, r.code(), r.err());
+        JsonNode w = null;
+        for (JsonNode n : ps()) {
+            if ("seven".equals(n.path("name").asText())) {
+                w = n;
+            }
+        }
+        assertTrue(w != null && w.get("exitCode").asInt() == 7, String.valueOf(w));
+
+        Process sleeper = background(dir.resolve("sleeper.log"), "connect", "--name", "sleeper", "--", "sleep", "1000");
+        Poll.until(WAIT, "sleeper attached with a pid", () -> {
+            try {
+                JsonNode n = entry(ps(), "sleeper");
+                return n == null ? findByName("sleeper") : false;
+            } catch (Exception x) {
+                return false;
+            }
+        });
+        sleeper.destroy(); // SIGTERM, forwarded to sleep
+        assertTrue(sleeper.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(143, sleeper.exitValue());
+
+        Process doomed = background(dir.resolve("doomed.log"), "connect", "--name", "doomed", "--", "sleep", "1000");
+        Poll.until(WAIT, "doomed attached", () -> findByName("doomed"));
+        doomed.destroyForcibly();
+        doomed.waitFor(30, TimeUnit.SECONDS);
+        Poll.until(Duration.ofSeconds(10), "doomed lost", () -> stateOf("doomed").equals("lost"));
+
+        background(dir.resolve("node.log"), "connect", address, "--name", "n1", "--grace", "2");
+        Poll.until(WAIT, "node n1 attached", () -> {
+            try {
+                return entry(ps(), "node:n1") != null;
+            } catch (Exception x) {
+                return false;
+            }
+        });
+        Result s = run("spawn", "--node", "n1", "--", "sh", "-c", "echo hi; sleep 1000");
+        assertEquals(0, s.code(), s.err());
+        String id = s.out().trim();
+        assertTrue(id.endsWith("@n1"), id);
+        JsonNode e = entry(ps(), id);
+        assertEquals("n1", e.get("node").asText());
+        assertTrue(Files.exists(Path.of("/proc/" + e.get("pid").asLong() + "/stat")));
+        Poll.until(WAIT, "hi in logs", () -> {
+            try {
+                return run("logs", id).out().equals("hi\n");
+            } catch (Exception x) {
+                return false;
+            }
+        });
+        assertEquals(0, run("stop", id).code());
+    }
+
+    boolean findByName(String name) {
+        try {
+            for (JsonNode n : ps()) {
+                if (name.equals(n.path("name").asText()) && n.path("pid").asLong() > 0) {
+                    return true;
+                }
+            }
+        } catch (Exception e) {
+            return false;
+        }
+        return false;
+    }
+
+    String stateOf(String name) {
+        try {
+            for (JsonNode n : ps()) {
+                if (name.equals(n.path("name").asText())) {
+                    return n.path("state").asText();
+                }
+            }
+        } catch (Exception e) {
+            return "";
+        }
+        return "";
+    }
+}
