@@ -137,9 +137,11 @@ class ProcessCliIT {
         assertEquals(0, run("kill", "web").code());
         assertEquals(0, run("rm", id).code());
         assertEquals(4, run("rm", id).code());
+        // `orch events` may have subscribed after the first spawn; the restart came long after.
         Poll.until(WAIT, "started event printed", () -> {
             try {
-                return Files.readString(events).contains("\"event\":\"started\"");
+                String printed = Files.readString(events);
+                return printed.contains("\"event\":\"started\"") || printed.contains("\"event\":\"restarted\"");
             } catch (Exception x) {
                 return false;
             }
@@ -149,6 +151,7 @@ class ProcessCliIT {
         long pid3 = entry(ps(), id3).get("pid").asLong();
         server.destroy();
         assertTrue(server.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, server.exitValue(), "the server exits 0 on SIGTERM");
         assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
                 "child " + pid3 + " survived the server");
     }
