@@ -53,7 +53,7 @@ def _returned_class(fn: Callable[..., Any]) -> Optional[type]:
         ret = inspect.signature(fn).return_annotation
     except (TypeError, ValueError):
         return None
-    return ret if inspect.isclass(ret) else None
+    return ret if inspect.isclass(ret) and ret is not inspect.Signature.empty else None
 
 
 class _DaemonPool:
