@@ -6,6 +6,7 @@ final class BuiltinTypes {
     }
 
     static void registerAll(TypeRegistry r) {
-        // Filled in as the built-in types land: dict, list, Value, Namespace, then the sync types.
+        dev.orch.objects.builtin.CoreTypes.registerAll(r);
+        dev.orch.objects.sync.SyncTypes.registerAll(r);
     }
 }

@@ -136,12 +136,34 @@ public final class Json {
             return ((Boolean) n) ? "True" : "False";
         }
         if (n instanceof String) {
-            String s = (String) n;
-            return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
+            return reprString((String) n);
         }
         if (n instanceof JsonArray || n instanceof JsonObject) {
             return n.toString();
         }
         return String.valueOf(n);
+    }
+
+    /** Python's str repr: single quotes unless the text has a ' and no ", escaping \\ and controls. */
+    private static String reprString(String s) {
+        char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
+        StringBuilder b = new StringBuilder(s.length() + 2).append(quote);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == quote || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c == '\n') {
+                b.append("\\n");
+            } else if (c == '\r') {
+                b.append("\\r");
+            } else if (c == '\t') {
+                b.append("\\t");
+            } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append(quote).toString();
     }
 }

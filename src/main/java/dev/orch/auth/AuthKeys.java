@@ -1,0 +1,164 @@
+package dev.orch.auth;
+
+import dev.orch.protocol.AuthProofs;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * Finds the shared auth key the way every orch command does: {@code --authkey-file}, else
+ * {@code ORCH_AUTHKEY}, else the file named by {@code ORCH_AUTHKEY_FILE}, else
+ * {@code $ORCH_HOME/authkey} (default {@code ~/.orch/authkey}). Only the server creates the last
+ * one when it is missing.
+ */
+public final class AuthKeys {
+    public static final String ENV_KEY = "ORCH_AUTHKEY";
+    public static final String ENV_KEY_FILE = "ORCH_AUTHKEY_FILE";
+    public static final String ENV_HOME = "ORCH_HOME";
+
+    private final Map<String, String> env;
+
+    public AuthKeys(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public static AuthKeys fromEnvironment() {
+        return new AuthKeys(System.getenv());
+    }
+
+    /** A resolved key and where it came from (a file path, or null for the environment). */
+    public static final class Resolved {
+        private final byte[] key;
+        private final Path file;
+        private final boolean generated;
+
+        Resolved(byte[] key, Path file, boolean generated) {
+            this.key = key;
+            this.file = file;
+            this.generated = generated;
+        }
+
+        public byte[] key() {
+            return key.clone();
+        }
+
+        /** The key file, or null when the key came from {@code ORCH_AUTHKEY}. */
+        public Path file() {
+            return file;
+        }
+
+        /** True when the server has just created the key file. */
+        public boolean generated() {
+            return generated;
+        }
+    }
+
+    /** The orch home directory: {@code $ORCH_HOME} or {@code ~/.orch}. */
+    public Path home() {
+        String h = env.get(ENV_HOME);
+        if (h != null && !h.isBlank()) {
+            return Paths.get(h);
+        }
+        return Paths.get(System.getProperty("user.home"), ".orch");
+    }
+
+    public Path defaultKeyFile() {
+        return home().resolve("authkey");
+    }
+
+    /** Resolves the key for a client; fails if none is found. */
+    public Resolved forClient(Path explicitFile) throws KeyException {
+        Resolved r = find(explicitFile);
+        if (r == null) {
+            throw new KeyException("no auth key: pass --authkey-file, set " + ENV_KEY + " or " + ENV_KEY_FILE
+                    + ", or start the server on this machine first (it creates " + defaultKeyFile() + ")");
+        }
+        return r;
+    }
+
+    /** Resolves the key for the server, creating {@code $ORCH_HOME/authkey} if no key is configured. */
+    public Resolved forServer(Path explicitFile) throws KeyException {
+        Resolved r = find(explicitFile);
+        return r != null ? r : generate(defaultKeyFile());
+    }
+
+    private Resolved find(Path explicitFile) throws KeyException {
+        if (explicitFile != null) {
+            return new Resolved(read(explicitFile), explicitFile.toAbsolutePath(), false);
+        }
+        String k = env.get(ENV_KEY);
+        if (k != null && !k.isEmpty()) {
+            return new Resolved(k.getBytes(StandardCharsets.UTF_8), null, false);
+        }
+        String f = env.get(ENV_KEY_FILE);
+        if (f != null && !f.isEmpty()) {
+            Path p = Paths.get(f);
+            return new Resolved(read(p), p.toAbsolutePath(), false);
+        }
+        Path d = defaultKeyFile();
+        if (Files.exists(d)) {
+            return new Resolved(read(d), d.toAbsolutePath(), false);
+        }
+        return null;
+    }
+
+    /** Reads a key file: its bytes without one trailing newline (LF or CRLF). */
+    public static byte[] read(Path file) throws KeyException {
+        byte[] b;
+        try {
+            b = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new KeyException("cannot read auth key file " + file + ": " + describe(e));
+        }
+        int n = b.length;
+        if (n > 0 && b[n - 1] == '\n') {
+            n--;
+            if (n > 0 && b[n - 1] == '\r') {
+                n--;
+            }
+        }
+        if (n == 0) {
+            throw new KeyException("auth key file " + file + " is empty");
+        }
+        return Arrays.copyOf(b, n);
+    }
+
+    private static Resolved generate(Path file) throws KeyException {
+        // 32 random bytes written as base64 text, so the file can be copied and pasted safely.
+        byte[] key = AuthProofs.b64(AuthProofs.nonce()).getBytes(StandardCharsets.US_ASCII);
+        try {
+            Files.createDirectories(file.getParent());
+            try {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createFile(file);
+            }
+            Files.write(file, key, StandardOpenOption.TRUNCATE_EXISTING);
+            return new Resolved(key, file.toAbsolutePath(), true);
+        } catch (FileAlreadyExistsException e) {
+            // Another server created it first: use theirs.
+            return new Resolved(read(file), file.toAbsolutePath(), false);
+        } catch (IOException e) {
+            throw new KeyException("cannot create auth key file " + file + ": " + describe(e));
+        }
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName().replace("Exception", "") + (m == null ? "" : " " + m);
+    }
+
+    /** The key could not be found, read or created. */
+    public static final class KeyException extends Exception {
+        public KeyException(String message) {
+            super(message);
+        }
+    }
+}

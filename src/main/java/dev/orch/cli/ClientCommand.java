@@ -1,0 +1,43 @@
+package dev.orch.cli;
+
+import dev.orch.cli.common.ClientOptions;
+import dev.orch.cli.common.ExitCodes;
+import dev.orch.cli.common.OutputOptions;
+import dev.orch.cli.common.VerboseOption;
+import dev.orch.client.OrchClient;
+import io.vertx.core.Vertx;
+import jakarta.inject.Inject;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** Base of the commands that talk to a server: connect, run, render, return an exit code. */
+abstract class ClientCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions client;
+
+    @Mixin
+    OutputOptions output;
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Inject
+    Vertx vertx;
+
+    @Override
+    public Integer call() throws Exception {
+        try (OrchClient c = client.connect(vertx, "orch-cli/" + spec.name())) {
+            run(c, spec.commandLine().getOut());
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Does the work with a connected client; throws to fail. */
+    protected abstract void run(OrchClient client, PrintWriter out) throws Exception;
+}

@@ -1,0 +1,19 @@
+package dev.orch.cli;
+
+import dev.orch.client.OrchClient;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+
+/** {@code orch health}: exits 0 only if the server answers an authenticated request. */
+@Command(name = "health", description = "Exit 0 if the server answers an authenticated request (for probes).")
+class HealthCommand extends ClientCommand {
+    @Override
+    protected void run(OrchClient c, PrintWriter out) {
+        c.types();
+        if (!output.json()) {
+            out.println("ok " + c.serverVersion());
+        } else {
+            out.println(new io.vertx.core.json.JsonObject().put("ok", true).put("server", c.serverVersion()).encode());
+        }
+    }
+}

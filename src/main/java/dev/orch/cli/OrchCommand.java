@@ -1,0 +1,43 @@
+package dev.orch.cli;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code orch}: the top command; alone it prints the usage. */
+@Command(name = "orch", mixinStandardHelpOptions = true, versionProvider = OrchCommand.Version.class,
+        description = "Process orchestrator and shared-object manager.",
+        subcommands = {
+            ServerCommand.class,
+            NewCommand.class,
+            CallCommand.class,
+            TypesCommand.class,
+            ObjectsCommand.class,
+            DeleteCommand.class,
+            ShutdownCommand.class,
+            HealthCommand.class,
+        })
+public class OrchCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+    }
+
+    /** The version from the build. */
+    public static String version() {
+        return ConfigProvider.getConfig().getOptionalValue("quarkus.application.version", String.class).orElse("dev");
+    }
+
+    /** Prints {@code orch VERSION}. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"orch " + version()};
+        }
+    }
+}

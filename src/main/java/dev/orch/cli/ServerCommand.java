@@ -1,0 +1,179 @@
+package dev.orch.cli;
+
+import dev.orch.auth.AuthKeys;
+import dev.orch.cli.common.CliException;
+import dev.orch.cli.common.ExitCodes;
+import dev.orch.cli.common.JsonArgs;
+import dev.orch.cli.common.VerboseOption;
+import dev.orch.client.HostPort;
+import dev.orch.server.OrchServer;
+import dev.orch.server.ServerConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import jakarta.inject.Inject;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jboss.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code orch server}: runs the manager server in the foreground, or detached with {@code --detach}. */
+@Command(name = "server", description = "Run the manager server (foreground until SIGTERM, SIGINT or 'orch shutdown').")
+class ServerCommand implements Callable<Integer> {
+    private static final Logger LOG = Logger.getLogger("dev.orch.server");
+    /** Set by {@code --detach} for the child: where to write "HOST:PORT" once listening. */
+    static final String ENV_READY_FILE = "ORCH_READY_FILE";
+
+    @Option(names = {"-l", "--listen"}, paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:55555",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
+    String listen;
+
+    @Option(names = "--authkey-file", paramLabel = "FILE",
+            description = "Auth key file (default: $ORCH_AUTHKEY, $ORCH_AUTHKEY_FILE, then $ORCH_HOME/authkey, created if missing).")
+    Path authKeyFile;
+
+    @Option(names = "--object", paramLabel = "NAME=TYPEID[:JSON_ARGS]",
+            description = "Create a named object at start, e.g. greeting=Value:[\"educative\"].")
+    List<String> objects;
+
+    @Option(names = "--max-frame", paramLabel = "BYTES", defaultValue = "16777216",
+            description = "Largest frame accepted (default: ${DEFAULT-VALUE}).")
+    int maxFrame;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "120",
+            description = "Close connections idle this long (default: ${DEFAULT-VALUE}).")
+    int idleTimeout;
+
+    @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "10",
+            description = "On stop, time children get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
+    double grace;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate (PEM); needs --tls-key.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "TLS private key (PEM, PKCS#8 or PKCS#1).")
+    Path tlsKey;
+
+    @Option(names = "--detach", description = "Start in the background; return once the server accepts logins.")
+    boolean detach;
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    @Inject
+    Vertx vertx;
+
+    @Override
+    public Integer call() throws Exception {
+        ServerConfig config = config();
+        if (detach) {
+            return new Detacher(spec.commandLine().getOut()).detach(config);
+        }
+        OrchServer server;
+        try {
+            server = OrchServer.start(vertx, config).toCompletionStage().toCompletableFuture().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            throw new CliException(ExitCodes.REMOTE_ERROR, "cannot start server on " + listen + ": " + describe(c), c);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        server.closeFuture().onComplete(v -> stopped.countDown());
+        StopSignals.onStop(() -> {
+            LOG.info("stopping");
+            server.close();
+        });
+        String ready = System.getenv(ENV_READY_FILE);
+        if (ready != null) {
+            Files.writeString(Path.of(ready), config.host() + ":" + server.port() + "\n" + ProcessHandle.current().pid() + "\n");
+        }
+        stopped.await();
+        LOG.info("stopped");
+        return ExitCodes.OK;
+    }
+
+    private ServerConfig config() throws AuthKeys.KeyException {
+        HostPort hp;
+        try {
+            hp = HostPort.parse(listen, 55555);
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("--listen: " + e.getMessage());
+        }
+        if (maxFrame < 64) {
+            throw CliException.usage("--max-frame must be at least 64 bytes");
+        }
+        if (idleTimeout < 1) {
+            throw CliException.usage("--idle-timeout must be at least 1 second");
+        }
+        if (grace < 0) {
+            throw CliException.usage("--grace must not be negative");
+        }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw CliException.usage("--tls-cert and --tls-key go together");
+        }
+        for (Path p : new Path[] {tlsCert, tlsKey}) {
+            if (p != null && !Files.isReadable(p)) {
+                throw CliException.usage("cannot read " + p);
+            }
+        }
+        AuthKeys.Resolved key = AuthKeys.fromEnvironment().forServer(authKeyFile);
+        if (key.generated()) {
+            LOG.infof("generated a new auth key in %s", key.file());
+        }
+        ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
+                .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
+                .stopGrace(Duration.ofMillis((long) (grace * 1000))).version(OrchCommand.version());
+        if (tlsCert != null) {
+            c.tls(tlsCert, tlsKey);
+        }
+        if (objects != null) {
+            for (String spec : objects) {
+                parseObject(c, spec);
+            }
+        }
+        return c;
+    }
+
+    /** {@code NAME=TYPEID[:JSON_ARGS]}. */
+    static void parseObject(ServerConfig c, String spec) {
+        int eq = spec.indexOf('=');
+        if (eq <= 0) {
+            throw CliException.usage("--object must be NAME=TYPEID[:JSON_ARGS]: " + spec);
+        }
+        String name = spec.substring(0, eq);
+        String rest = spec.substring(eq + 1);
+        int colon = rest.indexOf(':');
+        String typeid = colon < 0 ? rest : rest.substring(0, colon);
+        if (typeid.isEmpty()) {
+            throw CliException.usage("--object " + spec + ": missing TYPEID");
+        }
+        JsonArray args = new JsonArray();
+        if (colon >= 0) {
+            Object parsed = JsonArgs.parse(rest.substring(colon + 1));
+            if (!(parsed instanceof JsonArray)) {
+                throw CliException.usage("--object " + spec + ": JSON_ARGS must be a JSON array, e.g. [\"hello\"]");
+            }
+            args = (JsonArray) parsed;
+        }
+        c.object(name, typeid, args);
+    }
+
+    static String describe(Throwable t) {
+        String m = t.getMessage();
+        if (t instanceof java.net.BindException || (m != null && m.contains("Address already in use"))) {
+            return "address already in use";
+        }
+        return m == null ? t.getClass().getSimpleName() : m;
+    }
+
+}

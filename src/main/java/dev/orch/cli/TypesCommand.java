@@ -1,0 +1,28 @@
+package dev.orch.cli;
+
+import dev.orch.cli.common.Table;
+import dev.orch.client.OrchClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+
+/** {@code orch types}: the types a server can create. */
+@Command(name = "types", description = "List the object types the server can create.")
+class TypesCommand extends ClientCommand {
+    @Override
+    protected void run(OrchClient c, PrintWriter out) {
+        JsonArray types = c.types();
+        if (output.json()) {
+            out.println(types.encode());
+            return;
+        }
+        Table t = new Table("TYPEID", "HOST", "METHODS");
+        for (Object o : types) {
+            JsonObject ty = (JsonObject) o;
+            t.row(ty.getString("typeid"), ty.getString("host"), String.join(",", ty.getJsonArray("exposed").stream()
+                    .map(String::valueOf).toArray(String[]::new)));
+        }
+        t.print(out);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.orch.cli.common;
+
+import dev.orch.auth.AuthKeys;
+import dev.orch.client.ClientConfig;
+import dev.orch.client.OrchClient;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** How a command reaches the server: address, key, TLS and timeout. */
+public final class ClientOptions {
+    public static final String ENV_ADDRESS = "ORCH_ADDRESS";
+
+    @Option(names = {"-a", "--address"}, paramLabel = "HOST:PORT",
+            description = "Server address (default: $ORCH_ADDRESS or 127.0.0.1:55555).")
+    String address;
+
+    @Option(names = "--authkey-file", paramLabel = "FILE",
+            description = "Auth key file (default: $ORCH_AUTHKEY, $ORCH_AUTHKEY_FILE, then $ORCH_HOME/authkey).")
+    Path authKeyFile;
+
+    @Option(names = "--tls", description = "Connect with TLS.")
+    boolean tls;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Trust this certificate (or CA) for TLS; implies --tls.")
+    Path tlsCa;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Give up waiting for the server after this many seconds (default: ${DEFAULT-VALUE}; 0 waits forever).")
+    double timeoutSeconds;
+
+    /** The effective address. */
+    public String address() {
+        if (address != null) {
+            return address;
+        }
+        String env = System.getenv(ENV_ADDRESS);
+        return env != null && !env.isBlank() ? env : "127.0.0.1:55555";
+    }
+
+    public Duration timeout() {
+        if (timeoutSeconds < 0) {
+            throw CliException.usage("--timeout must not be negative");
+        }
+        return Duration.ofMillis((long) (timeoutSeconds * 1000));
+    }
+
+    /** The client configuration, with the key resolved; throws on a bad address or missing key. */
+    public ClientConfig config(String clientName) throws AuthKeys.KeyException {
+        ClientConfig c = new ClientConfig();
+        try {
+            c.address(address());
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
+        Duration t = timeout();
+        return c.authKey(AuthKeys.fromEnvironment().forClient(authKeyFile).key())
+                .tls(tls || tlsCa != null, tlsCa)
+                .name(clientName)
+                .callTimeout(t)
+                .connectTimeout(t.isZero() || t.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : t);
+    }
+
+    /** Connects and logs in on the application's Vert.x. */
+    public OrchClient connect(Vertx vertx, String clientName) throws AuthKeys.KeyException {
+        return OrchClient.connect(vertx, config(clientName));
+    }
+}

@@ -1,0 +1,88 @@
+package dev.orch.cli.common;
+
+import dev.orch.auth.AuthKeys;
+import dev.orch.client.OrchConnectException;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * The one place where failures become exit codes and one-line messages. Stack traces only with
+ * {@code --verbose}.
+ */
+public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler, CommandLine.IParameterExceptionHandler {
+
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
+        PrintWriter err = cmd.getErr();
+        Throwable e = unwrap(ex);
+        err.println("orch: " + message(e));
+        if (verbose(parseResult)) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return exitCode(e);
+    }
+
+    @Override
+    public int handleParseException(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println("orch: " + ex.getMessage());
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return ExitCodes.USAGE;
+    }
+
+    static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CommandLine.ExecutionException || t instanceof java.util.concurrent.CompletionException
+                || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    public static int exitCode(Throwable e) {
+        if (e instanceof CliException) {
+            return ((CliException) e).exitCode();
+        }
+        if (e instanceof OrchConnectException || e instanceof AuthKeys.KeyException) {
+            return ExitCodes.CONNECT;
+        }
+        if (e instanceof OrchException) {
+            ErrorCode c = ((OrchException) e).code();
+            if (c == ErrorCode.NOT_FOUND) {
+                return ExitCodes.NOT_FOUND;
+            }
+            if (c == ErrorCode.UNAUTHENTICATED) {
+                return ExitCodes.CONNECT;
+            }
+            return ExitCodes.REMOTE_ERROR;
+        }
+        if (e instanceof IllegalArgumentException) {
+            return ExitCodes.USAGE;
+        }
+        return ExitCodes.REMOTE_ERROR;
+    }
+
+    static String message(Throwable e) {
+        if (e instanceof OrchException) {
+            OrchException oe = (OrchException) e;
+            return oe.wireMessage() + " (" + oe.code().code() + ")";
+        }
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private static boolean verbose(ParseResult pr) {
+        for (ParseResult p = pr; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

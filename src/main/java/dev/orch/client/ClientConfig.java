@@ -1,0 +1,109 @@
+package dev.orch.client;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** How to reach and authenticate to a server. */
+public final class ClientConfig {
+    private String host = "127.0.0.1";
+    private int port = 55555;
+    private byte[] authKey;
+    private boolean tls;
+    private Path tlsCa;
+    private String name = "orch-java";
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration callTimeout = Duration.ofSeconds(60);
+    private Duration pingInterval = Duration.ofSeconds(30);
+
+    /** Parses {@code HOST:PORT}, {@code :PORT} or {@code HOST} (default port 55555). */
+    public ClientConfig address(String address) {
+        HostPort hp = HostPort.parse(address, 55555);
+        this.host = hp.host();
+        this.port = hp.port();
+        return this;
+    }
+
+    public ClientConfig host(String host) {
+        this.host = host;
+        return this;
+    }
+
+    public ClientConfig port(int port) {
+        this.port = port;
+        return this;
+    }
+
+    public ClientConfig authKey(byte[] key) {
+        this.authKey = key.clone();
+        return this;
+    }
+
+    /** Use TLS; {@code ca} is the PEM file of the certificate (or its CA) to trust, or null for the JVM's defaults. */
+    public ClientConfig tls(boolean tls, Path ca) {
+        this.tls = tls;
+        this.tlsCa = ca;
+        return this;
+    }
+
+    /** Informative client name sent at login. */
+    public ClientConfig name(String name) {
+        this.name = name;
+        return this;
+    }
+
+    public ClientConfig connectTimeout(Duration d) {
+        this.connectTimeout = d;
+        return this;
+    }
+
+    /** Timeout of the blocking calls; zero waits forever. */
+    public ClientConfig callTimeout(Duration d) {
+        this.callTimeout = d;
+        return this;
+    }
+
+    public ClientConfig pingInterval(Duration d) {
+        this.pingInterval = d;
+        return this;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public byte[] authKey() {
+        return authKey;
+    }
+
+    public boolean tls() {
+        return tls;
+    }
+
+    public Path tlsCa() {
+        return tlsCa;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration callTimeout() {
+        return callTimeout;
+    }
+
+    public Duration pingInterval() {
+        return pingInterval;
+    }
+
+    public String address() {
+        return host + ":" + port;
+    }
+}

@@ -1,0 +1,347 @@
+package dev.orch.client;
+
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A connection to an orch server: create, look up and release shared objects, call their methods
+ * (blocking with a timeout, or asynchronously with many calls in flight), and host object types
+ * for other clients.
+ *
+ * <pre>{@code
+ * try (OrchClient c = OrchClient.connect(new ClientConfig().address("127.0.0.1:55555").authKey(key))) {
+ *     RemoteObject d = c.create("dict");
+ *     d.call("__setitem__", "k", 1);
+ * }
+ * }</pre>
+ */
+public final class OrchClient implements AutoCloseable {
+    private final Vertx vertx;
+    private final boolean ownsVertx;
+    private final ClientConfig config;
+    private final ClientConnection connection;
+    private final Map<String, HostedType> hostedTypes = new ConcurrentHashMap<>();
+    private final Map<String, HostedObject> hostedObjects = new ConcurrentHashMap<>();
+    private volatile ExecutorService hostExecutor;
+
+    private OrchClient(Vertx vertx, boolean ownsVertx, ClientConfig config) {
+        this.vertx = vertx;
+        this.ownsVertx = ownsVertx;
+        this.config = config;
+        this.connection = new ClientConnection(vertx, config);
+    }
+
+    /** Connects with a Vert.x instance of its own, closed with the client. */
+    public static OrchClient connect(ClientConfig config) {
+        Vertx vertx = Vertx.vertx();
+        try {
+            return connect(vertx, config, true);
+        } catch (RuntimeException e) {
+            vertx.close();
+            throw e;
+        }
+    }
+
+    /** Connects on an existing Vert.x instance (the caller keeps owning it). */
+    public static OrchClient connect(Vertx vertx, ClientConfig config) {
+        return connect(vertx, config, false);
+    }
+
+    private static OrchClient connect(Vertx vertx, ClientConfig config, boolean owns) {
+        if (config.authKey() == null) {
+            throw new IllegalArgumentException("no auth key");
+        }
+        OrchClient c = new OrchClient(vertx, owns, config);
+        CompletableFuture<JsonObject> opened = c.connection.open().toCompletionStage().toCompletableFuture();
+        await(opened, config.connectTimeout().plusSeconds(5), "connect to " + config.address());
+        return c;
+    }
+
+    /** This client's session id. */
+    public String session() {
+        return connection.session();
+    }
+
+    /** The server's version string from the login reply, e.g. {@code orch/0.1.0}. */
+    public String serverVersion() {
+        return connection.loginReply().getString("server");
+    }
+
+    public ClientConfig config() {
+        return config;
+    }
+
+    /** Completes when the connection closes. */
+    public CompletableFuture<Void> closedFuture() {
+        return connection.closedFuture();
+    }
+
+    public boolean isOpen() {
+        return connection.isOpen();
+    }
+
+    // ---- manager operations ----
+
+    /** Creates an anonymous object, released by {@link #release} or when this client disconnects. */
+    public RemoteObject create(String typeid, Object... args) {
+        return create(null, typeid, toArray(args), new JsonObject());
+    }
+
+    /** Creates an object; with a name it lives until {@link #delete}. */
+    public RemoteObject create(String name, String typeid, JsonArray args, JsonObject kwargs) {
+        return describe(block(createAsync(name, typeid, args, kwargs)));
+    }
+
+    public CompletableFuture<Object> createAsync(String name, String typeid, JsonArray args, JsonObject kwargs) {
+        JsonObject req = new JsonObject().put("op", "create").put("typeid", typeid)
+                .put("args", args == null ? new JsonArray() : args).put("kwargs", kwargs == null ? new JsonObject() : kwargs);
+        if (name != null) {
+            req.put("name", name);
+        }
+        return manager(req);
+    }
+
+    /** Looks up a named object. */
+    public RemoteObject lookup(String name) {
+        return describe(block(manager(new JsonObject().put("op", "lookup").put("name", name))));
+    }
+
+    /** Looks up an object by id (taking a reference if it is anonymous). */
+    public RemoteObject lookupId(String id) {
+        return describe(block(manager(new JsonObject().put("op", "lookup").put("id", id))));
+    }
+
+    /** Drops this session's reference to an anonymous object. */
+    public void release(RemoteObject object) {
+        block(manager(new JsonObject().put("op", "release").put("id", object.id())));
+    }
+
+    /** Deletes a named object. */
+    public void delete(String name) {
+        block(manager(new JsonObject().put("op", "delete").put("name", name)));
+    }
+
+    /** Every type the server knows: {@code [{"typeid","exposed","host"}]}. */
+    public JsonArray types() {
+        return ((JsonObject) block(manager(new JsonObject().put("op", "types")))).getJsonArray("types");
+    }
+
+    /** Every object: {@code [{"id","typeid","name","refs","host"}]}. */
+    public JsonArray objects() {
+        return ((JsonObject) block(manager(new JsonObject().put("op", "objects")))).getJsonArray("objects");
+    }
+
+    /** Asks the server to stop. */
+    public void shutdown() {
+        block(manager(new JsonObject().put("op", "shutdown")));
+    }
+
+    /** Sends a request to any service address the server offers and waits for the reply body. */
+    public Object request(String address, JsonObject body) {
+        return block(connection.request(address, body));
+    }
+
+    public CompletableFuture<Object> requestAsync(String address, JsonObject body) {
+        return connection.request(address, body);
+    }
+
+    /** Receives messages for {@code address} (e.g. {@code orch.events}). */
+    public void subscribe(String address, java.util.function.Consumer<Object> handler) {
+        connection.register(address, in -> handler.accept(in.body));
+    }
+
+    public void unsubscribe(String address) {
+        connection.unregister(address);
+    }
+
+    private CompletableFuture<Object> manager(JsonObject req) {
+        return connection.request(Addresses.MANAGER, req);
+    }
+
+    RemoteObject describe(Object reply) {
+        JsonObject d = (JsonObject) reply;
+        return new RemoteObject(this, d.getString("id"), d.getString("typeid"), d.getString("name"),
+                d.getString("address"), d.getJsonArray("exposed", new JsonArray()));
+    }
+
+    // ---- calls ----
+
+    CompletableFuture<Object> invoke(String address, String method, JsonArray args, JsonObject kwargs) {
+        JsonObject body = new JsonObject().put("method", method);
+        if (args != null && !args.isEmpty()) {
+            body.put("args", args);
+        }
+        if (kwargs != null && !kwargs.isEmpty()) {
+            body.put("kwargs", kwargs);
+        }
+        return connection.request(address, body).thenApply(this::unwrapResult);
+    }
+
+    private Object unwrapResult(Object reply) {
+        JsonObject r = (JsonObject) reply;
+        if (r.containsKey("proxy")) {
+            return describe(r.getJsonObject("proxy"));
+        }
+        return r.getValue("result");
+    }
+
+    /** Waits for {@code f} at most the configured call timeout, unwrapping remote failures. */
+    <T> T block(CompletableFuture<T> f) {
+        return await(f, config.callTimeout(), "call");
+    }
+
+    static <T> T await(CompletableFuture<T> f, Duration timeout, String what) {
+        try {
+            return timeout.isZero() ? f.get() : f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            f.cancel(false);
+            throw new OrchException(ErrorCode.TIMEOUT, what + " timed out after " + timeout.toMillis() + " ms");
+        } catch (ExecutionException | CompletionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException) {
+                throw (RuntimeException) c;
+            }
+            throw new OrchConnectException(String.valueOf(c.getMessage()), c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OrchConnectException("interrupted");
+        }
+    }
+
+    static JsonArray toArray(Object... args) {
+        return args == null ? new JsonArray() : new JsonArray(Arrays.asList(args));
+    }
+
+    // ---- hosting ----
+
+    /**
+     * Hosts {@code typeid} in this process: every {@code create} of it, from any client, calls
+     * {@code factory} here, and method calls on the result run here, on a pool of threads
+     * (calls on one object may run concurrently, as in Python's manager).
+     */
+    public void host(String typeid, List<String> exposed, HostedType factory) {
+        ensureHostAddress();
+        hostedTypes.put(typeid, factory);
+        block(manager(new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray(exposed))));
+    }
+
+    /** Hosts a plain Java class: public methods become the exposed methods (see {@link ReflectiveObject}). */
+    public void host(String typeid, java.util.function.Supplier<?> factory, Class<?> type) {
+        List<String> exposed = ReflectiveObject.exposedMethods(type);
+        host(typeid, exposed, (args, kwargs) -> new ReflectiveObject(factory.get()));
+    }
+
+    private synchronized void ensureHostAddress() {
+        if (hostExecutor != null) {
+            return;
+        }
+        hostExecutor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "orch-host");
+            t.setDaemon(true);
+            return t;
+        });
+        connection.register(Addresses.host(session()), this::onHostRequest);
+    }
+
+    private void onHostRequest(ClientConnection.Incoming in) {
+        if (!(in.body instanceof JsonObject)) {
+            return;
+        }
+        JsonObject req = (JsonObject) in.body;
+        String op = req.getString("op", "");
+        String id = req.getString("id");
+        if ("create".equals(op) && in.replyAddress != null && id != null) {
+            hostExecutor.execute(() -> hostCreate(in.replyAddress, id, req));
+        } else if ("release".equals(op) && id != null) {
+            hostedObjects.remove(id);
+            connection.unregister(Addresses.object(id));
+        }
+    }
+
+    private void hostCreate(String replyAddress, String id, JsonObject req) {
+        HostedType type = hostedTypes.get(req.getString("typeid", ""));
+        try {
+            if (type == null) {
+                throw OrchException.notFound("this worker does not host '" + req.getString("typeid") + "'");
+            }
+            HostedObject obj = type.create(req.getJsonArray("args", new JsonArray()), req.getJsonObject("kwargs", new JsonObject()));
+            hostedObjects.put(id, obj);
+            connection.register(Addresses.object(id), in -> onCall(obj, in));
+            connection.send(replyAddress, new JsonObject().put("id", id));
+        } catch (RuntimeException e) {
+            connection.send(replyAddress, errorBody(e));
+        }
+    }
+
+    private void onCall(HostedObject obj, ClientConnection.Incoming in) {
+        if (in.replyAddress == null || !(in.body instanceof JsonObject)) {
+            return;
+        }
+        JsonObject call = (JsonObject) in.body;
+        hostExecutor.execute(() -> {
+            JsonObject answer;
+            try {
+                Object result = obj.call(call.getString("method"), call.getJsonArray("args", new JsonArray()),
+                        call.getJsonObject("kwargs", new JsonObject()), call.getString("session"));
+                answer = new JsonObject().put("result", result);
+            } catch (RuntimeException e) {
+                answer = errorBody(e);
+            }
+            connection.send(in.replyAddress, answer);
+        });
+    }
+
+    private static JsonObject errorBody(RuntimeException e) {
+        OrchException oe = e instanceof OrchException ? (OrchException) e : OrchException.raised(pythonName(e), String.valueOf(e.getMessage()));
+        return new JsonObject().put("error", new JsonObject().put("code", oe.code().code()).put("name", oe.name()).put("message", oe.detail()));
+    }
+
+    /** Java exceptions in Python's vocabulary where one fits, so clients map them alike. */
+    static String pythonName(Throwable e) {
+        if (e instanceof IllegalArgumentException) {
+            return "ValueError";
+        }
+        if (e instanceof IndexOutOfBoundsException) {
+            return "IndexError";
+        }
+        if (e instanceof UnsupportedOperationException) {
+            return "NotImplementedError";
+        }
+        if (e instanceof ClassCastException) {
+            return "TypeError";
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+        try {
+            connection.closedFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Closing anyway.
+        }
+        if (hostExecutor != null) {
+            hostExecutor.shutdownNow();
+        }
+        if (ownsVertx) {
+            vertx.close();
+        }
+    }
+}

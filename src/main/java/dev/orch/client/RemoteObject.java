@@ -1,0 +1,76 @@
+package dev.orch.client;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** A handle on a shared object: its identity and its methods, called through the client. */
+public final class RemoteObject {
+    private final OrchClient client;
+    private final String id;
+    private final String typeid;
+    private final String name;
+    private final String address;
+    private final JsonArray exposed;
+
+    RemoteObject(OrchClient client, String id, String typeid, String name, String address, JsonArray exposed) {
+        this.client = client;
+        this.id = id;
+        this.typeid = typeid;
+        this.name = name;
+        this.address = address;
+        this.exposed = exposed;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String typeid() {
+        return typeid;
+    }
+
+    /** The name, or null for an anonymous object. */
+    public String name() {
+        return name;
+    }
+
+    public String address() {
+        return address;
+    }
+
+    @SuppressWarnings("unchecked")
+    public List<String> exposed() {
+        return (List<String>) (List<?>) exposed.getList();
+    }
+
+    /** Calls a method and waits (at most the client's call timeout) for its JSON result. */
+    public Object call(String method, Object... args) {
+        return client.block(callAsync(method, args));
+    }
+
+    /** Calls a method with keyword arguments. */
+    public Object call(String method, JsonArray args, JsonObject kwargs) {
+        return client.block(client.invoke(address, method, args, kwargs));
+    }
+
+    /** Calls a method without waiting; many calls may be in flight on one connection. */
+    public CompletableFuture<Object> callAsync(String method, Object... args) {
+        return client.invoke(address, method, OrchClient.toArray(args), null);
+    }
+
+    public CompletableFuture<Object> callAsync(String method, JsonArray args, JsonObject kwargs) {
+        return client.invoke(address, method, args, kwargs);
+    }
+
+    /** A typed view of this object through a Java interface (see {@link TypedProxy}). */
+    public <T> T as(Class<T> type) {
+        return TypedProxy.create(this, type);
+    }
+
+    @Override
+    public String toString() {
+        return "<RemoteObject " + typeid + " " + (name != null ? "'" + name + "' " : "") + "id=" + id + ">";
+    }
+}

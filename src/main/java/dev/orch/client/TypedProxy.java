@@ -1,0 +1,59 @@
+package dev.orch.client;
+
+import io.vertx.core.json.JsonArray;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.Type;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Views a {@link RemoteObject} through a Java interface: each interface method calls the remote
+ * method of the same name (or the one named by {@link Remote}), arguments and results converted
+ * with Jackson. A method returning {@code CompletableFuture<T>} does not block.
+ * In a native image, register the interface for dynamic proxies.
+ */
+public final class TypedProxy {
+    private TypedProxy() {
+    }
+
+    static <T> T create(RemoteObject target, Class<T> type) {
+        if (!type.isInterface()) {
+            throw new IllegalArgumentException(type.getName() + " is not an interface");
+        }
+        InvocationHandler h = (proxy, method, args) -> invoke(target, method, args);
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, h));
+    }
+
+    private static Object invoke(RemoteObject target, Method method, Object[] args) {
+        if (method.getDeclaringClass() == Object.class) {
+            switch (method.getName()) {
+                case "toString":
+                    return target.toString();
+                case "hashCode":
+                    return target.id().hashCode();
+                case "equals":
+                    return args[0] != null && Proxy.isProxyClass(args[0].getClass()) && args[0].toString().equals(target.toString());
+                default:
+                    throw new UnsupportedOperationException(method.getName());
+            }
+        }
+        Remote remote = method.getAnnotation(Remote.class);
+        String name = remote != null ? remote.value() : method.getName();
+        JsonArray jsonArgs = new JsonArray();
+        if (args != null) {
+            for (Object a : args) {
+                jsonArgs.add(JsonMapping.toJson(a));
+            }
+        }
+        CompletableFuture<Object> call = target.callAsync(name, jsonArgs, null);
+        Type ret = method.getGenericReturnType();
+        if (method.getReturnType() == CompletableFuture.class) {
+            Type inner = ret instanceof ParameterizedType ? ((ParameterizedType) ret).getActualTypeArguments()[0] : Object.class;
+            return call.thenApply(v -> JsonMapping.toJava(v, inner));
+        }
+        Object result = target.call(name, jsonArgs, null);
+        return JsonMapping.toJava(result, ret);
+    }
+}

@@ -1,0 +1,32 @@
+package dev.orch.objects.sync;
+
+import dev.orch.objects.ObjectContext;
+import dev.orch.protocol.OrchException;
+
+/** {@code threading.BoundedSemaphore}: the value may never exceed its initial value. */
+final class BoundedSemaphoreObject extends SemaphoreObject {
+    static final String TYPEID = "BoundedSemaphore";
+
+    BoundedSemaphoreObject(ObjectContext context, long value) {
+        super(context, value);
+    }
+
+    @Override
+    protected String typeid() {
+        return TYPEID;
+    }
+
+    @Override
+    protected void checkRelease(long n) {
+        super.checkRelease(n);
+        if (value + n > initial) {
+            throw OrchException.raised("ValueError", "Semaphore released too many times");
+        }
+    }
+
+    @Override
+    protected long returned(long value, long holding) {
+        // Another session may have released on the closed one's behalf; never exceed the bound.
+        return Math.min(initial, value + holding);
+    }
+}

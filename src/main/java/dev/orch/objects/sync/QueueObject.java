@@ -1,0 +1,151 @@
+package dev.orch.objects.sync;
+
+import dev.orch.objects.Args;
+import dev.orch.objects.Invocation;
+import dev.orch.objects.ObjectContext;
+import dev.orch.protocol.OrchException;
+import java.util.ArrayDeque;
+
+/**
+ * {@code queue.Queue}. Parked getters and putters are served in arrival order; an item goes to a
+ * parked getter only if its session is still alive, so a vanished caller never consumes one.
+ * Invariant between calls: no live getter is parked while items are queued, and no live putter
+ * while there is room.
+ */
+class QueueObject extends SyncObject {
+    static final String TYPEID = "Queue";
+
+    private final long maxsize;
+    private final ArrayDeque<Object> items = new ArrayDeque<>();
+    private final WaitQueue getters;
+    private final WaitQueue putters;
+
+    QueueObject(ObjectContext context, long maxsize) {
+        super(context);
+        this.maxsize = maxsize;
+        this.getters = new WaitQueue(context);
+        this.putters = new WaitQueue(context);
+    }
+
+    protected String typeid() {
+        return TYPEID;
+    }
+
+    @Override
+    protected Object call(Invocation call) {
+        switch (call.method()) {
+            case "put": {
+                Args a = Args.bind(call, "item", "block", "timeout");
+                return put(call, a.get(0), a.getBool(1, true), a.getSeconds(2));
+            }
+            case "put_nowait":
+                return put(call, Args.bind(call, "item").get(0), false, null);
+            case "get": {
+                Args a = Args.bind(call, "block", "timeout");
+                return get(call, a.getBool(0, true), a.getSeconds(1));
+            }
+            case "get_nowait":
+                Args.bind(call);
+                return get(call, false, null);
+            case "qsize":
+                Args.bind(call);
+                return (long) items.size();
+            case "empty":
+                Args.bind(call);
+                return items.isEmpty();
+            case "full":
+                Args.bind(call);
+                return isFull();
+            default:
+                throw noSuchMethod(typeid(), call.method());
+        }
+    }
+
+    private boolean isFull() {
+        return maxsize > 0 && items.size() >= maxsize;
+    }
+
+    /** Python's rules: block=False ignores the timeout; None waits forever; negative is an error. */
+    private static long waitMillis(boolean block, Double timeout) {
+        if (!block) {
+            return 0;
+        }
+        if (timeout == null) {
+            return WaitQueue.FOREVER;
+        }
+        if (timeout < 0) {
+            throw OrchException.raised("ValueError", "'timeout' must be a non-negative number");
+        }
+        return Timeouts.millis(timeout);
+    }
+
+    private Object put(Invocation call, Object item, boolean block, Double timeout) {
+        // Python checks the timeout only for a bounded queue: an unbounded put never waits.
+        long millis = maxsize > 0 ? waitMillis(block, timeout) : 0;
+        if (!isFull() && !putters.hasLive()) {
+            enqueue(item);
+            settle();
+            return null;
+        }
+        if (millis == 0) {
+            throw OrchException.raised("Full", "");
+        }
+        Waiter w = new Waiter(call);
+        w.item = item;
+        putters.park(w, millis, t -> t.call.fail(OrchException.raised("Full", "")));
+        return PARKED;
+    }
+
+    private Object get(Invocation call, boolean block, Double timeout) {
+        long millis = waitMillis(block, timeout);
+        if (!items.isEmpty() && !getters.hasLive()) {
+            Object item = items.poll();
+            settle();
+            return item;
+        }
+        if (millis == 0) {
+            throw OrchException.raised("Empty", "");
+        }
+        getters.park(new Waiter(call), millis, t -> t.call.fail(OrchException.raised("Empty", "")));
+        return PARKED;
+    }
+
+    /** Adds an item to the queue; JoinableQueue counts it as an unfinished task. */
+    protected void enqueue(Object item) {
+        items.add(item);
+    }
+
+    /** Moves items to parked getters and parked putters' items into free room until neither can. */
+    private void settle() {
+        while (true) {
+            if (!items.isEmpty()) {
+                Waiter g = getters.pollLive();
+                if (g != null) {
+                    g.call.reply(items.poll());
+                    continue;
+                }
+            }
+            if (!isFull()) {
+                Waiter p = putters.pollLive();
+                if (p != null) {
+                    enqueue(p.item);
+                    p.call.reply(null);
+                    continue;
+                }
+            }
+            return;
+        }
+    }
+
+    @Override
+    public void sessionClosed(String session) {
+        getters.dropSession(session);
+        putters.dropSession(session);
+    }
+
+    @Override
+    protected void failParked(OrchException error) {
+        getters.failAll(error);
+        putters.failAll(error);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.orch.objects.sync;
+
+import dev.orch.objects.Args;
+import dev.orch.objects.Invocation;
+import dev.orch.objects.ObjectContext;
+import dev.orch.protocol.OrchException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@code threading.Semaphore}. Each session's holding (permits it acquired minus permits it
+ * released, never below zero) is counted so a disconnect can give it back. A release beyond the
+ * releaser's own holding is allowed, as in Python, and reduces nobody else's holding.
+ */
+class SemaphoreObject extends SyncObject {
+    static final String TYPEID = "Semaphore";
+
+    private final WaitQueue waiters;
+    private final Map<String, Long> held = new HashMap<>();
+    protected final long initial;
+    protected long value;
+
+    SemaphoreObject(ObjectContext context, long value) {
+        super(context);
+        if (value < 0) {
+            throw OrchException.raised("ValueError", "semaphore initial value must be >= 0");
+        }
+        this.waiters = new WaitQueue(context);
+        this.initial = value;
+        this.value = value;
+    }
+
+    protected String typeid() {
+        return TYPEID;
+    }
+
+    @Override
+    protected Object call(Invocation call) {
+        switch (call.method()) {
+            case "acquire":
+                return acquire(call);
+            case "release":
+                release(call.session(), Args.bind(call, "n").getLong(0, 1));
+                return null;
+            default:
+                throw noSuchMethod(typeid(), call.method());
+        }
+    }
+
+    private Object acquire(Invocation call) {
+        Args a = Args.bind(call, "blocking", "timeout");
+        boolean blocking = a.getBool(0, true);
+        Double timeout = a.getSeconds(1);
+        if (!blocking && timeout != null) {
+            throw OrchException.raised("ValueError", "can't specify timeout for non-blocking acquire");
+        }
+        if (value > 0 && !waiters.hasLive()) {
+            take(call.session());
+            return true;
+        }
+        // A negative timeout gives up at once in Python (no ValueError), like timeout 0.
+        long millis = timeout == null ? WaitQueue.FOREVER : Timeouts.millis(Math.max(0, timeout));
+        if (!blocking || millis == 0) {
+            return false;
+        }
+        waiters.park(new Waiter(call), millis, w -> w.call.reply(false));
+        return PARKED;
+    }
+
+    private void take(String session) {
+        value--;
+        held.merge(session, 1L, Long::sum);
+    }
+
+    /** Checks a release of {@code n} permits before anything changes. */
+    protected void checkRelease(long n) {
+        if (n < 1) {
+            throw OrchException.raised("ValueError", "n must be one or more");
+        }
+    }
+
+    private void release(String session, long n) {
+        checkRelease(n);
+        Long mine = held.get(session);
+        if (mine != null) {
+            long left = mine - Math.min(mine, n);
+            if (left == 0) {
+                held.remove(session);
+            } else {
+                held.put(session, left);
+            }
+        }
+        value += n;
+        serve();
+    }
+
+    /** Hands free permits to parked acquirers, oldest first. */
+    private void serve() {
+        while (value > 0) {
+            Waiter w = waiters.pollLive();
+            if (w == null) {
+                return;
+            }
+            take(w.session());
+            w.call.reply(true);
+        }
+    }
+
+    @Override
+    public void sessionClosed(String session) {
+        waiters.dropSession(session);
+        Long mine = held.remove(session);
+        if (mine != null) {
+            value = returned(value, mine);
+            serve();
+        }
+    }
+
+    /** The value after a closed session's holding comes back. */
+    protected long returned(long value, long holding) {
+        return value + holding;
+    }
+
+    @Override
+    protected void failParked(OrchException error) {
+        waiters.failAll(error);
+    }
+}

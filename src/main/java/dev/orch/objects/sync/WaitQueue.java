@@ -1,0 +1,134 @@
+package dev.orch.objects.sync;
+
+import dev.orch.objects.ObjectContext;
+import dev.orch.protocol.OrchException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A FIFO of parked calls with their timeout timers. Waiters whose session is gone or whose call was
+ * already answered are "dead": they are skipped and dropped, never served. Removal is O(1) (a
+ * linked set), so many waiters timing out stay cheap.
+ */
+final class WaitQueue {
+    /** Timeout meaning "wait forever". */
+    static final long FOREVER = -1;
+
+    private final ObjectContext context;
+    private final LinkedHashSet<Waiter> waiters = new LinkedHashSet<>();
+
+    WaitQueue(ObjectContext context) {
+        this.context = context;
+    }
+
+    /**
+     * Parks a waiter at the tail. After {@code timeoutMillis} (unless {@link #FOREVER}) it is
+     * removed and, if still live, handed to {@code onTimeout}.
+     */
+    void park(Waiter w, long timeoutMillis, Consumer<Waiter> onTimeout) {
+        waiters.add(w);
+        if (timeoutMillis != FOREVER) {
+            w.timer = context.setTimer(Math.max(1, timeoutMillis), () -> {
+                w.timer = Waiter.NO_TIMER;
+                if (waiters.remove(w) && isLive(w)) {
+                    onTimeout.accept(w);
+                }
+            });
+        }
+    }
+
+    /** Parks a waiter with no timeout. */
+    void park(Waiter w) {
+        park(w, FOREVER, null);
+    }
+
+    boolean isLive(Waiter w) {
+        return !w.call.isDone() && context.isSessionAlive(w.session());
+    }
+
+    /** Removes and returns the first live waiter (its timer cancelled), dropping dead ones; or null. */
+    Waiter pollLive() {
+        Iterator<Waiter> it = waiters.iterator();
+        while (it.hasNext()) {
+            Waiter w = it.next();
+            it.remove();
+            cancelTimer(w);
+            if (isLive(w)) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** True if a live waiter is parked; drops the dead ones in front of it. */
+    boolean hasLive() {
+        Iterator<Waiter> it = waiters.iterator();
+        while (it.hasNext()) {
+            Waiter w = it.next();
+            if (isLive(w)) {
+                return true;
+            }
+            it.remove();
+            cancelTimer(w);
+        }
+        return false;
+    }
+
+    /** Removes every waiter; returns the live ones in arrival order, timers cancelled. */
+    List<Waiter> drainLive() {
+        List<Waiter> live = new ArrayList<>(waiters.size());
+        for (Waiter w : waiters) {
+            cancelTimer(w);
+            if (isLive(w)) {
+                live.add(w);
+            }
+        }
+        waiters.clear();
+        return live;
+    }
+
+    /** Number of live waiters; drops the dead ones. */
+    int liveCount() {
+        int n = 0;
+        Iterator<Waiter> it = waiters.iterator();
+        while (it.hasNext()) {
+            Waiter w = it.next();
+            if (isLive(w)) {
+                n++;
+            } else {
+                it.remove();
+                cancelTimer(w);
+            }
+        }
+        return n;
+    }
+
+    /** Drops, without answering, every waiter of a closed session. */
+    void dropSession(String session) {
+        Iterator<Waiter> it = waiters.iterator();
+        while (it.hasNext()) {
+            Waiter w = it.next();
+            if (w.session().equals(session)) {
+                it.remove();
+                cancelTimer(w);
+            }
+        }
+    }
+
+    /** Fails every live waiter and empties the queue. */
+    void failAll(OrchException error) {
+        for (Waiter w : drainLive()) {
+            w.call.fail(error);
+        }
+    }
+
+    private void cancelTimer(Waiter w) {
+        if (w.timer != Waiter.NO_TIMER) {
+            context.cancelTimer(w.timer);
+            w.timer = Waiter.NO_TIMER;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package dev.orch.process;
+
+import dev.orch.protocol.OrchException;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts children in their own process group and signals those groups. Blocking: call from a
+ * worker thread.
+ *
+ * <p>{@link ProcessBuilder} cannot call {@code setpgid}, so a child is launched as
+ * {@code setsid CMD…}. A ProcessBuilder child is never a group leader, so util-linux's
+ * {@code setsid} calls {@code setsid(2)} and execs CMD in place: the pid Java sees is CMD's pid,
+ * and it is also the group id and session id of CMD and all its descendants. Without
+ * {@code setsid} children share our group; signals then go to the process and its
+ * {@link ProcessHandle#descendants() descendants} one by one (only TERM and KILL).
+ */
+final class Launcher {
+    static final String SETSID = firstExecutable("/usr/bin/setsid", "/bin/setsid");
+    static final String KILL = firstExecutable("/usr/bin/kill", "/bin/kill");
+
+    private Launcher() {
+    }
+
+    /** Whether children get their own process group. */
+    static boolean groups() {
+        return SETSID != null;
+    }
+
+    /** Starts the child: stdin from /dev/null, stdout and stderr as pipes. */
+    static Process start(ProcessSpec spec, Map<String, String> extraEnv) throws IOException {
+        List<String> argv = new ArrayList<>();
+        if (SETSID != null) {
+            argv.add(SETSID);
+        }
+        argv.addAll(spec.command());
+        ProcessBuilder pb = new ProcessBuilder(argv);
+        pb.environment().putAll(spec.env());
+        pb.environment().putAll(extraEnv);
+        if (spec.cwd() != null) {
+            pb.directory(new File(spec.cwd()));
+        }
+        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        return pb.start();
+    }
+
+    /**
+     * Fails with 400 unless the command can be executed and the directory exists, because once
+     * behind {@code setsid} an unknown command would only show up as an exit code.
+     */
+    static void check(ProcessSpec spec) {
+        if (spec.cwd() != null && !Files.isDirectory(Path.of(spec.cwd()))) {
+            throw OrchException.badRequest("no such directory: " + spec.cwd());
+        }
+        String cmd = spec.command().get(0);
+        if (cmd.indexOf('/') >= 0) {
+            Path p = spec.cwd() != null ? Path.of(spec.cwd()).resolve(cmd) : Path.of(cmd);
+            if (!Files.isExecutable(p) || Files.isDirectory(p)) {
+                throw OrchException.badRequest("not an executable file: " + cmd);
+            }
+            return;
+        }
+        String path = spec.env().getOrDefault("PATH", System.getenv("PATH"));
+        if (path != null) {
+            for (String dir : path.split(":")) {
+                Path p = Path.of(dir.isEmpty() ? "." : dir).resolve(cmd);
+                if (Files.isExecutable(p) && !Files.isDirectory(p)) {
+                    return;
+                }
+            }
+        }
+        throw OrchException.badRequest("command not found: " + cmd);
+    }
+
+    /**
+     * Sends {@code signal} ({@code "TERM"} or {@code "KILL"}) to process group {@code pgid} with
+     * {@code kill -s SIG -- -PGID}; returns false if that could not be done (no kill binary, no
+     * such group).
+     */
+    static boolean signalGroup(long pgid, String signal) {
+        if (KILL == null || pgid <= 1) {
+            return false;
+        }
+        try {
+            Process k = new ProcessBuilder(KILL, "-s", signal, "--", "-" + pgid)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Fallback without groups: signals {@code pid} and its descendants through ProcessHandle,
+     * which checks each process's start time, so a reused pid is never hit.
+     */
+    static void signalTree(long pid, boolean kill) {
+        Optional<ProcessHandle> h = ProcessHandle.of(pid);
+        if (h.isEmpty()) {
+            return;
+        }
+        List<ProcessHandle> all = new ArrayList<>();
+        h.get().descendants().forEach(all::add);
+        all.add(h.get());
+        for (ProcessHandle p : all) {
+            if (kill) {
+                p.destroyForcibly();
+            } else {
+                p.destroy();
+            }
+        }
+    }
+
+    private static String firstExecutable(String... candidates) {
+        for (String c : candidates) {
+            if (Files.isExecutable(Path.of(c))) {
+                return c;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.orch.process;
+
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What to run: an immutable description of a process, as given to {@code spawn}.
+ *
+ * @param name        unique among live processes; null lets the supervisor use the id
+ * @param command     program and arguments, at least one element
+ * @param env         variables added to (or overriding) the supervisor's environment
+ * @param cwd         working directory, or null for the supervisor's
+ * @param restart     restart policy
+ * @param maxRestarts how many automatic restarts at most; negative means no limit
+ * @param node        where to run; only {@code null} or {@code "local"} is supported yet
+ */
+public record ProcessSpec(String name, List<String> command, Map<String, String> env, String cwd,
+        RestartPolicy restart, int maxRestarts, String node) {
+
+    public static final String LOCAL = "local";
+
+    public ProcessSpec {
+        if (command == null || command.isEmpty() || command.get(0) == null || command.get(0).isEmpty()) {
+            throw OrchException.badRequest("command must be a non-empty list of strings");
+        }
+        if (name != null && (name.isEmpty() || name.equals("server") || name.matches("p[0-9]+"))) {
+            // "server" and p<N> are ids; a name equal to an id would make references ambiguous.
+            throw OrchException.badRequest("invalid process name '" + name + "'");
+        }
+        command = List.copyOf(command);
+        env = env == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(env));
+        restart = restart == null ? RestartPolicy.NEVER : restart;
+    }
+
+    /** A spec running {@code command} once, with no name and no options. */
+    public static ProcessSpec of(String... command) {
+        return new ProcessSpec(null, List.of(command), Map.of(), null, RestartPolicy.NEVER, -1, null);
+    }
+
+    /** The same spec with another name. */
+    public ProcessSpec withName(String newName) {
+        return new ProcessSpec(newName, command, env, cwd, restart, maxRestarts, node);
+    }
+
+    /** The same spec with another restart policy and limit. */
+    public ProcessSpec withRestart(RestartPolicy policy, int max) {
+        return new ProcessSpec(name, command, env, cwd, policy, max, node);
+    }
+
+    /**
+     * Reads a spawn request body: {@code command} (array, or a string with {@code args} array),
+     * {@code name}, {@code restart}, {@code maxRestarts}, {@code env} (object or array of
+     * {@code "K=V"}), {@code cwd}, {@code node}. Throws 400 on malformed fields.
+     */
+    public static ProcessSpec fromJson(JsonObject body) {
+        try {
+            List<String> command = new ArrayList<>();
+            Object cmd = body.getValue("command");
+            if (cmd instanceof JsonArray) {
+                addStrings(command, (JsonArray) cmd, "command");
+            } else if (cmd instanceof String) {
+                command.add((String) cmd);
+            } else {
+                throw OrchException.badRequest("spawn needs a command");
+            }
+            Object args = body.getValue("args");
+            if (args instanceof JsonArray) {
+                addStrings(command, (JsonArray) args, "args");
+            } else if (args != null) {
+                throw OrchException.badRequest("args must be an array of strings");
+            }
+            Map<String, String> env = new LinkedHashMap<>();
+            Object e = body.getValue("env");
+            if (e instanceof JsonObject) {
+                for (Map.Entry<String, Object> kv : (JsonObject) e) {
+                    if (!(kv.getValue() instanceof String)) {
+                        throw OrchException.badRequest("env value of " + kv.getKey() + " must be a string");
+                    }
+                    env.put(checkEnvName(kv.getKey()), (String) kv.getValue());
+                }
+            } else if (e instanceof JsonArray) {
+                List<String> pairs = new ArrayList<>();
+                addStrings(pairs, (JsonArray) e, "env");
+                for (String pair : pairs) {
+                    int eq = pair.indexOf('=');
+                    if (eq <= 0) {
+                        throw OrchException.badRequest("env entry must be K=V, not '" + pair + "'");
+                    }
+                    env.put(checkEnvName(pair.substring(0, eq)), pair.substring(eq + 1));
+                }
+            } else if (e != null) {
+                throw OrchException.badRequest("env must be an object or an array of K=V");
+            }
+            Object max = body.getValue("maxRestarts");
+            if (max != null && !(max instanceof Number)) {
+                throw OrchException.badRequest("maxRestarts must be a number");
+            }
+            return new ProcessSpec(body.getString("name"), command, env, body.getString("cwd"),
+                    RestartPolicy.parse(body.getString("restart")),
+                    max == null ? -1 : ((Number) max).intValue(), body.getString("node"));
+        } catch (ClassCastException ex) {
+            throw OrchException.badRequest("malformed spawn request: " + ex.getMessage());
+        }
+    }
+
+    /** The spec as JSON, the inverse of {@link #fromJson}. */
+    public JsonObject toJson() {
+        JsonObject env = new JsonObject();
+        this.env.forEach(env::put);
+        return new JsonObject().put("name", name).put("command", new JsonArray(new ArrayList<>(command)))
+                .put("env", env).put("cwd", cwd).put("restart", restart.wire()).put("maxRestarts", maxRestarts)
+                .put("node", node == null ? LOCAL : node);
+    }
+
+    private static String checkEnvName(String k) {
+        if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0) {
+            throw OrchException.badRequest("invalid environment variable name '" + k + "'");
+        }
+        return k;
+    }
+
+    private static void addStrings(List<String> out, JsonArray array, String what) {
+        for (Object o : array) {
+            if (!(o instanceof String)) {
+                throw OrchException.badRequest(what + " must contain only strings");
+            }
+            out.add((String) o);
+        }
+    }
+}

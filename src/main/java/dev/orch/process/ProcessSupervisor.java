@@ -1,0 +1,506 @@
+package dev.orch.process;
+
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Runs and watches local child processes: spawn, restart with backoff, stop, kill, logs, ps.
+ *
+ * <p>All state changes happen on one Vert.x context (the caller's when constructed on a Vert.x
+ * thread, else a new event-loop context), so the table needs no locks. Nothing blocking runs
+ * there: starting a child, signalling it and reading {@code /proc} for {@code ps} go to worker
+ * threads and hop back; exits arrive through {@link Process#onExit()}, without polling. Output is
+ * drained by {@link PipeReader} threads into each process's {@link LogRing}. Lifecycle events are
+ * published on {@link Addresses#EVENTS} (see {@code src/docs/EVENTS.md}).
+ *
+ * <p>Every method may be called from any thread and completes its future on the supervisor's
+ * context. Processes are referred to by id ({@code p1}, {@code p2}…) or by name.
+ */
+public final class ProcessSupervisor {
+
+    /**
+     * Settings.
+     *
+     * @param orchAddress  value of the children's {@code ORCH_ADDRESS} (host:port), or null
+     * @param authKeyFile  path given to children as {@code ORCH_AUTHKEY_FILE}, or null
+     * @param backoff      restart delays
+     * @param stopGrace    default time between SIGTERM and SIGKILL
+     * @param logCapacity  bytes of output kept per process
+     * @param historyLimit how many ended processes {@code ps all} remembers
+     */
+    public record Config(String orchAddress, String authKeyFile, Backoff backoff, Duration stopGrace,
+            long logCapacity, int historyLimit) {
+
+        /** No ORCH_ADDRESS/ORCH_AUTHKEY_FILE, 1 s..60 s backoff, 10 s grace, 1 MiB logs, 1000 ended processes. */
+        public static Config defaults() {
+            return new Config(null, null, Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000);
+        }
+
+        public Config withOrch(String address, String keyFile) {
+            return new Config(address, keyFile, backoff, stopGrace, logCapacity, historyLimit);
+        }
+
+        public Config withBackoff(Backoff b) {
+            return new Config(orchAddress, authKeyFile, b, stopGrace, logCapacity, historyLimit);
+        }
+
+        public Config withStopGrace(Duration grace) {
+            return new Config(orchAddress, authKeyFile, backoff, grace, logCapacity, historyLimit);
+        }
+
+        public Config withLogCapacity(long bytes) {
+            return new Config(orchAddress, authKeyFile, backoff, stopGrace, bytes, historyLimit);
+        }
+
+        public Config withHistoryLimit(int n) {
+            return new Config(orchAddress, authKeyFile, backoff, stopGrace, logCapacity, n);
+        }
+    }
+
+    /** A process's log, as returned by {@link #logs(String)}. */
+    public record Logs(String id, String name, LogRing ring) {
+    }
+
+    private static final long POLL_MS = 50;
+
+    private final Vertx vertx;
+    private final Context ctx;
+    private final Config config;
+    private final Map<String, ManagedProcess> table = new LinkedHashMap<>();
+    private final ArrayDeque<ManagedProcess> finished = new ArrayDeque<>();
+    private final CpuMeter cpu = new CpuMeter();
+    private final Map<String, Future<Void>> launching = new HashMap<>();
+    private int nextId = 1;
+    private boolean closing;
+    private Future<Void> closed;
+
+    public ProcessSupervisor(Vertx vertx, Config config) {
+        this.vertx = vertx;
+        this.ctx = vertx.getOrCreateContext();
+        this.config = config;
+    }
+
+    /** The context all state changes run on. */
+    public Context context() {
+        return ctx;
+    }
+
+    /** Whether children get their own process group (util-linux {@code setsid} is present). */
+    public static boolean usesProcessGroups() {
+        return Launcher.groups();
+    }
+
+    /**
+     * Starts a process. Completes with {@code {"id","name","pid"}} once it runs; fails with 400
+     * (bad spec, command not found), 404 (unknown node), 409 (name taken) or 503 (closing).
+     */
+    public Future<JsonObject> spawn(ProcessSpec spec) {
+        return onCtx(() -> {
+            if (closing) {
+                throw new OrchException(ErrorCode.SHUTTING_DOWN, "the supervisor is stopping");
+            }
+            if (spec.node() != null && !ProcessSpec.LOCAL.equals(spec.node())) {
+                throw OrchException.notFound("no node named '" + spec.node() + "'");
+            }
+            if (spec.name() != null) {
+                checkNameFree(spec.name(), null);
+            }
+            ManagedProcess mp = new ManagedProcess("p" + nextId++, spec, config.logCapacity(), System.nanoTime());
+            table.put(mp.id, mp);
+            return launch(mp, "started", true).map(v -> summary(mp));
+        });
+    }
+
+    /**
+     * The process table: live processes (starting, running, backoff), or with {@code all} also
+     * ended ones, preceded by the server's own entry (id {@code "server"}). See PROTOCOL.md §10.
+     */
+    public Future<JsonArray> ps(boolean all) {
+        return onCtx(() -> {
+            List<Metrics.Row> rows = new ArrayList<>();
+            for (ManagedProcess mp : table.values()) {
+                if (all || mp.state.isLive()) {
+                    rows.add(new Metrics.Row(mp.baseJson(), mp.state == ProcessState.RUNNING ? mp.pid : -1, mp.startTicks));
+                }
+            }
+            return ctx.executeBlocking(() -> Metrics.table(rows, cpu), false);
+        });
+    }
+
+    /** One process's ps fields without metrics; 404 if unknown. */
+    public Future<JsonObject> describe(String ref) {
+        return onCtx(() -> Future.succeededFuture(resolve(ref).baseJson()));
+    }
+
+    /** A process's log ring, to read or follow; 404 if unknown. */
+    public Future<Logs> logs(String ref) {
+        return onCtx(() -> {
+            ManagedProcess mp = resolve(ref);
+            return Future.succeededFuture(new Logs(mp.id, mp.name, mp.ring));
+        });
+    }
+
+    /**
+     * Stops a process: SIGTERM to its group, SIGKILL to what is left after {@code grace} (null for
+     * the configured default). Completes, with the process's fields, once the process and its
+     * group are gone. A process waiting in backoff is just marked stopped; an ended one is left as is.
+     */
+    public Future<JsonObject> stop(String ref, Duration grace) {
+        long ms = (grace == null ? config.stopGrace() : grace).toMillis();
+        return onCtx(() -> {
+            ManagedProcess mp = resolve(ref);
+            return stopProcess(mp, Math.max(0, ms)).map(v -> mp.baseJson());
+        });
+    }
+
+    /** Stops a process with SIGKILL at once (also cutting short a stop in progress). */
+    public Future<JsonObject> kill(String ref) {
+        return stop(ref, Duration.ZERO);
+    }
+
+    /**
+     * Stops the process if it runs (default grace) and starts it again, counting a restart.
+     * Completes with {@code {"id","name","pid"}}; 409 if an ended process's name was taken since.
+     */
+    public Future<JsonObject> restart(String ref) {
+        return onCtx(() -> {
+            ManagedProcess mp = resolve(ref);
+            if (closing) {
+                throw new OrchException(ErrorCode.SHUTTING_DOWN, "the supervisor is stopping");
+            }
+            if (!mp.state.isLive()) {
+                checkNameFree(mp.name, mp);
+            }
+            return stopProcess(mp, config.stopGrace().toMillis()).compose(v -> {
+                if (!table.containsKey(mp.id) || mp.state.isLive()) {
+                    throw new OrchException(ErrorCode.NAME_TAKEN, "Busy", "process " + mp.id + " was changed meanwhile");
+                }
+                checkNameFree(mp.name, mp);
+                finished.remove(mp);
+                mp.restarts++;
+                mp.failures = 0;
+                return launch(mp, "restarted", false).map(x -> summary(mp));
+            });
+        });
+    }
+
+    /** Forgets an ended process (exited, failed, stopped); 409 {@code Busy} if it is live. */
+    public Future<Void> rm(String ref) {
+        return onCtx(() -> {
+            ManagedProcess mp = resolve(ref);
+            if (mp.state.isLive() || mp.stopping != null) {
+                throw new OrchException(ErrorCode.NAME_TAKEN, "Busy", "process " + mp.id + " is " + mp.state.wire() + "; stop it first");
+            }
+            table.remove(mp.id);
+            launching.remove(mp.id);
+            finished.remove(mp);
+            mp.ring.close();
+            return Future.succeededFuture();
+        });
+    }
+
+    /**
+     * Stops every process as {@link #stop} does, refuses new ones, and completes when all are
+     * gone. Idempotent.
+     */
+    public Future<Void> close() {
+        return onCtx(() -> {
+            if (closed == null) {
+                closing = true;
+                List<Future<Void>> all = new ArrayList<>();
+                for (ManagedProcess mp : new ArrayList<>(table.values())) {
+                    all.add(stopProcess(mp, config.stopGrace().toMillis()));
+                }
+                closed = Future.join(all).transform(ar -> {
+                    for (ManagedProcess mp : table.values()) {
+                        mp.ring.close();
+                    }
+                    return Future.<Void>succeededFuture();
+                });
+            }
+            return closed;
+        });
+    }
+
+    // ---- lifecycle, all on ctx ----
+
+    private Future<Void> launch(ManagedProcess mp, String kind, boolean initial) {
+        int gen = ++mp.generation;
+        mp.state = ProcessState.STARTING;
+        mp.stopRequested = false;
+        mp.escalate = false;
+        mp.exitCode = null;
+        mp.pid = -1;
+        mp.process = null;
+        Map<String, String> env = childEnv(mp);
+        Future<Void> f = ctx.executeBlocking(() -> {
+            if (initial) {
+                Launcher.check(mp.spec);
+            }
+            return Launcher.start(mp.spec, env);
+        }, false).transform(ar -> {
+            if (gen != mp.generation || !table.containsKey(mp.id)) {
+                if (ar.succeeded()) {
+                    ar.result().destroyForcibly();
+                }
+                return Future.failedFuture(new OrchException(ErrorCode.NOT_FOUND, "process " + mp.id + " was removed"));
+            }
+            if (ar.failed()) {
+                OrchException e = ar.cause() instanceof OrchException ? (OrchException) ar.cause()
+                        : OrchException.badRequest("cannot start " + mp.spec.command().get(0) + ": " + ar.cause().getMessage());
+                if (initial) {
+                    table.remove(mp.id);
+                    launching.remove(mp.id);
+                } else {
+                    mp.state = ProcessState.FAILED;
+                    publish("failed", mp, null);
+                    afterEnd(mp, 0, -1);
+                }
+                return Future.failedFuture(e);
+            }
+            started(mp, ar.result(), gen, kind);
+            return Future.succeededFuture();
+        });
+        launching.put(mp.id, f);
+        return f;
+    }
+
+    private void started(ManagedProcess mp, Process p, int gen, String kind) {
+        mp.process = p;
+        mp.pid = p.pid();
+        mp.grouped = Launcher.groups();
+        ProcStats.Stat st = ProcStats.AVAILABLE ? ProcStats.stat(mp.pid) : null;
+        mp.startTicks = st != null ? st.startTicks()
+                : p.toHandle().info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
+        mp.startedAt = Instant.now();
+        mp.startedNanos = System.nanoTime();
+        mp.state = ProcessState.RUNNING;
+        mp.readers = List.of(PipeReader.start(p.getInputStream(), mp.ring, false, "orch-out-" + mp.id),
+                PipeReader.start(p.getErrorStream(), mp.ring, true, "orch-err-" + mp.id));
+        p.onExit().whenComplete((x, t) -> ctx.runOnContext(v -> exited(mp, gen)));
+        publish(kind, mp, null);
+    }
+
+    private void exited(ManagedProcess mp, int gen) {
+        if (gen != mp.generation || mp.state != ProcessState.RUNNING) {
+            return;
+        }
+        int code = mp.process.exitValue();
+        mp.exitCode = code;
+        long ranMs = (System.nanoTime() - mp.startedNanos) / 1_000_000;
+        if (mp.stopRequested) {
+            mp.state = ProcessState.STOPPED;
+            publish("stopped", mp, null);
+            noteFinished(mp);
+            return;
+        }
+        mp.state = code == 0 ? ProcessState.EXITED : ProcessState.FAILED;
+        publish(code == 0 ? "exited" : "failed", mp, null);
+        afterEnd(mp, ranMs, code);
+    }
+
+    /** Restarts after a backoff if the policy says so, else files the process as ended. */
+    private void afterEnd(ManagedProcess mp, long ranMs, int code) {
+        int max = mp.spec.maxRestarts();
+        if (closing || !mp.spec.restart().restartsAfter(code) || (max >= 0 && mp.restarts >= max)) {
+            noteFinished(mp);
+            return;
+        }
+        if (config.backoff().isStable(ranMs)) {
+            mp.failures = 0;
+        }
+        long delay = config.backoff().delayMillis(mp.failures++);
+        mp.state = ProcessState.BACKOFF;
+        mp.nextStartMillis = System.currentTimeMillis() + delay;
+        publish("backoff", mp, new JsonObject().put("delayMs", delay));
+        int gen = mp.generation;
+        mp.backoffTimer = vertx.setTimer(delay, t -> {
+            mp.backoffTimer = -1;
+            if (mp.state == ProcessState.BACKOFF && mp.generation == gen && !closing && table.containsKey(mp.id)) {
+                mp.restarts++;
+                launch(mp, "restarted", false);
+            }
+        });
+    }
+
+    private Future<Void> stopProcess(ManagedProcess mp, long graceMs) {
+        switch (mp.state) {
+            case STARTING:
+                Future<Void> l = launching.get(mp.id);
+                return l == null ? Future.succeededFuture() : l.transform(ar -> stopProcess(mp, graceMs));
+            case BACKOFF:
+                vertx.cancelTimer(mp.backoffTimer);
+                mp.backoffTimer = -1;
+                mp.stopRequested = true;
+                mp.state = ProcessState.STOPPED;
+                publish("stopped", mp, null);
+                noteFinished(mp);
+                return Future.succeededFuture();
+            case RUNNING:
+                mp.stopRequested = true;
+                if (graceMs == 0) {
+                    mp.escalate = true;
+                }
+                if (mp.stopping == null) {
+                    Future<Void> f = new Terminator(mp, graceMs).run();
+                    mp.stopping = f;
+                    f.onComplete(ar -> mp.stopping = null);
+                }
+                return mp.stopping;
+            default:
+                return mp.stopping != null ? mp.stopping : Future.succeededFuture();
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after the grace period, until the leader and its group are gone. */
+    private final class Terminator {
+        private final ManagedProcess mp;
+        private final long deadline;
+        private final Promise<Void> done = Promise.promise();
+        private List<Signals.Member> members = List.of();
+        private boolean killed;
+
+        Terminator(ManagedProcess mp, long graceMs) {
+            this.mp = mp;
+            this.deadline = System.nanoTime() + graceMs * 1_000_000L;
+        }
+
+        Future<Void> run() {
+            killed = mp.escalate;
+            String sig = killed ? "KILL" : "TERM";
+            ctx.executeBlocking(() -> {
+                List<Signals.Member> m = Signals.members(mp);
+                Signals.send(mp, sig, m);
+                return m;
+            }, false).onComplete(ar -> {
+                members = ar.succeeded() ? ar.result() : List.of();
+                vertx.setTimer(POLL_MS, t -> poll());
+            });
+            return done.future();
+        }
+
+        private void poll() {
+            boolean timeUp = mp.escalate || System.nanoTime() >= deadline;
+            boolean sendKill = timeUp && !killed;
+            killed |= sendKill;
+            ctx.executeBlocking(() -> {
+                boolean busy = mp.leaderAlive() || Signals.anyAlive(members);
+                if (busy && sendKill) {
+                    Signals.send(mp, "KILL", members);
+                }
+                return busy;
+            }, false).onComplete(ar -> {
+                boolean busy = ar.failed() || ar.result();
+                // Wait for exited() too, so the stop is recorded before anyone restarts the process.
+                if (!busy && mp.state != ProcessState.RUNNING) {
+                    done.complete();
+                } else if (killed && System.nanoTime() > deadline + 10_000_000_000L) {
+                    done.fail(new OrchException(ErrorCode.TIMEOUT, "process " + mp.id + " survived SIGKILL"));
+                } else {
+                    vertx.setTimer(POLL_MS, t -> poll());
+                }
+            });
+        }
+    }
+
+    private void noteFinished(ManagedProcess mp) {
+        finished.remove(mp);
+        finished.addLast(mp);
+        while (finished.size() > config.historyLimit()) {
+            ManagedProcess old = finished.removeFirst();
+            if (!old.state.isLive() && old.stopping == null) {
+                table.remove(old.id);
+                launching.remove(old.id);
+                old.ring.close();
+            }
+        }
+    }
+
+    private Map<String, String> childEnv(ManagedProcess mp) {
+        Map<String, String> env = new LinkedHashMap<>();
+        if (config.orchAddress() != null) {
+            env.put("ORCH_ADDRESS", config.orchAddress());
+        }
+        if (config.authKeyFile() != null) {
+            env.put("ORCH_AUTHKEY_FILE", config.authKeyFile());
+        }
+        env.put("ORCH_PROCESS_ID", mp.id);
+        return env;
+    }
+
+    private void publish(String kind, ManagedProcess mp, JsonObject extra) {
+        JsonObject ev = new JsonObject().put("event", kind).put("time", Instant.now().toString())
+                .put("id", mp.id).put("name", mp.name).put("pid", mp.pid > 0 ? mp.pid : null)
+                .put("state", mp.state.wire()).put("exitCode", mp.exitCode).put("restarts", mp.restarts);
+        if (extra != null) {
+            ev.mergeIn(extra);
+        }
+        vertx.eventBus().publish(Addresses.EVENTS, ev);
+    }
+
+    private static JsonObject summary(ManagedProcess mp) {
+        return new JsonObject().put("id", mp.id).put("name", mp.name).put("pid", mp.pid);
+    }
+
+    private void checkNameFree(String name, ManagedProcess self) {
+        for (ManagedProcess mp : table.values()) {
+            if (mp != self && mp.state.isLive() && mp.name.equals(name)) {
+                throw new OrchException(ErrorCode.NAME_TAKEN, "a process named '" + name + "' is " + mp.state.wire());
+            }
+        }
+    }
+
+    /** By id, else the live process with that name, else the latest ended one with that name. */
+    private ManagedProcess resolve(String ref) {
+        if (ref == null || ref.isEmpty()) {
+            throw OrchException.badRequest("missing process id or name");
+        }
+        ManagedProcess mp = table.get(ref);
+        if (mp != null) {
+            return mp;
+        }
+        ManagedProcess latest = null;
+        for (ManagedProcess p : table.values()) {
+            if (p.name.equals(ref)) {
+                if (p.state.isLive()) {
+                    return p;
+                }
+                if (latest == null || p.created > latest.created) {
+                    latest = p;
+                }
+            }
+        }
+        if (latest == null) {
+            throw OrchException.notFound("no process '" + ref + "'");
+        }
+        return latest;
+    }
+
+    private <T> Future<T> onCtx(Supplier<Future<T>> action) {
+        Promise<T> p = Promise.promise();
+        ctx.runOnContext(v -> {
+            try {
+                action.get().onComplete(p);
+            } catch (RuntimeException e) {
+                p.fail(e);
+            }
+        });
+        return p.future();
+    }
+}

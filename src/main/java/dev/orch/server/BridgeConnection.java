@@ -1,0 +1,431 @@
+package dev.orch.server;
+
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.AuthProofs;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.FrameCodec;
+import dev.orch.protocol.FrameParser;
+import dev.orch.protocol.Frames;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetSocket;
+import java.util.HashMap;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * orch's front end for one client socket. It speaks the TCP event-bus bridge's frame format but,
+ * unlike the stock bridge, checks frame sizes before buffering, authenticates before acting on
+ * anything, answers every bad frame with an error, ignores client delivery headers, and caps
+ * what one connection may hold. Everything here runs on the socket's event loop.
+ */
+final class BridgeConnection implements FrameParser.Listener {
+    private static final Logger LOG = Logger.getLogger(BridgeConnection.class);
+    /** Header carrying the caller's session on every message the bridge forwards. */
+    static final String SESSION_HEADER = "orch.session";
+    /** Calls may legitimately wait for days (Queue.get); the objects enforce their own timeouts. */
+    private static final long FORWARD_TIMEOUT_MS = Integer.MAX_VALUE;
+
+    private final Vertx vertx;
+    private final Context context;
+    private final NetSocket socket;
+    private final ServerConfig config;
+    private final Sessions sessions;
+    private final ServerState state;
+    private final EventBus eventBus;
+    private final FrameParser parser;
+
+    private byte[] clientNonce;
+    private byte[] serverNonce;
+    private String session;
+    private String clientName;
+    private boolean closed;
+    private volatile int inFlight;
+    private long lastActivity = System.nanoTime();
+    private long idleTimer = -1;
+    private DeliveryOptions forwardOptions;
+    /** Addresses this client registered, each with its event-bus consumer. */
+    private final Map<String, MessageConsumer<Object>> registrations = new HashMap<>();
+    /** Messages delivered to this client that await its answer, by their reply address. */
+    private final Map<String, Message<Object>> awaitingAnswer = new HashMap<>();
+
+    BridgeConnection(Vertx vertx, NetSocket socket, ServerConfig config, Sessions sessions, ServerState state) {
+        this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
+        this.socket = socket;
+        this.config = config;
+        this.sessions = sessions;
+        this.state = state;
+        this.eventBus = vertx.eventBus();
+        this.parser = new FrameParser(config.maxFrame(), this);
+    }
+
+    void start() {
+        socket.handler(buf -> {
+            lastActivity = System.nanoTime();
+            parser.handle(buf);
+        });
+        socket.closeHandler(v -> onClosed());
+        socket.exceptionHandler(e -> {
+            LOG.debugf("connection %s: %s", socket.remoteAddress(), e.getMessage());
+            socket.close();
+        });
+        long period = Math.max(250, Math.min(config.idleTimeout().toMillis(), config.loginTimeout().toMillis()) / 4);
+        idleTimer = vertx.setPeriodic(period, id -> checkIdle());
+    }
+
+    String session() {
+        return session;
+    }
+
+    /** Requests sent by this client still awaiting their answer (read from any thread). */
+    int inFlight() {
+        return inFlight;
+    }
+
+    // ---- frames in ----
+
+    @Override
+    public void onFrame(JsonObject frame) {
+        if (closed) {
+            return;
+        }
+        Object type = frame.getValue(Frames.TYPE);
+        String replyAddress = stringOrNull(frame.getValue(Frames.REPLY_ADDRESS));
+        if (!(type instanceof String)) {
+            write(Frames.err(replyAddress, OrchException.badRequest("frame has no string 'type'")));
+            return;
+        }
+        switch ((String) type) {
+            case Frames.PING:
+                write(Frames.pong());
+                break;
+            case Frames.SEND:
+                onSend(frame, replyAddress);
+                break;
+            case Frames.REGISTER:
+                if (requireLogin(replyAddress)) {
+                    onRegister(frame);
+                }
+                break;
+            case Frames.UNREGISTER:
+                if (requireLogin(replyAddress)) {
+                    onUnregister(frame);
+                }
+                break;
+            case Frames.PUBLISH:
+                if (requireLogin(replyAddress)) {
+                    write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "publish is not allowed")));
+                }
+                break;
+            default:
+                write(Frames.err(replyAddress, OrchException.badRequest("unknown frame type '" + type + "'")));
+        }
+    }
+
+    @Override
+    public void onMalformed(OrchException error) {
+        write(Frames.err(null, error));
+    }
+
+    @Override
+    public void onTooLarge(long announced) {
+        write(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
+                "frame length " + announced + " is outside 1.." + config.maxFrame())));
+        socket.close();
+    }
+
+    private boolean requireLogin(String replyAddress) {
+        if (session != null) {
+            return true;
+        }
+        write(Frames.err(replyAddress, new OrchException(ErrorCode.UNAUTHENTICATED, "log in first")));
+        return false;
+    }
+
+    private void onSend(JsonObject frame, String replyAddress) {
+        Object address = frame.getValue(Frames.ADDRESS);
+        if (!(address instanceof String)) {
+            write(Frames.err(replyAddress, OrchException.badRequest("send has no string 'address'")));
+            return;
+        }
+        if (frame.containsKey(Frames.REPLY_ADDRESS) && replyAddress == null) {
+            write(Frames.err(null, OrchException.badRequest("'replyAddress' must be a string")));
+            return;
+        }
+        String addr = (String) address;
+        if (Addresses.AUTH.equals(addr)) {
+            onAuth(frame.getValue(Frames.BODY), replyAddress);
+            return;
+        }
+        if (!requireLogin(replyAddress)) {
+            return;
+        }
+        Message<Object> awaiting = awaitingAnswer.remove(addr);
+        if (awaiting != null) {
+            answer(awaiting, frame.getValue(Frames.BODY));
+            return;
+        }
+        if (!mayAddress(addr)) {
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "may not send to '" + addr + "'")));
+            return;
+        }
+        Object body = frame.getValue(Frames.BODY);
+        if (!(body instanceof JsonObject)) {
+            write(Frames.err(replyAddress, OrchException.badRequest("'body' must be a JSON object")));
+            return;
+        }
+        if (state.stopping()) {
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.SHUTTING_DOWN, "server is shutting down")));
+            return;
+        }
+        if (replyAddress == null) {
+            eventBus.send(addr, body, forwardOptions);
+            return;
+        }
+        if (inFlight >= config.maxInFlight()) {
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.TOO_MANY,
+                    "more than " + config.maxInFlight() + " requests in flight")));
+            return;
+        }
+        inFlight++;
+        eventBus.request(addr, body, forwardOptions, ar -> onReply(addr, replyAddress, ar));
+    }
+
+    private void onReply(String address, String replyAddress, AsyncResult<Message<Object>> ar) {
+        inFlight--;
+        lastActivity = System.nanoTime();
+        if (closed) {
+            return;
+        }
+        if (ar.succeeded()) {
+            write(Frames.message(replyAddress, null, ar.result().body()));
+        } else {
+            write(Frames.err(replyAddress, toOrchException(address, ar.cause())));
+        }
+    }
+
+    static OrchException toOrchException(String address, Throwable cause) {
+        if (cause instanceof ReplyException) {
+            ReplyException re = (ReplyException) cause;
+            switch (re.failureType()) {
+                case NO_HANDLERS:
+                    if (address.startsWith(Addresses.OBJECT_PREFIX)) {
+                        return OrchException.notFound("no object '" + address.substring(Addresses.OBJECT_PREFIX.length()) + "'");
+                    }
+                    return OrchException.notFound("nothing listens on '" + address + "'");
+                case TIMEOUT:
+                    return new OrchException(ErrorCode.TIMEOUT, "no answer from '" + address + "'");
+                default:
+                    return OrchException.fromWire(re.failureCode(), re.getMessage());
+            }
+        }
+        return OrchException.raised("InternalError", String.valueOf(cause.getMessage()));
+    }
+
+    /** Addresses a client may send to: the services and objects, never another session's. */
+    private boolean mayAddress(String addr) {
+        return addr.equals(Addresses.MANAGER) || addr.startsWith(Addresses.OBJECT_PREFIX) || state.isService(addr);
+    }
+
+    // ---- authentication ----
+
+    private void onAuth(Object bodyValue, String replyAddress) {
+        if (replyAddress == null) {
+            write(Frames.err(null, OrchException.badRequest("orch.auth needs a replyAddress")));
+            return;
+        }
+        if (session != null) {
+            write(Frames.err(replyAddress, OrchException.badRequest("already logged in")));
+            return;
+        }
+        JsonObject body = bodyValue instanceof JsonObject ? (JsonObject) bodyValue : new JsonObject();
+        String op = stringOrNull(body.getValue("op"));
+        if ("challenge".equals(op)) {
+            byte[] nonce = AuthProofs.unb64(stringOrNull(body.getValue("clientNonce")));
+            if (nonce == null || nonce.length < 16 || nonce.length > 1024) {
+                write(Frames.err(replyAddress, OrchException.badRequest("clientNonce must be base64 of 16 to 1024 bytes")));
+                return;
+            }
+            clientNonce = nonce;
+            serverNonce = AuthProofs.nonce();
+            byte[] proof = AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce);
+            write(Frames.message(replyAddress, null, new JsonObject()
+                    .put("serverNonce", AuthProofs.b64(serverNonce))
+                    .put("serverProof", AuthProofs.b64(proof))
+                    .put("alg", AuthProofs.ALGORITHM)));
+        } else if ("login".equals(op)) {
+            byte[] proof = AuthProofs.unb64(stringOrNull(body.getValue("proof")));
+            if (serverNonce == null) {
+                refuse(replyAddress, "login before challenge");
+                return;
+            }
+            byte[] expected = AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce);
+            if (!AuthProofs.matches(expected, proof)) {
+                refuse(replyAddress, "wrong auth key");
+                return;
+            }
+            session = state.newSessionId();
+            clientName = stringOrNull(body.getValue("name"));
+            forwardOptions = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS).addHeader(SESSION_HEADER, session);
+            sessions.add(session, this);
+            LOG.debugf("session %s logged in from %s as %s", session, socket.remoteAddress(), clientName);
+            write(Frames.message(replyAddress, null, new JsonObject()
+                    .put("session", session)
+                    .put("protocol", 1)
+                    .put("server", "orch/" + config.version())));
+        } else {
+            write(Frames.err(replyAddress, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'")));
+        }
+    }
+
+    private void refuse(String replyAddress, String why) {
+        LOG.infof("refused login from %s: %s", socket.remoteAddress(), why);
+        write(Frames.err(replyAddress, new OrchException(ErrorCode.UNAUTHENTICATED, why)));
+        socket.close();
+    }
+
+    // ---- registrations and messages out ----
+
+    private void onRegister(JsonObject frame) {
+        String addr = stringOrNull(frame.getValue(Frames.ADDRESS));
+        if (addr == null) {
+            write(Frames.err(null, OrchException.badRequest("register has no string 'address'")));
+            return;
+        }
+        if (!mayRegister(addr)) {
+            write(Frames.err(null, new OrchException(ErrorCode.FORBIDDEN, "may not register '" + addr + "'")));
+            return;
+        }
+        if (registrations.containsKey(addr)) {
+            return;
+        }
+        if (registrations.size() >= config.maxRegistrations()) {
+            write(Frames.err(null, new OrchException(ErrorCode.TOO_MANY,
+                    "more than " + config.maxRegistrations() + " registrations")));
+            return;
+        }
+        MessageConsumer<Object> consumer = eventBus.consumer(addr, this::deliver);
+        registrations.put(addr, consumer);
+    }
+
+    private boolean mayRegister(String addr) {
+        if (addr.equals(Addresses.EVENTS) || addr.equals(Addresses.host(session)) || addr.startsWith(Addresses.replyPrefix(session))) {
+            return true;
+        }
+        return addr.startsWith(Addresses.OBJECT_PREFIX)
+                && sessions.mayHost(session, addr.substring(Addresses.OBJECT_PREFIX.length()));
+    }
+
+    private void onUnregister(JsonObject frame) {
+        String addr = stringOrNull(frame.getValue(Frames.ADDRESS));
+        if (addr == null) {
+            write(Frames.err(null, OrchException.badRequest("unregister has no string 'address'")));
+            return;
+        }
+        MessageConsumer<Object> c = registrations.remove(addr);
+        if (c != null) {
+            c.unregister();
+        }
+    }
+
+    /** Drops a registration on the manager's behalf (the object was released). Any thread. */
+    void revoke(String address) {
+        context.runOnContext(v -> {
+            MessageConsumer<Object> c = registrations.remove(address);
+            if (c != null) {
+                c.unregister();
+            }
+        });
+    }
+
+    private void deliver(Message<Object> msg) {
+        if (closed) {
+            if (msg.replyAddress() != null) {
+                msg.fail(ErrorCode.HOST_GONE.code(), new OrchException(ErrorCode.HOST_GONE, "the worker disconnected").wireMessage());
+            }
+            return;
+        }
+        String reply = msg.replyAddress();
+        if (reply != null) {
+            awaitingAnswer.put(reply, msg);
+        }
+        Object body = msg.body();
+        String caller = msg.headers().get(SESSION_HEADER);
+        if (caller != null && body instanceof JsonObject && ((JsonObject) body).containsKey("method")) {
+            // Hosts need the caller's session for per-session semantics; copy so the sender's body stays untouched.
+            body = ((JsonObject) body).copy().put("session", caller);
+        }
+        write(Frames.message(msg.address(), reply, body));
+    }
+
+    /** A client's answer to a message it received: a result body, or {@code {"error":{…}}}. */
+    private void answer(Message<Object> msg, Object body) {
+        if (body instanceof JsonObject && ((JsonObject) body).getValue("error") instanceof JsonObject) {
+            JsonObject e = ((JsonObject) body).getJsonObject("error");
+            int code = e.getValue("code") instanceof Number ? ((Number) e.getValue("code")).intValue() : 500;
+            String name = e.getValue("name") instanceof String ? e.getString("name") : ErrorCode.of(code).defaultName();
+            String message = e.getValue("message") instanceof String ? e.getString("message") : "";
+            msg.fail(code, new OrchException(ErrorCode.of(code), name, message).wireMessage());
+        } else {
+            msg.reply(body);
+        }
+    }
+
+    // ---- lifecycle ----
+
+    private void checkIdle() {
+        long idleNanos = System.nanoTime() - lastActivity;
+        long limit = (session == null ? config.loginTimeout() : config.idleTimeout()).toNanos();
+        if (idleNanos > limit && inFlight == 0) {
+            LOG.debugf("closing idle connection %s", socket.remoteAddress());
+            socket.close();
+        }
+    }
+
+    /** Closes the socket; pending calls are failed by the close handler. */
+    void close() {
+        context.runOnContext(v -> socket.close());
+    }
+
+    private void onClosed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        vertx.cancelTimer(idleTimer);
+        registrations.values().forEach(MessageConsumer::unregister);
+        registrations.clear();
+        OrchException gone = new OrchException(ErrorCode.HOST_GONE, "the worker disconnected");
+        awaitingAnswer.values().forEach(m -> m.fail(gone.code().code(), gone.wireMessage()));
+        awaitingAnswer.clear();
+        if (session != null) {
+            sessions.remove(session);
+            eventBus.publish(ManagerService.SESSION_CLOSED, session);
+        }
+    }
+
+    private void write(JsonObject frame) {
+        if (closed) {
+            return;
+        }
+        socket.write(FrameCodec.encode(frame));
+        if (socket.writeQueueFull()) {
+            // A client that does not read its replies stops being read: memory stays bounded.
+            socket.pause();
+            socket.drainHandler(v -> socket.resume());
+        }
+    }
+
+    private static String stringOrNull(Object v) {
+        return v instanceof String ? (String) v : null;
+    }
+}

@@ -1,0 +1,417 @@
+package dev.orch.server;
+
+import dev.orch.objects.SharedType;
+import dev.orch.objects.TypeRegistry;
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jboss.logging.Logger;
+
+/**
+ * The {@code orch.manager} service: the table of objects and names, hosted types, reference
+ * counts per session. All of its state lives on this verticle's single context.
+ */
+final class ManagerService extends AbstractVerticle {
+    private static final Logger LOG = Logger.getLogger(ManagerService.class);
+    /** Internal: a session disconnected (sent by its connection; clients may not send here). */
+    static final String SESSION_CLOSED = "orch.internal.session-closed";
+    static final String SERVER_HOST = "server";
+
+    private final TypeRegistry builtins;
+    private final List<ObjectShard> shards;
+    private final Sessions sessions;
+    private final Runnable shutdownRequest;
+    private final long hostTimeoutMs;
+
+    private final Map<String, Entry> objects = new LinkedHashMap<>();
+    private final Map<String, String> names = new HashMap<>();
+    private final Set<String> reservedNames = new HashSet<>();
+    private final Map<String, HostedType> hostedTypes = new LinkedHashMap<>();
+    private final Map<String, Set<String>> refsBySession = new HashMap<>();
+    private final String idPrefix = Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36, 36 * 36 * 36 * 36), 36);
+    private long nextId = 1;
+    private int nextShard;
+
+    private static final class HostedType {
+        final String session;
+        final JsonArray exposed;
+
+        HostedType(String session, JsonArray exposed) {
+            this.session = session;
+            this.exposed = exposed;
+        }
+    }
+
+    private static final class Entry {
+        final String id;
+        final String typeid;
+        final String name;
+        final JsonArray exposed;
+        final ObjectShard shard;
+        final String hostSession;
+        final Map<String, Integer> refs = new HashMap<>();
+        MessageConsumer<Object> tombstone;
+
+        Entry(String id, String typeid, String name, JsonArray exposed, ObjectShard shard, String hostSession) {
+            this.id = id;
+            this.typeid = typeid;
+            this.name = name;
+            this.exposed = exposed;
+            this.shard = shard;
+            this.hostSession = hostSession;
+        }
+
+        JsonObject describe() {
+            return new JsonObject().put("id", id).put("typeid", typeid).put("name", name)
+                    .put("address", Addresses.object(id)).put("exposed", exposed);
+        }
+
+        int totalRefs() {
+            int n = 0;
+            for (int r : refs.values()) {
+                n += r;
+            }
+            return n;
+        }
+    }
+
+    ManagerService(TypeRegistry builtins, List<ObjectShard> shards, Sessions sessions, Runnable shutdownRequest,
+            long hostTimeoutMs) {
+        this.hostTimeoutMs = hostTimeoutMs;
+        this.builtins = builtins;
+        this.shards = shards;
+        this.sessions = sessions;
+        this.shutdownRequest = shutdownRequest;
+    }
+
+    @Override
+    public void start(Promise<Void> started) {
+        vertx.eventBus().<String>consumer(SESSION_CLOSED, m -> sessionClosed(m.body()));
+        vertx.eventBus().<JsonObject>consumer(Addresses.MANAGER, this::onRequest)
+                .completionHandler(started);
+    }
+
+    private void onRequest(Message<JsonObject> msg) {
+        String session = msg.headers().get(BridgeConnection.SESSION_HEADER);
+        JsonObject body = msg.body();
+        Object op = body.getValue("op");
+        Future<Object> result;
+        try {
+            if (!(op instanceof String)) {
+                throw OrchException.badRequest("manager request needs a string 'op'");
+            }
+            result = handle((String) op, body, session);
+        } catch (OrchException e) {
+            result = Future.failedFuture(e);
+        }
+        result.onComplete(ar -> {
+            if (ar.succeeded()) {
+                msg.reply(ar.result());
+            } else {
+                OrchException e = ar.cause() instanceof OrchException
+                        ? (OrchException) ar.cause()
+                        : BridgeConnection.toOrchException(Addresses.MANAGER, ar.cause());
+                msg.fail(e.code().code(), e.wireMessage());
+            }
+        });
+    }
+
+    private Future<Object> handle(String op, JsonObject body, String session) {
+        switch (op) {
+            case "create":
+                return create(body, session).map(e -> e.describe());
+            case "lookup":
+                return Future.succeededFuture(lookup(body, session).describe());
+            case "release":
+                release(requireString(body, "id"), session);
+                return Future.succeededFuture(new JsonObject().put("released", true));
+            case "delete":
+                delete(requireString(body, "name"));
+                return Future.succeededFuture(new JsonObject().put("deleted", true));
+            case "types":
+                return Future.succeededFuture(types());
+            case "objects":
+                return Future.succeededFuture(listObjects());
+            case "host":
+                return Future.succeededFuture(host(body, session));
+            case "shutdown":
+                // Answer first; the server stops right after the reply is on its way.
+                vertx.setTimer(50, t -> shutdownRequest.run());
+                return Future.succeededFuture(new JsonObject().put("shutdown", true));
+            default:
+                throw OrchException.badRequest("unknown manager op '" + op + "'");
+        }
+    }
+
+    // ---- create ----
+
+    /** Creates an object for {@code session} (null for objects the server creates at start). */
+    Future<Entry> create(JsonObject body, String session) {
+        String typeid = requireString(body, "typeid");
+        JsonArray args = optionalArray(body, "args");
+        JsonObject kwargs = optionalObject(body, "kwargs");
+        Object nameValue = body.getValue("name");
+        if (nameValue != null && !(nameValue instanceof String && !((String) nameValue).isEmpty())) {
+            throw OrchException.badRequest("'name' must be a non-empty string");
+        }
+        String name = (String) nameValue;
+        if (name != null && (names.containsKey(name) || reservedNames.contains(name))) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "an object named '" + name + "' exists");
+        }
+        String id = idPrefix + "-" + Long.toString(nextId++, 36);
+        Future<Entry> made;
+        SharedType builtin = builtins.get(typeid);
+        if (builtin != null) {
+            ObjectShard shard = shards.get(nextShard++ % shards.size());
+            made = shard.create(id, builtin, args, kwargs)
+                    .map(v -> new Entry(id, typeid, name, new JsonArray(new ArrayList<>(builtin.exposed())), shard, null));
+        } else {
+            HostedType hosted = hostedTypes.get(typeid);
+            if (hosted == null) {
+                throw OrchException.notFound("unknown typeid '" + typeid + "'");
+            }
+            made = createHosted(id, typeid, hosted, args, kwargs)
+                    .map(v -> new Entry(id, typeid, name, hosted.exposed, null, hosted.session));
+        }
+        if (name != null) {
+            reservedNames.add(name);
+        }
+        return made.map(e -> {
+            reservedNames.remove(name);
+            objects.put(id, e);
+            if (name != null) {
+                names.put(name, id);
+            } else if (session != null) {
+                addRef(e, session);
+            }
+            return e;
+        }).onFailure(t -> reservedNames.remove(name));
+    }
+
+    private Future<Void> createHosted(String id, String typeid, HostedType hosted, JsonArray args, JsonObject kwargs) {
+        sessions.allowHosted(hosted.session, id);
+        JsonObject req = new JsonObject().put("op", "create").put("id", id).put("typeid", typeid)
+                .put("args", args).put("kwargs", kwargs);
+        Promise<Void> p = Promise.promise();
+        vertx.eventBus().request(Addresses.host(hosted.session), req,
+                new DeliveryOptions().setSendTimeout(hostTimeoutMs), ar -> {
+                    if (ar.succeeded()) {
+                        p.complete();
+                        return;
+                    }
+                    sessions.revokeHosted(hosted.session, id);
+                    OrchException e = BridgeConnection.toOrchException(Addresses.host(hosted.session), ar.cause());
+                    if (e.code() == ErrorCode.NOT_FOUND) {
+                        e = new OrchException(ErrorCode.HOST_GONE, "the worker hosting '" + typeid + "' is gone");
+                    }
+                    p.fail(e);
+                });
+        return p.future();
+    }
+
+    // ---- lookup, release, delete ----
+
+    private Entry lookup(JsonObject body, String session) {
+        Object name = body.getValue("name");
+        Object id = body.getValue("id");
+        if (name instanceof String) {
+            String found = names.get(name);
+            if (found == null) {
+                throw OrchException.notFound("no object named '" + name + "'");
+            }
+            return objects.get(found);
+        }
+        if (id instanceof String) {
+            Entry e = objects.get(id);
+            if (e == null) {
+                throw OrchException.notFound("no object '" + id + "'");
+            }
+            if (e.name == null && session != null) {
+                addRef(e, session);
+            }
+            return e;
+        }
+        throw OrchException.badRequest("lookup needs a string 'name' or 'id'");
+    }
+
+    private void release(String id, String session) {
+        Entry e = objects.get(id);
+        if (e == null) {
+            throw OrchException.notFound("no object '" + id + "'");
+        }
+        if (e.name != null) {
+            return;
+        }
+        Integer n = e.refs.get(session);
+        if (n == null) {
+            throw OrchException.notFound("this session holds no reference to '" + id + "'");
+        }
+        if (n > 1) {
+            e.refs.put(session, n - 1);
+        } else {
+            e.refs.remove(session);
+            Set<String> mine = refsBySession.get(session);
+            if (mine != null) {
+                mine.remove(id);
+            }
+        }
+        if (e.totalRefs() == 0) {
+            destroy(e);
+        }
+    }
+
+    private void delete(String name) {
+        String id = names.get(name);
+        if (id == null) {
+            throw OrchException.notFound("no object named '" + name + "'");
+        }
+        destroy(objects.get(id));
+    }
+
+    private void addRef(Entry e, String session) {
+        e.refs.merge(session, 1, Integer::sum);
+        refsBySession.computeIfAbsent(session, s -> new HashSet<>()).add(e.id);
+    }
+
+    private void destroy(Entry e) {
+        objects.remove(e.id);
+        if (e.name != null) {
+            names.remove(e.name);
+        }
+        for (String s : e.refs.keySet()) {
+            Set<String> mine = refsBySession.get(s);
+            if (mine != null) {
+                mine.remove(e.id);
+            }
+        }
+        if (e.shard != null) {
+            e.shard.destroy(e.id);
+        } else {
+            if (e.tombstone != null) {
+                e.tombstone.unregister();
+            } else {
+                vertx.eventBus().send(Addresses.host(e.hostSession), new JsonObject().put("op", "release").put("id", e.id));
+            }
+            sessions.revokeHosted(e.hostSession, e.id);
+        }
+    }
+
+    // ---- listing and hosting ----
+
+    private JsonObject types() {
+        JsonArray list = new JsonArray();
+        for (SharedType t : builtins.all()) {
+            list.add(new JsonObject().put("typeid", t.typeid()).put("exposed", new JsonArray(new ArrayList<>(t.exposed())))
+                    .put("host", SERVER_HOST));
+        }
+        hostedTypes.forEach((typeid, h) -> list.add(new JsonObject().put("typeid", typeid).put("exposed", h.exposed)
+                .put("host", h.session)));
+        return new JsonObject().put("types", list);
+    }
+
+    private JsonObject listObjects() {
+        JsonArray list = new JsonArray();
+        for (Entry e : objects.values()) {
+            list.add(new JsonObject().put("id", e.id).put("typeid", e.typeid).put("name", e.name)
+                    .put("refs", e.totalRefs()).put("host", e.shard != null ? SERVER_HOST : e.hostSession));
+        }
+        return new JsonObject().put("objects", list);
+    }
+
+    private JsonObject host(JsonObject body, String session) {
+        String typeid = requireString(body, "typeid");
+        JsonArray exposed = optionalArray(body, "exposed");
+        for (Object m : exposed) {
+            if (!(m instanceof String)) {
+                throw OrchException.badRequest("'exposed' must be an array of method names");
+            }
+        }
+        if (builtins.get(typeid) != null) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "'" + typeid + "' is a built-in type");
+        }
+        HostedType current = hostedTypes.get(typeid);
+        if (current != null && !current.session.equals(session) && sessions.isAlive(current.session)) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "'" + typeid + "' is hosted by session " + current.session);
+        }
+        hostedTypes.put(typeid, new HostedType(session, exposed.copy()));
+        LOG.debugf("session %s hosts %s", session, typeid);
+        return new JsonObject().put("typeid", typeid);
+    }
+
+    // ---- sessions ----
+
+    private void sessionClosed(String session) {
+        Set<String> held = refsBySession.remove(session);
+        if (held != null) {
+            for (String id : held) {
+                Entry e = objects.get(id);
+                if (e != null) {
+                    e.refs.remove(session);
+                    if (e.totalRefs() == 0 && e.name == null) {
+                        destroy(e);
+                    }
+                }
+            }
+        }
+        hostedTypes.values().removeIf(h -> h.session.equals(session));
+        OrchException gone = new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
+        for (Entry e : objects.values()) {
+            if (session.equals(e.hostSession) && e.tombstone == null) {
+                // Calls to an object whose host vanished answer 410 until it is released or deleted.
+                e.tombstone = vertx.eventBus().consumer(Addresses.object(e.id),
+                        m -> m.fail(gone.code().code(), gone.wireMessage()));
+            }
+        }
+        for (ObjectShard shard : shards) {
+            shard.sessionClosed(session);
+        }
+    }
+
+    // ---- argument helpers ----
+
+    private static String requireString(JsonObject body, String field) {
+        Object v = body.getValue(field);
+        if (!(v instanceof String) || ((String) v).isEmpty()) {
+            throw OrchException.badRequest("'" + field + "' must be a non-empty string");
+        }
+        return (String) v;
+    }
+
+    private static JsonArray optionalArray(JsonObject body, String field) {
+        Object v = body.getValue(field);
+        if (v == null) {
+            return new JsonArray();
+        }
+        if (!(v instanceof JsonArray)) {
+            throw OrchException.badRequest("'" + field + "' must be an array");
+        }
+        return (JsonArray) v;
+    }
+
+    private static JsonObject optionalObject(JsonObject body, String field) {
+        Object v = body.getValue(field);
+        if (v == null) {
+            return new JsonObject();
+        }
+        if (!(v instanceof JsonObject)) {
+            throw OrchException.badRequest("'" + field + "' must be an object");
+        }
+        return (JsonObject) v;
+    }
+}

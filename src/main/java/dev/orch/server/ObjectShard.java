@@ -1,0 +1,205 @@
+package dev.orch.server;
+
+import dev.orch.objects.Invocation;
+import dev.orch.objects.ObjectContext;
+import dev.orch.objects.SharedObject;
+import dev.orch.objects.SharedType;
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One event loop's share of the server-side objects. Each object lives on exactly one shard, so
+ * its methods run one at a time on one thread without locks, while objects on different shards
+ * run in parallel.
+ */
+final class ObjectShard extends AbstractVerticle {
+    private final Sessions sessions;
+    private final Map<String, Hosted> objects = new HashMap<>();
+
+    ObjectShard(Sessions sessions) {
+        this.sessions = sessions;
+    }
+
+    private final class Hosted implements ObjectContext {
+        final String id;
+        final String typeid;
+        final Set<String> exposed;
+        SharedObject object;
+        MessageConsumer<JsonObject> consumer;
+
+        Hosted(String id, SharedType type) {
+            this.id = id;
+            this.typeid = type.typeid();
+            this.exposed = new HashSet<>(type.exposed());
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public long setTimer(long delayMillis, Runnable action) {
+            return vertx.setTimer(Math.max(1, delayMillis), t -> action.run());
+        }
+
+        @Override
+        public boolean cancelTimer(long timerId) {
+            return vertx.cancelTimer(timerId);
+        }
+
+        @Override
+        public boolean isSessionAlive(String session) {
+            return sessions.isAlive(session);
+        }
+    }
+
+    /** Builds an object and starts serving {@code orch.obj.ID}; fails with the constructor's error. */
+    Future<Void> create(String id, SharedType type, JsonArray args, JsonObject kwargs) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            Hosted h = new Hosted(id, type);
+            try {
+                h.object = type.create(h, args, kwargs);
+            } catch (OrchException e) {
+                done.fail(e);
+                return;
+            } catch (RuntimeException e) {
+                done.fail(OrchException.raised("TypeError", String.valueOf(e.getMessage())));
+                return;
+            }
+            objects.put(id, h);
+            h.consumer = vertx.eventBus().consumer(Addresses.object(id), msg -> dispatch(h, msg));
+            h.consumer.completionHandler(ar -> {
+                if (ar.succeeded()) {
+                    done.complete();
+                } else {
+                    done.fail(ar.cause());
+                }
+            });
+        });
+        return done.future();
+    }
+
+    void destroy(String id) {
+        context.runOnContext(v -> {
+            Hosted h = objects.remove(id);
+            if (h != null) {
+                h.consumer.unregister();
+                h.object.dispose();
+            }
+        });
+    }
+
+    void sessionClosed(String session) {
+        context.runOnContext(v -> {
+            for (Hosted h : objects.values()) {
+                h.object.sessionClosed(session);
+            }
+        });
+    }
+
+    private void dispatch(Hosted h, Message<JsonObject> msg) {
+        JsonObject body = msg.body();
+        Object method = body.getValue("method");
+        Object args = body.getValue("args");
+        Object kwargs = body.getValue("kwargs");
+        if (!(method instanceof String)) {
+            fail(msg, OrchException.badRequest("call body needs a string 'method'"));
+            return;
+        }
+        if ((args != null && !(args instanceof JsonArray)) || (kwargs != null && !(kwargs instanceof JsonObject))) {
+            fail(msg, OrchException.badRequest("'args' must be an array and 'kwargs' an object"));
+            return;
+        }
+        String m = (String) method;
+        if (!h.exposed.contains(m)) {
+            ErrorCode code = m.startsWith("_") ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND;
+            fail(msg, new OrchException(code, "'" + h.typeid + "' object has no exposed method '" + m + "'"));
+            return;
+        }
+        MessageInvocation call = new MessageInvocation(msg, m,
+                args == null ? new JsonArray() : (JsonArray) args,
+                kwargs == null ? new JsonObject() : (JsonObject) kwargs);
+        try {
+            h.object.invoke(call);
+        } catch (OrchException e) {
+            call.fail(e);
+        } catch (RuntimeException e) {
+            call.fail(OrchException.raised("InternalError", String.valueOf(e)));
+        }
+    }
+
+    private static void fail(Message<?> msg, OrchException e) {
+        msg.fail(e.code().code(), e.wireMessage());
+    }
+
+    /** A call that arrived as an event-bus message and is answered by replying to it. */
+    private static final class MessageInvocation implements Invocation {
+        private final Message<JsonObject> msg;
+        private final String method;
+        private final JsonArray args;
+        private final JsonObject kwargs;
+        private boolean done;
+
+        MessageInvocation(Message<JsonObject> msg, String method, JsonArray args, JsonObject kwargs) {
+            this.msg = msg;
+            this.method = method;
+            this.args = args;
+            this.kwargs = kwargs;
+        }
+
+        @Override
+        public String method() {
+            return method;
+        }
+
+        @Override
+        public JsonArray args() {
+            return args;
+        }
+
+        @Override
+        public JsonObject kwargs() {
+            return kwargs;
+        }
+
+        @Override
+        public String session() {
+            return msg.headers().get(BridgeConnection.SESSION_HEADER);
+        }
+
+        @Override
+        public void reply(Object result) {
+            if (!done) {
+                done = true;
+                msg.reply(new JsonObject().put("result", result));
+            }
+        }
+
+        @Override
+        public void fail(OrchException error) {
+            if (!done) {
+                done = true;
+                msg.fail(error.code().code(), error.wireMessage());
+            }
+        }
+
+        @Override
+        public boolean isDone() {
+            return done;
+        }
+    }
+}

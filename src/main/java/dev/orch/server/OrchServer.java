@@ -1,0 +1,279 @@
+package dev.orch.server;
+
+import dev.orch.objects.TypeRegistry;
+import dev.orch.process.ProcessEndpoint;
+import dev.orch.process.ProcessSupervisor;
+import dev.orch.protocol.Addresses;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Verticle;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jboss.logging.Logger;
+
+/**
+ * The orch manager server: a TCP listener speaking the bridge protocol, the manager service and
+ * the object shards, all on one Vert.x instance. Create with {@link #start}; stop with
+ * {@link #close}.
+ */
+public final class OrchServer {
+    private static final Logger LOG = Logger.getLogger(OrchServer.class);
+
+    private final Vertx vertx;
+    private final ServerConfig config;
+    private final Sessions sessions = new Sessions();
+    private final ServerState state = new ServerState();
+    private final List<String> deployments = new CopyOnWriteArrayList<>();
+    private final Promise<Void> closed = Promise.promise();
+    private final List<Runnable> shutdownListeners = new CopyOnWriteArrayList<>();
+    private final List<NetServer> listeners = new CopyOnWriteArrayList<>();
+    private volatile int actualPort;
+    private ManagerService manager;
+    private ProcessSupervisor supervisor;
+    private ProcessEndpoint processes;
+    private Path temporaryKeyFile;
+
+    private OrchServer(Vertx vertx, ServerConfig config) {
+        this.vertx = vertx;
+        this.config = config;
+    }
+
+    /**
+     * Starts a server on {@code vertx}; the future completes once it accepts connections and its
+     * initial objects exist.
+     */
+    public static Future<OrchServer> start(Vertx vertx, ServerConfig config) {
+        Objects.requireNonNull(config.authKey(), "auth key");
+        OrchServer s = new OrchServer(vertx, config);
+        return s.doStart().map(v -> s);
+    }
+
+    private Future<Void> doStart() {
+        int shardCount = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+        List<ObjectShard> shards = new ArrayList<>();
+        Future<String> shardsDeployed = deploy(() -> {
+            ObjectShard s = new ObjectShard(sessions);
+            shards.add(s);
+            return s;
+        }, shardCount);
+        return shardsDeployed
+                .compose(v -> {
+                    manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, this::requestShutdown,
+                            config.hostTimeout().toMillis());
+                    return deploy(() -> manager, 1);
+                })
+                .compose(v -> createInitialObjects())
+                .compose(v -> listen())
+                .compose(v -> startProcesses());
+    }
+
+    private Future<String> deploy(java.util.function.Supplier<Verticle> supplier, int instances) {
+        return vertx.deployVerticle(supplier, new DeploymentOptions().setInstances(instances))
+                .onSuccess(deployments::add);
+    }
+
+    private Future<Void> createInitialObjects() {
+        List<Future<?>> all = new ArrayList<>();
+        for (ServerConfig.InitialObject o : config.objects()) {
+            JsonObject req = new JsonObject().put("op", "create").put("typeid", o.typeid).put("name", o.name).put("args", o.args);
+            Promise<Void> p = Promise.promise();
+            // Through the manager's own context, like any request.
+            vertx.eventBus().request(Addresses.MANAGER, req, ar -> {
+                if (ar.succeeded()) {
+                    p.complete();
+                } else {
+                    p.fail(new IllegalArgumentException("--object " + o.name + ": " + ar.cause().getMessage()));
+                }
+            });
+            all.add(p.future());
+        }
+        return Future.all(all).mapEmpty();
+    }
+
+    private Future<Void> listen() {
+        // Vert.x spreads a port's connections over the event loops of the servers listening on
+        // it, so one listener per event loop; the first picks the port when it is 0.
+        // A negative port asks Vert.x for one random port shared by all the listeners.
+        int instances = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+        int port = config.port() == 0 ? -1 : config.port();
+        List<Listener> started = new CopyOnWriteArrayList<>();
+        return deploy(() -> {
+            Listener l = new Listener(port);
+            started.add(l);
+            return l;
+        }, instances).map(v -> {
+            actualPort = started.get(0).server.actualPort();
+            LOG.infof("orch server listening on %s:%d", config.host(), actualPort);
+            return null;
+        });
+    }
+
+    private Future<Void> startProcesses() {
+        String host = config.host();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = "127.0.0.1";
+        }
+        String childAddress = (host.contains(":") ? "[" + host + "]" : host) + ":" + actualPort;
+        Path keyFile;
+        try {
+            keyFile = childKeyFile();
+        } catch (IOException e) {
+            return Future.failedFuture(new IllegalStateException("cannot write the key file for children: " + e.getMessage()));
+        }
+        supervisor = new ProcessSupervisor(vertx, ProcessSupervisor.Config.defaults()
+                .withOrch(childAddress, keyFile.toString()).withStopGrace(config.stopGrace()));
+        processes = new ProcessEndpoint(vertx, supervisor);
+        vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED,
+                m -> processes.dropFollowers(Addresses.replyPrefix(m.body())));
+        state.addService(ProcessEndpoint.ADDRESS);
+        return processes.register();
+    }
+
+    /**
+     * Children get the key as a file path, never the key itself in their environment; a key that
+     * came from {@code ORCH_AUTHKEY} is written to a private file for them.
+     */
+    private Path childKeyFile() throws IOException {
+        if (config.authKeyFile() != null) {
+            return config.authKeyFile();
+        }
+        Path f = Files.createTempFile("orch-authkey-", "",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(f, config.authKey());
+        f.toFile().deleteOnExit();
+        temporaryKeyFile = f;
+        return f;
+    }
+
+    /** One TCP listener on one event loop. */
+    private final class Listener extends AbstractVerticle {
+        private final int port;
+        NetServer server;
+
+        Listener(int port) {
+            this.port = port;
+        }
+
+        @Override
+        public void start(Promise<Void> started) {
+            NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(port)
+                    .setTcpNoDelay(true).setReuseAddress(true);
+            if (config.tlsCert() != null) {
+                options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                        .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()));
+            }
+            server = vertx.createNetServer(options);
+            server.connectHandler(socket -> {
+                if (state.stopping()) {
+                    socket.close();
+                } else {
+                    new BridgeConnection(vertx, socket, config, sessions, state).start();
+                }
+            });
+            server.listen().onSuccess(s -> {
+                listeners.add(s);
+                started.complete();
+            }).onFailure(started::fail);
+        }
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return actualPort;
+    }
+
+    public String host() {
+        return config.host();
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    /** Number of logged-in sessions. */
+    public int sessionCount() {
+        return sessions.count();
+    }
+
+    /** Declares another event-bus service clients may send to, such as {@code orch.process}. */
+    public void addService(String address) {
+        state.addService(address);
+    }
+
+    /** Runs {@code listener} when a client asks the server to shut down. */
+    public void onShutdownRequest(Runnable listener) {
+        shutdownListeners.add(listener);
+    }
+
+    private void requestShutdown() {
+        LOG.info("shutdown requested by a client");
+        if (shutdownListeners.isEmpty()) {
+            close();
+        } else {
+            shutdownListeners.forEach(Runnable::run);
+        }
+    }
+
+    /** Completes once {@link #close} has finished. */
+    public Future<Void> closeFuture() {
+        return closed.future();
+    }
+
+    /** Stops accepting, closes every connection and undeploys the services. Idempotent. */
+    public synchronized Future<Void> close() {
+        if (state.stopping()) {
+            return closed.future();
+        }
+        state.stopping(true);
+        // Listeners stay open while draining: closing a Vert.x NetServer closes its connections,
+        // and clients must still receive the answers of calls in flight (new requests get 503).
+        Future<?> stopChildren = supervisor == null ? Future.succeededFuture() : supervisor.close();
+        stopChildren.onComplete(ar -> drain(System.nanoTime() + config.drainTimeout().toNanos(), () -> {
+            sessions.connections().forEach(BridgeConnection::close);
+            List<Future<?>> undeploys = new ArrayList<>();
+            listeners.forEach(l -> undeploys.add(l.close()));
+            for (String id : deployments) {
+                undeploys.add(vertx.undeploy(id));
+            }
+            if (processes != null) {
+                undeploys.add(processes.unregister());
+            }
+            Future.join(undeploys).onComplete(x -> {
+                if (temporaryKeyFile != null) {
+                    temporaryKeyFile.toFile().delete();
+                }
+                closed.tryComplete();
+            });
+        }));
+        return closed.future();
+    }
+
+    /** Lets requests already in flight finish (new ones get 503) until none is left or the deadline. */
+    private void drain(long deadline, Runnable then) {
+        boolean busy = sessions.connections().stream().anyMatch(c -> c.inFlight() > 0);
+        if (!busy || System.nanoTime() >= deadline) {
+            then.run();
+        } else {
+            vertx.setTimer(20, t -> drain(deadline, then));
+        }
+    }
+
+}

@@ -1,0 +1,61 @@
+package dev.orch.server;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The live sessions of a server, readable from any thread. Objects ask it whether a waiter's
+ * session still exists; the manager records here which object ids a hosting session may register.
+ */
+public final class Sessions {
+    private final Map<String, BridgeConnection> live = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> hosted = new ConcurrentHashMap<>();
+
+    void add(String session, BridgeConnection connection) {
+        live.put(session, connection);
+    }
+
+    void remove(String session) {
+        live.remove(session);
+        hosted.remove(session);
+    }
+
+    public boolean isAlive(String session) {
+        return session != null && live.containsKey(session);
+    }
+
+    public int count() {
+        return live.size();
+    }
+
+    Collection<BridgeConnection> connections() {
+        return live.values();
+    }
+
+    /** Lets {@code session} register {@code orch.obj.ID} for an object it is asked to build. */
+    void allowHosted(String session, String objectId) {
+        BridgeConnection c = live.get(session);
+        if (c != null) {
+            hosted.computeIfAbsent(session, s -> ConcurrentHashMap.newKeySet()).add(objectId);
+        }
+    }
+
+    boolean mayHost(String session, String objectId) {
+        Set<String> ids = hosted.get(session);
+        return ids != null && ids.contains(objectId);
+    }
+
+    /** Withdraws the permission and drops the session's registration of the object's address. */
+    void revokeHosted(String session, String objectId) {
+        Set<String> ids = hosted.get(session);
+        if (ids != null) {
+            ids.remove(objectId);
+        }
+        BridgeConnection c = live.get(session);
+        if (c != null) {
+            c.revoke(dev.orch.protocol.Addresses.object(objectId));
+        }
+    }
+}

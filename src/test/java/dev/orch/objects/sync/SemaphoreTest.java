@@ -1,0 +1,140 @@
+package dev.orch.objects.sync;
+
+import static dev.orch.objects.sync.SyncHarness.assertElapsed;
+import static dev.orch.objects.sync.SyncHarness.assertRaises;
+import static dev.orch.objects.sync.SyncHarness.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.orch.objects.SharedObject;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class SemaphoreTest extends SyncTestBase {
+
+    @Test
+    void permitsAndFifoWaiters() {
+        SharedObject s = h.create("Semaphore", 2);
+        assertEquals(true, await(h.call(s, "a", "acquire")));
+        assertEquals(true, await(h.call(s, "b", "acquire")));
+        CompletableFuture<Object> c = h.call(s, "c", "acquire");
+        CompletableFuture<Object> d = h.call(s, "d", "acquire");
+        CompletableFuture<Object> e = h.call(s, "e", "acquire");
+        h.assertParked(c, d, e);
+        assertEquals(false, await(h.call(s, "x", "acquire", false)));
+        h.call(s, "a", "release");
+        assertEquals(true, await(c));
+        h.assertParked(d, e);
+        h.callKw(s, "b", "release", new JsonObject().put("n", 2));
+        assertEquals(true, await(d));
+        assertEquals(true, await(e));
+        assertEquals(false, await(h.call(s, "x", "acquire", false)));
+    }
+
+    @Test
+    void defaultValueIsOne() {
+        SharedObject s = h.create("Semaphore");
+        assertEquals(true, await(h.call(s, "a", "acquire")));
+        assertEquals(false, await(h.call(s, "a", "acquire", false)));
+    }
+
+    @Test
+    void acquireTimesOut() {
+        SharedObject s = h.create("Semaphore", 0);
+        long t0 = System.nanoTime();
+        assertEquals(false, await(h.call(s, "a", "acquire", true, 0.3)));
+        assertElapsed(t0, 0.3);
+        t0 = System.nanoTime();
+        // Python gives up at once on a negative timeout (no ValueError).
+        assertEquals(false, await(h.call(s, "a", "acquire", true, -1)));
+        assertEquals(false, await(h.call(s, "a", "acquire", true, 0)));
+        assertElapsed(t0, 0);
+        assertEquals(0, h.activeTimers());
+    }
+
+    @Test
+    void disconnectReturnsHeldPermitsAndWakesWaiters() {
+        SharedObject s = h.create("Semaphore", 2);
+        await(h.call(s, "a", "acquire"));
+        await(h.call(s, "a", "acquire"));
+        CompletableFuture<Object> b = h.call(s, "b", "acquire");
+        CompletableFuture<Object> c = h.call(s, "c", "acquire", true, 30);
+        CompletableFuture<Object> d = h.call(s, "d", "acquire");
+        h.assertParked(b, c, d);
+        h.closeSession(s, "a");
+        assertEquals(true, await(b));
+        assertEquals(true, await(c));
+        h.assertParked(d);
+    }
+
+    @Test
+    void releasedPermitsAreNotReturnedAgainOnDisconnect() {
+        SharedObject s = h.create("Semaphore", 1);
+        await(h.call(s, "a", "acquire"));
+        await(h.call(s, "a", "release"));
+        h.closeSession(s, "a");
+        assertEquals(true, await(h.call(s, "b", "acquire", false)));
+        assertEquals(false, await(h.call(s, "c", "acquire", false)));
+    }
+
+    @Test
+    void releaseByANonHolderIsAllowedAndReducesNobodysHolding() {
+        SharedObject s = h.create("Semaphore", 0);
+        CompletableFuture<Object> a = h.call(s, "a", "acquire");
+        await(h.call(s, "b", "release"));
+        assertEquals(true, await(a));
+        // b held nothing: closing it adds no permit.
+        h.closeSession(s, "b");
+        assertEquals(false, await(h.call(s, "c", "acquire", false)));
+        // a still holds its permit: closing it gives it back.
+        h.closeSession(s, "a");
+        assertEquals(true, await(h.call(s, "c", "acquire", false)));
+    }
+
+    @Test
+    void deadWaiterGetsNoPermit() {
+        SharedObject s = h.create("Semaphore", 0);
+        CompletableFuture<Object> a = h.call(s, "a", "acquire");
+        CompletableFuture<Object> b = h.call(s, "b", "acquire");
+        h.assertParked(a, b);
+        h.markDead("a");
+        h.call(s, "r", "release");
+        assertEquals(true, await(b));
+        h.assertParked(a);
+    }
+
+    @Test
+    void boundedSemaphoreRejectsOverRelease() {
+        SharedObject s = h.create("BoundedSemaphore", 1);
+        assertRaises(h.call(s, "a", "release"), "ValueError", "Semaphore released too many times");
+        await(h.call(s, "a", "acquire"));
+        assertRaises(h.call(s, "a", "release", 2), "ValueError", "Semaphore released too many times");
+        await(h.call(s, "a", "release"));
+        assertEquals(true, await(h.call(s, "a", "acquire")));
+    }
+
+    @Test
+    void boundedSemaphoreNeverExceedsItsValueAfterDisconnect() {
+        SharedObject s = h.create("BoundedSemaphore", 1);
+        await(h.call(s, "a", "acquire"));
+        await(h.call(s, "b", "release"));
+        h.closeSession(s, "a");
+        assertEquals(true, await(h.call(s, "c", "acquire", false)));
+        assertEquals(false, await(h.call(s, "d", "acquire", false)));
+    }
+
+    @Test
+    void badArguments() {
+        SharedObject s = h.create("Semaphore", 1);
+        assertRaises(h.call(s, "a", "acquire", false, 1), "ValueError", "can't specify timeout for non-blocking acquire");
+        assertRaises(h.call(s, "a", "release", 0), "ValueError", "n must be one or more");
+        assertRaises(h.call(s, "a", "release", "x"), "TypeError", null);
+        OrchException e = assertThrows(OrchException.class, () -> h.create("Semaphore", -1));
+        assertEquals("ValueError", e.name());
+        assertEquals("semaphore initial value must be >= 0", e.detail());
+        e = assertThrows(OrchException.class, () -> h.create("BoundedSemaphore", 1, 2));
+        assertEquals("TypeError", e.name());
+    }
+}

@@ -1,0 +1,402 @@
+package dev.orch.process;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.orch.protocol.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Real children, a real Vert.x, requests through the event bus. */
+class ProcessEndpointTest {
+    private static Vertx vertx;
+    private ProcessSupervisor supervisor;
+    private ProcessEndpoint endpoint;
+    private MessageConsumer<JsonObject> eventConsumer;
+    private final ConcurrentLinkedQueue<JsonObject> events = new ConcurrentLinkedQueue<>();
+
+    @BeforeAll
+    static void startVertx() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stopVertx() throws Exception {
+        await(vertx.close());
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        ProcessSupervisor.Config config = ProcessSupervisor.Config.defaults()
+                .withOrch("127.0.0.1:55555", "/tmp/orch-test.key")
+                .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofSeconds(60)))
+                .withStopGrace(Duration.ofSeconds(2));
+        supervisor = new ProcessSupervisor(vertx, config);
+        endpoint = new ProcessEndpoint(vertx, supervisor);
+        await(endpoint.register());
+        eventConsumer = vertx.eventBus().consumer(Addresses.EVENTS, m -> events.add(m.body()));
+        registered(eventConsumer);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        await(supervisor.close());
+        await(endpoint.unregister());
+        await(eventConsumer.unregister());
+    }
+
+    // ---- tests ----
+
+    @Test
+    void spawnSetsEnvAndOwnGroupAndPsReportsRealPids() throws Exception {
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("name", "sleeper")
+                .put("command", new JsonArray().add("sh").add("-c")
+                        .add("echo \"$ORCH_PROCESS_ID $ORCH_ADDRESS $ORCH_AUTHKEY_FILE $FOO\"; sleep 1000 & sleep 1000; echo done"))
+                .put("env", new JsonArray().add("FOO=bar")));
+        String id = r.getString("id");
+        long pid = r.getLong("pid");
+        assertEquals("sleeper", r.getString("name"));
+        assertTrue(id.matches("p[0-9]+"), id);
+
+        eventually(() -> texts(logs(id, 10)).contains(id + " 127.0.0.1:55555 /tmp/orch-test.key bar"), "env line");
+        ProcStats.Stat st = ProcStats.stat(pid);
+        assertNotNull(st);
+        if (ProcessSupervisor.usesProcessGroups()) {
+            assertEquals(pid, st.pgrp(), "child leads its own process group");
+            assertEquals(pid, st.session(), "child leads its own session");
+        }
+        assertEquals(List.of("sh", "-c"), ProcStats.cmdline(pid).subList(0, 2), "pid is the command's, not a wrapper's");
+
+        JsonObject[] entry = new JsonObject[1];
+        eventually(() -> {
+            entry[0] = psEntry(id, false);
+            return entry[0] != null && entry[0].getJsonArray("children").size() == 2;
+        }, "two sleeps as children");
+        JsonObject e = entry[0];
+        assertEquals(pid, e.getLong("pid"));
+        assertEquals("running", e.getString("state"));
+        assertEquals("local", e.getString("node"));
+        assertTrue(e.getLong("rssBytes") > 0);
+        assertTrue(e.getDouble("cpuPercent") >= 0);
+        assertNotNull(Instant.parse(e.getString("startedAt")));
+        for (Object o : e.getJsonArray("children")) {
+            JsonObject c = (JsonObject) o;
+            assertEquals(List.of("sleep", "1000"), c.getJsonArray("command").getList());
+            ProcStats.Stat cs = ProcStats.stat(c.getLong("pid"));
+            assertEquals(pid, cs.ppid());
+        }
+        JsonObject server = call(new JsonObject().put("op", "ps")).getJsonArray("processes").getJsonObject(0);
+        assertEquals("server", server.getString("id"));
+        assertEquals(ProcessHandle.current().pid(), server.getLong("pid"));
+
+        // Errors: name taken, unknown node, unknown op, unknown process, command not found.
+        assertEquals(409, failure(new JsonObject().put("op", "spawn").put("name", "sleeper").put("command", new JsonArray().add("true"))));
+        assertEquals(404, failure(new JsonObject().put("op", "spawn").put("node", "elsewhere").put("command", new JsonArray().add("true"))));
+        assertEquals(400, failure(new JsonObject().put("op", "frobnicate")));
+        assertEquals(404, failure(new JsonObject().put("op", "stop").put("id", "nope")));
+        assertEquals(400, failure(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("no-such-command-xyz"))));
+        assertEquals(409, failure(new JsonObject().put("op", "rm").put("id", "sleeper")), "cannot rm a running process");
+
+        JsonObject stopped = call(new JsonObject().put("op", "stop").put("id", "sleeper"));
+        assertEquals("stopped", stopped.getString("state"));
+        assertFalse(alive(pid));
+        for (Object o : e.getJsonArray("children")) {
+            long c = ((JsonObject) o).getLong("pid");
+            assertFalse(alive(c), "descendant " + c + " stopped with its group");
+        }
+        assertEquals(List.of(), ids(false), "stopped processes are hidden without all");
+        assertTrue(ids(true).contains(id));
+        call(new JsonObject().put("op", "rm").put("id", id));
+        assertFalse(ids(true).contains(id));
+    }
+
+    @Test
+    void crashLoopBacksOffExponentially() throws Exception {
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c").add("exit 3"))
+                .put("restart", "on-failure").put("maxRestarts", 3));
+        String id = r.getString("id");
+        eventually(() -> {
+            JsonObject e = psEntry(id, true);
+            return e != null && e.getString("state").equals("failed") && e.getInteger("restarts") == 3;
+        }, "three restarts then failed");
+        JsonObject e = psEntry(id, true);
+        assertEquals(3, e.getInteger("exitCode"));
+
+        List<JsonObject> mine = eventsOf(id);
+        List<Long> delays = new ArrayList<>();
+        List<Long> measured = new ArrayList<>();
+        Instant failedAt = null;
+        for (JsonObject ev : mine) {
+            switch (ev.getString("event")) {
+                case "failed":
+                    failedAt = Instant.parse(ev.getString("time"));
+                    break;
+                case "backoff":
+                    delays.add(ev.getLong("delayMs"));
+                    break;
+                case "restarted":
+                    measured.add(Duration.between(failedAt, Instant.parse(ev.getString("time"))).toMillis());
+                    break;
+                default:
+            }
+        }
+        assertEquals(List.of(100L, 200L, 400L), delays);
+        assertEquals(3, measured.size(), mine.toString());
+        for (int i = 0; i < 3; i++) {
+            long want = delays.get(i);
+            assertTrue(measured.get(i) >= want - 5 && measured.get(i) < want + 400,
+                    "restart " + i + " after " + measured.get(i) + " ms, expected about " + want);
+        }
+        assertTrue(measured.get(2) > measured.get(0), "intervals grow: " + measured);
+        assertEquals("failed", mine.get(mine.size() - 1).getString("event"), "no restart beyond maxRestarts");
+    }
+
+    @Test
+    void processIgnoringTermIsKilledAfterGrace() throws Exception {
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("trap '' TERM; echo ready; while true; do sleep 0.1; done")));
+        String id = r.getString("id");
+        long pid = r.getLong("pid");
+        eventually(() -> texts(logs(id, 10)).contains("ready"), "trap installed");
+        long t0 = System.nanoTime();
+        JsonObject stopped = call(new JsonObject().put("op", "stop").put("id", id).put("grace", 0.7));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals("stopped", stopped.getString("state"));
+        assertEquals(137, stopped.getInteger("exitCode"), "SIGKILL, reported as 128+9");
+        assertTrue(ms >= 650 && ms < 5000, "stopped after " + ms + " ms");
+        assertFalse(alive(pid));
+        List<String> kinds = new ArrayList<>();
+        eventsOf(id).forEach(ev -> kinds.add(ev.getString("event")));
+        assertEquals(List.of("started", "stopped"), kinds);
+    }
+
+    @Test
+    void hundredThousandLinesCapturedAndFloodDoesNotStallChild() throws Exception {
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("seq").add("1").add("100000"))).getString("id");
+        eventually(() -> "exited".equals(psEntry(id, true).getString("state")), "seq exits");
+        JsonArray lines = logs(id, 100000);
+        assertEquals(100000, lines.size());
+        for (int i = 0; i < lines.size(); i += 9973) {
+            assertEquals(Integer.toString(i + 1), lines.getJsonObject(i).getString("text"));
+        }
+        assertEquals("100000", lines.getJsonObject(99999).getString("text"));
+
+        // ~21 MB in a burst: the ring stays bounded, keeps the newest lines, and the child runs at pipe speed.
+        JsonObject big = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("seq").add("1").add("3000000")));
+        long t0 = System.nanoTime();
+        eventually(() -> "exited".equals(psEntry(big.getString("id"), true).getString("state")), "flood exits");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 15000, "3M lines took " + ms + " ms");
+        JsonObject reply = call(new JsonObject().put("op", "logs").put("id", big.getString("id")).put("tail", 1));
+        eventually(() -> "3000000".equals(logs(big.getString("id"), 1).getJsonObject(0).getString("text")), "last line captured");
+        assertTrue(reply.getLong("dropped") > 0, "older lines dropped to stay within 1 MiB");
+        LogRing ring = await(supervisor.logs(big.getString("id"))).ring();
+        assertTrue(ring.bytes() <= LogRing.DEFAULT_CAPACITY);
+    }
+
+    @Test
+    void followStreamsNewLinesUntilUnfollowed() throws Exception {
+        ConcurrentLinkedQueue<JsonObject> got = new ConcurrentLinkedQueue<>();
+        MessageConsumer<JsonObject> c = vertx.eventBus().consumer("test.follow", m -> got.add(m.body()));
+        registered(c);
+        try {
+            String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                    .add("echo first; read x < /dev/null; sleep 0.5; echo second; printf 'tail'; sleep 1000"))).getString("id");
+            eventually(() -> texts(logs(id, 10)).contains("first"), "first line");
+            JsonObject r = call(new JsonObject().put("op", "logs").put("id", id).put("follow", "test.follow"));
+            assertTrue(r.getBoolean("following"));
+            assertEquals(List.of("first"), texts(r.getJsonArray("lines")));
+            eventually(() -> got.stream().flatMap(m -> m.getJsonArray("lines", new JsonArray()).stream())
+                    .anyMatch(l -> "second".equals(((JsonObject) l).getString("text"))), "second line streamed");
+            assertEquals(1, endpoint.followCount());
+            // A remote session may only follow into its own reply addresses.
+            assertEquals(403, failure(new JsonObject().put("op", "logs").put("id", id).put("follow", "orch.reply.other.x"), "s1"));
+            assertTrue(call(new JsonObject().put("op", "unfollow").put("follow", "test.follow")).getBoolean("unfollowed"));
+            eventually(() -> got.stream().anyMatch(m -> m.getBoolean("end", false)), "end message");
+            assertEquals(0, endpoint.followCount());
+            call(new JsonObject().put("op", "kill").put("id", id));
+            // The unterminated last piece is kept on exit.
+            eventually(() -> logs(id, 1).getJsonObject(0).getString("text").equals("tail"), "unterminated line");
+        } finally {
+            await(c.unregister());
+        }
+    }
+
+    @Test
+    void restartGivesNewPidAndNameIsReusableAfterRm() throws Exception {
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("name", "svc").put("command", new JsonArray().add("sleep").add("1000")));
+        JsonObject r2 = call(new JsonObject().put("op", "restart").put("id", "svc"));
+        assertEquals(r.getString("id"), r2.getString("id"));
+        assertNotEquals(r.getLong("pid"), r2.getLong("pid"));
+        assertFalse(alive(r.getLong("pid")));
+        JsonObject e = psEntry(r.getString("id"), false);
+        assertEquals(1, e.getInteger("restarts"));
+        assertEquals(r2.getLong("pid"), e.getLong("pid"));
+        assertEquals("stopped", call(new JsonObject().put("op", "kill").put("name", "svc")).getString("state"));
+        JsonObject again = call(new JsonObject().put("op", "spawn").put("name", "svc").put("command", new JsonArray().add("sleep").add("1000")));
+        assertNotEquals(r.getString("id"), again.getString("id"));
+        assertEquals(again.getString("id"), call(new JsonObject().put("op", "stop").put("id", "svc")).getString("id"),
+                "a name refers to the live process first");
+    }
+
+    @Test
+    void closingTheSupervisorStopsEveryChildAndDescendant() throws Exception {
+        List<Long> pids = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            JsonObject r = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                    .add("sleep 1000 & sleep 1000; echo unreachable")));
+            ids.add(r.getString("id"));
+            pids.add(r.getLong("pid"));
+        }
+        JsonObject backoff = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("false"))
+                .put("restart", "always"));
+        for (String id : ids) {
+            eventually(() -> psEntry(id, false).getJsonArray("children").size() == 2, "children of " + id);
+            for (Object o : psEntry(id, false).getJsonArray("children")) {
+                pids.add(((JsonObject) o).getLong("pid"));
+            }
+        }
+        assertEquals(6, pids.size());
+        pids.forEach(p -> assertTrue(alive(p)));
+        await(supervisor.close());
+        for (long p : pids) {
+            assertFalse(alive(p), "pid " + p + " survived the supervisor");
+        }
+        JsonArray all = call(new JsonObject().put("op", "ps").put("all", true)).getJsonArray("processes");
+        for (int i = 1; i < all.size(); i++) {
+            String state = all.getJsonObject(i).getString("state");
+            assertTrue(state.equals("stopped") || state.equals("failed"), all.getJsonObject(i).toString());
+        }
+        assertTrue(all.stream().anyMatch(o -> ((JsonObject) o).getString("id").equals(backoff.getString("id"))));
+        assertEquals(503, failure(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("true"))));
+    }
+
+    // ---- helpers ----
+
+    private static void registered(MessageConsumer<?> c) throws Exception {
+        io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+        c.completionHandler(p);
+        await(p.future());
+    }
+
+    private static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+
+    private static JsonObject call(JsonObject body) throws Exception {
+        return (JsonObject) await(vertx.eventBus().request(ProcessEndpoint.ADDRESS, body)).body();
+    }
+
+    private static int failure(JsonObject body) throws Exception {
+        return failure(body, null);
+    }
+
+    private static int failure(JsonObject body, String session) throws Exception {
+        io.vertx.core.eventbus.DeliveryOptions opts = new io.vertx.core.eventbus.DeliveryOptions();
+        if (session != null) {
+            opts.addHeader(ProcessEndpoint.SESSION_HEADER, session);
+        }
+        try {
+            await(vertx.eventBus().request(ProcessEndpoint.ADDRESS, body, opts));
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ReplyException) {
+                ReplyException re = (ReplyException) e.getCause();
+                assertTrue(re.getMessage().matches("[A-Za-z]+: .*"), re.getMessage());
+                return re.failureCode();
+            }
+            throw e;
+        }
+        fail("expected a failure for " + body);
+        return 0;
+    }
+
+    private static JsonArray logs(String id, int tail) {
+        try {
+            return call(new JsonObject().put("op", "logs").put("id", id).put("tail", tail)).getJsonArray("lines");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> texts(JsonArray lines) {
+        List<String> out = new ArrayList<>();
+        lines.forEach(l -> out.add(((JsonObject) l).getString("text")));
+        return out;
+    }
+
+    private static JsonObject psEntry(String id, boolean all) {
+        try {
+            for (Object o : call(new JsonObject().put("op", "ps").put("all", all)).getJsonArray("processes")) {
+                if (id.equals(((JsonObject) o).getString("id"))) {
+                    return (JsonObject) o;
+                }
+            }
+            return null;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<String> ids(boolean all) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (Object o : call(new JsonObject().put("op", "ps").put("all", all)).getJsonArray("processes")) {
+            String id = ((JsonObject) o).getString("id");
+            if (!id.equals("server")) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+
+    private List<JsonObject> eventsOf(String id) {
+        List<JsonObject> out = new ArrayList<>();
+        events.forEach(e -> {
+            if (id.equals(e.getString("id"))) {
+                out.add(e);
+            }
+        });
+        return out;
+    }
+
+    /** A running process (zombies count as gone: nobody may reap orphans in a container). */
+    private static boolean alive(long pid) {
+        ProcStats.Stat s = ProcStats.stat(pid);
+        return s != null && !s.isDead();
+    }
+
+    private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (condition.getAsBoolean()) {
+                    return;
+                }
+            } catch (RuntimeException | AssertionError e) {
+                // not yet
+            }
+            Thread.sleep(20);
+        }
+        fail("timed out waiting for: " + what);
+    }
+}

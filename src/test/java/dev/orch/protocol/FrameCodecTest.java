@@ -1,0 +1,139 @@
+package dev.orch.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FrameCodecTest {
+
+    private static final class Recorder implements FrameParser.Listener {
+        final List<JsonObject> frames = new ArrayList<>();
+        final List<OrchException> malformed = new ArrayList<>();
+        long tooLarge = -1;
+
+        @Override
+        public void onFrame(JsonObject frame) {
+            frames.add(frame);
+        }
+
+        @Override
+        public void onMalformed(OrchException error) {
+            malformed.add(error);
+        }
+
+        @Override
+        public void onTooLarge(long announced) {
+            tooLarge = announced;
+        }
+    }
+
+    @Test
+    void pingEncodesToTheDocumentedBytes() {
+        byte[] expected = {0, 0, 0, 0x0f, '{', '"', 't', 'y', 'p', 'e', '"', ':', '"', 'p', 'i', 'n', 'g', '"', '}'};
+        assertArrayEquals(expected, FrameCodec.encode(Frames.ping()).getBytes());
+    }
+
+    @Test
+    void sendFrameHasLengthPrefixOfUtf8Payload() {
+        JsonObject f = Frames.send("orch.obj.x", "r1", new JsonObject().put("method", "é"));
+        byte[] bytes = FrameCodec.encode(f).getBytes();
+        byte[] json = f.encode().getBytes(StandardCharsets.UTF_8);
+        assertEquals(json.length, Buffer.buffer(bytes).getInt(0));
+        assertEquals(f.encode(), new String(bytes, 4, bytes.length - 4, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void errFrameCarriesCodeNameAndMessage() {
+        JsonObject f = Frames.err("r9", OrchException.raised("KeyError", "'x'"));
+        assertEquals("{\"type\":\"err\",\"address\":\"r9\",\"failureCode\":500,\"failureType\":\"RECIPIENT_FAILURE\","
+                + "\"name\":\"KeyError\",\"message\":\"KeyError: 'x'\"}", f.encode());
+        OrchException back = Frames.toException(f);
+        assertEquals(ErrorCode.REMOTE, back.code());
+        assertEquals("KeyError", back.name());
+        assertEquals("'x'", back.detail());
+    }
+
+    @Test
+    void parserReassemblesFramesSplitAtEveryByte() {
+        Buffer stream = Buffer.buffer();
+        for (int i = 0; i < 3; i++) {
+            stream.appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("n", i)));
+        }
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(1024, r);
+        for (int i = 0; i < stream.length(); i++) {
+            p.handle(stream.getBuffer(i, i + 1));
+        }
+        assertEquals(3, r.frames.size());
+        assertEquals(2, r.frames.get(2).getInteger("n"));
+    }
+
+    @Test
+    void parserHandlesSeveralFramesInOneChunk() {
+        Buffer stream = FrameCodec.encode(Frames.ping()).appendBuffer(FrameCodec.encode(Frames.pong()));
+        Recorder r = new Recorder();
+        new FrameParser(1024, r).handle(stream);
+        assertEquals(List.of("ping", "pong"), List.of(r.frames.get(0).getString("type"), r.frames.get(1).getString("type")));
+    }
+
+    @Test
+    void oversizeLengthIsRejectedBeforeAnyPayloadArrives() {
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(16 * 1024 * 1024, r);
+        p.handle(Buffer.buffer().appendInt(0x7FFFFFF0));
+        assertEquals(0x7FFFFFF0L, r.tooLarge);
+        // Further bytes are ignored: the stream can no longer be trusted.
+        p.handle(FrameCodec.encode(Frames.ping()));
+        assertTrue(r.frames.isEmpty());
+    }
+
+    @Test
+    void zeroAndNegativeLengthsAreRejected() {
+        Recorder zero = new Recorder();
+        new FrameParser(1024, zero).handle(Buffer.buffer().appendInt(0));
+        assertEquals(0, zero.tooLarge);
+        Recorder neg = new Recorder();
+        new FrameParser(1024, neg).handle(Buffer.buffer().appendInt(-1));
+        assertEquals(0xFFFFFFFFL, neg.tooLarge);
+    }
+
+    @Test
+    void malformedPayloadIsReportedAndTheStreamContinues() {
+        byte[] bad = "{not json".getBytes(StandardCharsets.UTF_8);
+        Buffer stream = Buffer.buffer().appendInt(bad.length).appendBytes(bad)
+                .appendBuffer(FrameCodec.encode(Buffer.buffer("[1,2]").length() > 0 ? new JsonObject().put("type", "x") : null));
+        byte[] array = "[1,2]".getBytes(StandardCharsets.UTF_8);
+        stream.appendInt(array.length).appendBytes(array);
+        Recorder r = new Recorder();
+        new FrameParser(1024, r).handle(stream);
+        assertEquals(2, r.malformed.size());
+        assertEquals(ErrorCode.BAD_REQUEST, r.malformed.get(0).code());
+        assertEquals(1, r.frames.size());
+    }
+
+    @Test
+    void authProofsMatchTheDocumentedConstruction() throws Exception {
+        byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+        byte[] cn = new byte[32];
+        byte[] sn = new byte[32];
+        sn[0] = 1;
+        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        mac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+        mac.update("orch-server".getBytes(StandardCharsets.US_ASCII));
+        mac.update(cn);
+        mac.update(sn);
+        assertArrayEquals(mac.doFinal(), AuthProofs.serverProof(key, cn, sn));
+        mac.update("orch-client".getBytes(StandardCharsets.US_ASCII));
+        mac.update(sn);
+        mac.update(cn);
+        assertArrayEquals(mac.doFinal(), AuthProofs.clientProof(key, sn, cn));
+        assertTrue(!java.util.Arrays.equals(AuthProofs.serverProof(key, cn, sn), AuthProofs.clientProof(key, cn, sn)));
+    }
+}

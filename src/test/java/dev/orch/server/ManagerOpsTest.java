@@ -1,0 +1,228 @@
+package dev.orch.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.client.OrchClient;
+import dev.orch.client.RemoteObject;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import dev.orch.testing.Poll;
+import dev.orch.testing.RawClient;
+import dev.orch.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every manager operation and every error code, through the Java client and raw frames. */
+class ManagerOpsTest {
+    static TestServer server;
+    static OrchClient client;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(c -> c.object("greeting", "Value", new JsonArray().add("educative")));
+        client = server.client();
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.close();
+    }
+
+    private static OrchException code(ErrorCode expected, org.junit.jupiter.api.function.Executable call) {
+        OrchException e = assertThrows(OrchException.class, call);
+        assertEquals(expected, e.code(), e.getMessage());
+        return e;
+    }
+
+    private static boolean listed(OrchClient c, String id) {
+        return c.objects().stream().map(o -> ((JsonObject) o).getString("id")).anyMatch(id::equals);
+    }
+
+    @Test
+    void initialObjectIsNamedAndReadable() {
+        RemoteObject g = client.lookup("greeting");
+        assertEquals("Value", g.typeid());
+        assertEquals("educative", g.call("get"));
+        assertEquals("orch.obj." + g.id(), g.address());
+        assertTrue(g.exposed().contains("set"));
+    }
+
+    @Test
+    void createCallLookupDeleteNamedObject() {
+        RemoteObject d = client.create("scores", "dict", new JsonArray(), new JsonObject().put("alice", 3));
+        assertEquals("scores", d.name());
+        d.call("__setitem__", "bob", 5);
+        assertEquals(2L, ((Number) d.call("__len__")).longValue());
+        RemoteObject again = client.lookup("scores");
+        assertEquals(d.id(), again.id());
+        assertEquals(5, ((Number) again.call("__getitem__", "bob")).intValue());
+        assertEquals(d.id(), client.lookupId(d.id()).id());
+        client.delete("scores");
+        code(ErrorCode.NOT_FOUND, () -> client.lookup("scores"));
+        code(ErrorCode.NOT_FOUND, () -> d.call("__len__"));
+        code(ErrorCode.NOT_FOUND, () -> client.delete("scores"));
+    }
+
+    @Test
+    void typesListsBuiltinsWithExposedMethods() {
+        List<String> typeids = client.types().stream().map(t -> ((JsonObject) t).getString("typeid")).collect(Collectors.toList());
+        assertTrue(typeids.containsAll(List.of("dict", "list", "Value", "Namespace", "Queue", "Lock", "Event", "Barrier")), typeids.toString());
+        JsonObject dict = (JsonObject) client.types().stream().filter(t -> ((JsonObject) t).getString("typeid").equals("dict")).findFirst().get();
+        assertEquals("server", dict.getString("host"));
+        assertTrue(dict.getJsonArray("exposed").contains("__getitem__"));
+    }
+
+    @Test
+    void anonymousObjectsAreReleasedByRefcount() {
+        RemoteObject l = client.create("list", new JsonArray().add(1).add(2));
+        JsonObject listedEntry = (JsonObject) client.objects().stream().filter(o -> ((JsonObject) o).getString("id").equals(l.id())).findFirst().get();
+        assertEquals(1, listedEntry.getInteger("refs"));
+        assertNull(listedEntry.getValue("name"));
+        client.lookupId(l.id());
+        client.release(l);
+        assertTrue(listed(client, l.id()), "one reference left");
+        client.release(l);
+        assertFalse(listed(client, l.id()));
+        code(ErrorCode.NOT_FOUND, () -> client.release(l));
+    }
+
+    @Test
+    void anonymousObjectsDieWithTheirSession() {
+        String id;
+        try (OrchClient other = server.client()) {
+            id = other.create("dict").id();
+            assertTrue(listed(client, id));
+        }
+        Poll.until(Duration.ofSeconds(5), "object released on disconnect", () -> !listed(client, id));
+    }
+
+    @Test
+    void namedObjectsOutliveTheirCreator() {
+        try (OrchClient other = server.client()) {
+            other.create("kept", "Value", new JsonArray().add(1), null);
+        }
+        assertEquals(1, ((Number) client.lookup("kept").call("get")).intValue());
+        client.delete("kept");
+    }
+
+    @Test
+    void errorCodes() {
+        code(ErrorCode.NOT_FOUND, () -> client.create("NoSuchType"));
+        code(ErrorCode.NOT_FOUND, () -> client.lookup("nobody"));
+        code(ErrorCode.NOT_FOUND, () -> client.lookupId("zz-9"));
+        RemoteObject v = client.create("Value", 1);
+        code(ErrorCode.NOT_FOUND, () -> v.call("explode"));
+        code(ErrorCode.FORBIDDEN, () -> v.call("__class__"));
+        client.create("taken", "Value", null, null);
+        OrchException taken = code(ErrorCode.NAME_TAKEN, () -> client.create("taken", "dict", null, null));
+        assertEquals("NameTaken", taken.name());
+        client.delete("taken");
+        RemoteObject d = client.create("dict");
+        OrchException key = code(ErrorCode.REMOTE, () -> d.call("__getitem__", "x"));
+        assertEquals("KeyError", key.name());
+        assertEquals("'x'", key.detail());
+        OrchException type = code(ErrorCode.REMOTE, () -> d.call("get"));
+        assertEquals("TypeError", type.name());
+        code(ErrorCode.REMOTE, () -> client.create("dict", 1, 2, 3));
+        code(ErrorCode.BAD_REQUEST, () -> client.request("orch.manager", new JsonObject().put("op", "teleport")));
+        code(ErrorCode.BAD_REQUEST, () -> client.request("orch.manager", new JsonObject()));
+        code(ErrorCode.BAD_REQUEST, () -> client.request("orch.manager", new JsonObject().put("op", "create").put("typeid", 5)));
+        code(ErrorCode.BAD_REQUEST, () -> client.request("orch.manager",
+                new JsonObject().put("op", "create").put("typeid", "dict").put("args", "nope")));
+        code(ErrorCode.BAD_REQUEST, () -> client.request(v.address(), new JsonObject().put("args", new JsonArray())));
+        code(ErrorCode.BAD_REQUEST, () -> client.request(v.address(), new JsonObject().put("method", "get").put("args", 3)));
+        code(ErrorCode.NOT_FOUND, () -> client.request("orch.obj.nothing-here", new JsonObject().put("method", "get")));
+        code(ErrorCode.NAME_TAKEN, () -> client.request("orch.manager", new JsonObject().put("op", "host").put("typeid", "dict")));
+    }
+
+    @Test
+    void tooManyInFlightGets429() throws Exception {
+        try (TestServer small = TestServer.start(c -> c.maxInFlight(2)); OrchClient c = small.client(); RawClient raw = small.raw()) {
+            RemoteObject ev = c.create("ev", "Event", null, null);
+            raw.login(TestServer.KEY);
+            JsonObject wait = new JsonObject().put("method", "wait");
+            raw.send(ev.address(), "w1", wait);
+            raw.send(ev.address(), "w2", wait);
+            raw.send(ev.address(), "w3", wait);
+            JsonObject third = raw.read();
+            assertEquals("w3", third.getString("address"));
+            assertEquals(429, third.getInteger("failureCode"));
+            ev.call("set");
+            assertEquals(Boolean.TRUE, raw.read().getJsonObject("body").getBoolean("result"));
+            assertEquals(Boolean.TRUE, raw.read().getJsonObject("body").getBoolean("result"));
+        }
+    }
+
+    @Test
+    void tooManyRegistrationsGets429() throws Exception {
+        try (TestServer small = TestServer.start(c -> c.maxRegistrations(2)); RawClient raw = small.raw()) {
+            raw.login(TestServer.KEY);
+            for (int i = 0; i < 2; i++) {
+                raw.write(new JsonObject().put("type", "register").put("address", "orch.reply." + raw.session + "." + i));
+            }
+            raw.write(new JsonObject().put("type", "register").put("address", "orch.events"));
+            assertEquals(429, raw.read().getInteger("failureCode"));
+        }
+    }
+
+    @Test
+    void hostedCreateTimesOutWith504() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.hostTimeout(Duration.ofMillis(300)));
+             RawClient host = s.raw(); OrchClient c = s.client()) {
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            JsonObject r = host.manager(new JsonObject().put("op", "host").put("typeid", "Sloth").put("exposed", new JsonArray().add("nap")));
+            assertEquals("Sloth", r.getJsonObject("body").getString("typeid"));
+            // The host receives the create and never answers.
+            OrchException e = code(ErrorCode.TIMEOUT, () -> c.create("Sloth"));
+            assertEquals("Timeout", e.name());
+            assertEquals("create", host.read().getJsonObject("body").getString("op"));
+        }
+    }
+
+    @Test
+    void shutdownAnswersThenNewRequestsGet503WhileCallsDrain() throws Exception {
+        TestServer s = TestServer.start(c -> c.drainTimeout(Duration.ofMillis(1500)));
+        try (OrchClient c = s.client(); RawClient raw = s.raw()) {
+            RemoteObject ev = c.create("gate", "Event", null, null);
+            raw.login(TestServer.KEY);
+            raw.send(ev.address(), "w1", new JsonObject().put("method", "wait"));
+            JsonObject ok = raw.manager(new JsonObject().put("op", "shutdown"));
+            assertTrue(ok.getJsonObject("body").getBoolean("shutdown"));
+            Poll.until(Duration.ofSeconds(5), "503 while draining", () -> {
+                try {
+                    c.lookup("gate");
+                    return false;
+                } catch (OrchException e) {
+                    return e.code() == ErrorCode.SHUTTING_DOWN;
+                }
+            });
+            s.server.closeFuture().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(raw.closedByServer());
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
+    void resultsAreJsonValues() {
+        RemoteObject l = client.create("list", new JsonArray().add("a").add(new JsonObject().put("k", 1)));
+        Object item = l.call("__getitem__", 1);
+        assertInstanceOf(JsonObject.class, item);
+        assertEquals(1, ((JsonObject) item).getInteger("k"));
+        assertNull(l.call("append", (Object) null));
+        assertEquals(3L, ((Number) l.call("__len__")).longValue());
+    }
+}

@@ -1,0 +1,148 @@
+package dev.orch.testing;
+
+import dev.orch.protocol.AuthProofs;
+import io.vertx.core.json.JsonObject;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A protocol client on a plain blocking {@link Socket}, written from PROTOCOL.md and nothing
+ * else, so tests see exactly what a third-party client sees on the wire.
+ */
+public final class RawClient implements AutoCloseable {
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    public String session;
+
+    public RawClient(String host, int port) {
+        try {
+            socket = new Socket(host, port);
+            socket.setSoTimeout(10_000);
+            in = new DataInputStream(socket.getInputStream());
+            out = new DataOutputStream(socket.getOutputStream());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void writeRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    public void write(String json) throws IOException {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+        out.flush();
+    }
+
+    public void write(JsonObject frame) throws IOException {
+        write(frame.encode());
+    }
+
+    /** The next frame, or null if the server closed the connection. */
+    public JsonObject read() throws IOException {
+        int len;
+        try {
+            len = in.readInt();
+        } catch (EOFException e) {
+            return null;
+        }
+        byte[] b = new byte[len];
+        in.readFully(b);
+        return new JsonObject(new String(b, StandardCharsets.UTF_8));
+    }
+
+    /** True if the server closes the connection within the socket timeout (ignoring frames before it). */
+    public boolean closedByServer() throws IOException {
+        try {
+            while (read() != null) {
+                // Drain until EOF.
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** True if the server closes the connection within 300 ms. */
+    public boolean closedByServerQuickly() throws IOException {
+        int old = socket.getSoTimeout();
+        socket.setSoTimeout(300);
+        try {
+            return closedByServer();
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(old);
+            }
+        }
+    }
+
+    public JsonObject send(String address, String replyAddress, JsonObject body) throws IOException {
+        JsonObject f = new JsonObject().put("type", "send").put("address", address).put("body", body);
+        if (replyAddress != null) {
+            f.put("replyAddress", replyAddress);
+        }
+        write(f);
+        return f;
+    }
+
+    /** Sends a request and reads frames until the reply for it arrives. */
+    public JsonObject request(String address, JsonObject body) throws IOException {
+        String reply = "r" + System.nanoTime();
+        send(address, reply, body);
+        while (true) {
+            JsonObject f = read();
+            if (f == null) {
+                throw new EOFException("connection closed before the reply");
+            }
+            if (reply.equals(f.getString("address"))) {
+                return f;
+            }
+        }
+    }
+
+    /** Runs the challenge and login with {@code key}; returns the login reply frame. */
+    public JsonObject login(byte[] key) throws IOException {
+        return login(key, true);
+    }
+
+    /** Like {@link #login(byte[])}; without the server check, to test what the server does with a wrong proof. */
+    public JsonObject login(byte[] key, boolean checkServerProof) throws IOException {
+        byte[] clientNonce = AuthProofs.nonce();
+        JsonObject ch = request("orch.auth", new JsonObject().put("op", "challenge").put("clientNonce", AuthProofs.b64(clientNonce)));
+        JsonObject body = ch.getJsonObject("body");
+        byte[] serverNonce = AuthProofs.unb64(body.getString("serverNonce"));
+        if (checkServerProof && !AuthProofs.matches(AuthProofs.serverProof(key, clientNonce, serverNonce), AuthProofs.unb64(body.getString("serverProof")))) {
+            throw new IllegalStateException("server proof mismatch");
+        }
+        JsonObject lr = request("orch.auth", new JsonObject().put("op", "login")
+                .put("proof", AuthProofs.b64(AuthProofs.clientProof(key, serverNonce, clientNonce))).put("name", "raw"));
+        if (lr.getJsonObject("body") != null) {
+            session = lr.getJsonObject("body").getString("session");
+        }
+        return lr;
+    }
+
+    public JsonObject manager(JsonObject body) throws IOException {
+        return request("orch.manager", body);
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // Already closed.
+        }
+    }
+}
