@@ -5,10 +5,10 @@ calls on the object's address. Its class is built per exposed-method list, like 
 ``AutoProxy``, so ``len(p)``, ``p[k]`` and ``k in p`` work exactly when the object exposes
 ``__len__``, ``__getitem__`` and ``__contains__``.
 
-Iteration: a proxy whose object exposes ``keys`` iterates over a snapshot of the keys; one that
-exposes ``__len__`` and ``__getitem__`` (a list) is iterated index by index, one round trip per
-item, stopping at the first ``IndexError`` — the same live semantics as Python's sequence
-protocol. Nothing else is iterable.
+Iteration: a dict proxy iterates over a snapshot of its keys (one ``keys()`` call), a list proxy
+over a snapshot of its items (one ``l[:]`` call). Another type that exposes ``keys`` iterates
+over its keys; one that exposes ``__len__`` and ``__getitem__`` is iterated index by index, one
+round trip per item, until ``IndexError`` (Python's sequence protocol). Nothing else iterates.
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class BaseProxy:
         if "_getvalue" in self._exposed_:
             return self._callmethod("_getvalue")
         if self._snapshot_method and self._snapshot_method in self._exposed_:
-            return self._callmethod(self._snapshot_method)
+            return getattr(self, self._snapshot_method)()
         raise AttributeError(f"{self._typeid!r} objects expose no snapshot method")
 
     def _release(self) -> None:
@@ -125,15 +125,40 @@ class DictProxy(BaseProxy):
         """The ``(key, value)`` pairs, as tuples like ``dict.items()`` gives."""
         return [tuple(p) for p in self._callmethod("items")]  # type: ignore[misc]
 
+    def copy(self) -> Dict[Any, Any]:
+        """A snapshot as a dict (the wire gives ``[key, value]`` pairs for non-string keys)."""
+        value = self._callmethod("copy")
+        return dict(map(tuple, value)) if isinstance(value, list) else value
+
     def __iter__(self) -> Iterator[Any]:
         return iter(self._callmethod("keys"))
 
 
+def _wire_index(index: Any) -> Any:
+    # PROTOCOL.md: a list slice travels as {"start","stop","step"}.
+    if isinstance(index, slice):
+        return {"start": index.start, "stop": index.stop, "step": index.step}
+    return index
+
+
 class ListProxy(BaseProxy):
-    """Proxy of a shared ``list``; iterates index by index (one round trip per item)."""
+    """Proxy of a shared ``list``. Slices work (``l[1:3]``, ``l[:] = …``); ``str()`` and
+    iteration use one snapshot (``l[:]``), as ``list(l)`` does for a Python ListProxy."""
+
+    def _getvalue(self) -> List[Any]:
+        return self._callmethod("__getitem__", ({},))
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._callmethod("__getitem__", (_wire_index(index),))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._callmethod("__setitem__", (_wire_index(index), value))
+
+    def __delitem__(self, index: Any) -> None:
+        self._callmethod("__delitem__", (_wire_index(index),))
 
     def __iter__(self) -> Iterator[Any]:
-        return _sequence_iter(self)
+        return iter(self._getvalue())
 
 
 class ValueProxy(BaseProxy):

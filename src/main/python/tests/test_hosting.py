@@ -9,7 +9,7 @@ import time
 import unittest
 
 import orch
-from tests.support import PY_ROOT, OrchServer, ServerTestCase
+from tests.support import PY_ROOT, OrchServer, ServerTestCase, wait_until
 
 
 def start_worker(server: OrchServer) -> subprocess.Popen:
@@ -145,9 +145,12 @@ class InProcessHostingTest(ServerTestCase):
         self.assertEqual(c.incr(), 11)
         self.assertEqual(c.incr(by=5), 16)
         host.close()
+        # The server handles the disconnect asynchronously; wait until it has.
+        wait_until(lambda: "Counter" not in {t["typeid"] for t in self.m.types()}, 10,
+                   "the server to drop the Counter type")
         with self.assertRaises(orch.RemoteError) as cm:
             c.incr()
-        self.assertEqual(cm.exception.code, 410)
+        self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
 
     def test_factory_needs_exposed(self):
         with self.assertRaises(TypeError):
