@@ -50,8 +50,11 @@ def wait_until(predicate: Callable[[], Optional[T]], timeout: float, what: str,
 class OrchServer:
     """One ``orch server`` process in a private ORCH_HOME."""
 
-    def __init__(self, authkey: bytes = b"test-secret-key") -> None:
+    def __init__(self, authkey: bytes = b"test-secret-key", extra_args: tuple = (),
+                 tls_ca: Optional[str] = None) -> None:
         self.authkey = authkey
+        self.extra_args = tuple(extra_args)
+        self.tls_ca = tls_ca
         self.home = Path(tempfile.mkdtemp(prefix="orch-pytest-"))
         self.keyfile = self.home / "authkey"
         self.keyfile.write_bytes(authkey + b"\n")
@@ -83,7 +86,7 @@ class OrchServer:
             log = open(self.home / ("server-%d.log" % self.port), "wb")
             self.proc = subprocess.Popen(
                 [ORCH_BIN, "server", "--listen", self.address, "--authkey-file",
-                 str(self.keyfile)], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                 str(self.keyfile), *self.extra_args], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
             log.close()
             if self._wait_ready():
@@ -107,6 +110,8 @@ class OrchServer:
     def manager(self, **kwargs) -> orch.Manager:
         """A connected Manager with the right key."""
         kwargs.setdefault("authkey", self.authkey)
+        if self.tls_ca:
+            kwargs.setdefault("tls_ca", self.tls_ca)
         return orch.Manager(("127.0.0.1", self.port), **kwargs).connect()
 
     def kill(self) -> None:
@@ -139,7 +144,7 @@ class OrchServer:
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         """Runs an ``orch`` client command against this server."""
         return subprocess.run([ORCH_BIN, *args, "--address", self.address, "--authkey-file",
-                               str(self.keyfile)], env=self.env(), capture_output=True,
+                               str(self.keyfile), *self.extra_args], env=self.env(), capture_output=True,
                               text=True, timeout=timeout)
 
     def python(self, *args: str) -> List[str]:

@@ -59,6 +59,16 @@ class ListTest(ServerTestCase):
         self.assertEqual(lst.index(2), 2)
         self.assertEqual(lst.pop(), 5)
         self.assertRegex(repr(lst), r"^<ListProxy object, typeid 'list' at 0x")
+        self.assertEqual(str(lst), "[0, 1, 2]")
+
+    def test_slices(self):
+        lst = self.m.list(list(range(6)))
+        self.assertEqual(lst[1:3], [1, 2])
+        self.assertEqual(lst[::2], [0, 2, 4])
+        self.assertEqual(lst[:], [0, 1, 2, 3, 4, 5])
+        lst[0:2] = ["a"]
+        del lst[-2:]
+        self.assertEqual(lst[:], ["a", 2, 3])
 
     def test_errors(self):
         lst = self.m.list()
