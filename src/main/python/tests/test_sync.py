@@ -49,6 +49,18 @@ class QueueTest(ServerTestCase):
         self.assertEqual(got, ["done"])
 
 
+class JoinableQueueTest(ServerTestCase):
+    def test_join_waits_for_task_done(self):
+        q = self.create_or_skip("JoinableQueue")
+        q.put("job")
+        self.assertFalse(q.join(0.1))
+        self.assertEqual(q.get(), "job")
+        threading.Timer(0.2, q.task_done).start()
+        self.assertTrue(q.join(10))
+        with self.assertRaises(ValueError):
+            q.task_done()
+
+
 class LockTest(ServerTestCase):
     def test_lock(self):
         lock = self.create_or_skip("Lock")
