@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The scenarios of CPython's manager benchmark (py_manager_bench.py), through orch's Python client.
+
+Needs a running ``orch server``. A Python worker process started here hosts ``UtilityClass``;
+client processes time proxy calls over loopback TCP. Prints one JSON line per scenario in the
+same shape as py_manager_bench.py, with system "orch-python-client".
+
+  PYTHONPATH=src/main/python python3 src/bench/py_orch_bench.py \\
+      --address 127.0.0.1:55555 --authkey-file ~/.orch/authkey [--calls N] [--clients C]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from multiprocessing import Event, Process, Queue
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "main", "python"))
+import orch  # noqa: E402
+from orch import _auth  # noqa: E402
+
+SYSTEM = "orch-python-client"
+
+
+class Utility:
+    def capitalize(self, name):
+        return name.capitalize()
+
+    def echo(self, payload):
+        return payload
+
+
+class BenchManager(orch.Manager):
+    pass
+
+
+BenchManager.register("UtilityClass", Utility)
+
+
+def worker(addr, key, ready, stop):
+    m = BenchManager(address=addr, authkey=key, name="bench-worker")
+    m.start_serving()
+    ready.set()
+    stop.wait()
+    m.close()
+
+
+def client(addr, key, calls, scenario, out):
+    m = BenchManager(address=addr, authkey=key).connect()
+    lat = []
+    if scenario == "method":
+        u = m.UtilityClass()
+        fn = lambda: u.capitalize("hello")
+    elif scenario == "echo_1k":
+        u = m.UtilityClass()
+        blob = "x" * 1024
+        fn = lambda: u.echo(blob)
+    elif scenario == "dict_set":
+        d = m.dict()
+        fn = lambda: d.__setitem__("k", 1)
+    elif scenario == "queue_put_get":
+        q = m.Queue()
+
+        def fn():
+            q.put(1)
+            q.get()
+    elif scenario == "create_proxy":
+        fn = lambda: m.UtilityClass()
+    for _ in range(min(200, calls)):
+        fn()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        s = time.perf_counter_ns()
+        fn()
+        lat.append(time.perf_counter_ns() - s)
+    out.put((time.perf_counter() - t0, lat))
+    m.close()
+
+
+def run(addr, key, calls, clients, scenario):
+    out = Queue()
+    ps = [Process(target=client, args=(addr, key, calls, scenario, out)) for _ in range(clients)]
+    for p in ps:
+        p.start()
+    res = [out.get() for _ in ps]
+    for p in ps:
+        p.join()
+    wall = max(r[0] for r in res)
+    lat = sorted(x for r in res for x in r[1])
+    return {
+        "system": SYSTEM,
+        "python": sys.version.split()[0],
+        "scenario": scenario,
+        "clients": clients,
+        "calls_per_client": calls,
+        "calls_per_s": round(clients * calls / wall),
+        "p50_us": round(lat[len(lat) // 2] / 1000, 1),
+        "p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 1),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--address", default=None, help="HOST:PORT (default $ORCH_ADDRESS or "
+                    "127.0.0.1:55555)")
+    ap.add_argument("--authkey-file", default=None, help="default: as the CLI resolves it")
+    ap.add_argument("--calls", type=int, default=20000)
+    ap.add_argument("--clients", type=int, default=1)
+    ap.add_argument("--scenarios", default="method,echo_1k,dict_set,queue_put_get,create_proxy")
+    a = ap.parse_args()
+    addr = _auth.resolve_address(a.address)
+    key = _auth.read_key_file(a.authkey_file) if a.authkey_file else _auth.resolve_authkey(None)
+    ready, stop = Event(), Event()
+    t0 = time.perf_counter()
+    w = Process(target=worker, args=(addr, key, ready, stop), daemon=True)
+    w.start()
+    if not ready.wait(60):
+        sys.exit("bench worker did not start")
+    # The analogue of the anchor's server_start: here the server already runs, so this is the
+    # time to start and register the hosting worker.
+    print(json.dumps({"system": SYSTEM, "scenario": "worker_start",
+                      "ms": round((time.perf_counter() - t0) * 1000, 1)}), flush=True)
+    try:
+        for sc in a.scenarios.split(","):
+            calls = a.calls if sc != "create_proxy" else max(1, a.calls // 10)
+            print(json.dumps(run(addr, key, calls, a.clients, sc)), flush=True)
+    finally:
+        stop.set()
+        w.join(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The mutual HMAC-SHA256 login of PROTOCOL.md §3, and authkey/address resolution.
+
+The key never crosses the wire: each side MACs both nonces with its role label, so the client
+also learns whether the *server* holds the key before it sends anything of its own.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+from typing import Optional, Tuple, Union
+
+NONCE_BYTES = 32
+ALGORITHM = "HMAC-SHA256"
+DEFAULT_ADDRESS = ("127.0.0.1", 55555)
+_SERVER_LABEL = b"orch-server"
+_CLIENT_LABEL = b"orch-client"
+
+
+def nonce() -> bytes:
+    """32 random bytes from the OS."""
+    return os.urandom(NONCE_BYTES)
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 with padding."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object) -> Optional[bytes]:
+    """Decodes standard base64, or returns None if ``text`` is not base64."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        return None
+
+
+def _mac(key: bytes, *parts: bytes) -> bytes:
+    m = hmac.new(key, digestmod=hashlib.sha256)
+    for p in parts:
+        m.update(p)
+    return m.digest()
+
+
+def server_proof(key: bytes, client_nonce: bytes, server_nonce: bytes) -> bytes:
+    """HMAC(key, "orch-server" ‖ clientNonce ‖ serverNonce)."""
+    return _mac(key, _SERVER_LABEL, client_nonce, server_nonce)
+
+
+def client_proof(key: bytes, server_nonce: bytes, client_nonce: bytes) -> bytes:
+    """HMAC(key, "orch-client" ‖ serverNonce ‖ clientNonce)."""
+    return _mac(key, _CLIENT_LABEL, server_nonce, client_nonce)
+
+
+def matches(expected: bytes, actual: Optional[bytes]) -> bool:
+    """Constant-time comparison."""
+    return actual is not None and hmac.compare_digest(expected, actual)
+
+
+def read_key_file(path: Union[str, os.PathLike]) -> bytes:
+    """A key file's bytes without one trailing newline (editors add one)."""
+    data = Path(path).read_bytes()
+    return data[:-1] if data.endswith(b"\n") else data
+
+
+def orch_home() -> Path:
+    """``$ORCH_HOME``, default ``~/.orch``."""
+    home = os.environ.get("ORCH_HOME")
+    return Path(home) if home else Path.home() / ".orch"
+
+
+def resolve_authkey(authkey: Union[bytes, str, None]) -> bytes:
+    """The key to log in with, resolved as the CLI does.
+
+    Order: the ``authkey`` argument (str is UTF-8 encoded); ``$ORCH_AUTHKEY`` (UTF-8);
+    the file ``$ORCH_AUTHKEY_FILE``; the file ``$ORCH_HOME/authkey`` (default ``~/.orch/authkey``).
+    Raises ``FileNotFoundError`` when none is available.
+    """
+    if authkey is not None:
+        return authkey.encode("utf-8") if isinstance(authkey, str) else bytes(authkey)
+    env = os.environ.get("ORCH_AUTHKEY")
+    if env is not None:
+        return env.encode("utf-8")
+    key_file = os.environ.get("ORCH_AUTHKEY_FILE")
+    if key_file:
+        return read_key_file(key_file)
+    default = orch_home() / "authkey"
+    if default.is_file():
+        return read_key_file(default)
+    raise FileNotFoundError(
+        f"no orch authkey: pass authkey=, set ORCH_AUTHKEY or ORCH_AUTHKEY_FILE, or create {default}")
+
+
+def parse_address(text: str) -> Tuple[str, int]:
+    """Parses ``"host:port"`` (``"[::1]:55555"`` for IPv6)."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"address must be HOST:PORT, got {text!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+def resolve_address(address: Union[Tuple[str, int], str, None]) -> Tuple[str, int]:
+    """The server address: the argument, else ``$ORCH_ADDRESS``, else 127.0.0.1:55555."""
+    if address is None:
+        env = os.environ.get("ORCH_ADDRESS")
+        return parse_address(env) if env else DEFAULT_ADDRESS
+    if isinstance(address, str):
+        return parse_address(address)
+    host, port = address
+    return str(host), int(port)

@@ -1,0 +1,128 @@
+"""Exceptions raised by the orch client, and the mapping of wire errors onto Python's.
+
+A failed request comes back as an ``err`` frame with a numeric ``failureCode``, an error ``name``
+and a ``message`` of the form ``"<name>: <detail>"`` (PROTOCOL.md §2). When the name is one of
+Python's (``KeyError``, ``queue.Empty``…) the client raises an exception that is both that Python
+class and :class:`RemoteError`, so ``except KeyError`` and ``except orch.RemoteError`` both work.
+"""
+from __future__ import annotations
+
+import ast
+import queue
+import threading
+from typing import Any, Dict, Optional, Type
+
+
+class OrchError(Exception):
+    """Base class of the exceptions defined by orch."""
+
+
+class RemoteError(OrchError):
+    """A request failed on the server or in the worker that hosts the object.
+
+    Attributes:
+        code: the protocol failure code (404, 500…).
+        name: the error name sent by the server (``NotFound``, ``KeyError``…).
+        message: the full message, ``"<name>: <detail>"``.
+        detail: the message without the ``"<name>: "`` prefix.
+    """
+
+    code: int = 500
+    name: str = "RemoteError"
+    message: str = ""
+    detail: str = ""
+
+    def __init__(self, code: int = 500, name: str = "RemoteError", message: str = "") -> None:
+        super().__init__(message or name)
+        self.code, self.name, self.message = code, name, message
+        self.detail = _detail(name, message)
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message or self.name}"
+
+
+class AuthenticationError(OrchError):
+    """The mutual HMAC login failed: client and server do not hold the same authkey."""
+
+
+# Python exception classes a remote error name maps onto (PROTOCOL.md §2 uses Python's vocabulary).
+_PYTHON_ERRORS: Dict[str, Type[BaseException]] = {
+    "KeyError": KeyError,
+    "IndexError": IndexError,
+    "ValueError": ValueError,
+    "TypeError": TypeError,
+    "AttributeError": AttributeError,
+    "RuntimeError": RuntimeError,
+    "LookupError": LookupError,
+    "ZeroDivisionError": ZeroDivisionError,
+    "ArithmeticError": ArithmeticError,
+    "OverflowError": OverflowError,
+    "NotImplementedError": NotImplementedError,
+    "AssertionError": AssertionError,
+    "StopIteration": StopIteration,
+    "Empty": queue.Empty,
+    "Full": queue.Full,
+    "BrokenBarrierError": threading.BrokenBarrierError,
+}
+_MIXED: Dict[str, type] = {}
+
+
+def _detail(name: str, message: str) -> str:
+    prefix = name + ": "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _mixed_class(name: str) -> Optional[type]:
+    """``KeyError`` + ``RemoteError`` in one class, built once per name."""
+    base = _PYTHON_ERRORS.get(name)
+    if base is None:
+        return None
+    cls = _MIXED.get(name)
+    if cls is None:
+        cls = type(name, (base, RemoteError), {
+            "__module__": "orch.errors",
+            "__doc__": f"A remote {name}; also an orch.RemoteError.",
+            # The Python base class formats the message (KeyError quotes its key, etc.).
+            "__str__": base.__str__,
+            "__init__": base.__init__,
+        })
+        _MIXED[name] = cls
+    return cls
+
+
+def remote_error(code: int, name: Optional[str], message: Optional[str]) -> BaseException:
+    """Builds the exception for a wire failure ``(code, name, message)``."""
+    name = name or "RemoteError"
+    message = message or name
+    cls = _mixed_class(name) if code == 500 else None
+    if cls is None:
+        return RemoteError(code, name, message)
+    detail = _detail(name, message)
+    arg: Any = detail
+    if name == "KeyError":
+        # "KeyError: 'x'" carries the repr of the key; give back the key itself, as Python does.
+        try:
+            arg = ast.literal_eval(detail)
+        except (ValueError, SyntaxError):
+            pass
+    exc = cls(arg) if detail else cls()
+    exc.code, exc.name, exc.message, exc.detail = code, name, message, detail
+    return exc
+
+
+def from_err_frame(frame: Dict[str, Any]) -> BaseException:
+    """The exception for an ``err`` frame."""
+    code = frame.get("failureCode")
+    return remote_error(code if isinstance(code, int) else 500, frame.get("name"),
+                        frame.get("message"))
+
+
+def error_body(exc: BaseException) -> Dict[str, Any]:
+    """The ``{"error": …}`` reply body a worker sends for an exception (PROTOCOL.md §7)."""
+    if isinstance(exc, RemoteError):
+        return {"error": {"code": exc.code, "name": exc.name, "message": exc.detail}}
+    return {"error": {"code": 500, "name": type(exc).__name__, "message": str(exc)}}
+
+
+__all__ = ["OrchError", "RemoteError", "AuthenticationError", "remote_error", "from_err_frame",
+           "error_body"]

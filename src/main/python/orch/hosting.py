@@ -1,0 +1,225 @@
+"""Hosting types in this process for every client of the server (PROTOCOL.md §7).
+
+The worker registers ``orch.host.SESSION``, announces each type with the manager ``host``
+operation, then builds objects and runs their methods when the server forwards ``create`` and
+method calls. Constructors and methods run on a small pool of daemon threads, never on the
+connection's reader thread, so a slow or blocking method cannot stall replies to this process.
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import queue
+import threading
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from . import _framing
+from .connection import Connection
+from .errors import error_body
+
+log = logging.getLogger("orch")
+
+
+class TypeSpec(NamedTuple):
+    """A registered typeid: how to build it, what it exposes, which proxy class to use."""
+
+    typeid: str
+    factory: Optional[Callable[..., Any]]
+    exposed: Optional[Tuple[str, ...]]
+    proxytype: Optional[type]
+
+
+def public_methods(cls: type) -> Tuple[str, ...]:
+    """The callable attributes of ``cls`` not starting with ``_`` (Python's default exposed)."""
+    return tuple(name for name in dir(cls)
+                 if not name.startswith("_") and callable(getattr(cls, name, None)))
+
+
+def make_spec(typeid: str, factory: Optional[Callable[..., Any]],
+              exposed: Optional[Sequence[str]], proxytype: Optional[type]) -> TypeSpec:
+    """Validates a registration; ``exposed`` defaults to the public methods of the class."""
+    if factory is not None and exposed is None:
+        cls = factory if inspect.isclass(factory) else _returned_class(factory)
+        if cls is None:
+            raise TypeError(
+                f"register({typeid!r}, ...): pass exposed=[method names] for a callable that is "
+                "not a class (orch announces the methods before any object exists)")
+        exposed = public_methods(cls)
+    return TypeSpec(typeid, factory, tuple(exposed) if exposed is not None else None, proxytype)
+
+
+def _returned_class(fn: Callable[..., Any]) -> Optional[type]:
+    try:
+        ret = inspect.signature(fn).return_annotation
+    except (TypeError, ValueError):
+        return None
+    return ret if inspect.isclass(ret) and ret is not inspect.Signature.empty else None
+
+
+class _DaemonPool:
+    """Runs callables on daemon threads, starting a new one only when none is idle.
+
+    Daemon threads (unlike concurrent.futures) let the process exit while a hosted method blocks.
+    """
+
+    def __init__(self, max_threads: int = 64) -> None:
+        self._tasks: "queue.SimpleQueue[Optional[Callable[[], None]]]" = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._threads = 0
+        self._max = max_threads
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            spawn = self._idle == 0 and self._threads < self._max
+            if spawn:
+                self._threads += 1
+            else:
+                self._idle -= 1  # this idle thread is now spoken for
+        self._tasks.put(task)
+        if spawn:
+            threading.Thread(target=self._run, name="orch-host-%d" % self._threads,
+                             daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            try:
+                task()
+            except Exception:
+                log.exception("orch: hosted task failed")
+            with self._lock:
+                self._idle += 1
+
+    def shutdown(self) -> None:
+        with self._lock:
+            n = self._threads
+        for _ in range(n):
+            self._tasks.put(None)
+
+
+class Host:
+    """Serves the registered types of one connection."""
+
+    def __init__(self, conn: Connection, max_threads: int = 64) -> None:
+        self._conn = conn
+        self._specs: Dict[str, TypeSpec] = {}
+        self._objects: Dict[str, Tuple[Any, TypeSpec]] = {}
+        self._pool = _DaemonPool(max_threads)
+        self._started = False
+        self._lock = threading.Lock()
+        conn.on_close(lambda _err: self._pool.shutdown())
+
+    @property
+    def host_address(self) -> str:
+        return "orch.host.%s" % self._conn.session
+
+    def start(self) -> None:
+        """Registers ``orch.host.SESSION`` (once)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        self._conn.add_handler(self.host_address, self._on_host_message)
+        # Frames are handled in order, so the registration is in place before the `host` ops.
+        self._conn.send({"type": "register", "address": self.host_address})
+
+    def add(self, spec: TypeSpec) -> None:
+        """Announces ``spec`` to the server; objects of it are built here from now on."""
+        if spec.factory is None or spec.exposed is None:
+            raise ValueError(f"typeid {spec.typeid!r} has no callable to host")
+        self.start()
+        self._specs[spec.typeid] = spec
+        self._conn.request("orch.manager", {"op": "host", "typeid": spec.typeid,
+                                            "exposed": list(spec.exposed)})
+
+    @property
+    def typeids(self) -> List[str]:
+        return list(self._specs)
+
+    # -- messages from the server (reader thread) ---------------------------------------------
+
+    def _on_host_message(self, frame: Dict[str, Any]) -> None:
+        body = frame.get("body") or {}
+        op = body.get("op")
+        if op == "create":
+            self._pool.submit(lambda: self._create(frame))
+        elif op == "release":
+            oid = str(body.get("id"))
+            self._objects.pop(oid, None)
+            self._conn.remove_handler("orch.obj.%s" % oid)
+        else:
+            log.warning("orch: unknown host operation %r", op)
+
+    def _create(self, frame: Dict[str, Any]) -> None:
+        body = frame["body"]
+        reply_to = frame.get("replyAddress")
+        oid = str(body.get("id"))
+        spec = self._specs.get(body.get("typeid"))
+        try:
+            if spec is None:
+                raise _Failure(404, "NotFound", f"typeid {body.get('typeid')!r} is not hosted here")
+            obj = spec.factory(*(body.get("args") or ()), **(body.get("kwargs") or {}))
+        except BaseException as e:  # the creator gets the error, this worker stays up
+            self._reply(reply_to, _failure_body(e))
+            return
+        address = "orch.obj.%s" % oid
+        self._objects[oid] = (obj, spec)
+        self._conn.add_handler(address, self._on_call)
+        try:
+            self._conn.send({"type": "register", "address": address})
+        except ConnectionError:
+            return
+        self._reply(reply_to, {"id": body.get("id")})
+
+    def _on_call(self, frame: Dict[str, Any]) -> None:
+        self._pool.submit(lambda: self._call(frame))
+
+    def _call(self, frame: Dict[str, Any]) -> None:
+        reply_to = frame.get("replyAddress")
+        address = frame.get("address", "")
+        body = frame.get("body") or {}
+        method = body.get("method")
+        entry = self._objects.get(address[len("orch.obj."):])
+        try:
+            if entry is None:
+                raise _Failure(404, "NotFound", f"no object at {address}")
+            obj, spec = entry
+            if not isinstance(method, str) or method not in (spec.exposed or ()):
+                code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
+                raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
+            result = getattr(obj, method)(*(body.get("args") or ()), **(body.get("kwargs") or {}))
+            reply: Dict[str, Any] = {"result": result}
+            _framing.encode(reply)  # fail here, as a TypeError for the caller, if not JSON
+        except BaseException as e:
+            reply = _failure_body(e)
+        self._reply(reply_to, reply)
+
+    def _reply(self, reply_to: Optional[str], body: Dict[str, Any]) -> None:
+        if not reply_to:
+            return
+        try:
+            self._conn.send({"type": "send", "address": reply_to, "body": body})
+        except ConnectionError:
+            pass  # the caller learns from the server that this host is gone
+        except (TypeError, ValueError) as e:
+            self._conn.send({"type": "send", "address": reply_to, "body": _failure_body(e)})
+
+
+class _Failure(Exception):
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.name = code, name
+
+
+def _failure_body(exc: BaseException) -> Dict[str, Any]:
+    if isinstance(exc, _Failure):
+        return {"error": {"code": exc.code, "name": exc.name, "message": str(exc)}}
+    if isinstance(exc, (TypeError, ValueError)) and "JSON serializable" in str(exc):
+        return {"error": {"code": 500, "name": "TypeError",
+                          "message": f"result is not JSON-serializable: {exc}"}}
+    return error_body(exc)
+
+

@@ -1,0 +1,268 @@
+"""The Manager: connect to an orch server, create and look up shared objects, host types."""
+from __future__ import annotations
+
+import functools
+import ssl
+import threading
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
+
+from . import _auth
+from .connection import Connection
+from .hosting import Host, TypeSpec, make_spec
+from .proxy import BaseProxy, proxy_type
+
+Address = Union[Tuple[str, int], str]
+
+
+class _hybridmethod:
+    """A method bound to the instance when called on one, else to the class.
+
+    ``MyManager.register(...)`` registers for every instance, as with BaseManager;
+    ``m.register(...)`` only for ``m``.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+
+    def __get__(self, obj: Any, cls: type) -> Callable[..., Any]:
+        return functools.partial(self.func, obj if obj is not None else cls)
+
+
+class Manager:
+    """A client of an orch server, in the spirit of ``multiprocessing.managers.BaseManager``.
+
+    Args:
+        address: ``(host, port)`` or ``"host:port"``; default ``$ORCH_ADDRESS``, else
+            ``("127.0.0.1", 55555)``.
+        authkey: the shared key (bytes, or str encoded as UTF-8); default ``$ORCH_AUTHKEY``,
+            then the file ``$ORCH_AUTHKEY_FILE``, then ``$ORCH_HOME/authkey``
+            (``~/.orch/authkey``), resolved when connecting.
+        tls: connect with TLS (verifying the server certificate).
+        tls_ca: CA bundle (PEM) to verify the server with; default the system store.
+        name: a name shown by the server for this session.
+        connect_timeout: seconds allowed for the TCP connect and the login.
+
+    Every public method is thread-safe; calls from many threads share one pipelined connection.
+    Unknown attributes create objects: ``m.dict()`` is ``m.create("dict")``.
+    """
+
+    #: Types registered on the class (``MyManager.register``), copied into each instance.
+    _registry: Dict[str, TypeSpec] = {}
+
+    def __init__(self, address: Optional[Address] = None,
+                 authkey: Union[bytes, str, None] = None, *, tls: bool = False,
+                 tls_ca: Optional[str] = None, name: Optional[str] = None,
+                 connect_timeout: float = 10.0) -> None:
+        self._address = _auth.resolve_address(address)
+        self._authkey = authkey
+        self._tls = tls or tls_ca is not None
+        self._tls_ca = tls_ca
+        self._client_name = name
+        self._connect_timeout = connect_timeout
+        self._types: Dict[str, TypeSpec] = dict(type(self)._registry)
+        self._conn: Optional[Connection] = None
+        self._host: Optional[Host] = None
+        self._serving = False
+        self._closing = False
+        self._lock = threading.RLock()
+
+    # -- connection --------------------------------------------------------------------------
+
+    @property
+    def address(self) -> Tuple[str, int]:
+        """The server's ``(host, port)``."""
+        return self._address
+
+    @property
+    def session(self) -> Optional[str]:
+        """The session id the server gave this connection, once connected."""
+        return self._conn.session if self._conn else None
+
+    def connect(self) -> "Manager":
+        """Connects and logs in (idempotent). Raises ``ConnectionError`` or
+        :class:`orch.AuthenticationError`."""
+        with self._lock:
+            if self._conn is not None and not self._conn.closed:
+                return self
+            context = None
+            if self._tls:
+                context = ssl.create_default_context(cafile=self._tls_ca)
+            self._conn = Connection(self._address, _auth.resolve_authkey(self._authkey),
+                                    ssl_context=context, client_name=self._client_name,
+                                    connect_timeout=self._connect_timeout).open()
+            self._closing = False
+            self._host = None
+            self._serving = False
+            return self
+
+    def close(self) -> None:
+        """Closes the connection. The server drops this session's references to anonymous
+        objects, and the types this process hosted go away (their objects fail with 410)."""
+        with self._lock:
+            self._closing = True
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def shutdown(self) -> None:
+        """Same as :meth:`close`; the orch server keeps running (see :meth:`shutdown_server`).
+
+        BaseManager.shutdown() stops the manager's own server process; in orch the server is
+        shared, so this only ends what this process did (its connection and hosted types).
+        """
+        self.close()
+
+    def __enter__(self) -> "Manager":
+        return self.connect()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _connection(self) -> Connection:
+        conn = self._conn
+        if conn is None:
+            raise ConnectionError("Manager is not connected; call connect() first")
+        return conn
+
+    def _manager_op(self, op: str, **fields: Any) -> Any:
+        body = {"op": op}
+        body.update(fields)
+        return self._connection().request("orch.manager", body)
+
+    # -- objects -----------------------------------------------------------------------------
+
+    def create(self, typeid: str, *args: Any, name: Optional[str] = None,
+               **kwargs: Any) -> BaseProxy:
+        """Creates a shared object and returns its proxy.
+
+        With ``name`` the object is named: it lives until :meth:`delete` and others can
+        :meth:`lookup` it. Without, it is anonymous and released when its last proxy in this
+        process is garbage collected (or this manager closes).
+        """
+        body: Dict[str, Any] = {"typeid": typeid}
+        if args:
+            body["args"] = list(args)
+        if kwargs:
+            body["kwargs"] = kwargs
+        if name is not None:
+            body["name"] = name
+        desc = self._manager_op("create", **body)
+        return self._make_proxy(desc, owned=desc.get("name") is None)
+
+    def lookup(self, name: Optional[str] = None, *, id: Optional[str] = None) -> BaseProxy:
+        """A proxy for the object called ``name`` (or with this ``id``)."""
+        if (name is None) == (id is None):
+            raise TypeError("lookup() takes a name or id=, not both")
+        desc = self._manager_op("lookup", **({"name": name} if name is not None else {"id": id}))
+        return self._make_proxy(desc, owned=desc.get("name") is None)
+
+    def delete(self, name: str) -> None:
+        """Deletes the named object."""
+        self._manager_op("delete", name=name)
+
+    def types(self) -> List[Dict[str, Any]]:
+        """Every type the server knows: ``[{"typeid", "exposed", "host"}]``."""
+        return self._manager_op("types")["types"]
+
+    def objects(self) -> List[Dict[str, Any]]:
+        """Every live object: ``[{"id", "typeid", "name", "refs", "host"}]``."""
+        return self._manager_op("objects")["objects"]
+
+    def shutdown_server(self) -> None:
+        """Stops the orch server itself (every client is disconnected)."""
+        self._manager_op("shutdown")
+
+    def Value(self, *args: Any, name: Optional[str] = None, **kwargs: Any) -> BaseProxy:
+        """A shared ``Value(value=None)``. ``Value('i', 5)`` (SyncManager's form) also works:
+        a one-letter typecode before the value is dropped, as orch values are untyped JSON."""
+        if len(args) == 2 and isinstance(args[0], str) and len(args[0]) == 1:
+            args = args[1:]
+        return self.create("Value", *args, name=name, **kwargs)
+
+    def _make_proxy(self, desc: Dict[str, Any], owned: bool) -> BaseProxy:
+        typeid = desc.get("typeid", "")
+        spec = self._types.get(typeid)
+        base: Optional[Type[BaseProxy]] = spec.proxytype if spec and spec.proxytype else None
+        cls = proxy_type(typeid, desc.get("exposed") or (), base)
+        return cls(self, desc, owned)
+
+    def __getattr__(self, typeid: str) -> Callable[..., BaseProxy]:
+        # Attribute sugar: m.dict(), m.Queue(), m.UtilityClass(); never for private names, which
+        # copy/pickle/inspect probe.
+        if typeid.startswith("_"):
+            raise AttributeError(typeid)
+        creator = functools.partial(self.create, typeid)
+        functools.update_wrapper(creator, self.create)
+        return creator
+
+    # -- hosting -----------------------------------------------------------------------------
+
+    @_hybridmethod
+    def register(target: Any, typeid: str, callable: Optional[Callable[..., Any]] = None,
+                 exposed: Optional[Sequence[str]] = None, *,
+                 proxytype: Optional[Type[BaseProxy]] = None) -> None:
+        """Registers ``typeid``, on the class (``MyManager.register``) or on one manager.
+
+        With ``callable`` (a class or a factory), this process can host the type: after
+        :meth:`serve_forever`, :meth:`start_serving` or :meth:`start`, any client's ``create``
+        of ``typeid`` builds ``callable(*args, **kwargs)`` here and its exposed methods run
+        here. ``exposed`` defaults to the public methods of the class; pass it for a factory
+        that is not a class. Without ``callable`` the registration only declares the typeid
+        (as BaseManager clients do); ``proxytype`` picks the proxy class for it.
+        """
+        spec = make_spec(typeid, callable, exposed, proxytype)
+        if isinstance(target, type):
+            if "_registry" not in target.__dict__:
+                target._registry = dict(target._registry)
+            target._registry[typeid] = spec
+            return
+        target._types[typeid] = spec
+        if target._serving and spec.factory is not None:
+            target._host.add(spec)
+
+    def start_serving(self) -> "Manager":
+        """Connects if needed and hosts every registered type that has a callable.
+
+        Returns at once: the connection's reader thread receives the work, and a pool of
+        daemon threads runs constructors and methods.
+        """
+        self.connect()
+        with self._lock:
+            if self._serving:
+                return self
+            host = Host(self._connection())
+            hosted = [s for s in self._types.values() if s.factory is not None]
+            host.start()
+            for spec in hosted:
+                host.add(spec)
+            self._host, self._serving = host, True
+        return self
+
+    def start(self) -> "Manager":
+        """Like ``BaseManager.start()``: connect and serve registered types in the background.
+
+        BaseManager.start() launches a server process; the orch server already runs, so this is
+        :meth:`start_serving`.
+        """
+        return self.start_serving()
+
+    def serve_forever(self) -> None:
+        """Hosts the registered types until :meth:`close` or Ctrl-C.
+
+        Raises ``ConnectionError`` if the connection to the server is lost.
+        """
+        self.start_serving()
+        conn = self._connection()
+        try:
+            while not conn.wait_closed(0.5):
+                pass
+        except KeyboardInterrupt:
+            self.close()
+            return
+        if not self._closing:
+            raise ConnectionError(str(conn.close_error or "orch connection lost"))
+
+    def __repr__(self) -> str:
+        state = "connected" if self._conn is not None and not self._conn.closed else "closed"
+        return "<%s %s:%d %s>" % (type(self).__name__, self._address[0], self._address[1], state)

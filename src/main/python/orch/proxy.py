@@ -1,0 +1,265 @@
+"""Proxies: local stand-ins for shared objects, in the manner of ``multiprocessing.managers``.
+
+A proxy holds an object description (PROTOCOL.md §4) and turns attribute calls into method
+calls on the object's address. Its class is built per exposed-method list, like Python's
+``AutoProxy``, so ``len(p)``, ``p[k]`` and ``k in p`` work exactly when the object exposes
+``__len__``, ``__getitem__`` and ``__contains__``.
+
+Iteration: a dict proxy iterates over a snapshot of its keys (one ``keys()`` call), a list proxy
+over a snapshot of its items (one ``l[:]`` call). Another type that exposes ``keys`` iterates
+over its keys; one that exposes ``__len__`` and ``__getitem__`` is iterated index by index, one
+round trip per item, until ``IndexError`` (Python's sequence protocol). Nothing else iterates.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+
+if TYPE_CHECKING:
+    from .manager import Manager
+
+# Protocol methods forwarded when exposed. __getattr__/__setattr__ stay local on purpose:
+# forwarding them would make every attribute probe a round trip (NamespaceProxy does it on
+# purpose, for public names only).
+_FORWARDED_DUNDERS = ("__len__", "__getitem__", "__setitem__", "__delitem__", "__contains__",
+                      "__call__", "__iadd__", "__imul__", "__add__", "__mul__", "__lt__", "__le__",
+                      "__gt__", "__ge__", "__reversed__")
+
+
+class BaseProxy:
+    """Base class of all proxies.
+
+    Attributes (read-only by convention): ``_id``, ``_typeid``, ``_name`` (None for anonymous
+    objects), ``_address_`` (``orch.obj.ID``) and ``_exposed_`` (the exposed method names).
+    """
+
+    #: A method returning a snapshot of the whole value, used by str(); None if there is none.
+    _snapshot_method: Optional[str] = None
+
+    def __init__(self, manager: "Manager", description: Dict[str, Any], owned: bool) -> None:
+        # object.__setattr__: NamespaceProxy forwards attribute assignment.
+        setattr_ = object.__setattr__
+        setattr_(self, "_manager", manager)
+        setattr_(self, "_id", str(description["id"]))
+        setattr_(self, "_typeid", description.get("typeid"))
+        setattr_(self, "_name", description.get("name"))
+        setattr_(self, "_address_", description.get("address") or "orch.obj.%s" % description["id"])
+        setattr_(self, "_exposed_", tuple(description.get("exposed") or ()))
+        conn = manager._connection()
+        setattr_(self, "_conn", conn)
+        finalizer = None
+        if owned:
+            # Like BaseProxy's decref: the session's reference goes when this proxy does. The
+            # finalizer only queues the release (it may run inside any allocation).
+            finalizer = weakref.finalize(self, conn.defer_request, "orch.manager",
+                                         {"op": "release", "id": self._id})
+            finalizer.atexit = False
+        setattr_(self, "_finalizer", finalizer)
+
+    def _callmethod(self, methodname: str, args: Sequence[Any] = (),
+                    kwds: Optional[Dict[str, Any]] = None) -> Any:
+        """Calls ``methodname`` on the shared object and returns its result.
+
+        A result that is a shared object comes back as a proxy. Failures raise the mapped
+        Python exception (see :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
+        """
+        body: Dict[str, Any] = {"method": methodname, "args": list(args)}
+        if kwds:
+            body["kwargs"] = kwds
+        reply = self._conn.request(self._address_, body)
+        if isinstance(reply, dict):
+            if "proxy" in reply:
+                desc = reply["proxy"]
+                return self._manager._make_proxy(desc, owned=desc.get("name") is None)
+            return reply.get("result")
+        return reply
+
+    def _getvalue(self) -> Any:
+        """A copy of the shared value, when the type exposes ``_getvalue``."""
+        if "_getvalue" in self._exposed_:
+            return self._callmethod("_getvalue")
+        if self._snapshot_method and self._snapshot_method in self._exposed_:
+            return getattr(self, self._snapshot_method)()
+        raise AttributeError(f"{self._typeid!r} objects expose no snapshot method")
+
+    def _release(self) -> None:
+        """Drops this proxy's reference now instead of at garbage collection."""
+        f = self._finalizer
+        if f is not None and f.detach() is not None:
+            self._conn.request("orch.manager", {"op": "release", "id": self._id})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(f"{self._typeid!r} object does not expose method {name!r} "
+                             f"(exposed: {', '.join(self._exposed_) or 'none'})")
+
+    def __repr__(self) -> str:
+        return "<%s object, typeid %r at %#x>" % (type(self).__name__, self._typeid, id(self))
+
+    def __str__(self) -> str:
+        """str() of the remote value when the type has a way to get it, else repr()."""
+        if "__str__" in self._exposed_:
+            return str(self._callmethod("__str__"))
+        try:
+            return str(self._getvalue())
+        except AttributeError:
+            return repr(self)
+
+    def __reduce__(self):
+        raise TypeError("orch proxies cannot be pickled; pass the object's name and use "
+                        "Manager.lookup() in the other process")
+
+
+class AutoProxy(BaseProxy):
+    """Proxy of a type without a dedicated proxy class (hosted types, sync types)."""
+
+
+class DictProxy(BaseProxy):
+    """Proxy of a shared ``dict``; ``str()`` shows the dict, iteration goes over a key snapshot."""
+
+    _snapshot_method = "copy"
+
+    def items(self) -> List[Tuple[Any, Any]]:
+        """The ``(key, value)`` pairs, as tuples like ``dict.items()`` gives."""
+        return [tuple(p) for p in self._callmethod("items")]  # type: ignore[misc]
+
+    def copy(self) -> Dict[Any, Any]:
+        """A snapshot as a dict (the wire gives ``[key, value]`` pairs for non-string keys)."""
+        value = self._callmethod("copy")
+        return dict(map(tuple, value)) if isinstance(value, list) else value
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._callmethod("keys"))
+
+
+def _wire_index(index: Any) -> Any:
+    # PROTOCOL.md: a list slice travels as {"start","stop","step"}.
+    if isinstance(index, slice):
+        return {"start": index.start, "stop": index.stop, "step": index.step}
+    return index
+
+
+class ListProxy(BaseProxy):
+    """Proxy of a shared ``list``. Slices work (``l[1:3]``, ``l[:] = …``); ``str()`` and
+    iteration use one snapshot (``l[:]``), as ``list(l)`` does for a Python ListProxy."""
+
+    def _getvalue(self) -> List[Any]:
+        return self._callmethod("__getitem__", ({},))
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._callmethod("__getitem__", (_wire_index(index),))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._callmethod("__setitem__", (_wire_index(index), value))
+
+    def __delitem__(self, index: Any) -> None:
+        self._callmethod("__delitem__", (_wire_index(index),))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._getvalue())
+
+
+class ValueProxy(BaseProxy):
+    """Proxy of a shared ``Value``: ``get()``, ``set(v)`` and the ``value`` property."""
+
+    _snapshot_method = "get"
+
+    @property
+    def value(self) -> Any:
+        return self._callmethod("get")
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        self._callmethod("set", (new,))
+
+
+class NamespaceProxy(BaseProxy):
+    """Proxy of a shared ``Namespace``: public attributes live on the server."""
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self._callmethod("__getattr__", (key,))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key.startswith("_"):
+            object.__setattr__(self, key, value)
+        else:
+            self._callmethod("__setattr__", (key, value))
+
+    def __delattr__(self, key: str) -> None:
+        if key.startswith("_"):
+            object.__delattr__(self, key)
+        else:
+            self._callmethod("__delattr__", (key,))
+
+    def __str__(self) -> str:
+        value = self._getvalue()
+        if isinstance(value, dict):
+            return "Namespace(%s)" % ", ".join("%s=%r" % kv for kv in value.items())
+        return str(value)
+
+
+#: Proxy base class for the built-in typeids; others get AutoProxy.
+BUILTIN_PROXIES: Dict[str, Type[BaseProxy]] = {
+    "dict": DictProxy, "list": ListProxy, "Value": ValueProxy, "Namespace": NamespaceProxy,
+}
+
+_cache: Dict[Tuple[type, str, Tuple[str, ...]], type] = {}
+_cache_lock = threading.Lock()
+
+
+def _sequence_iter(proxy: BaseProxy) -> Iterator[Any]:
+    i = 0
+    while True:
+        try:
+            item = proxy[i]  # type: ignore[index]
+        except IndexError:
+            return
+        yield item
+        i += 1
+
+
+def _method(name: str):
+    def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
+        return self._callmethod(name, args, kwds)
+    method.__name__ = name
+    method.__qualname__ = name
+    method.__doc__ = f"Calls {name}() on the shared object."
+    return method
+
+
+def proxy_type(typeid: str, exposed: Sequence[str],
+               base: Optional[Type[BaseProxy]] = None) -> Type[BaseProxy]:
+    """The proxy class for ``typeid`` with these exposed methods (cached)."""
+    if base is None:
+        base = BUILTIN_PROXIES.get(typeid, AutoProxy)
+    key = (base, typeid, tuple(exposed))
+    cls = _cache.get(key)
+    if cls is not None:
+        return cls
+    ns: Dict[str, Any] = {"__module__": __name__}
+    for name in exposed:
+        if not isinstance(name, str) or hasattr(base, name) and name not in _FORWARDED_DUNDERS:
+            continue  # the base class defines it better (items, value) or it is reserved
+        if name.startswith("__") and name not in _FORWARDED_DUNDERS:
+            continue
+        if name in _FORWARDED_DUNDERS and name in base.__dict__:
+            continue
+        ns[name] = _method(name)
+    names = set(exposed)
+    if "__iter__" not in base.__dict__ and base is AutoProxy:
+        if "keys" in names:
+            ns["__iter__"] = lambda self: iter(self._callmethod("keys"))
+        elif "__getitem__" in names and "__len__" in names:
+            ns["__iter__"] = _sequence_iter
+    if {"acquire", "release"} <= names:
+        # Like AcquirerProxy: `with lock:` acquires and releases.
+        ns["__enter__"] = lambda self: self._callmethod("acquire")
+        ns["__exit__"] = lambda self, *exc: self._callmethod("release")
+    name = "AutoProxy[%s]" % typeid if base is AutoProxy else base.__name__
+    with _cache_lock:
+        cls = _cache.setdefault(key, type(name, (base,), ns))
+    return cls

@@ -1,0 +1,183 @@
+"""Starts a real ``orch server`` for a test module and connects to it.
+
+The binary comes from ``$ORCH_BIN`` (default ``target/orch`` under the repository root). Each
+server gets a free port (bind to port 0, close, pass it; retried on collision), a temporary
+``ORCH_HOME`` holding its authkey file, and is stopped with terminate-then-kill.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from pathlib import Path
+from typing import Callable, List, Optional, TypeVar
+
+import orch
+
+PY_ROOT = Path(__file__).resolve().parents[1]          # src/main/python
+REPO_ROOT = PY_ROOT.parents[2]
+ORCH_BIN = os.environ.get("ORCH_BIN") or str(REPO_ROOT / "target" / "orch")
+#: JVM start can be slow on a loaded machine.
+STARTUP_SECONDS = float(os.environ.get("ORCH_TEST_STARTUP_SECONDS", "90"))
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], Optional[T]], timeout: float, what: str,
+               interval: float = 0.05) -> T:
+    """Polls ``predicate`` until it returns something truthy; fails after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+class OrchServer:
+    """One ``orch server`` process in a private ORCH_HOME."""
+
+    def __init__(self, authkey: bytes = b"test-secret-key", extra_args: tuple = (),
+                 tls_ca: Optional[str] = None) -> None:
+        self.authkey = authkey
+        self.extra_args = tuple(extra_args)
+        self.tls_ca = tls_ca
+        self.home = Path(tempfile.mkdtemp(prefix="orch-pytest-"))
+        self.keyfile = self.home / "authkey"
+        self.keyfile.write_bytes(authkey + b"\n")
+        self.keyfile.chmod(0o600)
+        self.port = 0
+        self.proc: Optional[subprocess.Popen] = None
+
+    @property
+    def address(self) -> str:
+        return "127.0.0.1:%d" % self.port
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["ORCH_HOME"] = str(self.home)
+        env.pop("ORCH_AUTHKEY", None)
+        env.pop("ORCH_AUTHKEY_FILE", None)
+        env.pop("ORCH_ADDRESS", None)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(PY_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        return env
+
+    def start(self) -> "OrchServer":
+        if not os.access(ORCH_BIN, os.X_OK):
+            raise unittest.SkipTest(f"no orch binary at {ORCH_BIN} (build with ./mvnw package "
+                                    "-DskipTests or set ORCH_BIN)")
+        last = ""
+        for _attempt in range(3):
+            self.port = free_port()
+            log = open(self.home / ("server-%d.log" % self.port), "wb")
+            self.proc = subprocess.Popen(
+                [ORCH_BIN, "server", "--listen", self.address, "--authkey-file",
+                 str(self.keyfile), *self.extra_args], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
+            log.close()
+            if self._wait_ready():
+                return self
+            last = (self.home / ("server-%d.log" % self.port)).read_text(errors="replace")
+            self.stop()  # exited early (port taken?) or never answered: try another port
+        raise AssertionError(f"orch server did not start; last output:\n{last[-4000:]}")
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                return False
+            try:
+                self.manager(connect_timeout=2).close()
+                return True
+            except (OSError, orch.OrchError):
+                time.sleep(0.1)
+        return False
+
+    def manager(self, **kwargs) -> orch.Manager:
+        """A connected Manager with the right key."""
+        kwargs.setdefault("authkey", self.authkey)
+        if self.tls_ca:
+            kwargs.setdefault("tls_ca", self.tls_ca)
+        return orch.Manager(("127.0.0.1", self.port), **kwargs).connect()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(10)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Runs an ``orch`` client command against this server."""
+        return subprocess.run([ORCH_BIN, *args, "--address", self.address, "--authkey-file",
+                               str(self.keyfile), *self.extra_args], env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def python(self, *args: str) -> List[str]:
+        return [sys.executable, *args]
+
+
+class ServerTestCase(unittest.TestCase):
+    """Shares one server per test class; ``self.m`` is a fresh connected Manager per test."""
+
+    server: OrchServer
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.server = OrchServer()
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.cleanup()
+
+    def setUp(self) -> None:
+        self.m = self.server.manager()
+        self.addCleanup(self.m.close)
+
+    def create_or_skip(self, typeid: str, *args, **kwargs):
+        """Creates ``typeid``, skipping the test when the server does not know it (404)."""
+        try:
+            return self.m.create(typeid, *args, **kwargs)
+        except orch.RemoteError as e:
+            if e.code == 404:
+                self.skipTest(f"server does not know typeid {typeid!r} yet ({e.message})")
+            raise

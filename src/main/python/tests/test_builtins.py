@@ -1,0 +1,156 @@
+"""The built-in types through proxies, against a real server."""
+import gc
+import unittest
+
+import orch
+from tests.support import ServerTestCase, wait_until
+
+
+class DictTest(ServerTestCase):
+    def test_mapping_protocol(self):
+        d = self.m.dict({"a": 1})
+        d["k"] = [1, 2]
+        self.assertEqual(d["k"], [1, 2])
+        self.assertEqual(len(d), 2)
+        self.assertIn("a", d)
+        self.assertNotIn("zz", d)
+        self.assertEqual(sorted(d), ["a", "k"])
+        self.assertEqual(sorted(d.keys()), ["a", "k"])
+        self.assertEqual(sorted(d.items()), [("a", 1), ("k", [1, 2])])
+        self.assertEqual(d.get("zz", 5), 5)
+        self.assertEqual(d.pop("a"), 1)
+        del d["k"]
+        self.assertEqual(len(d), 0)
+        d.update({"x": None})
+        self.assertEqual(d.copy(), {"x": None})
+
+    def test_repr_and_str(self):
+        d = self.m.dict()
+        d["k"] = 1
+        self.assertRegex(repr(d), r"^<DictProxy object, typeid 'dict' at 0x[0-9a-f]+>$")
+        self.assertEqual(str(d), "{'k': 1}")
+
+    def test_missing_key_raises_key_error(self):
+        d = self.m.dict()
+        with self.assertRaises(KeyError) as cm:
+            d["nope"]
+        self.assertEqual(cm.exception.args, ("nope",))
+        self.assertIsInstance(cm.exception, orch.RemoteError)
+        with self.assertRaises(KeyError):
+            del d["nope"]
+
+    def test_non_exposed_method_is_attribute_error_locally(self):
+        with self.assertRaises(AttributeError):
+            self.m.dict().no_such_method()
+
+
+class ListTest(ServerTestCase):
+    def test_sequence_protocol(self):
+        lst = self.m.list([3, 1])
+        lst.append(2)
+        lst.extend([5])
+        self.assertEqual(len(lst), 4)
+        self.assertEqual(lst[0], 3)
+        self.assertEqual(lst[-1], 5)
+        lst[0] = 0
+        self.assertIn(0, lst)
+        lst.sort()
+        self.assertEqual(list(lst), [0, 1, 2, 5])  # index-by-index iteration
+        self.assertEqual(lst.index(2), 2)
+        self.assertEqual(lst.pop(), 5)
+        self.assertRegex(repr(lst), r"^<ListProxy object, typeid 'list' at 0x")
+        self.assertEqual(str(lst), "[0, 1, 2]")
+
+    def test_slices(self):
+        lst = self.m.list(list(range(6)))
+        self.assertEqual(lst[1:3], [1, 2])
+        self.assertEqual(lst[::2], [0, 2, 4])
+        self.assertEqual(lst[:], [0, 1, 2, 3, 4, 5])
+        lst[0:2] = ["a"]
+        del lst[-2:]
+        self.assertEqual(lst[:], ["a", 2, 3])
+
+    def test_errors(self):
+        lst = self.m.list()
+        with self.assertRaises(IndexError):
+            lst[3]
+        with self.assertRaises(IndexError):
+            lst.pop()
+        with self.assertRaises(ValueError):
+            lst.remove(42)
+        with self.assertRaises(TypeError):
+            lst.append()  # missing argument binds as in Python
+
+
+class ValueAndNamespaceTest(ServerTestCase):
+    def test_value(self):
+        v = self.m.Value(5)
+        self.assertEqual(v.get(), 5)
+        v.set("x")
+        self.assertEqual(v.value, "x")
+        v.value = 7
+        self.assertEqual(v.get(), 7)
+        self.assertEqual(self.m.Value("i", 3).value, 3)  # SyncManager's typecode form
+        self.assertEqual(self.m.Value().get(), None)
+
+    def test_namespace(self):
+        ns = self.m.Namespace(x=1)
+        ns.y = "two"
+        self.assertEqual((ns.x, ns.y), (1, "two"))
+        del ns.x
+        with self.assertRaises(AttributeError):
+            ns.x
+        self.assertEqual(ns._getvalue(), {"y": "two"})
+        self.assertEqual(str(ns), "Namespace(y='two')")
+
+
+class ManagerOperationsTest(ServerTestCase):
+    def test_named_objects_are_shared_and_deleted(self):
+        d = self.m.dict(name="shared-d")
+        d["k"] = 1
+        with self.server.manager() as other:
+            self.assertEqual(other.lookup("shared-d")["k"], 1)
+            with self.assertRaises(orch.RemoteError) as cm:
+                other.dict(name="shared-d")
+            self.assertEqual((cm.exception.code, cm.exception.name), (409, "NameTaken"))
+        self.m.delete("shared-d")
+        with self.assertRaises(orch.RemoteError) as cm:
+            self.m.lookup("shared-d")
+        self.assertEqual(cm.exception.code, 404)
+
+    def test_unknown_typeid_is_404(self):
+        with self.assertRaises(orch.RemoteError) as cm:
+            self.m.NoSuchType()
+        self.assertEqual((cm.exception.code, cm.exception.name), (404, "NotFound"))
+
+    def test_types_lists_builtins(self):
+        typeids = {t["typeid"] for t in self.m.types()}
+        self.assertLessEqual({"dict", "list", "Value", "Namespace"}, typeids)
+
+    def test_anonymous_object_released_when_proxy_collected(self):
+        d = self.m.dict()
+        oid = d._id
+        self.assertIn(oid, [o["id"] for o in self.m.objects()])
+        del d
+        gc.collect()
+        # the release is queued by the finalizer and sent with the next request
+        wait_until(lambda: oid not in [o["id"] for o in self.m.objects()], 10,
+                   "the released dict to disappear")
+
+    def test_anonymous_objects_released_when_manager_closes(self):
+        other = self.server.manager()
+        keep = other.list()
+        oid = keep._id
+        other.close()
+        wait_until(lambda: oid not in [o["id"] for o in self.m.objects()], 10,
+                   "the closed session's list to disappear")
+
+    def test_use_after_close_is_connection_error(self):
+        d = self.m.dict()
+        self.m.close()
+        with self.assertRaises(ConnectionError):
+            d["k"] = 1
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,187 @@
+"""Types hosted by a Python worker, called from Python (this and another process) and Java."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import unittest
+
+import orch
+from tests.support import PY_ROOT, OrchServer, ServerTestCase, wait_until
+
+
+def start_worker(server: OrchServer) -> subprocess.Popen:
+    env = server.env()
+    env["ORCH_AUTHKEY_FILE"] = str(server.keyfile)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.hosted_worker", server.address],
+                            cwd=str(PY_ROOT), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "ready":
+        proc.kill()
+        raise AssertionError("worker did not start: " + line + proc.stdout.read())
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    proc.stdout.close()
+
+
+class HostedTypeTest(ServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.worker = start_worker(cls.server)
+        except BaseException:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_worker(cls.worker)
+        super().tearDownClass()
+
+    def test_call_from_this_process(self):
+        u = self.m.UtilityClass()
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertEqual(u.echo({"a": [1, None]}), {"a": [1, None]})
+        self.assertRegex(repr(u), r"^<AutoProxy\[UtilityClass\] object, typeid 'UtilityClass' at 0x")
+        hosts = {t["typeid"]: t for t in self.m.types()}
+        self.assertNotEqual(hosts["UtilityClass"]["host"], "server")
+        self.assertIn("capitalize", hosts["UtilityClass"]["exposed"])
+
+    def test_hosted_errors_map_to_exceptions(self):
+        u = self.m.UtilityClass()
+        with self.assertRaises(ValueError) as cm:
+            u.fail("value")
+        self.assertEqual((cm.exception.code, cm.exception.name), (500, "ValueError"))
+        with self.assertRaises(KeyError):
+            u.fail("key")
+        with self.assertRaises(RuntimeError):
+            u.fail("runtime")
+        with self.assertRaises(TypeError):
+            u.not_json()
+        with self.assertRaises(TypeError):
+            u.capitalize()  # wrong arity, raised in the worker
+
+    def test_call_from_another_python_process(self):
+        code = textwrap.dedent(f"""
+            import orch
+            m = orch.Manager({self.server.address!r}).connect()
+            u = m.UtilityClass()
+            print(u.capitalize("from child"))
+        """)
+        env = self.server.env()
+        env["ORCH_AUTHKEY_FILE"] = str(self.server.keyfile)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stdout.strip(), "From child")
+
+    def test_call_from_java_cli(self):
+        new = self.server.cli("new", "UtilityClass", "u-java")
+        self.assertEqual(new.returncode, 0, new.stderr)
+        call = self.server.cli("call", "u-java", "capitalize", json.dumps("hello"))
+        self.assertEqual(call.returncode, 0, call.stderr)
+        self.assertEqual(call.stdout.strip(), '"Hello"')
+        # and the named object is visible to Python too
+        self.assertEqual(self.m.lookup("u-java").capitalize("x"), "X")
+
+    def test_concurrent_threads_share_one_manager(self):
+        u = self.m.UtilityClass()
+        d = self.m.dict()
+        errors = []
+
+        def work(i):
+            try:
+                for j in range(50):
+                    self.assertEqual(u.echo([i, j]), [i, j])
+                    d[f"{i}-{j}"] = j
+            except BaseException as e:  # surfaced below
+                errors.append(e)
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(d), 400)
+
+    def test_slow_methods_run_concurrently(self):
+        u = self.m.UtilityClass()
+        start = time.monotonic()
+        threads = [threading.Thread(target=u.sleep, args=(0.5,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertLess(time.monotonic() - start, 1.9)
+
+
+class InProcessHostingTest(ServerTestCase):
+    def test_register_on_instance_and_start_serving(self):
+        class Counter:
+            def __init__(self, start=0):
+                self.n = start
+
+            def incr(self, by=1):
+                self.n += by
+                return self.n
+
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("Counter", Counter)
+        host.start_serving()
+        c = self.m.Counter(10)
+        self.assertEqual(c.incr(), 11)
+        self.assertEqual(c.incr(by=5), 16)
+        host.close()
+        # The server handles the disconnect asynchronously; wait until it has.
+        wait_until(lambda: "Counter" not in {t["typeid"] for t in self.m.types()}, 10,
+                   "the server to drop the Counter type")
+        with self.assertRaises(orch.RemoteError) as cm:
+            c.incr()
+        self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
+
+    def test_factory_needs_exposed(self):
+        with self.assertRaises(TypeError):
+            self.m.register("f", lambda: "x")
+        self.m.register("f", lambda: "educative", exposed=["isdigit", "capitalize", "__str__"])
+
+
+class ServerKilledTest(unittest.TestCase):
+    """A call waiting in a hosted method fails with ConnectionError when the server dies."""
+
+    def setUp(self):
+        self.server = OrchServer()
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+        self.worker = start_worker(self.server)
+        self.addCleanup(stop_worker, self.worker)
+
+    def test_pending_call_fails_when_server_is_killed(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.UtilityClass()
+        threading.Timer(1.0, self.server.kill).start()
+        start = time.monotonic()
+        with self.assertRaises(ConnectionError):
+            u.sleep(60)
+        self.assertLess(time.monotonic() - start, 30)
+        with self.assertRaises(ConnectionError):
+            u.capitalize("again")
+        # the worker notices too and exits
+        self.assertEqual(self.worker.wait(30), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,110 @@
+"""Offline tests: framing bytes, HMAC proofs, key and address resolution, error mapping."""
+import os
+import queue
+import tempfile
+import threading
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from orch import RemoteError, _auth, _framing
+from orch.errors import remote_error
+
+
+class FramingTest(unittest.TestCase):
+    def test_ping_frame_bytes_match_protocol_md(self):
+        self.assertEqual(_framing.encode({"type": "ping"}).hex(" "),
+                         "00 00 00 0f 7b 22 74 79 70 65 22 3a 22 70 69 6e 67 22 7d")
+
+    def test_utf8_length_counts_bytes(self):
+        data = _framing.encode({"s": "é"})
+        self.assertEqual(int.from_bytes(data[:4], "big"), len(data) - 4)
+        self.assertIn("é".encode(), data)
+
+    def test_decoder_is_incremental(self):
+        stream = _framing.encode({"a": 1}) + _framing.encode({"b": [2]})
+        dec = _framing.FrameDecoder()
+        out = []
+        for i in range(len(stream)):
+            out += dec.feed(stream[i:i + 1])
+        self.assertEqual(out, [{"a": 1}, {"b": [2]}])
+        self.assertEqual(dec.buffered, 0)
+
+    def test_non_object_and_zero_length_rejected(self):
+        with self.assertRaises(_framing.FrameError):
+            _framing.FrameDecoder().feed(b"\x00\x00\x00\x02[]")
+        with self.assertRaises(_framing.FrameError):
+            _framing.FrameDecoder().feed(b"\x00\x00\x00\x00")
+
+    def test_nan_is_not_json(self):
+        with self.assertRaises(ValueError):
+            _framing.encode({"x": float("nan")})
+
+
+class AuthTest(unittest.TestCase):
+    def test_proofs_are_hmac_sha256_over_label_and_nonces(self):
+        import hashlib
+        import hmac
+        key, cn, sn = b"k", b"c" * 32, b"s" * 32
+        self.assertEqual(_auth.server_proof(key, cn, sn),
+                         hmac.new(key, b"orch-server" + cn + sn, hashlib.sha256).digest())
+        self.assertEqual(_auth.client_proof(key, sn, cn),
+                         hmac.new(key, b"orch-client" + sn + cn, hashlib.sha256).digest())
+        self.assertEqual(_auth.unb64(_auth.b64(cn)), cn)
+        self.assertIsNone(_auth.unb64("not base64!"))
+
+    def test_key_resolution_order(self):
+        with tempfile.TemporaryDirectory() as d:
+            home = Path(d)
+            (home / "authkey").write_bytes(b"from-home\n")
+            (home / "other").write_bytes(b"from-file\n\n")
+            env = {"ORCH_HOME": d}
+            with mock.patch.dict(os.environ, env, clear=True):
+                self.assertEqual(_auth.resolve_authkey(None), b"from-home")
+                self.assertEqual(_auth.resolve_authkey("arg"), b"arg")
+                os.environ["ORCH_AUTHKEY_FILE"] = str(home / "other")
+                # only one trailing newline is stripped
+                self.assertEqual(_auth.resolve_authkey(None), b"from-file\n")
+                os.environ["ORCH_AUTHKEY"] = "from-env-é"
+                self.assertEqual(_auth.resolve_authkey(None), "from-env-é".encode())
+            with mock.patch.dict(os.environ, {"ORCH_HOME": str(home / "none")}, clear=True):
+                with self.assertRaises(FileNotFoundError):
+                    _auth.resolve_authkey(None)
+
+    def test_address_resolution(self):
+        with mock.patch.dict(os.environ, {}, clear=True):
+            self.assertEqual(_auth.resolve_address(None), ("127.0.0.1", 55555))
+            os.environ["ORCH_ADDRESS"] = "example.org:1234"
+            self.assertEqual(_auth.resolve_address(None), ("example.org", 1234))
+        self.assertEqual(_auth.resolve_address("[::1]:9"), ("::1", 9))
+        self.assertEqual(_auth.resolve_address(("h", "7")), ("h", 7))
+        with self.assertRaises(ValueError):
+            _auth.resolve_address("nonsense")
+
+
+class ErrorMappingTest(unittest.TestCase):
+    def test_python_names_map_to_python_classes(self):
+        cases = {"KeyError": KeyError, "IndexError": IndexError, "ValueError": ValueError,
+                 "TypeError": TypeError, "AttributeError": AttributeError,
+                 "RuntimeError": RuntimeError, "Empty": queue.Empty, "Full": queue.Full,
+                 "BrokenBarrierError": threading.BrokenBarrierError}
+        for name, cls in cases.items():
+            e = remote_error(500, name, f"{name}: detail")
+            self.assertIsInstance(e, cls)
+            self.assertIsInstance(e, RemoteError)
+            self.assertEqual((e.code, e.name), (500, name))
+
+    def test_key_error_carries_the_key(self):
+        e = remote_error(500, "KeyError", "KeyError: 'x'")
+        self.assertEqual(e.args, ("x",))
+
+    def test_other_codes_are_remote_errors(self):
+        e = remote_error(404, "NotFound", "NotFound: no object named 'x'")
+        self.assertIs(type(e), RemoteError)
+        self.assertEqual((e.code, e.name, e.detail), (404, "NotFound", "no object named 'x'"))
+        e = remote_error(500, "SomethingOdd", "SomethingOdd: ?")
+        self.assertIs(type(e), RemoteError)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,147 @@
+"""The synchronisation types (Queue, Lock, Event…), skipped while the server lacks them (404)."""
+import queue
+import threading
+import time
+import unittest
+
+from tests.support import ServerTestCase
+
+
+class QueueTest(ServerTestCase):
+    def test_fifo(self):
+        q = self.create_or_skip("Queue")
+        q.put(1)
+        q.put({"two": 2})
+        self.assertEqual(q.qsize(), 2)
+        self.assertEqual(q.get(), 1)
+        self.assertEqual(q.get(), {"two": 2})
+        self.assertTrue(q.empty())
+
+    def test_empty_and_full(self):
+        q = self.create_or_skip("Queue", 1)
+        with self.assertRaises(queue.Empty):
+            q.get_nowait()
+        with self.assertRaises(queue.Empty):
+            q.get(timeout=0.1)
+        q.put("x")
+        with self.assertRaises(queue.Full):
+            q.put_nowait("y")
+        with self.assertRaises(queue.Full):
+            q.put("y", timeout=0.1)
+
+    def test_blocking_get_is_woken_by_another_thread(self):
+        q = self.create_or_skip("Queue")
+        threading.Timer(0.3, lambda: q.put("late")).start()
+        self.assertEqual(q.get(timeout=10), "late")
+
+    def test_blocking_get_does_not_block_other_calls(self):
+        # Pipelining: a parked get() on the shared connection leaves other threads free.
+        q = self.create_or_skip("Queue")
+        got = []
+        t = threading.Thread(target=lambda: got.append(q.get(timeout=10)))
+        t.start()
+        d = self.m.dict()
+        for i in range(20):
+            d[i] = i
+        self.assertEqual(len(d), 20)
+        q.put("done")
+        t.join(10)
+        self.assertEqual(got, ["done"])
+
+
+class JoinableQueueTest(ServerTestCase):
+    def test_join_waits_for_task_done(self):
+        q = self.create_or_skip("JoinableQueue")
+        q.put("job")
+        self.assertFalse(q.join(0.1))
+        self.assertEqual(q.get(), "job")
+        threading.Timer(0.2, q.task_done).start()
+        self.assertTrue(q.join(10))
+        with self.assertRaises(ValueError):
+            q.task_done()
+
+
+class LockTest(ServerTestCase):
+    def test_lock(self):
+        lock = self.create_or_skip("Lock")
+        self.assertTrue(lock.acquire())
+        self.assertFalse(lock.acquire(timeout=0.1))
+        lock.release()
+        with lock:
+            self.assertFalse(lock.acquire(blocking=False))
+
+    def test_release_unlocked_is_runtime_error(self):
+        lock = self.create_or_skip("Lock")
+        with self.assertRaises(RuntimeError):
+            lock.release()
+
+    def test_rlock_reentrant(self):
+        rlock = self.create_or_skip("RLock")
+        self.assertTrue(rlock.acquire())
+        self.assertTrue(rlock.acquire())
+        rlock.release()
+        rlock.release()
+
+
+class EventTest(ServerTestCase):
+    def test_event(self):
+        ev = self.create_or_skip("Event")
+        self.assertFalse(ev.is_set())
+        self.assertFalse(ev.wait(0.1))
+        threading.Timer(0.2, ev.set).start()
+        self.assertTrue(ev.wait(10))
+        ev.clear()
+        self.assertFalse(ev.is_set())
+
+
+class SemaphoreTest(ServerTestCase):
+    def test_semaphore(self):
+        sem = self.create_or_skip("Semaphore", 2)
+        self.assertTrue(sem.acquire())
+        self.assertTrue(sem.acquire())
+        self.assertFalse(sem.acquire(timeout=0.1))
+        sem.release()
+        self.assertTrue(sem.acquire(blocking=False))
+
+    def test_bounded_semaphore_over_release(self):
+        sem = self.create_or_skip("BoundedSemaphore", 1)
+        with self.assertRaises(ValueError):
+            sem.release()
+
+
+class BarrierTest(ServerTestCase):
+    def test_barrier(self):
+        barrier = self.create_or_skip("Barrier", 2)
+        results = []
+        t = threading.Thread(target=lambda: results.append(barrier.wait(10)))
+        t.start()
+        results.append(barrier.wait(10))
+        t.join(10)
+        self.assertEqual(sorted(results), [0, 1])
+
+    def test_abort_breaks_barrier(self):
+        barrier = self.create_or_skip("Barrier", 2)
+        threading.Timer(0.2, barrier.abort).start()
+        with self.assertRaises(threading.BrokenBarrierError):
+            barrier.wait(10)
+
+
+class ConditionTest(ServerTestCase):
+    def test_notify(self):
+        cond = self.create_or_skip("Condition")
+        woke = []
+
+        def waiter():
+            with cond:
+                woke.append(cond.wait(10))
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.3)
+        with cond:
+            cond.notify()
+        t.join(10)
+        self.assertEqual(woke, [True])
+
+
+if __name__ == "__main__":
+    unittest.main()
