@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code orch call NAME_OR_ID METHOD [ARG…]}: calls a method and prints its JSON result. */
-@Command(name = "call", description = "Call a method of an object and print the JSON result.")
+@Command(name = "call", mixinStandardHelpOptions = true, description = "Call a method of an object and print the JSON result.")
 class CallCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "NAME_OR_ID", description = "Object name, or id.")
     String target;

@@ -33,7 +33,7 @@ import sun.misc.Signal;
  * {@code orch connect [ADDRESS] [--name N] [--label K=V]… -- CMD [ARG…]} runs CMD as a worker
  * attached to the server; without CMD (and with {@code --name}) this machine becomes a node.
  */
-@Command(name = "connect", description = {
+@Command(name = "connect", mixinStandardHelpOptions = true, description = {
     "Attach to a server: with -- CMD, run CMD as an attached worker (exit with its code);",
     "without CMD, make this machine a node named --name that runs 'orch spawn --node NAME' processes."})
 class ConnectCommand implements Callable<Integer> {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code orch delete NAME…}: deletes named objects. */
-@Command(name = "delete", description = "Delete named objects.")
+@Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete named objects.")
 class DeleteCommand extends ClientCommand {
     @Parameters(arity = "1..*", paramLabel = "NAME")
     List<String> names;

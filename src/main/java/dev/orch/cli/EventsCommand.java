@@ -7,7 +7,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 
 /** {@code orch events}: prints lifecycle events as they happen, until interrupted. */
-@Command(name = "events", description = "Print lifecycle events (process, worker, node) as they happen, until Ctrl-C.")
+@Command(name = "events", mixinStandardHelpOptions = true, description = "Print lifecycle events (process, worker, node) as they happen, until Ctrl-C.")
 class EventsCommand extends ClientCommand {
     @Override
     protected void run(OrchClient c, PrintWriter out) throws Exception {

@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 
 /** {@code orch health}: exits 0 only if the server answers an authenticated request. */
-@Command(name = "health", description = "Exit 0 if the server answers an authenticated request (for probes).")
+@Command(name = "health", mixinStandardHelpOptions = true, description = "Exit 0 if the server answers an authenticated request (for probes).")
 class HealthCommand extends ClientCommand {
     @Override
     protected void run(OrchClient c, PrintWriter out) {

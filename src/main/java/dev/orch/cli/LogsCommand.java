@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code orch logs [-f] [--tail N] ID|NAME}: prints a process's output, exactly as written. */
-@Command(name = "logs", description = "Print a process's captured output (stdout lines on stdout, stderr lines on stderr).")
+@Command(name = "logs", mixinStandardHelpOptions = true, description = "Print a process's captured output (stdout lines on stdout, stderr lines on stderr).")
 class LogsCommand extends ClientCommand {
     @Parameters(paramLabel = "ID|NAME", description = "Process id or name.")
     String ref;

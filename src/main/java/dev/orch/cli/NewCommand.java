@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code orch new TYPEID NAME [ARG…]}: creates a named object. */
-@Command(name = "new", description = "Create a named object (it lives until 'orch delete').")
+@Command(name = "new", mixinStandardHelpOptions = true, description = "Create a named object (it lives until 'orch delete').")
 class NewCommand extends ClientCommand {
     @Parameters(index = "0", paramLabel = "TYPEID", description = "Type, e.g. dict, list, Value, Queue, or a hosted type.")
     String typeid;

@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 
 /** {@code orch objects}: the objects a server holds. */
-@Command(name = "objects", description = "List the objects the server holds.")
+@Command(name = "objects", mixinStandardHelpOptions = true, description = "List the objects the server holds.")
 class ObjectsCommand extends ClientCommand {
     @Override
     protected void run(OrchClient c, PrintWriter out) {

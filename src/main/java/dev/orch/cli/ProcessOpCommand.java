@@ -39,7 +39,7 @@ abstract class ProcessOpCommand extends ClientCommand {
         }
     }
 
-    @Command(name = "stop", description = "Stop processes: SIGTERM to the process group, SIGKILL after the grace period.")
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop processes: SIGTERM to the process group, SIGKILL after the grace period.")
     static class Stop extends ProcessOpCommand {
         @Option(names = "--grace", paramLabel = "S", description = "Seconds between SIGTERM and SIGKILL (default: the server's).")
         Double grace;
@@ -55,7 +55,7 @@ abstract class ProcessOpCommand extends ClientCommand {
         }
     }
 
-    @Command(name = "kill", description = "Kill processes with SIGKILL at once.")
+    @Command(name = "kill", mixinStandardHelpOptions = true, description = "Kill processes with SIGKILL at once.")
     static class Kill extends ProcessOpCommand {
         @Override
         String op() {
@@ -63,7 +63,7 @@ abstract class ProcessOpCommand extends ClientCommand {
         }
     }
 
-    @Command(name = "restart", description = "Stop (if running) and start processes again.")
+    @Command(name = "restart", mixinStandardHelpOptions = true, description = "Stop (if running) and start processes again.")
     static class Restart extends ProcessOpCommand {
         @Override
         String op() {
@@ -71,7 +71,7 @@ abstract class ProcessOpCommand extends ClientCommand {
         }
     }
 
-    @Command(name = "rm", description = "Forget ended processes (and their logs).")
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Forget ended processes (and their logs).")
     static class Rm extends ProcessOpCommand {
         @Override
         String op() {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code orch ps}: the server, its processes, attached workers and nodes, with their descendants. */
-@Command(name = "ps", description = "List the server, its processes, attached workers and nodes' processes, with descendants.")
+@Command(name = "ps", mixinStandardHelpOptions = true, description = "List the server, its processes, attached workers and nodes' processes, with descendants.")
 class PsCommand extends ClientCommand {
     private static final int COMMAND_WIDTH = 48;
 

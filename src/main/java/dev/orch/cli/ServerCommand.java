@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code orch server}: runs the manager server in the foreground, or detached with {@code --detach}. */
-@Command(name = "server", description = "Run the manager server (foreground until SIGTERM, SIGINT or 'orch shutdown').")
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run the manager server (foreground until SIGTERM, SIGINT or 'orch shutdown').")
 class ServerCommand implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger("dev.orch.server");
     /** Set by {@code --detach} for the child: where to write "HOST:PORT" once listening. */

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code orch spawn [options] -- CMD [ARG…]}: starts a supervised process and prints its id. */
-@Command(name = "spawn", description = "Start CMD under the server's supervision (or on --node) and print its id.")
+@Command(name = "spawn", mixinStandardHelpOptions = true, description = "Start CMD under the server's supervision (or on --node) and print its id.")
 class SpawnCommand extends ClientCommand {
     @Option(names = "--name", paramLabel = "NAME", description = "Name, unique among live processes.")
     String name;

@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 import picocli.CommandLine.Command;
 
 /** {@code orch types}: the types a server can create. */
-@Command(name = "types", description = "List the object types the server can create.")
+@Command(name = "types", mixinStandardHelpOptions = true, description = "List the object types the server can create.")
 class TypesCommand extends ClientCommand {
     @Override
     protected void run(OrchClient c, PrintWriter out) {

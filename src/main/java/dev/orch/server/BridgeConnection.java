@@ -54,6 +54,7 @@ final class BridgeConnection implements FrameParser.Listener {
     private long lastActivity = System.nanoTime();
     private long idleTimer = -1;
     private DeliveryOptions forwardOptions;
+    private volatile Thread loop;
     /** Addresses this client registered, each with its event-bus consumer. */
     private final Map<String, MessageConsumer<Object>> registrations = new HashMap<>();
     /** Messages delivered to this client that await its answer, by their reply address. */
@@ -71,6 +72,7 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     void start() {
+        loop = Thread.currentThread();
         socket.handler(buf -> {
             lastActivity = System.nanoTime();
             parser.handle(buf);
@@ -86,6 +88,11 @@ final class BridgeConnection implements FrameParser.Listener {
 
     String session() {
         return session;
+    }
+
+    /** The event-loop thread this connection runs on. */
+    Thread loop() {
+        return loop;
     }
 
     /** Requests sent by this client still awaiting their answer (read from any thread). */

@@ -178,7 +178,7 @@ final class ManagerService extends AbstractVerticle {
         Future<Entry> made;
         SharedType builtin = builtins.get(typeid);
         if (builtin != null) {
-            ObjectShard shard = shards.get(nextShard++ % shards.size());
+            ObjectShard shard = shardFor(loopOf(session));
             made = shard.create(id, builtin, args, kwargs)
                     .map(v -> new Entry(id, typeid, name, new JsonArray(new ArrayList<>(builtin.exposed())), shard, null));
         } else {
@@ -202,6 +202,26 @@ final class ManagerService extends AbstractVerticle {
             }
             return e;
         }).onFailure(t -> reservedNames.remove(name));
+    }
+
+    /**
+     * A new object goes to the shard on its creator's event loop when there is one: calls from
+     * that client then stay on one thread instead of hopping between two. Others are spread
+     * round-robin.
+     */
+    private ObjectShard shardFor(Thread creatorLoop) {
+        if (creatorLoop != null) {
+            for (ObjectShard s : shards) {
+                if (s.thread() == creatorLoop) {
+                    return s;
+                }
+            }
+        }
+        return shards.get(nextShard++ % shards.size());
+    }
+
+    private Thread loopOf(String session) {
+        return session == null ? null : sessions.loopOf(session);
     }
 
     private Future<Void> createHosted(String id, String typeid, HostedType hosted, JsonArray args, JsonObject kwargs) {

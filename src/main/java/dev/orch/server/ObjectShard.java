@@ -28,8 +28,20 @@ final class ObjectShard extends AbstractVerticle {
     private final Sessions sessions;
     private final Map<String, Hosted> objects = new HashMap<>();
 
+    private volatile Thread thread;
+
     ObjectShard(Sessions sessions) {
         this.sessions = sessions;
+    }
+
+    @Override
+    public void start() {
+        thread = Thread.currentThread();
+    }
+
+    /** The event-loop thread this shard's objects run on. */
+    Thread thread() {
+        return thread;
     }
 
     private final class Hosted implements ObjectContext {

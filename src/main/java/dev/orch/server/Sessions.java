@@ -27,6 +27,12 @@ public final class Sessions {
         return session != null && live.containsKey(session);
     }
 
+    /** The event-loop thread serving the session's connection, or null. */
+    Thread loopOf(String session) {
+        BridgeConnection c = live.get(session);
+        return c == null ? null : c.loop();
+    }
+
     public int count() {
         return live.size();
     }
