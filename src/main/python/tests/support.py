@@ -6,6 +6,7 @@ server gets a free port (bind to port 0, close, pass it; retried on collision), 
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -151,6 +152,24 @@ class OrchServer:
         return [sys.executable, *args]
 
 
+_SHARED: Optional[OrchServer] = None
+
+
+def shared_server() -> OrchServer:
+    """The server shared by all ServerTestCase classes, started on first use, stopped at exit."""
+    global _SHARED
+    if _SHARED is None:
+        server = OrchServer()
+        try:
+            server.start()
+        except BaseException:
+            server.cleanup()
+            raise
+        atexit.register(server.cleanup)
+        _SHARED = server
+    return _SHARED
+
+
 class ServerTestCase(unittest.TestCase):
     """Shares one server per test class; ``self.m`` is a fresh connected Manager per test."""
 
@@ -158,16 +177,13 @@ class ServerTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        cls.server = OrchServer()
-        try:
-            cls.server.start()
-        except BaseException:
-            cls.server.cleanup()
-            raise
+        # One server for every test class of the run: starting a JVM per class would dominate
+        # the suite's time. Tests that stop or kill their server start an OrchServer of their own.
+        cls.server = shared_server()
 
     @classmethod
     def tearDownClass(cls) -> None:
-        cls.server.cleanup()
+        pass
 
     def setUp(self) -> None:
         self.m = self.server.manager()
