@@ -25,6 +25,8 @@ import org.jboss.logging.Logger;
  */
 public final class OrchServer {
     private static final Logger LOG = Logger.getLogger(OrchServer.class);
+    /** Distinct negative ports for the servers started on port 0 (see {@link #listen}). */
+    private static final java.util.concurrent.atomic.AtomicInteger RANDOM_PORT_KEYS = new java.util.concurrent.atomic.AtomicInteger();
 
     private final Vertx vertx;
     private final ServerConfig config;
@@ -95,12 +97,17 @@ public final class OrchServer {
     private Future<Void> listen() {
         // Vert.x spreads a port's connections over the event loops of the servers listening on
         // it, so one listener per event loop; the first picks the port when it is 0.
+        // Vert.x shares a port among servers only when it is positive or negative: port 0 binds a
+        // private random port, so the other listeners could not bind it (BindException). A
+        // negative port means "a random port shared by every server listening on this same
+        // negative value", so port 0 becomes a negative value unique to this server.
         int instances = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
-        Listener first = new Listener(config.port());
+        int port = config.port() == 0 ? -RANDOM_PORT_KEYS.incrementAndGet() : config.port();
+        Listener first = new Listener(port);
         return deploy(() -> first, 1).compose(v -> {
             actualPort = first.server.actualPort();
             LOG.infof("orch server listening on %s:%d", config.host(), actualPort);
-            return instances == 1 ? Future.succeededFuture() : deploy(() -> new Listener(actualPort), instances - 1);
+            return instances == 1 ? Future.succeededFuture() : deploy(() -> new Listener(port), instances - 1);
         }).mapEmpty();
     }
 
