@@ -49,7 +49,7 @@ class HostingAcrossProcessesIT {
         Path key = Procs.keyFile("hosting-key-" + System.nanoTime());
         Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
 
-        Path workerLog = Files.createTempFile("utility-worker-", ".log");
+        Path workerLog = Procs.tempDir("utility-worker-").resolve("worker.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process worker = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 UtilityWorker.class.getName(), server.address, key.toString())

@@ -25,6 +25,7 @@ public final class Procs {
     public static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private static final List<ProcessHandle> STARTED = new CopyOnWriteArrayList<>();
+    private static final List<Path> TEMP = new CopyOnWriteArrayList<>();
 
     private Procs() {
     }
@@ -141,6 +142,29 @@ public final class Procs {
             }
         }
         STARTED.clear();
+        for (Path p : TEMP) {
+            deleteRecursively(p);
+        }
+        TEMP.clear();
+    }
+
+    /** A temporary directory, deleted by {@link #killAll()}. */
+    public static Path tempDir(String prefix) {
+        try {
+            Path d = Files.createTempDirectory(prefix);
+            TEMP.add(d);
+            return d;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void deleteRecursively(Path p) {
+        try (java.util.stream.Stream<Path> all = Files.walk(p)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // Best effort.
+        }
     }
 
     /** A foreground {@code orch server} running as a child of the test. */
@@ -176,7 +200,7 @@ public final class Procs {
      */
     public static Server server(Map<String, String> env, String... extra) {
         try {
-            Path dir = Files.createTempDirectory("orch-server-");
+            Path dir = tempDir("orch-server-");
             Path ready = dir.resolve("ready.txt");
             Path log = dir.resolve("server.log");
             List<String> cmd = new ArrayList<>(List.of(launcher(), "server", "--listen", "127.0.0.1:0"));
@@ -225,12 +249,12 @@ public final class Procs {
         return found[0];
     }
 
-    /** Writes a fresh key file (mode 0600) and returns its path. */
+    /** Writes a fresh key file (mode 0600, no trailing newline) and returns its path. */
     public static Path keyFile(String key) {
         try {
-            Path f = Files.createTempFile("orch-key-", ".txt",
-                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Path f = tempDir("orch-key-").resolve("authkey");
+            Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
             Files.writeString(f, key);
             return f;
         } catch (IOException e) {

@@ -24,8 +24,8 @@ class ServerProcessIT {
         Procs.killAll();
     }
 
-    static Path home() throws Exception {
-        return Files.createTempDirectory("orch-home-");
+    static Path home() {
+        return Procs.tempDir("orch-home-");
     }
 
     static void assertOneLineError(String fragment, Procs.Result r) {
@@ -129,7 +129,7 @@ class ServerProcessIT {
 
     @Test
     void tlsCertWithoutKeyIsAUsageError() throws Exception {
-        Path cert = Files.createTempFile("cert-", ".pem");
+        Path cert = Files.createFile(home().resolve("cert.pem"));
         Procs.Result r = Procs.orch(Map.of("ORCH_HOME", home().toString()), "server", "--listen", "127.0.0.1:0",
                 "--tls-cert", cert.toString());
         assertEquals(2, r.exit, r::toString);
