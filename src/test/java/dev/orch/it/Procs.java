@@ -199,20 +199,16 @@ public final class Procs {
      * (bounded) until it has written its address to {@code ORCH_READY_FILE}.
      */
     public static Server server(Map<String, String> env, String... extra) {
-        try {
-            Path dir = tempDir("orch-server-");
-            Path ready = dir.resolve("ready.txt");
-            Path log = dir.resolve("server.log");
-            List<String> cmd = new ArrayList<>(List.of(launcher(), "server", "--listen", "127.0.0.1:0"));
-            cmd.addAll(Arrays.asList(extra));
-            Map<String, String> e = new java.util.HashMap<>(env);
-            e.put("ORCH_READY_FILE", ready.toString());
-            Process p = start(cmd, e, log);
-            String[] lines = awaitReadyFile(ready, p, log);
-            return new Server(p, lines[0], Long.parseLong(lines[1]), log);
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        Path dir = tempDir("orch-server-");
+        Path ready = dir.resolve("ready.txt");
+        Path log = dir.resolve("server.log");
+        List<String> cmd = new ArrayList<>(List.of(launcher(), "server", "--listen", "127.0.0.1:0"));
+        cmd.addAll(Arrays.asList(extra));
+        Map<String, String> e = new java.util.HashMap<>(env);
+        e.put("ORCH_READY_FILE", ready.toString());
+        Process p = start(cmd, e, log);
+        String[] lines = awaitReadyFile(ready, p, log);
+        return new Server(p, lines[0], Long.parseLong(lines[1]), log);
     }
 
     /** Waits for {@code HOST:PORT\nPID\n} in {@code ready}; fails early if {@code p} dies. */
