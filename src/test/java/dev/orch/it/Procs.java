@@ -86,7 +86,7 @@ public final class Procs {
             try {
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-                pb.environment().putAll(env);
+                isolate(pb.environment(), env);
                 Process p = pb.start();
                 STARTED.add(p.toHandle());
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -114,13 +114,23 @@ public final class Procs {
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            pb.environment().putAll(env);
+            isolate(pb.environment(), env);
             Process p = pb.start();
             STARTED.add(p.toHandle());
             return p;
         } catch (IOException e) {
             throw new AssertionError("cannot start " + cmd, e);
         }
+    }
+
+    /**
+     * The child's environment: the test's, without any {@code ORCH_*} variable of the developer's
+     * shell (an inherited {@code ORCH_AUTHKEY} or {@code ORCH_HOME} would change which key is
+     * used), plus {@code extra}.
+     */
+    static void isolate(Map<String, String> childEnv, Map<String, String> extra) {
+        childEnv.keySet().removeIf(k -> k.startsWith("ORCH_"));
+        childEnv.putAll(extra);
     }
 
     /** Kills a process started elsewhere (e.g. a detached server) in {@link #killAll()}. */
