@@ -32,6 +32,13 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // "-o FORMAT" given before the subcommand applies unless the subcommand has its own.
+        picocli.CommandLine parent = spec.commandLine().getParent();
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--output") && parent != null
+                && parent.getParseResult() != null && parent.getParseResult().hasMatchedOption("--output")
+                && parent.getCommand() instanceof OrchCommand) {
+            output.format = ((OrchCommand) parent.getCommand()).output.format;
+        }
         try (OrchClient c = client.connect(vertx, "orch-cli/" + spec.name())) {
             run(c, spec.commandLine().getOut());
         }

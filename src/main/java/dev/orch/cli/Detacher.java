@@ -106,7 +106,9 @@ final class Detacher {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             for (int i = lines.size() - 1; i >= 0; i--) {
                 if (!lines.get(i).isBlank()) {
-                    return lines.get(i).trim();
+                    // The child's own "orch: …" line; the error mapper adds the prefix again.
+                    String l = lines.get(i).trim();
+                    return l.startsWith("orch: ") ? l.substring("orch: ".length()) : l;
                 }
             }
         } catch (IOException e) {

@@ -32,6 +32,14 @@ public class OrchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /** {@code orch -o json objects}: also accepted before the subcommand. */
+    @picocli.CommandLine.Mixin
+    dev.orch.cli.common.OutputOptions output;
+
+    /** {@code orch -v call …}: also accepted before the subcommand (see ErrorMapper). */
+    @picocli.CommandLine.Mixin
+    dev.orch.cli.common.VerboseOption verbose;
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command");

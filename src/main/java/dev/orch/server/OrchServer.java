@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,6 +34,8 @@ import org.jboss.logging.Logger;
  */
 public final class OrchServer {
     private static final Logger LOG = Logger.getLogger(OrchServer.class);
+    /** Distinct negative ports for the servers started on port 0 (see {@link #listen}). */
+    private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
 
     private final Vertx vertx;
     private final ServerConfig config;
@@ -108,10 +111,11 @@ public final class OrchServer {
 
     private Future<Void> listen() {
         // Vert.x spreads a port's connections over the event loops of the servers listening on
-        // it, so one listener per event loop.
-        // A negative port asks Vert.x for one random port shared by all the listeners.
+        // it, so one listener per event loop. Port 0 would give each listener a private random
+        // port; a negative port means "one random port shared by every server listening on this
+        // same negative value", so port 0 becomes a negative value unique to this server.
         int instances = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
-        int port = config.port() == 0 ? -1 : config.port();
+        int port = config.port() == 0 ? -RANDOM_PORT_KEYS.incrementAndGet() : config.port();
         List<Listener> started = new CopyOnWriteArrayList<>();
         return deploy(() -> {
             Listener l = new Listener(port);

@@ -1,0 +1,303 @@
+package dev.orch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.it.Poll;
+import dev.orch.server.OrchServer;
+import dev.orch.server.ServerConfig;
+import io.quarkus.test.junit.main.Launch;
+import io.quarkus.test.junit.main.LaunchResult;
+import io.quarkus.test.junit.main.QuarkusMainLauncher;
+import io.quarkus.test.junit.main.QuarkusMainTest;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CLI's behaviour as a user sees it: exit codes, stdout, one-line errors on stderr. Runs
+ * in-process against the JVM build here, and against the built artifact (JVM jar, or the native
+ * executable with {@code -Dnative}) in {@link CliIT}. The server is in-process in the test JVM
+ * either way: a real socket, reached only through {@code --address} and {@code --authkey-file}.
+ */
+@QuarkusMainTest
+public class CliTest {
+    static final Duration BOUND = Duration.ofSeconds(30);
+    static final Pattern STACK_LINE = Pattern.compile("^\\s+at [\\w$.]+\\(.*\\)$|Exception|^Caused by:");
+
+    static Vertx vertx;
+    static OrchServer server;
+    static String address;
+    static Path keyFile;
+    static Path wrongKeyFile;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        keyFile = keyFile("cli-test-key-" + System.nanoTime());
+        wrongKeyFile = keyFile("not-the-key");
+        vertx = Vertx.vertx();
+        server = start(vertx, new ServerConfig().host("127.0.0.1").port(0).authKey(dev.orch.auth.AuthKeys.read(keyFile)));
+        address = "127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        if (server != null) {
+            server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    static OrchServer start(Vertx v, ServerConfig c) throws Exception {
+        return OrchServer.start(v, c).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    static Path keyFile(String key) throws IOException {
+        Path f = Files.createTempFile("orch-cli-key-", ".txt");
+        f.toFile().deleteOnExit();
+        Files.writeString(f, key, StandardCharsets.UTF_8);
+        return f;
+    }
+
+    /** {@code orch SUB --address A --authkey-file K REST…}. */
+    static String[] at(String addr, Path key, String sub, String... rest) {
+        List<String> a = new ArrayList<>(List.of(sub, "--address", addr, "--authkey-file", key.toString()));
+        a.addAll(Arrays.asList(rest));
+        return a.toArray(String[]::new);
+    }
+
+    static LaunchResult orch(QuarkusMainLauncher l, String sub, String... rest) {
+        return l.launch(at(address, keyFile, sub, rest));
+    }
+
+    static String describe(LaunchResult r) {
+        return "exit " + r.exitCode() + "\n--- stdout:\n" + r.getOutput() + "\n--- stderr:\n" + r.getErrorOutput();
+    }
+
+    static void assertExit(int code, LaunchResult r) {
+        assertEquals(code, r.exitCode(), () -> describe(r));
+    }
+
+    /** Exactly one {@code orch: …} line on stderr, containing {@code fragment}; no stack trace. */
+    static void assertOneLineError(String fragment, LaunchResult r) {
+        List<String> orchLines = r.getErrorStream().stream().filter(s -> s.startsWith("orch: ")).toList();
+        assertEquals(1, orchLines.size(), () -> "one 'orch: ' line expected; " + describe(r));
+        assertTrue(orchLines.get(0).contains(fragment), () -> "'" + fragment + "' expected; " + describe(r));
+        assertNoStackTrace(r);
+    }
+
+    static void assertNoStackTrace(LaunchResult r) {
+        for (String line : r.getErrorStream()) {
+            assertFalse(STACK_LINE.matcher(line).find(), () -> "stack trace without --verbose: " + describe(r));
+        }
+    }
+
+    static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    // ---- without a server ----
+
+    @Test
+    @Launch("--version")
+    void version(LaunchResult r) {
+        assertExit(0, r);
+        assertTrue(r.getOutput().trim().matches("orch \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), () -> describe(r));
+    }
+
+    @Test
+    void helpListsEverySubcommand(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch("--help");
+        assertExit(0, r);
+        for (String sub : List.of("server", "new", "call", "types", "objects", "delete", "shutdown", "health")) {
+            assertTrue(Pattern.compile("(?m)^\\s+" + sub + "\\s").matcher(r.getOutput()).find(),
+                    () -> sub + " missing from --help: " + describe(r));
+        }
+    }
+
+    @Test
+    void noArgumentsIsAUsageError(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch();
+        assertExit(2, r);
+        assertOneLineError("missing command", r);
+    }
+
+    @Test
+    void unknownSubcommandIsAUsageError(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch("frobnicate");
+        assertExit(2, r);
+        assertOneLineError("frobnicate", r);
+    }
+
+    @Test
+    void badOptionValueIsOneLineWithoutStackTrace(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch("call", "d", "get", "--timeout", "soon");
+        assertExit(2, r);
+        assertOneLineError("--timeout", r);
+
+        LaunchResult o = l.launch("objects", "-o", "xml");
+        assertExit(2, o);
+        assertOneLineError("xml", o);
+    }
+
+    @Test
+    void nothingListeningExits3(QuarkusMainLauncher l) throws IOException {
+        LaunchResult r = l.launch(at("127.0.0.1:" + closedPort(), keyFile, "call", "d1", "get", "--timeout", "10"));
+        assertExit(3, r);
+        assertOneLineError("cannot connect", r);
+    }
+
+    @Test
+    void verboseShowsAStackTrace(QuarkusMainLauncher l) throws IOException {
+        String addr = "127.0.0.1:" + closedPort();
+        LaunchResult r = l.launch(at(addr, keyFile, "call", "d1", "get", "--verbose"));
+        assertExit(3, r);
+        assertTrue(r.getErrorStream().stream().anyMatch(s -> s.matches("^\\s+at [\\w$.]+\\(.*\\)$")), () -> describe(r));
+        assertTrue(r.getErrorOutput().contains("OrchConnectException"), () -> describe(r));
+
+        // -v also works before the subcommand.
+        LaunchResult before = l.launch(new String[] {"-v", "health", "--address", addr, "--authkey-file", keyFile.toString()});
+        assertExit(3, before);
+        assertTrue(before.getErrorStream().stream().anyMatch(s -> s.matches("^\\s+at [\\w$.]+\\(.*\\)$")), () -> describe(before));
+    }
+
+    // ---- against the shared in-process server ----
+
+    @Test
+    void wrongKeyExits3(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch(at(address, wrongKeyFile, "health"));
+        assertExit(3, r);
+        assertOneLineError("auth key", r);
+    }
+
+    @Test
+    void unknownObjectExits4(QuarkusMainLauncher l) {
+        LaunchResult r = orch(l, "call", "no-such-object", "get");
+        assertExit(4, r);
+        assertOneLineError("NotFound", r);
+    }
+
+    @Test
+    void raisingMethodExits1WithPythonError(QuarkusMainLauncher l) {
+        assertExit(0, orch(l, "new", "dict", "raising"));
+        LaunchResult r = orch(l, "call", "raising", "__getitem__", "x");
+        assertExit(1, r);
+        assertOneLineError("KeyError: 'x'", r);
+        assertEquals("", r.getOutput().trim(), () -> describe(r));
+    }
+
+    @Test
+    void healthPrintsOk(QuarkusMainLauncher l) {
+        LaunchResult r = orch(l, "health");
+        assertExit(0, r);
+        assertTrue(r.getOutput().startsWith("ok"), () -> describe(r));
+    }
+
+    @Test
+    void typesListsTheBuiltins(QuarkusMainLauncher l) {
+        LaunchResult r = orch(l, "types");
+        assertExit(0, r);
+        for (String t : List.of("dict", "list", "Value", "Namespace")) {
+            assertTrue(Pattern.compile("(?m)^" + t + "\\s+server\\s").matcher(r.getOutput()).find(), () -> t + ": " + describe(r));
+        }
+        LaunchResult j = orch(l, "types", "-o", "json");
+        assertExit(0, j);
+        JsonArray types = new JsonArray(j.getOutput().trim());
+        assertTrue(types.stream().anyMatch(o -> "Namespace".equals(((JsonObject) o).getString("typeid"))), () -> describe(j));
+    }
+
+    @Test
+    void fullSession(QuarkusMainLauncher l) {
+        LaunchResult created = orch(l, "new", "dict", "d1");
+        assertExit(0, created);
+        String id = created.getOutput().trim();
+        assertFalse(id.isEmpty(), () -> describe(created));
+
+        assertExit(0, orch(l, "call", "d1", "__setitem__", "k", "5"));
+
+        LaunchResult get = orch(l, "call", "d1", "__getitem__", "k");
+        assertExit(0, get);
+        assertEquals("5", get.getOutput().trim());
+
+        LaunchResult keys = orch(l, "call", "d1", "keys");
+        assertExit(0, keys);
+        assertEquals("[\"k\"]", keys.getOutput().trim());
+
+        // By id too.
+        LaunchResult byId = orch(l, "call", id, "__len__");
+        assertExit(0, byId);
+        assertEquals("1", byId.getOutput().trim());
+
+        LaunchResult table = orch(l, "objects");
+        assertExit(0, table);
+        assertTrue(table.getOutputStream().get(0).matches("ID\\s+NAME\\s+TYPEID\\s+REFS\\s+HOST"), () -> describe(table));
+        assertTrue(Pattern.compile("(?m)^" + Pattern.quote(id) + "\\s+d1\\s+dict\\s").matcher(table.getOutput()).find(),
+                () -> describe(table));
+
+        // -o before the subcommand, as in "orch -o json objects".
+        LaunchResult json = l.launch("-o", "json", "objects", "--address", address, "--authkey-file", keyFile.toString());
+        assertExit(0, json);
+        JsonArray objects = new JsonArray(json.getOutput().trim());
+        assertTrue(objects.stream().map(o -> (JsonObject) o)
+                .anyMatch(o -> "d1".equals(o.getString("name")) && "dict".equals(o.getString("typeid")) && id.equals(o.getString("id"))),
+                () -> describe(json));
+
+        LaunchResult taken = orch(l, "new", "list", "d1");
+        assertExit(1, taken);
+        assertOneLineError("NameTaken", taken);
+
+        assertExit(0, orch(l, "delete", "d1"));
+        LaunchResult gone = orch(l, "call", "d1", "get");
+        assertExit(4, gone);
+        assertOneLineError("NotFound", gone);
+    }
+
+    @Test
+    void objectCreatedAtServerStart(QuarkusMainLauncher l) throws Exception {
+        Vertx v = Vertx.vertx();
+        try {
+            OrchServer s = start(v, new ServerConfig().host("127.0.0.1").port(0).authKey(dev.orch.auth.AuthKeys.read(keyFile))
+                    .object("greeting", "Value", new JsonArray().add("educative")));
+            LaunchResult r = l.launch(at("127.0.0.1:" + s.port(), keyFile, "call", "greeting", "get"));
+            assertExit(0, r);
+            assertEquals("\"educative\"", r.getOutput().trim());
+        } finally {
+            v.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void shutdownStopsTheServer(QuarkusMainLauncher l) throws Exception {
+        Vertx v = Vertx.vertx();
+        try {
+            OrchServer s = start(v, new ServerConfig().host("127.0.0.1").port(0).authKey(dev.orch.auth.AuthKeys.read(keyFile)));
+            LaunchResult r = l.launch(at("127.0.0.1:" + s.port(), keyFile, "shutdown"));
+            assertExit(0, r);
+            Poll.until(BOUND, "server closed after 'orch shutdown'", () -> s.closeFuture().isComplete());
+            assertTrue(s.closeFuture().succeeded());
+            LaunchResult after = l.launch(at("127.0.0.1:" + s.port(), keyFile, "health", "--timeout", "5"));
+            assertExit(3, after);
+        } finally {
+            v.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package dev.orch.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three OS processes: an {@code orch server}, a worker JVM hosting {@code UtilityClass}, and
+ * {@code orch} commands creating and calling it.
+ */
+class HostingAcrossProcessesIT {
+    static final Duration BOUND = Duration.ofSeconds(60);
+
+    @AfterAll
+    static void cleanup() {
+        Procs.killAll();
+    }
+
+    static String[] at(Procs.Server s, Path key, String... args) {
+        String[] a = new String[args.length + 4];
+        System.arraycopy(args, 0, a, 0, args.length);
+        a[args.length] = "--address";
+        a[args.length + 1] = s.address;
+        a[args.length + 2] = "--authkey-file";
+        a[args.length + 3] = key.toString();
+        return a;
+    }
+
+    /** The HOST column of {@code typeid} in {@code orch types}, or null if it is not listed. */
+    static String hostOf(String typeid, String typesTable) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(typeid) + "\\s+(\\S+)\\s").matcher(typesTable);
+        return m.find() ? m.group(1) : null;
+    }
+
+    @Test
+    void aWorkerProcessHostsATypeThatTheCliCalls() throws Exception {
+        Path key = Procs.keyFile("hosting-key-" + System.nanoTime());
+        Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
+
+        Path workerLog = Procs.tempDir("utility-worker-").resolve("worker.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process worker = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                UtilityWorker.class.getName(), server.address, key.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(workerLog.toFile())).start();
+        Procs.track(worker.pid());
+        Poll.until(BOUND, "worker prints ready", () -> {
+            assertTrue(worker.isAlive(), () -> "worker died: " + read(workerLog));
+            return read(workerLog).lines().anyMatch("ready"::equals);
+        });
+
+        Procs.Result types = Procs.orch(at(server, key, "types"));
+        assertEquals(0, types.exit, types::toString);
+        String host = hostOf("UtilityClass", types.out);
+        assertNotNull(host, types::toString);
+        assertNotEquals("server", host, () -> "hosted by the worker's session: " + types);
+        assertTrue(types.out.contains("capitalize"), types::toString);
+
+        Procs.Result created = Procs.orch(at(server, key, "new", "UtilityClass", "u1"));
+        assertEquals(0, created.exit, created::toString);
+
+        Procs.Result hello = Procs.orch(at(server, key, "call", "u1", "capitalize", "hello"));
+        assertEquals(0, hello.exit, hello::toString);
+        assertEquals("\"Hello\"", hello.out.trim());
+
+        Procs.Result mixed = Procs.orch(at(server, key, "call", "u1", "capitalize", "wORLD"));
+        assertEquals(0, mixed.exit, mixed::toString);
+        assertEquals("\"World\"", mixed.out.trim());
+
+        Procs.Result objects = Procs.orch(at(server, key, "objects"));
+        assertEquals(0, objects.exit, objects::toString);
+        assertTrue(Pattern.compile("(?m)\\su1\\s+UtilityClass\\s+\\d+\\s+" + Pattern.quote(host) + "$").matcher(objects.out).find(),
+                objects::toString);
+
+        // SIGKILL: no goodbye from the worker; the server sees the connection drop.
+        worker.destroyForcibly();
+        assertTrue(worker.waitFor(30, TimeUnit.SECONDS));
+
+        Procs.Result[] last = new Procs.Result[1];
+        Poll.until(BOUND, "calls to u1 fail once the host is gone", () -> {
+            last[0] = Procs.orch(at(server, key, "call", "u1", "capitalize", "x"));
+            return last[0].exit != 0;
+        });
+        assertEquals(1, last[0].exit, last[0]::toString);
+        assertTrue(last[0].err.contains("HostGone") && last[0].err.contains("410"), last[0]::toString);
+        assertFalse(last[0].errLines().stream().anyMatch(l -> l.trim().startsWith("at ")), last[0]::toString);
+
+        Procs.Result after = Procs.orch(at(server, key, "types"));
+        assertEquals(0, after.exit, after::toString);
+        assertFalse(after.out.contains("UtilityClass"), after::toString);
+        assertTrue(server.process.isAlive(), server::log);
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+}

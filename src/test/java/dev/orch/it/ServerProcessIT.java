@@ -1,0 +1,138 @@
+package dev.orch.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code orch server} as a process: detaching, signals, key files and start-up errors. */
+class ServerProcessIT {
+    static final Duration BOUND = Duration.ofSeconds(30);
+
+    @AfterAll
+    static void cleanup() {
+        Procs.killAll();
+    }
+
+    static Path home() {
+        return Procs.tempDir("orch-home-");
+    }
+
+    static void assertOneLineError(String fragment, Procs.Result r) {
+        List<String> orch = r.errLines().stream().filter(l -> l.startsWith("orch: ")).toList();
+        assertEquals(1, orch.size(), r::toString);
+        assertTrue(orch.get(0).contains(fragment), () -> "'" + fragment + "' expected: " + r);
+        assertFalse(r.errLines().stream().anyMatch(l -> l.trim().startsWith("at ") || l.contains("Exception")), r::toString);
+    }
+
+    @Test
+    void detachReturnsOnceLoginsWorkWithAGeneratedKey() throws Exception {
+        Path home = home();
+        Map<String, String> env = Map.of("ORCH_HOME", home.toString());
+
+        Procs.Result detached = Procs.orch(env, "server", "--listen", "127.0.0.1:0", "--detach");
+        assertEquals(0, detached.exit, detached::toString);
+        String address = Procs.find("listening on (127\\.0\\.0\\.1:\\d+)", detached.out);
+        long pid = Long.parseLong(Procs.find("\\(pid (\\d+)", detached.out));
+        Procs.track(pid);
+        assertNotEquals(ProcessHandle.current().pid(), pid);
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "detached server is running");
+
+        // Immediately usable, with the key from the same ORCH_HOME and no --authkey-file.
+        Procs.Result health = Procs.orch(env, "health", "--address", address);
+        assertEquals(0, health.exit, health::toString);
+        assertTrue(health.out.startsWith("ok"), health::toString);
+        assertEquals(0, Procs.orch(env, "new", "Value", "v", "42", "--address", address).exit);
+        Procs.Result v = Procs.orch(env, "call", "v", "get", "--address", address);
+        assertEquals(0, v.exit, v::toString);
+        assertEquals("42", v.out.trim());
+
+        // The key the server generated: $ORCH_HOME/authkey, owner-only.
+        Path key = home.resolve("authkey");
+        assertTrue(Files.isRegularFile(key), "key file created");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+        assertTrue(Files.size(key) >= 32, "a real key");
+
+        // Without the key (another, empty home): cannot authenticate.
+        Procs.Result noKey = Procs.orch(Map.of("ORCH_HOME", home().toString()), "health", "--address", address);
+        assertEquals(3, noKey.exit, noKey::toString);
+        assertOneLineError("no auth key", noKey);
+
+        // A second server on the same port fails, saying why, and the first keeps running.
+        Procs.Result second = Procs.orch(env, "server", "--listen", address, "--detach");
+        assertNotEquals(0, second.exit, second::toString);
+        assertOneLineError("address already in use", second);
+        assertTrue(second.err.contains(address), second::toString);
+        assertEquals(0, Procs.orch(env, "health", "--address", address).exit);
+
+        // SIGTERM stops it.
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
+        assertTrue(h.destroy(), "SIGTERM sent");
+        h.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+        assertFalse(h.isAlive());
+        Procs.Result down = Procs.orch(env, "health", "--address", address, "--timeout", "5");
+        assertEquals(3, down.exit, down::toString);
+        assertTrue(Files.readString(home.resolve("server-0.log")).contains("stopped"), "orderly stop logged");
+    }
+
+    @Test
+    void foregroundServerExits0OnSigterm() throws Exception {
+        Path home = home();
+        Procs.Server s = Procs.server(Map.of("ORCH_HOME", home.toString()));
+        Procs.Result health = Procs.orch(Map.of("ORCH_HOME", home.toString()), "health", "--address", s.address);
+        assertEquals(0, health.exit, health::toString);
+        s.process.destroy();
+        assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
+        assertEquals(0, s.process.exitValue(), s::log);
+    }
+
+    @Test
+    void orchAuthkeyEnvironmentWorksForBothSides() throws Exception {
+        Path serverHome = home();
+        Procs.Server s = Procs.server(Map.of("ORCH_HOME", serverHome.toString(), "ORCH_AUTHKEY", "env-secret-1"));
+        assertFalse(Files.exists(serverHome.resolve("authkey")), "no key file generated when ORCH_AUTHKEY is set");
+
+        Path clientHome = home();
+        Procs.Result ok = Procs.orch(Map.of("ORCH_HOME", clientHome.toString(), "ORCH_AUTHKEY", "env-secret-1"),
+                "health", "--address", s.address);
+        assertEquals(0, ok.exit, ok::toString);
+
+        Procs.Result wrong = Procs.orch(Map.of("ORCH_HOME", clientHome.toString(), "ORCH_AUTHKEY", "env-secret-2"),
+                "health", "--address", s.address);
+        assertEquals(3, wrong.exit, wrong::toString);
+        assertOneLineError("auth key", wrong);
+
+        // ORCH_ADDRESS is the default for --address.
+        Procs.Result byEnv = Procs.orch(Map.of("ORCH_HOME", clientHome.toString(), "ORCH_AUTHKEY", "env-secret-1",
+                "ORCH_ADDRESS", s.address), "types");
+        assertEquals(0, byEnv.exit, byEnv::toString);
+        assertTrue(byEnv.out.contains("dict"), byEnv::toString);
+    }
+
+    @Test
+    void badListenValueIsAUsageError() throws Exception {
+        Procs.Result r = Procs.orch(Map.of("ORCH_HOME", home().toString()), "server", "--listen", "localhost:notaport");
+        assertEquals(2, r.exit, r::toString);
+        assertOneLineError("--listen", r);
+        assertEquals("", r.out, r::toString);
+    }
+
+    @Test
+    void tlsCertWithoutKeyIsAUsageError() throws Exception {
+        Path cert = Files.createFile(home().resolve("cert.pem"));
+        Procs.Result r = Procs.orch(Map.of("ORCH_HOME", home().toString()), "server", "--listen", "127.0.0.1:0",
+                "--tls-cert", cert.toString());
+        assertEquals(2, r.exit, r::toString);
+        assertOneLineError("--tls-key", r);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.orch.it;
+
+import dev.orch.auth.AuthKeys;
+import dev.orch.client.ClientConfig;
+import dev.orch.client.OrchClient;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A worker process for {@link HostingAcrossProcessesIT}: {@code UtilityWorker ADDRESS KEYFILE}
+ * hosts typeid {@code UtilityClass}, prints {@code ready} and runs until stdin closes or the
+ * connection to the server closes.
+ */
+public final class UtilityWorker {
+    private UtilityWorker() {
+    }
+
+    /** The hosted class: its public methods are the exposed methods. */
+    public static final class Utility {
+        /** Python's {@code str.capitalize}: first character upper case, the rest lower case. */
+        public String capitalize(String s) {
+            if (s.isEmpty()) {
+                return s;
+            }
+            int first = s.codePointAt(0);
+            return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(Character.charCount(first)).toLowerCase();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        OrchClient client = OrchClient.connect(new ClientConfig().address(args[0]).authKey(AuthKeys.read(Path.of(args[1])))
+                .name("utility-worker"));
+        client.host("UtilityClass", Utility::new, Utility.class);
+        System.out.println("ready");
+        System.out.flush();
+        CompletableFuture<Void> stdinClosed = CompletableFuture.runAsync(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // Keep reading until end of input.
+                }
+            } catch (java.io.IOException e) {
+                // Treat as closed.
+            }
+        });
+        CompletableFuture.anyOf(stdinClosed, client.closedFuture()).join();
+        client.close();
+        System.exit(0);
+    }
+}
