@@ -1,5 +1,6 @@
 package dev.orch.it;
 
+import dev.orch.testing.Poll;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
