@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.orch.it.Poll;
+import dev.orch.testing.Poll;
 import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
 import io.quarkus.test.junit.main.Launch;
