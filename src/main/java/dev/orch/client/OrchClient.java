@@ -141,6 +141,35 @@ public final class OrchClient implements AutoCloseable {
         return describe(block(manager(new JsonObject().put("op", "lookup").put("id", id))));
     }
 
+    /** A named queue, created ({@code Queue(maxsize)}) if it does not exist yet. */
+    public RemoteQueue queue(String name, int maxsize) {
+        return named(name, "Queue", new JsonArray().add(maxsize)).asQueue();
+    }
+
+    /** A named lock, created if it does not exist yet. */
+    public RemoteLock lock(String name) {
+        return named(name, "Lock", new JsonArray()).asLock();
+    }
+
+    /** Looks up {@code name}, creating it as {@code typeid(args)} when missing (races resolve to one object). */
+    public RemoteObject named(String name, String typeid, JsonArray args) {
+        try {
+            return lookup(name);
+        } catch (OrchException e) {
+            if (e.code() != ErrorCode.NOT_FOUND) {
+                throw e;
+            }
+        }
+        try {
+            return create(name, typeid, args, new JsonObject());
+        } catch (OrchException e) {
+            if (e.code() == ErrorCode.NAME_TAKEN) {
+                return lookup(name);
+            }
+            throw e;
+        }
+    }
+
     /** Drops this session's reference to an anonymous object. */
     public void release(RemoteObject object) {
         block(manager(new JsonObject().put("op", "release").put("id", object.id())));

@@ -64,6 +64,27 @@ public final class RemoteObject {
         return client.invoke(address, method, args, kwargs);
     }
 
+    /** This object as a queue ({@code Queue} or {@code JoinableQueue}). */
+    public RemoteQueue asQueue() {
+        requireType("Queue", "JoinableQueue");
+        return new RemoteQueue(this);
+    }
+
+    /** This object as a lock ({@code Lock} or {@code RLock}). */
+    public RemoteLock asLock() {
+        requireType("Lock", "RLock");
+        return new RemoteLock(this);
+    }
+
+    private void requireType(String... typeids) {
+        for (String t : typeids) {
+            if (t.equals(typeid)) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException(this + " is not a " + String.join(" or ", typeids));
+    }
+
     /** A typed view of this object through a Java interface (see {@link TypedProxy}). */
     public <T> T as(Class<T> type) {
         return TypedProxy.create(this, type);

@@ -1,0 +1,76 @@
+package dev.orch.client;
+
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A shared {@code Queue} or {@code JoinableQueue} with Java-style methods. Waiting happens on the
+ * server (no thread is held there); timeouts are the server's.
+ */
+public final class RemoteQueue {
+    private final RemoteObject queue;
+
+    RemoteQueue(RemoteObject queue) {
+        this.queue = queue;
+    }
+
+    public RemoteObject object() {
+        return queue;
+    }
+
+    /** Adds an item, waiting for room in a bounded queue (at most the client's call timeout). */
+    public void put(Object item) {
+        queue.call("put", item);
+    }
+
+    /** Adds an item if there is room within {@code timeout}; false if the queue stayed full. */
+    public boolean offer(Object item, Duration timeout) {
+        try {
+            queue.call("put", new JsonArray().add(item), seconds(timeout));
+            return true;
+        } catch (OrchException e) {
+            if (isNamed(e, "Full")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Takes the next item, waiting without limit on the server (the returned future completes with it). */
+    public CompletableFuture<Object> takeAsync() {
+        return queue.callAsync("get");
+    }
+
+    /** Takes the next item if one arrives within {@code timeout}; null otherwise. */
+    public Object poll(Duration timeout) {
+        try {
+            return queue.call("get", new JsonArray(), seconds(timeout));
+        } catch (OrchException e) {
+            if (isNamed(e, "Empty")) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    public int size() {
+        return ((Number) queue.call("qsize")).intValue();
+    }
+
+    /** JoinableQueue only: marks one taken item done. */
+    public void taskDone() {
+        queue.call("task_done");
+    }
+
+    static JsonObject seconds(Duration d) {
+        return new JsonObject().put("timeout", d.toNanos() / 1e9);
+    }
+
+    static boolean isNamed(OrchException e, String name) {
+        return e.code() == ErrorCode.REMOTE && name.equals(e.name());
+    }
+}
