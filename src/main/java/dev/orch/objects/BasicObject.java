@@ -3,13 +3,16 @@ package dev.orch.objects;
 import dev.orch.protocol.OrchException;
 
 /**
- * Base for objects whose methods all answer at once: {@link #call} returns the result or throws
- * {@link OrchException}. Objects with methods that wait implement {@link SharedObject} directly.
+ * Base for objects whose methods are plain functions: {@link #call} returns the result or throws
+ * {@link OrchException}. A method that must wait keeps the {@link Invocation}, returns
+ * {@link #PARKED} and answers it later.
  */
 public abstract class BasicObject implements SharedObject {
+    /** Returned by {@link #call} when the call was parked and will be answered later. */
+    protected static final Object PARKED = new Object();
 
     @Override
-    public final void invoke(Invocation call) {
+    public void invoke(Invocation call) {
         Object result;
         try {
             result = call(call);
@@ -20,10 +23,12 @@ public abstract class BasicObject implements SharedObject {
             call.fail(OrchException.raised("RuntimeError", String.valueOf(e.getMessage())));
             return;
         }
-        call.reply(result);
+        if (result != PARKED) {
+            call.reply(result);
+        }
     }
 
-    /** Runs the method named by {@code call.method()} and returns its JSON result. */
+    /** Runs the method named by {@code call.method()} and returns its JSON result, or {@link #PARKED}. */
     protected abstract Object call(Invocation call);
 
     /** The failure for a method this object does not have. */

@@ -1,8 +1,8 @@
 package dev.orch.objects.sync;
 
+import dev.orch.objects.BasicObject;
 import dev.orch.objects.Invocation;
 import dev.orch.objects.ObjectContext;
-import dev.orch.objects.SharedObject;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 
@@ -10,10 +10,7 @@ import dev.orch.protocol.OrchException;
  * Base of the sync types: a method either answers at once (returns its result) or parks the call
  * (returns {@link #PARKED}) to answer it later from a wait queue.
  */
-abstract class SyncObject implements SharedObject {
-    /** Returned by {@link #call} when the call was parked and will be answered later. */
-    static final Object PARKED = new Object();
-
+abstract class SyncObject extends BasicObject {
     protected final ObjectContext context;
     private boolean disposed;
 
@@ -27,23 +24,8 @@ abstract class SyncObject implements SharedObject {
             call.fail(destroyed());
             return;
         }
-        Object result;
-        try {
-            result = call(call);
-        } catch (OrchException e) {
-            call.fail(e);
-            return;
-        } catch (RuntimeException e) {
-            call.fail(OrchException.raised("RuntimeError", String.valueOf(e.getMessage())));
-            return;
-        }
-        if (result != PARKED) {
-            call.reply(result);
-        }
+        super.invoke(call);
     }
-
-    /** Runs {@code call.method()}: returns its JSON result, or {@link #PARKED}. */
-    protected abstract Object call(Invocation call);
 
     @Override
     public final void dispose() {
@@ -58,7 +40,4 @@ abstract class SyncObject implements SharedObject {
         return new OrchException(ErrorCode.NOT_FOUND, "NotFound", "the object was destroyed");
     }
 
-    static OrchException noSuchMethod(String typeid, String method) {
-        return OrchException.notFound("'" + typeid + "' object has no method '" + method + "'");
-    }
 }
