@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
             DeleteCommand.class,
             ShutdownCommand.class,
             HealthCommand.class,
+            BenchCommand.class,
+            BenchWorkerCommand.class,
         })
 public class OrchCommand implements Runnable {
     @Spec
