@@ -50,7 +50,8 @@ class BenchWorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ClientConfig config = client.config("orch-bench-child");
+        // Several JVMs start at once on a small machine: give the login time.
+        ClientConfig config = client.config("orch-bench-child").connectTimeout(Duration.ofSeconds(60));
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = System.out;
         switch (role) {
