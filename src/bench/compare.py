@@ -103,6 +103,8 @@ def main():
     env.pop("ORCH_AUTHKEY", None)
     env.pop("ORCH_AUTHKEY_FILE", None)
     env.pop("ORCH_JAVA_OPTS", None)
+    env.pop("JAVA", None)
+    env["ORCH_CDS"] = "off"  # each CLI variant below chooses its archive explicitly
     port = free_port()
     addr = f"127.0.0.1:{port}"
     env["ORCH_ADDRESS"] = addr
@@ -124,14 +126,11 @@ def main():
         # CLI round trip: plain JVM, then AppCDS archives, then the Java 25 AOT cache.
         call = [ORCH, "call", "bench_value", "get"]
         cli = [("JDK 17, no CDS archive of the app (default CDS only)", wall_ms(call, env, a.cli_runs))]
-        if os.path.exists(QUARKUS_CDS):
-            e = dict(env, ORCH_JAVA_OPTS=f"-XX:SharedArchiveFile={QUARKUS_CDS} -Xshare:auto")
-            cli.append(("JDK 17 + Quarkus AppCDS (quarkus.package.jar.appcds.enabled, startup classes)", wall_ms(call, e, a.cli_runs)))
         dyn = os.path.join(work, "orch-call.jsa")
         subprocess.run(["java", f"-XX:ArchiveClassesAtExit={dyn}", "-jar", JAR, "call", "bench_value", "get"],
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if os.path.exists(dyn):
-            e = dict(env, ORCH_JAVA_OPTS=f"-XX:SharedArchiveFile={dyn} -Xshare:auto")
+            e = dict(env, ORCH_JAVA_OPTS=f"-XX:SharedArchiveFile={dyn} -Xshare:on")
             cli.append(("JDK 17 + dynamic AppCDS trained on `orch call` (-XX:ArchiveClassesAtExit)", wall_ms(call, e, a.cli_runs)))
         if os.access(JDK25, os.X_OK):
             e25 = dict(env, JAVA=JDK25)

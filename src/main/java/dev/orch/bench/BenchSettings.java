@@ -17,6 +17,11 @@ public final class BenchSettings {
     public Duration timeout = Duration.ofSeconds(30);
     /** The server's pid, to read its RSS; 0 when unknown. */
     public long serverPid;
+    /**
+     * Chain each call from the previous reply's callback (on the client's event loop) instead of
+     * blocking a caller thread: isolates the cost of the client's two thread hand-offs per call.
+     */
+    public boolean chained;
 
     public int warmupFor(int calls) {
         return Math.min(warmup, calls);

@@ -57,6 +57,11 @@ public final class ClientRun {
             }
             gate.await();
             Histogram h = ClientResult.newHistogram();
+            if (settings.chained) {
+                long t0 = System.nanoTime();
+                chained(load, calls, h);
+                return new ClientResult(calls, System.nanoTime() - t0, h, null);
+            }
             long t0 = System.nanoTime();
             for (int i = 0; i < calls; i++) {
                 long s0 = System.nanoTime();
@@ -71,6 +76,37 @@ public final class ClientRun {
     private void await(CompletableFuture<?> f) throws Exception {
         try {
             f.get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof Exception ? (Exception) c : e;
+        }
+    }
+
+    /** {@code n} operations one after the other, each started from the previous one's completion. */
+    private void chained(Load load, int n, Histogram h) throws Exception {
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        new Object() {
+            int left = n;
+
+            void next() {
+                long s0 = System.nanoTime();
+                load.once().whenComplete((v, e) -> {
+                    if (e != null) {
+                        all.completeExceptionally(e);
+                        return;
+                    }
+                    h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));
+                    progress.incrementAndGet();
+                    if (--left > 0) {
+                        next();
+                    } else {
+                        all.complete(null);
+                    }
+                });
+            }
+        }.next();
+        try {
+            all.get((long) n * settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             throw c instanceof Exception ? (Exception) c : e;

@@ -88,9 +88,13 @@ class BenchCommand implements Callable<Integer> {
             description = "Where the UtilityClass worker runs: process (a child orch process) or inproc (default: ${DEFAULT-VALUE}).")
     String workerMode;
 
+    @Option(names = "--chained", description = "Start each call from the previous reply's callback instead of blocking a thread (isolates the client's thread hand-offs).")
+    boolean chained;
+
     @Override
     public Integer call() throws Exception {
         BenchSettings s = settings();
+        s.chained = chained;
         List<Scenario> list;
         try {
             list = Scenario.parseList(String.join(",", scenarios));
