@@ -143,6 +143,10 @@ def main():
                 cli.append(("Temurin 25 + AOT cache trained on `orch call` (-XX:AOTCacheOutput)", wall_ms(call, e, a.cli_runs)))
         report["cli"] = cli
 
+        # The server is a fresh JVM: one untimed pass first so its JIT reaches steady state
+        # (CPython's manager has nothing to warm). The CPU time it takes is reported.
+        run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--worker", "inproc",
+             "--scenarios", "method,hosted_method,echo_1k,dict_set,create_proxy,pipelined"], env)
         # orch: 1 client, every scenario, plus held connections; then N client processes.
         orch1 = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", "1",
                                 "--scenarios", "method,hosted_method,echo_1k,dict_set,queue_put_get,create_proxy,pipelined,tcp_pingpong,connections",
