@@ -27,6 +27,8 @@ import picocli.CommandLine.Spec;
             ProcessOpCommand.Rm.class,
             EventsCommand.class,
             ConnectCommand.class,
+            BenchCommand.class,
+            BenchWorkerCommand.class,
         })
 public class OrchCommand implements Runnable {
     @Spec

@@ -1,0 +1,53 @@
+package dev.orch.bench;
+
+import dev.orch.client.ClientConfig;
+import dev.orch.client.OrchClient;
+import io.vertx.core.Vertx;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+
+/** The two roles of {@code orch bench-worker}: a client of {@code --processes}, and the UtilityClass host. */
+public final class ChildMain {
+    private ChildMain() {
+    }
+
+    /** Hosts UtilityClass, prints "ready", and serves until stdin closes. */
+    public static void host(Vertx vertx, ClientConfig config, BufferedReader stdin, PrintStream out) throws IOException {
+        try (OrchClient c = OrchClient.connect(vertx, config.name("orch-bench-worker"))) {
+            c.host(Scenario.UTILITY, Utility.EXPOSED, (a, k) -> new Utility());
+            out.println("ready");
+            out.flush();
+            while (stdin.readLine() != null) {
+                // Nothing to do: the parent closes stdin to stop us.
+            }
+        }
+    }
+
+    /** Runs one client: "ready" once warmed up, waits for "go", then prints one JSON result line. */
+    public static void client(Vertx vertx, ClientConfig config, Scenario s, BenchSettings settings,
+            BufferedReader stdin, PrintStream out) throws Exception {
+        ClientRun.StartGate gate = () -> {
+            out.println("ready");
+            out.flush();
+            String l;
+            while ((l = stdin.readLine()) != null && !l.trim().equals("go")) {
+                // Wait for the parent.
+            }
+            if (l == null) {
+                throw new IOException("the bench parent went away");
+            }
+        };
+        ClientRun run = new ClientRun(settings, null);
+        ClientResult r;
+        if (s == Scenario.TCP_PINGPONG) {
+            r = run.pingPong(config.host(), config.port(), gate);
+        } else {
+            try (OrchClient c = OrchClient.connect(vertx, config.name("orch-bench-client"))) {
+                r = run.run(s, c, gate);
+            }
+        }
+        out.println(r.toJson().encode());
+        out.flush();
+    }
+}

@@ -1,0 +1,180 @@
+package dev.orch.bench;
+
+import dev.orch.client.OrchClient;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+
+/**
+ * One client of one scenario, in this process: set up, warm up, wait for the start signal, then
+ * time {@code calls} operations, one at a time (or W in flight for {@code pipelined}).
+ */
+public final class ClientRun {
+    /** Waits until every client is ready (a barrier, or the parent's "go" line). */
+    public interface StartGate {
+        void await() throws Exception;
+    }
+
+    private final BenchSettings settings;
+    private final AtomicLong progress;
+
+    public ClientRun(BenchSettings settings, AtomicLong progress) {
+        this.settings = settings;
+        this.progress = progress == null ? new AtomicLong() : progress;
+    }
+
+    /** Runs an orch scenario on a connected client (which the caller closes). */
+    public ClientResult run(Scenario s, OrchClient client, StartGate gate) throws Exception {
+        int calls = s.callsFor(settings.calls);
+        Load load;
+        try {
+            load = Load.of(s, client);
+        } catch (Load.Skipped e) {
+            gate.await();
+            return ClientResult.skipped(e.getMessage());
+        }
+        try (load) {
+            if (s == Scenario.PIPELINED) {
+                pipelined(load, settings.warmupFor(calls), null, null);
+                gate.await();
+                Histogram h = ClientResult.newHistogram();
+                long t0 = System.nanoTime();
+                pipelined(load, calls, h, progress);
+                return new ClientResult(calls, System.nanoTime() - t0, h, null);
+            }
+            for (int i = settings.warmupFor(calls); i > 0; i--) {
+                await(load.once());
+            }
+            gate.await();
+            Histogram h = ClientResult.newHistogram();
+            if (settings.chained) {
+                long t0 = System.nanoTime();
+                chained(load, calls, h);
+                return new ClientResult(calls, System.nanoTime() - t0, h, null);
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                long s0 = System.nanoTime();
+                await(load.once());
+                h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));
+                progress.incrementAndGet();
+            }
+            return new ClientResult(calls, System.nanoTime() - t0, h, null);
+        }
+    }
+
+    private void await(CompletableFuture<?> f) throws Exception {
+        try {
+            f.get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof Exception ? (Exception) c : e;
+        }
+    }
+
+    /** {@code n} operations one after the other, each started from the previous one's completion. */
+    private void chained(Load load, int n, Histogram h) throws Exception {
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        new Object() {
+            int left = n;
+
+            void next() {
+                long s0 = System.nanoTime();
+                load.once().whenComplete((v, e) -> {
+                    if (e != null) {
+                        all.completeExceptionally(e);
+                        return;
+                    }
+                    h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));
+                    progress.incrementAndGet();
+                    if (--left > 0) {
+                        next();
+                    } else {
+                        all.complete(null);
+                    }
+                });
+            }
+        }.next();
+        try {
+            all.get((long) n * settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof Exception ? (Exception) c : e;
+        }
+    }
+
+    /** {@code n} operations with at most W in flight; completions record into {@code h}. */
+    private void pipelined(Load load, int n, Histogram h, AtomicLong done) throws Exception {
+        int w = Math.max(1, settings.pipeline);
+        Semaphore slots = new Semaphore(w);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int i = 0; i < n && failure.get() == null; i++) {
+            if (!slots.tryAcquire(settings.timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new TimeoutException("no pipelined reply within " + settings.timeout.toMillis() + " ms");
+            }
+            long s0 = System.nanoTime();
+            load.once().whenComplete((v, e) -> {
+                if (e != null) {
+                    failure.compareAndSet(null, e);
+                } else if (h != null) {
+                    long d = Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0);
+                    synchronized (h) {
+                        h.recordValue(d);
+                    }
+                    done.incrementAndGet();
+                }
+                slots.release();
+            });
+        }
+        if (!slots.tryAcquire(w, settings.timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new TimeoutException("pipelined replies missing after " + settings.timeout.toMillis() + " ms");
+        }
+        Throwable e = failure.get();
+        if (e != null) {
+            throw e instanceof Exception ? (Exception) e : new RuntimeException(e);
+        }
+    }
+
+    /** The floor: ping-pong of 64-byte length-prefixed messages with a {@link TcpEcho} server. */
+    public ClientResult pingPong(String host, int port, StartGate gate) throws Exception {
+        int calls = Scenario.TCP_PINGPONG.callsFor(settings.calls);
+        try (Socket sock = new Socket()) {
+            sock.setTcpNoDelay(true);
+            sock.connect(new InetSocketAddress(host, port), (int) settings.timeout.toMillis());
+            sock.setSoTimeout((int) settings.timeout.toMillis());
+            OutputStream out = sock.getOutputStream();
+            DataInputStream in = new DataInputStream(sock.getInputStream());
+            byte[] msg = new byte[4 + TcpEcho.PAYLOAD];
+            msg[3] = (byte) TcpEcho.PAYLOAD;
+            byte[] reply = new byte[msg.length];
+            for (int i = settings.warmupFor(calls); i > 0; i--) {
+                exchange(out, in, msg, reply);
+            }
+            gate.await();
+            Histogram h = ClientResult.newHistogram();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) {
+                long s0 = System.nanoTime();
+                exchange(out, in, msg, reply);
+                h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));
+                progress.incrementAndGet();
+            }
+            return new ClientResult(calls, System.nanoTime() - t0, h, null);
+        }
+    }
+
+    private static void exchange(OutputStream out, DataInputStream in, byte[] msg, byte[] reply) throws IOException {
+        out.write(msg);
+        in.readFully(reply);
+    }
+}

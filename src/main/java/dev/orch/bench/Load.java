@@ -1,0 +1,86 @@
+package dev.orch.bench;
+
+import dev.orch.client.OrchClient;
+import dev.orch.client.RemoteObject;
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.CompletableFuture;
+
+/** One client's operation for a scenario: {@link #once} starts one measured operation. */
+interface Load extends AutoCloseable {
+    CompletableFuture<?> once();
+
+    @Override
+    default void close() {
+    }
+
+    /** Thrown by {@link #of} when the server lacks what the scenario needs. */
+    final class Skipped extends RuntimeException {
+        Skipped(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    static Load of(Scenario s, OrchClient c) {
+        switch (s) {
+            case METHOD:
+            case PIPELINED: {
+                RemoteObject v = c.create("Value", "hello");
+                return release(c, v, () -> v.callAsync("get"));
+            }
+            case HOSTED_METHOD: {
+                RemoteObject u = c.create(Scenario.UTILITY);
+                return release(c, u, () -> u.callAsync("capitalize", "hello"));
+            }
+            case ECHO_1K: {
+                RemoteObject u = c.create(Scenario.UTILITY);
+                String blob = "x".repeat(1024);
+                return release(c, u, () -> u.callAsync("echo", blob));
+            }
+            case DICT_SET: {
+                RemoteObject d = c.create("dict");
+                return release(c, d, () -> d.callAsync("__setitem__", "k", 1));
+            }
+            case QUEUE_PUT_GET: {
+                RemoteObject q;
+                try {
+                    q = c.create("Queue");
+                } catch (OrchException e) {
+                    if (e.code() == ErrorCode.NOT_FOUND) {
+                        throw new Skipped("type Queue unknown");
+                    }
+                    throw e;
+                }
+                return release(c, q, () -> q.callAsync("put", 1).thenCompose(x -> q.callAsync("get")));
+            }
+            case CREATE_PROXY: {
+                JsonArray args = new JsonArray().add(0);
+                return () -> c.createAsync(null, "Value", args, null).thenCompose(d -> c.requestAsync(Addresses.MANAGER,
+                        new JsonObject().put("op", "release").put("id", ((JsonObject) d).getString("id"))));
+            }
+            default:
+                throw new IllegalArgumentException(s.id() + " is not an orch client scenario");
+        }
+    }
+
+    private static Load release(OrchClient c, RemoteObject o, java.util.function.Supplier<CompletableFuture<?>> op) {
+        return new Load() {
+            @Override
+            public CompletableFuture<?> once() {
+                return op.get();
+            }
+
+            @Override
+            public void close() {
+                try {
+                    c.release(o);
+                } catch (RuntimeException e) {
+                    // The connection is closing anyway.
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,90 @@
+package dev.orch.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** The benchmark's scenarios; the first six match CPython's {@code py_manager_bench.py}. */
+public enum Scenario {
+    METHOD("method", false, "Value.get() on a server-side object (one hop; orch has no server-side UtilityClass)"),
+    HOSTED_METHOD("hosted_method", true, "UtilityClass.capitalize('hello') on a type hosted by a worker process (two hops)"),
+    ECHO_1K("echo_1k", true, "UtilityClass.echo(1 KiB string), hosted by a worker process like CPython's"),
+    DICT_SET("dict_set", false, "dict.__setitem__('k', 1) on a server-side dict"),
+    QUEUE_PUT_GET("queue_put_get", false, "Queue.put(1) then Queue.get() (one op = two calls)"),
+    CREATE_PROXY("create_proxy", false, "create a Value and release it (one op = two requests)"),
+    PIPELINED("pipelined", false, "Value.get() with W calls in flight on each connection"),
+    TCP_PINGPONG("tcp_pingpong", false, "raw loopback TCP ping-pong of 64-byte messages, blocking sockets: the machine's floor"),
+    CONNECTIONS("connections", false, "open and log in N concurrent connections, hold them (rate = logins/s)");
+
+    public static final String DEFAULT_LIST =
+            "method,hosted_method,echo_1k,dict_set,queue_put_get,create_proxy,pipelined,tcp_pingpong";
+
+    /** Typeid of the hosted type, as in CPython's bench. */
+    public static final String UTILITY = "UtilityClass";
+
+    private final String id;
+    private final boolean hosted;
+    private final String what;
+
+    Scenario(String id, boolean hosted, String what) {
+        this.id = id;
+        this.hosted = hosted;
+        this.what = what;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Needs the UtilityClass worker. */
+    public boolean hosted() {
+        return hosted;
+    }
+
+    public String what() {
+        return what;
+    }
+
+    /** Calls each client makes for a base count {@code calls}: fewer creations, more pipelined calls. */
+    public int callsFor(int calls) {
+        switch (this) {
+            case CREATE_PROXY:
+                return Math.max(1, calls / 10);
+            case PIPELINED:
+                return calls * 10;
+            default:
+                return calls;
+        }
+    }
+
+    public static Scenario of(String id) {
+        String k = id.trim().toLowerCase(Locale.ROOT);
+        for (Scenario s : values()) {
+            if (s.id.equals(k)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown scenario '" + id + "' (known: " + allIds() + ")");
+    }
+
+    public static List<Scenario> parseList(String csv) {
+        List<Scenario> out = new ArrayList<>();
+        for (String p : csv.split(",")) {
+            if (!p.isBlank()) {
+                out.add(of(p));
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("no scenario given");
+        }
+        return out;
+    }
+
+    public static String allIds() {
+        StringBuilder sb = new StringBuilder();
+        for (Scenario s : values()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(s.id);
+        }
+        return sb.toString();
+    }
+}
