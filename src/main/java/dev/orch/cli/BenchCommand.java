@@ -114,7 +114,8 @@ class BenchCommand implements Callable<Integer> {
                 new SecureRandom().nextBytes(key);
                 key = java.util.Base64.getUrlEncoder().withoutPadding().encode(key);
                 serverVertx = Vertx.vertx();
-                server = dev.orch.bench.FreePort.startServer(serverVertx, new ServerConfig().authKey(key).version(OrchCommand.version()));
+                server = OrchServer.start(serverVertx, new ServerConfig().host("127.0.0.1").port(0).authKey(key)
+                        .version(OrchCommand.version())).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 config = new ClientConfig().port(server.port()).authKey(key).callTimeout(s.timeout).name("orch-bench");
                 s.serverPid = ProcessHandle.current().pid();
             } else {

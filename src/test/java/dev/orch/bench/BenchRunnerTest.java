@@ -26,7 +26,8 @@ class BenchRunnerTest {
     static void start() throws Exception {
         serverVertx = Vertx.vertx();
         clientVertx = Vertx.vertx();
-        server = FreePort.startServer(serverVertx, new ServerConfig().authKey(KEY));
+        server = OrchServer.start(serverVertx, new ServerConfig().host("127.0.0.1").port(0).authKey(KEY))
+                .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     @AfterAll
