@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code orch bench}: calls/s and latency percentiles of orch's scenarios, side by side with CPython's manager. */
-@Command(name = "bench", description = {
+@Command(name = "bench", mixinStandardHelpOptions = true, description = {
     "Benchmark a server: calls/s and p50/p99/p999 latency per scenario.",
     "Scenarios: " + Scenario.DEFAULT_LIST + ", connections (opt-in).",
     "'method' calls Value.get on a server-side object; 'hosted_method' and 'echo_1k' call a",

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code orch bench-worker host|client}: the child processes of {@code orch bench}; not for people. */
-@Command(name = "bench-worker", hidden = true, description = "Child process of 'orch bench' (host UtilityClass, or run one client).")
+@Command(name = "bench-worker", mixinStandardHelpOptions = true, hidden = true, description = "Child process of 'orch bench' (host UtilityClass, or run one client).")
 class BenchWorkerCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;
