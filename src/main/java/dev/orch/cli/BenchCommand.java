@@ -65,7 +65,8 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = "--pipeline", paramLabel = "W", defaultValue = "64", description = "Calls in flight per connection in 'pipelined' (default: ${DEFAULT-VALUE}).")
     int pipeline;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "200", description = "Untimed calls per client first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3000",
+            description = "Untimed calls per client first, so the JIT has compiled the call path (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--scenarios", paramLabel = "LIST", split = ",", defaultValue = Scenario.DEFAULT_LIST,
