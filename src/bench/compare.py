@@ -149,7 +149,7 @@ def main():
              "--scenarios", "method,hosted_method,echo_1k,dict_set,create_proxy,pipelined"], env)
         # orch: 1 client, every scenario, plus held connections; then N client processes.
         orch1 = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", "1",
-                                "--scenarios", "method,hosted_method,echo_1k,dict_set,queue_put_get,create_proxy,pipelined,tcp_pingpong,connections",
+                                "--scenarios", "method,hosted_method,echo_1k,dict_set,queue_put_get,lock_acquire_release,create_proxy,pipelined,tcp_pingpong,connections",
                                 "--connections", str(a.connections), "--server-pid", str(server.pid)], env))
         orchn = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", str(a.clients), "--processes",
                                 "--scenarios", "method,hosted_method,echo_1k,dict_set,tcp_pingpong"], env))
@@ -219,6 +219,8 @@ def print_report(a, rep, orch1, orchn, py1, pyn, load_start, load_end):
         ratios[(o_sc, c)] = x
         print(f"| {label} | {c}{' (processes)' if c > 1 else ''} | {fmt_rate(p)} | {fmt_rate(o)} | {rt} | {fmt_p99(p)} | {fmt_p99(o)} |")
     pipe = by(orch1, "pipelined", 1)
+    lock = by(orch1, "lock_acquire_release", 1)
+    print(f"| lock_acquire_release (orch only) | 1 | — | {fmt_rate(lock)} | — | — | {fmt_p99(lock)} |")
     tcp1 = by(orch1, "tcp_pingpong", 1)
     tcpn = by(orchn, "tcp_pingpong", n)
     print(f"| pipelined W={pipe.get('pipeline', '?') if pipe else '?'} (orch only) | 1 | — | {fmt_rate(pipe)} | — | — | {fmt_p99(pipe)} |")

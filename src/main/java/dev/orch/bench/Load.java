@@ -56,6 +56,10 @@ interface Load extends AutoCloseable {
                 }
                 return release(c, q, () -> q.callAsync("put", 1).thenCompose(x -> q.callAsync("get")));
             }
+            case LOCK: {
+                RemoteObject l = c.create("Lock");
+                return release(c, l, () -> l.callAsync("acquire").thenCompose(x -> l.callAsync("release")));
+            }
             case CREATE_PROXY: {
                 JsonArray args = new JsonArray().add(0);
                 return () -> c.createAsync(null, "Value", args, null).thenCompose(d -> c.requestAsync(Addresses.MANAGER,

@@ -11,13 +11,14 @@ public enum Scenario {
     ECHO_1K("echo_1k", true, "UtilityClass.echo(1 KiB string), hosted by a worker process like CPython's"),
     DICT_SET("dict_set", false, "dict.__setitem__('k', 1) on a server-side dict"),
     QUEUE_PUT_GET("queue_put_get", false, "Queue.put(1) then Queue.get() (one op = two calls)"),
+    LOCK("lock_acquire_release", false, "Lock.acquire() then Lock.release() (one op = two calls)"),
     CREATE_PROXY("create_proxy", false, "create a Value and release it (one op = two requests)"),
     PIPELINED("pipelined", false, "Value.get() with W calls in flight on each connection"),
     TCP_PINGPONG("tcp_pingpong", false, "raw loopback TCP ping-pong of 64-byte messages, blocking sockets: the machine's floor"),
     CONNECTIONS("connections", false, "open and log in N concurrent connections, hold them (rate = logins/s)");
 
     public static final String DEFAULT_LIST =
-            "method,hosted_method,echo_1k,dict_set,queue_put_get,create_proxy,pipelined,tcp_pingpong";
+            "method,hosted_method,echo_1k,dict_set,queue_put_get,lock_acquire_release,create_proxy,pipelined,tcp_pingpong";
 
     /** Typeid of the hosted type, as in CPython's bench. */
     public static final String UTILITY = "UtilityClass";
