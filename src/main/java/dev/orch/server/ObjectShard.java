@@ -1,6 +1,6 @@
 package dev.orch.server;
 
-import dev.orch.objects.Invocation;
+import dev.orch.objects.AbstractInvocation;
 import dev.orch.objects.ObjectContext;
 import dev.orch.objects.SharedObject;
 import dev.orch.objects.SharedType;
@@ -164,59 +164,22 @@ final class ObjectShard extends AbstractVerticle {
     }
 
     /** A call that arrived as an event-bus message and is answered by replying to it. */
-    private static final class MessageInvocation implements Invocation {
+    private static final class MessageInvocation extends AbstractInvocation {
         private final Message<JsonObject> msg;
-        private final String method;
-        private final JsonArray args;
-        private final JsonObject kwargs;
-        private boolean done;
 
         MessageInvocation(Message<JsonObject> msg, String method, JsonArray args, JsonObject kwargs) {
+            super(method, args, kwargs, msg.headers().get(BridgeConnection.SESSION_HEADER));
             this.msg = msg;
-            this.method = method;
-            this.args = args;
-            this.kwargs = kwargs;
         }
 
         @Override
-        public String method() {
-            return method;
+        protected void deliver(Object result) {
+            msg.reply(new JsonObject().put("result", result));
         }
 
         @Override
-        public JsonArray args() {
-            return args;
-        }
-
-        @Override
-        public JsonObject kwargs() {
-            return kwargs;
-        }
-
-        @Override
-        public String session() {
-            return msg.headers().get(BridgeConnection.SESSION_HEADER);
-        }
-
-        @Override
-        public void reply(Object result) {
-            if (!done) {
-                done = true;
-                msg.reply(new JsonObject().put("result", result));
-            }
-        }
-
-        @Override
-        public void fail(OrchException error) {
-            if (!done) {
-                done = true;
-                msg.fail(error.code().code(), error.wireMessage());
-            }
-        }
-
-        @Override
-        public boolean isDone() {
-            return done;
+        protected void deliverFailure(OrchException error) {
+            msg.fail(error.code().code(), error.wireMessage());
         }
     }
 }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.orch.objects.Invocation;
+import dev.orch.objects.AbstractInvocation;
 import dev.orch.objects.SharedObject;
 import dev.orch.objects.SharedType;
 import dev.orch.protocol.ErrorCode;
@@ -21,61 +21,27 @@ final class Calls {
     }
 
     /** An invocation that records its single answer. */
-    static final class Recorded implements Invocation {
-        private final String method;
-        private final JsonArray args;
-        private final JsonObject kwargs;
-        private boolean done;
+    static final class Recorded extends AbstractInvocation {
         Object result;
         OrchException error;
 
         Recorded(String method, JsonArray args, JsonObject kwargs) {
-            this.method = method;
-            this.args = args;
-            this.kwargs = kwargs;
+            super(method, args, kwargs, "s1");
         }
 
         @Override
-        public String method() {
-            return method;
-        }
-
-        @Override
-        public JsonArray args() {
-            return args;
-        }
-
-        @Override
-        public JsonObject kwargs() {
-            return kwargs;
-        }
-
-        @Override
-        public String session() {
-            return "s1";
-        }
-
-        @Override
-        public void reply(Object r) {
-            if (done) {
-                org.junit.jupiter.api.Assertions.fail("answered twice");
-            }
-            done = true;
+        protected void deliver(Object r) {
             result = r;
         }
 
         @Override
-        public void fail(OrchException e) {
-            if (done) {
-                org.junit.jupiter.api.Assertions.fail("answered twice");
-            }
-            done = true;
+        protected void deliverFailure(OrchException e) {
             error = e;
         }
 
         @Override
-        public boolean isDone() {
-            return done;
+        protected void answeredTwice() {
+            org.junit.jupiter.api.Assertions.fail("answered twice");
         }
     }
 

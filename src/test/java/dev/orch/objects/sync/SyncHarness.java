@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.orch.objects.Invocation;
+import dev.orch.objects.AbstractInvocation;
 import dev.orch.objects.ObjectContext;
 import dev.orch.objects.SharedObject;
 import dev.orch.objects.TypeRegistry;
@@ -21,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -223,64 +222,28 @@ final class SyncHarness implements ObjectContext {
     }
 
     /** One call; completes its future, and counts any second answer. */
-    static final class TestCall implements Invocation {
+    static final class TestCall extends AbstractInvocation {
         final CompletableFuture<Object> future = new CompletableFuture<>();
-        private final String method;
-        private final JsonArray args;
-        private final JsonObject kwargs;
-        private final String session;
-        private final AtomicBoolean done = new AtomicBoolean();
         private final AtomicInteger doubleAnswers;
 
         TestCall(String method, JsonArray args, JsonObject kwargs, String session, AtomicInteger doubleAnswers) {
+            super(method, args, kwargs, session);
             this.doubleAnswers = doubleAnswers;
-            this.method = method;
-            this.args = args;
-            this.kwargs = kwargs;
-            this.session = session;
         }
 
         @Override
-        public String method() {
-            return method;
-        }
-
-        @Override
-        public JsonArray args() {
-            return args;
-        }
-
-        @Override
-        public JsonObject kwargs() {
-            return kwargs;
-        }
-
-        @Override
-        public String session() {
-            return session;
-        }
-
-        @Override
-        public void reply(Object result) {
-            if (!done.compareAndSet(false, true)) {
-                doubleAnswers.incrementAndGet();
-                return;
-            }
+        protected void deliver(Object result) {
             future.complete(result);
         }
 
         @Override
-        public void fail(OrchException error) {
-            if (!done.compareAndSet(false, true)) {
-                doubleAnswers.incrementAndGet();
-                return;
-            }
+        protected void deliverFailure(OrchException error) {
             future.completeExceptionally(error);
         }
 
         @Override
-        public boolean isDone() {
-            return done.get();
+        protected void answeredTwice() {
+            doubleAnswers.incrementAndGet();
         }
     }
 }
