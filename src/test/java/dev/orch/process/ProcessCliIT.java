@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -154,6 +155,55 @@ class ProcessCliIT {
         assertEquals(0, server.exitValue(), "the server exits 0 on SIGTERM");
         assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
                 "child " + pid3 + " survived the server");
+    }
+
+    @Test
+    void psWatchFollowsChangesInPlainAndTerminalOutput() throws Exception {
+        // Not a terminal: a timestamped table each time something changed.
+        Path plain = dir.resolve("watch.log");
+        background(plain, "ps", "--watch");
+        Poll.until(WAIT, "first table", () -> read(plain).contains("--- "));
+        assertEquals(0, run("spawn", "--name", "watched", "--", "sleep", "1000").code());
+        Poll.until(WAIT, "the new process in a later table", () -> read(plain).contains("watched"));
+        assertTrue(read(plain).lines().anyMatch(l -> l.startsWith("ID ")), "table header");
+
+        // A real terminal (tmux): the table is redrawn in place, without the plain-mode markers.
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
+        String session = "orch-watch-" + ProcessHandle.current().pid();
+        String cmd = "ORCH_ADDRESS=" + address + " ORCH_AUTHKEY_FILE=" + dir.resolve("key") + " ORCH_HOME=" + dir
+                + " " + launcher + " ps --watch";
+        try {
+            Process t = new ProcessBuilder("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "40", cmd)
+                    .redirectErrorStream(true).start();
+            assertEquals(0, t.waitFor(), "tmux new-session");
+            Poll.until(WAIT, "table on the terminal", () -> screen(session).contains("watched"));
+            assertEquals(0, run("spawn", "--name", "second", "--", "sleep", "1000").code());
+            Poll.until(WAIT, "terminal shows the second process", () -> screen(session).contains("second"));
+            String shown = screen(session);
+            assertTrue(!shown.contains("--- "), "redrawn in place, not appended: " + shown);
+            assertEquals(1, shown.lines().filter(l -> l.startsWith("ID ")).count(), "one table on the screen: " + shown);
+        } finally {
+            new ProcessBuilder("tmux", "kill-session", "-t", session).start().waitFor();
+        }
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    static String screen(String session) {
+        try {
+            Process p = new ProcessBuilder("tmux", "capture-pane", "-p", "-t", session).start();
+            String s = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+            return s;
+        } catch (Exception e) {
+            return "";
+        }
     }
 
     @Test
