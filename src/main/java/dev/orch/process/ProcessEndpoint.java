@@ -182,6 +182,27 @@ public final class ProcessEndpoint {
 
     private Future<?> spawn(JsonObject body) {
         ProcessSpec spec = ProcessSpec.fromJson(body);
+        if (fleet != null && spec.name() != null && !fleet.liveNodes().isEmpty()) {
+            // Names are unique among live processes of every node, not only the target node's.
+            return ps(false).compose(table -> {
+                for (Object o : table.getJsonArray("processes")) {
+                    JsonObject p = (JsonObject) o;
+                    if (spec.name().equals(p.getString("name")) && isLive(p.getString("state"))) {
+                        return Future.failedFuture(new OrchException(ErrorCode.NAME_TAKEN,
+                                "a process named '" + spec.name() + "' is running on node " + p.getString("node")));
+                    }
+                }
+                return spawnChecked(spec, body);
+            });
+        }
+        return spawnChecked(spec, body);
+    }
+
+    private static boolean isLive(String state) {
+        return !("exited".equals(state) || "failed".equals(state) || "stopped".equals(state) || "lost".equals(state));
+    }
+
+    private Future<?> spawnChecked(ProcessSpec spec, JsonObject body) {
         if (fleet != null && spec.node() != null && !ProcessSpec.LOCAL.equals(spec.node())) {
             String node = spec.node();
             JsonObject fwd = body.copy();

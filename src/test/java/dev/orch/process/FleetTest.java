@@ -182,6 +182,15 @@ class FleetTest {
                 .put("command", new JsonArray().add("sh").add("-c").add("echo hi; echo \"$ORCH_PROCESS_ID\"; sleep 1000")));
         String id = r.getString("id");
         assertEquals("p1@n1", id);
+        // Names are unique across nodes, whichever node a spawn targets.
+        for (String node : new String[] {"n1", "local"}) {
+            for (String taken : new String[] {"here", "there"}) {
+                OrchException dup = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                        () -> call(admin, new JsonObject().put("op", "spawn").put("node", node).put("name", taken)
+                                .put("command", new JsonArray().add("true"))));
+                assertEquals(409, dup.code().code(), node + "/" + taken);
+            }
+        }
         long pid = r.getLong("pid");
         assertTrue(ProcStats.exists(pid));
 
