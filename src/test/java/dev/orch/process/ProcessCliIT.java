@@ -35,7 +35,12 @@ class ProcessCliIT {
     @BeforeEach
     void startServer() throws Exception {
         Files.writeString(dir.resolve("key"), "it-key-0123456789abcdef");
-        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "server", "--listen", "127.0.0.1:0", "--authkey-file",
+        startServerOn("127.0.0.1:0");
+    }
+
+    void startServerOn(String listen) throws Exception {
+        Files.deleteIfExists(dir.resolve("ready"));
+        ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "server", "--listen", listen, "--authkey-file",
                 dir.resolve("key").toString(), "--heartbeat", "0.5", "--grace", "2")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile());
         pb.environment().put("ORCH_READY_FILE", dir.resolve("ready").toString());
@@ -155,6 +160,41 @@ class ProcessCliIT {
         assertEquals(0, server.exitValue(), "the server exits 0 on SIGTERM");
         assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
                 "child " + pid3 + " survived the server");
+    }
+
+    @Test
+    void anAttachedWorkerReattachesAfterTheServerRestarts() throws Exception {
+        Path log = dir.resolve("connect.log");
+        Process worker = background(log, "connect", address, "--name", "survivor", "--", "sleep", "1000");
+        Poll.until(WAIT, "worker attached", () -> {
+            try {
+                return entryByName(ps(), "survivor") != null;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        // The server dies hard and comes back on the same address: it knows nothing of the worker.
+        server.destroyForcibly();
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+        startServerOn(address);
+        Poll.until(WAIT, "worker re-attached to the new server", () -> {
+            try {
+                JsonNode w = entryByName(ps(), "survivor");
+                return w != null && "running".equals(w.path("state").asText());
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertTrue(worker.isAlive(), "orch connect kept its command running through the outage");
+    }
+
+    JsonNode entryByName(JsonNode ps, String name) {
+        for (JsonNode n : ps) {
+            if (name.equals(n.path("name").asText())) {
+                return n;
+            }
+        }
+        return null;
     }
 
     @Test
