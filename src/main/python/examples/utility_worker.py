@@ -23,7 +23,12 @@ def serve():
     manager = orch.Manager()
     manager.register("UtilityClass", Utility)  # exposed: public methods of Utility
     print("hosting UtilityClass; Ctrl-C to stop", flush=True)
-    manager.serve_forever()
+    try:
+        manager.serve_forever()
+    except ConnectionError as e:  # the server stopped: nothing left to serve
+        print(f"server gone: {e}", flush=True)
+    except KeyboardInterrupt:
+        pass
 
 
 def call():
