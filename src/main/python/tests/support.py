@@ -144,8 +144,9 @@ class OrchServer:
 
     def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         """Runs an ``orch`` client command against this server."""
+        # Server-only options (extra_args) are not client options: they stay off the command line.
         return subprocess.run([ORCH_BIN, *args, "--address", self.address, "--authkey-file",
-                               str(self.keyfile), *self.extra_args], env=self.env(), capture_output=True,
+                               str(self.keyfile)], env=self.env(), capture_output=True,
                               text=True, timeout=timeout)
 
     def python(self, *args: str) -> List[str]:
