@@ -16,20 +16,14 @@ One JSON line per scenario on stdout.
 """
 import argparse
 import json
-import sys
 import time
 from multiprocessing import Barrier, Process, Queue
 from multiprocessing.managers import SyncManager
 
+from bench_common import SCENARIOS, Utility, calls_for, scenario_call, summarize, time_calls
+
 AUTH = b"bench-secret"
-
-
-class Utility:
-    def capitalize(self, name):
-        return name.capitalize()
-
-    def echo(self, payload):
-        return payload
+SYSTEM = "cpython-multiprocessing-manager"
 
 
 class BenchManager(SyncManager):
@@ -42,40 +36,7 @@ BenchManager.register("UtilityClass", Utility)
 def client(addr, calls, warmup, scenario, barrier, out):
     m = BenchManager(address=addr, authkey=AUTH)
     m.connect()
-    if scenario == "method":
-        u = m.UtilityClass()
-        fn = lambda: u.capitalize("hello")
-    elif scenario == "echo_1k":
-        u = m.UtilityClass()
-        blob = "x" * 1024
-        fn = lambda: u.echo(blob)
-    elif scenario == "dict_set":
-        d = m.dict()
-        fn = lambda: d.__setitem__("k", 1)
-    elif scenario == "queue_put_get":
-        q = m.Queue()
-
-        def fn():
-            q.put(1)
-            q.get()
-    elif scenario == "create_proxy":
-        fn = lambda: m.UtilityClass()
-    else:
-        raise SystemExit("unknown scenario " + scenario)
-    for _ in range(min(warmup, calls)):
-        fn()
-    barrier.wait()
-    lat = []
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        s = time.perf_counter_ns()
-        fn()
-        lat.append(time.perf_counter_ns() - s)
-    out.put((time.perf_counter() - t0, lat))
-
-
-def pct(lat, p):
-    return round(lat[min(len(lat) - 1, int(len(lat) * p))] / 1000, 1)
+    out.put(time_calls(scenario_call(m, scenario), calls, warmup, barrier))
 
 
 def run(addr, calls, warmup, clients, scenario):
@@ -87,19 +48,7 @@ def run(addr, calls, warmup, clients, scenario):
     res = [out.get() for _ in ps]
     for p in ps:
         p.join()
-    wall = max(r[0] for r in res)
-    lat = sorted(x for r in res for x in r[1])
-    return {
-        "system": "cpython-multiprocessing-manager",
-        "python": sys.version.split()[0],
-        "scenario": scenario,
-        "clients": clients,
-        "calls_per_client": calls,
-        "calls_per_s": round(clients * calls / wall),
-        "p50_us": pct(lat, 0.50),
-        "p99_us": pct(lat, 0.99),
-        "p999_us": pct(lat, 0.999),
-    }
+    return summarize(SYSTEM, scenario, clients, calls, res)
 
 
 def main():
@@ -107,17 +56,16 @@ def main():
     ap.add_argument("--calls", type=int, default=20000)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--clients", type=int, default=1)
-    ap.add_argument("--scenarios", default="method,echo_1k,dict_set,queue_put_get,create_proxy")
+    ap.add_argument("--scenarios", default=SCENARIOS)
     a = ap.parse_args()
     m = BenchManager(address=("127.0.0.1", 0), authkey=AUTH)
     t0 = time.perf_counter()
     m.start()
-    print(json.dumps({"system": "cpython-multiprocessing-manager", "scenario": "server_start",
+    print(json.dumps({"system": SYSTEM, "scenario": "server_start",
                       "ms": round((time.perf_counter() - t0) * 1000, 1)}), flush=True)
     try:
         for sc in a.scenarios.split(","):
-            calls = a.calls if sc != "create_proxy" else max(1, a.calls // 10)
-            print(json.dumps(run(m.address, calls, a.warmup, a.clients, sc)), flush=True)
+            print(json.dumps(run(m.address, calls_for(sc, a.calls), a.warmup, a.clients, sc)), flush=True)
     finally:
         m.shutdown()
 

@@ -13,25 +13,17 @@ import json
 import os
 import sys
 import time
-from multiprocessing import Event, Process, Queue
+from multiprocessing import Barrier, Event, Process, Queue
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "main", "python"))
 import orch  # noqa: E402
 from orch import _auth  # noqa: E402
+from bench_common import SCENARIOS, Utility, calls_for, scenario_call, summarize, time_calls  # noqa: E402
 
 SYSTEM = "orch-python-client"
 # Untimed calls first. CPython's script uses 200; orch's server is a JVM whose call path must be
 # compiled by the JIT first, so a cold server would be measured instead of a warm one.
 DEFAULT_WARMUP = 3000
-WARMUP = DEFAULT_WARMUP
-
-
-class Utility:
-    def capitalize(self, name):
-        return name.capitalize()
-
-    def echo(self, payload):
-        return payload
 
 
 class BenchManager(orch.Manager):
@@ -49,58 +41,22 @@ def worker(addr, key, ready, stop):
     m.close()
 
 
-def client(addr, key, calls, scenario, out):
+def client(addr, key, calls, warmup, scenario, barrier, out):
     m = BenchManager(address=addr, authkey=key).connect()
-    lat = []
-    if scenario == "method":
-        u = m.UtilityClass()
-        fn = lambda: u.capitalize("hello")
-    elif scenario == "echo_1k":
-        u = m.UtilityClass()
-        blob = "x" * 1024
-        fn = lambda: u.echo(blob)
-    elif scenario == "dict_set":
-        d = m.dict()
-        fn = lambda: d.__setitem__("k", 1)
-    elif scenario == "queue_put_get":
-        q = m.Queue()
-
-        def fn():
-            q.put(1)
-            q.get()
-    elif scenario == "create_proxy":
-        fn = lambda: m.UtilityClass()
-    for _ in range(min(WARMUP, calls)):
-        fn()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(calls):
-        s = time.perf_counter_ns()
-        fn()
-        lat.append(time.perf_counter_ns() - s)
-    out.put((time.perf_counter() - t0, lat))
+    out.put(time_calls(scenario_call(m, scenario), calls, warmup, barrier))
     m.close()
 
 
-def run(addr, key, calls, clients, scenario):
+def run(addr, key, calls, warmup, clients, scenario):
     out = Queue()
-    ps = [Process(target=client, args=(addr, key, calls, scenario, out)) for _ in range(clients)]
+    barrier = Barrier(clients)
+    ps = [Process(target=client, args=(addr, key, calls, warmup, scenario, barrier, out)) for _ in range(clients)]
     for p in ps:
         p.start()
     res = [out.get() for _ in ps]
     for p in ps:
         p.join()
-    wall = max(r[0] for r in res)
-    lat = sorted(x for r in res for x in r[1])
-    return {
-        "system": SYSTEM,
-        "python": sys.version.split()[0],
-        "scenario": scenario,
-        "clients": clients,
-        "calls_per_client": calls,
-        "calls_per_s": round(clients * calls / wall),
-        "p50_us": round(lat[len(lat) // 2] / 1000, 1),
-        "p99_us": round(lat[int(len(lat) * 0.99)] / 1000, 1),
-    }
+    return summarize(SYSTEM, scenario, clients, calls, res)
 
 
 def main():
@@ -111,10 +67,8 @@ def main():
     ap.add_argument("--calls", type=int, default=20000)
     ap.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help="untimed calls per client first")
     ap.add_argument("--clients", type=int, default=1)
-    ap.add_argument("--scenarios", default="method,echo_1k,dict_set,queue_put_get,create_proxy")
+    ap.add_argument("--scenarios", default=SCENARIOS)
     a = ap.parse_args()
-    global WARMUP
-    WARMUP = a.warmup  # forked client processes inherit it
     addr = _auth.resolve_address(a.address)
     key = _auth.read_key_file(a.authkey_file) if a.authkey_file else _auth.resolve_authkey(None)
     ready, stop = Event(), Event()
@@ -129,8 +83,7 @@ def main():
                       "ms": round((time.perf_counter() - t0) * 1000, 1)}), flush=True)
     try:
         for sc in a.scenarios.split(","):
-            calls = a.calls if sc != "create_proxy" else max(1, a.calls // 10)
-            print(json.dumps(run(addr, key, calls, a.clients, sc)), flush=True)
+            print(json.dumps(run(addr, key, calls_for(sc, a.calls), a.warmup, a.clients, sc)), flush=True)
     finally:
         stop.set()
         w.join(10)

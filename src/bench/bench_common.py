@@ -1,0 +1,85 @@
+"""What the two Python benchmark scripts share: the scenarios, the timing loop and the summary.
+
+py_manager_bench.py runs them on CPython's multiprocessing manager, py_orch_bench.py on orch's
+Python client; both print the same JSON line per scenario, so figures sit side by side.
+"""
+import sys
+import time
+
+SCENARIOS = "method,echo_1k,dict_set,queue_put_get,create_proxy"
+
+
+class Utility:
+    """The hosted type of CPython's bench (the seed's UtilityClass, plus echo)."""
+
+    def capitalize(self, name):
+        return name.capitalize()
+
+    def echo(self, payload):
+        return payload
+
+
+def scenario_call(m, scenario):
+    """The zero-argument call one scenario times, on manager ``m`` (CPython's or orch's)."""
+    if scenario == "method":
+        u = m.UtilityClass()
+        return lambda: u.capitalize("hello")
+    if scenario == "echo_1k":
+        u = m.UtilityClass()
+        blob = "x" * 1024
+        return lambda: u.echo(blob)
+    if scenario == "dict_set":
+        d = m.dict()
+        return lambda: d.__setitem__("k", 1)
+    if scenario == "queue_put_get":
+        q = m.Queue()
+
+        def put_get():
+            q.put(1)
+            q.get()
+        return put_get
+    if scenario == "create_proxy":
+        return lambda: m.UtilityClass()
+    raise SystemExit("unknown scenario " + scenario)
+
+
+def time_calls(fn, calls, warmup, barrier=None):
+    """Warms up, waits at ``barrier`` (so clients' windows overlap), then times ``calls`` calls:
+    returns (wall seconds, latencies in ns)."""
+    for _ in range(min(warmup, calls)):
+        fn()
+    if barrier is not None:
+        barrier.wait()
+    lat = []
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        s = time.perf_counter_ns()
+        fn()
+        lat.append(time.perf_counter_ns() - s)
+    return time.perf_counter() - t0, lat
+
+
+def calls_for(scenario, calls):
+    """create_proxy makes a tenth of the calls, as CPython's script does."""
+    return calls if scenario != "create_proxy" else max(1, calls // 10)
+
+
+def _pct(lat, p):
+    return round(lat[min(len(lat) - 1, int(len(lat) * p))] / 1000, 1)
+
+
+def summarize(system, scenario, clients, calls, results):
+    """One JSON-able result from every client's (wall, latencies)."""
+    wall = max(r[0] for r in results)
+    lat = sorted(x for r in results for x in r[1])
+    return {
+        "system": system,
+        "python": sys.version.split()[0],
+        "scenario": scenario,
+        "clients": clients,
+        "calls_per_client": calls,
+        "calls_per_s": round(clients * calls / wall),
+        "p50_us": _pct(lat, 0.50),
+        "p99_us": _pct(lat, 0.99),
+        "p999_us": _pct(lat, 0.999),
+    }
