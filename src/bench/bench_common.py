@@ -59,6 +59,20 @@ def time_calls(fn, calls, warmup, barrier=None):
     return time.perf_counter() - t0, lat
 
 
+def run_clients(client, args, clients):
+    """Runs ``client(*args, barrier, out)`` in ``clients`` processes; returns their (wall, latencies)."""
+    from multiprocessing import Barrier, Process, Queue
+    out = Queue()
+    barrier = Barrier(clients)
+    ps = [Process(target=client, args=(*args, barrier, out)) for _ in range(clients)]
+    for p in ps:
+        p.start()
+    res = [out.get() for _ in ps]
+    for p in ps:
+        p.join()
+    return res
+
+
 def calls_for(scenario, calls):
     """create_proxy makes a tenth of the calls, as CPython's script does."""
     return calls if scenario != "create_proxy" else max(1, calls // 10)

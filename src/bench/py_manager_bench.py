@@ -17,10 +17,9 @@ One JSON line per scenario on stdout.
 import argparse
 import json
 import time
-from multiprocessing import Barrier, Process, Queue
 from multiprocessing.managers import SyncManager
 
-from bench_common import SCENARIOS, Utility, calls_for, scenario_call, summarize, time_calls
+from bench_common import SCENARIOS, Utility, calls_for, run_clients, scenario_call, summarize, time_calls
 
 AUTH = b"bench-secret"
 SYSTEM = "cpython-multiprocessing-manager"
@@ -40,14 +39,7 @@ def client(addr, calls, warmup, scenario, barrier, out):
 
 
 def run(addr, calls, warmup, clients, scenario):
-    out = Queue()
-    barrier = Barrier(clients)
-    ps = [Process(target=client, args=(addr, calls, warmup, scenario, barrier, out)) for _ in range(clients)]
-    for p in ps:
-        p.start()
-    res = [out.get() for _ in ps]
-    for p in ps:
-        p.join()
+    res = run_clients(client, (addr, calls, warmup, scenario), clients)
     return summarize(SYSTEM, scenario, clients, calls, res)
 
 

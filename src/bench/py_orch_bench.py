@@ -13,12 +13,12 @@ import json
 import os
 import sys
 import time
-from multiprocessing import Barrier, Event, Process, Queue
+from multiprocessing import Event, Process
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "main", "python"))
 import orch  # noqa: E402
 from orch import _auth  # noqa: E402
-from bench_common import SCENARIOS, Utility, calls_for, scenario_call, summarize, time_calls  # noqa: E402
+from bench_common import SCENARIOS, Utility, calls_for, run_clients, scenario_call, summarize, time_calls  # noqa: E402
 
 SYSTEM = "orch-python-client"
 # Untimed calls first. CPython's script uses 200; orch's server is a JVM whose call path must be
@@ -48,14 +48,7 @@ def client(addr, key, calls, warmup, scenario, barrier, out):
 
 
 def run(addr, key, calls, warmup, clients, scenario):
-    out = Queue()
-    barrier = Barrier(clients)
-    ps = [Process(target=client, args=(addr, key, calls, warmup, scenario, barrier, out)) for _ in range(clients)]
-    for p in ps:
-        p.start()
-    res = [out.get() for _ in ps]
-    for p in ps:
-        p.join()
+    res = run_clients(client, (addr, key, calls, warmup, scenario), clients)
     return summarize(SYSTEM, scenario, clients, calls, res)
 
 
