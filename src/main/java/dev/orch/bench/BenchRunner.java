@@ -121,7 +121,7 @@ public final class BenchRunner implements AutoCloseable {
                         int colon = address.lastIndexOf(':');
                         return run.pingPong(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), gate);
                     }
-                    try (OrchClient c = OrchClient.connect(vertx, config)) {
+                    try (OrchClient c = OrchClient.connect(config)) {
                         return run.run(s, c, gate);
                     } catch (Exception e) {
                         barrier.reset();
@@ -188,7 +188,7 @@ public final class BenchRunner implements AutoCloseable {
             for (int i = 0; i < n; i++) {
                 fs.add(pool.submit(() -> {
                     long s0 = System.nanoTime();
-                    held.add(OrchClient.connect(vertx, config));
+                    held.add(OrchClient.connect(config));
                     long d = System.nanoTime() - s0;
                     synchronized (h) {
                         h.recordValue(Math.min(ClientResult.MAX_NANOS, d));
@@ -223,13 +223,13 @@ public final class BenchRunner implements AutoCloseable {
         if (worker != null) {
             return;
         }
-        try (OrchClient c = OrchClient.connect(vertx, config)) {
+        try (OrchClient c = OrchClient.connect(config)) {
             if (hosted(c)) {
                 worker = () -> { };
                 return;
             }
             if (workerInProcess) {
-                OrchClient w = OrchClient.connect(vertx, new ClientConfig().host(config.host()).port(config.port())
+                OrchClient w = OrchClient.connect(new ClientConfig().host(config.host()).port(config.port())
                         .authKey(config.authKey()).tls(config.tls(), config.tlsCa()).name("orch-bench-worker"));
                 w.host(Scenario.UTILITY, Utility.EXPOSED, (a, k) -> new Utility());
                 worker = w;

@@ -14,7 +14,7 @@ public final class ChildMain {
 
     /** Hosts UtilityClass, prints "ready", and serves until stdin closes. */
     public static void host(Vertx vertx, ClientConfig config, BufferedReader stdin, PrintStream out) throws IOException {
-        try (OrchClient c = OrchClient.connect(vertx, config.name("orch-bench-worker"))) {
+        try (OrchClient c = OrchClient.connect(config.name("orch-bench-worker"))) {
             c.host(Scenario.UTILITY, Utility.EXPOSED, (a, k) -> new Utility());
             out.println("ready");
             out.flush();
@@ -43,7 +43,7 @@ public final class ChildMain {
         if (s == Scenario.TCP_PINGPONG) {
             r = run.pingPong(config.host(), config.port(), gate);
         } else {
-            try (OrchClient c = OrchClient.connect(vertx, config.name("orch-bench-client"))) {
+            try (OrchClient c = OrchClient.connect(config.name("orch-bench-client"))) {
                 r = run.run(s, c, gate);
             }
         }

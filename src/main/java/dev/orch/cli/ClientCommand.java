@@ -5,8 +5,6 @@ import dev.orch.cli.common.ExitCodes;
 import dev.orch.cli.common.OutputOptions;
 import dev.orch.cli.common.VerboseOption;
 import dev.orch.client.OrchClient;
-import io.vertx.core.Vertx;
-import jakarta.inject.Inject;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -27,9 +25,6 @@ abstract class ClientCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Inject
-    Vertx vertx;
-
     @Override
     public Integer call() throws Exception {
         // "-o FORMAT" given before the subcommand applies unless the subcommand has its own.
@@ -39,7 +34,7 @@ abstract class ClientCommand implements Callable<Integer> {
                 && parent.getCommand() instanceof OrchCommand) {
             output.format = ((OrchCommand) parent.getCommand()).output.format;
         }
-        try (OrchClient c = client.connect(vertx, "orch-cli/" + spec.name())) {
+        try (OrchClient c = client.connect("orch-cli/" + spec.name())) {
             run(c, spec.commandLine().getOut());
         }
         return ExitCodes.OK;

@@ -1,29 +1,51 @@
 package dev.orch.client;
 
+import dev.orch.protocol.Addresses;
 import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameCodec;
-import dev.orch.protocol.FrameParser;
 import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
-import io.vertx.core.Future;
-import io.vertx.core.Handler;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.NetClientOptions;
-import io.vertx.core.net.NetSocket;
-import io.vertx.core.net.PemTrustOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
- * One authenticated connection: frames out, replies matched to requests by reply address,
- * messages for registered addresses handed to their handlers. Safe to use from any thread.
+ * One authenticated connection on a plain blocking socket: frames out, replies matched to
+ * requests by reply address, messages for registered addresses handed to their handlers. Safe to
+ * use from any thread.
+ *
+ * <p>Reading follows the leader/follower pattern: a thread that waits for a reply and finds no
+ * one reading becomes the reader itself, reads until its own reply is in (completing any other
+ * replies it meets), then hands the role to a waiting thread. A lone caller thus writes its
+ * request and reads its answer on its own thread, with no thread hand-off on either side. A
+ * background reader takes the role only while something needs frames nobody waits for: handlers
+ * of registered addresses, asynchronous calls, or a watcher of the connection's loss.
+ *
+ * <p>Writes are combined: a thread that finds the socket busy leaves its frame in an outbox the
+ * current writer sends with its own, so concurrent callers share system calls.
  */
 final class ClientConnection {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ClientConnection.class);
     /** A message the server delivered to an address this client registered. */
     static final class Incoming {
         final String address;
@@ -37,109 +59,113 @@ final class ClientConnection {
         }
     }
 
-    private final Vertx vertx;
+    /** A request awaiting its reply; {@link #waiter} is the thread blocked on it, if any. */
+    private static final class Pending extends CompletableFuture<Object> {
+        final String reply;
+        final boolean async;
+        final long started = System.nanoTime();
+        volatile Thread waiter;
+
+        Pending(String reply, boolean async) {
+            this.reply = reply;
+            this.async = async;
+        }
+    }
+
+    /** Pings of every connection in this process; a daemon thread, so it never holds the JVM up. */
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "orch-client-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Longest a follower sleeps before checking the reader role again (guards against lost hand-offs). */
+    private static final long FOLLOWER_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final byte[] PING = FrameCodec.encodeBytes(Frames.ping());
+
     private final ClientConfig config;
-    private final Map<String, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
-    private final Map<String, Handler<Incoming>> handlers = new ConcurrentHashMap<>();
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<Incoming>> handlers = new ConcurrentHashMap<>();
     private final AtomicLong nextReply = new AtomicLong();
+    private final AtomicInteger asyncInFlight = new AtomicInteger();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    private volatile NetSocket socket;
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final ReentrantLock readRole = new ReentrantLock();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ConcurrentLinkedQueue<byte[]> outbox = new ConcurrentLinkedQueue<>();
+
+    private Socket socket;
+    private InputStream in;
+    private OutputStream out;
+    /** Read buffer, touched only by the holder of {@link #readRole}. */
+    private byte[] buf = new byte[64 * 1024];
+    private int start;
+    private int end;
+
+    private volatile boolean watched;
+    private volatile Thread background;
     private volatile String session;
     private volatile JsonObject loginReply;
-    private long pingTimer = -1;
+    private ScheduledFuture<?> pinger;
 
-    ClientConnection(Vertx vertx, ClientConfig config) {
-        this.vertx = vertx;
+    ClientConnection(ClientConfig config) {
         this.config = config;
     }
 
-    /** Connects and logs in; completes with the login reply. */
-    Future<JsonObject> open() {
-        NetClientOptions options = new NetClientOptions()
-                .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
-                .setTcpNoDelay(true);
-        if (config.tls()) {
-            options.setSsl(true).setHostnameVerificationAlgorithm("");
-            if (config.tlsCa() != null) {
-                options.setTrustOptions(new PemTrustOptions().addCertPath(config.tlsCa().toString()));
+    /** Connects, completes the TLS handshake if asked, and logs in, all within the connect timeout. */
+    JsonObject open() {
+        long deadline = deadline(config.connectTimeout());
+        try {
+            Socket s = new Socket();
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(config.host(), config.port()), timeoutMillis(deadline));
+            if (config.tls()) {
+                s = Tls.wrap(s, config, timeoutMillis(deadline));
             }
+            socket = s;
+            in = s.getInputStream();
+            out = s.getOutputStream();
+        } catch (IOException e) {
+            closeSocket();
+            throw new OrchConnectException("cannot connect to " + config.address() + ": " + describe(e), e);
         }
-        return vertx.createNetClient(options).connect(config.port(), config.host())
-                .recover(e -> Future.failedFuture(new OrchConnectException(
-                        "cannot connect to " + config.address() + ": " + describe(e), e)))
-                .compose(this::login);
+        try {
+            login(deadline);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        long every = config.pingInterval().toMillis();
+        if (every > 0) {
+            pinger = TIMER.scheduleAtFixedRate(() -> write(PING), every, every, TimeUnit.MILLISECONDS);
+        }
+        return loginReply;
     }
 
-    private Future<JsonObject> login(NetSocket s) {
-        this.socket = s;
-        FrameParser parser = new FrameParser(Integer.MAX_VALUE, new FrameParser.Listener() {
-            @Override
-            public void onFrame(JsonObject frame) {
-                dispatch(frame);
-            }
-
-            @Override
-            public void onMalformed(OrchException error) {
-                // The server only sends JSON; a bad frame means a broken peer.
-                s.close();
-            }
-
-            @Override
-            public void onTooLarge(long announced) {
-                s.close();
-            }
-        });
-        s.handler(parser);
-        s.closeHandler(v -> onClosed());
-        s.exceptionHandler(e -> s.close());
+    private void login(long deadline) {
         byte[] clientNonce = AuthProofs.nonce();
-        Promise<JsonObject> done = Promise.promise();
-        fromCompletable(request(dev.orch.protocol.Addresses.AUTH,
-                new JsonObject().put("op", "challenge").put("clientNonce", AuthProofs.b64(clientNonce))))
-                .compose(reply -> {
-                    JsonObject r = (JsonObject) reply;
-                    byte[] serverNonce = AuthProofs.unb64(r.getString("serverNonce"));
-                    byte[] serverProof = AuthProofs.unb64(r.getString("serverProof"));
-                    if (serverNonce == null || !AuthProofs.matches(
-                            AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), serverProof)) {
-                        s.close();
-                        return Future.failedFuture(new OrchConnectException(
-                                "the server at " + config.address() + " does not know our auth key"));
-                    }
-                    return fromCompletable(request(dev.orch.protocol.Addresses.AUTH, new JsonObject().put("op", "login")
-                            .put("proof", AuthProofs.b64(AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce)))
-                            .put("name", config.name())));
-                })
-                .onSuccess(reply -> {
-                    loginReply = (JsonObject) reply;
-                    session = loginReply.getString("session");
-                    long every = config.pingInterval().toMillis();
-                    if (every > 0) {
-                        pingTimer = vertx.setPeriodic(every, t -> write(Frames.ping()));
-                    }
-                    done.complete(loginReply);
-                })
-                .onFailure(e -> {
-                    s.close();
-                    if (e instanceof OrchException && ((OrchException) e).code() == ErrorCode.UNAUTHENTICATED) {
-                        done.fail(new OrchConnectException("login to " + config.address() + " refused: wrong auth key"));
-                    } else {
-                        done.fail(e);
-                    }
-                });
-        return done.future();
-    }
-
-    private static <T> Future<T> fromCompletable(CompletableFuture<T> cf) {
-        Promise<T> p = Promise.promise();
-        cf.whenComplete((v, e) -> {
-            if (e != null) {
-                p.fail(e);
-            } else {
-                p.complete(v);
+        JsonObject r;
+        try {
+            r = (JsonObject) call(Addresses.AUTH,
+                    new JsonObject().put("op", "challenge").put("clientNonce", AuthProofs.b64(clientNonce)), deadline);
+            byte[] serverNonce = AuthProofs.unb64(r.getString("serverNonce"));
+            byte[] serverProof = AuthProofs.unb64(r.getString("serverProof"));
+            if (serverNonce == null || !AuthProofs.matches(
+                    AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), serverProof)) {
+                throw new OrchConnectException("the server at " + config.address() + " does not know our auth key");
             }
-        });
-        return p.future();
+            r = (JsonObject) call(Addresses.AUTH, new JsonObject().put("op", "login")
+                    .put("proof", AuthProofs.b64(AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce)))
+                    .put("name", config.name()), deadline);
+        } catch (OrchException e) {
+            if (e.code() == ErrorCode.UNAUTHENTICATED) {
+                throw new OrchConnectException("login to " + config.address() + " refused: wrong auth key");
+            }
+            throw e;
+        } catch (ClassCastException e) {
+            throw new OrchConnectException("the server at " + config.address() + " answered the login with something else");
+        }
+        loginReply = r;
+        session = r.getString("session");
     }
 
     String session() {
@@ -150,43 +176,171 @@ final class ClientConnection {
         return loginReply;
     }
 
+    // ---- requests ----
+
+    /** Sends a request and waits for its reply body; a zero timeout waits for ever. */
+    Object call(String address, JsonObject body, Duration timeout) {
+        return call(address, body, deadline(timeout));
+    }
+
+    private Object call(String address, JsonObject body, long deadline) {
+        Pending p = start(address, body, false);
+        await(p, deadline);
+        try {
+            return p.getNow(null);
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException ? (RuntimeException) c : new OrchConnectException(String.valueOf(c), c);
+        }
+    }
+
     /** Sends a request; the future completes with the reply body or an {@link OrchException}. */
     CompletableFuture<Object> request(String address, JsonObject body) {
-        CompletableFuture<Object> f = new CompletableFuture<>();
+        asyncInFlight.incrementAndGet();
+        Pending p = start(address, body, true);
+        wakeBackground();
+        return p;
+    }
+
+    private Pending start(String address, JsonObject body, boolean async) {
+        Pending p = new Pending("r" + nextReply.incrementAndGet(), async);
         if (closed.isDone()) {
-            f.completeExceptionally(lost());
-            return f;
+            settle(p, null, lost());
+            return p;
         }
-        String reply = "r" + nextReply.incrementAndGet();
-        pending.put(reply, f);
-        write(Frames.send(address, reply, body));
-        if (closed.isDone() && pending.remove(reply) != null) {
-            f.completeExceptionally(lost());
+        pending.put(p.reply, p);
+        write(FrameCodec.encodeBytes(Frames.send(address, p.reply, body)));
+        if (closed.isDone() && pending.remove(p.reply) != null) {
+            settle(p, null, lost());
         }
-        return f;
+        return p;
     }
 
-    /** Sends without waiting for an answer (answers to messages the server delivered). */
-    void send(String address, JsonObject body) {
-        write(Frames.send(address, null, body));
-    }
-
-    void register(String address, Handler<Incoming> handler) {
-        handlers.put(address, handler);
-        write(Frames.register(address));
-    }
-
-    void unregister(String address) {
-        if (handlers.remove(address) != null) {
-            write(Frames.unregister(address));
+    /**
+     * Blocks until {@code p} is settled: reads frames itself while nobody else does, otherwise
+     * sleeps until the reader completes {@code p} or hands over the role.
+     */
+    private void await(Pending p, long deadline) {
+        p.waiter = Thread.currentThread();
+        try {
+            while (!p.isDone()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    if (pending.remove(p.reply) != null) {
+                        settle(p, null, new OrchException(ErrorCode.TIMEOUT,
+                                "call timed out after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.started) + " ms"));
+                    }
+                    break;
+                }
+                if (readRole.tryLock()) {
+                    try {
+                        readUntil(p, deadline);
+                    } finally {
+                        readRole.unlock();
+                        handOver();
+                    }
+                } else {
+                    LockSupport.parkNanos(this, Math.min(left, FOLLOWER_NAP_NANOS));
+                }
+                if (Thread.interrupted()) {
+                    if (pending.remove(p.reply) != null) {
+                        settle(p, null, new OrchConnectException("interrupted"));
+                    }
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        } finally {
+            p.waiter = null;
         }
     }
 
-    private void write(JsonObject frame) {
-        NetSocket s = socket;
-        if (s != null && !closed.isDone()) {
-            s.write(FrameCodec.encode(frame));
+    /** Gives the reader role to a thread that needs it: a waiting caller, else the background reader. */
+    private void handOver() {
+        if (closed.isDone()) {
+            return;
         }
+        for (Pending q : pending.values()) {
+            Thread w = q.waiter;
+            if (w != null && !q.isDone()) {
+                LockSupport.unpark(w);
+                return;
+            }
+        }
+        wakeBackground();
+    }
+
+    private void readUntil(Pending p, long deadline) {
+        while (!p.isDone() && !closed.isDone()) {
+            if (!readFrame(deadline) && System.nanoTime() >= deadline) {
+                return;
+            }
+        }
+    }
+
+    // ---- frames in ----
+
+    /**
+     * Reads and dispatches one frame; false when {@code deadline} passed first. The caller holds
+     * {@link #readRole}. A timeout leaves any partial frame in the buffer for the next reader.
+     */
+    private boolean readFrame(long deadline) {
+        try {
+            while (true) {
+                int avail = end - start;
+                if (avail >= 4) {
+                    int len = ((buf[start] & 0xff) << 24) | ((buf[start + 1] & 0xff) << 16)
+                            | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+                    if (len <= 0) {
+                        throw new IOException("bad frame length " + Integer.toUnsignedString(len));
+                    }
+                    if (avail - 4 >= len) {
+                        JsonObject frame = FrameCodec.decode(buf, start + 4, len);
+                        start += 4 + len;
+                        if (start == end) {
+                            start = 0;
+                            end = 0;
+                        }
+                        dispatch(frame);
+                        return true;
+                    }
+                    makeRoom(4 + len);
+                } else {
+                    makeRoom(4);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                socket.setSoTimeout(deadline == Long.MAX_VALUE ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+                int n;
+                try {
+                    n = in.read(buf, end, buf.length - end);
+                } catch (SocketTimeoutException e) {
+                    return false;
+                }
+                if (n < 0) {
+                    throw new IOException("closed by the server");
+                }
+                end += n;
+            }
+        } catch (IOException | OrchException e) {
+            // A broken stream or a frame that is not JSON: the peer cannot be trusted any more.
+            onClosed();
+            return true;
+        }
+    }
+
+    /** Ensures the buffer can hold {@code need} bytes from {@link #start}. */
+    private void makeRoom(int need) {
+        if (buf.length - start >= need && end < buf.length) {
+            return;
+        }
+        byte[] target = need > buf.length ? new byte[Math.max(need, buf.length * 2)] : buf;
+        System.arraycopy(buf, start, target, 0, end - start);
+        end -= start;
+        start = 0;
+        buf = target;
     }
 
     private void dispatch(JsonObject frame) {
@@ -194,24 +348,29 @@ final class ClientConnection {
         String address = frame.getString(Frames.ADDRESS);
         switch (type) {
             case Frames.MESSAGE: {
-                CompletableFuture<Object> f = address == null ? null : pending.remove(address);
-                if (f != null) {
-                    f.complete(frame.getValue(Frames.BODY));
+                Pending p = address == null ? null : pending.remove(address);
+                if (p != null) {
+                    settle(p, frame.getValue(Frames.BODY), null);
                     return;
                 }
-                Handler<Incoming> h = address == null ? null : handlers.get(address);
+                Consumer<Incoming> h = address == null ? null : handlers.get(address);
                 if (h != null) {
-                    h.handle(new Incoming(address, frame.getString(Frames.REPLY_ADDRESS), frame.getValue(Frames.BODY)));
+                    try {
+                        h.accept(new Incoming(address, frame.getString(Frames.REPLY_ADDRESS), frame.getValue(Frames.BODY)));
+                    } catch (RuntimeException e) {
+                        // A failing handler must not take the connection, or other callers, down with it.
+                        LOG.warnf("handler for %s failed: %s", address, e);
+                    }
                 }
                 return;
             }
             case Frames.ERR: {
-                CompletableFuture<Object> f = address == null ? null : pending.remove(address);
+                Pending p = address == null ? null : pending.remove(address);
                 OrchException e = Frames.toException(frame);
-                if (f != null) {
-                    f.completeExceptionally(e);
+                if (p != null) {
+                    settle(p, null, e);
                 } else if (e.code() == ErrorCode.UNAUTHENTICATED || e.code() == ErrorCode.FRAME_TOO_LARGE) {
-                    socket.close();
+                    close();
                 }
                 return;
             }
@@ -220,21 +379,125 @@ final class ClientConnection {
         }
     }
 
-    private void onClosed() {
-        if (pingTimer >= 0) {
-            vertx.cancelTimer(pingTimer);
+    private void settle(Pending p, Object body, RuntimeException error) {
+        if (p.async) {
+            asyncInFlight.decrementAndGet();
         }
-        closed.complete(null);
-        OrchConnectException lost = lost();
-        pending.values().forEach(f -> f.completeExceptionally(lost));
-        pending.clear();
+        Thread w = p.waiter;
+        if (error != null) {
+            p.completeExceptionally(error);
+        } else {
+            p.complete(body);
+        }
+        if (w != null && w != Thread.currentThread()) {
+            LockSupport.unpark(w);
+        }
     }
 
-    private OrchConnectException lost() {
-        return new OrchConnectException("connection to " + config.address() + " lost");
+    // ---- the background reader ----
+
+    /** Whether frames may arrive that no waiting caller will read. */
+    private boolean backgroundNeeded() {
+        return !closed.isDone() && (watched || !handlers.isEmpty() || asyncInFlight.get() > 0);
     }
 
+    private void wakeBackground() {
+        if (!backgroundNeeded()) {
+            return;
+        }
+        Thread t = background;
+        if (t == null) {
+            synchronized (this) {
+                if (background == null && !closed.isDone()) {
+                    t = new Thread(this::backgroundLoop, "orch-client-reader");
+                    t.setDaemon(true);
+                    background = t;
+                    t.start();
+                }
+            }
+            return;
+        }
+        LockSupport.unpark(t);
+    }
+
+    private void backgroundLoop() {
+        while (!closed.isDone()) {
+            if (backgroundNeeded() && readRole.tryLock()) {
+                try {
+                    while (backgroundNeeded()) {
+                        readFrame(Long.MAX_VALUE);
+                    }
+                } finally {
+                    readRole.unlock();
+                    handOver();
+                }
+            }
+            // Woken by new work or a released role; the nap bounds a missed hand-off.
+            LockSupport.parkNanos(this, backgroundNeeded() ? FOLLOWER_NAP_NANOS : TimeUnit.SECONDS.toNanos(1));
+        }
+    }
+
+    // ---- frames out ----
+
+    /** Sends without waiting for an answer (answers to messages the server delivered). */
+    void send(String address, JsonObject body) {
+        write(FrameCodec.encodeBytes(Frames.send(address, null, body)));
+    }
+
+    /** Receives messages for {@code address} on the reading thread; handlers must not block. */
+    void register(String address, Consumer<Incoming> handler) {
+        handlers.put(address, handler);
+        write(FrameCodec.encodeBytes(Frames.register(address)));
+        wakeBackground();
+    }
+
+    void unregister(String address) {
+        if (handlers.remove(address) != null) {
+            write(FrameCodec.encodeBytes(Frames.unregister(address)));
+        }
+    }
+
+    private void write(byte[] frame) {
+        if (closed.isDone()) {
+            return;
+        }
+        outbox.add(frame);
+        // Whoever holds the lock sends what others queued meanwhile; re-check after unlocking so
+        // a frame queued just before the release is not left behind.
+        while (!outbox.isEmpty() && writeLock.tryLock()) {
+            try {
+                byte[] first = outbox.poll();
+                byte[] next = first == null ? null : outbox.poll();
+                if (next == null) {
+                    if (first != null) {
+                        out.write(first);
+                    }
+                } else {
+                    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(first.length * 4);
+                    batch.write(first);
+                    do {
+                        batch.write(next);
+                    } while ((next = outbox.poll()) != null);
+                    batch.writeTo(out);
+                }
+            } catch (IOException e) {
+                outbox.clear();
+                onClosed();
+                return;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    // ---- lifecycle ----
+
+    /** Completes when the connection closes; asking for it keeps a reader on the socket to notice. */
     CompletableFuture<Void> closedFuture() {
+        if (!watched) {
+            watched = true;
+            wakeBackground();
+        }
         return closed;
     }
 
@@ -243,12 +506,66 @@ final class ClientConnection {
     }
 
     void close() {
-        NetSocket s = socket;
-        if (s != null) {
-            s.close();
-        } else {
+        closing.set(true);
+        onClosed();
+    }
+
+    private void onClosed() {
+        if (closed.isDone()) {
+            return;
+        }
+        synchronized (this) {
+            if (closed.isDone()) {
+                return;
+            }
+            closeSocket();
+            if (pinger != null) {
+                pinger.cancel(false);
+            }
             closed.complete(null);
         }
+        OrchConnectException lost = lost();
+        for (Pending p : pending.values()) {
+            if (pending.remove(p.reply) != null) {
+                settle(p, null, lost);
+            }
+        }
+        Thread t = background;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    private void closeSocket() {
+        Socket s = socket;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                // Closing anyway.
+            }
+        }
+    }
+
+    private OrchConnectException lost() {
+        return new OrchConnectException(closing.get() ? "connection to " + config.address() + " closed"
+                : "connection to " + config.address() + " lost");
+    }
+
+    private static long deadline(Duration timeout) {
+        if (timeout.isZero() || timeout.isNegative()) {
+            return Long.MAX_VALUE;
+        }
+        long now = System.nanoTime();
+        long d = now + timeout.toNanos();
+        return d < now ? Long.MAX_VALUE : d;
+    }
+
+    private static int timeoutMillis(long deadline) {
+        if (deadline == Long.MAX_VALUE) {
+            return 0;
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
     }
 
     static String describe(Throwable e) {
@@ -256,7 +573,7 @@ final class ClientConnection {
         if (m == null || m.isBlank()) {
             return e.getClass().getSimpleName();
         }
-        // Netty prefixes messages with the exception class; keep the human part.
+        // Some JDK messages are prefixed with the exception class; keep the human part.
         int colon = m.indexOf(": ");
         return colon > 0 && m.substring(0, colon).contains("Exception") ? m.substring(colon + 2) : m;
     }

@@ -3,7 +3,6 @@ package dev.orch.client;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -32,56 +31,35 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public final class OrchClient implements AutoCloseable {
-    private final Vertx vertx;
-    private final boolean ownsVertx;
     private final ClientConfig config;
     private final ClientConnection connection;
     private final Map<String, HostedType> hostedTypes = new ConcurrentHashMap<>();
     private final Map<String, HostedObject> hostedObjects = new ConcurrentHashMap<>();
     private volatile ExecutorService hostExecutor;
 
-    private OrchClient(Vertx vertx, boolean ownsVertx, ClientConfig config) {
-        this.vertx = vertx;
-        this.ownsVertx = ownsVertx;
+    private OrchClient(ClientConfig config) {
         this.config = config;
-        this.connection = new ClientConnection(vertx, config);
+        this.connection = new ClientConnection(config);
     }
 
-    /** Connects with a Vert.x instance of its own, closed with the client. */
+    /**
+     * Connects and logs in within the configured connect timeout. The client needs no event loop:
+     * a calling thread sends its request and reads its own reply (see {@link ClientConnection}).
+     */
     public static OrchClient connect(ClientConfig config) {
-        Vertx vertx = Vertx.vertx();
-        try {
-            return connect(vertx, config, true);
-        } catch (RuntimeException e) {
-            vertx.close();
-            throw e;
-        }
-    }
-
-    /** Connects on an existing Vert.x instance (the caller keeps owning it). */
-    public static OrchClient connect(Vertx vertx, ClientConfig config) {
-        return connect(vertx, config, false);
-    }
-
-    private static OrchClient connect(Vertx vertx, ClientConfig config, boolean owns) {
         if (config.authKey() == null) {
             throw new IllegalArgumentException("no auth key");
         }
-        OrchClient c = new OrchClient(vertx, owns, config);
-        CompletableFuture<JsonObject> opened = c.connection.open().toCompletionStage().toCompletableFuture();
+        OrchClient c = new OrchClient(config);
         try {
-            // One deadline for TCP connect, TLS handshake and login: a peer that accepts and
-            // then stays silent must not hold the caller longer than asked.
-            await(opened, config.connectTimeout(), "connect to " + config.address());
+            c.connection.open();
         } catch (OrchException e) {
-            c.connection.close();
             if (e.code() == ErrorCode.TIMEOUT) {
+                // One deadline covers TCP connect, TLS handshake and login: a peer that accepts
+                // and then stays silent must not hold the caller longer than asked.
                 throw new OrchConnectException("no answer from " + config.address() + " within "
                         + config.connectTimeout().toMillis() + " ms (is it an orch server? does it expect TLS?)");
             }
-            throw e;
-        } catch (RuntimeException e) {
-            c.connection.close();
             throw e;
         }
         return c;
@@ -119,26 +97,30 @@ public final class OrchClient implements AutoCloseable {
 
     /** Creates an object; with a name it lives until {@link #delete}. */
     public RemoteObject create(String name, String typeid, JsonArray args, JsonObject kwargs) {
-        return describe(block(createAsync(name, typeid, args, kwargs)));
+        return describe(call(Addresses.MANAGER, createRequest(name, typeid, args, kwargs)));
     }
 
     public CompletableFuture<Object> createAsync(String name, String typeid, JsonArray args, JsonObject kwargs) {
+        return manager(createRequest(name, typeid, args, kwargs));
+    }
+
+    private static JsonObject createRequest(String name, String typeid, JsonArray args, JsonObject kwargs) {
         JsonObject req = new JsonObject().put("op", "create").put("typeid", typeid)
                 .put("args", args == null ? new JsonArray() : args).put("kwargs", kwargs == null ? new JsonObject() : kwargs);
         if (name != null) {
             req.put("name", name);
         }
-        return manager(req);
+        return req;
     }
 
     /** Looks up a named object. */
     public RemoteObject lookup(String name) {
-        return describe(block(manager(new JsonObject().put("op", "lookup").put("name", name))));
+        return describe(call(Addresses.MANAGER, new JsonObject().put("op", "lookup").put("name", name)));
     }
 
     /** Looks up an object by id (taking a reference if it is anonymous). */
     public RemoteObject lookupId(String id) {
-        return describe(block(manager(new JsonObject().put("op", "lookup").put("id", id))));
+        return describe(call(Addresses.MANAGER, new JsonObject().put("op", "lookup").put("id", id)));
     }
 
     /** A named queue, created ({@code Queue(maxsize)}) if it does not exist yet. */
@@ -172,32 +154,37 @@ public final class OrchClient implements AutoCloseable {
 
     /** Drops this session's reference to an anonymous object. */
     public void release(RemoteObject object) {
-        block(manager(new JsonObject().put("op", "release").put("id", object.id())));
+        call(Addresses.MANAGER, new JsonObject().put("op", "release").put("id", object.id()));
     }
 
     /** Deletes a named object. */
     public void delete(String name) {
-        block(manager(new JsonObject().put("op", "delete").put("name", name)));
+        call(Addresses.MANAGER, new JsonObject().put("op", "delete").put("name", name));
     }
 
     /** Every type the server knows: {@code [{"typeid","exposed","host"}]}. */
     public JsonArray types() {
-        return ((JsonObject) block(manager(new JsonObject().put("op", "types")))).getJsonArray("types");
+        return ((JsonObject) call(Addresses.MANAGER, new JsonObject().put("op", "types"))).getJsonArray("types");
     }
 
     /** Every object: {@code [{"id","typeid","name","refs","host"}]}. */
     public JsonArray objects() {
-        return ((JsonObject) block(manager(new JsonObject().put("op", "objects")))).getJsonArray("objects");
+        return ((JsonObject) call(Addresses.MANAGER, new JsonObject().put("op", "objects"))).getJsonArray("objects");
     }
 
     /** Asks the server to stop. */
     public void shutdown() {
-        block(manager(new JsonObject().put("op", "shutdown")));
+        call(Addresses.MANAGER, new JsonObject().put("op", "shutdown"));
     }
 
     /** Sends a request to any service address the server offers and waits for the reply body. */
     public Object request(String address, JsonObject body) {
-        return block(connection.request(address, body));
+        return call(address, body);
+    }
+
+    /** Sends a request and waits at most the call timeout for its reply body. */
+    Object call(String address, JsonObject body) {
+        return connection.call(address, body, config.callTimeout());
     }
 
     public CompletableFuture<Object> requestAsync(String address, JsonObject body) {
@@ -258,6 +245,15 @@ public final class OrchClient implements AutoCloseable {
     // ---- calls ----
 
     CompletableFuture<Object> invoke(String address, String method, JsonArray args, JsonObject kwargs) {
+        return connection.request(address, callBody(method, args, kwargs)).thenApply(this::unwrapResult);
+    }
+
+    /** Calls a method and waits: the caller's own thread sends the call and reads the answer. */
+    Object invokeSync(String address, String method, JsonArray args, JsonObject kwargs) {
+        return unwrapResult(call(address, callBody(method, args, kwargs)));
+    }
+
+    private static JsonObject callBody(String method, JsonArray args, JsonObject kwargs) {
         JsonObject body = new JsonObject().put("method", method);
         if (args != null && !args.isEmpty()) {
             body.put("args", args);
@@ -265,7 +261,7 @@ public final class OrchClient implements AutoCloseable {
         if (kwargs != null && !kwargs.isEmpty()) {
             body.put("kwargs", kwargs);
         }
-        return connection.request(address, body).thenApply(this::unwrapResult);
+        return body;
     }
 
     private Object unwrapResult(Object reply) {
@@ -274,29 +270,6 @@ public final class OrchClient implements AutoCloseable {
             return describe(r.getJsonObject("proxy"));
         }
         return r.getValue("result");
-    }
-
-    /** Waits for {@code f} at most the configured call timeout, unwrapping remote failures. */
-    <T> T block(CompletableFuture<T> f) {
-        return await(f, config.callTimeout(), "call");
-    }
-
-    static <T> T await(CompletableFuture<T> f, Duration timeout, String what) {
-        try {
-            return timeout.isZero() ? f.get() : f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            throw new OrchException(ErrorCode.TIMEOUT, what + " timed out after " + timeout.toMillis() + " ms");
-        } catch (ExecutionException | CompletionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException) {
-                throw (RuntimeException) c;
-            }
-            throw new OrchConnectException(String.valueOf(c.getMessage()), c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new OrchConnectException("interrupted");
-        }
     }
 
     static JsonArray toArray(Object... args) {
@@ -313,7 +286,7 @@ public final class OrchClient implements AutoCloseable {
     public void host(String typeid, List<String> exposed, HostedType factory) {
         ensureHostAddress();
         hostedTypes.put(typeid, factory);
-        block(manager(new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray(exposed))));
+        call(Addresses.MANAGER, new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray(exposed)));
     }
 
     /** Hosts a plain Java class: public methods become the exposed methods (see {@link ReflectiveObject}). */
@@ -407,16 +380,8 @@ public final class OrchClient implements AutoCloseable {
     @Override
     public void close() {
         connection.close();
-        try {
-            connection.closedFuture().get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // Closing anyway.
-        }
         if (hostExecutor != null) {
             hostExecutor.shutdownNow();
-        }
-        if (ownsVertx) {
-            vertx.close();
         }
     }
 }

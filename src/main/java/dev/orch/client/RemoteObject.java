@@ -47,12 +47,12 @@ public final class RemoteObject {
 
     /** Calls a method and waits (at most the client's call timeout) for its JSON result. */
     public Object call(String method, Object... args) {
-        return client.block(callAsync(method, args));
+        return client.invokeSync(address, method, OrchClient.toArray(args), null);
     }
 
     /** Calls a method with keyword arguments. */
     public Object call(String method, JsonArray args, JsonObject kwargs) {
-        return client.block(client.invoke(address, method, args, kwargs));
+        return client.invokeSync(address, method, args, kwargs);
     }
 
     /** Calls a method without waiting; many calls may be in flight on one connection. */

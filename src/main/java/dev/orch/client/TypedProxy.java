@@ -47,9 +47,9 @@ public final class TypedProxy {
                 jsonArgs.add(JsonMapping.toJson(a));
             }
         }
-        CompletableFuture<Object> call = target.callAsync(name, jsonArgs, null);
         Type ret = method.getGenericReturnType();
         if (method.getReturnType() == CompletableFuture.class) {
+            CompletableFuture<Object> call = target.callAsync(name, jsonArgs, null);
             Type inner = ret instanceof ParameterizedType ? ((ParameterizedType) ret).getActualTypeArguments()[0] : Object.class;
             return call.thenApply(v -> JsonMapping.toJava(v, inner));
         }

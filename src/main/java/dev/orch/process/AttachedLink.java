@@ -73,7 +73,7 @@ abstract class AttachedLink {
         while (!closed) {
             OrchClient c = null;
             try {
-                c = OrchClient.connect(vertx, config);
+                c = OrchClient.connect(config);
                 JsonObject reply = attach(c);
                 client = c;
                 backoff = 500;

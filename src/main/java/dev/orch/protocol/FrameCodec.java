@@ -20,6 +20,24 @@ public final class FrameCodec {
         return out;
     }
 
+    /** The frame as one array, length prefix included, ready for a blocking socket. */
+    public static byte[] encodeBytes(JsonObject frame) {
+        Buffer json = frame.toBuffer();
+        int n = json.length();
+        byte[] out = new byte[n + 4];
+        out[0] = (byte) (n >>> 24);
+        out[1] = (byte) (n >>> 16);
+        out[2] = (byte) (n >>> 8);
+        out[3] = (byte) n;
+        json.getBytes(0, n, out, 4);
+        return out;
+    }
+
+    /** Parses a payload held in {@code bytes[offset, offset+length)}; nothing of the array is retained. */
+    public static JsonObject decode(byte[] bytes, int offset, int length) {
+        return decode(Buffer.buffer(io.netty.buffer.Unpooled.wrappedBuffer(bytes, offset, length)));
+    }
+
     /** Parses one frame's JSON payload; throws {@link OrchException} 400 if it is not a JSON object. */
     public static JsonObject decode(Buffer payload) {
         try {

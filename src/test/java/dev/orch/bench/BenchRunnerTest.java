@@ -107,7 +107,7 @@ class BenchRunnerTest {
     @Test
     void progressCountsUp() throws Exception {
         AtomicLong done = new AtomicLong();
-        try (dev.orch.client.OrchClient c = dev.orch.client.OrchClient.connect(clientVertx, config())) {
+        try (dev.orch.client.OrchClient c = dev.orch.client.OrchClient.connect(config())) {
             ClientResult r = new ClientRun(settings(1), done).run(Scenario.DICT_SET, c, () -> { });
             assertEquals(200, r.calls);
             assertEquals(200, done.get());

@@ -3,7 +3,6 @@ package dev.orch.cli.common;
 import dev.orch.auth.AuthKeys;
 import dev.orch.client.ClientConfig;
 import dev.orch.client.OrchClient;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -75,7 +74,7 @@ public final class ClientOptions {
     }
 
     /** Connects and logs in on the application's Vert.x. */
-    public OrchClient connect(Vertx vertx, String clientName) throws AuthKeys.KeyException {
-        return OrchClient.connect(vertx, config(clientName));
+    public OrchClient connect(String clientName) throws AuthKeys.KeyException {
+        return OrchClient.connect(config(clientName));
     }
 }

@@ -1,0 +1,133 @@
+package dev.orch.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import dev.orch.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The blocking-socket transport: callers on many threads share one connection and each gets its
+ * own answer, whichever thread happens to read it; timeouts and a lost server end waits.
+ */
+class ClientTransportTest {
+
+    @Test
+    void manyThreadsShareOneConnectionAndEachGetsItsOwnReply() throws Exception {
+        try (TestServer s = TestServer.start(); OrchClient c = s.client()) {
+            RemoteObject d = c.create("dict");
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<Integer>> done = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    int thread = t;
+                    done.add(pool.submit(() -> {
+                        int ok = 0;
+                        for (int i = 0; i < 300; i++) {
+                            String key = thread + "-" + i;
+                            if (i % 3 == 0) {
+                                // Mix asynchronous calls in: their replies may be read by any thread.
+                                d.callAsync("__setitem__", key, i).get(30, TimeUnit.SECONDS);
+                            } else {
+                                d.call("__setitem__", key, i);
+                            }
+                            if (((Number) d.call("get", key)).intValue() == i) {
+                                ok++;
+                            }
+                        }
+                        return ok;
+                    }));
+                }
+                for (Future<Integer> f : done) {
+                    assertEquals(300, f.get(60, TimeUnit.SECONDS));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(2400, ((Number) d.call("__len__")).intValue());
+        }
+    }
+
+    @Test
+    void aCallerWaitingLongDoesNotHoldUpOtherCallers() throws Exception {
+        try (TestServer s = TestServer.start(); OrchClient c = s.client()) {
+            RemoteObject q = c.create("Queue");
+            RemoteObject d = c.create("dict");
+            // This thread becomes the reader and stays blocked until the item arrives.
+            CompletableFuture<Object> waiting = CompletableFuture.supplyAsync(() -> q.call("get"));
+            Thread.sleep(200);
+            for (int i = 0; i < 50; i++) {
+                d.call("__setitem__", "k", i);
+            }
+            assertEquals(49, ((Number) d.call("get", "k")).intValue());
+            assertFalse(waiting.isDone());
+            q.call("put", "item");
+            assertEquals("item", waiting.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void aCallTimesOutAndTheConnectionStaysUsable() {
+        try (TestServer s = TestServer.start();
+             OrchClient c = OrchClient.connect(s.clientConfig().callTimeout(Duration.ofMillis(300)))) {
+            RemoteObject q = c.create("Queue");
+            long t0 = System.nanoTime();
+            OrchException e = assertThrows(OrchException.class, () -> q.call("get"));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals(ErrorCode.TIMEOUT, e.code());
+            assertTrue(ms >= 250 && ms < 5000, "timed out after " + ms + " ms");
+            RemoteObject d = c.create("dict");
+            d.call("__setitem__", "k", 1);
+            assertEquals(1, ((Number) d.call("get", "k")).intValue());
+        }
+    }
+
+    @Test
+    void aLostServerEndsBlockedCallsAndCompletesClosedFuture() throws Exception {
+        TestServer s = TestServer.start();
+        try (OrchClient c = s.client()) {
+            RemoteObject q = c.create("Queue");
+            CompletableFuture<Object> blocked = CompletableFuture.supplyAsync(() -> q.call("get"));
+            Thread.sleep(200);
+            s.close();
+            Exception e = assertThrows(Exception.class, () -> blocked.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof OrchConnectException, String.valueOf(e.getCause()));
+            c.closedFuture().get(10, TimeUnit.SECONDS);
+            assertFalse(c.isOpen());
+            assertThrows(OrchConnectException.class, () -> q.call("qsize"));
+        } finally {
+            s.close();
+        }
+    }
+
+    @Test
+    void asynchronousCallsCompleteWithoutAnyThreadWaiting() throws Exception {
+        try (TestServer s = TestServer.start(); OrchClient c = s.client()) {
+            RemoteObject d = c.create("dict");
+            List<CompletableFuture<Object>> calls = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                calls.add(d.callAsync("__setitem__", "k" + i, i));
+            }
+            // Nobody blocks on these: the background reader must complete them on its own.
+            CompletableFuture<Void> all = CompletableFuture.allOf(calls.toArray(new CompletableFuture[0]));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!all.isDone() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(all.isDone());
+            assertEquals(500, ((Number) d.call("__len__")).intValue());
+        }
+    }
+}
