@@ -102,7 +102,9 @@ final class ClientConnection {
     private int end;
 
     private volatile boolean watched;
-    private volatile Thread background;
+    /** Background reader threads: one reads, the others are idle or run offloaded handler work. */
+    private final java.util.Set<Thread> readers = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ConcurrentLinkedDeque<Thread> idleReaders = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private volatile String session;
     private volatile JsonObject loginReply;
     private ScheduledFuture<?> pinger;
@@ -233,9 +235,18 @@ final class ClientConnection {
                     break;
                 }
                 if (readRole.tryLock()) {
+                    // A reader thread that leads for its own call (inside a handler) must not
+                    // give the role away from under this loop.
+                    ReaderThread reader = pumpingReader();
+                    if (reader != null) {
+                        reader.pumping = false;
+                    }
                     try {
                         readUntil(p, deadline);
                     } finally {
+                        if (reader != null) {
+                            reader.pumping = true;
+                        }
                         readRole.unlock();
                         handOver();
                     }
@@ -405,36 +416,117 @@ final class ClientConnection {
         if (!backgroundNeeded()) {
             return;
         }
-        Thread t = background;
-        if (t == null) {
+        if (readers.isEmpty()) {
             synchronized (this) {
-                if (background == null && !closed.isDone()) {
-                    t = new Thread(this::backgroundLoop, "orch-client-reader");
-                    t.setDaemon(true);
-                    background = t;
-                    t.start();
+                if (readers.isEmpty() && !closed.isDone()) {
+                    startReader();
                 }
             }
             return;
         }
-        LockSupport.unpark(t);
+        Thread idle = idleReaders.peek();
+        if (idle != null) {
+            LockSupport.unpark(idle);
+        } else {
+            readers.forEach(LockSupport::unpark);
+        }
     }
 
-    private void backgroundLoop() {
-        while (!closed.isDone()) {
-            if (backgroundNeeded() && readRole.tryLock()) {
-                try {
-                    while (backgroundNeeded()) {
-                        readFrame(Long.MAX_VALUE);
+    private void startReader() {
+        ReaderThread t = new ReaderThread(this);
+        readers.add(t);
+        t.start();
+    }
+
+    /**
+     * A background reader; {@link #pumping} (read and written by this thread only) is true while it
+     * dispatches frames for its connection from its read loop.
+     */
+    private static final class ReaderThread extends Thread {
+        final ClientConnection owner;
+        boolean pumping;
+
+        ReaderThread(ClientConnection owner) {
+            super("orch-client-reader");
+            this.owner = owner;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            owner.backgroundLoop(this);
+        }
+    }
+
+    /** The current thread if it is one of this connection's readers dispatching a frame, else null. */
+    private ReaderThread pumpingReader() {
+        Thread t = Thread.currentThread();
+        return t instanceof ReaderThread && ((ReaderThread) t).owner == this && ((ReaderThread) t).pumping
+                ? (ReaderThread) t : null;
+    }
+
+    private void backgroundLoop(ReaderThread me) {
+        try {
+            while (!closed.isDone()) {
+                if (backgroundNeeded() && readRole.tryLock()) {
+                    boolean held = true;
+                    try {
+                        while (backgroundNeeded()) {
+                            me.pumping = true;
+                            try {
+                                readFrame(Long.MAX_VALUE);
+                            } finally {
+                                me.pumping = false;
+                            }
+                            if (!readRole.isHeldByCurrentThread()) {
+                                // A handler took this thread for its work (see offloadReader).
+                                held = false;
+                                break;
+                            }
+                        }
+                    } finally {
+                        if (held) {
+                            readRole.unlock();
+                            handOver();
+                        }
                     }
+                    continue;
+                }
+                // Woken by new work or a released role; the nap only bounds a missed hand-off, and is
+                // long so that idle workers cost nothing at rest.
+                idleReaders.add(me);
+                try {
+                    LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(1));
                 } finally {
-                    readRole.unlock();
-                    handOver();
+                    idleReaders.remove(me);
                 }
             }
-            // Woken by new work or a released role; the nap bounds a missed hand-off.
-            LockSupport.parkNanos(this, backgroundNeeded() ? FOLLOWER_NAP_NANOS : TimeUnit.SECONDS.toNanos(1));
+        } finally {
+            readers.remove(me);
         }
+    }
+
+    /**
+     * Lets the current handler run its work on this thread (leader/follower): when called from a
+     * background reader's dispatch, this thread gives up reading, another background reader takes
+     * over at once, and the caller may then block as long as it likes. Returns false when the
+     * handler runs on a thread that must go on reading (a caller waiting for its reply); the
+     * handler then passes its work to another thread.
+     */
+    boolean offloadReader() {
+        ReaderThread me = pumpingReader();
+        if (me == null || !readRole.isHeldByCurrentThread() || readRole.getHoldCount() != 1) {
+            return false;
+        }
+        me.pumping = false;
+        readRole.unlock();
+        Thread idle = idleReaders.poll();
+        if (idle != null) {
+            LockSupport.unpark(idle);
+        } else {
+            startReader();
+        }
+        return true;
     }
 
     // ---- frames out ----
@@ -530,10 +622,7 @@ final class ClientConnection {
                 settle(p, null, lost);
             }
         }
-        Thread t = background;
-        if (t != null) {
-            LockSupport.unpark(t);
-        }
+        readers.forEach(LockSupport::unpark);
     }
 
     private void closeSocket() {

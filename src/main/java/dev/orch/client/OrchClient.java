@@ -342,7 +342,7 @@ public final class OrchClient implements AutoCloseable {
             return;
         }
         JsonObject call = (JsonObject) in.body;
-        hostExecutor.execute(() -> {
+        Runnable work = () -> {
             JsonObject answer;
             try {
                 Object result = obj.call(call.getString("method"), call.getJsonArray("args", new JsonArray()),
@@ -352,7 +352,14 @@ public final class OrchClient implements AutoCloseable {
                 answer = errorBody(e);
             }
             connection.send(in.replyAddress, answer);
-        });
+        };
+        // Run the call on the thread that read it, with another taking over reading, so the answer
+        // needs no thread wake-up; only when that is not possible does a pool thread take it.
+        if (connection.offloadReader()) {
+            work.run();
+        } else {
+            hostExecutor.execute(work);
+        }
     }
 
     private static JsonObject errorBody(RuntimeException e) {

@@ -41,6 +41,23 @@ class HostingTest {
         }
     }
 
+    /** A hosted type whose {@code take} blocks on a queue through the worker's own connection. */
+    public static class Waiter {
+        private final RemoteObject queue;
+
+        public Waiter(RemoteObject queue) {
+            this.queue = queue;
+        }
+
+        public Object take() {
+            return queue.call("get");
+        }
+
+        public String ping() {
+            return "pong";
+        }
+    }
+
     /** A typed view of a remote dict and of the hosted type. */
     public interface Scores {
         @Remote("__setitem__")
@@ -103,6 +120,33 @@ class HostingTest {
             for (int i = 0; i < 500; i++) {
                 assertEquals(i + 1, ((Number) calls.get(i).get(10, TimeUnit.SECONDS)).intValue());
             }
+        }
+    }
+
+    @Test
+    void aBlockedHostedCallDoesNotStallOtherCallsToTheWorker() throws Exception {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            RemoteObject q = worker.create("Queue");
+            worker.host("Waiter", () -> new Waiter(q), Waiter.class);
+            RemoteObject w = user.create("Waiter");
+            List<CompletableFuture<Object>> takes = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                takes.add(w.callAsync("take"));
+            }
+            // Three calls now block inside the worker, one of them waiting on the worker's own connection.
+            for (int i = 0; i < 20; i++) {
+                assertEquals("pong", w.call("ping"));
+            }
+            assertTrue(takes.stream().noneMatch(CompletableFuture::isDone));
+            for (int i = 0; i < 3; i++) {
+                q.call("put", i);
+            }
+            List<Object> got = new ArrayList<>();
+            for (CompletableFuture<Object> t : takes) {
+                got.add(t.get(10, TimeUnit.SECONDS));
+            }
+            got.sort(java.util.Comparator.comparingInt(o -> ((Number) o).intValue()));
+            assertEquals(List.of(0, 1, 2), got);
         }
     }
 
