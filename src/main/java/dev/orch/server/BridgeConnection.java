@@ -291,7 +291,9 @@ final class BridgeConnection implements FrameParser.Listener {
             }
             session = state.newSessionId();
             clientName = stringOrNull(body.getValue("name"));
-            forwardOptions = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS).addHeader(SESSION_HEADER, session);
+            // A forwarded body was parsed from this client's frame and is not touched after the send.
+            forwardOptions = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS).addHeader(SESSION_HEADER, session)
+                    .setCodecName(SharedJsonCodec.NAME);
             sessions.add(session, this);
             LOG.debugf("session %s logged in from %s as %s", session, socket.remoteAddress(), clientName);
             write(Frames.message(replyAddress, null, new JsonObject()
@@ -389,8 +391,9 @@ final class BridgeConnection implements FrameParser.Listener {
             awaitingAnswer.put(reply, msg);
         }
         if (call) {
-            // Hosts need the caller's session for per-session semantics; copy so the sender's body stays untouched.
-            body = ((JsonObject) body).copy().put("session", caller);
+            // Hosts need the caller's session for per-session semantics. Calls come only from a
+            // front end's forward, whose body is given away once sent, so it can be changed here.
+            ((JsonObject) body).put("session", caller);
         }
         write(Frames.message(msg.address(), reply, body));
     }
@@ -418,7 +421,7 @@ final class BridgeConnection implements FrameParser.Listener {
             String message = e.getValue("message") instanceof String ? e.getString("message") : "";
             msg.fail(code, new OrchException(ErrorCode.of(code), name, message).wireMessage());
         } else {
-            msg.reply(body);
+            SharedJsonCodec.reply(msg, body);
         }
     }
 
