@@ -20,6 +20,14 @@ public final class FrameCodec {
         return out;
     }
 
+    /** Appends {@code frame}, length prefix and JSON, to {@code out}; returns {@code out}. */
+    public static Buffer encodeTo(JsonObject frame, Buffer out) {
+        Buffer json = frame.toBuffer();
+        out.appendInt(json.length());
+        out.appendBuffer(json);
+        return out;
+    }
+
     /** Parses one frame's JSON payload; throws {@link OrchException} 400 if it is not a JSON object. */
     public static JsonObject decode(Buffer payload) {
         try {
