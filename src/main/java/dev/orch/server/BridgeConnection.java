@@ -3,7 +3,6 @@ package dev.orch.server;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
-import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.FrameParser;
 import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
@@ -63,8 +62,8 @@ final class BridgeConnection implements FrameParser.Listener {
     private final Map<String, MessageConsumer<Object>> registrations = new HashMap<>();
     /** Messages delivered to this client that await its answer, by their reply address. */
     private final Map<String, Message<Object>> awaitingAnswer = new HashMap<>();
-    /** Frames encoded since the last flush; null when none is pending. */
-    private Buffer pendingOut;
+    /** Frames encoded since the last flush. */
+    private final FrameOut out = new FrameOut();
     private final Runnable flushTask = this::flush;
 
     BridgeConnection(Vertx vertx, NetSocket socket, ServerConfig config, Sessions sessions, ServerState state) {
@@ -230,7 +229,7 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         if (ar.succeeded()) {
-            write(Frames.message(replyAddress, null, ar.result().body()));
+            writeMessage(replyAddress, null, ar.result().body());
         } else {
             write(Frames.err(replyAddress, toOrchException(address, ar.cause())));
         }
@@ -402,7 +401,7 @@ final class BridgeConnection implements FrameParser.Listener {
             // front end's forward, whose body is given away once sent, so it can be changed here.
             ((JsonObject) body).put("session", caller);
         }
-        write(Frames.message(msg.address(), reply, body));
+        writeMessage(msg.address(), reply, body);
     }
 
     /** The server, not the worker, enforces a hosted type's exposed list, as it does for its own objects. */
@@ -478,12 +477,21 @@ final class BridgeConnection implements FrameParser.Listener {
         if (closed) {
             return;
         }
-        Buffer out = pendingOut;
-        if (out == null) {
-            out = pendingOut = Buffer.buffer(256);
+        if (out.isEmpty()) {
             scheduleFlush();
         }
-        FrameCodec.encodeTo(frame, out);
+        out.frame(frame);
+    }
+
+    /** Like {@code write(Frames.message(address, replyAddress, body))}, without building the frame. */
+    private void writeMessage(String address, String replyAddress, Object body) {
+        if (closed) {
+            return;
+        }
+        if (out.isEmpty()) {
+            scheduleFlush();
+        }
+        out.message(address, replyAddress, body);
     }
 
     private void scheduleFlush() {
@@ -499,15 +507,11 @@ final class BridgeConnection implements FrameParser.Listener {
 
     /** Writes the queued frames, if any; before a close so that its last frames are not lost. */
     private void flush() {
-        Buffer out = pendingOut;
-        if (out == null) {
+        Buffer frames = out.take();
+        if (frames == null || closed) {
             return;
         }
-        pendingOut = null;
-        if (closed) {
-            return;
-        }
-        socket.write(out);
+        socket.write(frames);
         if (socket.writeQueueFull()) {
             // A client that does not read its replies stops being read: memory stays bounded.
             socket.pause();
