@@ -22,6 +22,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import org.jboss.logging.Logger;
 
 /**
@@ -499,7 +500,11 @@ final class BridgeConnection implements FrameParser.Listener {
         // from the shards included, so they all join one write. Any other loop: the next task.
         EventLoop loop = ((ContextInternal) context).nettyEventLoop();
         if (loop instanceof SingleThreadEventLoop) {
-            ((SingleThreadEventLoop) loop).executeAfterEventLoopIteration(flushTask);
+            try {
+                ((SingleThreadEventLoop) loop).executeAfterEventLoopIteration(flushTask);
+            } catch (RejectedExecutionException stopping) {
+                // Vert.x is closing: this loop and its sockets are going away with it.
+            }
         } else {
             context.runOnContext(v -> flush());
         }
