@@ -17,7 +17,10 @@ public interface Invocation {
     /** The calling session's id. */
     String session();
 
-    /** Answers with a JSON value (String, Number, Boolean, null, JsonObject, JsonArray). */
+    /**
+     * Answers with a JSON value (String, Number, Boolean, null, JsonObject, JsonArray). The value
+     * is handed over, not copied: the object must not change it afterwards (return copies of state).
+     */
     void reply(Object result);
 
     /** Answers with a failure. */

@@ -122,7 +122,7 @@ final class ManagerService extends AbstractVerticle {
         }
         result.onComplete(ar -> {
             if (ar.succeeded()) {
-                msg.reply(ar.result());
+                SharedJsonCodec.reply(msg, ar.result());
             } else {
                 OrchException e = ar.cause() instanceof OrchException
                         ? (OrchException) ar.cause()

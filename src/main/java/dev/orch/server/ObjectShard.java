@@ -174,7 +174,8 @@ final class ObjectShard extends AbstractVerticle {
 
         @Override
         protected void deliver(Object result) {
-            msg.reply(new JsonObject().put("result", result));
+            // Builtins hand out copies of their state (Py.out), so the result is the caller's alone.
+            msg.reply(new JsonObject().put("result", result), SharedJsonCodec.OPTIONS);
         }
 
         @Override

@@ -68,6 +68,7 @@ public final class OrchServer {
     }
 
     private Future<Void> doStart() {
+        SharedJsonCodec.register(vertx);
         int shardCount = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
         List<ObjectShard> shards = new ArrayList<>();
         Future<String> shardsDeployed = deploy(() -> {

@@ -38,8 +38,10 @@ public final class RawClient implements AutoCloseable {
 
     public void write(String json) throws IOException {
         byte[] b = json.getBytes(StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+        // One write per frame: a separate 4-byte segment would wait on Nagle and delayed ACK.
+        byte[] frame = new byte[4 + b.length];
+        java.nio.ByteBuffer.wrap(frame).putInt(b.length).put(b);
+        out.write(frame);
         out.flush();
     }
 

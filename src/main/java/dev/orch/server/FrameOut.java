@@ -1,0 +1,92 @@
+package dev.orch.server;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.orch.protocol.Frames;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.EncodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * The frames one connection has yet to write, encoded straight into one growing buffer: each
+ * frame's JSON is streamed after its length prefix, with no intermediate array and, for
+ * messages, no frame object. Used on the connection's event loop only.
+ */
+final class FrameOut {
+    private static final JsonFactory JSON = new JsonFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+
+    private ByteBuf buf;
+    private ByteBufOutputStream stream;
+
+    boolean isEmpty() {
+        return buf == null;
+    }
+
+    /** Queues {@code frame}. */
+    void frame(JsonObject frame) {
+        int start = begin();
+        try (JsonGenerator g = JSON.createGenerator((OutputStream) stream)) {
+            JacksonCodec.encodeJson(frame, g);
+        } catch (IOException | EncodeException e) {
+            fallback(start, frame);
+            return;
+        }
+        end(start);
+    }
+
+    /** Queues a {@code message} frame, as {@link Frames#message} would build it. */
+    void message(String address, String replyAddress, Object body) {
+        int start = begin();
+        try (JsonGenerator g = JSON.createGenerator((OutputStream) stream)) {
+            g.writeStartObject();
+            g.writeStringField(Frames.TYPE, Frames.MESSAGE);
+            g.writeStringField(Frames.ADDRESS, address);
+            if (replyAddress != null) {
+                g.writeStringField(Frames.REPLY_ADDRESS, replyAddress);
+            }
+            g.writeFieldName(Frames.BODY);
+            JacksonCodec.encodeJson(body, g);
+            g.writeEndObject();
+        } catch (IOException | EncodeException e) {
+            fallback(start, Frames.message(address, replyAddress, body));
+            return;
+        }
+        end(start);
+    }
+
+    /** The queued frames, leaving this empty; null if none. */
+    Buffer take() {
+        ByteBuf b = buf;
+        buf = null;
+        stream = null;
+        return b == null ? null : Buffer.buffer(b);
+    }
+
+    private int begin() {
+        if (buf == null) {
+            buf = Unpooled.buffer(512);
+            stream = new ByteBufOutputStream(buf);
+        }
+        int start = buf.writerIndex();
+        buf.writeInt(0);
+        return start;
+    }
+
+    private void end(int start) {
+        buf.setInt(start, buf.writerIndex() - start - 4);
+    }
+
+    /** Values the streaming encoder does not know (only the application's JSON mapper does). */
+    private void fallback(int start, JsonObject frame) {
+        buf.writerIndex(start);
+        byte[] json = frame.toBuffer().getBytes();
+        buf.writeInt(json.length);
+        buf.writeBytes(json);
+    }
+}

@@ -1,0 +1,146 @@
+package dev.orch.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.testing.Poll;
+import dev.orch.testing.RawClient;
+import dev.orch.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The front end batches the frames of one event-loop turn into one socket write: nothing may be
+ * lost or reordered, and a client that stops reading must still be paused.
+ */
+class WriteCoalescingTest {
+
+    private static String createValue(RawClient c, Object value) throws IOException {
+        JsonObject r = c.manager(new JsonObject().put("op", "create").put("typeid", "Value").put("args", new JsonArray().add(value)));
+        return "orch.obj." + r.getJsonObject("body").getString("id");
+    }
+
+    private static JsonObject call(String method, Object... args) {
+        return new JsonObject().put("method", method).put("args", new JsonArray(java.util.List.of(args)));
+    }
+
+    /** Writes from another thread: a client that writes everything before reading could block the server's writes. */
+    private static CompletableFuture<Void> writeAsync(IoTask task) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                task.run();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private interface IoTask {
+        void run() throws IOException;
+    }
+
+    @Test
+    void pipelinedRequestsAreAllAnsweredInOrder() throws Exception {
+        int n = 1500;
+        try (TestServer s = TestServer.start(); RawClient c = s.raw()) {
+            c.login(TestServer.KEY);
+            String value = createValue(c, -1);
+            CompletableFuture<Void> writer = writeAsync(() -> {
+                for (int i = 0; i < n; i++) {
+                    c.send(value, "s" + i, call("set", i));
+                    c.send(value, "g" + i, call("get"));
+                    if (i % 100 == 0) {
+                        // Answered at once while the batch is read, ahead of the object's replies.
+                        c.send("orch.nowhere", "e" + i, new JsonObject());
+                    }
+                }
+            });
+            int next = 0;
+            int errors = 0;
+            while (next < 2 * n || errors < n / 100) {
+                JsonObject f = c.read();
+                assertNotNull(f, "connection closed after " + next + " replies");
+                String address = f.getString("address");
+                if (address.startsWith("e")) {
+                    assertEquals("err", f.getString("type"), f.encode());
+                    errors++;
+                    continue;
+                }
+                int i = next / 2;
+                String expected = (next % 2 == 0 ? "s" : "g") + i;
+                assertEquals(expected, address, "replies of one object's calls keep their order");
+                assertEquals("message", f.getString("type"), f.encode());
+                if (next % 2 == 1) {
+                    assertEquals(i, f.getJsonObject("body").getInteger("result"));
+                }
+                next++;
+            }
+            writer.get(10, TimeUnit.SECONDS);
+            c.write(new JsonObject().put("type", "ping"));
+            assertEquals("pong", c.read().getString("type"), "nothing else was queued");
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotReadIsPausedWhileOthersAreServed() throws Exception {
+        int requests = 3000;
+        String big = "x".repeat(16 * 1024);
+        // Padded requests, so that the socket buffers hold few of them once the server stops reading.
+        String pad = "p".repeat(16 * 1024);
+        try (TestServer s = TestServer.start(c -> c.maxInFlight(256)); RawClient stalled = s.raw(); RawClient other = s.raw()) {
+            stalled.login(TestServer.KEY);
+            other.login(TestServer.KEY);
+            String value = createValue(stalled, big);
+            String small = createValue(other, 7);
+            AtomicInteger sent = new AtomicInteger();
+            CompletableFuture<Void> writer = writeAsync(() -> {
+                for (int i = 0; i < requests; i++) {
+                    stalled.write(new JsonObject().put("type", "send").put("address", value).put("replyAddress", "g" + i)
+                            .put("body", call("get")).put("pad", pad));
+                    sent.incrementAndGet();
+                }
+            });
+            int[] last = {-1};
+            int[] steady = {0};
+            Poll.until(Duration.ofSeconds(30), "the stalled client's writes to stop", () -> {
+                int now = sent.get();
+                steady[0] = now == last[0] ? steady[0] + 1 : 0;
+                last[0] = now;
+                return steady[0] >= 25;
+            });
+            assertTrue(sent.get() < requests, "the server stopped reading a client that does not read (" + sent.get() + " sent)");
+
+            for (int i = 0; i < 50; i++) {
+                JsonObject r = other.request(small, call("get"));
+                assertEquals(7, r.getJsonObject("body").getInteger("result"), "other clients are still served");
+            }
+
+            // Reading again resumes the stalled client; every request gets one answer, the
+            // object's in order (a refusal for too many in flight is written at once, ahead of them).
+            boolean[] answered = new boolean[requests];
+            int lastResult = -1;
+            for (int n = 0; n < requests; n++) {
+                JsonObject f = stalled.read();
+                assertNotNull(f, "connection closed after " + n + " replies");
+                int i = Integer.parseInt(f.getString("address").substring(1));
+                assertTrue(!answered[i], "one answer per request");
+                answered[i] = true;
+                if ("message".equals(f.getString("type"))) {
+                    assertEquals(big, f.getJsonObject("body").getString("result"));
+                    assertTrue(i > lastResult, "results keep their order");
+                    lastResult = i;
+                } else {
+                    assertEquals(429, f.getInteger("failureCode"), f.encode());
+                }
+            }
+            writer.get(30, TimeUnit.SECONDS);
+        }
+    }
+}
