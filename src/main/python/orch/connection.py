@@ -5,9 +5,10 @@ pending map. Whoever holds the *reader role* takes frames off the socket and com
 the replies name. By default a waiting caller takes the role itself (leader/follower): a lone
 caller reads its own reply without waking another thread, which halves the latency of a call.
 Once the connection must receive frames nobody waits for (hosting, message handlers, async
-callbacks), background reader threads take the role for good: one reads at a time, and a handler
-about to do slow or blocking work hands the role to another (:meth:`Connection.handoff_reader`),
-so it runs on the thread that read it with no wake-up in its path, yet cannot stall reading.
+callbacks), background reader threads take the role for good. One reads at a time and runs each
+handler itself, so a hosted call's reply leaves with no thread wake-up in its path; a handler
+that waits for a reply, or that a watchdog finds still running after ``_STALL_SECONDS``, hands
+the role to another thread, so no handler can stall reading for long or deadlock it.
 Writes go out under a lock so frames never interleave. When the socket closes, for whatever reason, every pending request
 fails with ``ConnectionError`` at once, so no caller can hang on a dead server.
 """
@@ -40,6 +41,12 @@ _TICK_SECONDS = 1.0
 _RECV_BYTES = 256 * 1024
 #: Idle background reader threads kept beyond the one that reads; more exit.
 _MAX_IDLE_READERS = 4
+#: A handler running longer than this (up to twice this, plus a GIL switch interval for one
+#: that computes) loses the reader role to another thread. Handing the role on for every
+#: handler instead would cost each hosted call a thread wake-up and GIL hand-offs (about seven
+#: futex calls a call, measured), which on a busy 2-core machine cut throughput by half; the
+#: watchdog costs one wake-up per period while handlers run, and sleeps otherwise.
+_STALL_SECONDS = 0.005
 
 #: This process's id, kept up to date across fork() so the per-call check needs no syscall.
 _pid = os.getpid()
@@ -133,6 +140,12 @@ class Connection:
         self._hand = threading.Lock()
         self._reader_ident: Optional[int] = None
         self._idle_readers = 0
+        # The watchdog's view: which reader thread runs a handler, and how many it started.
+        self._dispatching: Optional[int] = None
+        self._dispatch_seq = 0
+        self._watch_parked = False
+        self._watch_wake = threading.Lock()
+        self._watch_wake.acquire()
         self._close_callbacks: list = []
         self.session: Optional[str] = None
         self.server: Optional[str] = None
@@ -179,6 +192,9 @@ class Connection:
             self._background = True
             with self._hand:
                 self._spawn_reader()
+            host, port = self.address
+            threading.Thread(target=self._watch, name=f"orch-watchdog-{host}:{port}",
+                             daemon=True).start()
 
     def _spawn_reader(self) -> None:
         """Starts a thread that waits for the reader role (``self._hand`` held)."""
@@ -188,13 +204,10 @@ class Connection:
                          daemon=True).start()
 
     def handoff_reader(self) -> bool:
-        """Called by a handler (on a background reader thread) before work that may be slow or
-        block: another thread takes over reading, so frames keep flowing meanwhile, and this
-        thread leaves the reader role when the handler returns. Returns False when the calling
-        thread is not the background reader (then nothing changes).
-
-        The hand-off costs a wake-up of the next reader, but not in the path of this handler's
-        reply; running the handler here saves the wake-up a thread pool puts in that path.
+        """Called by a handler (on a background reader thread) before work that will block:
+        another thread takes over reading at once, and this one leaves the reader role when the
+        handler returns. Returns False when the calling thread is not the reader (then nothing
+        changes). Without it the watchdog does the same after ``_STALL_SECONDS``.
         """
         me = threading.get_ident()
         if self._reader_ident != me:
@@ -202,12 +215,34 @@ class Connection:
         with self._hand:
             if self._reader_ident != me:
                 return False
-            self._reader_ident = None
-            self._reader = None
-            if self._idle_readers == 0:
-                self._spawn_reader()
-            self._role.release()
+            self._pass_role()
         return True
+
+    def _pass_role(self) -> None:
+        """The reader (busy in a handler) stops being it; another thread reads (``_hand`` held)."""
+        self._reader_ident = None
+        self._reader = None
+        self._dispatching = None
+        if self._idle_readers == 0:
+            self._spawn_reader()
+        self._role.release()
+
+    def _watch(self) -> None:
+        """Takes the reader role away from a handler that has run for a whole period."""
+        last = -1
+        while not self._closed.is_set():
+            time.sleep(_STALL_SECONDS)
+            with self._hand:
+                seq = self._dispatch_seq
+                park = False
+                if self._dispatching is not None:
+                    if seq == last:
+                        self._pass_role()
+                elif seq == last:  # idle for a whole period: sleep until the next handler
+                    park = self._watch_parked = True
+                last = seq
+            if park:
+                self._watch_wake.acquire()
 
     def _login(self) -> None:
         """PROTOCOL.md §3, synchronously, before the reader thread exists."""
@@ -363,7 +398,8 @@ class Connection:
     def add_handler(self, address: str, handler: MessageHandler) -> None:
         """Routes ``message`` frames to ``address`` (one this connection registers) to ``handler``.
 
-        Handlers run on the reader thread and must hand slow work to another thread.
+        Handlers run on a reader thread. One that waits for a reply, or runs longer than
+        ``_STALL_SECONDS``, hands reading on to another thread, so it may block.
         """
         self._handlers[address] = handler
         self.start_background_reader()
@@ -500,11 +536,27 @@ class Connection:
         sock = self._sock
         decoder = self._decoder
         rbuf = self._rbuf
+        hand = self._hand
         try:
             while not self._closed.is_set():
                 if frames:
-                    self._dispatch(frames.popleft())
-                    if self._reader_ident != me:
+                    frame = frames.popleft()
+                    with hand:
+                        self._dispatch_seq += 1
+                        self._dispatching = me
+                        if self._watch_parked:
+                            self._watch_parked = False
+                            self._watch_wake.release()
+                    try:
+                        self._dispatch(frame)
+                    finally:
+                        # Under the lock: the watchdog must not pass the role on while this
+                        # thread decides to go on reading.
+                        with hand:
+                            if self._dispatching == me:
+                                self._dispatching = None
+                            still = self._reader_ident == me
+                    if not still:
                         return False
                     continue
                 if sock is None:
@@ -596,6 +648,10 @@ class Connection:
                 sock.close()
             except OSError:
                 pass
+        with self._hand:  # the watchdog exits
+            if self._watch_parked:
+                self._watch_parked = False
+                self._watch_wake.release()
         for p in pending.values():
             p.complete(None, ConnectionError(str(error)))
         for cb in self._close_callbacks:

@@ -3,9 +3,10 @@
 The worker registers ``orch.host.SESSION``, announces each type with the manager ``host``
 operation, then builds objects and runs their methods when the server forwards ``create`` and
 method calls. Constructors and methods run on the connection's reader thread that received
-them, after handing the reader role to another thread (:meth:`Connection.handoff_reader`): the
-reply goes out with no thread wake-up in its path, yet a slow or blocking method, even one that
-calls remote objects itself, cannot stall other calls or replies to this process.
+them, so the reply goes out with no thread wake-up in its path. A method that waits for a reply
+(it calls a remote object) or runs longer than a few milliseconds loses the reader role to
+another thread (see :mod:`.connection`), so it cannot stall other calls to this process or
+deadlock it.
 """
 from __future__ import annotations
 
@@ -100,7 +101,6 @@ class Host:
         body = frame.get("body") or {}
         op = body.get("op")
         if op == "create":
-            self._conn.handoff_reader()
             self._create(frame)
         elif op == "release":
             oid = str(body.get("id"))
@@ -131,9 +131,6 @@ class Host:
         self._reply(reply_to, {"id": body.get("id")})
 
     def _on_call(self, frame: Dict[str, Any]) -> None:
-        # Even a fast method may block (a lock, a remote call), and nothing tells in advance;
-        # handing the reader role on first costs a wake-up outside the reply's path.
-        self._conn.handoff_reader()
         reply_to = frame.get("replyAddress")
         address = frame.get("address", "")
         body = frame.get("body") or {}
