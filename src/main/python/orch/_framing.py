@@ -16,11 +16,44 @@ HEADER_SIZE = _HEADER.size
 _pack_header = _HEADER.pack
 _unpack_header = _HEADER.unpack_from
 
-# One encoder and decoder for the process: json.dumps/json.loads with options build a new
-# JSONEncoder per call, which costs more than encoding a small frame.
+# One encoder and decoder for the process: json.dumps with options builds a JSONEncoder per
+# call, and JSONEncoder.encode a C encoder per call, which cost more than a small frame.
 # allow_nan=False: NaN/Infinity are not JSON and the server would reject the frame.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
-_loads = json.JSONDecoder().decode
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_decoder = json.JSONDecoder()
+try:
+    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.scanner import c_make_scanner as _c_make_scanner
+except ImportError:  # an interpreter without the _json accelerator
+    _c_make_encoder = _c_make_scanner = None
+
+if _c_make_encoder is not None:
+    # markers=None: no per-call bookkeeping for cycles; a cycle ends in RecursionError instead,
+    # reported as JSONEncoder reports it.
+    _c_encode = _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None,
+                                ":", ",", False, False, False)
+
+    def _dumps(value: Any) -> str:
+        try:
+            return "".join(_c_encode(value, 0))
+        except RecursionError:
+            raise ValueError("Circular reference detected") from None
+else:
+    _dumps = _encoder.encode
+
+if _c_make_scanner is not None:
+    _scan = _c_make_scanner(_decoder)
+
+    def _loads(text: str) -> Any:
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            return _decoder.decode(text)  # raises the proper error (or skips leading blanks)
+        if end != len(text):
+            return _decoder.decode(text)  # trailing blanks, or data after the value
+        return value
+else:
+    _loads = _decoder.decode
 
 
 class FrameError(Exception):
