@@ -7,10 +7,53 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Union
+
+Buffer = Union[bytes, bytearray, memoryview]
 
 _HEADER = struct.Struct(">I")
 HEADER_SIZE = _HEADER.size
+_pack_header = _HEADER.pack
+_unpack_header = _HEADER.unpack_from
+
+# One encoder and decoder for the process: json.dumps with options builds a JSONEncoder per
+# call, and JSONEncoder.encode a C encoder per call, which cost more than a small frame.
+# allow_nan=False: NaN/Infinity are not JSON and the server would reject the frame.
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_decoder = json.JSONDecoder()
+try:
+    from json.encoder import c_make_encoder as _c_make_encoder
+    from json.scanner import c_make_scanner as _c_make_scanner
+except ImportError:  # an interpreter without the _json accelerator
+    _c_make_encoder = _c_make_scanner = None
+
+if _c_make_encoder is not None:
+    # markers=None: no per-call bookkeeping for cycles; a cycle ends in RecursionError instead,
+    # reported as JSONEncoder reports it.
+    _c_encode = _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None,
+                                ":", ",", False, False, False)
+
+    def _dumps(value: Any) -> str:
+        try:
+            return "".join(_c_encode(value, 0))
+        except RecursionError:
+            raise ValueError("Circular reference detected") from None
+else:
+    _dumps = _encoder.encode
+
+if _c_make_scanner is not None:
+    _scan = _c_make_scanner(_decoder)
+
+    def _loads(text: str) -> Any:
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            return _decoder.decode(text)  # raises the proper error (or skips leading blanks)
+        if end != len(text):
+            return _decoder.decode(text)  # trailing blanks, or data after the value
+        return value
+else:
+    _loads = _decoder.decode
 
 
 class FrameError(Exception):
@@ -19,17 +62,43 @@ class FrameError(Exception):
 
 def encode(frame: Dict[str, Any]) -> bytes:
     """Encodes one frame. Raises ``TypeError``/``ValueError`` if the frame is not strict JSON."""
-    # allow_nan=False: NaN/Infinity are not JSON and the server would reject the frame.
-    payload = json.dumps(frame, separators=(",", ":"), ensure_ascii=False,
-                         allow_nan=False).encode("utf-8")
-    return _HEADER.pack(len(payload)) + payload
+    payload = _dumps(frame).encode("utf-8")
+    return _pack_header(len(payload)) + payload
 
 
-def decode_payload(payload: bytes) -> Dict[str, Any]:
-    """Parses one payload; it must be a JSON object."""
+def encode_json(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON; raises ``TypeError``/``ValueError`` if not strict JSON."""
+    return _dumps(value).encode("utf-8")
+
+
+def send_prefix(address: str) -> bytes:
+    """The start of a ``send`` frame's payload to ``address``, to pass to :func:`encode_send`.
+
+    A proxy makes it once: per call only the reply address and the body are encoded.
+    """
+    return ('{"type":"send","address":%s,' % _dumps(address)).encode("utf-8")
+
+
+def encode_send(prefix: bytes, reply_address: str, body_json: bytes) -> bytes:
+    """A whole ``send`` frame from :func:`send_prefix`, a plain reply address ([A-Za-z0-9.]
+    only, so it needs no escaping) and the already encoded body."""
+    payload = b"".join((prefix, b'"replyAddress":"', reply_address.encode("ascii"),
+                        b'","body":', body_json, b"}"))
+    return _pack_header(len(payload)) + payload
+
+
+def encode_reply(address: str, body_json: bytes) -> bytes:
+    """A ``send`` frame without ``replyAddress``: a worker's answer to a request."""
+    payload = b"".join((b'{"type":"send","address":', _dumps(address).encode("utf-8"),
+                        b',"body":', body_json, b"}"))
+    return _pack_header(len(payload)) + payload
+
+
+def decode_payload(payload: Buffer) -> Dict[str, Any]:
+    """Parses one payload (any bytes-like object); it must be a JSON object."""
     try:
-        value = json.loads(payload)
-    except ValueError as e:
+        value = _loads(str(payload, "utf-8"))  # str(): payload may be a memoryview
+    except ValueError as e:  # UnicodeDecodeError included
         raise FrameError(f"frame is not valid JSON: {e}") from None
     if not isinstance(value, dict):
         raise FrameError("frame is not a JSON object")
@@ -42,24 +111,32 @@ class FrameDecoder:
     def __init__(self) -> None:
         self._buf = bytearray()
 
-    def feed(self, data: bytes) -> List[Dict[str, Any]]:
-        """Adds ``data`` and returns every frame now complete, in order."""
+    def feed(self, data: Buffer) -> List[Dict[str, Any]]:
+        """Adds ``data`` (any bytes-like object; not kept) and returns every frame now complete,
+        in order."""
         buf = self._buf
-        buf += data
+        if buf:
+            buf += data
+            src: Buffer = buf
+        else:
+            src = data  # the common case: frames straight from ``data``, no copy through buf
         frames = []
         pos = 0
-        n = len(buf)
+        n = len(src)
         while n - pos >= HEADER_SIZE:
-            (length,) = _HEADER.unpack_from(buf, pos)
+            (length,) = _unpack_header(src, pos)
             if length == 0:
                 raise FrameError("zero-length frame")
             end = pos + HEADER_SIZE + length
             if end > n:
                 break
-            frames.append(decode_payload(bytes(buf[pos + HEADER_SIZE:end])))
+            frames.append(decode_payload(src[pos + HEADER_SIZE:end]))
             pos = end
-        if pos:
-            del buf[:pos]
+        if src is buf:
+            if pos:
+                del buf[:pos]
+        elif pos < n:
+            buf += src[pos:]
         return frames
 
     @property

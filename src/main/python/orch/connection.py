@@ -5,8 +5,11 @@ pending map. Whoever holds the *reader role* takes frames off the socket and com
 the replies name. By default a waiting caller takes the role itself (leader/follower): a lone
 caller reads its own reply without waking another thread, which halves the latency of a call.
 Once the connection must receive frames nobody waits for (hosting, message handlers, async
-callbacks), a background reader thread takes the role for good. Writes go out under a lock so
-frames never interleave. When the socket closes, for whatever reason, every pending request
+callbacks), background reader threads take the role for good. One reads at a time and runs each
+handler itself, so a hosted call's reply leaves with no thread wake-up in its path; a handler
+that waits for a reply, or that a watchdog finds still running after ``_STALL_SECONDS``, hands
+the role to another thread, so no handler can stall reading for long or deadlock it.
+Writes go out under a lock so frames never interleave. When the socket closes, for whatever reason, every pending request
 fails with ``ConnectionError`` at once, so no caller can hang on a dead server.
 """
 from __future__ import annotations
@@ -32,7 +35,30 @@ log = logging.getLogger("orch")
 KEEPALIVE_SECONDS = 30.0
 #: Longest the reader sleeps in poll(), so deferred releases go out promptly.
 _TICK_SECONDS = 1.0
+#: Size of the buffer each connection receives into. recv(n) would allocate n bytes per call,
+#: and past malloc's mmap threshold (128 KiB) that is an mmap, an mremap and a munmap, with
+#: page faults, on every reply; recv_into one buffer allocates nothing.
 _RECV_BYTES = 256 * 1024
+#: Idle background reader threads kept beyond the one that reads; more exit.
+_MAX_IDLE_READERS = 4
+#: A handler running longer than this (up to twice this, plus a GIL switch interval for one
+#: that computes) loses the reader role to another thread. Handing the role on for every
+#: handler instead would cost each hosted call a thread wake-up and GIL hand-offs (about seven
+#: futex calls a call, measured), which on a busy 2-core machine cut throughput by half; the
+#: watchdog costs one wake-up per period while handlers run, and sleeps otherwise.
+_STALL_SECONDS = 0.005
+
+#: This process's id, kept up to date across fork() so the per-call check needs no syscall.
+_pid = os.getpid()
+
+
+def _after_fork() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 #: Handler of a ``message`` frame to an address this connection registered.
 MessageHandler = Callable[[Dict[str, Any]], None]
@@ -101,12 +127,25 @@ class Connection:
         self._close_error: Optional[BaseException] = None
         self._last_err: Optional[str] = None
         self._decoder = _framing.FrameDecoder()
+        self._rbuf = memoryview(bytearray(_RECV_BYTES))  # used only by the role's holder
+        # Frames read but not yet dispatched; like the socket, used only by the role's holder.
+        self._frames: Deque[Dict[str, Any]] = collections.deque()
         self._poller: Any = None  # used only by the holder of the reader role
-        self._reader: Optional[threading.Thread] = None
-        # Held by whoever reads the socket: a waiting caller, or the background reader for good.
+        self._reader: Optional[threading.Thread] = None  # the background thread reading now
+        # Held by whoever reads the socket: a waiting caller, or background reader threads.
         self._role = threading.Lock()
         self._background = False
         self._background_lock = threading.Lock()
+        # Guards the hand-over between background readers: who reads, how many wait to.
+        self._hand = threading.Lock()
+        self._reader_ident: Optional[int] = None
+        self._idle_readers = 0
+        # The watchdog's view: which reader thread runs a handler, and how many it started.
+        self._dispatching: Optional[int] = None
+        self._dispatch_seq = 0
+        self._watch_parked = False
+        self._watch_wake = threading.Lock()
+        self._watch_wake.acquire()
         self._close_callbacks: list = []
         self.session: Optional[str] = None
         self.server: Optional[str] = None
@@ -151,10 +190,59 @@ class Connection:
             if self._background or self._closed.is_set():
                 return
             self._background = True
+            with self._hand:
+                self._spawn_reader()
             host, port = self.address
-            self._reader = threading.Thread(target=self._read_loop, name=f"orch-reader-{host}:{port}",
-                                            daemon=True)
-            self._reader.start()
+            threading.Thread(target=self._watch, name=f"orch-watchdog-{host}:{port}",
+                             daemon=True).start()
+
+    def _spawn_reader(self) -> None:
+        """Starts a thread that waits for the reader role (``self._hand`` held)."""
+        self._idle_readers += 1
+        host, port = self.address
+        threading.Thread(target=self._reader_main, name=f"orch-reader-{host}:{port}",
+                         daemon=True).start()
+
+    def handoff_reader(self) -> bool:
+        """Called by a handler (on a background reader thread) before work that will block:
+        another thread takes over reading at once, and this one leaves the reader role when the
+        handler returns. Returns False when the calling thread is not the reader (then nothing
+        changes). Without it the watchdog does the same after ``_STALL_SECONDS``.
+        """
+        me = threading.get_ident()
+        if self._reader_ident != me:
+            return False
+        with self._hand:
+            if self._reader_ident != me:
+                return False
+            self._pass_role()
+        return True
+
+    def _pass_role(self) -> None:
+        """The reader (busy in a handler) stops being it; another thread reads (``_hand`` held)."""
+        self._reader_ident = None
+        self._reader = None
+        self._dispatching = None
+        if self._idle_readers == 0:
+            self._spawn_reader()
+        self._role.release()
+
+    def _watch(self) -> None:
+        """Takes the reader role away from a handler that has run for a whole period."""
+        last = -1
+        while not self._closed.is_set():
+            time.sleep(_STALL_SECONDS)
+            with self._hand:
+                seq = self._dispatch_seq
+                park = False
+                if self._dispatching is not None:
+                    if seq == last:
+                        self._pass_role()
+                elif seq == last:  # idle for a whole period: sleep until the next handler
+                    park = self._watch_parked = True
+                last = seq
+            if park:
+                self._watch_wake.acquire()
 
     def _login(self) -> None:
         """PROTOCOL.md §3, synchronously, before the reader thread exists."""
@@ -205,11 +293,11 @@ class Connection:
 
     def _recv_frames(self, decoder: _framing.FrameDecoder) -> list:
         assert self._sock is not None
-        data = self._sock.recv(_RECV_BYTES)
-        if not data:
+        n = self._sock.recv_into(self._rbuf)
+        if not n:
             raise ConnectionError("orch server closed the connection"
                                   + (f": {self._last_err}" if self._last_err else ""))
-        return decoder.feed(data)
+        return decoder.feed(self._rbuf[:n])
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -231,11 +319,28 @@ class Connection:
             self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
             raise self._lost_error() from e
 
+    def send_encoded(self, data: bytes) -> None:
+        """Writes one already encoded frame (see :mod:`._framing`); as :meth:`send`."""
+        self._check_usable()
+        sock = self._sock
+        try:
+            if sock is None:
+                raise OSError("not connected")
+            with self._write_lock:
+                sock.sendall(data)
+                self._last_send = time.monotonic()
+        except OSError as e:
+            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+            raise self._lost_error() from e
+
     def request(self, address: str, body: Dict[str, Any],
-                timeout: Optional[float] = None) -> Any:
-        """Sends ``body`` to ``address`` and returns the reply body; raises the mapped error."""
-        pending = self._start(address, body, None)
-        if not self._await(pending, timeout):
+                timeout: Optional[float] = None, prefix: Optional[bytes] = None) -> Any:
+        """Sends ``body`` to ``address`` and returns the reply body; raises the mapped error.
+
+        ``prefix``, from ``_framing.send_prefix(address)``, saves encoding the address again.
+        """
+        pending = self._start(address, body, None, prefix=prefix)
+        if not pending.done and not self._await(pending, timeout):
             with self._pending_lock:
                 self._pending = {k: v for k, v in self._pending.items() if v is not pending}
             raise TimeoutError(f"no reply from orch server within {timeout} s")
@@ -250,15 +355,16 @@ class Connection:
         self._start(address, body, callback)
 
     def _start(self, address: str, body: Dict[str, Any], callback,
-               flush: bool = True) -> _Pending:
-        self._check_usable()
+               flush: bool = True, prefix: Optional[bytes] = None) -> _Pending:
+        if _pid != self.pid or self._closed.is_set():
+            self._check_usable()
         if flush and self._deferred:
             self._flush_deferred()
         reply_address = "r%d" % next(self._counter)
         pending = _Pending(callback)
         # Encode before registering so a non-JSON argument fails cleanly without a pending entry.
-        frame = {"type": "send", "address": address, "replyAddress": reply_address, "body": body}
-        data = _framing.encode(frame)
+        data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
+                                    _framing.encode_json(body))
         with self._pending_lock:
             if self._closed.is_set():
                 raise self._lost_error()
@@ -292,7 +398,8 @@ class Connection:
     def add_handler(self, address: str, handler: MessageHandler) -> None:
         """Routes ``message`` frames to ``address`` (one this connection registers) to ``handler``.
 
-        Handlers run on the reader thread and must hand slow work to another thread.
+        Handlers run on a reader thread. One that waits for a reply, or runs longer than
+        ``_STALL_SECONDS``, hands reading on to another thread, so it may block.
         """
         self._handlers[address] = handler
         self.start_background_reader()
@@ -309,20 +416,37 @@ class Connection:
 
     def _await(self, pending: _Pending, timeout: Optional[float]) -> bool:
         """Waits for ``pending``, reading the socket itself while nobody else does."""
+        if pending.done:
+            return True
         deadline = None if timeout is None else time.monotonic() + timeout
+        if self._reader_ident == threading.get_ident():
+            # A handler waits for a reply (a hosted method calling a remote object): it is the
+            # reader, so unless another thread reads, that reply never comes.
+            self.handoff_reader()
+        frames = self._frames
         while not pending.done:
             if not self._background and self._role.acquire(blocking=False):
                 try:
-                    while not pending.done and not self._closed.is_set():
-                        left = None if deadline is None else deadline - time.monotonic()
-                        if left is not None and left <= 0:
+                    # Once background readers exist they take over, at a frame boundary.
+                    while not self._closed.is_set() and not self._background:
+                        if frames:  # all of them, even after our own reply: others wait too
+                            self._dispatch(frames.popleft())
+                            continue
+                        if pending.done:
                             break
-                        self._read_step(_TICK_SECONDS if left is None else min(left, _TICK_SECONDS))
+                        if deadline is None:
+                            self._read_step(None)
+                        else:
+                            left = deadline - time.monotonic()
+                            if left <= 0:
+                                break
+                            self._read_step(min(left, _TICK_SECONDS))
                 except BaseException as e:
                     self._fail_reading(e)
                 finally:
                     self._role.release()
-                    self._nudge_one_waiter()
+                    if self._pending:
+                        self._nudge_one_waiter()
             if pending.done:
                 break
             left = None if deadline is None else deadline - time.monotonic()
@@ -341,26 +465,31 @@ class Connection:
                     p.nudge()
                     return
 
-    def _read_step(self, timeout: float) -> None:
-        """Reads what is available within ``timeout`` seconds and dispatches every whole frame."""
+    def _read_step(self, timeout: Optional[float]) -> None:
+        """Reads what is available within ``timeout`` seconds (None: blocks until something is)
+        and queues every whole frame in ``self._frames``.
+
+        Blocking needs no poll() first, one system call less per reply; close() still wakes the
+        recv, by shutting the socket down. A frame that arrives for a background reader that
+        started meanwhile wakes it too, and the caller then leaves the reader role.
+        """
         sock = self._sock
         if sock is None:
             raise ConnectionError("orch connection is closed")
         # TLS may hold decrypted bytes the kernel no longer reports as readable.
-        if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+        if timeout is not None and not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
             if self._poller is None:
                 self._poller = select.poll()
                 self._poller.register(sock.fileno(), select.POLLIN)
             if not self._poller.poll(timeout * 1000):
                 return
         try:
-            data = sock.recv(_RECV_BYTES)
+            n = sock.recv_into(self._rbuf)
         except ssl.SSLWantReadError:
             return
-        if not data:
+        if not n:
             raise ConnectionError("orch server closed the connection")
-        for frame in self._decoder.feed(data):
-            self._dispatch(frame)
+        self._frames.extend(self._decoder.feed(self._rbuf[:n]))
 
     def _fail_reading(self, e: BaseException) -> None:
         if isinstance(e, (OSError, ValueError, _framing.FrameError)):
@@ -377,14 +506,77 @@ class Connection:
         self._lost(ConnectionError(f"orch reader failed: {e!r}"))
         raise e
 
-    def _read_loop(self) -> None:
-        """The background reader: takes the role once and keeps it until the connection ends."""
-        with self._role:
+    def _reader_main(self) -> None:
+        """A background reader thread: waits for the role, reads and dispatches until it hands
+        the role on (then waits again, or exits when enough others wait) or the connection ends.
+        """
+        me = threading.get_ident()
+        this = threading.current_thread()
+        while True:
+            self._role.acquire()
+            with self._hand:
+                self._idle_readers -= 1
+                self._reader_ident = me
+                self._reader = this
+            if self._lead(me):
+                # The connection ended: pass the role on, so each waiting thread sees it and exits.
+                with self._hand:
+                    self._reader_ident = None
+                self._role.release()
+                return
+            with self._hand:
+                if self._closed.is_set() or self._idle_readers >= _MAX_IDLE_READERS:
+                    return
+                self._idle_readers += 1
+
+    def _lead(self, me: int) -> bool:
+        """Reads and dispatches while this thread is the reader. True when the connection ended,
+        False when the role went to another thread."""
+        frames = self._frames
+        sock = self._sock
+        decoder = self._decoder
+        rbuf = self._rbuf
+        hand = self._hand
+        try:
+            while not self._closed.is_set():
+                if frames:
+                    frame = frames.popleft()
+                    with hand:
+                        self._dispatch_seq += 1
+                        self._dispatching = me
+                        if self._watch_parked:
+                            self._watch_parked = False
+                            self._watch_wake.release()
+                    try:
+                        self._dispatch(frame)
+                    finally:
+                        # Under the lock: the watchdog must not pass the role on while this
+                        # thread decides to go on reading.
+                        with hand:
+                            if self._dispatching == me:
+                                self._dispatching = None
+                            still = self._reader_ident == me
+                    if not still:
+                        return False
+                    continue
+                if sock is None:
+                    raise ConnectionError("orch connection is closed")
+                # Blocking: close() shuts the socket down, which wakes this recv; keepalives and
+                # deferred releases go out from the ticker thread.
+                n = sock.recv_into(rbuf)
+                if not n:
+                    raise ConnectionError("orch server closed the connection")
+                frames.extend(decoder.feed(rbuf[:n]))
+        except BaseException as e:
+            if self._reader_ident != me:
+                # A handler failed after handing the role on: the connection is fine.
+                log.exception("orch: message handler failed")
+                return False
             try:
-                while not self._closed.is_set():
-                    self._read_step(_TICK_SECONDS)
-            except BaseException as e:
                 self._fail_reading(e)
+            except BaseException:
+                pass  # already logged; this thread must still pass the role on
+        return True
 
     def _tick(self) -> None:
         if self._deferred:
@@ -429,7 +621,7 @@ class Connection:
     def _check_usable(self) -> None:
         if self._closed.is_set():
             raise self._lost_error()
-        if os.getpid() != self.pid:
+        if _pid != self.pid:
             raise RuntimeError("this orch connection belongs to process %d; connect a new "
                                "Manager in the child process" % self.pid)
 
@@ -456,6 +648,10 @@ class Connection:
                 sock.close()
             except OSError:
                 pass
+        with self._hand:  # the watchdog exits
+            if self._watch_parked:
+                self._watch_parked = False
+                self._watch_wake.release()
         for p in pending.values():
             p.complete(None, ConnectionError(str(error)))
         for cb in self._close_callbacks:
@@ -469,6 +665,7 @@ class Connection:
         self._lost(ConnectionError("orch connection closed"))
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
+            # Only the thread reading now: threads busy in handlers may take their time.
             reader.join(timeout=5)
 
     @property

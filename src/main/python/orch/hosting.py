@@ -2,14 +2,16 @@
 
 The worker registers ``orch.host.SESSION``, announces each type with the manager ``host``
 operation, then builds objects and runs their methods when the server forwards ``create`` and
-method calls. Constructors and methods run on a small pool of daemon threads, never on the
-connection's reader thread, so a slow or blocking method cannot stall replies to this process.
+method calls. Constructors and methods run on the connection's reader thread that received
+them, so the reply goes out with no thread wake-up in its path. A method that waits for a reply
+(it calls a remote object) or runs longer than a few milliseconds loses the reader role to
+another thread (see :mod:`.connection`), so it cannot stall other calls to this process or
+deadlock it.
 """
 from __future__ import annotations
 
 import inspect
 import logging
-import queue
 import threading
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -56,61 +58,15 @@ def _returned_class(fn: Callable[..., Any]) -> Optional[type]:
     return ret if inspect.isclass(ret) and ret is not inspect.Signature.empty else None
 
 
-class _DaemonPool:
-    """Runs callables on daemon threads, starting a new one only when none is idle.
-
-    Daemon threads (unlike concurrent.futures) let the process exit while a hosted method blocks.
-    """
-
-    def __init__(self, max_threads: int = 64) -> None:
-        self._tasks: "queue.SimpleQueue[Optional[Callable[[], None]]]" = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._idle = 0
-        self._threads = 0
-        self._max = max_threads
-
-    def submit(self, task: Callable[[], None]) -> None:
-        with self._lock:
-            spawn = self._idle == 0 and self._threads < self._max
-            if spawn:
-                self._threads += 1
-            else:
-                self._idle -= 1  # this idle thread is now spoken for
-        self._tasks.put(task)
-        if spawn:
-            threading.Thread(target=self._run, name="orch-host-%d" % self._threads,
-                             daemon=True).start()
-
-    def _run(self) -> None:
-        while True:
-            task = self._tasks.get()
-            if task is None:
-                return
-            try:
-                task()
-            except Exception:
-                log.exception("orch: hosted task failed")
-            with self._lock:
-                self._idle += 1
-
-    def shutdown(self) -> None:
-        with self._lock:
-            n = self._threads
-        for _ in range(n):
-            self._tasks.put(None)
-
-
 class Host:
     """Serves the registered types of one connection."""
 
-    def __init__(self, conn: Connection, max_threads: int = 64) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._specs: Dict[str, TypeSpec] = {}
         self._objects: Dict[str, Tuple[Any, TypeSpec]] = {}
-        self._pool = _DaemonPool(max_threads)
         self._started = False
         self._lock = threading.Lock()
-        conn.on_close(lambda _err: self._pool.shutdown())
 
     @property
     def host_address(self) -> str:
@@ -145,7 +101,7 @@ class Host:
         body = frame.get("body") or {}
         op = body.get("op")
         if op == "create":
-            self._pool.submit(lambda: self._create(frame))
+            self._create(frame)
         elif op == "release":
             oid = str(body.get("id"))
             self._objects.pop(oid, None)
@@ -175,14 +131,11 @@ class Host:
         self._reply(reply_to, {"id": body.get("id")})
 
     def _on_call(self, frame: Dict[str, Any]) -> None:
-        self._pool.submit(lambda: self._call(frame))
-
-    def _call(self, frame: Dict[str, Any]) -> None:
         reply_to = frame.get("replyAddress")
         address = frame.get("address", "")
         body = frame.get("body") or {}
         method = body.get("method")
-        entry = self._objects.get(address[len("orch.obj."):])
+        entry = self._objects.get(address[9:])  # after "orch.obj."
         try:
             if entry is None:
                 raise _Failure(404, "NotFound", f"no object at {address}")
@@ -190,22 +143,29 @@ class Host:
             if not isinstance(method, str) or method not in (spec.exposed or ()):
                 code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
                 raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
-            result = getattr(obj, method)(*(body.get("args") or ()), **(body.get("kwargs") or {}))
-            reply: Dict[str, Any] = {"result": result}
-            _framing.encode(reply)  # fail here, as a TypeError for the caller, if not JSON
+            args = body.get("args") or ()
+            kwargs = body.get("kwargs")
+            result = getattr(obj, method)(*args, **kwargs) if kwargs else getattr(obj, method)(*args)
+            # Encoded here so a result that is not JSON fails as a TypeError for the caller.
+            reply = b'{"result":%s}' % _framing.encode_json(result)
         except BaseException as e:
-            reply = _failure_body(e)
-        self._reply(reply_to, reply)
+            reply = _framing.encode_json(_failure_body(e))
+        self._reply_encoded(reply_to, reply)
 
     def _reply(self, reply_to: Optional[str], body: Dict[str, Any]) -> None:
-        if not reply_to:
+        try:
+            encoded = _framing.encode_json(body)
+        except (TypeError, ValueError) as e:
+            encoded = _framing.encode_json(_failure_body(e))
+        self._reply_encoded(reply_to, encoded)
+
+    def _reply_encoded(self, reply_to: Optional[str], body_json: bytes) -> None:
+        if not reply_to or not isinstance(reply_to, str):
             return
         try:
-            self._conn.send({"type": "send", "address": reply_to, "body": body})
+            self._conn.send_encoded(_framing.encode_reply(reply_to, body_json))
         except ConnectionError:
             pass  # the caller learns from the server that this host is gone
-        except (TypeError, ValueError) as e:
-            self._conn.send({"type": "send", "address": reply_to, "body": _failure_body(e)})
 
 
 class _Failure(Exception):

@@ -16,6 +16,8 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
+from ._framing import send_prefix
+
 if TYPE_CHECKING:
     from .manager import Manager
 
@@ -46,6 +48,7 @@ class BaseProxy:
         setattr_(self, "_name", description.get("name"))
         setattr_(self, "_address_", description.get("address") or "orch.obj.%s" % description["id"])
         setattr_(self, "_exposed_", tuple(description.get("exposed") or ()))
+        setattr_(self, "_prefix", send_prefix(self._address_))
         conn = manager._connection()
         setattr_(self, "_conn", conn)
         finalizer = None
@@ -64,10 +67,13 @@ class BaseProxy:
         A result that is a shared object comes back as a proxy. Failures raise the mapped
         Python exception (see :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
         """
-        body: Dict[str, Any] = {"method": methodname, "args": list(args)}
+        # A tuple encodes as a JSON array as it is: no copy.
+        if type(args) is not tuple:
+            args = list(args)
+        body: Dict[str, Any] = {"method": methodname, "args": args}
         if kwds:
             body["kwargs"] = kwds
-        reply = self._conn.request(self._address_, body)
+        reply = self._conn.request(self._address_, body, None, self._prefix)
         if isinstance(reply, dict):
             if "proxy" in reply:
                 desc = reply["proxy"]

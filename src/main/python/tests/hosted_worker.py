@@ -20,6 +20,14 @@ class Utility:
         time.sleep(seconds)
         return seconds
 
+    def remote_get(self, name, key):
+        """Reads a named dict through this worker's own connection (a nested remote call)."""
+        return manager.lookup(name)[key]
+
+    def queue_get(self, name):
+        """Blocks on a named remote Queue until another client puts an item."""
+        return manager.lookup(name).get()
+
     def fail(self, kind):
         raise {"value": ValueError, "key": KeyError, "runtime": RuntimeError}[kind]("boom")
 
@@ -32,6 +40,7 @@ class WorkerManager(orch.Manager):
 
 
 WorkerManager.register("UtilityClass", Utility)
+manager = None  # the worker's manager, for methods that call other objects
 
 if __name__ == "__main__":
     manager = WorkerManager(sys.argv[1], name="test-worker")

@@ -126,6 +126,64 @@ class HostedTypeTest(ServerTestCase):
             t.join(30)
         self.assertLess(time.monotonic() - start, 1.9)
 
+    # Hosted methods run on the worker's reader thread once it has handed reading on. These
+    # check that nothing a method does can stall the worker's other calls or deadlock it.
+
+    def test_sleeping_method_does_not_stall_other_calls(self):
+        u = self.m.UtilityClass()
+        sleeper = threading.Thread(target=u.sleep, args=(5,))
+        sleeper.start()
+        time.sleep(0.2)  # let the sleep reach the worker first
+        for i in range(20):
+            self.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
+        self.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
+        sleeper.join(30)
+
+    def test_method_calling_another_remote_object(self):
+        d = self.m.dict(name="nested-d")
+        self.addCleanup(self.m.delete, "nested-d")
+        d["k"] = [1, 2]
+        u = self.m.UtilityClass()
+        self.assertEqual(u.remote_get("nested-d", "k"), [1, 2])
+        # many at once, from several threads: every one needs the worker to keep reading
+        results, errors = [], []
+
+        def work():
+            try:
+                for _ in range(20):
+                    results.append(u.remote_get("nested-d", "k"))
+            except BaseException as e:  # surfaced below
+                errors.append(e)
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(results, [[1, 2]] * 80)
+
+    def test_method_waiting_on_remote_queue(self):
+        try:
+            q = self.m.create("Queue", name="nested-q")
+        except orch.RemoteError as e:
+            if e.code == 404:
+                self.skipTest("server has no Queue")
+            raise
+        self.addCleanup(self.m.delete, "nested-q")
+        u = self.m.UtilityClass()
+        got = []
+        waiters = [threading.Thread(target=lambda: got.append(u.queue_get("nested-q")))
+                   for _ in range(3)]
+        for t in waiters:
+            t.start()
+        time.sleep(0.2)  # let the gets block in the worker
+        self.assertEqual(u.capitalize("still here"), "Still here")
+        for i in range(3):
+            q.put(i)
+        for t in waiters:
+            t.join(30)
+        self.assertEqual(sorted(got), [0, 1, 2])
+
 
 class InProcessHostingTest(ServerTestCase):
     def test_register_on_instance_and_start_serving(self):
