@@ -65,7 +65,7 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = "--pipeline", paramLabel = "W", defaultValue = "64", description = "Calls in flight per connection in 'pipelined' (default: ${DEFAULT-VALUE}).")
     int pipeline;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3000",
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "10000",
             description = "Untimed calls per client first, so the JIT has compiled the call path (default: ${DEFAULT-VALUE}).")
     int warmup;
 

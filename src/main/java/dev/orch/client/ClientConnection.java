@@ -102,6 +102,10 @@ final class ClientConnection {
     private int end;
 
     private volatile boolean watched;
+    /** Sends queued frames of pipelined requests; null until the first one. */
+    private volatile Thread writer;
+    /** True while the writer is (about to be) parked with nothing to send. */
+    private volatile boolean writerParked;
     /** Background reader threads: one reads, the others are idle or run offloaded handler work. */
     private final java.util.Set<Thread> readers = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ConcurrentLinkedDeque<Thread> idleReaders = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -211,7 +215,15 @@ final class ClientConnection {
             return p;
         }
         pending.put(p.reply, p);
-        write(FrameCodec.encodeBytes(Frames.send(address, p.reply, body)));
+        byte[] frame = FrameCodec.encodeSendBytes(address, p.reply, body);
+        if (async && asyncInFlight.get() > 1) {
+            // Pipelining: the writer thread sends the frames queued meanwhile in one system call,
+            // so the caller goes on encoding instead of paying a write per request.
+            outbox.add(frame);
+            wakeWriter();
+        } else {
+            write(frame);
+        }
         if (closed.isDone() && pending.remove(p.reply) != null) {
             settle(p, null, lost());
         }
@@ -416,6 +428,10 @@ final class ClientConnection {
         if (!backgroundNeeded()) {
             return;
         }
+        if (readRole.isLocked() && !readers.isEmpty()) {
+            // Someone reads; whoever releases the role hands it over (handOver).
+            return;
+        }
         if (readers.isEmpty()) {
             synchronized (this) {
                 if (readers.isEmpty() && !closed.isDone()) {
@@ -533,7 +549,7 @@ final class ClientConnection {
 
     /** Sends without waiting for an answer (answers to messages the server delivered). */
     void send(String address, JsonObject body) {
-        write(FrameCodec.encodeBytes(Frames.send(address, null, body)));
+        write(FrameCodec.encodeSendBytes(address, null, body));
     }
 
     /** Receives messages for {@code address} on the reading thread; handlers must not block. */
@@ -554,6 +570,11 @@ final class ClientConnection {
             return;
         }
         outbox.add(frame);
+        flush();
+    }
+
+    /** Sends what the outbox holds, unless another thread is sending (it then sends it too). */
+    private void flush() {
         // Whoever holds the lock sends what others queued meanwhile; re-check after unlocking so
         // a frame queued just before the release is not left behind.
         while (!outbox.isEmpty() && writeLock.tryLock()) {
@@ -565,7 +586,7 @@ final class ClientConnection {
                         out.write(first);
                     }
                 } else {
-                    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(first.length * 4);
+                    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(first.length * 8);
                     batch.write(first);
                     do {
                         batch.write(next);
@@ -580,6 +601,51 @@ final class ClientConnection {
                 writeLock.unlock();
             }
         }
+    }
+
+    private void wakeWriter() {
+        if (!writerParked) {
+            // Busy writing: it sends this frame too before it parks again (see writeLoop).
+            if (writer != null) {
+                return;
+            }
+        }
+        writerParked = false;
+        Thread w = writer;
+        if (w == null) {
+            synchronized (this) {
+                w = writer;
+                if (w == null && !closed.isDone()) {
+                    w = new Thread(this::writeLoop, "orch-client-writer");
+                    w.setDaemon(true);
+                    writer = w;
+                    w.start();
+                    return;
+                }
+            }
+        }
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+
+    /** The writer thread: started by the first pipelined request, it lives as long as the connection. */
+    private void writeLoop() {
+        while (!closed.isDone()) {
+            if (outbox.isEmpty()) {
+                // Announce the park, then look again: a producer that queued after the first look
+                // either sees the flag and unparks (a permit, if this thread is not parked yet), or
+                // queued before the second look.
+                writerParked = true;
+                if (outbox.isEmpty()) {
+                    LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(1));
+                }
+                writerParked = false;
+            } else {
+                flush();
+            }
+        }
+        outbox.clear();
     }
 
     // ---- lifecycle ----
@@ -623,6 +689,10 @@ final class ClientConnection {
             }
         }
         readers.forEach(LockSupport::unpark);
+        Thread w = writer;
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
     }
 
     private void closeSocket() {

@@ -1,14 +1,24 @@
 package dev.orch.protocol;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 
 /** Encodes frames: a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */
 public final class FrameCodec {
     /** Default largest frame accepted, 16 MiB. */
     public static final int DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
+
+    /** Streaming JSON, shared: a generator writes straight to its target, with no tree or mapper. */
+    public static final JsonFactory STREAMING = new JsonFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
 
     private FrameCodec() {
     }
@@ -34,17 +44,71 @@ public final class FrameCodec {
         return out;
     }
 
+    /**
+     * A {@code send} frame, as {@link Frames#send} would build it, encoded with its length prefix
+     * and without building the frame object: the per-request path of clients.
+     */
+    public static byte[] encodeSendBytes(String address, String replyAddress, JsonObject body) {
+        Out out = new Out();
+        try (JsonGenerator g = STREAMING.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField(Frames.TYPE, Frames.SEND);
+            g.writeStringField(Frames.ADDRESS, address);
+            if (replyAddress != null) {
+                g.writeStringField(Frames.REPLY_ADDRESS, replyAddress);
+            }
+            g.writeFieldName(Frames.BODY);
+            JacksonCodec.encodeJson(body, g);
+            g.writeEndObject();
+        } catch (IOException | EncodeException e) {
+            // A value only the application's mapper knows how to write.
+            return encodeBytes(Frames.send(address, replyAddress, body));
+        }
+        return out.framed();
+    }
+
+    /** Collects one frame's JSON after a 4-byte hole the length goes into. */
+    private static final class Out extends ByteArrayOutputStream {
+        Out() {
+            super(256);
+            count = 4;
+        }
+
+        byte[] framed() {
+            int n = count - 4;
+            buf[0] = (byte) (n >>> 24);
+            buf[1] = (byte) (n >>> 16);
+            buf[2] = (byte) (n >>> 8);
+            buf[3] = (byte) n;
+            return toByteArray();
+        }
+    }
+
     /** Parses a payload held in {@code bytes[offset, offset+length)}; nothing of the array is retained. */
     public static JsonObject decode(byte[] bytes, int offset, int length) {
-        return decode(Buffer.buffer(io.netty.buffer.Unpooled.wrappedBuffer(bytes, offset, length)));
+        JsonParser parser;
+        try {
+            parser = STREAMING.createParser(bytes, offset, length);
+        } catch (IOException e) {
+            throw OrchException.badRequest("frame is not valid JSON");
+        }
+        return decode(parser);
     }
 
     /** Parses one frame's JSON payload; throws {@link OrchException} 400 if it is not a JSON object. */
     public static JsonObject decode(Buffer payload) {
+        ByteBuf b = payload.getByteBuf();
+        if (b.hasArray()) {
+            return decode(b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes());
+        }
+        return decode(JacksonCodec.createParser(payload));
+    }
+
+    private static JsonObject decode(JsonParser parser) {
         try {
             // Vert.x's streaming parser: the application's mapper (Quarkus installs a databind
             // one as Json.CODEC) builds the same maps and lists at about twice the cost per frame.
-            Object value = JacksonCodec.fromParser(JacksonCodec.createParser(payload), Object.class);
+            Object value = JacksonCodec.fromParser(parser, Object.class);
             if (value instanceof JsonObject) {
                 return (JsonObject) value;
             }

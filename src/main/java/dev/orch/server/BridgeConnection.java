@@ -58,6 +58,7 @@ final class BridgeConnection implements FrameParser.Listener {
     private long lastActivity = System.nanoTime();
     private long idleTimer = -1;
     private DeliveryOptions forwardOptions;
+    private final ObjectShard shard;
     private volatile Thread loop;
     /** Addresses this client registered, each with its event-bus consumer. */
     private final Map<String, MessageConsumer<Object>> registrations = new HashMap<>();
@@ -67,7 +68,13 @@ final class BridgeConnection implements FrameParser.Listener {
     private final FrameOut out = new FrameOut();
     private final Runnable flushTask = this::flush;
 
-    BridgeConnection(Vertx vertx, NetSocket socket, ServerConfig config, Sessions sessions, ServerState state) {
+    /**
+     * @param shard the object shard on this connection's event loop, whose objects this
+     *     connection calls directly; null to go through the event bus for every call
+     */
+    BridgeConnection(Vertx vertx, NetSocket socket, ServerConfig config, Sessions sessions, ServerState state,
+            ObjectShard shard) {
+        this.shard = shard;
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.socket = socket;
@@ -214,25 +221,73 @@ final class BridgeConnection implements FrameParser.Listener {
         }
         inFlight++;
         Object method = ((JsonObject) body).getValue("method");
+        if (shard != null && addr.startsWith(Addresses.OBJECT_PREFIX) && shard.invokeHere(
+                addr.substring(Addresses.OBJECT_PREFIX.length()), (JsonObject) body, session,
+                new DirectAnswer(addr, method, replyAddress))) {
+            return;
+        }
         eventBus.request(addr, body, forwardOptions, ar -> onReply(addr, method, replyAddress, ar));
     }
 
     private void onReply(String address, Object method, String replyAddress, AsyncResult<Message<Object>> ar) {
+        if (ar.succeeded()) {
+            answered(address, method, replyAddress, ar.result().body(), null);
+        } else {
+            answered(address, method, replyAddress, null, toOrchException(address, ar.cause()));
+        }
+    }
+
+    /** Sends the answer to a request; on this connection's loop. */
+    private void answered(String address, Object method, String replyAddress, Object reply, OrchException error) {
         inFlight--;
         lastActivity = System.nanoTime();
         if (closed) {
-            if (ar.succeeded() && method instanceof String && address.startsWith(Addresses.OBJECT_PREFIX)
-                    && ar.result().body() instanceof JsonObject) {
-                Object result = ((JsonObject) ar.result().body()).getValue("result");
+            // The caller is gone: an object that gave it something (an item from a Queue.get) takes it back.
+            if (error == null && method instanceof String && address.startsWith(Addresses.OBJECT_PREFIX)
+                    && reply instanceof JsonObject) {
+                Object result = ((JsonObject) reply).getValue("result");
                 eventBus.send(address, new JsonObject().put("method", method).put("result", result),
                         new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
             }
             return;
         }
-        if (ar.succeeded()) {
-            writeMessage(replyAddress, null, ar.result().body());
+        if (error == null) {
+            writeMessage(replyAddress, null, reply);
         } else {
-            write(Frames.err(replyAddress, toOrchException(address, ar.cause())));
+            write(Frames.err(replyAddress, error));
+        }
+    }
+
+    /** The answer of a call run directly on this loop's shard (see {@link ObjectShard#invokeHere}). */
+    private final class DirectAnswer implements ObjectShard.Answer {
+        private final String address;
+        private final Object method;
+        private final String replyAddress;
+
+        DirectAnswer(String address, Object method, String replyAddress) {
+            this.address = address;
+            this.method = method;
+            this.replyAddress = replyAddress;
+        }
+
+        @Override
+        public void result(JsonObject reply) {
+            onLoop(() -> answered(address, method, replyAddress, reply, null));
+        }
+
+        @Override
+        public void failure(OrchException error) {
+            // As the event bus would have carried it: code and wire message only.
+            OrchException e = OrchException.fromWire(error.code().code(), error.wireMessage());
+            onLoop(() -> answered(address, method, replyAddress, null, e));
+        }
+    }
+
+    private void onLoop(Runnable r) {
+        if (Thread.currentThread() == loop) {
+            r.run();
+        } else {
+            context.runOnContext(v -> r.run());
         }
     }
 

@@ -2,6 +2,7 @@ package dev.orch.server;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.Frames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
@@ -19,7 +20,7 @@ import java.io.OutputStream;
  * messages, no frame object. Used on the connection's event loop only.
  */
 final class FrameOut {
-    private static final JsonFactory JSON = new JsonFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+    private static final JsonFactory JSON = FrameCodec.STREAMING;
 
     private ByteBuf buf;
     private ByteBufOutputStream stream;

@@ -52,6 +52,9 @@ public final class OrchServer {
     private Fleet fleet;
     private Path temporaryKeyFile;
 
+    /** The object shards, one per event loop. */
+    private final List<ObjectShard> shards = new CopyOnWriteArrayList<>();
+
     private OrchServer(Vertx vertx, ServerConfig config) {
         this.vertx = vertx;
         this.config = config;
@@ -70,7 +73,6 @@ public final class OrchServer {
     private Future<Void> doStart() {
         SharedJsonCodec.register(vertx);
         int shardCount = Math.max(1, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
-        List<ObjectShard> shards = new ArrayList<>();
         Future<String> shardsDeployed = deploy(() -> {
             ObjectShard s = new ObjectShard(sessions);
             shards.add(s);
@@ -85,6 +87,15 @@ public final class OrchServer {
                 .compose(v -> createInitialObjects())
                 .compose(v -> listen())
                 .compose(v -> startProcesses());
+    }
+
+    private ObjectShard shardOnThisLoop() {
+        for (ObjectShard s : shards) {
+            if (s.thread() == Thread.currentThread()) {
+                return s;
+            }
+        }
+        return null;
     }
 
     private Future<String> deploy(java.util.function.Supplier<Verticle> supplier, int instances) {
@@ -189,7 +200,7 @@ public final class OrchServer {
                 if (state.stopping()) {
                     socket.close();
                 } else {
-                    new BridgeConnection(vertx, socket, config, sessions, state).start();
+                    new BridgeConnection(vertx, socket, config, sessions, state, shardOnThisLoop()).start();
                 }
             });
             server.listen().onSuccess(s -> {
