@@ -26,6 +26,7 @@ ORCH = os.path.join(ROOT, "target", "orch")
 JAR = os.path.join(ROOT, "target", "quarkus-app", "quarkus-run.jar")
 QUARKUS_CDS = os.path.join(ROOT, "target", "quarkus-app", "app-cds.jsa")
 PY_BENCH = os.path.join(ROOT, "src", "bench", "py_manager_bench.py")
+PY_ORCH_BENCH = os.path.join(ROOT, "src", "bench", "py_orch_bench.py")
 JDK25 = "/usr/lib/jvm/temurin-25-jdk-amd64/bin/java"
 
 
@@ -153,6 +154,8 @@ def main():
                                 "--connections", str(a.connections), "--server-pid", str(server.pid)], env))
         orchn = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", str(a.clients), "--processes",
                                 "--scenarios", "method,hosted_method,echo_1k,dict_set,tcp_pingpong"], env))
+        # orch's Python client against the same server (issue: Python client at CPython's rate).
+        pyc = json_lines(run([sys.executable, PY_ORCH_BENCH, "--calls", str(a.calls), "--clients", "1"], env))
         report["rss_after"] = rss_mb(server.pid)
         py1 = json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", "1"], env))
         pyn = json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", str(a.clients),
@@ -165,7 +168,7 @@ def main():
             server.kill()
         shutil.rmtree(work, ignore_errors=True)
     load_end = loadavg()
-    print_report(a, report, orch1, orchn, py1, pyn, load_start, load_end)
+    print_report(a, report, orch1, orchn, py1, pyn, pyc, load_start, load_end)
 
 
 def by(rows, scenario, clients):
@@ -194,7 +197,7 @@ def ratio(o, p):
     return f"{x:.2f}×", x
 
 
-def print_report(a, rep, orch1, orchn, py1, pyn, load_start, load_end):
+def print_report(a, rep, orch1, orchn, py1, pyn, pyc, load_start, load_end):
     n = a.clients
     print(f"Run {time.strftime('%Y-%m-%d %H:%M %Z')} on {platform.node()}: {os.cpu_count()} CPUs, "
           f"{platform.processor() or platform.machine()}; {java_version('java')}; Python {platform.python_version()}; "
@@ -228,6 +231,22 @@ def print_report(a, rep, orch1, orchn, py1, pyn, load_start, load_end):
     print(f"| floor: raw TCP ping-pong, 64 B | {n} (processes) | — | {fmt_rate(tcpn)} | — | — | {fmt_p99(tcpn)} |")
     conn = by(orch1, "connections", 1)
     print()
+    print("orch's Python client (`src/bench/py_orch_bench.py`, stdlib only) against the same server, 1 client:\n")
+    print("| scenario | CPython calls/s | orch Python client calls/s | ratio | CPython p99 µs | orch Python p99 µs |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    py_rows = [("method", "method", "method (orch: Value.get, server-side)"),
+               ("hosted_method", "method", "hosted_method (orch: UtilityClass hosted by a Python worker; CPython: method)"),
+               ("echo_1k", "echo_1k", "echo_1k (hosted on both)"),
+               ("dict_set", "dict_set", "dict_set"),
+               ("queue_put_get", "queue_put_get", "queue_put_get"),
+               ("create_proxy", "create_proxy", "create_proxy (UtilityClass on both)")]
+    for o_sc, p_sc, label in py_rows:
+        o = by(pyc, o_sc, 1)
+        p = by(py1, p_sc, 1)
+        rt, x = ratio(o, p)
+        ratios[("python", o_sc)] = x
+        print(f"| {label} | {fmt_rate(p)} | {fmt_rate(o)} | {rt} | {fmt_p99(p)} | {fmt_p99(o)} |")
+    print()
     print(f"Server RSS: {rep.get('rss_idle')} MB idle after start; "
           f"{conn.get('server_rss_mb') if conn else '?'} MB holding {conn.get('held') if conn else '?'} authenticated connections "
           f"(logins at {fmt_rate(conn)}/s); {rep.get('rss_after')} MB after the orch runs.\n")
@@ -260,6 +279,11 @@ def print_report(a, rep, orch1, orchn, py1, pyn, load_start, load_end):
     for sc in ("echo_1k", "dict_set"):
         x = ratios.get((sc, 1))
         check(f"{sc} ≥ 1.2× CPython", x is not None and x >= 1.2, f"{x:.2f}×" if x else "—")
+    x = ratios.get(("queue_put_get", 1))
+    check("queue_put_get (Java client) ≥ 2× CPython", x is not None and x >= 2, f"{x:.2f}×" if x else "—")
+    for o_sc, _, _ in py_rows:
+        x = ratios.get(("python", o_sc))
+        check(f"Python client {o_sc} ≥ 1× CPython", x is not None and x >= 1, f"{x:.2f}×" if x else "—")
     ri = rep.get("rss_idle") or 0
     check("server RSS ≤ 150 MB idle", 0 < ri <= 150, f"{ri} MB")
     rc = conn.get("server_rss_mb", 0) if conn else 0

@@ -41,9 +41,24 @@ def worker(addr, key, ready, stop):
     m.close()
 
 
+# As in `orch bench`: `method` is a call on a server-side object (one hop, like CPython's method,
+# which runs in the manager process); `hosted_method` is CPython's method on a type this script's
+# Python worker hosts (two hops: client -> server -> worker and back).
+SCENARIOS_HERE = SCENARIOS.replace("method,", "method,hosted_method,", 1)
+
+
+def orch_call(m, scenario):
+    if scenario == "method":
+        v = m.Value("hello")
+        return lambda: v.get()
+    if scenario == "hosted_method":
+        return scenario_call(m, "method")
+    return scenario_call(m, scenario)
+
+
 def client(addr, key, calls, warmup, scenario, barrier, out):
     m = BenchManager(address=addr, authkey=key).connect()
-    out.put(time_calls(scenario_call(m, scenario), calls, warmup, barrier))
+    out.put(time_calls(orch_call(m, scenario), calls, warmup, barrier))
     m.close()
 
 
@@ -60,8 +75,12 @@ def main():
     ap.add_argument("--calls", type=int, default=20000)
     ap.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help="untimed calls per client first")
     ap.add_argument("--clients", type=int, default=1)
-    ap.add_argument("--scenarios", default=SCENARIOS)
+    ap.add_argument("--scenarios", default=SCENARIOS_HERE)
     a = ap.parse_args()
+    unknown = [sc for sc in a.scenarios.split(",") if sc not in SCENARIOS_HERE.split(",")]
+    if unknown:
+        # Checked here: a client process failing on it would leave this one waiting.
+        ap.error(f"unknown scenario {', '.join(unknown)}; known: {SCENARIOS_HERE}")
     addr = _auth.resolve_address(a.address)
     key = _auth.read_key_file(a.authkey_file) if a.authkey_file else _auth.resolve_authkey(None)
     ready, stop = Event(), Event()

@@ -8,11 +8,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -104,35 +103,60 @@ public final class ClientRun {
         }
     }
 
-    /** {@code n} operations with at most W in flight; completions record into {@code h}. */
+    /**
+     * {@code n} operations with W in flight: W chains, each starting its next operation from the
+     * previous one's completion (on the thread that read the reply, as an asynchronous program
+     * would), so no thread waits for a free slot. Completions record into {@code h} when given.
+     */
     private void pipelined(Load load, int n, Histogram h, AtomicLong done) throws Exception {
-        int w = Math.max(1, settings.pipeline);
-        Semaphore slots = new Semaphore(w);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int i = 0; i < n && failure.get() == null; i++) {
-            if (!slots.tryAcquire(settings.timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new TimeoutException("no pipelined reply within " + settings.timeout.toMillis() + " ms");
+        int w = Math.max(1, Math.min(settings.pipeline, n));
+        AtomicInteger unstarted = new AtomicInteger(n);
+        AtomicInteger unfinished = new AtomicInteger(n);
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        Runnable[] chain = new Runnable[1];
+        chain[0] = () -> {
+            if (unstarted.getAndDecrement() <= 0 || all.isDone()) {
+                return;
             }
             long s0 = System.nanoTime();
             load.start().whenComplete((v, e) -> {
                 if (e != null) {
-                    failure.compareAndSet(null, e);
-                } else if (h != null) {
+                    all.completeExceptionally(e);
+                    return;
+                }
+                if (h != null) {
                     long d = Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0);
                     synchronized (h) {
                         h.recordValue(d);
                     }
                     done.incrementAndGet();
                 }
-                slots.release();
+                if (unfinished.decrementAndGet() == 0) {
+                    all.complete(null);
+                } else {
+                    chain[0].run();
+                }
             });
+        };
+        for (int i = 0; i < w; i++) {
+            chain[0].run();
         }
-        if (!slots.tryAcquire(w, settings.timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new TimeoutException("pipelined replies missing after " + settings.timeout.toMillis() + " ms");
-        }
-        Throwable e = failure.get();
-        if (e != null) {
-            throw e instanceof Exception ? (Exception) e : new RuntimeException(e);
+        // Fails only when a whole timeout passes without a single completion.
+        int seen = n + 1;
+        while (true) {
+            try {
+                all.get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            } catch (TimeoutException e) {
+                int now = unfinished.get();
+                if (now == seen) {
+                    throw new TimeoutException("no pipelined reply within " + settings.timeout.toMillis() + " ms");
+                }
+                seen = now;
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                throw c instanceof Exception ? (Exception) c : e;
+            }
         }
     }
 

@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -79,6 +78,10 @@ final class ClientConnection {
         return t;
     });
     /** Longest a follower sleeps before checking the reader role again (guards against lost hand-offs). */
+    /** Inline hosted work longer than this has another thread take over reading. */
+    private static final long INLINE_WATCHDOG_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** How long past a reader's deadline the watchdog waits for any frame before giving the connection up. */
+    private static final long LEADER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long FOLLOWER_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final byte[] PING = FrameCodec.encodeBytes(Frames.ping());
 
@@ -104,6 +107,15 @@ final class ClientConnection {
     private volatile boolean watched;
     /** Sends queued frames of pipelined requests; null until the first one. */
     private volatile Thread writer;
+    /** When the inline work of {@link #runOffReader} started; 0 when none runs. */
+    private volatile long inlineSince;
+    private volatile boolean watchdogArmed;
+    /** Touched by the timer thread only (and under this lock on disarm). */
+    private ScheduledFuture<?> watchdog;
+    private long watchIdleSince;
+    /** The call whose caller is reading for it with a finite deadline, and that deadline. */
+    private volatile Pending leaderPending;
+    private volatile long leaderDeadline;
     /** True while the writer is (about to be) parked with nothing to send. */
     private volatile boolean writerParked;
     /** Background reader threads: one reads, the others are idle or run offloaded handler work. */
@@ -120,25 +132,54 @@ final class ClientConnection {
     /** Connects, completes the TLS handshake if asked, and logs in, all within the connect timeout. */
     JsonObject open() {
         long deadline = deadline(config.connectTimeout());
-        try {
-            Socket s = new Socket();
-            s.setTcpNoDelay(true);
-            s.connect(new InetSocketAddress(config.host(), config.port()), timeoutMillis(deadline));
-            if (config.tls()) {
-                s = Tls.wrap(s, config, timeoutMillis(deadline));
+        // Connect and log in under a guard that closes the socket at the deadline, rather than
+        // with socket timeouts: one timed operation leaves a JDK socket non-blocking for good, and
+        // every read after it costs two more system calls (a failed read and a poll).
+        Socket s = new Socket();
+        AtomicBoolean expired = new AtomicBoolean();
+        ScheduledFuture<?> guard = deadline == Long.MAX_VALUE ? null : TIMER.schedule(() -> {
+            expired.set(true);
+            try {
+                s.close();
+            } catch (IOException e) {
+                // Closing anyway.
             }
-            socket = s;
-            in = s.getInputStream();
-            out = s.getOutputStream();
-        } catch (IOException e) {
-            closeSocket();
-            throw new OrchConnectException("cannot connect to " + config.address() + ": " + describe(e), e);
-        }
+        }, timeoutMillis(deadline), TimeUnit.MILLISECONDS);
         try {
-            login(deadline);
-        } catch (RuntimeException e) {
-            close();
-            throw e;
+            try {
+                s.setTcpNoDelay(true);
+                s.connect(new InetSocketAddress(config.host(), config.port()));
+                Socket open = s;
+                if (config.tls()) {
+                    open = Tls.wrap(s, config, timeoutMillis(deadline));
+                }
+                socket = open;
+                in = open.getInputStream();
+                out = open.getOutputStream();
+            } catch (IOException e) {
+                closeSocket();
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // Closing anyway.
+                }
+                throw new OrchConnectException("cannot connect to " + config.address() + ": "
+                        + (expired.get() ? "no connection within " + config.connectTimeout().toMillis() + " ms" : describe(e)), e);
+            }
+            try {
+                login(deadline);
+            } catch (RuntimeException e) {
+                close();
+                if (expired.get()) {
+                    throw new OrchConnectException("no login answer from " + config.address() + " within "
+                            + config.connectTimeout().toMillis() + " ms");
+                }
+                throw e;
+            }
+        } finally {
+            if (guard != null) {
+                guard.cancel(false);
+            }
         }
         long every = config.pingInterval().toMillis();
         if (every > 0) {
@@ -216,7 +257,11 @@ final class ClientConnection {
         }
         pending.put(p.reply, p);
         byte[] frame = FrameCodec.encodeSendBytes(address, p.reply, body);
-        if (async && asyncInFlight.get() > 1) {
+        if (async && pumpingReader() != null) {
+            // Started from a reply's callback on the reading thread: it sends what queued up
+            // before it next blocks in read (readFrame), one system call for the whole batch.
+            outbox.add(frame);
+        } else if (async && asyncInFlight.get() > 1) {
             // Pipelining: the writer thread sends the frames queued meanwhile in one system call,
             // so the caller goes on encoding instead of paying a write per request.
             outbox.add(frame);
@@ -241,8 +286,7 @@ final class ClientConnection {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     if (pending.remove(p.reply) != null) {
-                        settle(p, null, new OrchException(ErrorCode.TIMEOUT,
-                                "call timed out after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.started) + " ms"));
+                        settle(p, null, timedOut(p));
                     }
                     break;
                 }
@@ -253,9 +297,16 @@ final class ClientConnection {
                     if (reader != null) {
                         reader.pumping = false;
                     }
+                    if (deadline != Long.MAX_VALUE) {
+                        // Reads block without a timeout; the watchdog ends this wait (see watch).
+                        leaderDeadline = deadline;
+                        leaderPending = p;
+                        armWatchdog();
+                    }
                     try {
                         readUntil(p, deadline);
                     } finally {
+                        leaderPending = null;
                         if (reader != null) {
                             reader.pumping = true;
                         }
@@ -304,8 +355,9 @@ final class ClientConnection {
     // ---- frames in ----
 
     /**
-     * Reads and dispatches one frame; false when {@code deadline} passed first. The caller holds
-     * {@link #readRole}. A timeout leaves any partial frame in the buffer for the next reader.
+     * Reads and dispatches one frame; false when {@code deadline} had passed before a read was
+     * needed. The caller holds {@link #readRole}. Reads block without a timeout (see
+     * {@link #open}); a reader whose deadline passes is woken by the watchdog's ping.
      */
     private boolean readFrame(long deadline) {
         try {
@@ -335,13 +387,10 @@ final class ClientConnection {
                 if (left <= 0) {
                     return false;
                 }
-                socket.setSoTimeout(deadline == Long.MAX_VALUE ? 0 : (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
-                int n;
-                try {
-                    n = in.read(buf, end, buf.length - end);
-                } catch (SocketTimeoutException e) {
-                    return false;
+                if (!outbox.isEmpty()) {
+                    flush();
                 }
+                int n = in.read(buf, end, buf.length - end);
                 if (n < 0) {
                     throw new IOException("closed by the server");
                 }
@@ -523,26 +572,93 @@ final class ClientConnection {
     }
 
     /**
-     * Lets the current handler run its work on this thread (leader/follower): when called from a
-     * background reader's dispatch, this thread gives up reading, another background reader takes
-     * over at once, and the caller may then block as long as it likes. Returns false when the
-     * handler runs on a thread that must go on reading (a caller waiting for its reply); the
-     * handler then passes its work to another thread.
+     * Runs a handler's {@code work} on this thread when called from a background reader's
+     * dispatch (leader/follower): the thread leaves the reader role free while the work runs and
+     * takes it back afterwards, so a short call costs no thread wake-up. Work that runs longer
+     * than {@link #INLINE_WATCHDOG_NANOS} has another reader woken by the watchdog, and work that
+     * waits for a reply on this connection reads for itself; either way other frames keep
+     * flowing. Returns false, running nothing, when the handler runs on a thread that must go on
+     * reading (a caller waiting for its reply); the handler then passes its work to another thread.
      */
-    boolean offloadReader() {
+    boolean runOffReader(Runnable work) {
         ReaderThread me = pumpingReader();
         if (me == null || !readRole.isHeldByCurrentThread() || readRole.getHoldCount() != 1) {
             return false;
         }
         me.pumping = false;
         readRole.unlock();
-        Thread idle = idleReaders.poll();
-        if (idle != null) {
-            LockSupport.unpark(idle);
-        } else {
-            startReader();
+        inlineSince = System.nanoTime();
+        armWatchdog();
+        try {
+            work.run();
+        } finally {
+            inlineSince = 0;
+            // Back to reading, unless another thread took the role meanwhile (backgroundLoop then
+            // sees it is not held and goes idle).
+            if (readRole.tryLock()) {
+                me.pumping = true;
+            }
         }
         return true;
+    }
+
+    private void armWatchdog() {
+        if (!watchdogArmed && !closed.isDone()) {
+            synchronized (this) {
+                if (!watchdogArmed) {
+                    watchdogArmed = true;
+                    watchdog = TIMER.scheduleWithFixedDelay(this::watch, INLINE_WATCHDOG_NANOS, INLINE_WATCHDOG_NANOS,
+                            TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+    }
+
+    /** Wakes a reader when inline work has held this connection's reading up too long; disarms when idle. */
+    private void watch() {
+        long since = inlineSince;
+        long now = System.nanoTime();
+        Pending lp = leaderPending;
+        if (lp != null) {
+            watchIdleSince = 0;
+            if (now - leaderDeadline >= 0) {
+                if (pending.remove(lp.reply) != null) {
+                    settle(lp, null, timedOut(lp));
+                    // The reader is blocked in read(): the server's pong wakes it.
+                    write(PING);
+                } else if (now - leaderDeadline > LEADER_GRACE_NANOS) {
+                    // Not even a pong in all that time: the server is gone or wedged.
+                    LOG.debugf("no answer from %s to a ping: closing", config.address());
+                    onClosed();
+                }
+            }
+        }
+        if (since != 0) {
+            watchIdleSince = 0;
+            if (now - since > INLINE_WATCHDOG_NANOS && !readRole.isLocked() && backgroundNeeded()) {
+                Thread idle = idleReaders.poll();
+                if (idle != null) {
+                    LockSupport.unpark(idle);
+                } else {
+                    synchronized (this) {
+                        startReader();
+                    }
+                }
+            }
+            return;
+        }
+        if (lp != null) {
+            return;
+        }
+        if (watchIdleSince == 0) {
+            watchIdleSince = now;
+        } else if (now - watchIdleSince > TimeUnit.SECONDS.toNanos(1) || closed.isDone()) {
+            synchronized (this) {
+                watchdog.cancel(false);
+                watchdogArmed = false;
+                watchIdleSince = 0;
+            }
+        }
     }
 
     // ---- frames out ----
@@ -704,6 +820,11 @@ final class ClientConnection {
                 // Closing anyway.
             }
         }
+    }
+
+    private static OrchException timedOut(Pending p) {
+        return new OrchException(ErrorCode.TIMEOUT,
+                "call timed out after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.started) + " ms");
     }
 
     private OrchConnectException lost() {

@@ -353,11 +353,9 @@ public final class OrchClient implements AutoCloseable {
             }
             connection.send(in.replyAddress, answer);
         };
-        // Run the call on the thread that read it, with another taking over reading, so the answer
-        // needs no thread wake-up; only when that is not possible does a pool thread take it.
-        if (connection.offloadReader()) {
-            work.run();
-        } else {
+        // Run the call on the thread that read it, so the answer needs no thread wake-up; only
+        // when that thread must go on reading for a waiting caller does a pool thread take it.
+        if (!connection.runOffReader(work)) {
             hostExecutor.execute(work);
         }
     }

@@ -95,6 +95,20 @@ class ClientTransportTest {
     }
 
     @Test
+    void aPeerThatNeverAnswersTheLoginFailsTheConnectAtItsTimeout() throws Exception {
+        // Accepts the connection (the kernel does) and never says a word.
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            ClientConfig cfg = new ClientConfig().host("127.0.0.1").port(silent.getLocalPort())
+                    .authKey("k".getBytes(java.nio.charset.StandardCharsets.UTF_8)).connectTimeout(Duration.ofMillis(400));
+            long t0 = System.nanoTime();
+            OrchConnectException e = assertThrows(OrchConnectException.class, () -> OrchClient.connect(cfg).close());
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(e.getMessage().contains("within 400 ms"), e.getMessage());
+            assertTrue(ms >= 350 && ms < 5000, "gave up after " + ms + " ms");
+        }
+    }
+
+    @Test
     void aLostServerEndsBlockedCallsAndCompletesClosedFuture() throws Exception {
         TestServer s = TestServer.start();
         try (OrchClient c = s.client()) {
