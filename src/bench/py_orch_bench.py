@@ -41,18 +41,23 @@ def worker(addr, key, ready, stop):
     m.close()
 
 
-# As in `orch bench`: `method` is a call on a server-side object (one hop, like CPython's method,
-# which runs in the manager process); `hosted_method` is CPython's method on a type this script's
-# Python worker hosts (two hops: client -> server -> worker and back).
-SCENARIOS_HERE = SCENARIOS.replace("method,", "method,hosted_method,", 1)
+# As in `orch bench`: `method` and `echo_1k` call server-side objects (one hop, like CPython's,
+# whose UtilityClass runs in the manager process); `hosted_method` and `hosted_echo_1k` call
+# CPython's UtilityClass methods on a type this script's Python worker hosts (two hops: client ->
+# server -> worker and back).
+SCENARIOS_HERE = SCENARIOS.replace("method,echo_1k,", "method,hosted_method,echo_1k,hosted_echo_1k,", 1)
 
 
 def orch_call(m, scenario):
     if scenario == "method":
         v = m.Value("hello")
         return lambda: v.get()
-    if scenario == "hosted_method":
-        return scenario_call(m, "method")
+    if scenario == "echo_1k":
+        d = m.dict()
+        blob = "x" * 1024
+        return lambda: d.setdefault("k", blob)
+    if scenario.startswith("hosted_"):
+        return scenario_call(m, scenario[len("hosted_"):])
     return scenario_call(m, scenario)
 
 

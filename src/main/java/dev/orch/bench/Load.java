@@ -43,6 +43,11 @@ interface Load extends AutoCloseable {
                 return release(c, u, () -> u.call("capitalize", "hello"), () -> u.callAsync("capitalize", "hello"));
             }
             case ECHO_1K: {
+                RemoteObject d = c.create("dict");
+                String blob = "x".repeat(1024);
+                return release(c, d, () -> d.call("setdefault", "k", blob), () -> d.callAsync("setdefault", "k", blob));
+            }
+            case HOSTED_ECHO_1K: {
                 RemoteObject u = c.create(Scenario.UTILITY);
                 String blob = "x".repeat(1024);
                 return release(c, u, () -> u.call("echo", blob), () -> u.callAsync("echo", blob));

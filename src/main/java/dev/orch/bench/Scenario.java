@@ -4,11 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** The benchmark's scenarios; the first six match CPython's {@code py_manager_bench.py}. */
+/**
+ * The benchmark's scenarios. CPython's {@code py_manager_bench.py} runs every object in the manager
+ * process, one hop away; {@code method} and {@code echo_1k} are their one-hop counterparts on
+ * server-side objects, and the {@code hosted_} variants run the same UtilityClass methods on a
+ * type a worker process hosts (two hops).
+ */
 public enum Scenario {
     METHOD("method", false, "Value.get() on a server-side object (one hop; orch has no server-side UtilityClass)"),
     HOSTED_METHOD("hosted_method", true, "UtilityClass.capitalize('hello') on a type hosted by a worker process (two hops)"),
-    ECHO_1K("echo_1k", true, "UtilityClass.echo(1 KiB string), hosted by a worker process like CPython's"),
+    ECHO_1K("echo_1k", false, "dict.setdefault('k', 1 KiB string) on a server-side dict: 1 KiB each way, one hop"),
+    HOSTED_ECHO_1K("hosted_echo_1k", true, "UtilityClass.echo(1 KiB string) on a type hosted by a worker process (two hops)"),
     DICT_SET("dict_set", false, "dict.__setitem__('k', 1) on a server-side dict"),
     QUEUE_PUT_GET("queue_put_get", false, "Queue.put(1) then Queue.get() (one op = two calls)"),
     LOCK("lock_acquire_release", false, "Lock.acquire() then Lock.release() (one op = two calls)"),
@@ -18,7 +24,7 @@ public enum Scenario {
     CONNECTIONS("connections", false, "open and log in N concurrent connections, hold them (rate = logins/s)");
 
     public static final String DEFAULT_LIST =
-            "method,hosted_method,echo_1k,dict_set,queue_put_get,lock_acquire_release,create_proxy,pipelined,tcp_pingpong";
+            "method,hosted_method,echo_1k,hosted_echo_1k,dict_set,queue_put_get,lock_acquire_release,create_proxy,pipelined,tcp_pingpong";
 
     /** Typeid of the hosted type, as in CPython's bench. */
     public static final String UTILITY = "UtilityClass";

@@ -37,8 +37,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = {
     "Benchmark a server: calls/s and p50/p99/p999 latency per scenario.",
     "Scenarios: " + Scenario.DEFAULT_LIST + ", connections (opt-in).",
-    "'method' calls Value.get on a server-side object; 'hosted_method' and 'echo_1k' call a",
-    "UtilityClass hosted by a worker process that the bench starts itself (two hops)."})
+    "'method' and 'echo_1k' call server-side objects (one hop, like CPython's manager);",
+    "'hosted_method' and 'hosted_echo_1k' call a UtilityClass hosted by a worker process",
+    "that the bench starts itself (two hops)."})
 class BenchCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;
