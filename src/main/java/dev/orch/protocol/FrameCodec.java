@@ -54,15 +54,7 @@ public final class FrameCodec {
         Out out = OUT.get();
         out.restart();
         try (JsonGenerator g = STREAMING.createGenerator(out)) {
-            g.writeStartObject();
-            g.writeStringField(Frames.TYPE, Frames.SEND);
-            g.writeStringField(Frames.ADDRESS, address);
-            if (replyAddress != null) {
-                g.writeStringField(Frames.REPLY_ADDRESS, replyAddress);
-            }
-            g.writeFieldName(Frames.BODY);
-            JacksonCodec.encodeJson(body, g);
-            g.writeEndObject();
+            writeAddressed(g, Frames.SEND, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
             // A value only the application's mapper knows how to write.
             return encodeBytes(Frames.send(address, replyAddress, body));
@@ -72,6 +64,25 @@ public final class FrameCodec {
             OUT.remove();
         }
         return framed;
+    }
+
+    /**
+     * Streams a frame of {@code type} with an address, the reply address if not null, and a body,
+     * field for field as {@link Frames#send} and {@link Frames#message} build them.
+     *
+     * @throws EncodeException for a body value only the application's JSON mapper can write
+     */
+    public static void writeAddressed(JsonGenerator g, String type, String address, String replyAddress, Object body)
+            throws IOException {
+        g.writeStartObject();
+        g.writeStringField(Frames.TYPE, type);
+        g.writeStringField(Frames.ADDRESS, address);
+        if (replyAddress != null) {
+            g.writeStringField(Frames.REPLY_ADDRESS, replyAddress);
+        }
+        g.writeFieldName(Frames.BODY);
+        JacksonCodec.encodeJson(body, g);
+        g.writeEndObject();
     }
 
     /** Largest encoding buffer a thread keeps between frames. */

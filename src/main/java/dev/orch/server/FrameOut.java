@@ -45,15 +45,7 @@ final class FrameOut {
     void message(String address, String replyAddress, Object body) {
         int start = begin();
         try (JsonGenerator g = JSON.createGenerator((OutputStream) stream)) {
-            g.writeStartObject();
-            g.writeStringField(Frames.TYPE, Frames.MESSAGE);
-            g.writeStringField(Frames.ADDRESS, address);
-            if (replyAddress != null) {
-                g.writeStringField(Frames.REPLY_ADDRESS, replyAddress);
-            }
-            g.writeFieldName(Frames.BODY);
-            JacksonCodec.encodeJson(body, g);
-            g.writeEndObject();
+            FrameCodec.writeAddressed(g, Frames.MESSAGE, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
             fallback(start, Frames.message(address, replyAddress, body));
             return;
