@@ -145,6 +145,7 @@ final class ClientConnection {
                 // Closing anyway.
             }
         }, timeoutMillis(deadline), TimeUnit.MILLISECONDS);
+        boolean guardRan;
         try {
             try {
                 s.setTcpNoDelay(true);
@@ -177,9 +178,14 @@ final class ClientConnection {
                 throw e;
             }
         } finally {
-            if (guard != null) {
-                guard.cancel(false);
-            }
+            // False when the guard has run or is running: then it closes the socket.
+            guardRan = guard != null && !guard.cancel(false);
+        }
+        if (guardRan) {
+            // The guard fired as the login finished: the socket is closed, or about to be.
+            close();
+            throw new OrchConnectException("no login answer from " + config.address() + " within "
+                    + config.connectTimeout().toMillis() + " ms");
         }
         long every = config.pingInterval().toMillis();
         if (every > 0) {
