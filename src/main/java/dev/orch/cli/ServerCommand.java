@@ -60,6 +60,10 @@ class ServerCommand implements Callable<Integer> {
             description = "Heartbeat interval of workers and nodes; 3 missed make them lost (default: ${DEFAULT-VALUE}).")
     double heartbeat;
 
+    @Option(names = "--event-loops", paramLabel = "N",
+            description = "Event loops serving connections and objects (default: half the CPUs, at least 1).")
+    Integer eventLoops;
+
     @Option(names = "--tls-cert", paramLabel = "PEM", description = "TLS certificate (PEM); needs --tls-key.")
     Path tlsCert;
 
@@ -125,6 +129,9 @@ class ServerCommand implements Callable<Integer> {
         if (heartbeat < 0.05) {
             throw CliException.usage("--heartbeat must be at least 0.05 seconds");
         }
+        if (eventLoops != null && eventLoops < 1) {
+            throw CliException.usage("--event-loops must be at least 1");
+        }
         if ((tlsCert == null) != (tlsKey == null)) {
             throw CliException.usage("--tls-cert and --tls-key go together");
         }
@@ -141,6 +148,9 @@ class ServerCommand implements Callable<Integer> {
                 .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
                 .stopGrace(Duration.ofMillis((long) (grace * 1000)))
                 .heartbeat(Duration.ofMillis((long) (heartbeat * 1000))).version(OrchCommand.version());
+        if (eventLoops != null) {
+            c.eventLoops(eventLoops);
+        }
         if (tlsCert != null) {
             c.tls(tlsCert, tlsKey);
         }

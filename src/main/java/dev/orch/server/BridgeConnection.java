@@ -72,6 +72,11 @@ final class BridgeConnection implements FrameParser.Listener {
      * @param shard the object shard on this connection's event loop, whose objects this
      *     connection calls directly; null to go through the event bus for every call
      */
+    /** The shard on this connection's event loop, whose objects it calls directly; null if none. */
+    ObjectShard localShard() {
+        return shard;
+    }
+
     BridgeConnection(Vertx vertx, NetSocket socket, ServerConfig config, Sessions sessions, ServerState state,
             ObjectShard shard) {
         this.shard = shard;

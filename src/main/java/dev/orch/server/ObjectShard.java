@@ -39,6 +39,11 @@ final class ObjectShard extends AbstractVerticle {
         thread = Thread.currentThread();
     }
 
+    /** Runs {@code task} on this shard's event loop. */
+    void runOnLoop(Runnable task) {
+        context.runOnContext(v -> task.run());
+    }
+
     /** The event-loop thread this shard's objects run on. */
     Thread thread() {
         return thread;

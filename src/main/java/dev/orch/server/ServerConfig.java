@@ -19,6 +19,7 @@ public final class ServerConfig {
     private Duration drainTimeout = Duration.ofSeconds(2);
     private Duration stopGrace = Duration.ofSeconds(10);
     private Duration heartbeat = Duration.ofSeconds(2);
+    private int eventLoops;
     private int maxInFlight = 4096;
     private int maxRegistrations = 65536;
     private Path tlsCert;
@@ -105,6 +106,19 @@ public final class ServerConfig {
     }
 
     /** How long a worker may take to build a hosted object before the create fails with 504. */
+    /** Event loops serving connections and objects; 0 means {@link OrchServer#defaultEventLoops()}. */
+    public int eventLoops() {
+        return eventLoops;
+    }
+
+    public ServerConfig eventLoops(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("event loops must be positive");
+        }
+        this.eventLoops = n;
+        return this;
+    }
+
     public Duration hostTimeout() {
         return hostTimeout;
     }

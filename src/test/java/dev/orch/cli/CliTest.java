@@ -157,6 +157,10 @@ public class CliTest {
         LaunchResult o = l.launch("objects", "-o", "xml");
         assertExit(2, o);
         assertOneLineError("xml", o);
+
+        LaunchResult e = l.launch("server", "--listen", "127.0.0.1:0", "--event-loops", "0");
+        assertExit(2, e);
+        assertOneLineError("--event-loops", e);
     }
 
     @Test

@@ -27,7 +27,9 @@ public final class TestServer implements AutoCloseable {
 
     public static TestServer start(Consumer<ServerConfig> customize) {
         Vertx vertx = Vertx.vertx();
-        ServerConfig config = new ServerConfig().host("127.0.0.1").port(0).authKey(KEY);
+        // Two loops, so tests cross from one loop to another the way a busy server's calls do
+        // (the default on a small machine is one).
+        ServerConfig config = new ServerConfig().host("127.0.0.1").port(0).authKey(KEY).eventLoops(2);
         customize.accept(config);
         try {
             OrchServer s = OrchServer.start(vertx, config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
