@@ -7,7 +7,12 @@ same scenarios, the raw TCP ping-pong floor (orch bench's tcp_pingpong), 1,000 h
 connections, and the CLI round trip (`target/orch call NAME get`) with the plain JVM, an AppCDS
 archive and, when Temurin 25 is installed, its AOT cache. Prints a markdown report on stdout.
 
-  python3 src/bench/compare.py [--calls 20000] [--clients 4] [--connections 1000]
+The one-client scenarios run --rounds times, the three systems taking turns (orch's Java client,
+orch's Python client, CPython), and each table shows the median round: on a shared VM a single
+pass of one system can land in a slow minute of the host, and alternating rounds spread that
+over all three. The per-round ratios are printed too.
+
+  python3 src/bench/compare.py [--calls 20000] [--clients 4] [--connections 1000] [--rounds 3]
 """
 import argparse
 import json
@@ -96,7 +101,10 @@ def main():
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--cli-runs", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=3, help="one-client rounds; tables show the median")
     a = ap.parse_args()
+    if a.rounds < 1:
+        raise SystemExit("--rounds must be at least 1")
     if not os.access(ORCH, os.X_OK):
         raise SystemExit("target/orch missing: build first (mvn package -DskipTests)")
     work = tempfile.mkdtemp(prefix="orch-compare-")
@@ -148,16 +156,29 @@ def main():
         # (CPython's manager has nothing to warm). The CPU time it takes is reported.
         run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--worker", "inproc",
              "--scenarios", "method,hosted_method,echo_1k,hosted_echo_1k,dict_set,create_proxy,pipelined"], env)
-        # orch: 1 client, every scenario, plus held connections; then N client processes.
-        orch1 = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", "1",
-                                "--scenarios", "method,hosted_method,echo_1k,hosted_echo_1k,dict_set,queue_put_get,lock_acquire_release,create_proxy,pipelined,tcp_pingpong,connections",
-                                "--connections", str(a.connections), "--server-pid", str(server.pid)], env))
+        # One-client rounds, the three systems taking turns; then held connections and N client
+        # processes once.
+        orch_rounds, pyc_rounds, py_rounds = [], [], []
+        for i in range(a.rounds):
+            log(f"round {i + 1} of {a.rounds}")
+            orch_rounds.append(json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", "1",
+                                               "--scenarios", ONE_CLIENT], env)))
+            # orch's Python client against the same server (issue: Python client at CPython's rate).
+            pyc_rounds.append(json_lines(run([sys.executable, PY_ORCH_BENCH, "--calls", str(a.calls), "--clients", "1"], env)))
+            # CPython's create_proxy makes about 6 objects/s (each decref opens a connection):
+            # minutes per pass, so it runs in the first round only.
+            py_rounds.append(json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", "1",
+                                             "--scenarios", "method,echo_1k,dict_set,queue_put_get"
+                                             + (",create_proxy" if i == 0 else "")], env)))
+        held = json_lines(run([ORCH, "bench", "-o", "json", "--scenarios", "connections",
+                               "--connections", str(a.connections), "--server-pid", str(server.pid)], env))
+        orch1 = median_rows(orch_rounds) + held
+        pyc = median_rows(pyc_rounds)
+        py1 = median_rows(py_rounds)
+        report["rounds"] = (orch_rounds, pyc_rounds, py_rounds)
         orchn = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", str(a.clients), "--processes",
                                 "--scenarios", "method,hosted_method,echo_1k,hosted_echo_1k,dict_set,tcp_pingpong"], env))
-        # orch's Python client against the same server (issue: Python client at CPython's rate).
-        pyc = json_lines(run([sys.executable, PY_ORCH_BENCH, "--calls", str(a.calls), "--clients", "1"], env))
         report["rss_after"] = rss_mb(server.pid)
-        py1 = json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", "1"], env))
         pyn = json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", str(a.clients),
                               "--scenarios", "method,echo_1k,dict_set"], env))
     finally:
@@ -169,6 +190,32 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     load_end = loadavg()
     print_report(a, report, orch1, orchn, py1, pyn, pyc, load_start, load_end)
+
+
+ONE_CLIENT = ("method,hosted_method,echo_1k,hosted_echo_1k,dict_set,queue_put_get,lock_acquire_release,"
+              "create_proxy,pipelined,tcp_pingpong")
+
+
+def median_rows(rounds):
+    """Per (scenario, clients), the row of the round with the median rate (the lower middle for
+    an even count), carrying every round's rate in "rounds"."""
+    keys = []
+    for rows in rounds:
+        for r in rows:
+            k = (r.get("scenario"), r.get("clients"))
+            if k not in keys:
+                keys.append(k)
+    out = []
+    for k in keys:
+        rows = [r for rs in rounds for r in rs if (r.get("scenario"), r.get("clients")) == k]
+        timed = sorted((r for r in rows if "calls_per_s" in r), key=lambda r: r["calls_per_s"])
+        if not timed:
+            out.append(rows[0])
+            continue
+        m = dict(timed[(len(timed) - 1) // 2])
+        m["rounds"] = [r.get("calls_per_s") for r in rows]
+        out.append(m)
+    return out
 
 
 def by(rows, scenario, clients):
@@ -249,6 +296,27 @@ def print_report(a, rep, orch1, orchn, py1, pyn, pyc, load_start, load_end):
         rt, x = ratio(o, p)
         ratios[("python", o_sc)] = x
         print(f"| {label} | {fmt_rate(p)} | {fmt_rate(o)} | {rt} | {fmt_p99(p)} | {fmt_p99(o)} |")
+    rounds = rep.get("rounds")
+    if rounds and len(rounds[0]) > 1:
+        o_r, pc_r, p_r = rounds
+        print()
+        print(f"Ratio to CPython in each of the {len(o_r)} rounds (the tables above show the median round):\n")
+        print("| scenario | " + " | ".join(f"round {i + 1}" for i in range(len(o_r))) + " |")
+        print("| --- |" + " ---: |" * len(o_r))
+        for label, o_sc, p_sc, src in (("method", "method", "method", 0), ("echo_1k", "echo_1k", "echo_1k", 0),
+                                       ("dict_set", "dict_set", "dict_set", 0),
+                                       ("queue_put_get", "queue_put_get", "queue_put_get", 0),
+                                       ("Python client: method", "method", "method", 1),
+                                       ("Python client: echo_1k", "echo_1k", "echo_1k", 1),
+                                       ("Python client: dict_set", "dict_set", "dict_set", 1),
+                                       ("Python client: queue_put_get", "queue_put_get", "queue_put_get", 1)):
+            cells = []
+            for i in range(len(o_r)):
+                mine = (o_r if src == 0 else pc_r)[i]
+                cells.append(ratio(by(mine, o_sc, 1), by(p_r[i], p_sc, 1))[0])
+            print(f"| {label} | " + " | ".join(cells) + " |")
+        pipes = [by(r, "pipelined", 1) for r in o_r]
+        print("| pipelined W=64 (calls/s) | " + " | ".join(fmt_rate(x) for x in pipes) + " |")
     print()
     print(f"Server RSS: {rep.get('rss_idle')} MB idle after start; "
           f"{conn.get('server_rss_mb') if conn else '?'} MB holding {conn.get('held') if conn else '?'} authenticated connections "
