@@ -68,15 +68,15 @@ final class BridgeConnection implements FrameParser.Listener {
     private final FrameOut out = new FrameOut();
     private final Runnable flushTask = this::flush;
 
-    /**
-     * @param shard the object shard on this connection's event loop, whose objects this
-     *     connection calls directly; null to go through the event bus for every call
-     */
     /** The shard on this connection's event loop, whose objects it calls directly; null if none. */
     ObjectShard localShard() {
         return shard;
     }
 
+    /**
+     * @param shard the object shard on this connection's event loop, whose objects this
+     *     connection calls directly; null to go through the event bus for every call
+     */
     BridgeConnection(Vertx vertx, NetSocket socket, ServerConfig config, Sessions sessions, ServerState state,
             ObjectShard shard) {
         this.shard = shard;
