@@ -97,6 +97,18 @@ class ServerProcessIT {
     }
 
     @Test
+    void aSmallHeapGivenInOrchJavaOptsReplacesTheLaunchersHeapSizes() throws Exception {
+        // The launcher's -Xms96m would make the JVM refuse -Xmx64m if both were passed.
+        Path home = home();
+        Map<String, String> env = Map.of("ORCH_HOME", home.toString(), "ORCH_JAVA_OPTS", "-Xmx64m");
+        Procs.Server s = Procs.server(env);
+        Procs.Result health = Procs.orch(env, "health", "--address", s.address);
+        assertEquals(0, health.exit, health::toString);
+        s.process.destroy();
+        assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
+    }
+
+    @Test
     void orchAuthkeyEnvironmentWorksForBothSides() throws Exception {
         Path serverHome = home();
         Procs.Server s = Procs.server(Map.of("ORCH_HOME", serverHome.toString(), "ORCH_AUTHKEY", "env-secret-1"));
