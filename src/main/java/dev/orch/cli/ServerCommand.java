@@ -148,9 +148,7 @@ class ServerCommand implements Callable<Integer> {
                 .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
                 .stopGrace(Duration.ofMillis((long) (grace * 1000)))
                 .heartbeat(Duration.ofMillis((long) (heartbeat * 1000))).version(OrchCommand.version());
-        if (eventLoops != null) {
-            c.eventLoops(eventLoops);
-        }
+        c.eventLoops(eventLoops == null ? 0 : eventLoops);
         if (tlsCert != null) {
             c.tls(tlsCert, tlsKey);
         }

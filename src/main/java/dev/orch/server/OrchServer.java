@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,6 +20,7 @@ import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -101,7 +103,7 @@ public final class OrchServer {
     /** The configured number of event loops, at most the loops this Vert.x instance has. */
     private int eventLoops() {
         int available = 0;
-        for (io.netty.util.concurrent.EventExecutor ignored : vertx.nettyEventLoopGroup()) {
+        for (EventExecutor ignored : vertx.nettyEventLoopGroup()) {
             available++;
         }
         int wanted = config.eventLoops() > 0 ? config.eventLoops() : defaultEventLoops();
@@ -113,7 +115,7 @@ public final class OrchServer {
     }
 
     /** The logged-in connections (for tests in this package). */
-    java.util.Collection<BridgeConnection> connections() {
+    Collection<BridgeConnection> connections() {
         return sessions.connections();
     }
 

@@ -113,7 +113,7 @@ public final class ServerConfig {
 
     public ServerConfig eventLoops(int n) {
         if (n < 0) {
-            throw new IllegalArgumentException("event loops must be positive");
+            throw new IllegalArgumentException("event loops must not be negative (0: the default)");
         }
         this.eventLoops = n;
         return this;
