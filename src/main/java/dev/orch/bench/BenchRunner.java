@@ -149,6 +149,7 @@ public final class BenchRunner implements AutoCloseable {
         List<String> cmd = new ArrayList<>(requireSelf());
         cmd.addAll(List.of("bench-worker", "client", "--scenario", s.id(), "--calls", String.valueOf(settings.calls),
                 "--pipeline", String.valueOf(settings.pipeline), "--warmup", String.valueOf(settings.warmup),
+                "--settle", String.valueOf(settings.settle.toMillis() / 1000.0),
                 "--address", address, "--timeout", String.valueOf(settings.timeout.toSeconds())));
         List<WorkerProcess> ps = new ArrayList<>();
         try {

@@ -9,6 +9,11 @@ public final class BenchSettings {
     public int pipeline = 64;
     /** Warm-up calls per client before timing (CPython's bench uses min(200, calls)). */
     public int warmup = 200;
+    /**
+     * After the warm-up calls, keep calling until the JIT has finished no compilation for half a
+     * second, for at most this long (zero: the warm-up calls only).
+     */
+    public Duration settle = Duration.ZERO;
     /** Connections opened by the {@code connections} scenario. */
     public int connections = 1000;
     /** Run each client as a separate OS process. */

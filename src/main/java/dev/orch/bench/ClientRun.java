@@ -24,6 +24,9 @@ public final class ClientRun {
         void await() throws Exception;
     }
 
+    /** Untimed calls between two looks at the JIT after the fixed warm-up. */
+    private static final int SETTLE_STEP = 256;
+
     private final BenchSettings settings;
     private final AtomicLong progress;
 
@@ -45,6 +48,9 @@ public final class ClientRun {
         try (load) {
             if (s == Scenario.PIPELINED) {
                 pipelined(load, settings.warmupFor(calls), null, null);
+                for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
+                    pipelined(load, SETTLE_STEP * 8, null, null);
+                }
                 gate.await();
                 Histogram h = ClientResult.newHistogram();
                 long t0 = System.nanoTime();
@@ -53,6 +59,11 @@ public final class ClientRun {
             }
             for (int i = settings.warmupFor(calls); i > 0; i--) {
                 load.once();
+            }
+            for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
+                for (int i = 0; i < SETTLE_STEP; i++) {
+                    load.once();
+                }
             }
             gate.await();
             Histogram h = ClientResult.newHistogram();
@@ -174,6 +185,11 @@ public final class ClientRun {
             byte[] reply = new byte[msg.length];
             for (int i = settings.warmupFor(calls); i > 0; i--) {
                 exchange(out, in, msg, reply);
+            }
+            for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
+                for (int i = 0; i < SETTLE_STEP; i++) {
+                    exchange(out, in, msg, reply);
+                }
             }
             gate.await();
             Histogram h = ClientResult.newHistogram();

@@ -70,6 +70,11 @@ class BenchCommand implements Callable<Integer> {
             description = "Untimed calls per client first, so the JIT has compiled the call path (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "20",
+            description = "Then keep warming up until the JIT has compiled nothing for 0.5 s, at most this long"
+                    + " (default: ${DEFAULT-VALUE}; 0: the warm-up calls only).")
+    double settle;
+
     @Option(names = "--scenarios", paramLabel = "LIST", split = ",", defaultValue = Scenario.DEFAULT_LIST,
             description = "Comma-separated scenarios (default: ${DEFAULT-VALUE}).")
     List<String> scenarios;
@@ -155,14 +160,16 @@ class BenchCommand implements Callable<Integer> {
     }
 
     private BenchSettings settings() {
-        if (clients < 1 || calls < 1 || pipeline < 1 || warmup < 0 || connections < 1) {
-            throw CliException.usage("--clients, --calls, --pipeline and --connections must be positive, --warmup not negative");
+        if (clients < 1 || calls < 1 || pipeline < 1 || warmup < 0 || connections < 1 || !(settle >= 0)) {
+            throw CliException.usage("--clients, --calls, --pipeline and --connections must be positive,"
+                    + " --warmup and --settle not negative");
         }
         BenchSettings s = new BenchSettings();
         s.clients = clients;
         s.calls = calls;
         s.pipeline = pipeline;
         s.warmup = warmup;
+        s.settle = Duration.ofMillis((long) (settle * 1000));
         s.connections = connections;
         s.processes = processes;
         s.serverPid = serverPid;

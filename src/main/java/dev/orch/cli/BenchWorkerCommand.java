@@ -48,6 +48,9 @@ class BenchWorkerCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "200")
     int warmup;
 
+    @Option(names = "--settle", defaultValue = "0")
+    double settle;
+
     @Override
     public Integer call() throws Exception {
         // Several JVMs start at once on a small machine: give the login time.
@@ -63,6 +66,7 @@ class BenchWorkerCommand implements Callable<Integer> {
                 s.calls = calls;
                 s.pipeline = pipeline;
                 s.warmup = warmup;
+                s.settle = Duration.ofMillis((long) (settle * 1000));
                 Duration t = client.timeout();
                 s.timeout = t.isZero() ? Duration.ofDays(1) : t;
                 ChildMain.client(vertx, config, Scenario.of(scenario == null ? "method" : scenario), s, stdin, out);
