@@ -48,9 +48,7 @@ public final class ClientRun {
         try (load) {
             if (s == Scenario.PIPELINED) {
                 pipelined(load, settings.warmupFor(calls), null, null);
-                for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
-                    pipelined(load, SETTLE_STEP * 8, null, null);
-                }
+                settle(() -> pipelined(load, SETTLE_STEP * 8, null, null));
                 gate.await();
                 Histogram h = ClientResult.newHistogram();
                 long t0 = System.nanoTime();
@@ -60,11 +58,11 @@ public final class ClientRun {
             for (int i = settings.warmupFor(calls); i > 0; i--) {
                 load.once();
             }
-            for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
+            settle(() -> {
                 for (int i = 0; i < SETTLE_STEP; i++) {
                     load.once();
                 }
-            }
+            });
             gate.await();
             Histogram h = ClientResult.newHistogram();
             if (settings.chained) {
@@ -80,6 +78,17 @@ public final class ClientRun {
                 progress.incrementAndGet();
             }
             return new ClientResult(calls, System.nanoTime() - t0, h, null);
+        }
+    }
+
+    /** Untimed work, repeated until this JVM's JIT is quiet (see {@link JitSettle}). */
+    private interface WarmUpStep {
+        void run() throws Exception;
+    }
+
+    private void settle(WarmUpStep step) throws Exception {
+        for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
+            step.run();
         }
     }
 
@@ -186,11 +195,11 @@ public final class ClientRun {
             for (int i = settings.warmupFor(calls); i > 0; i--) {
                 exchange(out, in, msg, reply);
             }
-            for (JitSettle jit = new JitSettle(settings.settle); !jit.settled(); ) {
+            settle(() -> {
                 for (int i = 0; i < SETTLE_STEP; i++) {
                     exchange(out, in, msg, reply);
                 }
-            }
+            });
             gate.await();
             Histogram h = ClientResult.newHistogram();
             long t0 = System.nanoTime();

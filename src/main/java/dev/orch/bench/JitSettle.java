@@ -19,19 +19,26 @@ final class JitSettle {
     static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     private static final CompilationMXBean JIT = jit();
 
-    private final long deadline;
+    private final long start = System.nanoTime();
+    private final long maxNanos;
     private long lastTotal = -1;
     private long quietSince;
 
     /** Waits at most {@code max}; zero means settled at once. */
     JitSettle(Duration max) {
-        deadline = System.nanoTime() + max.toNanos();
+        long n;
+        try {
+            n = max.toNanos();
+        } catch (ArithmeticException e) {
+            n = Long.MAX_VALUE; // centuries: as good as no limit
+        }
+        maxNanos = n;
     }
 
     /** True once no compilation has finished for {@link #QUIET_NANOS}, or the longest wait is over. */
     boolean settled() {
         long now = System.nanoTime();
-        if (JIT == null || now - deadline >= 0) {
+        if (JIT == null || now - start >= maxNanos) {
             return true;
         }
         long total = JIT.getTotalCompilationTime();

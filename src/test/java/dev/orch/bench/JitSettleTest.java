@@ -16,6 +16,12 @@ class JitSettleTest {
     }
 
     @Test
+    void aLimitTooLongForNanosecondsMeansNoLimit() {
+        assumeTrue(ManagementFactory.getCompilationMXBean().isCompilationTimeMonitoringSupported());
+        assertFalse(new JitSettle(Duration.ofSeconds(Long.MAX_VALUE)).settled());
+    }
+
+    @Test
     void settlesOnlyAfterAQuietSpellAndNeverAfterTheLongestWait() throws Exception {
         assumeTrue(ManagementFactory.getCompilationMXBean().isCompilationTimeMonitoringSupported());
         Duration max = Duration.ofSeconds(3);
