@@ -109,6 +109,19 @@ class ServerProcessIT {
     }
 
     @Test
+    void aCollectorGivenInOrchJavaOptsReplacesTheLaunchersCollector() throws Exception {
+        // The launcher's -XX:+UseSerialGC beside another collector would stop the JVM.
+        for (String gc : new String[] {"-XX:+UseG1GC", "-XX:+UseParallelGC"}) {
+            Map<String, String> env = Map.of("ORCH_HOME", home().toString(), "ORCH_JAVA_OPTS", gc);
+            Procs.Server s = Procs.server(env);
+            Procs.Result health = Procs.orch(env, "health", "--address", s.address);
+            assertEquals(0, health.exit, health::toString);
+            s.process.destroy();
+            assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
+        }
+    }
+
+    @Test
     void orchAuthkeyEnvironmentWorksForBothSides() throws Exception {
         Path serverHome = home();
         Procs.Server s = Procs.server(Map.of("ORCH_HOME", serverHome.toString(), "ORCH_AUTHKEY", "env-secret-1"));
