@@ -98,9 +98,9 @@ class ServerProcessIT {
 
     @Test
     void aSmallHeapGivenInOrchJavaOptsReplacesTheLaunchersHeapSizes() throws Exception {
-        // The launcher's -Xms96m would make the JVM refuse -Xmx64m if both were passed.
+        // The launcher's -Xms64m would make the JVM refuse -Xmx48m if both were passed.
         Path home = home();
-        Map<String, String> env = Map.of("ORCH_HOME", home.toString(), "ORCH_JAVA_OPTS", "-Xmx64m");
+        Map<String, String> env = Map.of("ORCH_HOME", home.toString(), "ORCH_JAVA_OPTS", "-Xmx48m");
         Procs.Server s = Procs.server(env);
         Procs.Result health = Procs.orch(env, "health", "--address", s.address);
         assertEquals(0, health.exit, health::toString);
