@@ -99,26 +99,23 @@ class ServerProcessIT {
     @Test
     void aSmallHeapGivenInOrchJavaOptsReplacesTheLaunchersHeapSizes() throws Exception {
         // The launcher's -Xms64m would make the JVM refuse -Xmx48m if both were passed.
-        Path home = home();
-        Map<String, String> env = Map.of("ORCH_HOME", home.toString(), "ORCH_JAVA_OPTS", "-Xmx48m");
-        Procs.Server s = Procs.server(env);
-        Procs.Result health = Procs.orch(env, "health", "--address", s.address);
-        assertEquals(0, health.exit, health::toString);
-        s.process.destroy();
-        assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
+        assertServerAnswersWithJavaOpts("-Xmx48m");
     }
 
     @Test
     void aCollectorGivenInOrchJavaOptsReplacesTheLaunchersCollector() throws Exception {
         // The launcher's -XX:+UseSerialGC beside another collector would stop the JVM.
-        for (String gc : new String[] {"-XX:+UseG1GC", "-XX:+UseParallelGC"}) {
-            Map<String, String> env = Map.of("ORCH_HOME", home().toString(), "ORCH_JAVA_OPTS", gc);
-            Procs.Server s = Procs.server(env);
-            Procs.Result health = Procs.orch(env, "health", "--address", s.address);
-            assertEquals(0, health.exit, health::toString);
-            s.process.destroy();
-            assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
-        }
+        assertServerAnswersWithJavaOpts("-XX:+UseG1GC");
+        assertServerAnswersWithJavaOpts("-XX:+UseParallelGC");
+    }
+
+    private static void assertServerAnswersWithJavaOpts(String javaOpts) throws Exception {
+        Map<String, String> env = Map.of("ORCH_HOME", home().toString(), "ORCH_JAVA_OPTS", javaOpts);
+        Procs.Server s = Procs.server(env);
+        Procs.Result health = Procs.orch(env, "health", "--address", s.address);
+        assertEquals(0, health.exit, health::toString);
+        s.process.destroy();
+        assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
     }
 
     @Test
