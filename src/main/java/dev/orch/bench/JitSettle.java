@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A fixed warm-up gets the call path compiled when the client has a CPU to itself. With
  * several client JVMs sharing two CPUs, C2 is still compiling when timing starts and takes CPU
- * from the calls being timed: four client processes gave half the calls/s of the same run with
- * the compilers done. A long-running client has long finished compiling, so the steady state is
+ * from the calls being timed: four client processes gave about two thirds of the calls/s they
+ * gave once the compilers were done. A long-running client has long finished compiling, so the steady state is
  * what a benchmark should show.
  */
 final class JitSettle {
