@@ -1,5 +1,6 @@
 package dev.orch.server;
 
+import dev.orch.client.HostPort;
 import dev.orch.objects.SharedType;
 import dev.orch.objects.TypeRegistry;
 import dev.orch.protocol.Addresses;
@@ -51,10 +52,13 @@ final class ManagerService extends AbstractVerticle {
     private static final class HostedType {
         final String session;
         final JsonArray exposed;
+        /** Where the worker takes calls itself ({@code HOST:PORT}), or null. */
+        final String direct;
 
-        HostedType(String session, JsonArray exposed) {
+        HostedType(String session, JsonArray exposed, String direct) {
             this.session = session;
             this.exposed = exposed;
+            this.direct = direct;
         }
     }
 
@@ -65,21 +69,32 @@ final class ManagerService extends AbstractVerticle {
         final JsonArray exposed;
         final ObjectShard shard;
         final String hostSession;
+        final String direct;
         final Map<String, Integer> refs = new HashMap<>();
         MessageConsumer<Object> tombstone;
 
-        Entry(String id, String typeid, String name, JsonArray exposed, ObjectShard shard, String hostSession) {
+        Entry(String id, String typeid, String name, JsonArray exposed, ObjectShard shard, String hostSession,
+                String direct) {
             this.id = id;
             this.typeid = typeid;
             this.name = name;
             this.exposed = exposed;
             this.shard = shard;
             this.hostSession = hostSession;
+            this.direct = direct;
         }
 
         JsonObject describe() {
-            return new JsonObject().put("id", id).put("typeid", typeid).put("name", name)
+            JsonObject d = new JsonObject().put("id", id).put("typeid", typeid).put("name", name)
                     .put("address", Addresses.object(id)).put("exposed", exposed);
+            if (hostSession != null) {
+                d.put("host", hostSession);
+                // A dead host's address may be taken by another process: only the live one is offered.
+                if (direct != null && tombstone == null) {
+                    d.put("direct", direct);
+                }
+            }
+            return d;
         }
 
         int totalRefs() {
@@ -180,14 +195,14 @@ final class ManagerService extends AbstractVerticle {
         if (builtin != null) {
             ObjectShard shard = shardFor(loopOf(session));
             made = shard.create(id, builtin, args, kwargs)
-                    .map(v -> new Entry(id, typeid, name, new JsonArray(new ArrayList<>(builtin.exposed())), shard, null));
+                    .map(v -> new Entry(id, typeid, name, new JsonArray(new ArrayList<>(builtin.exposed())), shard, null, null));
         } else {
             HostedType hosted = hostedTypes.get(typeid);
             if (hosted == null) {
                 throw OrchException.notFound("unknown typeid '" + typeid + "'");
             }
             made = createHosted(id, typeid, hosted, args, kwargs)
-                    .map(v -> new Entry(id, typeid, name, hosted.exposed, null, hosted.session));
+                    .map(v -> new Entry(id, typeid, name, hosted.exposed, null, hosted.session, hosted.direct));
         }
         if (name != null) {
             reservedNames.add(name);
@@ -364,6 +379,7 @@ final class ManagerService extends AbstractVerticle {
                 throw OrchException.badRequest("'exposed' must be an array of method names");
             }
         }
+        String direct = directAddress(body.getValue("direct"));
         if (builtins.get(typeid) != null) {
             throw new OrchException(ErrorCode.NAME_TAKEN, "'" + typeid + "' is a built-in type");
         }
@@ -371,9 +387,35 @@ final class ManagerService extends AbstractVerticle {
         if (current != null && !current.session.equals(session) && sessions.isAlive(current.session)) {
             throw new OrchException(ErrorCode.NAME_TAKEN, "'" + typeid + "' is hosted by session " + current.session);
         }
-        hostedTypes.put(typeid, new HostedType(session, exposed.copy()));
+        hostedTypes.put(typeid, new HostedType(session, exposed.copy(), direct));
         LOG.debugf("session %s hosts %s", session, typeid);
         return new JsonObject().put("typeid", typeid);
+    }
+
+    /** The {@code direct} field of a {@code host} request: absent, or a {@code HOST:PORT} with a port. */
+    private static String directAddress(Object value) {
+        if (value == null) {
+            return null;
+        }
+        String bad = "'direct' must be a string HOST:PORT";
+        if (!(value instanceof String)) {
+            throw OrchException.badRequest(bad);
+        }
+        String s = ((String) value).trim();
+        int colon = s.lastIndexOf(':');
+        boolean bracketed = s.startsWith("[");
+        if (colon <= 0 || (bracketed ? s.charAt(colon - 1) != ']' : s.indexOf(':') != colon)) {
+            throw OrchException.badRequest(bad + ", not '" + s + "'");
+        }
+        try {
+            HostPort hp = HostPort.parse(s, 0);
+            if (hp.port() == 0) {
+                throw OrchException.badRequest("'direct' needs a port other than 0, not '" + s + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            throw OrchException.badRequest(bad + ": " + e.getMessage());
+        }
+        return s;
     }
 
     // ---- sessions ----
