@@ -4,6 +4,8 @@ import dev.orch.cli.common.ClientOptions;
 import dev.orch.cli.common.ExitCodes;
 import dev.orch.cli.common.OutputOptions;
 import dev.orch.cli.common.VerboseOption;
+import dev.orch.client.ClientConfig;
+import dev.orch.client.DirectMode;
 import dev.orch.client.OrchClient;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -34,7 +36,14 @@ abstract class ClientCommand implements Callable<Integer> {
                 && parent.getCommand() instanceof OrchCommand) {
             output.format = ((OrchCommand) parent.getCommand()).output.format;
         }
-        try (OrchClient c = client.connect("orch-cli/" + spec.name())) {
+        // One call or two: a direct connection to a worker would cost more than the hop it saves,
+        // unless ORCH_DIRECT asks for it.
+        ClientConfig config = client.config("orch-cli/" + spec.name());
+        String direct = System.getenv(DirectMode.ENV);
+        if (direct == null || direct.isBlank()) {
+            config.direct("off");
+        }
+        try (OrchClient c = OrchClient.connect(config)) {
             run(c, spec.commandLine().getOut());
         }
         return ExitCodes.OK;

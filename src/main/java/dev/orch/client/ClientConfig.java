@@ -14,6 +14,9 @@ public final class ClientConfig {
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration callTimeout = Duration.ofSeconds(60);
     private Duration pingInterval = Duration.ofSeconds(30);
+    private String direct = System.getenv(DirectMode.ENV);
+    /** Sent at login to a worker: the session this process has at the server. */
+    private String loginSession;
 
     /** Parses {@code HOST:PORT}, {@code :PORT} or {@code HOST} (default port 55555). */
     public ClientConfig address(String address) {
@@ -65,6 +68,46 @@ public final class ClientConfig {
     public ClientConfig pingInterval(Duration d) {
         this.pingInterval = d;
         return this;
+    }
+
+    /**
+     * Direct calls to hosting workers: {@code on}, {@code off} or {@code HOST:PORT} (see
+     * {@link DirectMode}); the default comes from {@code ORCH_DIRECT}. Checked when connecting.
+     */
+    public ClientConfig direct(String setting) {
+        this.direct = setting;
+        return this;
+    }
+
+    /** The parsed {@link #direct(String)} setting; throws {@link IllegalArgumentException} if it is malformed. */
+    public DirectMode directMode() {
+        return DirectMode.parse(direct);
+    }
+
+    ClientConfig loginSession(String session) {
+        this.loginSession = session;
+        return this;
+    }
+
+    String loginSession() {
+        return loginSession;
+    }
+
+    /** A copy to reach another peer with the same key and timeouts. */
+    ClientConfig copy() {
+        ClientConfig c = new ClientConfig();
+        c.host = host;
+        c.port = port;
+        c.authKey = authKey;
+        c.tls = tls;
+        c.tlsCa = tlsCa;
+        c.name = name;
+        c.connectTimeout = connectTimeout;
+        c.callTimeout = callTimeout;
+        c.pingInterval = pingInterval;
+        c.direct = direct;
+        c.loginSession = loginSession;
+        return c;
     }
 
     public String host() {

@@ -206,9 +206,13 @@ final class ClientConnection {
                     AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), serverProof)) {
                 throw new OrchConnectException("the server at " + config.address() + " does not know our auth key");
             }
-            r = (JsonObject) call(Addresses.AUTH, new JsonObject().put("op", "login")
+            JsonObject login = new JsonObject().put("op", "login")
                     .put("proof", AuthProofs.b64(AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce)))
-                    .put("name", config.name()), deadline);
+                    .put("name", config.name());
+            if (config.loginSession() != null) {
+                login.put("session", config.loginSession());
+            }
+            r = (JsonObject) call(Addresses.AUTH, login, deadline);
         } catch (OrchException e) {
             if (e.code() == ErrorCode.UNAUTHENTICATED) {
                 throw new OrchConnectException("login to " + config.address() + " refused: wrong auth key");
@@ -227,6 +231,12 @@ final class ClientConnection {
 
     JsonObject loginReply() {
         return loginReply;
+    }
+
+    /** The local address of this connection's socket (where a worker also listens for direct calls). */
+    java.net.InetAddress localAddress() {
+        Socket s = socket;
+        return s == null ? null : s.getLocalAddress();
     }
 
     // ---- requests ----

@@ -31,15 +31,27 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public final class OrchClient implements AutoCloseable {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(OrchClient.class);
+    /** This library's version, from the jar's manifest ({@code dev} when run from classes). */
+    static final String VERSION = java.util.Optional.ofNullable(OrchClient.class.getPackage().getImplementationVersion()).orElse("dev");
+
     private final ClientConfig config;
+    private final DirectMode direct;
     private final ClientConnection connection;
+    private final DirectRoutes directRoutes;
     private final Map<String, HostedType> hostedTypes = new ConcurrentHashMap<>();
-    private final Map<String, HostedObject> hostedObjects = new ConcurrentHashMap<>();
+    private final Map<String, java.util.Set<String>> hostedExposed = new ConcurrentHashMap<>();
+    private final Map<String, HostedInstance> hostedObjects = new ConcurrentHashMap<>();
     private volatile ExecutorService hostExecutor;
+    /** Null until this client hosts a type, and when it offers no direct calls. */
+    private DirectServer directServer;
+    private boolean directTried;
 
     private OrchClient(ClientConfig config) {
         this.config = config;
+        this.direct = config.directMode();
         this.connection = new ClientConnection(config);
+        this.directRoutes = direct.enabled() ? new DirectRoutes(config, connection::session) : null;
     }
 
     /**
@@ -238,19 +250,56 @@ public final class OrchClient implements AutoCloseable {
 
     RemoteObject describe(Object reply) {
         JsonObject d = (JsonObject) reply;
+        Object direct = d.getValue("direct");
+        Object host = d.getValue("host");
         return new RemoteObject(this, d.getString("id"), d.getString("typeid"), d.getString("name"),
-                d.getString("address"), d.getJsonArray("exposed", new JsonArray()));
+                d.getString("address"), d.getJsonArray("exposed", new JsonArray()),
+                host instanceof String ? (String) host : null, direct instanceof String ? (String) direct : null);
     }
 
     // ---- calls ----
 
-    CompletableFuture<Object> invoke(String address, String method, JsonArray args, JsonObject kwargs) {
-        return connection.request(address, callBody(method, args, kwargs)).thenApply(this::unwrapResult);
+    CompletableFuture<Object> invoke(RemoteObject target, String method, JsonArray args, JsonObject kwargs) {
+        ClientConnection d = directFor(target);
+        if (d == null) {
+            return connection.request(target.address(), callBody(method, args, kwargs)).thenApply(this::unwrapResult);
+        }
+        return d.request(target.address(), callBody(method, args, kwargs))
+                .handle((r, t) -> {
+                    if (t == null) {
+                        return unwrapResult(r);
+                    }
+                    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+                    if (c instanceof OrchConnectException) {
+                        throw DirectRoutes.hostGone(target.direct(), (OrchConnectException) c);
+                    }
+                    throw c instanceof RuntimeException ? (RuntimeException) c : new CompletionException(c);
+                });
     }
 
     /** Calls a method and waits: the caller's own thread sends the call and reads the answer. */
-    Object invokeSync(String address, String method, JsonArray args, JsonObject kwargs) {
-        return unwrapResult(call(address, callBody(method, args, kwargs)));
+    Object invokeSync(RemoteObject target, String method, JsonArray args, JsonObject kwargs) {
+        ClientConnection d = directFor(target);
+        if (d == null) {
+            return unwrapResult(call(target.address(), callBody(method, args, kwargs)));
+        }
+        try {
+            return unwrapResult(d.call(target.address(), callBody(method, args, kwargs), config.callTimeout()));
+        } catch (OrchConnectException e) {
+            throw DirectRoutes.hostGone(target.direct(), e);
+        }
+    }
+
+    /** The worker's own connection for calls on {@code target}, or null to call through the server. */
+    private ClientConnection directFor(RemoteObject target) {
+        if (directRoutes == null || target.direct() == null || target.host() == null) {
+            return null;
+        }
+        if (target.host().equals(connection.session())) {
+            // Our own object: the server route reaches this process's handler without a second socket.
+            return null;
+        }
+        return directRoutes.connection(target.direct(), target.host());
     }
 
     private static JsonObject callBody(String method, JsonArray args, JsonObject kwargs) {
@@ -286,7 +335,51 @@ public final class OrchClient implements AutoCloseable {
     public void host(String typeid, List<String> exposed, HostedType factory) {
         ensureHostAddress();
         hostedTypes.put(typeid, factory);
-        call(Addresses.MANAGER, new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray(exposed)));
+        hostedExposed.put(typeid, java.util.Set.copyOf(exposed));
+        JsonObject req = new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray(exposed));
+        String d = offerDirect();
+        if (d != null) {
+            req.put("direct", d);
+        }
+        call(Addresses.MANAGER, req);
+    }
+
+    /**
+     * Where this process takes direct calls, listening on first use: beside its connection to the
+     * server unless the direct setting names an address. Null when direct calls are off, or over
+     * TLS (this process has no certificate to offer).
+     */
+    private synchronized String offerDirect() {
+        if (!directTried) {
+            directTried = true;
+            if (direct.enabled() && !config.tls()) {
+                HostPort fixed = direct.listen();
+                try {
+                    java.net.InetAddress host = fixed != null ? java.net.InetAddress.getByName(fixed.host())
+                            : connection.localAddress();
+                    directServer = DirectServer.open(host, fixed != null ? fixed.port() : 0, config.authKey(), session(),
+                            hostedObjects::get);
+                } catch (java.io.IOException e) {
+                    if (fixed != null) {
+                        throw new OrchConnectException("cannot listen for direct calls on " + fixed + ": "
+                                + ClientConnection.describe(e), e);
+                    }
+                    LOG.warnf("cannot listen for direct calls (%s); calls to this worker go through the server",
+                            ClientConnection.describe(e));
+                }
+            }
+        }
+        return directServer == null ? null : directServer.address();
+    }
+
+    /** Direct calls running in this process now (for tests). */
+    synchronized int directRunning() {
+        return directServer == null ? 0 : directServer.running();
+    }
+
+    /** Where this process takes direct calls on the objects it hosts, or null. */
+    public synchronized String directAddress() {
+        return directServer == null ? null : directServer.address();
     }
 
     /** Hosts a plain Java class: public methods become the exposed methods (see {@link ReflectiveObject}). */
@@ -328,8 +421,9 @@ public final class OrchClient implements AutoCloseable {
             if (type == null) {
                 throw OrchException.notFound("this worker does not host '" + req.getString("typeid") + "'");
             }
+            String typeid = req.getString("typeid");
             HostedObject obj = type.create(req.getJsonArray("args", new JsonArray()), req.getJsonObject("kwargs", new JsonObject()));
-            hostedObjects.put(id, obj);
+            hostedObjects.put(id, new HostedInstance(typeid, obj, hostedExposed.getOrDefault(typeid, java.util.Set.of())));
             connection.register(Addresses.object(id), in -> onCall(obj, in));
             connection.send(replyAddress, new JsonObject().put("id", id));
         } catch (RuntimeException e) {
@@ -360,8 +454,13 @@ public final class OrchClient implements AutoCloseable {
         }
     }
 
+    /** A hosted method's failure as the protocol describes it: its own code, or a 500 with a Python-style name. */
+    static OrchException asOrchException(RuntimeException e) {
+        return e instanceof OrchException ? (OrchException) e : OrchException.raised(pythonName(e), String.valueOf(e.getMessage()));
+    }
+
     private static JsonObject errorBody(RuntimeException e) {
-        OrchException oe = e instanceof OrchException ? (OrchException) e : OrchException.raised(pythonName(e), String.valueOf(e.getMessage()));
+        OrchException oe = asOrchException(e);
         return new JsonObject().put("error", new JsonObject().put("code", oe.code().code()).put("name", oe.name()).put("message", oe.detail()));
     }
 
@@ -384,6 +483,14 @@ public final class OrchClient implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (directServer != null) {
+                directServer.close();
+            }
+        }
+        if (directRoutes != null) {
+            directRoutes.close();
+        }
         connection.close();
         if (hostExecutor != null) {
             hostExecutor.shutdownNow();

@@ -13,14 +13,29 @@ public final class RemoteObject {
     private final String name;
     private final String address;
     private final JsonArray exposed;
+    private final String host;
+    private final String direct;
 
-    RemoteObject(OrchClient client, String id, String typeid, String name, String address, JsonArray exposed) {
+    RemoteObject(OrchClient client, String id, String typeid, String name, String address, JsonArray exposed,
+            String host, String direct) {
         this.client = client;
         this.id = id;
         this.typeid = typeid;
         this.name = name;
         this.address = address;
         this.exposed = exposed;
+        this.host = host;
+        this.direct = direct;
+    }
+
+    /** The session of the worker hosting this object, or null when the server holds it. */
+    public String host() {
+        return host;
+    }
+
+    /** Where the hosting worker takes direct calls ({@code HOST:PORT}), or null. */
+    public String direct() {
+        return direct;
     }
 
     public String id() {
@@ -47,21 +62,21 @@ public final class RemoteObject {
 
     /** Calls a method and waits (at most the client's call timeout) for its JSON result. */
     public Object call(String method, Object... args) {
-        return client.invokeSync(address, method, OrchClient.toArray(args), null);
+        return client.invokeSync(this, method, OrchClient.toArray(args), null);
     }
 
     /** Calls a method with keyword arguments. */
     public Object call(String method, JsonArray args, JsonObject kwargs) {
-        return client.invokeSync(address, method, args, kwargs);
+        return client.invokeSync(this, method, args, kwargs);
     }
 
     /** Calls a method without waiting; many calls may be in flight on one connection. */
     public CompletableFuture<Object> callAsync(String method, Object... args) {
-        return client.invoke(address, method, OrchClient.toArray(args), null);
+        return client.invoke(this, method, OrchClient.toArray(args), null);
     }
 
     public CompletableFuture<Object> callAsync(String method, JsonArray args, JsonObject kwargs) {
-        return client.invoke(address, method, args, kwargs);
+        return client.invoke(this, method, args, kwargs);
     }
 
     /** This object as a queue ({@code Queue} or {@code JoinableQueue}). */

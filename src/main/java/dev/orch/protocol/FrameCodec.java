@@ -49,15 +49,25 @@ public final class FrameCodec {
      * and without building the frame object: the per-request path of clients.
      */
     public static byte[] encodeSendBytes(String address, String replyAddress, JsonObject body) {
+        return encodeAddressedBytes(Frames.SEND, address, replyAddress, body);
+    }
+
+    /** A {@code message} frame without a reply address (an answer), encoded like {@link #encodeSendBytes}. */
+    public static byte[] encodeMessageBytes(String address, Object body) {
+        return encodeAddressedBytes(Frames.MESSAGE, address, null, body);
+    }
+
+    private static byte[] encodeAddressedBytes(String type, String address, String replyAddress, Object body) {
         // One buffer per thread, reused: a fresh, growing buffer per frame costs copies, and for
         // larger frames page faults on newly touched heap.
         Out out = OUT.get();
         out.restart();
         try (JsonGenerator g = STREAMING.createGenerator(out)) {
-            writeAddressed(g, Frames.SEND, address, replyAddress, body);
+            writeAddressed(g, type, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
             // A value only the application's mapper knows how to write.
-            return encodeBytes(Frames.send(address, replyAddress, body));
+            return encodeBytes(Frames.SEND.equals(type) ? Frames.send(address, replyAddress, (JsonObject) body)
+                    : Frames.message(address, replyAddress, body));
         }
         byte[] framed = out.framed();
         if (out.capacity() > MAX_KEPT_BUFFER) {

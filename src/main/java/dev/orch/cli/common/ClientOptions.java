@@ -53,6 +53,11 @@ public final class ClientOptions {
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
+        try {
+            c.directMode();
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage(e.getMessage());
+        }
         Duration t = timeout();
         return c.authKey(AuthKeys.fromEnvironment().forClient(authKeyFile).key())
                 .tls(tls || tlsCa != null, tlsCa)

@@ -1,0 +1,209 @@
+package dev.orch.client;
+
+import dev.orch.protocol.FrameCodec;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes calls on this process's hosted objects straight from clients, one hop instead of two
+ * through the server (PROTOCOL.md §7, direct calls).
+ *
+ * <p>Hosted methods are user code that may block, so each connection is served by plain threads
+ * (see {@link DirectSession}): a call runs on the thread that read it, and the watchdog here
+ * gives a connection another reading thread when a call has kept it from reading for
+ * {@link #SLOW_CALL_NANOS}. Threads are bounded by connections plus concurrently slow calls, and
+ * connections by {@link #MAX_CONNECTIONS}.
+ */
+final class DirectServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DirectServer.class);
+    static final long SLOW_CALL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    static final int MAX_CONNECTIONS = 1024;
+
+    private final ServerSocket listener;
+    private final String advertised;
+    private final byte[] authKey;
+    private final String session;
+    private final Function<String, HostedInstance> objects;
+    private final Set<DirectSession> sessions = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger threadCount = new AtomicInteger();
+    private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "orch-direct-" + threadCount.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+    });
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "orch-direct-watch");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile ScheduledFuture<?> watching;
+    private long idleSince;
+    private volatile boolean closed;
+
+    private DirectServer(ServerSocket listener, String advertised, byte[] authKey, String session,
+            Function<String, HostedInstance> objects) {
+        this.listener = listener;
+        this.advertised = advertised;
+        this.authKey = authKey;
+        this.session = session;
+        this.objects = objects;
+    }
+
+    /**
+     * Listens on {@code host:port} (port 0 for any free one) for clients that know {@code authKey};
+     * {@code session} is this process's session at the server, which clients check at login.
+     */
+    static DirectServer open(InetAddress host, int port, byte[] authKey, String session,
+            Function<String, HostedInstance> objects) throws IOException {
+        ServerSocket s = new ServerSocket();
+        try {
+            s.bind(new InetSocketAddress(host, port), 256);
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        String h = host.getHostAddress();
+        int percent = h.indexOf('%');
+        if (percent >= 0) {
+            h = h.substring(0, percent);
+        }
+        String advertised = (h.contains(":") ? "[" + h + "]" : h) + ":" + s.getLocalPort();
+        DirectServer d = new DirectServer(s, advertised, authKey, session, objects);
+        Thread accept = new Thread(d::acceptLoop, "orch-direct-accept");
+        accept.setDaemon(true);
+        accept.start();
+        return d;
+    }
+
+    /** The {@code HOST:PORT} clients are given. */
+    String address() {
+        return advertised;
+    }
+
+    byte[] authKey() {
+        return authKey;
+    }
+
+    String session() {
+        return session;
+    }
+
+    HostedInstance object(String id) {
+        return objects.apply(id);
+    }
+
+    int maxFrame() {
+        return FrameCodec.DEFAULT_MAX_FRAME;
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket s;
+            try {
+                s = listener.accept();
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.warnf("direct calls: accept on %s failed: %s", advertised, e.getMessage());
+                }
+                return;
+            }
+            if (sessions.size() >= MAX_CONNECTIONS) {
+                LOG.warnf("direct calls: %d connections open, refusing %s", MAX_CONNECTIONS, s.getRemoteSocketAddress());
+                closeQuietly(s);
+                continue;
+            }
+            DirectSession ds;
+            try {
+                s.setTcpNoDelay(true);
+                ds = new DirectSession(this, s);
+            } catch (IOException e) {
+                closeQuietly(s);
+                continue;
+            }
+            sessions.add(ds);
+            threads.execute(ds::serve);
+        }
+    }
+
+    /** Calls running now, over all connections. */
+    int running() {
+        int n = 0;
+        for (DirectSession s : sessions) {
+            n += s.running();
+        }
+        return n;
+    }
+
+    void ended(DirectSession s) {
+        sessions.remove(s);
+    }
+
+    /** A call has left its connection without a reader: make sure the watchdog runs. */
+    void callStarted() {
+        if (watching == null) {
+            synchronized (this) {
+                if (watching == null && !closed) {
+                    idleSince = 0;
+                    watching = timer.scheduleWithFixedDelay(this::watch, SLOW_CALL_NANOS, SLOW_CALL_NANOS,
+                            TimeUnit.NANOSECONDS);
+                }
+            }
+        }
+    }
+
+    /** Gives connections whose calls have run past the limit another reader; stops after a second with no calls. */
+    private void watch() {
+        long now = System.nanoTime();
+        boolean busy = false;
+        for (DirectSession s : sessions) {
+            if (s.running() > 0) {
+                busy = true;
+                if (s.needsReader(now, SLOW_CALL_NANOS)) {
+                    threads.execute(s::serve);
+                }
+            }
+        }
+        if (busy) {
+            idleSince = 0;
+        } else if (idleSince == 0) {
+            idleSince = now;
+        } else if (now - idleSince > TimeUnit.SECONDS.toNanos(1)) {
+            synchronized (this) {
+                watching.cancel(false);
+                watching = null;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        closeQuietly(listener);
+        for (DirectSession s : sessions) {
+            s.close();
+        }
+        timer.shutdownNow();
+        threads.shutdownNow();
+    }
+
+    static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // Closing anyway.
+        }
+    }
+}

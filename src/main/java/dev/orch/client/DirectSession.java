@@ -1,0 +1,276 @@
+package dev.orch.client;
+
+import dev.orch.protocol.Addresses;
+import dev.orch.protocol.AuthProofs;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.FrameCodec;
+import dev.orch.protocol.Frames;
+import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/**
+ * One client's connection to a {@link DirectServer}: the login with this worker in the server's
+ * part, then calls on its hosted objects.
+ *
+ * <p>Whoever holds {@link #readRole} reads one frame, leaves the role and runs the call itself,
+ * so a fast call is answered by the thread that read it with no hand-off. Then it tries to take
+ * the role again; if another thread took it meanwhile (the server's watchdog starts one when a
+ * call runs long, see {@link #needsReader}) it goes back to the pool.
+ */
+final class DirectSession {
+    private static final Logger LOG = Logger.getLogger(DirectSession.class);
+    private static final byte[] PONG = FrameCodec.encodeBytes(Frames.pong());
+
+    private final DirectServer server;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final ReentrantLock readRole = new ReentrantLock();
+    private final Object writeLock = new Object();
+    private final AtomicInteger running = new AtomicInteger();
+    /** When a call left the read role free; 0 while a thread reads or a reader has been sent for. */
+    private volatile long freeSince;
+    private volatile boolean closed;
+    private volatile boolean loggedIn;
+    private volatile String caller;
+
+    // Touched by the holder of readRole only.
+    private byte[] buf = new byte[16 * 1024];
+    private int start;
+    private int end;
+    private byte[] clientNonce;
+    private byte[] serverNonce;
+
+    DirectSession(DirectServer server, Socket socket) throws IOException {
+        this.server = server;
+        this.socket = socket;
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+    }
+
+    int running() {
+        return running.get();
+    }
+
+    /** True (once per stall) when calls have kept this connection from reading for {@code limitNanos}. */
+    boolean needsReader(long now, long limitNanos) {
+        long since = freeSince;
+        if (since != 0 && now - since > limitNanos && !readRole.isLocked() && !closed) {
+            freeSince = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /** Reads and serves frames while this thread holds the read role. */
+    void serve() {
+        while (!closed) {
+            if (!readRole.tryLock()) {
+                return;
+            }
+            JsonObject frame;
+            try {
+                freeSince = 0;
+                frame = readFrame();
+            } catch (IOException e) {
+                close();
+                return;
+            } finally {
+                readRole.unlock();
+            }
+            if (frame == null) {
+                continue;
+            }
+            if (loggedIn && Frames.SEND.equals(frame.getValue(Frames.TYPE))) {
+                running.incrementAndGet();
+                freeSince = System.nanoTime();
+                server.callStarted();
+                try {
+                    call(frame);
+                } finally {
+                    running.decrementAndGet();
+                }
+            } else {
+                other(frame);
+            }
+        }
+    }
+
+    /** The next frame; null for a payload that is not a JSON object (answered with 400). */
+    private JsonObject readFrame() throws IOException {
+        while (true) {
+            int avail = end - start;
+            if (avail >= 4) {
+                int len = ((buf[start] & 0xff) << 24) | ((buf[start + 1] & 0xff) << 16)
+                        | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+                if (len <= 0 || len > server.maxFrame()) {
+                    write(FrameCodec.encodeBytes(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
+                            "frame length " + Integer.toUnsignedString(len) + " outside 1.." + server.maxFrame()))));
+                    throw new IOException("bad frame length");
+                }
+                if (avail - 4 >= len) {
+                    int at = start + 4;
+                    start += 4 + len;
+                    if (start == end) {
+                        start = 0;
+                        end = 0;
+                    }
+                    try {
+                        return FrameCodec.decode(buf, at, len);
+                    } catch (OrchException e) {
+                        write(FrameCodec.encodeBytes(Frames.err(null, e)));
+                        return null;
+                    }
+                }
+                makeRoom(4 + len);
+            } else {
+                makeRoom(4);
+            }
+            int n = in.read(buf, end, buf.length - end);
+            if (n < 0) {
+                throw new IOException("closed by the client");
+            }
+            end += n;
+        }
+    }
+
+    private void makeRoom(int need) {
+        if (buf.length - start >= need && end < buf.length) {
+            return;
+        }
+        byte[] target = need > buf.length ? new byte[Math.max(need, buf.length * 2)] : buf;
+        System.arraycopy(buf, start, target, 0, end - start);
+        end -= start;
+        start = 0;
+        buf = target;
+    }
+
+    // ---- frames ----
+
+    private void other(JsonObject frame) {
+        Object type = frame.getValue(Frames.TYPE);
+        String reply = frame.getValue(Frames.REPLY_ADDRESS) instanceof String ? frame.getString(Frames.REPLY_ADDRESS) : null;
+        if (Frames.PING.equals(type)) {
+            write(PONG);
+        } else if (Frames.SEND.equals(type) && Addresses.AUTH.equals(frame.getValue(Frames.ADDRESS)) && !loggedIn) {
+            auth(reply, frame.getValue(Frames.BODY));
+        } else if (!loggedIn) {
+            write(FrameCodec.encodeBytes(Frames.err(reply, new OrchException(ErrorCode.UNAUTHENTICATED, "log in first"))));
+        } else {
+            write(FrameCodec.encodeBytes(Frames.err(reply,
+                    OrchException.badRequest("a worker takes only ping and calls on its objects, not '" + type + "'"))));
+        }
+    }
+
+    private void auth(String reply, Object bodyValue) {
+        JsonObject body = bodyValue instanceof JsonObject ? (JsonObject) bodyValue : new JsonObject();
+        Object op = body.getValue("op");
+        if ("challenge".equals(op)) {
+            Object n = body.getValue("clientNonce");
+            byte[] nonce = n instanceof String ? AuthProofs.unb64((String) n) : null;
+            if (nonce == null || nonce.length < 16 || nonce.length > 1024) {
+                write(FrameCodec.encodeBytes(Frames.err(reply, OrchException.badRequest("clientNonce must be base64 of 16 to 1024 bytes"))));
+                return;
+            }
+            clientNonce = nonce;
+            serverNonce = AuthProofs.nonce();
+            write(FrameCodec.encodeBytes(Frames.message(reply, null, new JsonObject()
+                    .put("serverNonce", AuthProofs.b64(serverNonce))
+                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(server.authKey(), clientNonce, serverNonce)))
+                    .put("alg", AuthProofs.ALGORITHM))));
+        } else if ("login".equals(op)) {
+            Object p = body.getValue("proof");
+            byte[] proof = p instanceof String ? AuthProofs.unb64((String) p) : null;
+            if (serverNonce == null || proof == null
+                    || !AuthProofs.matches(AuthProofs.clientProof(server.authKey(), serverNonce, clientNonce), proof)) {
+                LOG.infof("direct calls: refused login from %s", socket.getRemoteSocketAddress());
+                write(FrameCodec.encodeBytes(Frames.err(reply, new OrchException(ErrorCode.UNAUTHENTICATED,
+                        serverNonce == null ? "login before challenge" : "wrong auth key"))));
+                close();
+                return;
+            }
+            Object s = body.getValue("session");
+            caller = s instanceof String ? (String) s : null;
+            loggedIn = true;
+            write(FrameCodec.encodeBytes(Frames.message(reply, null, new JsonObject()
+                    .put("session", server.session()).put("protocol", 1).put("server", "orch-worker/" + OrchClient.VERSION))));
+        } else {
+            write(FrameCodec.encodeBytes(Frames.err(reply, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'"))));
+        }
+    }
+
+    private void call(JsonObject frame) {
+        Object r = frame.getValue(Frames.REPLY_ADDRESS);
+        String reply = r instanceof String ? (String) r : null;
+        byte[] answer;
+        try {
+            answer = FrameCodec.encodeMessageBytes(reply, new JsonObject().put("result", invoke(frame, reply)));
+        } catch (RuntimeException e) {
+            answer = FrameCodec.encodeBytes(Frames.err(reply, OrchClient.asOrchException(e)));
+        }
+        write(answer);
+    }
+
+    private Object invoke(JsonObject frame, String reply) {
+        Object address = frame.getValue(Frames.ADDRESS);
+        if (!(address instanceof String) || !((String) address).startsWith(Addresses.OBJECT_PREFIX)) {
+            throw OrchException.notFound("a worker takes calls on orch.obj.ID only, not " + address);
+        }
+        if (reply == null) {
+            throw OrchException.badRequest("a call needs a replyAddress");
+        }
+        String id = ((String) address).substring(Addresses.OBJECT_PREFIX.length());
+        HostedInstance h = server.object(id);
+        if (h == null) {
+            throw OrchException.notFound("this worker holds no object '" + id + "'");
+        }
+        Object b = frame.getValue(Frames.BODY);
+        if (!(b instanceof JsonObject)) {
+            throw OrchException.badRequest("call body must be an object");
+        }
+        JsonObject body = (JsonObject) b;
+        Object m = body.getValue("method");
+        if (!(m instanceof String)) {
+            throw OrchException.badRequest("call body needs a string 'method'");
+        }
+        String method = (String) m;
+        if (!h.exposed.contains(method)) {
+            throw new OrchException(method.startsWith("_") ? ErrorCode.FORBIDDEN : ErrorCode.NOT_FOUND,
+                    "'" + h.typeid + "' object has no exposed method '" + method + "'");
+        }
+        Object args = body.getValue("args");
+        Object kwargs = body.getValue("kwargs");
+        if ((args != null && !(args instanceof JsonArray)) || (kwargs != null && !(kwargs instanceof JsonObject))) {
+            throw OrchException.badRequest("'args' must be an array and 'kwargs' an object");
+        }
+        return h.object.call(method, args == null ? new JsonArray() : (JsonArray) args,
+                kwargs == null ? new JsonObject() : (JsonObject) kwargs, caller);
+    }
+
+    private void write(byte[] frame) {
+        synchronized (writeLock) {
+            try {
+                out.write(frame);
+            } catch (IOException e) {
+                close();
+            }
+        }
+    }
+
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        DirectServer.closeQuietly(socket);
+        server.ended(this);
+    }
+}
