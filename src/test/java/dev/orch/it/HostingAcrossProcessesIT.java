@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -84,9 +86,27 @@ class HostingAcrossProcessesIT {
         assertTrue(Pattern.compile("(?m)\\su1\\s+UtilityClass\\s+\\d+\\s+" + Pattern.quote(host) + "$").matcher(objects.out).find(),
                 objects::toString);
 
+        // One-shot commands keep to the server; with ORCH_DIRECT they call the worker's own port.
+        Procs.Result viaServer = Procs.orch(at(server, key, "call", "u1", "where"));
+        assertEquals(0, viaServer.exit, viaServer::toString);
+        assertFalse(viaServer.out.contains("orch-direct-"), viaServer::toString);
+        Procs.Result direct = Procs.orch(Map.of("ORCH_DIRECT", "on"), at(server, key, "call", "u1", "where"));
+        assertEquals(0, direct.exit, direct::toString);
+        assertTrue(direct.out.contains("\"orch-direct-"), direct::toString);
+
+        // A direct call in flight when the worker dies fails at once with 410, not at its timeout.
+        Path napLog = Procs.tempDir("nap-").resolve("nap.log");
+        List<String> nap = new ArrayList<>(List.of(Procs.launcher()));
+        nap.addAll(List.of(at(server, key, "call", "u1", "nap", "60")));
+        Process napping = Procs.start(nap, Map.of("ORCH_DIRECT", "on"), napLog);
+        Poll.until(BOUND, "the nap to reach the worker", () -> read(workerLog).contains("napping on orch-direct-"));
+
         // SIGKILL: no goodbye from the worker; the server sees the connection drop.
         worker.destroyForcibly();
         assertTrue(worker.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(napping.waitFor(30, TimeUnit.SECONDS), () -> "the call in flight is still waiting: " + read(napLog));
+        assertEquals(1, napping.exitValue(), () -> read(napLog));
+        assertTrue(read(napLog).contains("HostGone") && read(napLog).contains("410"), () -> read(napLog));
 
         Procs.Result[] last = new Procs.Result[1];
         Poll.until(BOUND, "calls to u1 fail once the host is gone", () -> {

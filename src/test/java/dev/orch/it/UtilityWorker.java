@@ -25,6 +25,19 @@ public final class UtilityWorker {
             int first = s.codePointAt(0);
             return new String(Character.toChars(Character.toTitleCase(first))) + s.substring(Character.charCount(first)).toLowerCase();
         }
+
+        /** The thread that runs the call: {@code orch-direct-N} for a call that came straight here. */
+        public String where() {
+            return Thread.currentThread().getName();
+        }
+
+        /** Sleeps, so a test can kill this process while a call is in flight. */
+        public String nap(int seconds) throws InterruptedException {
+            System.out.println("napping on " + Thread.currentThread().getName());
+            System.out.flush();
+            Thread.sleep(seconds * 1000L);
+            return "rested";
+        }
     }
 
     public static void main(String[] args) throws Exception {
