@@ -8,13 +8,14 @@ import java.util.Locale;
  * The benchmark's scenarios. CPython's {@code py_manager_bench.py} runs every object in the manager
  * process, one hop away; {@code method} and {@code echo_1k} are their one-hop counterparts on
  * server-side objects, and the {@code hosted_} variants run the same UtilityClass methods on a
- * type a worker process hosts (two hops).
+ * type a worker process hosts (one hop with direct calls, two through the server with
+ * {@code ORCH_DIRECT=off}).
  */
 public enum Scenario {
     METHOD("method", false, "Value.get() on a server-side object (one hop; orch has no server-side UtilityClass)"),
-    HOSTED_METHOD("hosted_method", true, "UtilityClass.capitalize('hello') on a type hosted by a worker process (two hops)"),
+    HOSTED_METHOD("hosted_method", true, "UtilityClass.capitalize('hello') on a type hosted by a worker process (direct calls: one hop)"),
     ECHO_1K("echo_1k", false, "dict.setdefault('k', 1 KiB string) on a server-side dict: 1 KiB each way, one hop"),
-    HOSTED_ECHO_1K("hosted_echo_1k", true, "UtilityClass.echo(1 KiB string) on a type hosted by a worker process (two hops)"),
+    HOSTED_ECHO_1K("hosted_echo_1k", true, "UtilityClass.echo(1 KiB string) on a type hosted by a worker process (direct calls: one hop)"),
     DICT_SET("dict_set", false, "dict.__setitem__('k', 1) on a server-side dict"),
     QUEUE_PUT_GET("queue_put_get", false, "Queue.put(1) then Queue.get() (one op = two calls)"),
     LOCK("lock_acquire_release", false, "Lock.acquire() then Lock.release() (one op = two calls)"),

@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
     "Scenarios: " + Scenario.DEFAULT_LIST + ", connections (opt-in).",
     "'method' and 'echo_1k' call server-side objects (one hop, like CPython's manager);",
     "'hosted_method' and 'hosted_echo_1k' call a UtilityClass hosted by a worker process",
-    "that the bench starts itself (two hops)."})
+    "that the bench starts itself (one hop with direct calls; two with ORCH_DIRECT=off)."})
 class BenchCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;

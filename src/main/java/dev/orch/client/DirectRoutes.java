@@ -11,23 +11,36 @@ import org.jboss.logging.Logger;
 /**
  * A client's connections to hosting workers for direct calls (PROTOCOL.md §7), one per worker
  * address, opened on the first call. A worker that cannot be reached, or turns out to be some other
- * process, is left alone for {@link #RETRY_AFTER} and its calls go through the server.
+ * process, gets its calls through the server; it is tried again in the background after
+ * {@link #RETRY_AFTER}, doubling up to {@link #RETRY_AFTER_MAX}, so that a network that drops
+ * connections to workers costs one connect timeout, not one per retry.
  */
 final class DirectRoutes implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DirectRoutes.class);
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     static final long RETRY_AFTER = Duration.ofSeconds(30).toNanos();
+    static final long RETRY_AFTER_MAX = Duration.ofMinutes(10).toNanos();
+    private static final java.util.concurrent.ExecutorService RETRIES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "orch-direct-connect");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final ClientConfig base;
     private final Supplier<String> session;
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
+    /** One worker address; fields other than the volatile ones are guarded by the route's monitor. */
     private static final class Route {
         volatile ClientConnection connection;
         /** The worker session the connection logged in to. */
         volatile String host;
-        long unusableUntil;
+        /** The session the failures below are about; another session at the address is tried at once. */
+        String failedHost;
+        int failures;
+        long retryAt;
+        boolean retrying;
     }
 
     DirectRoutes(ClientConfig base, Supplier<String> session) {
@@ -47,23 +60,51 @@ final class DirectRoutes implements AutoCloseable {
             if (c != null && c.isOpen() && hostSession.equals(r.host)) {
                 return c;
             }
-            if (closed || (r.unusableUntil != 0 && System.nanoTime() - r.unusableUntil < 0)) {
+            if (closed || r.retrying) {
                 return null;
             }
             if (c != null) {
                 c.close();
                 r.connection = null;
             }
-            c = open(address, hostSession);
-            if (c == null) {
-                r.unusableUntil = System.nanoTime() + RETRY_AFTER;
-                return null;
+            if (r.failures == 0 || !hostSession.equals(r.failedHost)) {
+                // First try (or a new worker at the address): the caller waits for it, so a
+                // program's first call already goes direct.
+                return settle(r, hostSession, open(address, hostSession));
             }
-            r.unusableUntil = 0;
-            r.host = hostSession;
-            r.connection = c;
-            return c;
+            if (System.nanoTime() - r.retryAt >= 0) {
+                r.retrying = true;
+                RETRIES.execute(() -> {
+                    ClientConnection opened = open(address, hostSession);
+                    synchronized (r) {
+                        r.retrying = false;
+                        if (settle(r, hostSession, opened) == null && opened != null) {
+                            opened.close();
+                        }
+                    }
+                });
+            }
+            return null;
         }
+    }
+
+    /** Records the outcome of a connection attempt; returns the connection if it is to be used. */
+    private ClientConnection settle(Route r, String hostSession, ClientConnection opened) {
+        if (opened == null) {
+            r.failures = hostSession.equals(r.failedHost) ? r.failures + 1 : 1;
+            r.failedHost = hostSession;
+            long wait = r.failures >= 6 ? RETRY_AFTER_MAX : Math.min(RETRY_AFTER_MAX, RETRY_AFTER << (r.failures - 1));
+            r.retryAt = System.nanoTime() + wait;
+            return null;
+        }
+        if (closed) {
+            return null;
+        }
+        r.failures = 0;
+        r.failedHost = null;
+        r.host = hostSession;
+        r.connection = opened;
+        return opened;
     }
 
     private ClientConnection open(String address, String hostSession) {
