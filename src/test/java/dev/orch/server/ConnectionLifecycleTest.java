@@ -83,6 +83,15 @@ class ConnectionLifecycleTest {
             try (OrchClient c = OrchClient.connect(s.clientConfig().tls(true, cert))) {
                 RemoteObject v = c.create("Value", "secret");
                 assertEquals("secret", v.call("get"));
+                // A worker on TLS has no certificate to offer direct calls with: its calls stay on TLS.
+                try (OrchClient worker = OrchClient.connect(s.clientConfig().tls(true, cert).direct("on"))) {
+                    worker.host("TlsHosted", java.util.List.of("ping"), (a, k) -> (m, args, kw, caller) -> "pong");
+                    org.junit.jupiter.api.Assertions.assertNull(worker.directAddress());
+                    RemoteObject h = c.create("TlsHosted");
+                    org.junit.jupiter.api.Assertions.assertNull(h.direct());
+                    assertEquals(worker.session(), h.host());
+                    assertEquals("pong", h.call("ping"));
+                }
             }
             // A plain-text client cannot talk to the TLS listener.
             assertThrows(OrchConnectException.class,
