@@ -17,11 +17,16 @@ class TypesCommand extends ClientCommand {
             out.println(types.encode());
             return;
         }
-        Table t = new Table("TYPEID", "HOST", "METHODS");
+        boolean wide = output.wide();
+        Table t = wide ? new Table("TYPEID", "HOST", "DIRECT", "METHODS") : new Table("TYPEID", "HOST", "METHODS");
         for (Object o : types) {
             JsonObject ty = (JsonObject) o;
-            t.row(ty.getString("typeid"), ty.getString("host"), String.join(",", ty.getJsonArray("exposed").stream()
-                    .map(String::valueOf).toArray(String[]::new)));
+            String methods = String.join(",", ty.getJsonArray("exposed").stream().map(String::valueOf).toArray(String[]::new));
+            if (wide) {
+                t.row(ty.getString("typeid"), ty.getString("host"), ty.getString("direct", "-"), methods);
+            } else {
+                t.row(ty.getString("typeid"), ty.getString("host"), methods);
+            }
         }
         t.print(out);
     }

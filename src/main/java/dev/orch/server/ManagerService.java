@@ -357,8 +357,13 @@ final class ManagerService extends AbstractVerticle {
             list.add(new JsonObject().put("typeid", t.typeid()).put("exposed", new JsonArray(new ArrayList<>(t.exposed())))
                     .put("host", SERVER_HOST));
         }
-        hostedTypes.forEach((typeid, h) -> list.add(new JsonObject().put("typeid", typeid).put("exposed", h.exposed)
-                .put("host", h.session)));
+        hostedTypes.forEach((typeid, h) -> {
+            JsonObject t = new JsonObject().put("typeid", typeid).put("exposed", h.exposed).put("host", h.session);
+            if (h.direct != null) {
+                t.put("direct", h.direct);
+            }
+            list.add(t);
+        });
         return new JsonObject().put("types", list);
     }
 

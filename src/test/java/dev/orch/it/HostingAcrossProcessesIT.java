@@ -69,6 +69,11 @@ class HostingAcrossProcessesIT {
         assertNotNull(host, types::toString);
         assertNotEquals("server", host, () -> "hosted by the worker's session: " + types);
         assertTrue(types.out.contains("capitalize"), types::toString);
+        Procs.Result wide = Procs.orch(at(server, key, "types", "-o", "wide"));
+        assertEquals(0, wide.exit, wide::toString);
+        assertTrue(Pattern.compile("(?m)^UtilityClass\\s+" + Pattern.quote(host) + "\\s+127\\.0\\.0\\.1:\\d+\\s+\\S*capitalize")
+                .matcher(wide.out).find(), wide::toString);
+        assertTrue(Pattern.compile("(?m)^dict\\s+server\\s+-\\s").matcher(wide.out).find(), wide::toString);
 
         Procs.Result created = Procs.orch(at(server, key, "new", "UtilityClass", "u1"));
         assertEquals(0, created.exit, created::toString);
