@@ -61,6 +61,42 @@ def matches(expected: bytes, actual: Optional[bytes]) -> bool:
     return actual is not None and hmac.compare_digest(expected, actual)
 
 
+class ServerHandshake:
+    """The server's side of the login on one connection, for a worker taking direct calls
+    (PROTOCOL.md §3 and §7 "Direct calls"): the same labels, the worker in the server's role.
+
+    Feed it the bodies of ``send`` frames to ``orch.auth``; :meth:`challenge` answers the first,
+    :meth:`login` checks the second. Errors come back as ``(code, detail)`` so the caller can
+    answer with an ``err`` frame as the server would.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._client_nonce: Optional[bytes] = None
+        self._server_nonce: Optional[bytes] = None
+
+    def challenge(self, body: dict) -> Tuple[Optional[dict], Optional[Tuple[int, str]]]:
+        """The reply body to ``{"op":"challenge","clientNonce":…}``, or ``(400, why)``."""
+        client_nonce = unb64(body.get("clientNonce"))
+        if client_nonce is None or not 16 <= len(client_nonce) <= 1024:
+            return None, (400, "clientNonce must be base64 of 16 to 1024 bytes")
+        self._client_nonce = client_nonce
+        self._server_nonce = nonce()
+        return {"serverNonce": b64(self._server_nonce),
+                "serverProof": b64(server_proof(self._key, client_nonce, self._server_nonce)),
+                "alg": ALGORITHM}, None
+
+    def login(self, body: dict) -> Optional[Tuple[int, str]]:
+        """None when ``{"op":"login","proof":…}`` proves the key, else ``(401, why)`` (the
+        connection must then be closed)."""
+        if self._server_nonce is None or self._client_nonce is None:
+            return 401, "login before challenge"
+        expected = client_proof(self._key, self._server_nonce, self._client_nonce)
+        if not matches(expected, unb64(body.get("proof"))):
+            return 401, "wrong auth key"
+        return None
+
+
 def read_key_file(path: Union[str, os.PathLike]) -> bytes:
     """A key file's bytes without one trailing newline (editors add one)."""
     data = Path(path).read_bytes()

@@ -94,6 +94,14 @@ def encode_reply(address: str, body_json: bytes) -> bytes:
     return _pack_header(len(payload)) + payload
 
 
+def encode_message(address: str, body_json: bytes) -> bytes:
+    """A ``message`` frame to ``address`` with an already encoded body: a worker's answer on a
+    direct connection, where it speaks as the server does."""
+    payload = b"".join((b'{"type":"message","address":', _dumps(address).encode("utf-8"),
+                        b',"body":', body_json, b"}"))
+    return _pack_header(len(payload)) + payload
+
+
 def decode_payload(payload: Buffer) -> Dict[str, Any]:
     """Parses one payload (any bytes-like object); it must be a JSON object."""
     try:

@@ -106,8 +106,14 @@ class Connection:
 
     def __init__(self, address: Tuple[str, int], authkey: bytes, *,
                  ssl_context: Optional[ssl.SSLContext] = None, client_name: Optional[str] = None,
-                 connect_timeout: float = 10.0) -> None:
+                 connect_timeout: float = 10.0, login_session: Optional[str] = None,
+                 peer: str = "orch server") -> None:
+        """``connect_timeout`` bounds the TCP connect and the login together. ``login_session``
+        is sent as ``session`` with the login and ``peer`` names the other end in messages:
+        both are for a direct connection to a hosting worker (PROTOCOL.md §7)."""
         self.address = address
+        self._login_session = login_session
+        self._peer = peer
         self._authkey = authkey
         self._ssl_context = ssl_context
         self._client_name = client_name
@@ -156,17 +162,19 @@ class Connection:
     def open(self) -> "Connection":
         """Connects, runs the mutual login and starts the reader thread."""
         host, port = self.address
+        deadline = time.monotonic() + self._connect_timeout
         try:
             sock = socket.create_connection((host, port), timeout=self._connect_timeout)
         except OSError as e:
             raise ConnectionRefusedError(
-                f"cannot connect to orch server at {host}:{port}: {e}") from e
+                f"cannot connect to {self._peer} at {host}:{port}: {e}") from e
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._ssl_context is not None:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
                 sock = self._ssl_context.wrap_socket(sock, server_hostname=host)
             self._sock = sock
-            self._login()
+            self._login(deadline)
             sock.settimeout(None)
         except BaseException:
             sock.close()
@@ -244,15 +252,20 @@ class Connection:
             if park:
                 self._watch_wake.acquire()
 
-    def _login(self) -> None:
+    def _login(self, deadline: float) -> None:
         """PROTOCOL.md §3, synchronously, before the reader thread exists."""
         decoder = self._decoder  # bytes after the login reply stay for the reader
         where = "%s:%d" % self.address
+        peer = self._peer
 
         def exchange(reply_address: str, body: Dict[str, Any]) -> Dict[str, Any]:
             self._write({"type": "send", "address": "orch.auth", "replyAddress": reply_address,
                          "body": body})
             while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout(f"no login reply from {peer} at {where} in time")
+                self._sock.settimeout(left)  # type: ignore[union-attr]
                 for frame in self._recv_frames(decoder):
                     if frame.get("type") == "pong":
                         continue
@@ -260,13 +273,13 @@ class Connection:
                         exc = from_err_frame(frame)
                         if frame.get("failureCode") == 401:
                             raise AuthenticationError(
-                                f"orch server at {where} refused the login: {frame.get('message')}"
+                                f"{peer} at {where} refused the login: {frame.get('message')}"
                                 " (wrong authkey?)")
                         raise exc
                     if frame.get("type") == "message" and frame.get("address") == reply_address:
                         reply = frame.get("body")
                         if not isinstance(reply, dict):
-                            raise ConnectionError(f"orch server at {where}: malformed auth reply")
+                            raise ConnectionError(f"{peer} at {where}: malformed auth reply")
                         return reply
 
         client_nonce = _auth.nonce()
@@ -274,20 +287,22 @@ class Connection:
         server_nonce = _auth.unb64(reply.get("serverNonce"))
         proof = _auth.unb64(reply.get("serverProof"))
         if server_nonce is None or reply.get("alg", _auth.ALGORITHM) != _auth.ALGORITHM:
-            raise AuthenticationError(f"orch server at {where} sent an invalid challenge")
+            raise AuthenticationError(f"{peer} at {where} sent an invalid challenge")
         if not _auth.matches(_auth.server_proof(self._authkey, client_nonce, server_nonce), proof):
             raise AuthenticationError(
-                f"authentication failed: the orch server at {where} does not hold the same "
+                f"authentication failed: the {peer} at {where} does not hold the same "
                 "authkey as this client (check ORCH_AUTHKEY / ORCH_AUTHKEY_FILE / ORCH_HOME)")
         body: Dict[str, Any] = {
             "op": "login",
             "proof": _auth.b64(_auth.client_proof(self._authkey, server_nonce, client_nonce))}
         if self._client_name:
             body["name"] = self._client_name
+        if self._login_session:
+            body["session"] = self._login_session
         reply = exchange("a2", body)
         if reply.get("protocol") != 1 or not isinstance(reply.get("session"), str):
             raise ConnectionError(
-                f"orch server at {where} speaks protocol {reply.get('protocol')!r}, not 1")
+                f"{peer} at {where} speaks protocol {reply.get('protocol')!r}, not 1")
         self.session = reply["session"]
         self.server = reply.get("server")
 
@@ -295,7 +310,7 @@ class Connection:
         assert self._sock is not None
         n = self._sock.recv_into(self._rbuf)
         if not n:
-            raise ConnectionError("orch server closed the connection"
+            raise ConnectionError(f"{self._peer} closed the connection"
                                   + (f": {self._last_err}" if self._last_err else ""))
         return decoder.feed(self._rbuf[:n])
 
@@ -408,9 +423,11 @@ class Connection:
         self._handlers.pop(address, None)
 
     def on_close(self, callback: Callable[[BaseException], None]) -> None:
-        """Calls ``callback(error)`` once the connection is closed or lost."""
+        """Calls ``callback(error)`` once the connection is closed or lost (at once if it is)."""
         self._close_callbacks.append(callback)
         self.start_background_reader()  # a loss must be noticed even when nobody calls
+        if self._closed.is_set():
+            callback(self._close_error or ConnectionError("orch connection closed"))
 
     # -- reader thread -----------------------------------------------------------------------
 
@@ -488,7 +505,7 @@ class Connection:
         except ssl.SSLWantReadError:
             return
         if not n:
-            raise ConnectionError("orch server closed the connection")
+            raise ConnectionError(f"{self._peer} closed the connection")
         self._frames.extend(self._decoder.feed(self._rbuf[:n]))
 
     def _fail_reading(self, e: BaseException) -> None:
@@ -565,7 +582,7 @@ class Connection:
                 # deferred releases go out from the ticker thread.
                 n = sock.recv_into(rbuf)
                 if not n:
-                    raise ConnectionError("orch server closed the connection")
+                    raise ConnectionError(f"{self._peer} closed the connection")
                 frames.extend(decoder.feed(rbuf[:n]))
         except BaseException as e:
             if self._reader_ident != me:
@@ -671,6 +688,23 @@ class Connection:
     @property
     def closed(self) -> bool:
         return self._closed.is_set()
+
+    @property
+    def authkey(self) -> bytes:
+        """The key this connection logged in with (a hosting worker checks direct logins)."""
+        return self._authkey
+
+    @property
+    def tls(self) -> bool:
+        return self._ssl_context is not None
+
+    @property
+    def local_host(self) -> str:
+        """The local IP address of this connection's socket."""
+        sock = self._sock
+        if sock is None:
+            raise self._lost_error()
+        return sock.getsockname()[0]
 
     def wait_closed(self, timeout: Optional[float] = None) -> bool:
         """Blocks until the connection is closed or lost; True if it is."""

@@ -2,11 +2,23 @@
 
 The worker registers ``orch.host.SESSION``, announces each type with the manager ``host``
 operation, then builds objects and runs their methods when the server forwards ``create`` and
-method calls. Constructors and methods run on the connection's reader thread that received
-them, so the reply goes out with no thread wake-up in its path. A method that waits for a reply
-(it calls a remote object) or runs longer than a few milliseconds loses the reader role to
-another thread (see :mod:`.connection`), so it cannot stall other calls to this process or
-deadlock it.
+method calls.
+
+Threads. Calls reach a method two ways, and run the same code (:meth:`Host.execute`):
+
+- Through the server: constructors and methods run on the server connection's reader thread
+  that received them (``orch-reader-…``), so the reply goes out with no thread wake-up in its
+  path. A method that waits for a reply (it calls a remote object) or runs longer than a few
+  milliseconds loses the reader role to another thread (see :mod:`.connection`), so it cannot
+  stall other calls to this process or deadlock it.
+- Directly: unless ``ORCH_DIRECT=off`` (or the server connection uses TLS), the first
+  :meth:`Host.start` also listens for direct connections (see :mod:`.direct`) and offers the
+  address with every ``host`` request, so clients send calls here without the server in
+  between. Each direct connection is served the same way, by ``orch-direct-…`` threads: a call
+  runs on the thread that read it, and one that runs long gets another thread to read behind it.
+  The listener and its connections close with the server connection.
+
+Inside a method, :func:`caller_session` gives the calling client's session.
 """
 from __future__ import annotations
 
@@ -15,11 +27,21 @@ import logging
 import threading
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from . import _framing
+from . import _framing, direct
 from .connection import Connection
 from .errors import error_body
 
 log = logging.getLogger("orch")
+
+#: Per thread: the session of the caller whose call runs on this thread (see caller_session).
+_local = threading.local()
+
+
+def caller_session() -> Optional[str]:
+    """In a hosted method: the calling client's session at the server, or None (outside a
+    call, or a direct caller that did not say). The same for calls routed through the server
+    and direct calls."""
+    return getattr(_local, "session", None)
 
 
 class TypeSpec(NamedTuple):
@@ -67,13 +89,20 @@ class Host:
         self._objects: Dict[str, Tuple[Any, TypeSpec]] = {}
         self._started = False
         self._lock = threading.Lock()
+        self._listener: Optional[direct.Listener] = None
 
     @property
     def host_address(self) -> str:
         return "orch.host.%s" % self._conn.session
 
+    @property
+    def direct_address(self) -> Optional[str]:
+        """The ``HOST:PORT`` where this process takes direct calls, or None."""
+        listener = self._listener
+        return listener.address if listener is not None else None
+
     def start(self) -> None:
-        """Registers ``orch.host.SESSION`` (once)."""
+        """Registers ``orch.host.SESSION`` and starts the direct-call listener (once)."""
         with self._lock:
             if self._started:
                 return
@@ -81,6 +110,18 @@ class Host:
         self._conn.add_handler(self.host_address, self._on_host_message)
         # Frames are handled in order, so the registration is in place before the `host` ops.
         self._conn.send({"type": "register", "address": self.host_address})
+        listener = direct.start_listener(self, self._conn)
+        if listener is not None:
+            self._listener = listener
+            # Direct connections end with the session: clients then see HostGone, as from the
+            # server, and nobody can reach objects the server no longer knows.
+            self._conn.on_close(listener.close)
+
+    def close(self) -> None:
+        """Stops taking direct calls (the server connection's end does it too)."""
+        listener = self._listener
+        if listener is not None:
+            listener.close()
 
     def add(self, spec: TypeSpec) -> None:
         """Announces ``spec`` to the server; objects of it are built here from now on."""
@@ -88,8 +129,10 @@ class Host:
             raise ValueError(f"typeid {spec.typeid!r} has no callable to host")
         self.start()
         self._specs[spec.typeid] = spec
-        self._conn.request("orch.manager", {"op": "host", "typeid": spec.typeid,
-                                            "exposed": list(spec.exposed)})
+        body: Dict[str, Any] = {"op": "host", "typeid": spec.typeid, "exposed": list(spec.exposed)}
+        if self._listener is not None:
+            body["direct"] = self._listener.address
+        self._conn.request("orch.manager", body)
 
     @property
     def typeids(self) -> List[str]:
@@ -119,7 +162,7 @@ class Host:
                 raise _Failure(404, "NotFound", f"typeid {body.get('typeid')!r} is not hosted here")
             obj = spec.factory(*(body.get("args") or ()), **(body.get("kwargs") or {}))
         except BaseException as e:  # the creator gets the error, this worker stays up
-            self._reply(reply_to, _failure_body(e))
+            self._reply(reply_to, failure_body(e))
             return
         address = "orch.obj.%s" % oid
         self._objects[oid] = (obj, spec)
@@ -131,32 +174,43 @@ class Host:
         self._reply(reply_to, {"id": body.get("id")})
 
     def _on_call(self, frame: Dict[str, Any]) -> None:
-        reply_to = frame.get("replyAddress")
-        address = frame.get("address", "")
+        """A call the server forwards; the reply is a ``send`` to its ``replyAddress``."""
         body = frame.get("body") or {}
+        try:
+            reply = self.execute(frame.get("address", ""), body, body.get("session"))
+        except BaseException as e:
+            reply = _framing.encode_json(failure_body(e))
+        self._reply_encoded(frame.get("replyAddress"), reply)
+
+    def execute(self, address: str, body: Dict[str, Any], session: Optional[str]) -> bytes:
+        """Runs the call ``body`` (PROTOCOL.md §5) on the object at ``address`` for the caller
+        ``session``; returns the encoded ``{"result":…}`` body, or raises (see
+        :func:`failure_body`). Shared by the server-routed path and direct connections.
+        """
         method = body.get("method")
         entry = self._objects.get(address[9:])  # after "orch.obj."
+        if entry is None:
+            raise _Failure(404, "NotFound", f"no object at {address}")
+        obj, spec = entry
+        if not isinstance(method, str) or method not in (spec.exposed or ()):
+            code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
+            raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
+        args = body.get("args") or ()
+        kwargs = body.get("kwargs")
+        local = _local
+        local.session = session
         try:
-            if entry is None:
-                raise _Failure(404, "NotFound", f"no object at {address}")
-            obj, spec = entry
-            if not isinstance(method, str) or method not in (spec.exposed or ()):
-                code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
-                raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
-            args = body.get("args") or ()
-            kwargs = body.get("kwargs")
             result = getattr(obj, method)(*args, **kwargs) if kwargs else getattr(obj, method)(*args)
-            # Encoded here so a result that is not JSON fails as a TypeError for the caller.
-            reply = b'{"result":%s}' % _framing.encode_json(result)
-        except BaseException as e:
-            reply = _framing.encode_json(_failure_body(e))
-        self._reply_encoded(reply_to, reply)
+        finally:
+            local.session = None
+        # Encoded here so a result that is not JSON fails as a TypeError for the caller.
+        return b'{"result":%s}' % _framing.encode_json(result)
 
     def _reply(self, reply_to: Optional[str], body: Dict[str, Any]) -> None:
         try:
             encoded = _framing.encode_json(body)
         except (TypeError, ValueError) as e:
-            encoded = _framing.encode_json(_failure_body(e))
+            encoded = _framing.encode_json(failure_body(e))
         self._reply_encoded(reply_to, encoded)
 
     def _reply_encoded(self, reply_to: Optional[str], body_json: bytes) -> None:
@@ -174,7 +228,8 @@ class _Failure(Exception):
         self.code, self.name = code, name
 
 
-def _failure_body(exc: BaseException) -> Dict[str, Any]:
+def failure_body(exc: BaseException) -> Dict[str, Any]:
+    """The ``{"error":{"code","name","message"}}`` answer for an exception a call raised."""
     if isinstance(exc, _Failure):
         return {"error": {"code": exc.code, "name": exc.name, "message": str(exc)}}
     if isinstance(exc, (TypeError, ValueError)) and "JSON serializable" in str(exc):

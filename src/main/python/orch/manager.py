@@ -6,7 +6,7 @@ import ssl
 import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
-from . import _auth
+from . import _auth, direct
 from .connection import Connection
 from .hosting import Host, TypeSpec, make_spec
 from .proxy import BaseProxy, proxy_type
@@ -45,6 +45,12 @@ class Manager:
 
     Every public method is thread-safe; calls from many threads share one pipelined connection.
     Unknown attributes create objects: ``m.dict()`` is ``m.create("dict")``.
+
+    Calls on an object hosted by a worker that offers direct calls go straight to that worker,
+    over one more connection per worker opened on the first call (PROTOCOL.md §7, "Direct
+    calls"); everything else, and those calls too when the worker cannot be reached directly,
+    goes through the server. ``ORCH_DIRECT=off`` in the environment when the Manager is made
+    sends every call through the server.
     """
 
     #: Types registered on the class (``MyManager.register``), copied into each instance.
@@ -66,6 +72,8 @@ class Manager:
         self._serving = False
         self._closing = False
         self._lock = threading.RLock()
+        self._direct = direct.enabled_for_clients()
+        self._routes: Dict[Tuple[str, str], direct.Route] = {}
 
     # -- connection --------------------------------------------------------------------------
 
@@ -102,6 +110,12 @@ class Manager:
         with self._lock:
             self._closing = True
             conn, self._conn = self._conn, None
+            routes, self._routes = list(self._routes.values()), {}
+            host = self._host
+        for route in routes:
+            route.close()
+        if host is not None:
+            host.close()
         if conn is not None:
             conn.close()
 
@@ -186,6 +200,20 @@ class Manager:
         base: Optional[Type[BaseProxy]] = spec.proxytype if spec and spec.proxytype else None
         cls = proxy_type(typeid, desc.get("exposed") or (), base)
         return cls(self, desc, owned)
+
+    def _direct_route(self, desc: Dict[str, Any]) -> Optional[direct.Route]:
+        """The route for calls on the object ``desc`` describes, or None (through the server)."""
+        address, host = desc.get("direct"), desc.get("host")
+        if not self._direct or not isinstance(address, str) or not isinstance(host, str):
+            return None
+        key = (address, host)
+        route = self._routes.get(key)
+        if route is None:
+            with self._lock:
+                route = self._routes.get(key)
+                if route is None:
+                    route = self._routes[key] = direct.Route(self, address, host)
+        return route
 
     def __getattr__(self, typeid: str) -> Callable[..., BaseProxy]:
         # Attribute sugar: m.dict(), m.Queue(), m.UtilityClass(); never for private names, which

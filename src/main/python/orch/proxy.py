@@ -17,6 +17,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from ._framing import send_prefix
+from .direct import host_gone
 
 if TYPE_CHECKING:
     from .manager import Manager
@@ -51,6 +52,8 @@ class BaseProxy:
         setattr_(self, "_prefix", send_prefix(self._address_))
         conn = manager._connection()
         setattr_(self, "_conn", conn)
+        # Calls go straight to the hosting worker when it offers that (PROTOCOL.md §7).
+        setattr_(self, "_route", manager._direct_route(description))
         finalizer = None
         if owned:
             # Like BaseProxy's decref: the session's reference goes when this proxy does. The
@@ -73,7 +76,21 @@ class BaseProxy:
         body: Dict[str, Any] = {"method": methodname, "args": args}
         if kwds:
             body["kwargs"] = kwds
-        reply = self._conn.request(self._address_, body, None, self._prefix)
+        route = self._route
+        if route is None:
+            reply = self._conn.request(self._address_, body, None, self._prefix)
+        else:
+            conn = route.conn
+            if conn is None or conn.closed:
+                conn = route.connection()
+            if conn is None:  # the worker cannot be reached directly: through the server
+                reply = self._conn.request(self._address_, body, None, self._prefix)
+            else:
+                try:
+                    reply = conn.request(self._address_, body, None, self._prefix)
+                except ConnectionError as e:
+                    # The worker's connection went: as the server says when the host is gone.
+                    raise host_gone(route.address, e) from e
         if isinstance(reply, dict):
             if "proxy" in reply:
                 desc = reply["proxy"]

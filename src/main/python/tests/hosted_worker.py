@@ -1,9 +1,12 @@
-"""A worker process hosting ``UtilityClass`` for the tests: ``python -m tests.hosted_worker ADDR``.
+"""A worker process hosting ``UtilityClass`` for the tests: ``python -m tests.hosted_worker ADDR
+[TYPEID]`` (TYPEID defaults to ``UtilityClass``).
 
 The authkey comes from the environment (``ORCH_AUTHKEY_FILE``), as for any orch client.
-Prints ``ready`` once the type is hosted.
+Prints ``ready`` once the type is hosted, then ``direct HOST:PORT`` (or ``direct none``).
 """
+import os
 import sys
+import threading
 import time
 
 import orch
@@ -34,18 +37,35 @@ class Utility:
     def not_json(self):
         return {1, 2}
 
+    def thread_name(self):
+        """The name of the thread running this call (orch-direct-… for a direct call)."""
+        return threading.current_thread().name
+
+    def fork_sleeper(self, seconds):
+        """Forks a child that sleeps (holding copies of whatever descriptors it keeps)."""
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(seconds)
+            os._exit(0)
+        return pid
+
+    def caller(self):
+        """The calling client's session, as the worker sees it."""
+        return orch.caller_session()
+
 
 class WorkerManager(orch.Manager):
     pass
 
 
-WorkerManager.register("UtilityClass", Utility)
 manager = None  # the worker's manager, for methods that call other objects
 
 if __name__ == "__main__":
+    WorkerManager.register(sys.argv[2] if len(sys.argv) > 2 else "UtilityClass", Utility)
     manager = WorkerManager(sys.argv[1], name="test-worker")
     manager.start_serving()
     print("ready", flush=True)
+    print("direct", manager._host.direct_address or "none", flush=True)
     try:
         manager.serve_forever()
     except ConnectionError:

@@ -217,7 +217,11 @@ class InProcessHostingTest(ServerTestCase):
 
 
 class ServerKilledTest(unittest.TestCase):
-    """A call waiting in a hosted method fails with ConnectionError when the server dies."""
+    """A call waiting in a hosted method fails with ConnectionError when the server dies.
+
+    The client calls through the server (ORCH_DIRECT=off): a direct call in flight fails with
+    HostGone instead, as the worker's session ends (test_direct.ServerKilledMidDirectCallTest).
+    """
 
     def setUp(self):
         self.server = OrchServer()
@@ -227,7 +231,15 @@ class ServerKilledTest(unittest.TestCase):
         self.addCleanup(stop_worker, self.worker)
 
     def test_pending_call_fails_when_server_is_killed(self):
-        m = self.server.manager()
+        saved = os.environ.get("ORCH_DIRECT")
+        os.environ["ORCH_DIRECT"] = "off"
+        try:
+            m = self.server.manager()
+        finally:
+            if saved is None:
+                del os.environ["ORCH_DIRECT"]
+            else:
+                os.environ["ORCH_DIRECT"] = saved
         self.addCleanup(m.close)
         u = m.UtilityClass()
         threading.Timer(1.0, self.server.kill).start()

@@ -61,6 +61,29 @@ class TlsTest(unittest.TestCase):
             lst.append(2)
             self.assertEqual(lst[:], [1, 2])
 
+    def test_worker_over_tls_offers_no_direct_address(self):
+        class Counter:
+            def __init__(self):
+                self.n = 0
+
+            def incr(self):
+                self.n += 1
+                return self.n
+
+        host = orch.Manager(self.server.address, authkey=self.server.authkey, tls=True,
+                            tls_ca=self.cert)
+        self.addCleanup(host.close)
+        host.register("TlsCounter", Counter)
+        host.start_serving()
+        self.assertIsNone(host._host.direct_address)
+        with orch.Manager(self.server.address, authkey=self.server.authkey, tls=True,
+                          tls_ca=self.cert) as m:
+            c = m.create("TlsCounter", name="tls-c")
+            self.assertNotIn("direct", m._manager_op("lookup", name="tls-c"))
+            self.assertIsNone(c._route)
+            self.assertEqual([c.incr(), c.incr()], [1, 2])
+            m.delete("tls-c")
+
     def test_plain_client_cannot_log_in_to_tls_server(self):
         with self.assertRaises((ConnectionError, OSError, orch.OrchError)):
             orch.Manager(self.server.address, authkey=self.server.authkey,

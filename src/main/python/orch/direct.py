@@ -1,0 +1,598 @@
+"""Direct calls: a hosting worker takes calls on its objects itself (PROTOCOL.md §7, "Direct calls").
+
+A call routed through the server crosses two connections each way. A worker that hosts types
+also listens on a TCP port and offers it with its ``host`` requests; clients then connect to it,
+log in with the same key (the worker in the server's role) and send their calls there, one hop.
+
+Threads. Each accepted connection is served the way :mod:`.connection` serves the server-routed
+path: one thread at a time holds the connection's *read role*, reads one frame, gives the role
+up and runs the call itself, so a fast call's reply leaves from the thread that read it with no
+thread wake-up in its path. When it is done it takes the role back, or exits if another thread
+has it. A call that blocks or runs long must not stop the calls behind it on the same
+connection (clients share one connection between all their threads): one watchdog per process,
+ticking every ``_STALL_SECONDS`` only while some call runs, starts another reader thread for a
+connection whose role has been free while a call ran for a whole period. Replies are written
+under a per-connection lock. Every thread here is named ``orch-direct-…``.
+
+``ORCH_DIRECT`` in the worker's environment: unset, ``on`` or ``1`` listens on the local
+address of the worker's connection to the server, on a free port; ``off`` or ``0`` offers
+nothing; ``HOST:PORT`` listens and advertises there. A worker connected to the server over TLS
+offers nothing (it has no certificate of its own).
+"""
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import os
+import socket
+import struct
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, Deque, Dict, Optional, Set, Tuple
+
+from . import _auth, _framing
+from .errors import remote_error
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .hosting import Host
+
+log = logging.getLogger("orch")
+
+#: Largest frame accepted, as the server's default ``--max-frame`` (PROTOCOL.md §1).
+MAX_FRAME = 16 * 1024 * 1024
+#: A connection that has not logged in after this long is closed.
+LOGIN_SECONDS = 30.0
+#: A call running longer than this (up to twice this) with the read role free gets another
+#: reader thread for its connection; see :mod:`.connection` for why not hand off every time.
+_STALL_SECONDS = 0.005
+_RECV_BYTES = 256 * 1024
+_HEADER = struct.Struct(">I")
+
+_thread_ids = itertools.count(1)
+#: Every open listener of this process, for the fork handler below.
+_listeners: "weakref.WeakSet[Listener]" = weakref.WeakSet()
+
+
+def _close_in_child() -> None:
+    """After fork: the child serves nothing, and must not keep the parent's listening socket
+    and direct connections open (a client would then never see them close). Only the child's
+    copies of the descriptors are closed; no lock is taken (their holders did not fork)."""
+    for listener in list(_listeners):
+        listener._closed = True
+        for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_in_child)
+
+
+def setting(environ: Optional[Dict[str, str]] = None) -> Any:
+    """``ORCH_DIRECT`` parsed: ``True`` (default), ``False`` (off) or a ``(host, port)``."""
+    value = (os.environ if environ is None else environ).get("ORCH_DIRECT", "").strip()
+    low = value.lower()
+    if low in ("", "on", "1", "true", "yes"):
+        return True
+    if low in ("off", "0", "false", "no"):
+        return False
+    return _auth.parse_address(value)
+
+
+def enabled_for_clients() -> bool:
+    """False when ``ORCH_DIRECT`` is ``off``/``0``: every call goes through the server."""
+    return os.environ.get("ORCH_DIRECT", "").strip().lower() not in ("off", "0", "false", "no")
+
+
+def format_address(host: str, port: int) -> str:
+    """``HOST:PORT``, with brackets around an IPv6 host."""
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def start_listener(host: "Host", conn: "Connection") -> Optional["Listener"]:
+    """The listener a worker offers with its ``host`` requests, or None (off, TLS, or it could
+    not listen: then every call goes through the server, as without this feature)."""
+    try:
+        where = setting()
+    except ValueError as e:
+        log.warning("orch: ignoring ORCH_DIRECT: %s", e)
+        where = True
+    if where is False or conn.tls:
+        return None
+    try:
+        if where is True:
+            bind, advertise = (conn.local_host, 0), None
+        else:
+            bind, advertise = where, where[0]
+        return Listener(host, conn, bind, advertise).start()
+    except OSError as e:
+        log.warning("orch: cannot listen for direct calls on %s: %s; calls go through the server",
+                    format_address(*bind), e)
+        return None
+
+
+class Listener:
+    """Accepts direct connections for one :class:`~orch.hosting.Host`."""
+
+    def __init__(self, host: "Host", conn: "Connection", bind: Tuple[str, int],
+                 advertise_host: Optional[str]) -> None:
+        self._host = host
+        self._authkey: bytes = conn.authkey
+        self._conn = conn
+        family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(bind)
+            sock.listen(128)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        port = sock.getsockname()[1]
+        #: The ``HOST:PORT`` sent as ``direct`` with each ``host`` request.
+        self.address = format_address(advertise_host or bind[0], port)
+        self._peers: Set[_Peer] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self) -> "Listener":
+        _listeners.add(self)
+        threading.Thread(target=self._accept_loop, name="orch-direct-listener-" + self.address,
+                         daemon=True).start()
+        return self
+
+    def _accept_loop(self) -> None:
+        while not self._closed:
+            try:
+                sock, peer_address = self._sock.accept()
+            except OSError:
+                if self._closed:
+                    return
+                time.sleep(0.05)  # EMFILE and the like: do not spin
+                continue
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+            peer = _Peer(self, sock, peer_address)
+            with self._lock:
+                if self._closed:
+                    peer.close()
+                    return
+                self._peers.add(peer)
+            peer.spawn()
+
+    def _forget(self, peer: "_Peer") -> None:
+        with self._lock:
+            self._peers.discard(peer)
+
+    @property
+    def peers(self) -> int:
+        """Connections open now."""
+        with self._lock:
+            return len(self._peers)
+
+    def close(self, *_ignored: Any) -> None:
+        """Stops listening and closes every direct connection (calls running finish, their
+        replies are dropped)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            peers, self._peers = list(self._peers), set()
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes accept()
+        except OSError:
+            pass
+        self._sock.close()
+        for p in peers:
+            p.close()
+
+
+class _Peer:
+    """One accepted connection: login, then calls."""
+
+    def __init__(self, listener: Listener, sock: socket.socket, peer_address: Any) -> None:
+        self._listener = listener
+        self._host = listener._host
+        self._sock = sock
+        self._where = peer_address
+        self._handshake: Optional[_auth.ServerHandshake] = _auth.ServerHandshake(listener._authkey)
+        self._logged_in = False
+        self._session: Optional[str] = None  # the caller's session at the server, from login
+        self._closed = False
+        self._role = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._state = threading.Lock()  # guards _running and _seq
+        self._running = 0  # calls running on this connection's threads now
+        self._seq = 0  # calls started so far; the watchdog sees whether one ran a whole period
+        # Used only by the holder of the read role:
+        self._buf = bytearray()
+        self._rbuf = memoryview(bytearray(_RECV_BYTES))
+        self._frames: Deque[Any] = collections.deque()
+        sock.settimeout(LOGIN_SECONDS)  # until login; then blocking
+
+    # -- threads -----------------------------------------------------------------------------
+
+    def spawn(self) -> None:
+        """Starts a thread that takes the read role if it is free (else exits at once)."""
+        threading.Thread(target=self._serve, name="orch-direct-%d" % next(_thread_ids),
+                         daemon=True).start()
+
+    def _serve(self) -> None:
+        role = self._role
+        while True:
+            if not role.acquire(blocking=False):
+                return  # another thread reads
+            try:
+                if self._closed:
+                    self._finish()
+                    return
+                try:
+                    frame = self._read_until_call()
+                except (OSError, EOFError, ValueError):  # ValueError: fd closed meanwhile
+                    self._lost()
+                    self._finish()
+                    return
+                if frame is None:  # closed after an answer (bad login, bad length)
+                    self._finish()
+                    return
+            finally:
+                role.release()
+            self._call(frame)
+
+    def _read_until_call(self) -> Optional[Dict[str, Any]]:
+        """Answers frames other than calls here (under the role, in order) and returns the next
+        call to run; None once the connection must close."""
+        frames = self._frames
+        while not self._closed:
+            if not frames:
+                self._recv()
+                continue
+            frame = frames.popleft()
+            if type(frame) is dict:
+                if (self._logged_in and frame.get("type") == "send"
+                        and type(frame.get("replyAddress")) is str):
+                    address = frame.get("address")
+                    if type(address) is str and address.startswith("orch.obj."):
+                        return frame
+                self._other(frame)
+            elif frame[0] == 400:
+                self._write_err(None, 400, "BadRequest", frame[1])
+            else:  # 413: the stream cannot be resynchronised
+                self._write_err(None, 413, "FrameTooLarge", frame[1])
+                self._lost()
+                return None
+        return None
+
+    def _recv(self) -> None:
+        n = self._sock.recv_into(self._rbuf)
+        if not n:
+            raise EOFError("peer closed the connection")
+        buf = self._buf
+        data = self._rbuf[:n]
+        if buf:
+            buf += data
+            src: Any = buf
+        else:
+            src = data
+        frames = self._frames
+        pos, end_all = 0, len(src)
+        while end_all - pos >= 4:
+            (length,) = _HEADER.unpack_from(src, pos)
+            if length == 0 or length > MAX_FRAME:
+                frames.append((413, "frame length %d is outside 1..%d" % (length, MAX_FRAME)))
+                pos = end_all
+                break
+            end = pos + 4 + length
+            if end > end_all:
+                break
+            try:
+                frames.append(_framing.decode_payload(src[pos + 4:end]))
+            except _framing.FrameError as e:
+                frames.append((400, str(e)))
+            pos = end
+        if src is buf:
+            del buf[:pos]
+        elif pos < end_all:
+            buf += src[pos:]
+
+    # -- frames ------------------------------------------------------------------------------
+
+    def _other(self, frame: Dict[str, Any]) -> None:
+        kind = frame.get("type")
+        reply_to = frame.get("replyAddress")
+        reply_to = reply_to if isinstance(reply_to, str) else None
+        if kind == "ping":
+            self._write(b'\x00\x00\x00\x0f{"type":"pong"}')
+            return
+        if kind == "send" and frame.get("address") == "orch.auth":
+            self._auth(frame.get("body"), reply_to)
+            return
+        if not self._logged_in:
+            self._write_err(reply_to, 401, "Unauthenticated", "log in first")
+            return
+        if not isinstance(kind, str):
+            detail = "frame has no string 'type'"
+        elif kind != "send":
+            detail = "a direct connection takes only calls and ping, not '%s'" % kind
+        elif not isinstance(frame.get("address"), str):
+            detail = "send has no string 'address'"
+        elif reply_to is None:
+            detail = "a call needs a string 'replyAddress'"
+        else:
+            detail = "a direct connection takes calls to orch.obj.ID only, not '%s'" % (
+                frame.get("address"),)
+        self._write_err(reply_to, 400, "BadRequest", detail)
+
+    def _auth(self, body: Any, reply_to: Optional[str]) -> None:
+        if reply_to is None:
+            self._write_err(None, 400, "BadRequest", "orch.auth needs a replyAddress")
+            return
+        if self._logged_in or self._handshake is None:
+            self._write_err(reply_to, 400, "BadRequest", "already logged in")
+            return
+        body = body if isinstance(body, dict) else {}
+        op = body.get("op")
+        if op == "challenge":
+            reply, error = self._handshake.challenge(body)
+            if error is not None:
+                self._write_err(reply_to, error[0], "BadRequest", error[1])
+            else:
+                self._write(_framing.encode({"type": "message", "address": reply_to,
+                                             "body": reply}))
+        elif op == "login":
+            error = self._handshake.login(body)
+            if error is not None:
+                log.info("orch: refused a direct login from %s: %s", self._where, error[1])
+                self._write_err(reply_to, 401, "Unauthenticated", error[1])
+                self._lost()
+                return
+            session = body.get("session")
+            self._session = session if isinstance(session, str) else None
+            self._logged_in = True
+            self._handshake = None
+            self._sock.settimeout(None)
+            import orch  # the package, for its version (it imports this module)
+            self._write(_framing.encode({"type": "message", "address": reply_to, "body": {
+                "session": self._listener._conn.session, "protocol": 1,
+                "server": "orch-worker/%s" % getattr(orch, "__version__", "0")}}))
+        else:
+            self._write_err(reply_to, 400, "BadRequest",
+                            "orch.auth op must be 'challenge' or 'login'")
+
+    def _call(self, frame: Dict[str, Any]) -> None:
+        """Runs one call on this thread and writes its answer."""
+        state = self._state
+        with state:
+            self._running += 1
+            self._seq += 1
+        _watchdog.call_started(self)
+        reply_to = frame["replyAddress"]
+        try:
+            body = frame.get("body")
+            if not isinstance(body, dict):
+                raise _BadRequest("'body' must be a JSON object")
+            if not isinstance(body.get("method"), str):
+                raise _BadRequest("call body needs a string 'method'")
+            data = _framing.encode_message(
+                reply_to, self._host.execute(frame["address"], body, self._session))
+        except BaseException as e:
+            data = _err_frame(reply_to, e)
+        try:
+            self._write(data)
+        finally:
+            with state:
+                self._running -= 1
+
+    def _write_err(self, reply_to: Optional[str], code: int, name: str, detail: str) -> None:
+        frame: Dict[str, Any] = {"type": "err"}
+        if reply_to is not None:
+            frame["address"] = reply_to
+        frame.update(failureCode=code, failureType="RECIPIENT_FAILURE", name=name,
+                     message="%s: %s" % (name, detail))
+        self._write(_framing.encode(frame))
+
+    def _write(self, data: bytes) -> None:
+        try:
+            with self._write_lock:
+                self._sock.sendall(data)
+        except (OSError, ValueError):
+            self._lost()
+
+    # -- closing -----------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def call_stalled(self) -> bool:
+        """For the watchdog: a call runs and nobody holds the read role."""
+        return not self._closed and self._running > 0 and not self._role.locked()
+
+    def _lost(self) -> None:
+        """Marks the connection closed and wakes its reader (idempotent, any thread)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._listener._forget(self)
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    close = _lost
+
+    def _finish(self) -> None:
+        """Closes the socket; by the holder of the read role, so no thread reads it then."""
+        self._lost()
+        with self._write_lock:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _err_frame(reply_to: str, exc: BaseException) -> bytes:
+    """The ``err`` frame the server would send for a call that failed with ``exc``."""
+    from .hosting import failure_body  # hosting imports this module
+    if isinstance(exc, _BadRequest):
+        code, name, detail = 400, "BadRequest", str(exc)
+    else:
+        error = failure_body(exc)["error"]
+        code, name, detail = error["code"], error["name"], error["message"]
+    frame = {"type": "err", "address": reply_to, "failureCode": code,
+             "failureType": "RECIPIENT_FAILURE", "name": name,
+             "message": "%s: %s" % (name, detail)}
+    try:
+        return _framing.encode(frame)
+    except (TypeError, ValueError):  # a detail that is not text: keep the code and name
+        frame["message"] = name
+        return _framing.encode(frame)
+
+
+class _Watchdog:
+    """One per process: gives a connection another reader thread when a call has run for a
+    whole period with the read role free. Ticks only while calls run; parks otherwise."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._peers: Dict[_Peer, int] = {}  # peers with calls started, -> _seq at the last tick
+        self._parked = True
+        self._thread: Optional[threading.Thread] = None
+        self._wake = threading.Lock()
+        self._wake.acquire()
+
+    def call_started(self, peer: _Peer) -> None:
+        # Cheap on the hot path: a dict lookup, and a wake-up only when parked.
+        if peer not in self._peers or self._parked:
+            with self._lock:
+                self._peers.setdefault(peer, -1)
+                if self._parked:
+                    self._parked = False
+                    if self._thread is None or not self._thread.is_alive():
+                        self._thread = threading.Thread(target=self._run,
+                                                        name="orch-direct-watchdog", daemon=True)
+                        self._thread.start()
+                    else:
+                        self._wake.release()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(_STALL_SECONDS)
+            busy = False
+            with self._lock:
+                peers = list(self._peers.items())
+            for peer, last in peers:
+                if peer.closed:
+                    with self._lock:
+                        self._peers.pop(peer, None)
+                    continue
+                with peer._state:
+                    running, seq = peer._running, peer._seq
+                if running:
+                    busy = True
+                    if seq == last and peer.call_stalled():
+                        peer.spawn()
+                self._peers[peer] = seq
+            if busy:
+                continue
+            with self._lock:
+                self._parked = True
+                self._peers = {p: -1 for p in self._peers if not p.closed}
+            # A call that started before _parked was set did not wake us: look again.
+            if any(p._running for p in list(self._peers)):
+                with self._lock:
+                    if self._parked:
+                        self._parked = False
+                        continue
+                # call_started unparked us meanwhile and released _wake: take that release.
+                self._wake.acquire()
+                continue
+            self._wake.acquire()
+
+
+_watchdog = _Watchdog()
+
+
+def host_gone(address: str, error: BaseException) -> BaseException:
+    """The exception for calls in flight on a lost direct connection: the one a 410
+    ``HostGone`` from the server gives."""
+    return remote_error(410, "HostGone", "HostGone: the direct connection to the hosting worker "
+                        "at %s was lost (%s)" % (address, error))
+
+
+# -- client side ---------------------------------------------------------------------------------
+
+#: Longest a client waits to connect and log in to a worker before it routes through the server.
+CONNECT_SECONDS = 3.0
+#: How long a worker address that failed stays unused (its calls go through the server).
+RETRY_SECONDS = 30.0
+
+
+class Route:
+    """A Manager's way to the objects one worker offers at one direct address: the direct
+    connection, opened on first use, or None while the address is unusable (then the proxy
+    calls through the server)."""
+
+    def __init__(self, manager: Any, address: str, host_session: str) -> None:
+        self.address = address
+        self.host = host_session
+        #: The open direct connection, or None; read without a lock on every call.
+        self.conn: Optional["Connection"] = None
+        self._manager = manager
+        self._lock = threading.Lock()
+        self._retry_at = 0.0
+        self._closed = False
+        self._pid = os.getpid()
+
+    def connection(self) -> Optional["Connection"]:
+        """The direct connection, (re)opened if needed; None to call through the server."""
+        conn = self.conn
+        if conn is not None and not conn.closed:
+            return conn
+        with self._lock:
+            conn = self.conn
+            if conn is not None and not conn.closed:
+                return conn
+            self.conn = None
+            if self._closed or os.getpid() != self._pid or time.monotonic() < self._retry_at:
+                return None  # after fork the server connection raises, as it always did
+            server = self._manager._conn
+            if server is None or server.closed:
+                return None
+            from .connection import Connection  # connection does not import this module
+            try:
+                conn = Connection(_auth.parse_address(self.address), server.authkey,
+                                  connect_timeout=CONNECT_SECONDS, login_session=server.session,
+                                  peer="orch worker").open()
+            except Exception as e:  # refused, timed out, wrong key, not a worker…
+                log.info("orch: no direct connection to %s (%s); calling through the server "
+                         "for %.0f s", self.address, e, RETRY_SECONDS)
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                return None
+            if conn.session != self.host:
+                conn.close()
+                log.warning("orch: %s answered as session %s, not the object's host %s; "
+                            "calling through the server", self.address, conn.session, self.host)
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                return None
+            self.conn = conn
+            return conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()

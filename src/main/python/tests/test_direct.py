@@ -1,0 +1,596 @@
+"""Direct calls to a hosting worker (PROTOCOL.md §7, "Direct calls").
+
+A Python worker (tests/hosted_worker.py) listens for direct calls and offers its address with
+``host``; a client then calls its objects over a connection to the worker instead of through
+the server. ``thread_name()`` tells which path a call took: a direct call runs on an
+``orch-direct-…`` thread, a call through the server on the worker's ``orch-reader-…`` thread.
+"""
+import base64
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+import unittest
+from contextlib import contextmanager
+
+import orch
+from orch import _auth
+from tests.support import ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, wait_until
+
+
+def start_worker(server: OrchServer, typeid: str, **env_extra: str):
+    """A tests.hosted_worker process hosting ``typeid``; returns (process, direct address or
+    None)."""
+    env = server.env()
+    env["ORCH_AUTHKEY_FILE"] = str(server.keyfile)
+    env.pop("ORCH_DIRECT", None)
+    env.update(env_extra)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.hosted_worker", server.address, typeid],
+                            cwd=str(PY_ROOT), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    if line.strip() != "ready":
+        proc.kill()
+        raise AssertionError("worker did not start: " + line + proc.stdout.read())
+    direct = proc.stdout.readline().split()
+    if direct[:1] != ["direct"]:
+        proc.kill()
+        raise AssertionError("worker did not print its direct address: %r" % direct)
+    return proc, (None if direct[1] == "none" else direct[1])
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    proc.stdout.close()
+
+
+@contextmanager
+def environ(**values: str):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def hosted_types(m: orch.Manager) -> dict:
+    return {t["typeid"]: t for t in m.types()}
+
+
+# -- raw frames, for the worker's side of the protocol -------------------------------------------
+
+def send_frame(sock: socket.socket, frame) -> None:
+    payload = json.dumps(frame).encode() if not isinstance(frame, bytes) else frame
+    sock.sendall(struct.pack(">I", len(payload)) + payload)
+
+
+def recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("closed after %d of %d bytes" % (len(data), n))
+        data += chunk
+    return data
+
+
+def recv_frame(sock: socket.socket) -> dict:
+    (length,) = struct.unpack(">I", recv_exact(sock, 4))
+    return json.loads(recv_exact(sock, length))
+
+
+def assert_closed(test: unittest.TestCase, sock: socket.socket) -> None:
+    """The peer closed: recv gives EOF (or a reset) within the socket's timeout."""
+    try:
+        data = sock.recv(1)
+    except ConnectionResetError:
+        return
+    test.assertEqual(data, b"", "the worker kept the connection open")
+
+
+def raw_connect(address: str) -> socket.socket:
+    host, port = _auth.parse_address(address)
+    sock = socket.create_connection((host, port), timeout=30)
+    sock.settimeout(30)
+    return sock
+
+
+def raw_login(sock: socket.socket, key: bytes, session=None) -> dict:
+    """The client's side of the login, by hand; returns the login reply frame."""
+    client_nonce = os.urandom(32)
+    send_frame(sock, {"type": "send", "address": "orch.auth", "replyAddress": "a1",
+                      "body": {"op": "challenge", "clientNonce": _auth.b64(client_nonce)}})
+    reply = recv_frame(sock)
+    assert reply["type"] == "message" and reply["address"] == "a1", reply
+    server_nonce = base64.b64decode(reply["body"]["serverNonce"])
+    body = {"op": "login",
+            "proof": _auth.b64(_auth.client_proof(key, server_nonce, client_nonce))}
+    if session is not None:
+        body["session"] = session
+    send_frame(sock, {"type": "send", "address": "orch.auth", "replyAddress": "a2", "body": body})
+    return recv_frame(sock)
+
+
+class DirectCallTest(ServerTestCase):
+    """A worker with the default ORCH_DIRECT: calls from this process go to it directly."""
+
+    TYPEID = "DirectUtility"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.worker, cls.direct = start_worker(cls.server, cls.TYPEID)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_worker(cls.worker)
+        super().tearDownClass()
+
+    def make(self, **kwargs):
+        return self.m.create(self.TYPEID, **kwargs)
+
+    def test_description_offers_the_worker(self):
+        self.assertIsNotNone(self.direct)
+        host = hosted_types(self.m)[self.TYPEID]["host"]
+        self.make(name="direct-desc")
+        self.addCleanup(self.m.delete, "direct-desc")
+        desc = self.m._manager_op("lookup", name="direct-desc")
+        self.assertEqual(desc["host"], host)
+        self.assertEqual(desc["direct"], self.direct)
+        # on loopback, as the worker's own connection to the server
+        self.assertTrue(self.direct.startswith("127.0.0.1:"), self.direct)
+
+    def test_call_goes_direct(self):
+        u = self.make()
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertEqual(u.echo({"a": [1, None, 2.5]}), {"a": [1, None, 2.5]})
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
+        # the method sees the caller's session, which the client sent with its direct login
+        self.assertEqual(u.caller(), self.m.session)
+
+    def test_client_with_direct_off_calls_through_the_server(self):
+        with environ(ORCH_DIRECT="off"):
+            m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.create(self.TYPEID)
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertTrue(u.thread_name().startswith("orch-reader"), u.thread_name())
+        self.assertEqual(u.caller(), m.session)  # the server sends the caller's session too
+        self.assertEqual(m._routes, {})
+
+    def test_exposure_errors(self):
+        u = self.make()
+        with self.assertRaises(orch.RemoteError) as cm:
+            u._callmethod("_secret")
+        self.assertEqual((cm.exception.code, cm.exception.name), (403, "Forbidden"))
+        self.assertTrue(cm.exception.message.startswith("Forbidden: "), cm.exception.message)
+        with self.assertRaises(orch.RemoteError) as cm:
+            u._callmethod("no_such_method")
+        self.assertEqual((cm.exception.code, cm.exception.name), (404, "NotFound"))
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+
+    def test_raised_errors_map_to_exceptions(self):
+        u = self.make()
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        with self.assertRaises(ValueError) as cm:
+            u.fail("value")
+        self.assertEqual((cm.exception.code, cm.exception.name, cm.exception.message),
+                         (500, "ValueError", "ValueError: boom"))
+        with self.assertRaises(KeyError) as cm:
+            u.fail("key")
+        self.assertEqual(cm.exception.args, ("boom",))
+        self.assertEqual(cm.exception.message, "KeyError: 'boom'")
+        with self.assertRaises(RuntimeError):
+            u.fail("runtime")
+        with self.assertRaises(TypeError):
+            u.not_json()
+        with self.assertRaises(TypeError):
+            u.capitalize()  # wrong arity, raised in the worker
+
+    def test_released_object_is_not_found(self):
+        u = self.make()
+        self.assertEqual(u.capitalize("x"), "X")
+        route = u._route
+        self.assertIsNotNone(route)
+        u._release()
+
+        def not_found():
+            try:
+                u.capitalize("x")
+            except orch.RemoteError as e:
+                return e
+            return None
+        e = wait_until(not_found, 30, "the worker to drop the released object")
+        self.assertEqual((e.code, e.name), (404, "NotFound"))
+        self.assertFalse(route.conn.closed)  # answered by the worker over the direct connection
+
+    def test_blocking_call_does_not_stall_other_calls(self):
+        u = self.make()
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        sleeper = threading.Thread(target=u.sleep, args=(5,))
+        sleeper.start()
+        time.sleep(0.2)  # let the sleep reach the worker first
+        for i in range(20):
+            self.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
+        self.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
+        sleeper.join(30)
+        self.assertEqual(len(self.m._routes), 1)  # all on the one direct connection
+
+    def test_call_waiting_on_remote_queue_does_not_stall(self):
+        try:
+            q = self.m.create("Queue", name="direct-q")
+        except orch.RemoteError as e:
+            if e.code == 404:
+                self.skipTest("server has no Queue")
+            raise
+        self.addCleanup(self.m.delete, "direct-q")
+        u = self.make()
+        got = []
+        waiters = [threading.Thread(target=lambda: got.append(u.queue_get("direct-q")))
+                   for _ in range(3)]
+        for t in waiters:
+            t.start()
+        time.sleep(0.2)  # let the gets block in the worker
+        self.assertEqual(u.capitalize("still here"), "Still here")
+        self.assertTrue(all(t.is_alive() for t in waiters))
+        for i in range(3):
+            q.put(i)
+        for t in waiters:
+            t.join(30)
+        self.assertEqual(sorted(got), [0, 1, 2])
+
+    def test_many_threads_share_the_direct_connection(self):
+        u = self.make()
+        errors = []
+
+        def work(i):
+            try:
+                for j in range(50):
+                    self.assertEqual(u.echo([i, j]), [i, j])
+            except BaseException as e:  # surfaced below
+                errors.append(e)
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(self.m._routes), 1)
+
+    def test_close_closes_direct_connections(self):
+        m = self.server.manager()
+        u = m.create(self.TYPEID)
+        u.capitalize("x")
+        conn = u._route.conn
+        self.assertFalse(conn.closed)
+        m.close()
+        self.assertTrue(conn.closed)
+        with self.assertRaises(ConnectionError):
+            u.capitalize("x")
+
+    # -- the worker's side, over raw sockets --
+
+    def test_login_and_calls_on_a_raw_socket(self):
+        u = self.make(name="direct-raw")
+        self.addCleanup(self.m.delete, "direct-raw")
+        host = hosted_types(self.m)[self.TYPEID]["host"]
+        with raw_connect(self.direct) as s:
+            send_frame(s, {"type": "ping"})
+            self.assertEqual(recv_frame(s), {"type": "pong"})  # allowed before login
+            reply = raw_login(s, self.server.authkey, session="caller-1")
+            self.assertEqual(reply["type"], "message", reply)
+            self.assertEqual(reply["body"]["session"], host)
+            self.assertEqual(reply["body"]["protocol"], 1)
+            self.assertTrue(reply["body"]["server"].startswith("orch-worker/"), reply)
+            send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "c1",
+                           "body": {"method": "capitalize", "args": ["abc"]}})
+            self.assertEqual(recv_frame(s), {"type": "message", "address": "c1",
+                                             "body": {"result": "Abc"}})
+            send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "c2",
+                           "body": {"method": "caller"}})
+            self.assertEqual(recv_frame(s)["body"], {"result": "caller-1"})
+            send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "c3",
+                           "body": {"method": "fail", "kwargs": {"kind": "key"}}})
+            self.assertEqual(recv_frame(s), {
+                "type": "err", "address": "c3", "failureCode": 500,
+                "failureType": "RECIPIENT_FAILURE", "name": "KeyError",
+                "message": "KeyError: 'boom'"})
+            send_frame(s, {"type": "send", "address": "orch.obj.nonexistent",
+                           "replyAddress": "c4", "body": {"method": "echo"}})
+            err = recv_frame(s)
+            self.assertEqual((err["type"], err["address"], err["failureCode"], err["name"]),
+                             ("err", "c4", 404, "NotFound"))
+            # not a call: 400, and the connection stays usable
+            send_frame(s, {"type": "send", "address": "orch.manager", "replyAddress": "c5",
+                           "body": {"op": "types"}})
+            err = recv_frame(s)
+            self.assertEqual((err["type"], err["address"], err["failureCode"]),
+                             ("err", "c5", 400))
+            send_frame(s, {"type": "register", "address": "orch.events"})
+            self.assertEqual(recv_frame(s)["failureCode"], 400)
+            send_frame(s, b"[1, 2]")  # not a JSON object
+            err = recv_frame(s)
+            self.assertEqual((err["type"], err["failureCode"], err["name"]),
+                             ("err", 400, "BadRequest"))
+            send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "c6",
+                           "body": {"method": "echo", "args": [7]}})
+            self.assertEqual(recv_frame(s)["body"], {"result": 7})
+
+    def test_wrong_key_is_refused(self):
+        with raw_connect(self.direct) as s:
+            client_nonce = os.urandom(32)
+            send_frame(s, {"type": "send", "address": "orch.auth", "replyAddress": "a1",
+                           "body": {"op": "challenge", "clientNonce": _auth.b64(client_nonce)}})
+            reply = recv_frame(s)["body"]
+            server_nonce = base64.b64decode(reply["serverNonce"])
+            # the worker proves the real key, which is not ours
+            self.assertFalse(_auth.matches(
+                _auth.server_proof(b"wrong-key", client_nonce, server_nonce),
+                base64.b64decode(reply["serverProof"])))
+            self.assertTrue(_auth.matches(
+                _auth.server_proof(self.server.authkey, client_nonce, server_nonce),
+                base64.b64decode(reply["serverProof"])))
+            send_frame(s, {"type": "send", "address": "orch.auth", "replyAddress": "a2",
+                           "body": {"op": "login", "proof": _auth.b64(
+                               _auth.client_proof(b"wrong-key", server_nonce, client_nonce))}})
+            err = recv_frame(s)
+            self.assertEqual((err["type"], err["address"], err["failureCode"], err["name"]),
+                             ("err", "a2", 401, "Unauthenticated"))
+            assert_closed(self, s)
+
+    def test_client_with_wrong_key_falls_back_to_the_server(self):
+        u = self.make()
+        route = u._route
+        # As if the worker held another key: the client's direct login fails.
+        real = self.m._conn._authkey
+        self.m._conn._authkey = b"wrong-key"
+        try:
+            self.assertIsNone(route.connection())
+        finally:
+            self.m._conn._authkey = real
+        self.assertEqual(u.capitalize("fallback"), "Fallback")
+        self.assertTrue(u.thread_name().startswith("orch-reader"))
+
+    def test_frames_before_login_get_401(self):
+        with raw_connect(self.direct) as s:
+            send_frame(s, {"type": "send", "address": "orch.obj.1", "replyAddress": "r1",
+                           "body": {"method": "echo", "args": [1]}})
+            err = recv_frame(s)
+            self.assertEqual((err["type"], err["address"], err["failureCode"], err["name"]),
+                             ("err", "r1", 401, "Unauthenticated"))
+            send_frame(s, {"type": "register", "address": "orch.obj.1"})
+            self.assertEqual(recv_frame(s)["failureCode"], 401)
+            # not acted on, and the connection stays open: the login still works
+            self.assertEqual(raw_login(s, self.server.authkey)["type"], "message")
+
+    def test_login_without_challenge_is_refused(self):
+        with raw_connect(self.direct) as s:
+            send_frame(s, {"type": "send", "address": "orch.auth", "replyAddress": "a2",
+                           "body": {"op": "login", "proof": _auth.b64(b"x" * 32)}})
+            err = recv_frame(s)
+            self.assertEqual((err["failureCode"], err["address"]), (401, "a2"))
+            assert_closed(self, s)
+
+    def test_bad_frame_length_gets_413_and_close(self):
+        for length in (0, 16 * 1024 * 1024 + 1):
+            with self.subTest(length=length), raw_connect(self.direct) as s:
+                s.sendall(struct.pack(">I", length))
+                err = recv_frame(s)
+                self.assertEqual((err["type"], err["failureCode"], err["name"]),
+                                 ("err", 413, "FrameTooLarge"))
+                assert_closed(self, s)
+
+
+class WorkerWithDirectOffTest(ServerTestCase):
+    """ORCH_DIRECT=off in the worker: it offers nothing and calls go through the server."""
+
+    TYPEID = "DirectOffUtility"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.worker, cls.direct = start_worker(cls.server, cls.TYPEID, ORCH_DIRECT="off")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_worker(cls.worker)
+        super().tearDownClass()
+
+    def test_no_offer_and_calls_through_the_server(self):
+        self.assertIsNone(self.direct)
+        u = self.m.create(self.TYPEID, name="direct-off")
+        self.addCleanup(self.m.delete, "direct-off")
+        desc = self.m._manager_op("lookup", name="direct-off")
+        self.assertIn("host", desc)
+        self.assertNotIn("direct", desc)
+        self.assertIsNone(u._route)
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertTrue(u.thread_name().startswith("orch-reader"), u.thread_name())
+
+
+class WorkerAdvertisesGivenAddressTest(ServerTestCase):
+    """ORCH_DIRECT=HOST:PORT in the worker: it listens and advertises there."""
+
+    def test_given_address(self):
+        port = None
+        for _ in range(3):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            try:
+                worker, direct = start_worker(self.server, "DirectGiven",
+                                              ORCH_DIRECT="127.0.0.1:%d" % port)
+                break
+            except AssertionError:  # port taken meanwhile: try another
+                continue
+        else:
+            self.fail("could not start a worker on a given port")
+        self.addCleanup(stop_worker, worker)
+        self.assertEqual(direct, "127.0.0.1:%d" % port)
+        u = self.m.create("DirectGiven")
+        self.assertEqual(u._route.address, direct)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+
+
+class WorkerKilledTest(ServerTestCase):
+    """A worker killed mid-call: the direct call fails with HostGone, the next through the
+    server with the server's 410."""
+
+    def test_sigkill_mid_call(self):
+        worker, direct = start_worker(self.server, "DirectKilled")
+        self.addCleanup(stop_worker, worker)
+        self.assertIsNotNone(direct)
+        u = self.m.create("DirectKilled")
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        outcome = []
+
+        def call():
+            start = time.monotonic()
+            try:
+                u.sleep(60)
+                outcome.append(("returned", time.monotonic() - start))
+            except BaseException as e:  # examined below
+                outcome.append((e, time.monotonic() - start))
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.5)  # the call is running in the worker
+        os.kill(worker.pid, signal.SIGKILL)
+        caller.join(30)
+        self.assertFalse(caller.is_alive(), "the call in flight hung")
+        error, took = outcome[0]
+        self.assertIsInstance(error, orch.RemoteError)
+        self.assertEqual((error.code, error.name), (410, "HostGone"))
+        self.assertLess(took, 30)
+        # The next call cannot reconnect and goes through the server, which knows the host is
+        # gone (once it has seen the disconnect).
+        wait_until(lambda: "DirectKilled" not in hosted_types(self.m), 30,
+                   "the server to drop the killed worker's type")
+        with self.assertRaises(orch.RemoteError) as cm:
+            u.capitalize("again")
+        self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
+        self.assertIsNone(u._route.conn)  # it tried to reconnect, and failed
+
+
+    def test_sigkill_with_a_forked_child_alive(self):
+        # A child forked by the worker must not keep the direct connection open after the
+        # worker dies, or the call in flight would wait for the child.
+        worker, _ = start_worker(self.server, "DirectForked")
+        self.addCleanup(stop_worker, worker)
+        u = self.m.create("DirectForked")
+        child = u.fork_sleeper(60)
+        self.addCleanup(lambda: os.kill(child, signal.SIGKILL))
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        outcome = []
+        caller = threading.Thread(target=lambda: outcome.append(_outcome(u.sleep, 60)))
+        caller.start()
+        time.sleep(0.5)
+        os.kill(worker.pid, signal.SIGKILL)
+        caller.join(30)
+        self.assertFalse(caller.is_alive(), "the call in flight waited for the forked child")
+        self.assertIsInstance(outcome[0], orch.RemoteError)
+        self.assertEqual(outcome[0].code, 410)
+
+
+def _outcome(fn, *args):
+    try:
+        return fn(*args)
+    except BaseException as e:  # examined by the caller
+        return e
+
+
+class ServerKilledMidDirectCallTest(unittest.TestCase):
+    """The server dies during a direct call: the worker's session ends, so it closes its direct
+    connections; the call fails with HostGone (no hang) and later calls with ConnectionError."""
+
+    def setUp(self):
+        self.server = OrchServer()
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+        self.worker, _ = start_worker(self.server, "UtilityClass")
+        self.addCleanup(stop_worker, self.worker)
+
+    def test_direct_call_fails_when_server_is_killed(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.UtilityClass()
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        threading.Timer(1.0, self.server.kill).start()
+        start = time.monotonic()
+        with self.assertRaises(orch.RemoteError) as cm:
+            u.sleep(60)
+        self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
+        self.assertLess(time.monotonic() - start, 30)
+        with self.assertRaises(ConnectionError):
+            u.capitalize("again")
+        # the worker notices too and exits
+        self.assertEqual(self.worker.wait(30), 0)
+
+
+class JavaHostedTypeTest(ServerTestCase):
+    """``orch bench-worker host`` (the Java client) hosts UtilityClass; Python calls it.
+
+    This goes through the server while the Java worker offers no direct address, and directly
+    once it does; the assertions hold either way.
+    """
+
+    TYPEID = "UtilityClass"
+
+    def setUp(self):
+        super().setUp()
+        # Another test's worker may have hosted UtilityClass on the shared server: wait until
+        # the server has seen it go.
+        wait_until(lambda: self.TYPEID not in hosted_types(self.m), 30,
+                   "UtilityClass to be free on the shared server")
+        env = self.server.env()
+        env["ORCH_AUTHKEY_FILE"] = str(self.server.keyfile)
+        self.proc = subprocess.Popen([ORCH_BIN, "bench-worker", "host", "--address",
+                                      self.server.address], env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        self.addCleanup(self.stop_java_worker)
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                self.fail("the Java worker exited before 'ready': %r" % lines)
+            if line.strip() == "ready":
+                break
+            lines.append(line)
+
+    def stop_java_worker(self):
+        self.proc.stdin.close()  # the worker's signal to stop
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc.stdout.close()
+        wait_until(lambda: self.TYPEID not in hosted_types(self.m), 30,
+                   "the server to drop the Java worker's type")
+
+    def test_python_calls_java_hosted_type(self):
+        u = self.m.create(self.TYPEID)
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertEqual(u.echo({"k": [1, "two"]}), {"k": [1, "two"]})
+        desc = self.m.objects()
+        self.assertTrue(any(o["typeid"] == self.TYPEID and o["host"] != "server" for o in desc))
+
+
+if __name__ == "__main__":
+    unittest.main()
