@@ -142,11 +142,14 @@ class OrchServer:
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
 
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    def cli(self, *args: str, timeout: float = 60,
+            extra_env: Optional[dict] = None) -> subprocess.CompletedProcess:
         """Runs an ``orch`` client command against this server."""
         # Server-only options (extra_args) are not client options: they stay off the command line.
+        env = self.env()
+        env.update(extra_env or {})
         return subprocess.run([ORCH_BIN, *args, "--address", self.address, "--authkey-file",
-                               str(self.keyfile)], env=self.env(), capture_output=True,
+                               str(self.keyfile)], env=env, capture_output=True,
                               text=True, timeout=timeout)
 
     def python(self, *args: str) -> List[str]:

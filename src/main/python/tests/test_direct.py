@@ -543,11 +543,8 @@ class ServerKilledMidDirectCallTest(unittest.TestCase):
 
 
 class JavaHostedTypeTest(ServerTestCase):
-    """``orch bench-worker host`` (the Java client) hosts UtilityClass; Python calls it.
-
-    This goes through the server while the Java worker offers no direct address, and directly
-    once it does; the assertions hold either way.
-    """
+    """``orch bench-worker host`` (the Java client) hosts UtilityClass; Python calls it, over
+    the Java worker's own port."""
 
     TYPEID = "UtilityClass"
 
@@ -590,6 +587,11 @@ class JavaHostedTypeTest(ServerTestCase):
         self.assertEqual(u.echo({"k": [1, "two"]}), {"k": [1, "two"]})
         desc = self.m.objects()
         self.assertTrue(any(o["typeid"] == self.TYPEID and o["host"] != "server" for o in desc))
+        # The Java worker offers direct calls, and these went over a connection to it.
+        route = object.__getattribute__(u, "_route")
+        self.assertIsNotNone(route, "the description names no direct address")
+        self.assertIsNotNone(route.conn, "no direct connection to the Java worker was used")
+        self.assertFalse(route.conn.closed)
 
 
 if __name__ == "__main__":

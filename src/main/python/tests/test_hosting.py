@@ -95,6 +95,14 @@ class HostedTypeTest(ServerTestCase):
         self.assertEqual(call.stdout.strip(), '"Hello"')
         # and the named object is visible to Python too
         self.assertEqual(self.m.lookup("u-java").capitalize("x"), "X")
+        # One-shot commands go through the server; with ORCH_DIRECT the Java client calls this
+        # Python worker's own port.
+        via_server = self.server.cli("call", "u-java", "thread_name")
+        self.assertEqual(via_server.returncode, 0, via_server.stderr)
+        self.assertNotIn("orch-direct-", via_server.stdout)
+        direct = self.server.cli("call", "u-java", "thread_name", extra_env={"ORCH_DIRECT": "on"})
+        self.assertEqual(direct.returncode, 0, direct.stderr)
+        self.assertTrue(direct.stdout.strip().startswith('"orch-direct-'), direct.stdout)
 
     def test_concurrent_threads_share_one_manager(self):
         u = self.m.UtilityClass()

@@ -31,6 +31,8 @@ final class DirectServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DirectServer.class);
     static final long SLOW_CALL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     static final int MAX_CONNECTIONS = 1024;
+    /** Seconds a new connection has to log in. */
+    static final long LOGIN_SECONDS = 30;
 
     private final ServerSocket listener;
     private final String advertised;
@@ -135,6 +137,12 @@ final class DirectServer implements AutoCloseable {
             }
             sessions.add(ds);
             threads.execute(ds::serve);
+            // A peer that never logs in must not keep a thread for ever.
+            timer.schedule(() -> {
+                if (!ds.loggedIn()) {
+                    ds.close();
+                }
+            }, LOGIN_SECONDS, TimeUnit.SECONDS);
         }
     }
 

@@ -56,6 +56,10 @@ final class DirectSession {
         this.out = socket.getOutputStream();
     }
 
+    boolean loggedIn() {
+        return loggedIn;
+    }
+
     int running() {
         return running.get();
     }

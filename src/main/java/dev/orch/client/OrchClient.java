@@ -359,6 +359,9 @@ public final class OrchClient implements AutoCloseable {
                             : connection.localAddress();
                     directServer = DirectServer.open(host, fixed != null ? fixed.port() : 0, config.authKey(), session(),
                             hostedObjects::get);
+                    // Without its session the objects are the server's to forget: stop serving them.
+                    DirectServer opened = directServer;
+                    connection.closedFuture().thenRun(opened::close);
                 } catch (java.io.IOException e) {
                     if (fixed != null) {
                         throw new OrchConnectException("cannot listen for direct calls on " + fixed + ": "

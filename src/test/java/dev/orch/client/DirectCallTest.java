@@ -180,6 +180,28 @@ class DirectCallTest {
     }
 
     @Test
+    void aWorkerThatLosesTheServerStopsTakingDirectCalls() {
+        TestServer own = TestServer.start();
+        OrchClient worker = OrchClient.connect(own.clientConfig().direct("on"));
+        try {
+            worker.host("DirectProbeLost", Probe.EXPOSED, (a, k) -> new Probe());
+            HostPort hp = HostPort.parse(worker.directAddress(), 0);
+            own.close();
+            // Its objects now belong to nobody: the port closes rather than serve them.
+            Poll.until(Duration.ofSeconds(10), "the worker's port to close", () -> {
+                try (java.net.Socket s = new java.net.Socket(hp.host(), hp.port())) {
+                    return false;
+                } catch (java.io.IOException e) {
+                    return true;
+                }
+            });
+        } finally {
+            worker.close();
+            own.close();
+        }
+    }
+
+    @Test
     void aWorkerAtTheAddressWithAnotherSessionIsNotUsed() {
         try (OrchClient worker = client("on")) {
             worker.host("DirectProbeSession", Probe.EXPOSED, (a, k) -> new Probe());
