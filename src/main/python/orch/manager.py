@@ -206,6 +206,8 @@ class Manager:
         address, host = desc.get("direct"), desc.get("host")
         if not self._direct or not isinstance(address, str) or not isinstance(host, str):
             return None
+        if host == self.session:
+            return None  # our own object: the server route reaches this process's handler
         key = (address, host)
         route = self._routes.get(key)
         if route is None:
