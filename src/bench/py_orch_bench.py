@@ -43,8 +43,8 @@ def worker(addr, key, ready, stop):
 
 # As in `orch bench`: `method` and `echo_1k` call server-side objects (one hop, like CPython's,
 # whose UtilityClass runs in the manager process); `hosted_method` and `hosted_echo_1k` call
-# CPython's UtilityClass methods on a type this script's Python worker hosts (two hops: client ->
-# server -> worker and back).
+# CPython's UtilityClass methods on a type this script's Python worker hosts (one hop with
+# direct calls, client -> worker and back; two through the server with ORCH_DIRECT=off).
 SCENARIOS_HERE = SCENARIOS.replace("method,echo_1k,", "method,hosted_method,echo_1k,hosted_echo_1k,", 1)
 
 
