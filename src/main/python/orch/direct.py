@@ -536,8 +536,10 @@ def host_gone(address: str, error: BaseException) -> BaseException:
 
 #: Longest a client waits to connect and log in to a worker before it routes through the server.
 CONNECT_SECONDS = 3.0
-#: How long a worker address that failed stays unused (its calls go through the server).
+#: How long a worker address that failed stays unused (its calls go through the server); this
+#: doubles with each failed retry up to RETRY_MAX_SECONDS.
 RETRY_SECONDS = 30.0
+RETRY_MAX_SECONDS = 600.0
 
 
 class Route:
@@ -553,11 +555,19 @@ class Route:
         self._manager = manager
         self._lock = threading.Lock()
         self._retry_at = 0.0
+        self._failures = 0
+        self._retrying = False
         self._closed = False
         self._pid = os.getpid()
 
     def connection(self) -> Optional["Connection"]:
-        """The direct connection, (re)opened if needed; None to call through the server."""
+        """The direct connection, (re)opened if needed; None to call through the server.
+
+        Only the first attempt makes the caller wait (so a program's first call already goes
+        direct). After a failure the address is tried again in the background, after
+        ``RETRY_SECONDS`` doubling up to ``RETRY_MAX_SECONDS``, while calls go through the
+        server: a network that drops connections to workers costs one connect timeout, not one
+        per retry."""
         conn = self.conn
         if conn is not None and not conn.closed:
             return conn
@@ -566,29 +576,56 @@ class Route:
             if conn is not None and not conn.closed:
                 return conn
             self.conn = None
-            if self._closed or os.getpid() != self._pid or time.monotonic() < self._retry_at:
+            if (self._closed or self._retrying or os.getpid() != self._pid
+                    or time.monotonic() < self._retry_at):
                 return None  # after fork the server connection raises, as it always did
-            server = self._manager._conn
-            if server is None or server.closed:
-                return None
-            from .connection import Connection  # connection does not import this module
-            try:
-                conn = Connection(_auth.parse_address(self.address), server.authkey,
-                                  connect_timeout=CONNECT_SECONDS, login_session=server.session,
-                                  peer="orch worker").open()
-            except Exception as e:  # refused, timed out, wrong key, not a worker…
-                log.info("orch: no direct connection to %s (%s); calling through the server "
-                         "for %.0f s", self.address, e, RETRY_SECONDS)
-                self._retry_at = time.monotonic() + RETRY_SECONDS
-                return None
-            if conn.session != self.host:
-                conn.close()
-                log.warning("orch: %s answered as session %s, not the object's host %s; "
-                            "calling through the server", self.address, conn.session, self.host)
-                self._retry_at = time.monotonic() + RETRY_SECONDS
-                return None
-            self.conn = conn
-            return conn
+            if self._failures == 0:
+                return self._settle(self._open())
+            self._retrying = True
+        threading.Thread(target=self._retry, name="orch-direct-connect", daemon=True).start()
+        return None
+
+    def _retry(self) -> None:
+        conn = self._open()
+        with self._lock:
+            self._retrying = False
+            used = self._settle(conn)
+        if conn is not None and used is None:
+            conn.close()
+
+    def _settle(self, conn: Optional["Connection"]) -> Optional["Connection"]:
+        """Records an attempt's outcome (under the lock); the connection to use, or None."""
+        if conn is None:
+            self._failures += 1
+            wait = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** min(self._failures - 1, 10))
+            self._retry_at = time.monotonic() + wait
+            log.info("orch: no direct connection to %s; calling through the server, next try in "
+                     "%.0f s", self.address, wait)
+            return None
+        if self._closed:
+            return None
+        self._failures = 0
+        self.conn = conn
+        return conn
+
+    def _open(self) -> Optional["Connection"]:
+        server = self._manager._conn
+        if server is None or server.closed:
+            return None
+        from .connection import Connection  # connection does not import this module
+        try:
+            conn = Connection(_auth.parse_address(self.address), server.authkey,
+                              connect_timeout=CONNECT_SECONDS, login_session=server.session,
+                              peer="orch worker").open()
+        except Exception as e:  # refused, timed out, wrong key, not a worker…
+            log.info("orch: cannot call %s directly: %s", self.address, e)
+            return None
+        if conn.session != self.host:
+            conn.close()
+            log.warning("orch: %s answered as session %s, not the object's host %s",
+                        self.address, conn.session, self.host)
+            return None
+        return conn
 
     def close(self) -> None:
         with self._lock:

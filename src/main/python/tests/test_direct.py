@@ -367,6 +367,26 @@ class DirectCallTest(ServerTestCase):
         self.assertEqual(u.capitalize("fallback"), "Fallback")
         self.assertTrue(u.thread_name().startswith("orch-reader"))
 
+    def test_failed_worker_is_retried_in_the_background(self):
+        with environ(ORCH_DIRECT="on"):
+            m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.create(self.TYPEID)
+        route = u._route
+        real = m._conn._authkey
+        m._conn._authkey = b"wrong-key"
+        try:
+            self.assertIsNone(route.connection())  # the first attempt fails
+        finally:
+            m._conn._authkey = real
+        self.assertGreater(route._retry_at, 0)
+        self.assertTrue(u.thread_name().startswith("orch-reader"))  # not before the retry time
+        route._retry_at = 0  # as if the wait were over
+        # The retry runs on another thread: this call does not wait for it.
+        self.assertTrue(u.thread_name().startswith("orch-reader"))
+        wait_until(lambda: route.conn is not None, 30, "the background retry to connect")
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
+
     def test_frames_before_login_get_401(self):
         with raw_connect(self.direct) as s:
             send_frame(s, {"type": "send", "address": "orch.obj.1", "replyAddress": "r1",
