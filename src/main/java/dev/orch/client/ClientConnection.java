@@ -100,9 +100,7 @@ final class ClientConnection {
     private InputStream in;
     private OutputStream out;
     /** Read buffer, touched only by the holder of {@link #readRole}. */
-    private byte[] buf = new byte[64 * 1024];
-    private int start;
-    private int end;
+    private final FrameBuffer frames = new FrameBuffer(64 * 1024);
 
     private volatile boolean watched;
     /** Sends queued frames of pipelined requests; null until the first one. */
@@ -378,26 +376,15 @@ final class ClientConnection {
     private boolean readFrame(long deadline) {
         try {
             while (true) {
-                int avail = end - start;
-                if (avail >= 4) {
-                    int len = ((buf[start] & 0xff) << 24) | ((buf[start + 1] & 0xff) << 16)
-                            | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+                if (frames.hasLength()) {
+                    int len = frames.length();
                     if (len <= 0) {
                         throw new IOException("bad frame length " + Integer.toUnsignedString(len));
                     }
-                    if (avail - 4 >= len) {
-                        JsonObject frame = FrameCodec.decode(buf, start + 4, len);
-                        start += 4 + len;
-                        if (start == end) {
-                            start = 0;
-                            end = 0;
-                        }
-                        dispatch(frame);
+                    if (frames.holds(len)) {
+                        dispatch(frames.take(len));
                         return true;
                     }
-                    makeRoom(4 + len);
-                } else {
-                    makeRoom(4);
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -406,29 +393,15 @@ final class ClientConnection {
                 if (!outbox.isEmpty()) {
                     flush();
                 }
-                int n = in.read(buf, end, buf.length - end);
-                if (n < 0) {
+                if (!frames.fill(in)) {
                     throw new IOException("closed by the server");
                 }
-                end += n;
             }
         } catch (IOException | OrchException e) {
             // A broken stream or a frame that is not JSON: the peer cannot be trusted any more.
             onClosed();
             return true;
         }
-    }
-
-    /** Ensures the buffer can hold {@code need} bytes from {@link #start}. */
-    private void makeRoom(int need) {
-        if (buf.length - start >= need && end < buf.length) {
-            return;
-        }
-        byte[] target = need > buf.length ? new byte[Math.max(need, buf.length * 2)] : buf;
-        System.arraycopy(buf, start, target, 0, end - start);
-        end -= start;
-        start = 0;
-        buf = target;
     }
 
     private void dispatch(JsonObject frame) {

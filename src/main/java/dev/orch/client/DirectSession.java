@@ -43,9 +43,7 @@ final class DirectSession {
     private volatile String caller;
 
     // Touched by the holder of readRole only.
-    private byte[] buf = new byte[16 * 1024];
-    private int start;
-    private int end;
+    private final FrameBuffer frames = new FrameBuffer(16 * 1024);
     private byte[] clientNonce;
     private byte[] serverNonce;
 
@@ -111,50 +109,26 @@ final class DirectSession {
     /** The next frame; null for a payload that is not a JSON object (answered with 400). */
     private JsonObject readFrame() throws IOException {
         while (true) {
-            int avail = end - start;
-            if (avail >= 4) {
-                int len = ((buf[start] & 0xff) << 24) | ((buf[start + 1] & 0xff) << 16)
-                        | ((buf[start + 2] & 0xff) << 8) | (buf[start + 3] & 0xff);
+            if (frames.hasLength()) {
+                int len = frames.length();
                 if (len <= 0 || len > server.maxFrame()) {
                     write(FrameCodec.encodeBytes(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
                             "frame length " + Integer.toUnsignedString(len) + " outside 1.." + server.maxFrame()))));
                     throw new IOException("bad frame length");
                 }
-                if (avail - 4 >= len) {
-                    int at = start + 4;
-                    start += 4 + len;
-                    if (start == end) {
-                        start = 0;
-                        end = 0;
-                    }
+                if (frames.holds(len)) {
                     try {
-                        return FrameCodec.decode(buf, at, len);
+                        return frames.take(len);
                     } catch (OrchException e) {
                         write(FrameCodec.encodeBytes(Frames.err(null, e)));
                         return null;
                     }
                 }
-                makeRoom(4 + len);
-            } else {
-                makeRoom(4);
             }
-            int n = in.read(buf, end, buf.length - end);
-            if (n < 0) {
+            if (!frames.fill(in)) {
                 throw new IOException("closed by the client");
             }
-            end += n;
         }
-    }
-
-    private void makeRoom(int need) {
-        if (buf.length - start >= need && end < buf.length) {
-            return;
-        }
-        byte[] target = need > buf.length ? new byte[Math.max(need, buf.length * 2)] : buf;
-        System.arraycopy(buf, start, target, 0, end - start);
-        end -= start;
-        start = 0;
-        buf = target;
     }
 
     // ---- frames ----
