@@ -201,3 +201,19 @@ class ServerTestCase(unittest.TestCase):
             if e.code == 404:
                 self.skipTest(f"server does not know typeid {typeid!r} yet ({e.message})")
             raise
+
+
+def assert_hosted_errors(test: unittest.TestCase, u) -> None:
+    """What a hosted ``Utility`` (tests/hosted_worker.py) raises reaches the caller as the same
+    Python exception, whichever route the call took."""
+    with test.assertRaises(ValueError) as cm:
+        u.fail("value")
+    test.assertEqual((cm.exception.code, cm.exception.name), (500, "ValueError"))
+    with test.assertRaises(KeyError):
+        u.fail("key")
+    with test.assertRaises(RuntimeError):
+        u.fail("runtime")
+    with test.assertRaises(TypeError):
+        u.not_json()
+    with test.assertRaises(TypeError):
+        u.capitalize()  # wrong arity, raised in the worker

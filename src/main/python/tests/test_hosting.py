@@ -9,7 +9,7 @@ import time
 import unittest
 
 import orch
-from tests.support import PY_ROOT, OrchServer, ServerTestCase, wait_until
+from tests.support import PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors, wait_until
 
 
 def start_worker(server: OrchServer) -> subprocess.Popen:
@@ -60,18 +60,7 @@ class HostedTypeTest(ServerTestCase):
         self.assertIn("capitalize", hosts["UtilityClass"]["exposed"])
 
     def test_hosted_errors_map_to_exceptions(self):
-        u = self.m.UtilityClass()
-        with self.assertRaises(ValueError) as cm:
-            u.fail("value")
-        self.assertEqual((cm.exception.code, cm.exception.name), (500, "ValueError"))
-        with self.assertRaises(KeyError):
-            u.fail("key")
-        with self.assertRaises(RuntimeError):
-            u.fail("runtime")
-        with self.assertRaises(TypeError):
-            u.not_json()
-        with self.assertRaises(TypeError):
-            u.capitalize()  # wrong arity, raised in the worker
+        assert_hosted_errors(self, self.m.UtilityClass())
 
     def test_call_from_another_python_process(self):
         code = textwrap.dedent(f"""

@@ -26,6 +26,17 @@ public class CliIT extends CliTest {
     }
 
     @Test
+    void aBadDirectSettingIsAOneLineUsageError() {
+        for (String bad : new String[] {"sometimes", "0.0.0.0:7000"}) {
+            Procs.Result r = Procs.orch(Map.of("ORCH_DIRECT", bad),
+                    "types", "--address", "127.0.0.1:1", "--authkey-file", keyFile.toString());
+            assertEquals(2, r.exit, r::toString);
+            assertTrue(r.err.contains("orch: ORCH_DIRECT"), r::toString);
+            assertEquals(1, r.errLines().size(), r::toString);
+        }
+    }
+
+    @Test
     void serverObjectOptionCreatesAnObject(QuarkusMainLauncher l) throws Exception {
         Procs.Server s = Procs.server(Map.of(), "--object", "greeting=Value:[\"educative\"]", "--authkey-file", keyFile.toString());
         try {
