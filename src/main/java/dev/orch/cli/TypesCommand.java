@@ -2,6 +2,7 @@ package dev.orch.cli;
 
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
+import dev.orch.protocol.DirectOffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -23,11 +24,17 @@ class TypesCommand extends ClientCommand {
             JsonObject ty = (JsonObject) o;
             String methods = String.join(",", ty.getJsonArray("exposed").stream().map(String::valueOf).toArray(String[]::new));
             if (wide) {
-                t.row(ty.getString("typeid"), ty.getString("host"), ty.getString("direct", "-"), methods);
+                t.row(ty.getString("typeid"), ty.getString("host"), directColumn(ty), methods);
             } else {
                 t.row(ty.getString("typeid"), ty.getString("host"), methods);
             }
         }
         t.print(out);
+    }
+
+    /** Where the type's worker takes direct calls, {@code tls://} first when over TLS; "-" for none. */
+    private static String directColumn(JsonObject type) {
+        DirectOffer offer = DirectOffer.fromDescription(type);
+        return offer == null ? "-" : offer.toString();
     }
 }

@@ -15,6 +15,8 @@ public final class ClientConfig {
     private Duration callTimeout = Duration.ofSeconds(60);
     private Duration pingInterval = Duration.ofSeconds(30);
     private String direct = System.getenv(DirectMode.ENV);
+    private Path directCert = envPath(DirectTls.CERT_ENV);
+    private Path directKey = envPath(DirectTls.KEY_ENV);
     /** Sent at login to a worker: the session this process has at the server. */
     private String loginSession;
 
@@ -84,6 +86,31 @@ public final class ClientConfig {
         return DirectMode.parse(direct);
     }
 
+    /**
+     * The certificate and key (PEM files) this process presents when it takes direct calls: with
+     * them its direct port speaks TLS only; without them a process connected to the server over
+     * TLS offers no direct calls. The defaults come from {@code ORCH_DIRECT_CERT} and
+     * {@code ORCH_DIRECT_KEY}. Checked when this process first hosts a type.
+     */
+    public ClientConfig directTls(Path cert, Path key) {
+        this.directCert = cert;
+        this.directKey = key;
+        return this;
+    }
+
+    Path directCert() {
+        return directCert;
+    }
+
+    Path directKey() {
+        return directKey;
+    }
+
+    private static Path envPath(String name) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? null : Path.of(v.trim());
+    }
+
     ClientConfig loginSession(String session) {
         this.loginSession = session;
         return this;
@@ -106,6 +133,8 @@ public final class ClientConfig {
         c.callTimeout = callTimeout;
         c.pingInterval = pingInterval;
         c.direct = direct;
+        c.directCert = directCert;
+        c.directKey = directKey;
         c.loginSession = loginSession;
         return c;
     }

@@ -1,5 +1,6 @@
 package dev.orch.client;
 
+import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import java.time.Duration;
@@ -9,11 +10,11 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * A client's connections to hosting workers for direct calls (PROTOCOL.md §7), one per worker
- * address, opened on the first call. A worker that cannot be reached, or turns out to be some other
- * process, gets its calls through the server; it is tried again in the background after
- * {@link #RETRY_AFTER}, doubling up to {@link #RETRY_AFTER_MAX}, so that a network that drops
- * connections to workers costs one connect timeout, not one per retry.
+ * A client's connections to hosting workers for direct calls (PROTOCOL.md §7), one per offer
+ * (worker address, and whether it speaks TLS), opened on the first call. A worker that cannot be
+ * reached, or turns out to be some other process, gets its calls through the server; it is tried
+ * again in the background after {@link #RETRY_AFTER}, doubling up to {@link #RETRY_AFTER_MAX}, so
+ * that a network that drops connections to workers costs one connect timeout, not one per retry.
  */
 final class DirectRoutes implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DirectRoutes.class);
@@ -48,9 +49,16 @@ final class DirectRoutes implements AutoCloseable {
         this.session = session;
     }
 
-    /** The open connection to the worker {@code hostSession} at {@code address}, or null to go through the server. */
-    ClientConnection connection(String address, String hostSession) {
-        Route r = routes.computeIfAbsent(address, a -> new Route());
+    /**
+     * The open connection to the worker {@code hostSession} that made {@code offer}, or null to go
+     * through the server. A client whose server connection uses TLS does not take a plain offer:
+     * what is encrypted to the server is not sent to a worker in the clear.
+     */
+    ClientConnection connection(DirectOffer offer, String hostSession) {
+        if (base.tls() && !offer.tls()) {
+            return null;
+        }
+        Route r = routes.computeIfAbsent(offer.toString(), a -> new Route());
         ClientConnection c = r.connection;
         if (c != null && c.isOpen() && hostSession.equals(r.host)) {
             return c;
@@ -70,12 +78,12 @@ final class DirectRoutes implements AutoCloseable {
             if (r.failures == 0 || !hostSession.equals(r.failedHost)) {
                 // First try (or a new worker at the address): the caller waits for it, so a
                 // program's first call already goes direct.
-                return settle(r, hostSession, open(address, hostSession));
+                return settle(r, hostSession, open(offer, hostSession));
             }
             if (System.nanoTime() - r.retryAt >= 0) {
                 r.retrying = true;
                 RETRIES.execute(() -> {
-                    ClientConnection opened = open(address, hostSession);
+                    ClientConnection opened = open(offer, hostSession);
                     synchronized (r) {
                         r.retrying = false;
                         if (settle(r, hostSession, opened) == null && opened != null) {
@@ -107,12 +115,15 @@ final class DirectRoutes implements AutoCloseable {
         return opened;
     }
 
-    private ClientConnection open(String address, String hostSession) {
+    private ClientConnection open(DirectOffer offer, String hostSession) {
+        String address = offer.address();
         ClientConfig cfg;
         try {
             Duration timeout = base.connectTimeout().isZero() || base.connectTimeout().compareTo(CONNECT_TIMEOUT) > 0
                     ? CONNECT_TIMEOUT : base.connectTimeout();
-            cfg = base.copy().address(address).tls(false, null).connectTimeout(timeout).loginSession(session.get());
+            // Over TLS the worker's certificate is checked against what this client trusts for the server.
+            cfg = base.copy().address(address).tls(offer.tls(), base.tlsCa()).connectTimeout(timeout)
+                    .loginSession(session.get());
         } catch (IllegalArgumentException e) {
             LOG.debugf("direct calls: bad worker address %s: %s", address, e.getMessage());
             return null;
@@ -121,7 +132,7 @@ final class DirectRoutes implements AutoCloseable {
         try {
             c.open();
         } catch (OrchConnectException | OrchException e) {
-            LOG.debugf("direct calls: cannot use %s (%s); calls go through the server", address, e.getMessage());
+            LOG.debugf("direct calls: cannot use %s (%s); calls go through the server", offer, e.getMessage());
             c.close();
             return null;
         }

@@ -1,5 +1,6 @@
 package dev.orch.client;
 
+import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.FrameCodec;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -15,6 +16,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import javax.net.ServerSocketFactory;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,6 +38,7 @@ final class DirectServer implements AutoCloseable {
 
     private final ServerSocket listener;
     private final String advertised;
+    private final boolean tls;
     private final byte[] authKey;
     private final String session;
     private final Function<String, HostedInstance> objects;
@@ -55,10 +58,11 @@ final class DirectServer implements AutoCloseable {
     private long idleSince;
     private volatile boolean closed;
 
-    private DirectServer(ServerSocket listener, String advertised, byte[] authKey, String session,
+    private DirectServer(ServerSocket listener, String advertised, boolean tls, byte[] authKey, String session,
             Function<String, HostedInstance> objects) {
         this.listener = listener;
         this.advertised = advertised;
+        this.tls = tls;
         this.authKey = authKey;
         this.session = session;
         this.objects = objects;
@@ -66,11 +70,13 @@ final class DirectServer implements AutoCloseable {
 
     /**
      * Listens on {@code host:port} (port 0 for any free one) for clients that know {@code authKey};
-     * {@code session} is this process's session at the server, which clients check at login.
+     * {@code session} is this process's session at the server, which clients check at login. With
+     * a TLS {@code sockets} factory ({@code tls} true) connections are TLS; the handshake runs on
+     * the connection's own thread, within its time to log in.
      */
-    static DirectServer open(InetAddress host, int port, byte[] authKey, String session,
-            Function<String, HostedInstance> objects) throws IOException {
-        ServerSocket s = new ServerSocket();
+    static DirectServer open(InetAddress host, int port, ServerSocketFactory sockets, boolean tls, byte[] authKey,
+            String session, Function<String, HostedInstance> objects) throws IOException {
+        ServerSocket s = sockets.createServerSocket();
         try {
             s.bind(new InetSocketAddress(host, port), 256);
         } catch (IOException e) {
@@ -83,7 +89,7 @@ final class DirectServer implements AutoCloseable {
             h = h.substring(0, percent);
         }
         String advertised = (h.contains(":") ? "[" + h + "]" : h) + ":" + s.getLocalPort();
-        DirectServer d = new DirectServer(s, advertised, authKey, session, objects);
+        DirectServer d = new DirectServer(s, advertised, tls, authKey, session, objects);
         Thread accept = new Thread(d::acceptLoop, "orch-direct-accept");
         accept.setDaemon(true);
         accept.start();
@@ -93,6 +99,11 @@ final class DirectServer implements AutoCloseable {
     /** The {@code HOST:PORT} clients are given. */
     String address() {
         return advertised;
+    }
+
+    /** What this process sends with {@code host}. */
+    DirectOffer offer() {
+        return new DirectOffer(advertised, tls);
     }
 
     byte[] authKey() {
@@ -190,8 +201,16 @@ final class DirectServer implements AutoCloseable {
             idleSince = now;
         } else if (now - idleSince > TimeUnit.SECONDS.toNanos(1)) {
             synchronized (this) {
-                watching.cancel(false);
+                // Clear first, then look again: a call that started after the loop above either
+                // sees null in callStarted (and schedules anew) or is counted here.
+                ScheduledFuture<?> w = watching;
                 watching = null;
+                if (running() > 0) {
+                    watching = w;
+                    idleSince = 0;
+                } else {
+                    w.cancel(false);
+                }
             }
         }
     }

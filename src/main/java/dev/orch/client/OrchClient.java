@@ -1,6 +1,7 @@
 package dev.orch.client;
 
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
@@ -17,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ServerSocketFactory;
 
 /**
  * A connection to an orch server: create, look up and release shared objects, call their methods
@@ -250,11 +252,10 @@ public final class OrchClient implements AutoCloseable {
 
     RemoteObject describe(Object reply) {
         JsonObject d = (JsonObject) reply;
-        Object direct = d.getValue("direct");
         Object host = d.getValue("host");
         return new RemoteObject(this, d.getString("id"), d.getString("typeid"), d.getString("name"),
                 d.getString("address"), d.getJsonArray("exposed", new JsonArray()),
-                host instanceof String ? (String) host : null, direct instanceof String ? (String) direct : null);
+                host instanceof String ? (String) host : null, DirectOffer.fromDescription(d));
     }
 
     // ---- calls ----
@@ -292,14 +293,14 @@ public final class OrchClient implements AutoCloseable {
 
     /** The worker's own connection for calls on {@code target}, or null to call through the server. */
     private ClientConnection directFor(RemoteObject target) {
-        if (directRoutes == null || target.direct() == null || target.host() == null) {
+        if (directRoutes == null || target.directOffer() == null || target.host() == null) {
             return null;
         }
         if (target.host().equals(connection.session())) {
             // Our own object: the server route reaches this process's handler without a second socket.
             return null;
         }
-        return directRoutes.connection(target.direct(), target.host());
+        return directRoutes.connection(target.directOffer(), target.host());
     }
 
     private static JsonObject callBody(String method, JsonArray args, JsonObject kwargs) {
@@ -337,28 +338,38 @@ public final class OrchClient implements AutoCloseable {
         hostedTypes.put(typeid, factory);
         hostedExposed.put(typeid, java.util.Set.copyOf(exposed));
         JsonObject req = new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray(exposed));
-        String d = offerDirect();
+        DirectOffer d = offerDirect();
         if (d != null) {
-            req.put("direct", d);
+            d.putInto(req);
         }
         call(Addresses.MANAGER, req);
     }
 
     /**
      * Where this process takes direct calls, listening on first use: beside its connection to the
-     * server unless the direct setting names an address. Null when direct calls are off, or over
-     * TLS (this process has no certificate to offer).
+     * server unless the direct setting names an address, over TLS when it has a certificate for
+     * direct calls. Null when direct calls are off, or when the server connection uses TLS and
+     * there is no certificate (calls encrypted to the server must not reach a worker in the clear).
      */
-    private synchronized String offerDirect() {
+    private synchronized DirectOffer offerDirect() {
         if (!directTried) {
             directTried = true;
-            if (direct.enabled() && !config.tls()) {
+            boolean certified = config.directCert() != null || config.directKey() != null;
+            if (direct.enabled() && (certified || !config.tls())) {
+                ServerSocketFactory sockets;
+                try {
+                    sockets = certified ? DirectTls.serverSockets(config.directCert(), config.directKey())
+                            : ServerSocketFactory.getDefault();
+                } catch (IllegalArgumentException e) {
+                    // A certificate that was meant to be used: failing beats a silently slower route.
+                    throw new OrchConnectException(e.getMessage(), e);
+                }
                 HostPort fixed = direct.listen();
                 try {
                     java.net.InetAddress host = fixed != null ? java.net.InetAddress.getByName(fixed.host())
                             : connection.localAddress();
-                    directServer = DirectServer.open(host, fixed != null ? fixed.port() : 0, config.authKey(), session(),
-                            hostedObjects::get);
+                    directServer = DirectServer.open(host, fixed != null ? fixed.port() : 0, sockets, certified,
+                            config.authKey(), session(), hostedObjects::get);
                     // Without its session the objects are the server's to forget: stop serving them.
                     DirectServer opened = directServer;
                     connection.closedFuture().thenRun(opened::close);
@@ -372,7 +383,7 @@ public final class OrchClient implements AutoCloseable {
                 }
             }
         }
-        return directServer == null ? null : directServer.address();
+        return directServer == null ? null : directServer.offer();
     }
 
     /** Direct calls running in this process now (for tests). */

@@ -1,5 +1,6 @@
 package dev.orch.client;
 
+import dev.orch.protocol.DirectOffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -14,10 +15,10 @@ public final class RemoteObject {
     private final String address;
     private final JsonArray exposed;
     private final String host;
-    private final String direct;
+    private final DirectOffer direct;
 
     RemoteObject(OrchClient client, String id, String typeid, String name, String address, JsonArray exposed,
-            String host, String direct) {
+            String host, DirectOffer direct) {
         this.client = client;
         this.id = id;
         this.typeid = typeid;
@@ -35,6 +36,15 @@ public final class RemoteObject {
 
     /** Where the hosting worker takes direct calls ({@code HOST:PORT}), or null. */
     public String direct() {
+        return direct == null ? null : direct.address();
+    }
+
+    /** True when the hosting worker takes direct calls over TLS. */
+    public boolean directTls() {
+        return direct != null && direct.tls();
+    }
+
+    DirectOffer directOffer() {
         return direct;
     }
 

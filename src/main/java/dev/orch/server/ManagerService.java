@@ -1,9 +1,9 @@
 package dev.orch.server;
 
-import dev.orch.client.HostPort;
 import dev.orch.objects.SharedType;
 import dev.orch.objects.TypeRegistry;
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.AbstractVerticle;
@@ -52,10 +52,10 @@ final class ManagerService extends AbstractVerticle {
     private static final class HostedType {
         final String session;
         final JsonArray exposed;
-        /** Where the worker takes calls itself ({@code HOST:PORT}), or null. */
-        final String direct;
+        /** Where the worker takes calls itself, or null. */
+        final DirectOffer direct;
 
-        HostedType(String session, JsonArray exposed, String direct) {
+        HostedType(String session, JsonArray exposed, DirectOffer direct) {
             this.session = session;
             this.exposed = exposed;
             this.direct = direct;
@@ -69,12 +69,12 @@ final class ManagerService extends AbstractVerticle {
         final JsonArray exposed;
         final ObjectShard shard;
         final String hostSession;
-        final String direct;
+        final DirectOffer direct;
         final Map<String, Integer> refs = new HashMap<>();
         MessageConsumer<Object> tombstone;
 
         Entry(String id, String typeid, String name, JsonArray exposed, ObjectShard shard, String hostSession,
-                String direct) {
+                DirectOffer direct) {
             this.id = id;
             this.typeid = typeid;
             this.name = name;
@@ -91,7 +91,7 @@ final class ManagerService extends AbstractVerticle {
                 d.put("host", hostSession);
                 // A dead host's address may be taken by another process: only the live one is offered.
                 if (direct != null && tombstone == null) {
-                    d.put("direct", direct);
+                    direct.putInto(d);
                 }
             }
             return d;
@@ -360,7 +360,7 @@ final class ManagerService extends AbstractVerticle {
         hostedTypes.forEach((typeid, h) -> {
             JsonObject t = new JsonObject().put("typeid", typeid).put("exposed", h.exposed).put("host", h.session);
             if (h.direct != null) {
-                t.put("direct", h.direct);
+                h.direct.putInto(t);
             }
             list.add(t);
         });
@@ -384,7 +384,7 @@ final class ManagerService extends AbstractVerticle {
                 throw OrchException.badRequest("'exposed' must be an array of method names");
             }
         }
-        String direct = directAddress(body.getValue("direct"));
+        DirectOffer direct = DirectOffer.fromRequest(body);
         if (builtins.get(typeid) != null) {
             throw new OrchException(ErrorCode.NAME_TAKEN, "'" + typeid + "' is a built-in type");
         }
@@ -395,32 +395,6 @@ final class ManagerService extends AbstractVerticle {
         hostedTypes.put(typeid, new HostedType(session, exposed.copy(), direct));
         LOG.debugf("session %s hosts %s", session, typeid);
         return new JsonObject().put("typeid", typeid);
-    }
-
-    /** The {@code direct} field of a {@code host} request: absent, or a {@code HOST:PORT} with a port. */
-    private static String directAddress(Object value) {
-        if (value == null) {
-            return null;
-        }
-        String bad = "'direct' must be a string HOST:PORT";
-        if (!(value instanceof String)) {
-            throw OrchException.badRequest(bad);
-        }
-        String s = ((String) value).trim();
-        int colon = s.lastIndexOf(':');
-        boolean bracketed = s.startsWith("[");
-        if (colon <= 0 || (bracketed ? s.charAt(colon - 1) != ']' : s.indexOf(':') != colon)) {
-            throw OrchException.badRequest(bad + ", not '" + s + "'");
-        }
-        try {
-            HostPort hp = HostPort.parse(s, 0);
-            if (hp.port() == 0) {
-                throw OrchException.badRequest("'direct' needs a port other than 0, not '" + s + "'");
-            }
-        } catch (IllegalArgumentException e) {
-            throw OrchException.badRequest(bad + ": " + e.getMessage());
-        }
-        return s;
     }
 
     // ---- sessions ----

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
@@ -205,17 +206,18 @@ class DirectCallTest {
     void aWorkerAtTheAddressWithAnotherSessionIsNotUsed() {
         try (OrchClient worker = client("on")) {
             worker.host("DirectProbeSession", Probe.EXPOSED, (a, k) -> new Probe());
+            DirectOffer offer = new DirectOffer(worker.directAddress(), false);
             try (DirectRoutes routes = new DirectRoutes(server.clientConfig(), () -> "caller")) {
-                assertNull(routes.connection(worker.directAddress(), "some-other-session"));
+                assertNull(routes.connection(offer, "some-other-session"));
                 // Remembered for a while: no second login attempt.
-                assertNull(routes.connection(worker.directAddress(), "some-other-session"));
+                assertNull(routes.connection(offer, "some-other-session"));
             }
             try (DirectRoutes routes = new DirectRoutes(server.clientConfig(), () -> "caller")) {
-                assertNotNull(routes.connection(worker.directAddress(), worker.session()));
+                assertNotNull(routes.connection(offer, worker.session()));
             }
             try (DirectRoutes routes = new DirectRoutes(server.clientConfig().authKey("wrong".getBytes(StandardCharsets.UTF_8)),
                     () -> "caller")) {
-                assertNull(routes.connection(worker.directAddress(), worker.session()));
+                assertNull(routes.connection(offer, worker.session()));
             }
         }
     }
@@ -277,7 +279,21 @@ class DirectCallTest {
                         new JsonObject().put("op", "host").put("typeid", "BadDirect").put("direct", bad)), String.valueOf(bad));
                 assertEquals(ErrorCode.BAD_REQUEST, e.code(), String.valueOf(bad));
             }
+            for (JsonObject bad : new JsonObject[] {new JsonObject().put("direct", "h:1").put("directTls", "yes"),
+                    new JsonObject().put("directTls", true)}) {
+                OrchException e = assertThrows(OrchException.class, () -> c.request("orch.manager",
+                        bad.copy().put("op", "host").put("typeid", "BadDirect")), bad.encode());
+                assertEquals(ErrorCode.BAD_REQUEST, e.code(), bad.encode());
+            }
             c.request("orch.manager", new JsonObject().put("op", "host").put("typeid", "GoodDirect").put("direct", "[::1]:4000"));
+            c.request("orch.manager", new JsonObject().put("op", "host").put("typeid", "GoodDirectTls")
+                    .put("direct", "127.0.0.1:4001").put("directTls", true));
+            JsonObject tls = c.types().stream().map(JsonObject.class::cast)
+                    .filter(t -> "GoodDirectTls".equals(t.getString("typeid"))).findFirst().orElseThrow();
+            assertEquals(true, tls.getValue("directTls"));
+            JsonObject plain = c.types().stream().map(JsonObject.class::cast)
+                    .filter(t -> "GoodDirect".equals(t.getString("typeid"))).findFirst().orElseThrow();
+            assertFalse(plain.containsKey("directTls"), plain.encode());
         }
     }
 

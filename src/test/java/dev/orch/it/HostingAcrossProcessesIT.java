@@ -1,12 +1,13 @@
 package dev.orch.it;
 
-import dev.orch.testing.Poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.testing.Poll;
+import dev.orch.testing.TestCerts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,21 +48,31 @@ class HostingAcrossProcessesIT {
         return m.find() ? m.group(1) : null;
     }
 
+    /** Starts {@link UtilityWorker} in its own JVM and waits for it to host its type. */
+    static Process utilityWorker(Path workerLog, Map<String, String> env, String... args) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                UtilityWorker.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(workerLog.toFile()));
+        pb.environment().putAll(env);
+        Process worker = pb.start();
+        Procs.track(worker.pid());
+        Poll.until(BOUND, "worker prints ready", () -> {
+            assertTrue(worker.isAlive(), () -> "worker died: " + read(workerLog));
+            return read(workerLog).lines().anyMatch("ready"::equals);
+        });
+        return worker;
+    }
+
     @Test
     void aWorkerProcessHostsATypeThatTheCliCalls() throws Exception {
         Path key = Procs.keyFile("hosting-key-" + System.nanoTime());
         Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
 
         Path workerLog = Procs.tempDir("utility-worker-").resolve("worker.log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process worker = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                UtilityWorker.class.getName(), server.address, key.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(workerLog.toFile())).start();
-        Procs.track(worker.pid());
-        Poll.until(BOUND, "worker prints ready", () -> {
-            assertTrue(worker.isAlive(), () -> "worker died: " + read(workerLog));
-            return read(workerLog).lines().anyMatch("ready"::equals);
-        });
+        Process worker = utilityWorker(workerLog, Map.of(), server.address, key.toString());
 
         Procs.Result types = Procs.orch(at(server, key, "types"));
         assertEquals(0, types.exit, types::toString);
@@ -126,6 +137,34 @@ class HostingAcrossProcessesIT {
         assertEquals(0, after.exit, after::toString);
         assertFalse(after.out.contains("UtilityClass"), after::toString);
         assertTrue(server.process.isAlive(), server::log);
+    }
+
+    @Test
+    void overTlsAWorkerWithACertificateIsCalledDirectlyOverTls() throws Exception {
+        Path dir = Procs.tempDir("direct-tls-");
+        TestCerts.Pair certs = TestCerts.selfSigned(dir, "orch");
+        Path key = Procs.keyFile("direct-tls-key-" + System.nanoTime());
+        Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString(),
+                "--tls-cert", certs.cert.toString(), "--tls-key", certs.key.toString());
+        Process worker = utilityWorker(dir.resolve("worker.log"),
+                Map.of("ORCH_DIRECT_CERT", certs.cert.toString(), "ORCH_DIRECT_KEY", certs.key.toString()),
+                server.address, key.toString(), certs.cert.toString());
+
+        Procs.Result wide = Procs.orch(at(server, key, "types", "-o", "wide", "--tls-ca", certs.cert.toString()));
+        assertEquals(0, wide.exit, wide::toString);
+        assertTrue(Pattern.compile("(?m)^UtilityClass\\s+\\S+\\s+tls://127\\.0\\.0\\.1:\\d+\\s").matcher(wide.out).find(),
+                wide::toString);
+        Procs.Result created = Procs.orch(at(server, key, "new", "UtilityClass", "tu1", "--tls-ca", certs.cert.toString()));
+        assertEquals(0, created.exit, created::toString);
+        Procs.Result direct = Procs.orch(Map.of("ORCH_DIRECT", "on"),
+                at(server, key, "call", "tu1", "where", "--tls-ca", certs.cert.toString()));
+        assertEquals(0, direct.exit, direct::toString);
+        assertTrue(direct.out.contains("\"orch-direct-"), direct::toString);
+        Procs.Result hello = Procs.orch(Map.of("ORCH_DIRECT", "on"),
+                at(server, key, "call", "tu1", "capitalize", "hELLO", "--tls-ca", certs.cert.toString()));
+        assertEquals("\"Hello\"", hello.out.trim(), hello::toString);
+        worker.destroy();
+        assertTrue(worker.waitFor(30, TimeUnit.SECONDS));
     }
 
     static String read(Path p) {

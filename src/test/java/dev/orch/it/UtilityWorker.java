@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A worker process for {@link HostingAcrossProcessesIT}: {@code UtilityWorker ADDRESS KEYFILE}
+ * A worker process for {@link HostingAcrossProcessesIT}: {@code UtilityWorker ADDRESS KEYFILE [CA]}
  * hosts typeid {@code UtilityClass}, prints {@code ready} and runs until stdin closes or the
- * connection to the server closes.
+ * connection to the server closes. With {@code CA} it connects with TLS, trusting that PEM file.
  */
 public final class UtilityWorker {
     private UtilityWorker() {
@@ -41,8 +41,12 @@ public final class UtilityWorker {
     }
 
     public static void main(String[] args) throws Exception {
-        OrchClient client = OrchClient.connect(new ClientConfig().address(args[0]).authKey(AuthKeys.read(Path.of(args[1])))
-                .name("utility-worker"));
+        ClientConfig config = new ClientConfig().address(args[0]).authKey(AuthKeys.read(Path.of(args[1])))
+                .name("utility-worker");
+        if (args.length > 2) {
+            config.tls(true, Path.of(args[2]));
+        }
+        OrchClient client = OrchClient.connect(config);
         client.host("UtilityClass", Utility::new, Utility.class);
         System.out.println("ready");
         System.out.flush();

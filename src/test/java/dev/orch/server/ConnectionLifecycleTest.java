@@ -9,6 +9,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.client.OrchConnectException;
 import dev.orch.client.RemoteObject;
 import dev.orch.testing.RawClient;
+import dev.orch.testing.TestCerts;
 import dev.orch.testing.TestServer;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,24 +66,14 @@ class ConnectionLifecycleTest {
 
     @Test
     void tlsRoundTrip(@TempDir Path dir) throws Exception {
-        Path cert = dir.resolve("cert.pem");
-        Path key = dir.resolve("key.pem");
-        Process p;
-        try {
-            p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                    "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
-        } catch (java.io.IOException e) {
-            Assumptions.abort("openssl is not installed: " + e.getMessage());
-            return;
-        }
-        p.getInputStream().readAllBytes();
-        assertEquals(0, p.waitFor());
+        TestCerts.Pair pair = TestCerts.selfSigned(dir, "server");
+        Path cert = pair.cert;
+        Path key = pair.key;
         try (TestServer s = TestServer.start(c -> c.tls(cert, key))) {
             try (OrchClient c = OrchClient.connect(s.clientConfig().tls(true, cert))) {
                 RemoteObject v = c.create("Value", "secret");
                 assertEquals("secret", v.call("get"));
-                // A worker on TLS has no certificate to offer direct calls with: its calls stay on TLS.
+                // A worker on TLS without a certificate for direct calls offers none: its calls stay on TLS.
                 try (OrchClient worker = OrchClient.connect(s.clientConfig().tls(true, cert).direct("on"))) {
                     worker.host("TlsHosted", java.util.List.of("ping"), (a, k) -> (m, args, kw, caller) -> "pong");
                     org.junit.jupiter.api.Assertions.assertNull(worker.directAddress());
