@@ -658,8 +658,10 @@ class Connection:
         sock = self._sock
         if sock is not None:
             try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
+                # The socket-level shutdown, also for TLS: SSLSocket.shutdown first drops the TLS
+                # state, and a frame another thread wrote in between would go out in the clear.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except (OSError, ValueError):
                 pass
             try:
                 sock.close()

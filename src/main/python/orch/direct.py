@@ -16,8 +16,17 @@ under a per-connection lock. Every thread here is named ``orch-direct-…``.
 
 ``ORCH_DIRECT`` in the worker's environment: unset, ``on`` or ``1`` listens on the local
 address of the worker's connection to the server, on a free port; ``off`` or ``0`` offers
-nothing; ``HOST:PORT`` listens and advertises there. A worker connected to the server over TLS
-offers nothing (it has no certificate of its own).
+nothing; ``HOST:PORT`` listens and advertises there.
+
+TLS (PROTOCOL.md §7, "TLS"). With ``ORCH_DIRECT_CERT`` and ``ORCH_DIRECT_KEY`` (PEM files, both
+or neither) the direct port takes TLS connections only and the worker offers ``directTls``;
+only one of them set, or files that cannot be loaded, make hosting fail (ValueError/OSError)
+rather than fall back. Without them, a worker whose connection to the server uses TLS offers
+nothing, so what is encrypted to the server is never sent in the clear to a worker. The
+accept loop only wraps a socket; its handshake runs on the connection's own thread, within the
+time allowed to log in. A client takes a ``directTls`` offer over TLS, checking the worker's
+certificate chain against what it trusts for the server but not the host name, and a client
+whose server connection uses TLS ignores plain offers.
 """
 from __future__ import annotations
 
@@ -26,6 +35,7 @@ import itertools
 import logging
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -59,14 +69,30 @@ _listeners: "weakref.WeakSet[Listener]" = weakref.WeakSet()
 def _close_in_child() -> None:
     """After fork: the child serves nothing, and must not keep the parent's listening socket
     and direct connections open (a client would then never see them close). Only the child's
-    copies of the descriptors are closed; no lock is taken (their holders did not fork)."""
-    for listener in list(_listeners):
-        listener._closed = True
-        for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
-            try:
-                sock.close()
-            except OSError:
-                pass
+    copies of the descriptors are closed; no lock is taken (their holders did not fork).
+
+    A TLS socket is not closed but has /dev/null put on its descriptor: closing it would free
+    its OpenSSL state, and OpenSSL may take a lock that a parent thread held at fork. The kernel
+    socket goes all the same, and the number stays taken until the object is closed."""
+    devnull = -1
+    try:
+        for listener in list(_listeners):
+            listener._closed = True
+            for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
+                try:
+                    if isinstance(sock, ssl.SSLSocket):
+                        fd = sock.fileno()
+                        if fd >= 0:
+                            if devnull < 0:
+                                devnull = os.open(os.devnull, os.O_RDWR)
+                            os.dup2(devnull, fd, inheritable=False)
+                    else:
+                        sock.close()
+                except OSError:
+                    pass
+    finally:
+        if devnull >= 0:
+            os.close(devnull)
 
 
 if hasattr(os, "register_at_fork"):
@@ -89,27 +115,91 @@ def enabled_for_clients() -> bool:
     return os.environ.get("ORCH_DIRECT", "").strip().lower() not in ("off", "0", "false", "no")
 
 
+#: PEM files of the certificate and key a worker's direct port presents (both or neither).
+CERT_ENV = "ORCH_DIRECT_CERT"
+KEY_ENV = "ORCH_DIRECT_KEY"
+
+
+def server_tls_context(environ: Optional[Dict[str, str]] = None) -> Optional[ssl.SSLContext]:
+    """The TLS context of a worker's direct port from ``ORCH_DIRECT_CERT`` and
+    ``ORCH_DIRECT_KEY``, or None when neither is set. Raises ValueError when only one is set or
+    the files are not a usable certificate and key, OSError when one cannot be read: a
+    certificate meant to be used must not be dropped silently (the Java worker fails too)."""
+    env = os.environ if environ is None else environ
+    cert = env.get(CERT_ENV, "").strip()
+    key = env.get(KEY_ENV, "").strip()
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise ValueError("%s and %s go together: set both (PEM files) or neither (%s is not set)"
+                         % (CERT_ENV, KEY_ENV, KEY_ENV if cert else CERT_ENV))
+    for var, path in ((CERT_ENV, cert), (KEY_ENV, key)):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as e:
+            raise OSError(e.errno, "cannot read %s=%s for direct calls: %s"
+                          % (var, path, e.strerror or e)) from e
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if hasattr(context, "num_tickets"):
+        context.num_tickets = 0  # clients keep one connection per worker: nothing to resume
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as e:
+        reason = getattr(e, "reason", None)  # e.g. KEY_VALUES_MISMATCH; None for "PEM lib"
+        raise ValueError("cannot use %s=%s and %s=%s for direct calls: %s"
+                         % (CERT_ENV, cert, KEY_ENV, key, reason
+                            or "not a PEM certificate and its private key (%s)" % e)) from e
+    return context
+
+
+def client_tls_context(cafile: Optional[str]) -> ssl.SSLContext:
+    """How a client checks a worker's direct port: the certificate chain against ``cafile``
+    (what it trusts for the server) or the system's roots, but not the host name, since a worker
+    is addressed by the IP it listens on; the login then proves the worker holds the key."""
+    context = ssl.create_default_context(cafile=cafile)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _shutdown(sock: socket.socket) -> None:
+    """Shuts ``sock`` down for both directions, which wakes a thread blocked reading it.
+
+    The socket-level call, also for a TLS socket: ``SSLSocket.shutdown`` first drops its TLS
+    state, and a reply written by another thread in between would then go out in the clear."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, ValueError):
+        pass
+
+
 def format_address(host: str, port: int) -> str:
     """``HOST:PORT``, with brackets around an IPv6 host."""
     return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
 
 
 def start_listener(host: "Host", conn: "Connection") -> Optional["Listener"]:
-    """The listener a worker offers with its ``host`` requests, or None (off, TLS, or it could
-    not listen: then every call goes through the server, as without this feature)."""
+    """The listener a worker offers with its ``host`` requests, or None (off, a TLS server
+    connection without ``ORCH_DIRECT_CERT``, or it could not listen: then every call goes
+    through the server, as without this feature). Raises as :func:`server_tls_context` does."""
     try:
         where = setting()
     except ValueError as e:
         log.warning("orch: ignoring ORCH_DIRECT: %s", e)
         where = True
-    if where is False or conn.tls:
+    if where is False:
         return None
+    context = server_tls_context()
+    if context is None and conn.tls:
+        return None  # what is encrypted to the server must not reach this worker in the clear
     try:
         if where is True:
             bind, advertise = (conn.local_host, 0), None
         else:
             bind, advertise = where, where[0]
-        return Listener(host, conn, bind, advertise).start()
+        return Listener(host, conn, bind, advertise, context).start()
     except OSError as e:
         log.warning("orch: cannot listen for direct calls on %s: %s; calls go through the server",
                     format_address(*bind), e)
@@ -120,8 +210,9 @@ class Listener:
     """Accepts direct connections for one :class:`~orch.hosting.Host`."""
 
     def __init__(self, host: "Host", conn: "Connection", bind: Tuple[str, int],
-                 advertise_host: Optional[str]) -> None:
+                 advertise_host: Optional[str], tls: Optional[ssl.SSLContext] = None) -> None:
         self._host = host
+        self._tls = tls
         self._authkey: bytes = conn.authkey
         self._conn = conn
         family = socket.AF_INET6 if ":" in bind[0] else socket.AF_INET
@@ -137,6 +228,8 @@ class Listener:
         port = sock.getsockname()[1]
         #: The ``HOST:PORT`` sent as ``direct`` with each ``host`` request.
         self.address = format_address(advertise_host or bind[0], port)
+        #: True when connections must speak TLS (sent as ``directTls``).
+        self.tls = tls is not None
         self._peers: Set[_Peer] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -160,6 +253,15 @@ class Listener:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             except OSError:
                 pass
+            if self._tls is not None:
+                try:
+                    # No I/O here: the handshake runs on the connection's thread (_Peer._recv).
+                    sock = self._tls.wrap_socket(sock, server_side=True,
+                                                 do_handshake_on_connect=False)
+                except OSError as e:
+                    log.info("orch: dropped a direct connection from %s: %s", peer_address, e)
+                    sock.close()
+                    continue
             peer = _Peer(self, sock, peer_address)
             with self._lock:
                 if self._closed:
@@ -186,10 +288,7 @@ class Listener:
                 return
             self._closed = True
             peers, self._peers = list(self._peers), set()
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # wakes accept()
-        except OSError:
-            pass
+        _shutdown(self._sock)  # wakes accept()
         self._sock.close()
         for p in peers:
             p.close()
@@ -216,7 +315,10 @@ class _Peer:
         self._buf = bytearray()
         self._rbuf = memoryview(bytearray(_RECV_BYTES))
         self._frames: Deque[Any] = collections.deque()
-        sock.settimeout(LOGIN_SECONDS)  # until login; then blocking
+        # Until login, every read (and a TLS handshake) waits at most until this; then blocking.
+        self._deadline = time.monotonic() + LOGIN_SECONDS
+        self._handshake_due = isinstance(sock, ssl.SSLSocket)
+        sock.settimeout(LOGIN_SECONDS)
 
     # -- threads -----------------------------------------------------------------------------
 
@@ -272,6 +374,8 @@ class _Peer:
         return None
 
     def _recv(self) -> None:
+        if not self._logged_in:
+            self._before_login()
         n = self._sock.recv_into(self._rbuf)
         if not n:
             raise EOFError("peer closed the connection")
@@ -302,6 +406,23 @@ class _Peer:
             del buf[:pos]
         elif pos < end_all:
             buf += src[pos:]
+
+    def _before_login(self) -> None:
+        """Bounds the next read by the login deadline (one for the whole login, so a peer that
+        sends a byte now and then cannot hold the connection), after the TLS handshake."""
+        sock = self._sock
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("no login within %.0f s" % LOGIN_SECONDS)
+        sock.settimeout(left)
+        if self._handshake_due:
+            try:
+                sock.do_handshake()  # type: ignore[attr-defined]
+            except OSError as e:  # ssl.SSLError, timeout, reset
+                log.info("orch: TLS handshake with %s failed: %s", self._where, e)
+                raise
+            self._handshake_due = False
+            sock.settimeout(max(0.001, self._deadline - time.monotonic()))
 
     # -- frames ------------------------------------------------------------------------------
 
@@ -422,10 +543,7 @@ class _Peer:
             return
         self._closed = True
         self._listener._forget(self)
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        _shutdown(self._sock)
 
     close = _lost
 
@@ -543,13 +661,15 @@ RETRY_MAX_SECONDS = 600.0
 
 
 class Route:
-    """A Manager's way to the objects one worker offers at one direct address: the direct
-    connection, opened on first use, or None while the address is unusable (then the proxy
-    calls through the server)."""
+    """A Manager's way to the objects one worker offers at one direct address, plain or over
+    TLS (``tls``, the offer's ``directTls``; a plain and a TLS offer at one address are two
+    routes): the direct connection, opened on first use, or None while the address is unusable
+    (then the proxy calls through the server)."""
 
-    def __init__(self, manager: Any, address: str, host_session: str) -> None:
+    def __init__(self, manager: Any, address: str, host_session: str, tls: bool = False) -> None:
         self.address = address
         self.host = host_session
+        self.tls = tls
         #: The open direct connection, or None; read without a lock on every call.
         self.conn: Optional["Connection"] = None
         self._manager = manager
@@ -600,7 +720,7 @@ class Route:
             wait = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** min(self._failures - 1, 10))
             self._retry_at = time.monotonic() + wait
             log.info("orch: no direct connection to %s; calling through the server, next try in "
-                     "%.0f s", self.address, wait)
+                     "%.0f s", self._label(), wait)
             return None
         if self._closed:
             return None
@@ -614,11 +734,14 @@ class Route:
             return None
         from .connection import Connection  # connection does not import this module
         try:
+            # Over TLS a certificate this client does not trust fails the handshake: the worker
+            # then counts as unreachable, like one that refuses the connection.
+            context = self._manager._direct_tls_context() if self.tls else None
             conn = Connection(_auth.parse_address(self.address), server.authkey,
-                              connect_timeout=CONNECT_SECONDS, login_session=server.session,
-                              peer="orch worker").open()
-        except Exception as e:  # refused, timed out, wrong key, not a worker…
-            log.info("orch: cannot call %s directly: %s", self.address, e)
+                              ssl_context=context, connect_timeout=CONNECT_SECONDS,
+                              login_session=server.session, peer="orch worker").open()
+        except Exception as e:  # refused, timed out, untrusted, wrong key, not a worker…
+            log.info("orch: cannot call %s directly: %s", self._label(), e)
             return None
         if conn.session != self.host:
             conn.close()
@@ -626,6 +749,9 @@ class Route:
                         self.address, conn.session, self.host)
             return None
         return conn
+
+    def _label(self) -> str:
+        return self.address + (" (TLS)" if self.tls else "")
 
     def close(self) -> None:
         with self._lock:

@@ -11,8 +11,9 @@ Threads. Calls reach a method two ways, and run the same code (:meth:`Host.execu
   path. A method that waits for a reply (it calls a remote object) or runs longer than a few
   milliseconds loses the reader role to another thread (see :mod:`.connection`), so it cannot
   stall other calls to this process or deadlock it.
-- Directly: unless ``ORCH_DIRECT=off`` (or the server connection uses TLS), the first
-  :meth:`Host.start` also listens for direct connections (see :mod:`.direct`) and offers the
+- Directly: unless ``ORCH_DIRECT=off`` (or the server connection uses TLS and there is no
+  ``ORCH_DIRECT_CERT``/``ORCH_DIRECT_KEY``), the first :meth:`Host.start` also listens for
+  direct connections (see :mod:`.direct`; over TLS with that certificate) and offers the
   address with every ``host`` request, so clients send calls here without the server in
   between. Each direct connection is served the same way, by ``orch-direct-…`` threads: a call
   runs on the thread that read it, and one that runs long gets another thread to read behind it.
@@ -101,21 +102,30 @@ class Host:
         listener = self._listener
         return listener.address if listener is not None else None
 
+    @property
+    def direct_tls(self) -> bool:
+        """True when the direct port speaks TLS (offered as ``directTls``)."""
+        listener = self._listener
+        return listener is not None and listener.tls
+
     def start(self) -> None:
-        """Registers ``orch.host.SESSION`` and starts the direct-call listener (once)."""
-        with self._lock:
+        """Starts the direct-call listener and registers ``orch.host.SESSION`` (once).
+
+        Raises ValueError or OSError, with nothing started, when ``ORCH_DIRECT_CERT`` and
+        ``ORCH_DIRECT_KEY`` are not both set or cannot be loaded."""
+        with self._lock:  # held throughout: a concurrent add() must not send `host` before this
             if self._started:
                 return
-            self._started = True
-        self._conn.add_handler(self.host_address, self._on_host_message)
-        # Frames are handled in order, so the registration is in place before the `host` ops.
-        self._conn.send({"type": "register", "address": self.host_address})
-        listener = direct.start_listener(self, self._conn)
-        if listener is not None:
+            listener = direct.start_listener(self, self._conn)
             self._listener = listener
-            # Direct connections end with the session: clients then see HostGone, as from the
-            # server, and nobody can reach objects the server no longer knows.
-            self._conn.on_close(listener.close)
+            self._started = True
+            if listener is not None:
+                # Direct connections end with the session: clients then see HostGone, as from
+                # the server, and nobody can reach objects the server no longer knows.
+                self._conn.on_close(listener.close)
+            self._conn.add_handler(self.host_address, self._on_host_message)
+            # Frames are handled in order, so the registration is in place before `host` ops.
+            self._conn.send({"type": "register", "address": self.host_address})
 
     def close(self) -> None:
         """Stops taking direct calls (the server connection's end does it too)."""
@@ -130,8 +140,11 @@ class Host:
         self.start()
         self._specs[spec.typeid] = spec
         body: Dict[str, Any] = {"op": "host", "typeid": spec.typeid, "exposed": list(spec.exposed)}
-        if self._listener is not None:
-            body["direct"] = self._listener.address
+        listener = self._listener
+        if listener is not None:
+            body["direct"] = listener.address
+            if listener.tls:
+                body["directTls"] = True
         self._conn.request("orch.manager", body)
 
     @property

@@ -38,8 +38,11 @@ class Manager:
         authkey: the shared key (bytes, or str encoded as UTF-8); default ``$ORCH_AUTHKEY``,
             then the file ``$ORCH_AUTHKEY_FILE``, then ``$ORCH_HOME/authkey``
             (``~/.orch/authkey``), resolved when connecting.
-        tls: connect with TLS (verifying the server certificate).
-        tls_ca: CA bundle (PEM) to verify the server with; default the system store.
+        tls: connect with TLS (verifying the server certificate); by default when ``tls_ca`` is
+            given. ``tls=False`` with ``tls_ca`` connects in the clear and uses ``tls_ca`` only
+            for workers that take direct calls over TLS.
+        tls_ca: CA bundle (PEM) to verify the server with, and hosting workers whose direct
+            port speaks TLS; default the system store.
         name: a name shown by the server for this session.
         connect_timeout: seconds allowed for the TCP connect and the login.
 
@@ -50,20 +53,24 @@ class Manager:
     over one more connection per worker opened on the first call (PROTOCOL.md §7, "Direct
     calls"); everything else, and those calls too when the worker cannot be reached directly,
     goes through the server. ``ORCH_DIRECT=off`` in the environment when the Manager is made
-    sends every call through the server.
+    sends every call through the server. A worker that offers TLS (``directTls``) is reached over
+    TLS, its certificate chain checked against ``tls_ca`` (or the system store) but not its host
+    name; an untrusted one gets its calls through the server. A Manager connected with TLS
+    ignores plain offers.
     """
 
     #: Types registered on the class (``MyManager.register``), copied into each instance.
     _registry: Dict[str, TypeSpec] = {}
 
     def __init__(self, address: Optional[Address] = None,
-                 authkey: Union[bytes, str, None] = None, *, tls: bool = False,
+                 authkey: Union[bytes, str, None] = None, *, tls: Optional[bool] = None,
                  tls_ca: Optional[str] = None, name: Optional[str] = None,
                  connect_timeout: float = 10.0) -> None:
         self._address = _auth.resolve_address(address)
         self._authkey = authkey
-        self._tls = tls or tls_ca is not None
+        self._tls = bool(tls) if tls is not None else tls_ca is not None
         self._tls_ca = tls_ca
+        self._direct_tls: Optional[ssl.SSLContext] = None
         self._client_name = name
         self._connect_timeout = connect_timeout
         self._types: Dict[str, TypeSpec] = dict(type(self)._registry)
@@ -73,7 +80,7 @@ class Manager:
         self._closing = False
         self._lock = threading.RLock()
         self._direct = direct.enabled_for_clients()
-        self._routes: Dict[Tuple[str, str], direct.Route] = {}
+        self._routes: Dict[Tuple[str, str, bool], direct.Route] = {}
 
     # -- connection --------------------------------------------------------------------------
 
@@ -208,14 +215,24 @@ class Manager:
             return None
         if host == self.session:
             return None  # our own object: the server route reaches this process's handler
-        key = (address, host)
+        tls = desc.get("directTls") is True
+        if self._tls and not tls:
+            return None  # what is encrypted to the server is not sent to a worker in the clear
+        key = (address, host, tls)
         route = self._routes.get(key)
         if route is None:
             with self._lock:
                 route = self._routes.get(key)
                 if route is None:
-                    route = self._routes[key] = direct.Route(self, address, host)
+                    route = self._routes[key] = direct.Route(self, address, host, tls)
         return route
+
+    def _direct_tls_context(self) -> ssl.SSLContext:
+        """How this Manager checks workers whose direct port speaks TLS (made once)."""
+        context = self._direct_tls
+        if context is None:  # no lock: two threads may each make one, and either will do
+            context = self._direct_tls = direct.client_tls_context(self._tls_ca)
+        return context
 
     def __getattr__(self, typeid: str) -> Callable[..., BaseProxy]:
         # Attribute sugar: m.dict(), m.Queue(), m.UtilityClass(); never for private names, which

@@ -1,8 +1,10 @@
 """A worker process hosting ``UtilityClass`` for the tests: ``python -m tests.hosted_worker ADDR
 [TYPEID]`` (TYPEID defaults to ``UtilityClass``).
 
-The authkey comes from the environment (``ORCH_AUTHKEY_FILE``), as for any orch client.
-Prints ``ready`` once the type is hosted, then ``direct HOST:PORT`` (or ``direct none``).
+The authkey comes from the environment (``ORCH_AUTHKEY_FILE``), as for any orch client;
+``ORCH_TEST_TLS_CA`` (a PEM file) connects to the server with TLS, verified with it.
+Prints ``ready`` once the type is hosted, then ``direct HOST:PORT`` (or ``direct none``),
+followed by `` tls`` when the direct port speaks TLS.
 """
 import os
 import sys
@@ -62,10 +64,12 @@ manager = None  # the worker's manager, for methods that call other objects
 
 if __name__ == "__main__":
     WorkerManager.register(sys.argv[2] if len(sys.argv) > 2 else "UtilityClass", Utility)
-    manager = WorkerManager(sys.argv[1], name="test-worker")
+    manager = WorkerManager(sys.argv[1], name="test-worker",
+                            tls_ca=os.environ.get("ORCH_TEST_TLS_CA") or None)
     manager.start_serving()
     print("ready", flush=True)
-    print("direct", manager._host.direct_address or "none", flush=True)
+    print("direct", manager._host.direct_address or "none",
+          *(["tls"] if manager._host.direct_tls else []), flush=True)
     try:
         manager.serve_forever()
     except ConnectionError:

@@ -1,0 +1,466 @@
+"""Direct calls over TLS (PROTOCOL.md §7, "Direct calls", TLS).
+
+A worker given ``ORCH_DIRECT_CERT`` and ``ORCH_DIRECT_KEY`` takes direct connections over TLS
+only and offers ``directTls``; a client checks the worker's certificate chain against what it
+trusts for the server. As in test_direct, ``thread_name()`` tells which path a call took: a
+direct call runs on an ``orch-direct-…`` thread, a call through the server on ``orch-reader-…``.
+"""
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import orch
+from orch import _auth, direct
+from tests.support import OrchServer, ServerTestCase, assert_hosted_errors, wait_until
+from tests.test_direct import (hosted_types, raw_connect, raw_login, recv_frame, send_frame,
+                               start_worker, stop_worker)
+
+CERTS: dict = {}
+
+
+def make_cert(directory: Path, name: str):
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
+    cert, key = directory / (name + "-cert.pem"), directory / (name + "-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+def setUpModule():
+    if not shutil.which("openssl"):
+        raise unittest.SkipTest("openssl not installed (needed to make test certs)")
+    d = Path(tempfile.mkdtemp(prefix="orch-direct-tls-"))
+    CERTS["dir"] = d
+    CERTS["cert"], CERTS["key"] = make_cert(d, "trusted")   # the server's, and trusted workers'
+    CERTS["other_cert"], CERTS["other_key"] = make_cert(d, "other")  # trusted by nobody
+
+
+def tearDownModule():
+    if "dir" in CERTS:
+        shutil.rmtree(CERTS["dir"], ignore_errors=True)
+
+
+@contextmanager
+def env(**values):
+    """Sets (or, for None, removes) environment variables for the block."""
+    old = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def worker_cert_env(cert_key="trusted"):
+    cert, key = ((CERTS["cert"], CERTS["key"]) if cert_key == "trusted"
+                 else (CERTS["other_cert"], CERTS["other_key"]))
+    return {"ORCH_DIRECT_CERT": cert, "ORCH_DIRECT_KEY": key}
+
+
+def read_until_closed(sock: socket.socket, timeout: float = 10) -> bytes:
+    """Everything the peer sends until it closes; fails if it keeps the connection open."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(4096)
+        except ConnectionResetError:
+            return data
+        except socket.timeout:
+            raise AssertionError("the worker kept the connection open; got %r" % data)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def route_of(proxy):
+    return object.__getattribute__(proxy, "_route")
+
+
+class TlsServerDirectTest(unittest.TestCase):
+    """A TLS server and three Python workers connected to it over TLS: one with the server's
+    certificate for direct calls, one without a certificate, one with a certificate the clients
+    do not trust."""
+
+    TRUSTED, NO_CERT, UNTRUSTED = "TlsDirectUtility", "TlsNoCertUtility", "TlsUntrustedUtility"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = OrchServer(extra_args=("--tls-cert", CERTS["cert"], "--tls-key",
+                                            CERTS["key"]), tls_ca=CERTS["cert"])
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.server.start()
+        to_server = {"ORCH_TEST_TLS_CA": CERTS["cert"]}
+        cls.trusted, cls.trusted_direct = start_worker(cls.server, cls.TRUSTED, **to_server,
+                                                       **worker_cert_env("trusted"))
+        cls.addClassCleanup(stop_worker, cls.trusted)
+        cls.no_cert, cls.no_cert_direct = start_worker(cls.server, cls.NO_CERT, **to_server)
+        cls.addClassCleanup(stop_worker, cls.no_cert)
+        cls.untrusted, cls.untrusted_direct = start_worker(cls.server, cls.UNTRUSTED, **to_server,
+                                                           **worker_cert_env("other"))
+        cls.addClassCleanup(stop_worker, cls.untrusted)
+
+    def setUp(self):
+        self.m = self.server.manager()  # over TLS, trusting the server's certificate
+        self.addCleanup(self.m.close)
+        self.assertTrue(self.m._conn.tls)
+
+    def test_worker_with_certificate_offers_tls_and_calls_go_direct(self):
+        self.assertIsNotNone(self.trusted_direct)
+        self.assertTrue(self.trusted_direct.startswith("127.0.0.1:"), self.trusted_direct)
+        t = hosted_types(self.m)[self.TRUSTED]
+        self.assertEqual((t["direct"], t["directTls"]), (self.trusted_direct, True))
+        u = self.m.create(self.TRUSTED, name="tls-direct-desc")
+        self.addCleanup(self.m.delete, "tls-direct-desc")
+        desc = self.m._manager_op("lookup", name="tls-direct-desc")
+        self.assertEqual((desc["host"], desc["direct"], desc["directTls"]),
+                         (t["host"], self.trusted_direct, True))
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertEqual(u.echo({"a": [1, None, 2.5]}), {"a": [1, None, 2.5]})
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
+        self.assertEqual(u.caller(), self.m.session)
+        route = route_of(u)
+        self.assertTrue(route.tls)
+        self.assertIsInstance(route.conn._sock, ssl.SSLSocket)  # the direct connection is TLS
+        assert_hosted_errors(self, u)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+
+    def test_blocking_call_does_not_stall_other_tls_calls(self):
+        u = self.m.create(self.TRUSTED)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        sleeper = threading.Thread(target=u.sleep, args=(3,))
+        sleeper.start()
+        time.sleep(0.2)  # the sleep is running in the worker
+        for i in range(20):
+            self.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
+        self.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
+        sleeper.join(30)
+        self.assertEqual(len(self.m._routes), 1)
+
+    def test_worker_without_certificate_offers_nothing(self):
+        self.assertIsNone(self.no_cert_direct)
+        t = hosted_types(self.m)[self.NO_CERT]
+        self.assertNotIn("direct", t)
+        self.assertNotIn("directTls", t)
+        u = self.m.create(self.NO_CERT, name="tls-no-cert")
+        self.addCleanup(self.m.delete, "tls-no-cert")
+        desc = self.m._manager_op("lookup", name="tls-no-cert")
+        self.assertIn("host", desc)
+        self.assertNotIn("direct", desc)
+        self.assertIsNone(route_of(u))
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertTrue(u.thread_name().startswith("orch-reader"), u.thread_name())
+        self.assertEqual(u.caller(), self.m.session)
+
+    def test_untrusted_worker_certificate_calls_go_through_the_server(self):
+        t = hosted_types(self.m)[self.UNTRUSTED]
+        self.assertEqual((t["direct"], t["directTls"]), (self.untrusted_direct, True))
+        u = self.m.create(self.UNTRUSTED)
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertTrue(u.thread_name().startswith("orch-reader"), u.thread_name())
+        self.assertEqual(u.caller(), self.m.session)
+        route = route_of(u)
+        self.assertTrue(route.tls)
+        self.assertIsNone(route.conn)
+        self.assertGreaterEqual(route._failures, 1)  # tried, and backs off
+        self.assertGreater(route._retry_at, time.monotonic())
+        # The handshake is what failed: the same worker is reachable without the check.
+        trusting = ssl.create_default_context(cafile=CERTS["other_cert"])
+        trusting.check_hostname = False
+        with socket.create_connection(_auth.parse_address(self.untrusted_direct),
+                                      timeout=10) as raw:
+            with trusting.wrap_socket(raw) as s:
+                host = t["host"]
+                self.assertEqual(raw_login(s, self.server.authkey)["body"]["session"], host)
+
+    def test_plain_frames_on_the_tls_port_are_not_served(self):
+        for frame in ({"type": "ping"},
+                      {"type": "send", "address": "orch.auth", "replyAddress": "a1",
+                       "body": {"op": "challenge", "clientNonce": _auth.b64(b"n" * 32)}}):
+            with self.subTest(frame=frame["type"]), raw_connect(self.trusted_direct) as s:
+                send_frame(s, frame)
+                data = read_until_closed(s)
+                self.assertNotIn(b'"type"', data)  # no frame: at most a TLS alert
+                self.assertNotIn(b"serverNonce", data)
+        # The worker still serves others, directly.
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.create(self.TRUSTED)
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
+
+    def test_stalled_handshakes_do_not_block_other_clients(self):
+        # Connections that never start their handshake: were it run on the accept loop, the
+        # client below could not connect within its 3 s and would go through the server.
+        stalled = [raw_connect(self.trusted_direct) for _ in range(3)]
+        for s in stalled:
+            self.addCleanup(s.close)
+        time.sleep(0.2)
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.create(self.TRUSTED)
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
+        self.assertEqual(u.capitalize("abc"), "Abc")
+
+
+class PlainServerTlsWorkerTest(ServerTestCase):
+    """A plain server and a worker with a certificate: it offers TLS, and a plain client that
+    trusts the certificate (``tls=False, tls_ca=…``) calls it directly over TLS."""
+
+    TYPEID = "PlainServerTlsUtility"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.worker, cls.direct = start_worker(cls.server, cls.TYPEID, **worker_cert_env())
+        cls.addClassCleanup(stop_worker, cls.worker)
+
+    def trusting_manager(self):
+        m = orch.Manager(self.server.address, authkey=self.server.authkey, tls=False,
+                         tls_ca=CERTS["cert"]).connect()
+        self.addCleanup(m.close)
+        self.assertFalse(m._conn.tls)
+        return m
+
+    def test_plain_client_trusting_the_worker_goes_direct_over_tls(self):
+        m = self.trusting_manager()
+        t = hosted_types(m)[self.TYPEID]
+        self.assertEqual((t["direct"], t["directTls"]), (self.direct, True))
+        u = m.create(self.TYPEID)
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
+        self.assertEqual(u.caller(), m.session)
+        route = route_of(u)
+        self.assertTrue(route.tls)
+        self.assertIsInstance(route.conn._sock, ssl.SSLSocket)
+
+    def test_plain_client_not_trusting_the_worker_goes_through_the_server(self):
+        u = self.m.create(self.TYPEID)  # no tls_ca: the system's roots, not this self-signed cert
+        self.assertEqual(u.capitalize("hello"), "Hello")
+        self.assertTrue(u.thread_name().startswith("orch-reader"), u.thread_name())
+        self.assertIsNone(route_of(u).conn)
+
+    def test_plain_login_to_the_tls_port_fails(self):
+        with raw_connect(self.direct) as s:
+            with self.assertRaises((EOFError, ConnectionError, OSError)):
+                raw_login(s, self.server.authkey)
+
+    def test_forked_child_does_not_keep_a_tls_connection_open(self):
+        # As test_direct's fork test, over TLS: after the worker dies, its forked child must not
+        # hold the direct connection, or the call in flight would wait for the child.
+        worker, _ = start_worker(self.server, "TlsForked", **worker_cert_env())
+        self.addCleanup(stop_worker, worker)
+        m = self.trusting_manager()
+        u = m.create("TlsForked")
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        child = u.fork_sleeper(60)
+        self.addCleanup(lambda: os.kill(child, signal.SIGKILL))
+        self.assertTrue(u.thread_name().startswith("orch-direct"))  # the parent still serves
+        outcome = []
+
+        def call():
+            try:
+                outcome.append(u.sleep(60))
+            except BaseException as e:  # examined below
+                outcome.append(e)
+        caller = threading.Thread(target=call)
+        caller.start()
+        time.sleep(0.5)
+        os.kill(worker.pid, signal.SIGKILL)
+        caller.join(30)
+        self.assertFalse(caller.is_alive(), "the call in flight waited for the forked child")
+        self.assertIsInstance(outcome[0], orch.RemoteError)
+        self.assertEqual(outcome[0].code, 410)
+
+
+class TlsRoutingTest(unittest.TestCase):
+    """Which offers a client takes (no server needed: the Managers are not connected)."""
+
+    def test_tls_client_ignores_plain_offers(self):
+        m = orch.Manager(("127.0.0.1", 9), authkey=b"k", tls_ca=CERTS["cert"])
+        self.assertIsNone(m._direct_route({"id": "1", "direct": "127.0.0.1:7", "host": "w"}))
+        self.assertIsNone(m._direct_route({"id": "1", "direct": "127.0.0.1:7", "host": "w",
+                                           "directTls": False}))
+        route = m._direct_route({"id": "1", "direct": "127.0.0.1:7", "host": "w",
+                                 "directTls": True})
+        self.assertIsNotNone(route)
+        self.assertTrue(route.tls)
+        self.assertEqual(list(m._routes), [("127.0.0.1:7", "w", True)])
+
+    def test_plain_and_tls_offers_at_one_address_are_different_routes(self):
+        m = orch.Manager(("127.0.0.1", 9), authkey=b"k")
+        plain = m._direct_route({"id": "1", "direct": "127.0.0.1:7", "host": "w"})
+        tls = m._direct_route({"id": "2", "direct": "127.0.0.1:7", "host": "w",
+                               "directTls": True})
+        self.assertIsNot(plain, tls)
+        self.assertEqual((plain.tls, tls.tls), (False, True))
+        self.assertIs(m._direct_route({"id": "3", "direct": "127.0.0.1:7", "host": "w",
+                                       "directTls": True}), tls)
+        self.assertEqual(len(m._routes), 2)
+
+    def test_tls_setting(self):
+        self.assertTrue(orch.Manager(("127.0.0.1", 9), authkey=b"k", tls_ca="x")._tls)
+        self.assertFalse(orch.Manager(("127.0.0.1", 9), authkey=b"k", tls=False, tls_ca="x")._tls)
+        self.assertTrue(orch.Manager(("127.0.0.1", 9), authkey=b"k", tls=True)._tls)
+        self.assertFalse(orch.Manager(("127.0.0.1", 9), authkey=b"k")._tls)
+
+    def test_client_context_checks_the_chain_not_the_name(self):
+        context = direct.client_tls_context(CERTS["cert"])
+        self.assertEqual(context.verify_mode, ssl.CERT_REQUIRED)
+        self.assertFalse(context.check_hostname)
+
+
+class DirectCertSettingTest(ServerTestCase):
+    """ORCH_DIRECT_CERT / ORCH_DIRECT_KEY that cannot be used make hosting fail."""
+
+    class Thing:
+        def ping(self):
+            return "pong"
+
+    def setUp(self):
+        super().setUp()
+        # One typeid per test: the server may not have seen the last test's worker go yet.
+        self.TYPEID = "DirectCert-" + self._testMethodName
+
+    def host_with(self, **values):
+        h = self.server.manager()
+        self.addCleanup(h.close)
+        h.register(self.TYPEID, self.Thing)
+        settings = {"ORCH_DIRECT": None, "ORCH_DIRECT_CERT": None, "ORCH_DIRECT_KEY": None}
+        settings.update(values)
+        with env(**settings):
+            h.start_serving()
+        return h
+
+    def assert_refused(self, error_class, *fragments, **values):
+        with self.assertRaises(error_class) as cm:
+            self.host_with(**values)
+        message = str(cm.exception)
+        self.assertNotIn("\n", message)
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+        self.assertNotIn(self.TYPEID, hosted_types(self.m))  # nothing was hosted
+        return cm.exception
+
+    def test_cert_without_key(self):
+        self.assert_refused(ValueError, "ORCH_DIRECT_CERT", "ORCH_DIRECT_KEY",
+                            ORCH_DIRECT_CERT=CERTS["cert"])
+
+    def test_key_without_cert(self):
+        self.assert_refused(ValueError, "ORCH_DIRECT_CERT", "ORCH_DIRECT_KEY",
+                            ORCH_DIRECT_KEY=CERTS["key"])
+
+    def test_missing_file(self):
+        missing = str(CERTS["dir"] / "no-such-cert.pem")
+        self.assert_refused(OSError, "ORCH_DIRECT_CERT", missing,
+                            ORCH_DIRECT_CERT=missing, ORCH_DIRECT_KEY=CERTS["key"])
+
+    def test_key_that_does_not_match(self):
+        self.assert_refused(ValueError, "ORCH_DIRECT_CERT", "ORCH_DIRECT_KEY",
+                            ORCH_DIRECT_CERT=CERTS["cert"], ORCH_DIRECT_KEY=CERTS["other_key"])
+
+    def test_not_pem(self):
+        junk = CERTS["dir"] / "junk.pem"
+        junk.write_text("not a certificate\n")
+        self.assert_refused(ValueError, "ORCH_DIRECT_CERT", str(junk),
+                            ORCH_DIRECT_CERT=str(junk), ORCH_DIRECT_KEY=CERTS["key"])
+
+    def test_direct_off_ignores_the_certificate_settings(self):
+        h = self.host_with(ORCH_DIRECT="off", ORCH_DIRECT_CERT=CERTS["cert"])
+        self.assertIsNone(h._host.direct_address)
+        self.assertNotIn("direct", hosted_types(self.m)[self.TYPEID])
+        self.assertEqual(self.m.create(self.TYPEID).ping(), "pong")
+
+    def test_in_process_tls_worker(self):
+        h = self.host_with(**worker_cert_env())
+        self.assertTrue(h._host.direct_tls)
+        self.assertEqual(hosted_types(self.m)[self.TYPEID]["directTls"], True)
+        m = orch.Manager(self.server.address, authkey=self.server.authkey, tls=False,
+                         tls_ca=CERTS["cert"]).connect()
+        self.addCleanup(m.close)
+        t = m.create(self.TYPEID)
+        self.assertEqual(t.ping(), "pong")
+        self.assertIsNotNone(route_of(t).conn)
+        self.assertEqual(h._host._listener.peers, 1)
+
+
+class LoginDeadlineTest(ServerTestCase):
+    """A TLS direct connection that does not log in within LOGIN_SECONDS is closed, whether it
+    stalls the handshake or sends a byte now and then after it."""
+
+    def setUp(self):
+        super().setUp()
+        self.TYPEID = "DirectTlsDeadline-" + self._testMethodName
+        patcher = mock.patch.object(direct, "LOGIN_SECONDS", 1.5)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        self.h = self.server.manager()
+        self.addCleanup(self.h.close)
+        self.h.register(self.TYPEID, DirectCertSettingTest.Thing)
+        with env(ORCH_DIRECT=None, **worker_cert_env()):
+            self.h.start_serving()
+        self.listener = self.h._host._listener
+        self.assertTrue(self.listener.tls)
+
+    def test_stalled_handshake_is_closed(self):
+        with raw_connect(self.listener.address) as s:
+            wait_until(lambda: self.listener.peers == 1, 10, "the worker to accept")
+            start = time.monotonic()
+            read_until_closed(s, timeout=10)
+            self.assertLess(time.monotonic() - start, 8)
+        wait_until(lambda: self.listener.peers == 0, 10, "the worker to drop the connection")
+
+    def test_slow_login_is_closed(self):
+        context = ssl.create_default_context(cafile=CERTS["cert"])
+        context.check_hostname = False
+        with raw_connect(self.listener.address) as raw, context.wrap_socket(raw) as s:
+            start = time.monotonic()
+            closed = False
+            # A frame of 64 bytes, one byte every 0.25 s: far slower than the deadline.
+            for byte in b"\x00\x00\x00\x40" + b" " * 64:
+                try:
+                    s.sendall(bytes([byte]))
+                except OSError:
+                    closed = True
+                    break
+                s.settimeout(0.25)
+                try:
+                    if s.recv(1) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+            self.assertTrue(closed, "the worker kept a connection that never logged in")
+            self.assertLess(time.monotonic() - start, 8)
+        # Logging in in time still works.
+        m = orch.Manager(self.server.address, authkey=self.server.authkey, tls=False,
+                         tls_ca=CERTS["cert"]).connect()
+        self.addCleanup(m.close)
+        t = m.create(self.TYPEID)
+        self.assertEqual(t.ping(), "pong")
+        self.assertIsNotNone(route_of(t).conn)
+
+
+if __name__ == "__main__":
+    unittest.main()
