@@ -315,9 +315,16 @@ public final class OrchClient implements AutoCloseable {
     }
 
     private Object unwrapResult(Object reply) {
+        // A direct call's answer comes from the worker itself, unchecked by the server.
+        if (!(reply instanceof JsonObject)) {
+            throw new OrchException(ErrorCode.BAD_REPLY, "the answer to a call is not a JSON object");
+        }
         JsonObject r = (JsonObject) reply;
-        if (r.containsKey("proxy")) {
+        if (r.getValue("proxy") instanceof JsonObject) {
             return describe(r.getJsonObject("proxy"));
+        }
+        if (!r.containsKey("result")) {
+            throw new OrchException(ErrorCode.BAD_REPLY, "the answer to a call has no 'result'");
         }
         return r.getValue("result");
     }

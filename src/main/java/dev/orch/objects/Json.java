@@ -69,6 +69,10 @@ public final class Json {
         if (n instanceof Boolean) {
             return ((Boolean) n) ? 1 : 0;
         }
+        if (n instanceof BigInteger) {
+            // An integer, as Python would see it, just not one that fits where it is going.
+            throw OrchException.raised("OverflowError", "'" + what + "' must be between -2**63 and 2**63-1");
+        }
         throw OrchException.raised("TypeError", "'" + what + "' must be an integer, not " + typeName(n));
     }
 

@@ -137,7 +137,7 @@ public final class ProcessEndpoint {
             case "spawn":
                 return spawn(body);
             case "ps":
-                return ps(body.getBoolean("all", false));
+                return ps(flag(body, "all"));
             case "logs":
                 return logs(body, session);
             case "unfollow":
@@ -512,6 +512,14 @@ public final class ProcessEndpoint {
         return g.doubleValue() < 0 ? null : Duration.ofMillis(Math.round(g.doubleValue() * 1000));
     }
 
+    private static boolean flag(JsonObject body, String key) {
+        Object v = body.getValue(key);
+        if (v != null && !(v instanceof Boolean)) {
+            throw OrchException.badRequest(key + " must be true or false");
+        }
+        return Boolean.TRUE.equals(v);
+    }
+
     private static String string(JsonObject body, String key) {
         Object v = body.getValue(key);
         if (v != null && !(v instanceof String)) {
@@ -540,6 +548,10 @@ public final class ProcessEndpoint {
             if (re.failureCode() > 0) {
                 return OrchException.fromWire(re.failureCode(), re.getMessage());
             }
+        }
+        if (t instanceof ClassCastException) {
+            // A request field of the wrong JSON type that no check above caught: the sender's error.
+            return OrchException.badRequest("a field of the request has the wrong type");
         }
         return OrchException.raised(t.getClass().getSimpleName(), String.valueOf(t.getMessage()));
     }

@@ -14,6 +14,8 @@ public enum ErrorCode {
     FRAME_TOO_LARGE(413, "FrameTooLarge"),
     TOO_MANY(429, "TooMany"),
     REMOTE(500, "RemoteError"),
+    /** A hosting worker answered a call with something that is not a result or an error. */
+    BAD_REPLY(502, "BadReply"),
     SHUTTING_DOWN(503, "ShuttingDown"),
     TIMEOUT(504, "Timeout");
 

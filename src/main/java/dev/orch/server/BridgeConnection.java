@@ -484,12 +484,32 @@ final class BridgeConnection implements FrameParser.Listener {
         if (body instanceof JsonObject && ((JsonObject) body).getValue("error") instanceof JsonObject) {
             JsonObject e = ((JsonObject) body).getJsonObject("error");
             int code = e.getValue("code") instanceof Number ? ((Number) e.getValue("code")).intValue() : 500;
+            if (code < 400 || code > 599 || code == ErrorCode.UNAUTHENTICATED.code() || code == ErrorCode.FRAME_TOO_LARGE.code()) {
+                // These codes speak of the caller's own connection; from a method they would mislead it.
+                badReply(msg, "error code " + e.getValue("code") + " is not a method's failure (400-599, not 401 or 413)");
+                return;
+            }
             String name = e.getValue("name") instanceof String ? e.getString("name") : ErrorCode.of(code).defaultName();
             String message = e.getValue("message") instanceof String ? e.getString("message") : "";
             msg.fail(code, new OrchException(ErrorCode.of(code), name, message).wireMessage());
+        } else if (isCall(msg) && !(body instanceof JsonObject && ((JsonObject) body).containsKey("result")
+                && !((JsonObject) body).containsKey("error"))) {
+            badReply(msg, "a call's answer must be {\"result\":…} or {\"error\":{…}}");
         } else {
             SharedJsonCodec.reply(msg, body);
         }
+    }
+
+    /** A method call on a hosted object, as forwarded to this connection's worker (see above). */
+    private static boolean isCall(Message<Object> msg) {
+        return msg.address().startsWith(Addresses.OBJECT_PREFIX) && msg.body() instanceof JsonObject
+                && ((JsonObject) msg.body()).containsKey("method");
+    }
+
+    private void badReply(Message<Object> msg, String why) {
+        LOG.warnf("worker session %s answered a call on %s badly: %s", session, msg.address(), why);
+        OrchException e = new OrchException(ErrorCode.BAD_REPLY, "the hosting worker answered badly: " + why);
+        msg.fail(e.code().code(), e.wireMessage());
     }
 
     // ---- lifecycle ----

@@ -116,6 +116,8 @@ class ProcessEndpointTest {
         assertEquals(409, failure(new JsonObject().put("op", "spawn").put("name", "sleeper").put("command", new JsonArray().add("true"))));
         assertEquals(404, failure(new JsonObject().put("op", "spawn").put("node", "elsewhere").put("command", new JsonArray().add("true"))));
         assertEquals(400, failure(new JsonObject().put("op", "frobnicate")));
+        assertEquals(400, failure(new JsonObject().put("op", "ps").put("all", "yes")), "a flag must be a boolean");
+        assertEquals(400, failure(new JsonObject().put("op", "attach").put("pid", "twelve")), "wrong field types are 400, not 500");
         assertEquals(404, failure(new JsonObject().put("op", "stop").put("id", "nope")));
         assertEquals(400, failure(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("no-such-command-xyz"))));
         assertEquals(409, failure(new JsonObject().put("op", "rm").put("id", "sleeper")), "cannot rm a running process");

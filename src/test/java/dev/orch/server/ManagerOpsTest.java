@@ -193,6 +193,58 @@ class ManagerOpsTest {
     }
 
     @Test
+    void aWorkersMalformedAnswersReachTheCallerAs502() throws Exception {
+        try (TestServer s = TestServer.start(); RawClient host = s.raw();
+                OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            host.manager(new JsonObject().put("op", "host").put("typeid", "Sloppy").put("exposed", new JsonArray().add("m")));
+            java.util.concurrent.CompletableFuture<RemoteObject> made =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> c.create("Sloppy"));
+            JsonObject create = host.read();
+            String id = create.getJsonObject("body").getString("id");
+            host.write(new JsonObject().put("type", "register").put("address", "orch.obj." + id));
+            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
+                    .put("body", new JsonObject().put("id", id)));
+            RemoteObject o = made.get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+            Object[] bad = {5, "text", new JsonObject(), new JsonObject().put("error", "oops"),
+                new JsonObject().put("error", new JsonObject().put("code", 401).put("message", "no")),
+                new JsonObject().put("error", new JsonObject().put("code", 200)), null};
+            for (Object body : bad) {
+                java.util.concurrent.CompletableFuture<Object> call = o.callAsync("m");
+                JsonObject msg = host.read();
+                JsonObject answer = new JsonObject().put("type", "send").put("address", msg.getString("replyAddress"));
+                if (body != null) {
+                    answer.put("body", body);
+                }
+                host.write(answer);
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> call.get(30, java.util.concurrent.TimeUnit.SECONDS), String.valueOf(body));
+                OrchException oe = assertInstanceOf(OrchException.class, e.getCause(), String.valueOf(body));
+                assertEquals(ErrorCode.BAD_REPLY, oe.code(), String.valueOf(body));
+                assertEquals("BadReply", oe.name());
+            }
+            // Well-formed answers still pass, a null result and a worker's own 404 included.
+            JsonObject[] good = {new JsonObject().put("result", 7), new JsonObject().putNull("result"),
+                new JsonObject().put("error", new JsonObject().put("code", 404).put("name", "NotFound").put("message", "gone"))};
+            for (JsonObject body : good) {
+                java.util.concurrent.CompletableFuture<Object> call = o.callAsync("m");
+                JsonObject msg = host.read();
+                host.write(new JsonObject().put("type", "send").put("address", msg.getString("replyAddress")).put("body", body));
+                if (body.containsKey("error")) {
+                    java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                            () -> call.get(30, java.util.concurrent.TimeUnit.SECONDS));
+                    assertEquals(ErrorCode.NOT_FOUND, ((OrchException) e.getCause()).code());
+                } else {
+                    assertEquals(body.getValue("result"), call.get(30, java.util.concurrent.TimeUnit.SECONDS));
+                }
+            }
+            assertEquals(3, c.create("Value", 3).call("get"));
+        }
+    }
+
+    @Test
     void shutdownAnswersThenNewRequestsGet503WhileCallsDrain() throws Exception {
         TestServer s = TestServer.start(c -> c.drainTimeout(Duration.ofMillis(1500)));
         try (OrchClient c = s.client(); RawClient raw = s.raw()) {

@@ -18,15 +18,16 @@ final class BoundedSemaphoreObject extends SemaphoreObject {
 
     @Override
     protected void checkRelease(long n) {
-        super.checkRelease(n);
-        if (value + n > initial) {
+        // The bound first: past it Python says ValueError, whatever the size of n.
+        if (n >= 1 && n > initial - value) {
             throw OrchException.raised("ValueError", "Semaphore released too many times");
         }
+        super.checkRelease(n);
     }
 
     @Override
     protected long returned(long value, long holding) {
         // Another session may have released on the closed one's behalf; never exceed the bound.
-        return Math.min(initial, value + holding);
+        return Math.min(initial, super.returned(value, holding));
     }
 }

@@ -77,6 +77,9 @@ class SemaphoreObject extends SyncObject {
         if (n < 1) {
             throw OrchException.raised("ValueError", "n must be one or more");
         }
+        if (n > Long.MAX_VALUE - value) {
+            throw OrchException.raised("OverflowError", "the semaphore's value would exceed 2**63-1");
+        }
     }
 
     private void release(String session, long n) {
@@ -118,7 +121,7 @@ class SemaphoreObject extends SyncObject {
 
     /** The value after a closed session's holding comes back. */
     protected long returned(long value, long holding) {
-        return value + holding;
+        return value > Long.MAX_VALUE - holding ? Long.MAX_VALUE : value + holding;
     }
 
     @Override

@@ -126,6 +126,26 @@ class SemaphoreTest extends SyncTestBase {
     }
 
     @Test
+    void hugeReleasesNeverWrapAround() {
+        SharedObject s = h.create("Semaphore", 1);
+        long quarter = 1L << 61;
+        for (int i = 0; i < 3; i++) {
+            await(h.call(s, "a", "release", quarter));
+        }
+        assertRaises(h.call(s, "a", "release", quarter * 2), "OverflowError", "the semaphore's value would exceed 2**63-1");
+        assertEquals(true, await(h.call(s, "a", "acquire", false)), "the value is still large, not negative");
+        assertRaises(h.call(s, "a", "release", new java.math.BigInteger("1000000000000000000000000000000")),
+                "OverflowError", "'n' must be between -2**63 and 2**63-1");
+        OrchException e = assertThrows(OrchException.class,
+                () -> h.create("Semaphore", new java.math.BigInteger("1000000000000000000000000000000")));
+        assertEquals("OverflowError", e.name());
+
+        SharedObject b = h.create("BoundedSemaphore", quarter * 2);
+        assertRaises(h.call(b, "a", "release", quarter * 2), "ValueError", "Semaphore released too many times");
+        assertEquals(true, await(h.call(b, "a", "acquire", false)));
+    }
+
+    @Test
     void badArguments() {
         SharedObject s = h.create("Semaphore", 1);
         assertRaises(h.call(s, "a", "acquire", false, 1), "ValueError", "can't specify timeout for non-blocking acquire");
