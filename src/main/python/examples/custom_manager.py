@@ -1,6 +1,7 @@
 """Seed scenario 3: a custom manager, ``MyManager``, with a class-level ``register``.
 
-Run against a running ``target/orch server``::
+Run against a running ``target/orch server`` (address and key from ORCH_ADDRESS and
+ORCH_AUTHKEY_FILE / ~/.orch/authkey, as for the CLI)::
 
     PYTHONPATH=src/main/python python3 src/main/python/examples/custom_manager.py
 
@@ -14,8 +15,9 @@ from multiprocessing import Process
 
 import orch
 
-# The orch server's address; port 55555 as in the tutorial.
-port_num = 55555
+# The orch server's address: None takes $ORCH_ADDRESS, else 127.0.0.1:55555 (the tutorial's
+# port_num), as MyManager() does.
+address = None
 
 
 class Utility:
@@ -31,7 +33,7 @@ MyManager.register("UtilityClass", Utility)
 
 
 def process_task():
-    my_manager = MyManager(address=("127.0.0.1", port_num))
+    my_manager = MyManager(address=address)
     my_manager.register("UtilityClass")
     my_manager.connect()
 
@@ -41,7 +43,7 @@ def process_task():
 
 
 if __name__ == "__main__":
-    my_manager = MyManager(address=("127.0.0.1", port_num))
+    my_manager = MyManager(address=address)
 
     my_manager.start()
     p = Process(target=process_task)

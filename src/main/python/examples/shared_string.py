@@ -19,8 +19,9 @@ from multiprocessing import Process
 
 import orch
 
-# The orch server's address; port 55555 as in the tutorial.
-address = ("127.0.0.1", 55555)
+# The orch server's address: None takes $ORCH_ADDRESS, else 127.0.0.1:55555 (the tutorial's
+# port), as orch.Manager() does.
+address = None
 
 
 def process_task():

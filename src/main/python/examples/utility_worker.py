@@ -1,7 +1,8 @@
 """Seed scenario 2: ``UtilityClass`` hosted by a worker process and called from another.
 
 Start the worker (it serves until Ctrl-C), then run the caller from another terminal; both
-talk to a running ``target/orch server``::
+talk to a running ``target/orch server`` (address and key from ORCH_ADDRESS and
+ORCH_AUTHKEY_FILE / ~/.orch/authkey, as for the CLI)::
 
     PYTHONPATH=src/main/python python3 src/main/python/examples/utility_worker.py serve
     PYTHONPATH=src/main/python python3 src/main/python/examples/utility_worker.py call

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Mapping
 from typing import Any, Dict, List, Union
 
 Buffer = Union[bytes, bytearray, memoryview]
@@ -16,10 +17,34 @@ HEADER_SIZE = _HEADER.size
 _pack_header = _HEADER.pack
 _unpack_header = _HEADER.unpack_from
 
+
+def _default(value: Any) -> Any:
+    """The encoder's hook for values JSON has no type for, called only for those (never on the
+    path of plain JSON values). What maps onto JSON without ambiguity is converted, as
+    multiprocessing's manager would pickle it: ``range``, ``set`` and ``frozenset`` become
+    arrays (a set's order is its iteration order), any other ``collections.abc.Mapping`` an
+    object (its keys as for a dict: str, int, float, bool or None). Anything else raises
+    ``TypeError``; its message contains "JSON serializable" (hosting relies on that)."""
+    if isinstance(value, (range, set, frozenset)):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    from .proxy import BaseProxy  # proxy imports this module; only on this error path
+    if isinstance(value, BaseProxy):
+        raise TypeError("Object of type %s is not JSON serializable: a proxy cannot be sent as "
+                        "a value (stored in a shared object, put in a queue, passed as an "
+                        "argument); send the object's name and use Manager.lookup(name)"
+                        % type(value).__name__)
+    raise TypeError("Object of type %s is not JSON serializable: orch sends values as JSON "
+                    "(str, int, float, bool, None, list, tuple, dict; also set, frozenset, "
+                    "range, Mapping)" % type(value).__name__)
+
+
 # One encoder and decoder for the process: json.dumps with options builds a JSONEncoder per
 # call, and JSONEncoder.encode a C encoder per call, which cost more than a small frame.
 # allow_nan=False: NaN/Infinity are not JSON and the server would reject the frame.
-_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                            default=_default)
 _decoder = json.JSONDecoder()
 try:
     from json.encoder import c_make_encoder as _c_make_encoder

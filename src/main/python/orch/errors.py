@@ -110,6 +110,33 @@ def remote_error(code: int, name: Optional[str], message: Optional[str]) -> Base
     return exc
 
 
+def bad_reply(method: str, body: Any) -> RemoteError:
+    """The error for a call answered with a body that is neither ``{"result": …}`` nor
+    ``{"proxy": {…}}`` (PROTOCOL.md §5): 502 ``BadReply``, as the server reports a worker that
+    answers so. The client checks this itself because on a direct connection (§7) it reads
+    the worker's answers without the server in between."""
+    if not isinstance(body, dict):
+        what = "a JSON %s, not an object" % _json_kind(body)
+    else:
+        keys = ", ".join(sorted(map(repr, body))[:5]) or "no keys"
+        what = "an object without 'result' (keys: %s)" % keys
+    return RemoteError(502, "BadReply", "BadReply: the reply to %s() was %s" % (method, what))
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
 def from_err_frame(frame: Dict[str, Any]) -> BaseException:
     """The exception for an ``err`` frame."""
     code = frame.get("failureCode")
@@ -125,4 +152,4 @@ def error_body(exc: BaseException) -> Dict[str, Any]:
 
 
 __all__ = ["OrchError", "RemoteError", "AuthenticationError", "remote_error", "from_err_frame",
-           "error_body"]
+           "error_body", "bad_reply"]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence,
 
 from ._framing import send_prefix
 from .direct import host_gone
+from .errors import bad_reply
 
 if TYPE_CHECKING:
     from .manager import Manager
@@ -91,12 +92,13 @@ class BaseProxy:
                 except ConnectionError as e:
                     # The worker's connection went: as the server says when the host is gone.
                     raise host_gone(route.address, e) from e
-        if isinstance(reply, dict):
-            if "proxy" in reply:
-                desc = reply["proxy"]
+        if type(reply) is dict:
+            if "result" in reply:
+                return reply["result"]
+            desc = reply.get("proxy")
+            if type(desc) is dict and "id" in desc:
                 return self._manager._make_proxy(desc, owned=desc.get("name") is None)
-            return reply.get("result")
-        return reply
+        raise bad_reply(methodname, reply)
 
     def _getvalue(self) -> Any:
         """A copy of the shared value, when the type exposes ``_getvalue``."""
@@ -182,6 +184,20 @@ class ListProxy(BaseProxy):
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._getvalue())
+
+    def __iadd__(self, value: Any) -> "ListProxy":
+        """``l += iterable``: one ``extend`` call, as multiprocessing's ListProxy does. Lists,
+        tuples, strings and dicts go as they are (the server iterates them); another iterable
+        (a generator, another proxy…) is made a list here first.
+
+        There is no ``*=``: the exposed methods cannot repeat a list in one atomic step (a
+        snapshot then an ``extend`` would lose what others change in between), so ``l *= n``
+        raises ``TypeError``.
+        """
+        if not isinstance(value, (list, tuple, str, dict)):
+            value = list(value)
+        self._callmethod("extend", (value,))
+        return self
 
 
 class ValueProxy(BaseProxy):

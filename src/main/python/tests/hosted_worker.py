@@ -37,7 +37,7 @@ class Utility:
         raise {"value": ValueError, "key": KeyError, "runtime": RuntimeError}[kind]("boom")
 
     def not_json(self):
-        return {1, 2}
+        return b"bytes"  # not JSON (a set would be: the client sends it as an array)
 
     def thread_name(self):
         """The name of the thread running this call (orch-direct-… for a direct call)."""

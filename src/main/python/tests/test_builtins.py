@@ -82,6 +82,55 @@ class ListTest(ServerTestCase):
             lst.append()  # missing argument binds as in Python
 
 
+    def test_iadd_extends_in_place(self):
+        lst = self.m.list([1])
+        same = lst
+        lst += [2, 3]
+        self.assertIs(lst, same)  # in place, as multiprocessing's ListProxy: still the proxy
+        lst += (4,)
+        lst += (x for x in [5, 6])  # any iterable, as for a list
+        lst += "ab"
+        with self.server.manager() as other:  # the shared object changed, not a local copy
+            self.assertEqual(other.lookup(id=lst._id)[:], [1, 2, 3, 4, 5, 6, "a", "b"])
+
+    def test_imul_is_not_supported(self):
+        lst = self.m.list([1, 2])
+        with self.assertRaises(TypeError):
+            lst *= 2
+        self.assertEqual(lst[:], [1, 2])
+
+
+class ValuesJsonCanCarryTest(ServerTestCase):
+    """Values without a JSON type of their own but one obvious JSON form are sent in it."""
+
+    def test_range_set_frozenset_and_mapping(self):
+        import types
+        self.assertEqual(self.m.list(range(5))[:], [0, 1, 2, 3, 4])
+        lst = self.m.list()
+        lst.append({3, 1, 2})
+        lst.append(frozenset(["x"]))
+        lst.extend(range(2))
+        self.assertEqual(sorted(lst[0]), [1, 2, 3])
+        self.assertEqual(lst[1:], [["x"], 0, 1])
+        d = self.m.dict(types.MappingProxyType({"a": 1}))
+        d["m"] = types.MappingProxyType({"b": (1, 2)})
+        self.assertEqual(d.copy(), {"a": 1, "m": {"b": [1, 2]}})
+        self.assertEqual(self.m.Value(range(2, 4)).value, [2, 3])
+
+    def test_other_values_raise_type_error_and_send_nothing(self):
+        lst = self.m.list()
+        for bad in (b"bytes", object(), 1j):
+            with self.assertRaises(TypeError) as cm:
+                lst.append(bad)
+            self.assertIn("is not JSON serializable", str(cm.exception))
+        with self.assertRaises(TypeError):
+            lst.append({(1, 2): "tuple key"})
+        with self.assertRaises(TypeError) as cm:
+            lst.append(self.m.dict())
+        self.assertIn("Manager.lookup", str(cm.exception))
+        self.assertEqual(len(lst), 0)
+
+
 class ValueAndNamespaceTest(ServerTestCase):
     def test_value(self):
         v = self.m.Value(5)
