@@ -8,15 +8,16 @@ public final class ClientConfig {
     private String host = "127.0.0.1";
     private int port = 55555;
     private byte[] authKey;
-    private boolean tls;
+    /** Null until set or taken from the environment ({@link OrchEnv#TLS_CA}, {@link OrchEnv#TLS}). */
+    private Boolean tls;
     private Path tlsCa;
     private String name = "orch-java";
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration callTimeout = Duration.ofSeconds(60);
     private Duration pingInterval = Duration.ofSeconds(30);
     private String direct = System.getenv(DirectMode.ENV);
-    private Path directCert = envPath(DirectTls.CERT_ENV);
-    private Path directKey = envPath(DirectTls.KEY_ENV);
+    private Path directCert = OrchEnv.path(DirectTls.CERT_ENV);
+    private Path directKey = OrchEnv.path(DirectTls.KEY_ENV);
     /** Sent at login to a worker: the session this process has at the server. */
     private String loginSession;
 
@@ -43,7 +44,11 @@ public final class ClientConfig {
         return this;
     }
 
-    /** Use TLS; {@code ca} is the PEM file of the certificate (or its CA) to trust, or null for the JVM's defaults. */
+    /**
+     * Use TLS; {@code ca} is the PEM file of the certificate (or its CA) to trust, or null for the
+     * JVM's defaults. Without this call the environment decides: TLS trusting {@code ORCH_TLS_CA}
+     * when it is set, TLS with the JVM's defaults when {@code ORCH_TLS=1}, else plain TCP.
+     */
     public ClientConfig tls(boolean tls, Path ca) {
         this.tls = tls;
         this.tlsCa = ca;
@@ -106,11 +111,6 @@ public final class ClientConfig {
         return directKey;
     }
 
-    private static Path envPath(String name) {
-        String v = System.getenv(name);
-        return v == null || v.isBlank() ? null : Path.of(v.trim());
-    }
-
     ClientConfig loginSession(String session) {
         this.loginSession = session;
         return this;
@@ -151,11 +151,19 @@ public final class ClientConfig {
         return authKey;
     }
 
+    /** Whether to use TLS; throws {@link IllegalArgumentException} if {@code ORCH_TLS} decides and is malformed. */
     public boolean tls() {
+        if (tls == null) {
+            Path ca = OrchEnv.path(OrchEnv.TLS_CA);
+            boolean flag = OrchEnv.tlsFlag(System.getenv(OrchEnv.TLS));
+            tlsCa = ca;
+            tls = ca != null || flag;
+        }
         return tls;
     }
 
     public Path tlsCa() {
+        tls();
         return tlsCa;
     }
 

@@ -37,13 +37,14 @@ public final class NodeAgent extends AttachedLink {
     /**
      * @param vertx       this agent's own Vert.x (its event bus carries the local endpoint)
      * @param orchAddress the {@code ORCH_ADDRESS} its children get
-     * @param keyFile     the {@code ORCH_AUTHKEY_FILE} its children get
+     * @param keyFile     the {@code ORCH_AUTHKEY_FILE} its children get; they also get this
+     *                    agent's TLS settings ({@code ORCH_TLS_CA} or {@code ORCH_TLS})
      */
     public NodeAgent(Vertx vertx, ClientConfig config, String name, String orchAddress, String keyFile, Duration grace) {
         super(vertx, config);
         this.name = name;
         this.supervisor = new ProcessSupervisor(vertx, ProcessSupervisor.Config.defaults().withOrch(orchAddress, keyFile)
-                .withStopGrace(grace));
+                .withOrchTls(config.tls(), config.tlsCa()).withStopGrace(grace));
         this.endpoint = new ProcessEndpoint(vertx, supervisor);
     }
 

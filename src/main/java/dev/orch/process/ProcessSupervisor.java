@@ -1,5 +1,6 @@
 package dev.orch.process;
 
+import dev.orch.client.OrchEnv;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
@@ -9,6 +10,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -37,39 +39,50 @@ public final class ProcessSupervisor {
     /**
      * Settings.
      *
-     * @param orchAddress  value of the children's {@code ORCH_ADDRESS} (host:port), or null
-     * @param authKeyFile  path given to children as {@code ORCH_AUTHKEY_FILE}, or null
+     * @param orchEnv      what every child gets to reach orch ({@link OrchEnv}): address, key file, TLS
      * @param backoff      restart delays
      * @param stopGrace    default time between SIGTERM and SIGKILL
      * @param logCapacity  bytes of output kept per process
      * @param historyLimit how many ended processes {@code ps all} remembers
      */
-    public record Config(String orchAddress, String authKeyFile, Backoff backoff, Duration stopGrace,
+    public record Config(Map<String, String> orchEnv, Backoff backoff, Duration stopGrace,
             long logCapacity, int historyLimit) {
 
         /** No ORCH_ADDRESS/ORCH_AUTHKEY_FILE, 1 s..60 s backoff, 10 s grace, 1 MiB logs, 1000 ended processes. */
         public static Config defaults() {
-            return new Config(null, null, Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000);
+            return new Config(Map.of(), Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000);
         }
 
+        /** Children reach orch at {@code address} with the key in {@code keyFile}. */
         public Config withOrch(String address, String keyFile) {
-            return new Config(address, keyFile, backoff, stopGrace, logCapacity, historyLimit);
+            return withOrchEnv(OrchEnv.reach(address, keyFile));
+        }
+
+        /** Children connect with TLS, trusting {@code ca} (null: the system's roots) when {@code tls}. */
+        public Config withOrchTls(boolean tls, Path ca) {
+            return withOrchEnv(OrchEnv.tls(tls, ca));
+        }
+
+        private Config withOrchEnv(Map<String, String> more) {
+            Map<String, String> env = new LinkedHashMap<>(orchEnv);
+            env.putAll(more);
+            return new Config(Map.copyOf(env), backoff, stopGrace, logCapacity, historyLimit);
         }
 
         public Config withBackoff(Backoff b) {
-            return new Config(orchAddress, authKeyFile, b, stopGrace, logCapacity, historyLimit);
+            return new Config(orchEnv, b, stopGrace, logCapacity, historyLimit);
         }
 
         public Config withStopGrace(Duration grace) {
-            return new Config(orchAddress, authKeyFile, backoff, grace, logCapacity, historyLimit);
+            return new Config(orchEnv, backoff, grace, logCapacity, historyLimit);
         }
 
         public Config withLogCapacity(long bytes) {
-            return new Config(orchAddress, authKeyFile, backoff, stopGrace, bytes, historyLimit);
+            return new Config(orchEnv, backoff, stopGrace, bytes, historyLimit);
         }
 
         public Config withHistoryLimit(int n) {
-            return new Config(orchAddress, authKeyFile, backoff, stopGrace, logCapacity, n);
+            return new Config(orchEnv, backoff, stopGrace, logCapacity, n);
         }
     }
 
@@ -433,13 +446,7 @@ public final class ProcessSupervisor {
     }
 
     private Map<String, String> childEnv(ManagedProcess mp) {
-        Map<String, String> env = new LinkedHashMap<>();
-        if (config.orchAddress() != null) {
-            env.put("ORCH_ADDRESS", config.orchAddress());
-        }
-        if (config.authKeyFile() != null) {
-            env.put("ORCH_AUTHKEY_FILE", config.authKeyFile());
-        }
+        Map<String, String> env = new LinkedHashMap<>(config.orchEnv());
         env.put("ORCH_PROCESS_ID", mp.id);
         return env;
     }

@@ -2,6 +2,7 @@ package dev.orch.process;
 
 import dev.orch.client.ClientConfig;
 import dev.orch.client.OrchClient;
+import dev.orch.client.OrchEnv;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -29,6 +30,8 @@ public final class WorkerRunner extends AttachedLink {
     private final List<String> command;
     private final String orchAddress;
     private final String keyFile;
+    private final boolean tlsToServer;
+    private final java.nio.file.Path tlsCa;
     private final PrintStream out;
     private final PrintStream err;
     private final LogRing ring = new LogRing(LogRing.DEFAULT_CAPACITY);
@@ -42,7 +45,8 @@ public final class WorkerRunner extends AttachedLink {
 
     /**
      * @param orchAddress the {@code ORCH_ADDRESS} CMD gets
-     * @param keyFile     the {@code ORCH_AUTHKEY_FILE} CMD gets
+     * @param keyFile     the {@code ORCH_AUTHKEY_FILE} CMD gets; CMD also gets this worker's TLS
+     *                    settings ({@code ORCH_TLS_CA} or {@code ORCH_TLS})
      */
     public WorkerRunner(Vertx vertx, ClientConfig config, String name, Map<String, String> labels, List<String> command,
             String orchAddress, String keyFile, PrintStream out, PrintStream err) {
@@ -53,6 +57,8 @@ public final class WorkerRunner extends AttachedLink {
         this.command = List.copyOf(command);
         this.orchAddress = orchAddress;
         this.keyFile = keyFile;
+        this.tlsToServer = config.tls();
+        this.tlsCa = config.tlsCa();
         this.out = out;
         this.err = err;
     }
@@ -107,11 +113,8 @@ public final class WorkerRunner extends AttachedLink {
     public int run(Duration connectLimit) throws Exception {
         start();
         awaitFirst(connectLimit);
-        java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
-        env.put("ORCH_ADDRESS", orchAddress);
-        if (keyFile != null) {
-            env.put("ORCH_AUTHKEY_FILE", keyFile);
-        }
+        java.util.Map<String, String> env = new java.util.LinkedHashMap<>(OrchEnv.reach(orchAddress, keyFile));
+        env.putAll(OrchEnv.tls(tlsToServer, tlsCa));
         env.put("ORCH_PROCESS_ID", id);
         ProcessSpec spec = new ProcessSpec(null, command, Map.of(), null, RestartPolicy.NEVER, 0, null);
         Process p;

@@ -216,7 +216,10 @@ public final class OrchServer {
             return Future.failedFuture(new IllegalStateException("cannot write the key file for children: " + e.getMessage()));
         }
         supervisor = new ProcessSupervisor(vertx, ProcessSupervisor.Config.defaults()
-                .withOrch(childAddress, keyFile.toString()).withStopGrace(config.stopGrace()));
+                .withOrch(childAddress, keyFile.toString())
+                // Over TLS children trust the server's own certificate, so they connect with no options.
+                .withOrchTls(config.tlsCert() != null, config.tlsCert())
+                .withStopGrace(config.stopGrace()));
         fleet = new Fleet(vertx, config.heartbeat().toMillis());
         fleet.start();
         processes = new ProcessEndpoint(vertx, supervisor, fleet);

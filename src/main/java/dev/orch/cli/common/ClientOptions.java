@@ -19,10 +19,10 @@ public final class ClientOptions {
             description = "Auth key file (default: $ORCH_AUTHKEY, $ORCH_AUTHKEY_FILE, then $ORCH_HOME/authkey).")
     Path authKeyFile;
 
-    @Option(names = "--tls", description = "Connect with TLS.")
+    @Option(names = "--tls", description = "Connect with TLS (default: on when $ORCH_TLS_CA is set, or $ORCH_TLS=1).")
     boolean tls;
 
-    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Trust this certificate (or CA) for TLS; implies --tls.")
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Trust this certificate (or CA) for TLS; implies --tls (default: $ORCH_TLS_CA).")
     Path tlsCa;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
@@ -58,9 +58,17 @@ public final class ClientOptions {
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
+        if (tls || tlsCa != null) {
+            c.tls(true, tlsCa);
+        } else {
+            try {
+                c.tls();  // ORCH_TLS_CA / ORCH_TLS decide; a malformed one is the user's to fix
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage(e.getMessage());
+            }
+        }
         Duration t = timeout();
         return c.authKey(AuthKeys.fromEnvironment().forClient(authKeyFile).key())
-                .tls(tls || tlsCa != null, tlsCa)
                 .name(clientName)
                 .callTimeout(t)
                 .connectTimeout(t.isZero() || t.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : t);
