@@ -105,6 +105,31 @@ class K8sManifestsTest {
     }
 
     @Test
+    void theTlsComponentSecuresServerWorkersAndDirectCalls() throws Exception {
+        RenderedManifests t = RenderedManifests.renderWithTls(RenderedManifests.kubectl().orElseThrow());
+        Container server = only(t.get(Deployment.class, "orch-server").getSpec().getTemplate().getSpec());
+        Container base = only(pod("orch-server"));
+        assertEquals(base.getArgs(), server.getArgs().subList(0, base.getArgs().size()), "the base args stay first");
+        assertEquals("/etc/orch/tls/tls.crt", argAfter(server.getArgs(), "--tls-cert"));
+        assertEquals("/etc/orch/tls/tls.key", argAfter(server.getArgs(), "--tls-key"));
+        assertEquals(Optional.of("/etc/orch/tls/ca.crt"), env(server, "ORCH_TLS_CA"), "the liveness probe's orch health needs it");
+        Container worker = only(t.get(Deployment.class, "orch-worker").getSpec().getTemplate().getSpec());
+        assertEquals(Optional.of("/etc/orch/tls/ca.crt"), env(worker, "ORCH_TLS_CA"));
+        assertEquals(Optional.of("/etc/orch/tls/tls.crt"), env(worker, "ORCH_DIRECT_CERT"));
+        assertEquals(Optional.of("/etc/orch/tls/tls.key"), env(worker, "ORCH_DIRECT_KEY"));
+        for (String d : List.of("orch-server", "orch-worker")) {
+            PodSpec p = t.get(Deployment.class, d).getSpec().getTemplate().getSpec();
+            VolumeMount mount = only(p).getVolumeMounts().stream().filter(v -> "/etc/orch/tls".equals(v.getMountPath()))
+                    .findFirst().orElseThrow(() -> new AssertionError(d + " does not mount /etc/orch/tls"));
+            assertTrue(mount.getReadOnly(), d);
+            Volume v = p.getVolumes().stream().filter(x -> mount.getName().equals(x.getName())).findFirst().orElseThrow();
+            assertEquals("orch-tls", v.getSecret().getSecretName(), d);
+            // Everything else is the base's.
+            assertEquals(only(pod(d)).getVolumeMounts().size() + 1, only(p).getVolumeMounts().size(), d);
+        }
+    }
+
+    @Test
     void containersKeepTheImageEntrypoint() {
         for (String d : List.of("orch-server", "orch-worker")) {
             Container c = only(pod(d));

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.orch.testing.TestCerts;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -52,15 +54,55 @@ class ManifestProcessesIT {
     void workerFromTheManifestAttachesToTheServerFromTheManifest() throws Exception {
         var kubectl = RenderedManifests.kubectl();
         Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not on PATH: the k8s/ manifests cannot be rendered");
+        RenderedManifests m = RenderedManifests.render(kubectl.get());
+        attaches(m, Map.of("orch-authkey", m.get(Secret.class, "orch-authkey")));
+    }
+
+    @Test
+    void withTheTlsComponentTheWorkerAttachesOverTls() throws Exception {
+        var kubectl = RenderedManifests.kubectl();
+        Assumptions.assumeTrue(kubectl.isPresent(), "kubectl is not on PATH: the k8s/ manifests cannot be rendered");
+        RenderedManifests m = RenderedManifests.renderWithTls(kubectl.get());
+        // The Secret the component expects from the user: a certificate naming 127.0.0.1, its CA (itself).
+        TestCerts.Pair certs = TestCerts.selfSigned(Files.createDirectories(root.resolve("certs")), "orch");
+        Secret tls = new SecretBuilder().withNewMetadata().withName("orch-tls").endMetadata()
+                .addToData("tls.crt", base64(certs.cert)).addToData("tls.key", base64(certs.key))
+                .addToData("ca.crt", base64(certs.cert)).build();
+        attaches(m, Map.of("orch-authkey", m.get(Secret.class, "orch-authkey"), "orch-tls", tls));
+        // The server spoke TLS only: a plain-text client is turned away.
+        var plain = new ManifestCommands.LocalCommand(List.of(launcher().toString(), "ps", "--address", local),
+                Map.of("ORCH_AUTHKEY_FILE", root.resolve("worker/etc/orch/authkey/authkey").toString()));
+        assertEquals(3, run(plain, root.resolve("plain.log")), () -> read(root.resolve("plain.log")));
+    }
+
+    String local;
+
+    static Path launcher() {
         Path launcher = Path.of(System.getProperty("orch.launcher", "target/orch")).toAbsolutePath();
         assertTrue(Files.isExecutable(launcher), launcher + ": run ./mvnw package first");
-        RenderedManifests m = RenderedManifests.render(kubectl.get());
-        Map<String, Secret> secrets = Map.of("orch-authkey", m.get(Secret.class, "orch-authkey"));
+        return launcher;
+    }
+
+    static String base64(Path file) throws IOException {
+        return java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(file));
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Runs the server and a worker of {@code m}; returns once the worker shows in orch ps. */
+    void attaches(RenderedManifests m, Map<String, Secret> secrets) throws Exception {
+        Path launcher = launcher();
         PodSpec server = m.get(Deployment.class, "orch-server").getSpec().getTemplate().getSpec();
         PodSpec worker = m.get(Deployment.class, "orch-worker").getSpec().getTemplate().getSpec();
 
         int port = freePort();
-        String local = "127.0.0.1:" + port;
+        local = "127.0.0.1:" + port;
         // The Service name and the pod's listen address both become loopback + a free port.
         var addresses = Map.of("orch-server:55555", local, "0.0.0.0:55555", local, "127.0.0.1:55555", local);
         var serverCmd = ManifestCommands.container(server, "server", secrets,

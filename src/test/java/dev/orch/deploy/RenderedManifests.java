@@ -93,6 +93,18 @@ public final class RenderedManifests {
     }
 
     /**
+     * Renders k8s/ with the k8s/tls component, through an overlay written under target/ (kustomize
+     * takes only relative paths to other kustomizations), as a user's overlay would use it.
+     */
+    public static RenderedManifests renderWithTls(Path kubectl) throws IOException, InterruptedException {
+        Path overlay = projectDir().resolve("target").resolve("k8s-tls-overlay");
+        Files.createDirectories(overlay);
+        Files.writeString(overlay.resolve("kustomization.yaml"),
+                "resources:\n  - ../../k8s\ncomponents:\n  - ../../k8s/tls\n");
+        return parse(kustomize(kubectl, overlay));
+    }
+
+    /**
      * Parses a multi-document YAML stream. Unknown kinds, unknown fields (also those the fabric8
      * model would keep in additionalProperties) and wrongly typed values fail.
      */
