@@ -32,7 +32,9 @@ final class Detacher {
         List<String> cmd = selfCommand();
         Path home = dev.orch.auth.AuthKeys.fromEnvironment().home();
         Files.createDirectories(home);
-        Path log = home.resolve("server-" + config.port() + ".log");
+        // With port 0 the port is known only once the server listens: a temporary name until then.
+        Path log = config.port() == 0 ? Files.createTempFile(home, "server-starting-", ".log")
+                : home.resolve("server-" + config.port() + ".log");
         Path ready = Files.createTempFile(home, "ready-", ".txt");
         Files.delete(ready);
         if (new File("/usr/bin/setsid").canExecute()) {
@@ -59,6 +61,9 @@ final class Detacher {
                     String address = lines.get(0);
                     if (loginWorks(config, address)) {
                         Files.deleteIfExists(ready);
+                        if (config.port() == 0) {
+                            log = named(log, home, address);
+                        }
                         out.println("orch server listening on " + address + " (pid " + p.pid() + ", log " + log + ")");
                         out.flush();
                         return ExitCodes.OK;
@@ -70,6 +75,16 @@ final class Detacher {
         p.destroy();
         throw new CliException(ExitCodes.REMOTE_ERROR, "server did not accept connections within "
                 + READY_TIMEOUT.toSeconds() + " s; see " + log);
+    }
+
+    /** Renames the log of a server started on port 0 after the port it got; the server keeps writing to it. */
+    private static Path named(Path log, Path home, String address) {
+        Path target = home.resolve("server-" + address.substring(address.lastIndexOf(':') + 1) + ".log");
+        try {
+            return Files.exists(target) ? log : Files.move(log, target);
+        } catch (IOException e) {
+            return log;
+        }
     }
 
     private static boolean loginWorks(ServerConfig config, String address) {

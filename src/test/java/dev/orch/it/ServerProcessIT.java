@@ -47,6 +47,11 @@ class ServerProcessIT {
         Procs.track(pid);
         assertNotEquals(ProcessHandle.current().pid(), pid);
         assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "detached server is running");
+        // Its log is named after the port it got, not the 0 it was given, and says it listens.
+        Path log = home.resolve("server-" + address.substring(address.lastIndexOf(':') + 1) + ".log");
+        assertTrue(detached.out.contains("log " + log), detached::toString);
+        assertTrue(Files.isRegularFile(log), log::toString);
+        assertFalse(Files.exists(home.resolve("server-0.log")));
 
         // Immediately usable, with the key from the same ORCH_HOME and no --authkey-file.
         Procs.Result health = Procs.orch(env, "health", "--address", address);
@@ -82,7 +87,7 @@ class ServerProcessIT {
         assertFalse(h.isAlive());
         Procs.Result down = Procs.orch(env, "health", "--address", address, "--timeout", "5");
         assertEquals(3, down.exit, down::toString);
-        assertTrue(Files.readString(home.resolve("server-0.log")).contains("stopped"), "orderly stop logged");
+        assertTrue(Files.readString(log).contains("stopped"), "orderly stop logged");
     }
 
     @Test
