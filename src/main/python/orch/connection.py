@@ -283,7 +283,14 @@ class Connection:
                         return reply
 
         client_nonce = _auth.nonce()
-        reply = exchange("a1", {"op": "challenge", "clientNonce": _auth.b64(client_nonce)})
+        try:
+            reply = exchange("a1", {"op": "challenge", "clientNonce": _auth.b64(client_nonce)})
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError) as e:
+            raise self._plain_to_tls_hint(ConnectionError(f"{peer} closed the connection: {e}"))
+        except ConnectionError as e:
+            if type(e) is not ConnectionError:
+                raise
+            raise self._plain_to_tls_hint(e)
         server_nonce = _auth.unb64(reply.get("serverNonce"))
         proof = _auth.unb64(reply.get("serverProof"))
         if server_nonce is None or reply.get("alg", _auth.ALGORITHM) != _auth.ALGORITHM:
@@ -305,6 +312,18 @@ class Connection:
                 f"{peer} at {where} speaks protocol {reply.get('protocol')!r}, not 1")
         self.session = reply["session"]
         self.server = reply.get("server")
+
+    def _plain_to_tls_hint(self, e: ConnectionError) -> ConnectionError:
+        """``e``, cut off before any answer to the first login frame, with a hint when this
+        connection is plain: a TLS listener drops a plain client's first frame."""
+        if self._ssl_context is not None:
+            return e
+        where = "%s:%d" % self.address
+        hint = ConnectionError(
+            f"{e} at the login to {where}; if it takes TLS, connect with TLS (tls_ca=PEM or "
+            "tls=True; or ORCH_TLS_CA / ORCH_TLS=1 in the environment)")
+        hint.__cause__ = e
+        return hint
 
     def _recv_frames(self, decoder: _framing.FrameDecoder) -> list:
         assert self._sock is not None

@@ -158,9 +158,18 @@ def client_tls_context(cafile: Optional[str]) -> ssl.SSLContext:
     """How a client checks a worker's direct port: the certificate chain against ``cafile``
     (what it trusts for the server) or the system's roots, but not the host name, since a worker
     is addressed by the IP it listens on; the login then proves the worker holds the key."""
-    context = ssl.create_default_context(cafile=cafile)
+    context = trusting(ssl.create_default_context(cafile=cafile), cafile)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def trusting(context: ssl.SSLContext, cafile: Optional[str]) -> ssl.SSLContext:
+    """With a CA file, makes every certificate in it a trust anchor, also a leaf issued by a CA
+    (e.g. the server's own ``--tls-cert``, handed to its children as ``ORCH_TLS_CA``), as Java's
+    PKIX does; OpenSSL otherwise wants the chain to end at a self-signed root. Python 3.10+."""
+    if cafile is not None and hasattr(ssl, "VERIFY_X509_PARTIAL_CHAIN"):
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return context
 
 

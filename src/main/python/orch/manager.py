@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import ssl
 import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
@@ -12,6 +13,25 @@ from .hosting import Host, TypeSpec, make_spec
 from .proxy import BaseProxy, proxy_type
 
 Address = Union[Tuple[str, int], str]
+
+
+#: A PEM file to trust for the server (and TLS direct ports); set, it implies TLS.
+TLS_CA_ENV = "ORCH_TLS_CA"
+#: ``1``/``on``/``true``/``yes``: TLS with the system's roots when no CA file is given.
+TLS_ENV = "ORCH_TLS"
+_TRUE = ("1", "on", "true", "yes")
+_FALSE = ("", "0", "off", "false", "no")
+
+
+def _env_tls() -> bool:
+    """``$ORCH_TLS`` as a boolean (unset or empty: False); ValueError when it is neither."""
+    value = os.environ.get(TLS_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError("%s=%r: expected 1/on/true/yes or 0/off/false/no"
+                     % (TLS_ENV, os.environ.get(TLS_ENV)))
 
 
 class _hybridmethod:
@@ -38,13 +58,25 @@ class Manager:
         authkey: the shared key (bytes, or str encoded as UTF-8); default ``$ORCH_AUTHKEY``,
             then the file ``$ORCH_AUTHKEY_FILE``, then ``$ORCH_HOME/authkey``
             (``~/.orch/authkey``), resolved when connecting.
-        tls: connect with TLS (verifying the server certificate); by default when ``tls_ca`` is
-            given. ``tls=False`` with ``tls_ca`` connects in the clear and uses ``tls_ca`` only
-            for workers that take direct calls over TLS.
+        tls: connect with TLS (verifying the server certificate and its host name). By default
+            (None) TLS when there is a CA file (``tls_ca`` or ``$ORCH_TLS_CA``) or ``$ORCH_TLS``
+            is ``1``/``on``/``true``/``yes``. ``tls=True`` without a CA file trusts the system's
+            roots. ``tls=False`` connects in the clear whatever the environment says, and uses
+            the CA file only for workers that take direct calls over TLS.
         tls_ca: CA bundle (PEM) to verify the server with, and hosting workers whose direct
-            port speaks TLS; default the system store.
+            port speaks TLS; default ``$ORCH_TLS_CA``, else the system store. The file may also
+            hold a certificate that is not a CA's, e.g. the server's own leaf certificate
+            (what an orch server hands its children as ``ORCH_TLS_CA``): every certificate in
+            it is trusted as an anchor (``VERIFY_X509_PARTIAL_CHAIN``, Python 3.10+), as Java
+            trusts it.
         name: a name shown by the server for this session.
         connect_timeout: seconds allowed for the TCP connect and the login.
+
+    The environment (``ORCH_ADDRESS``, ``ORCH_TLS_CA``, ``ORCH_TLS``, ``ORCH_DIRECT``) is read
+    when the Manager is made, the key when it connects; a malformed ``ORCH_TLS`` (not one of
+    ``1``/``on``/``true``/``yes``, ``0``/``off``/``false``/``no`` or empty) raises ValueError
+    here, even when ``tls`` is given. So a process started by a TLS server, which hands its
+    children ``ORCH_ADDRESS``, the key file and ``ORCH_TLS_CA``, reaches it with ``Manager()``.
 
     Every public method is thread-safe; calls from many threads share one pipelined connection.
     Unknown attributes create objects: ``m.dict()`` is ``m.create("dict")``.
@@ -68,7 +100,12 @@ class Manager:
                  connect_timeout: float = 10.0) -> None:
         self._address = _auth.resolve_address(address)
         self._authkey = authkey
-        self._tls = bool(tls) if tls is not None else tls_ca is not None
+        env_tls = _env_tls()  # checked even when unused: a malformed value is never ignored
+        if tls_ca is None:
+            tls_ca = os.environ.get(TLS_CA_ENV, "").strip() or None
+        if tls is None:
+            tls = tls_ca is not None or env_tls
+        self._tls = bool(tls)
         self._tls_ca = tls_ca
         self._direct_tls: Optional[ssl.SSLContext] = None
         self._client_name = name
@@ -102,7 +139,8 @@ class Manager:
                 return self
             context = None
             if self._tls:
-                context = ssl.create_default_context(cafile=self._tls_ca)
+                context = direct.trusting(ssl.create_default_context(cafile=self._tls_ca),
+                                          self._tls_ca)
             self._conn = Connection(self._address, _auth.resolve_authkey(self._authkey),
                                     ssl_context=context, client_name=self._client_name,
                                     connect_timeout=self._connect_timeout).open()
