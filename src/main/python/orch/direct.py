@@ -156,10 +156,12 @@ def server_tls_context(environ: Optional[Dict[str, str]] = None) -> Optional[ssl
 
 def client_tls_context(cafile: Optional[str]) -> ssl.SSLContext:
     """How a client checks a worker's direct port: the certificate chain against ``cafile``
-    (what it trusts for the server) or the system's roots, but not the host name, since a worker
-    is addressed by the IP it listens on; the login then proves the worker holds the key."""
+    (what it trusts for the server) but not the host name, since a worker is addressed by the
+    IP it listens on; the login then proves the worker holds the key. Without a CA file the
+    system's roots vouch for any public certificate, so the host name is checked as well (as
+    the Java client does)."""
     context = trusting(ssl.create_default_context(cafile=cafile), cafile)
-    context.check_hostname = False
+    context.check_hostname = cafile is None
     context.verify_mode = ssl.CERT_REQUIRED
     return context
 

@@ -326,6 +326,10 @@ class TlsRoutingTest(unittest.TestCase):
         context = direct.client_tls_context(CERTS["cert"])
         self.assertEqual(context.verify_mode, ssl.CERT_REQUIRED)
         self.assertFalse(context.check_hostname)
+        # The system's roots vouch for any public certificate: then the name must match too.
+        system = direct.client_tls_context(None)
+        self.assertEqual(system.verify_mode, ssl.CERT_REQUIRED)
+        self.assertTrue(system.check_hostname)
 
 
 class DirectCertSettingTest(ServerTestCase):

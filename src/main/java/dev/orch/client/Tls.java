@@ -9,6 +9,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -19,8 +20,10 @@ final class Tls {
 
     /**
      * Layers TLS over a connected socket and completes the handshake within {@code timeoutMillis}.
-     * Like the server's self-signed default, certificates are checked against the CA but not
-     * against the host name (orch servers are addressed by IP inside clusters).
+     * With a CA file the certificate is checked against it but not against the host name (orch
+     * servers and workers are addressed by IP inside clusters, and the file is the deployment's
+     * own trust). With the JVM's default roots the host name is checked too: those roots vouch
+     * for any public certificate, and only the name says it is this server's.
      */
     static Socket wrap(Socket plain, ClientConfig config, int timeoutMillis) throws IOException {
         SSLContext ctx;
@@ -32,6 +35,11 @@ final class Tls {
         }
         SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(plain, config.host(), config.port(), true);
         s.setUseClientMode(true);
+        if (config.tlsCa() == null) {
+            SSLParameters p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            s.setSSLParameters(p);
+        }
         s.setSoTimeout(timeoutMillis);
         s.startHandshake();
         s.setSoTimeout(0);

@@ -24,12 +24,17 @@ public final class TestCerts {
 
     /** A certificate for 127.0.0.1 and localhost, written as {@code NAME-cert.pem} and {@code NAME-key.pem} in {@code dir}. */
     public static Pair selfSigned(Path dir, String name) throws IOException, InterruptedException {
+        return selfSigned(dir, name, "IP:127.0.0.1,DNS:localhost");
+    }
+
+    /** A certificate whose subjectAltName is {@code san} (openssl syntax, e.g. {@code DNS:localhost}). */
+    public static Pair selfSigned(Path dir, String name, String san) throws IOException, InterruptedException {
         Path cert = dir.resolve(name + "-cert.pem");
         Path key = dir.resolve(name + "-key.pem");
         Process p;
         try {
             p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=" + san,
                     "-keyout", key.toString(), "-out", cert.toString()).redirectErrorStream(true).start();
         } catch (IOException e) {
             Assumptions.abort("openssl is not installed: " + e.getMessage());
