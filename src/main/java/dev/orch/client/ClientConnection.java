@@ -202,7 +202,7 @@ final class ClientConnection {
             byte[] serverProof = AuthProofs.unb64(r.getString("serverProof"));
             if (serverNonce == null || !AuthProofs.matches(
                     AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), serverProof)) {
-                throw new OrchConnectException("the server at " + config.address() + " does not know our auth key");
+                throw new OrchAuthException("the server at " + config.address() + " does not know our auth key");
             }
             JsonObject login = new JsonObject().put("op", "login")
                     .put("proof", AuthProofs.b64(AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce)))
@@ -213,7 +213,7 @@ final class ClientConnection {
             r = (JsonObject) call(Addresses.AUTH, login, deadline);
         } catch (OrchException e) {
             if (e.code() == ErrorCode.UNAUTHENTICATED) {
-                throw new OrchConnectException("login to " + config.address() + " refused: wrong auth key");
+                throw new OrchAuthException("login to " + config.address() + " refused: wrong auth key");
             }
             throw e;
         } catch (ClassCastException e) {

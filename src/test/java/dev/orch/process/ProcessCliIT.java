@@ -163,6 +163,34 @@ class ProcessCliIT {
     }
 
     @Test
+    void connectWithAWrongKeyFailsAtOnce() throws Exception {
+        Path wrong = dir.resolve("wrong-key");
+        Files.writeString(wrong, "not-the-key");
+        String[][] cases = {
+            {"connect", address, "--authkey-file", wrong.toString(), "--", "true"},
+            {"connect", address, "--authkey-file", wrong.toString(), "--name", "nd"},
+        };
+        for (String[] args : cases) {
+            long t0 = System.nanoTime();
+            Result r = run(args);
+            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+            assertEquals(3, r.code(), r.err());
+            assertEquals("orch: the server at " + address + " does not know our auth key", r.err().strip());
+            assertTrue(seconds < 15, "gave up after " + seconds + " s, not at once (the --timeout is 30 s)");
+        }
+        // Nothing listening can pass: that is retried until --timeout.
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closed = s.getLocalPort();
+        }
+        long t0 = System.nanoTime();
+        Result r = run("connect", "127.0.0.1:" + closed, "--timeout", "3", "--", "true");
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("cannot attach to 127.0.0.1:" + closed + " within 3 s"), r.err());
+        assertTrue(System.nanoTime() - t0 >= 3_000_000_000L, "retried for the whole --timeout");
+    }
+
+    @Test
     void anAttachedWorkerReattachesAfterTheServerRestarts() throws Exception {
         Path log = dir.resolve("connect.log");
         Process worker = background(log, "connect", address, "--name", "survivor", "--", "sleep", "1000");
