@@ -158,8 +158,9 @@ public final class ProcessEndpoint {
                     throw OrchException.badRequest("worker " + w.id + " is run by orch connect; it cannot be restarted from here");
                 }, (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
             case "rm":
-                return route(ref(body), r -> supervisor.rm(r).map(v -> new JsonObject().put("removed", true)),
-                        w -> Future.succeededFuture(new JsonObject().put("removed", fleet.rmWorker(w.id))),
+                // The reply names the id removed, which a name alone does not tell the caller.
+                return route(ref(body), r -> supervisor.rm(r).map(id -> new JsonObject().put("id", id).put("removed", true)),
+                        w -> Future.succeededFuture(new JsonObject().put("id", w.id).put("removed", fleet.rmWorker(w.id))),
                         (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000)
                                 .map(r -> {
                                     fleet.forgetNodeProcess(node, rid);

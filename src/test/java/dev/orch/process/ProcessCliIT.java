@@ -163,6 +163,22 @@ class ProcessCliIT {
     }
 
     @Test
+    void rmAndRestartPrintTheIdTheyActedOn() throws Exception {
+        Result spawn = run("spawn", "--name", "named", "--", "sleep", "1000");
+        assertEquals(0, spawn.code(), spawn.err());
+        String id = spawn.out().trim();
+        Result restart = run("restart", "named");
+        assertEquals(0, restart.code(), restart.err());
+        assertEquals(id + "\n", restart.out());
+        Result kill = run("kill", "named");
+        assertEquals(id + "\n", kill.out(), kill.err());
+        Result rm = run("rm", "named");
+        assertEquals(0, rm.code(), rm.err());
+        assertEquals(id + "\n", rm.out(), "rm prints the id, not the name it was given");
+        assertEquals(null, entry(ps(), id), "removed");
+    }
+
+    @Test
     void connectWithAWrongKeyFailsAtOnce() throws Exception {
         Path wrong = dir.resolve("wrong-key");
         Files.writeString(wrong, "not-the-key");
