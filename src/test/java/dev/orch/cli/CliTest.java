@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusMainTest
 public class CliTest {
     static final Duration BOUND = Duration.ofSeconds(30);
+    static final Pattern QUARKUS_LINE = Pattern.compile("^[\\d:.]+ [A-Z]+ +\\[io\\.quarkus\\] ");
     static final Pattern STACK_LINE = Pattern.compile("^\\s+at [\\w$.]+\\(.*\\)$|Exception|^Caused by:");
 
     static Vertx vertx;
@@ -103,6 +104,14 @@ public class CliTest {
         assertNoStackTrace(r);
     }
 
+    /**
+     * The non-blank lines on stderr, without Quarkus's own start and stop lines (the jar run by
+     * {@link CliIT} logs them; {@code target/orch} turns them off).
+     */
+    static List<String> errLines(LaunchResult r) {
+        return r.getErrorStream().stream().filter(s -> !s.isBlank() && !QUARKUS_LINE.matcher(s).find()).toList();
+    }
+
     static void assertNoStackTrace(LaunchResult r) {
         for (String line : r.getErrorStream()) {
             assertFalse(STACK_LINE.matcher(line).find(), () -> "stack trace without --verbose: " + describe(r));
@@ -146,6 +155,23 @@ public class CliTest {
         LaunchResult r = l.launch("frobnicate");
         assertExit(2, r);
         assertOneLineError("frobnicate", r);
+    }
+
+    @Test
+    void negativeCountsAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
+        // Nothing listens there: a command that tried to connect would exit 3.
+        String closed = "127.0.0.1:" + closedPort();
+        String[][] cases = {
+            at(closed, keyFile, "logs", "--tail", "-1", "web"),
+            at(closed, keyFile, "spawn", "--max-restarts", "-3", "--", "true"),
+            at(closed, keyFile, "stop", "--grace", "-5", "web"),
+        };
+        for (String[] args : cases) {
+            LaunchResult r = l.launch(args);
+            assertExit(2, r);
+            assertEquals(1, errLines(r).size(), () -> describe(r));
+            assertOneLineError(args[5] + " must", r);
+        }
     }
 
     @Test
