@@ -163,7 +163,9 @@ final class ClientConnection {
                     // Closing anyway.
                 }
                 throw new OrchConnectException("cannot connect to " + config.address() + ": "
-                        + (expired.get() ? "no connection within " + config.connectTimeout().toMillis() + " ms" : describe(e)), e);
+                        + (expired.get() ? "no connection within " + config.connectTimeout().toMillis() + " ms"
+                        // The JDK's message is the bare host name, which reads like no reason at all.
+                        : e instanceof java.net.UnknownHostException ? "unknown host " + config.host() : describe(e)), e);
             }
             try {
                 login(deadline);

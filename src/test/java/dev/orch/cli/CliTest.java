@@ -154,7 +154,23 @@ public class CliTest {
     void unknownSubcommandIsAUsageError(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("frobnicate");
         assertExit(2, r);
-        assertOneLineError("frobnicate", r);
+        assertEquals(List.of("orch: unknown command 'frobnicate' (see 'orch --help')"), errLines(r), () -> describe(r));
+    }
+
+    @Test
+    void usageErrorsAreOneLineNamingTheHelpToRead(QuarkusMainLauncher l) {
+        LaunchResult extra = l.launch("ps", "extra", "--address", "127.0.0.1:1");
+        assertExit(2, extra);
+        assertEquals(List.of("orch: Unmatched argument at index 1: 'extra' (see 'orch ps --help')"), errLines(extra),
+                () -> describe(extra));
+
+        LaunchResult missing = l.launch("rm");
+        assertExit(2, missing);
+        assertEquals(List.of("orch: Missing required parameter: 'ID|NAME' (see 'orch rm --help')"), errLines(missing),
+                () -> describe(missing));
+
+        LaunchResult none = l.launch();
+        assertEquals(List.of("orch: missing command (see 'orch --help')"), errLines(none), () -> describe(none));
     }
 
     @Test
@@ -172,6 +188,29 @@ public class CliTest {
             assertEquals(1, errLines(r).size(), () -> describe(r));
             assertOneLineError(args[5] + " must", r);
         }
+    }
+
+    @Test
+    void serverWithAMissingKeyFileIsABadOption(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", "/nonexistent/orch-key");
+        assertExit(2, r);
+        assertOneLineError("cannot read auth key file /nonexistent/orch-key: no such file", r);
+    }
+
+    @Test
+    void aMissingKeyFileIsNamedInWords(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch(at(address, Path.of("/nonexistent/orch-key"), "health"));
+        assertExit(3, r);
+        assertEquals(List.of("orch: cannot read auth key file /nonexistent/orch-key: no such file"), errLines(r), () -> describe(r));
+    }
+
+    @Test
+    void anUnknownHostIsNamed(QuarkusMainLauncher l) {
+        // .invalid never resolves (RFC 2606).
+        LaunchResult r = l.launch(at("nohost.invalid:55555", keyFile, "health", "--timeout", "10"));
+        assertExit(3, r);
+        assertEquals(List.of("orch: cannot connect to nohost.invalid:55555: unknown host nohost.invalid"), errLines(r),
+                () -> describe(r));
     }
 
     @Test
@@ -233,6 +272,14 @@ public class CliTest {
         assertExit(1, r);
         assertOneLineError("KeyError: 'x'", r);
         assertEquals("", r.getOutput().trim(), () -> describe(r));
+    }
+
+    @Test
+    void anErrorWithoutDetailIsJustItsName(QuarkusMainLauncher l) {
+        assertExit(0, orch(l, "new", "Queue", "always-empty"));
+        LaunchResult r = orch(l, "call", "always-empty", "get", "-k", "timeout=0.1");
+        assertExit(1, r);
+        assertEquals(List.of("orch: Empty (500)"), errLines(r), () -> describe(r));
     }
 
     @Test
