@@ -179,6 +179,24 @@ class ProcessCliIT {
     }
 
     @Test
+    void psShowsEveryStartTimeWithMilliseconds() throws Exception {
+        assertEquals(0, run("spawn", "--name", "timed", "--", "sleep", "1000").code());
+        java.util.regex.Pattern stamp = java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z");
+        java.util.regex.Pattern millis = java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+        Result wide = run("ps", "-o", "wide");
+        assertEquals(0, wide.code(), wide.err());
+        List<String> shown = stamp.matcher(wide.out()).results().map(m -> m.group()).toList();
+        assertEquals(2, shown.size(), "the server's and the process's STARTED: " + wide.out());
+        for (String t : shown) {
+            assertTrue(millis.matcher(t).matches(), t + " in\n" + wide.out());
+        }
+        for (JsonNode n : ps()) {
+            String t = n.path("startedAt").asText();
+            assertTrue(millis.matcher(t).matches(), "JSON startedAt " + t);
+        }
+    }
+
+    @Test
     void connectWithAWrongKeyFailsAtOnce() throws Exception {
         Path wrong = dir.resolve("wrong-key");
         Files.writeString(wrong, "not-the-key");
