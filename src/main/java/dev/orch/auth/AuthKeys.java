@@ -150,9 +150,22 @@ public final class AuthKeys {
         }
     }
 
-    private static String describe(IOException e) {
+    /** The reason in words: file-system exceptions carry only the path as their message. */
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException) {
+            String reason = ((java.nio.file.FileSystemException) e).getReason();
+            if (reason != null) {
+                return reason.toLowerCase(java.util.Locale.ROOT);
+            }
+        }
         String m = e.getMessage();
-        return e.getClass().getSimpleName().replace("Exception", "") + (m == null ? "" : " " + m);
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
 
     /** The key could not be found, read or created. */

@@ -36,6 +36,7 @@ abstract class ClientCommand implements Callable<Integer> {
                 && parent.getCommand() instanceof OrchCommand) {
             output.format = ((OrchCommand) parent.getCommand()).output.format;
         }
+        validate();
         // One call or two: a direct connection to a worker would cost more than the hop it saves,
         // unless ORCH_DIRECT asks for it.
         ClientConfig config = client.config("orch-cli/" + spec.name());
@@ -47,6 +48,13 @@ abstract class ClientCommand implements Callable<Integer> {
             run(c, spec.commandLine().getOut());
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * Checks the options before connecting, so a usage error (exit 2) never depends on whether a
+     * server answers; throws {@link dev.orch.cli.common.CliException#usage}.
+     */
+    protected void validate() {
     }
 
     /** Does the work with a connected client; throws to fail. */

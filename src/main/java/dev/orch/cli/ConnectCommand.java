@@ -121,6 +121,10 @@ class ConnectCommand implements Callable<Integer> {
         } catch (java.util.concurrent.TimeoutException e) {
             agent.shutdown();
             throw new CliException(ExitCodes.CONNECT, "cannot attach to " + client.address() + " within " + connectLimit.toSeconds() + " s");
+        } catch (Exception e) {
+            // Refused at once (wrong key, name taken): stop the local endpoint before reporting it.
+            agent.shutdown();
+            throw e;
         }
         stop.await();
         agent.shutdown();

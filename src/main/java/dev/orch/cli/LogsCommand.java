@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.CliException;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.protocol.Addresses;
@@ -33,6 +34,13 @@ class LogsCommand extends ClientCommand {
     private long lastSeq;
     private final OutputStream stdout = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out));
     private final OutputStream stderr = new BufferedOutputStream(new FileOutputStream(FileDescriptor.err));
+
+    @Override
+    protected void validate() {
+        if (tail < 0 || tail > ProcessEndpoint.MAX_TAIL) {
+            throw CliException.usage("--tail must be between 0 and " + ProcessEndpoint.MAX_TAIL);
+        }
+    }
 
     @Override
     protected void run(OrchClient c, PrintWriter out) throws Exception {

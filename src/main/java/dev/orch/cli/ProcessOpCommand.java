@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.CliException;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import io.vertx.core.json.JsonObject;
@@ -43,6 +44,13 @@ abstract class ProcessOpCommand extends ClientCommand {
     static class Stop extends ProcessOpCommand {
         @Option(names = "--grace", paramLabel = "S", description = "Seconds between SIGTERM and SIGKILL (default: the server's).")
         Double grace;
+
+        @Override
+        protected void validate() {
+            if (grace != null && !(grace >= 0)) {
+                throw CliException.usage("--grace must not be negative");
+            }
+        }
 
         @Override
         String op() {

@@ -4,6 +4,7 @@ import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -77,7 +78,7 @@ class PsCommand extends ClientCommand {
             if (wide) {
                 t.row(p.getValue("id"), p.getValue("name"), p.getValue("node"), p.getValue("pid"), p.getValue("state"),
                         p.getValue("restarts"), cpu(p.getValue("cpuPercent")), rss(p.getValue("rssBytes")), up,
-                        p.getValue("exitCode"), p.getValue("startedAt"), cmd);
+                        p.getValue("exitCode"), Timestamps.millis(p.getString("startedAt")), cmd);
             } else {
                 t.row(p.getValue("id"), p.getValue("name"), p.getValue("node"), p.getValue("pid"), p.getValue("state"),
                         p.getValue("restarts"), cpu(p.getValue("cpuPercent")), rss(p.getValue("rssBytes")), up, cmd);

@@ -140,7 +140,14 @@ class ServerCommand implements Callable<Integer> {
                 throw CliException.usage("cannot read " + p);
             }
         }
-        AuthKeys.Resolved key = AuthKeys.fromEnvironment().forServer(authKeyFile);
+        AuthKeys.Resolved key;
+        try {
+            key = AuthKeys.fromEnvironment().forServer(authKeyFile);
+        } catch (AuthKeys.KeyException e) {
+            // A bad --authkey-file is a bad option; a key file the environment names, or one we
+            // cannot create, keeps the server from starting.
+            throw new CliException(authKeyFile != null ? ExitCodes.USAGE : ExitCodes.REMOTE_ERROR, e.getMessage());
+        }
         if (key.generated()) {
             LOG.infof("generated a new auth key in %s", key.file());
         }

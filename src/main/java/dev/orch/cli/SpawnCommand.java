@@ -37,10 +37,24 @@ class SpawnCommand extends ClientCommand {
     List<String> command;
 
     @Override
-    protected void run(OrchClient c, PrintWriter out) {
+    protected void validate() {
         if (!restart.matches("never|on-failure|always")) {
             throw CliException.usage("--restart must be never, on-failure or always");
         }
+        if (maxRestarts != null && maxRestarts < 0) {
+            throw CliException.usage("--max-restarts must not be negative");
+        }
+        if (env != null) {
+            for (String e : env) {
+                if (e.indexOf('=') <= 0) {
+                    throw CliException.usage("--env must be K=V: " + e);
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void run(OrchClient c, PrintWriter out) {
         JsonObject req = new JsonObject().put("op", "spawn").put("command", new JsonArray(List.copyOf(command)))
                 .put("restart", restart);
         if (name != null) {
@@ -50,11 +64,6 @@ class SpawnCommand extends ClientCommand {
             req.put("maxRestarts", maxRestarts);
         }
         if (env != null) {
-            for (String e : env) {
-                if (e.indexOf('=') <= 0) {
-                    throw CliException.usage("--env must be K=V: " + e);
-                }
-            }
             req.put("env", new JsonArray(List.copyOf(env)));
         }
         if (cwd != null) {

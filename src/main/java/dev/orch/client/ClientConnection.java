@@ -163,7 +163,9 @@ final class ClientConnection {
                     // Closing anyway.
                 }
                 throw new OrchConnectException("cannot connect to " + config.address() + ": "
-                        + (expired.get() ? "no connection within " + config.connectTimeout().toMillis() + " ms" : describe(e)), e);
+                        + (expired.get() ? "no connection within " + config.connectTimeout().toMillis() + " ms"
+                        // The JDK's message is the bare host name, which reads like no reason at all.
+                        : e instanceof java.net.UnknownHostException ? "unknown host " + config.host() : describe(e)), e);
             }
             try {
                 login(deadline);
@@ -202,7 +204,7 @@ final class ClientConnection {
             byte[] serverProof = AuthProofs.unb64(r.getString("serverProof"));
             if (serverNonce == null || !AuthProofs.matches(
                     AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), serverProof)) {
-                throw new OrchConnectException("the server at " + config.address() + " does not know our auth key");
+                throw new OrchAuthException("the server at " + config.address() + " does not know our auth key");
             }
             JsonObject login = new JsonObject().put("op", "login")
                     .put("proof", AuthProofs.b64(AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce)))
@@ -213,7 +215,7 @@ final class ClientConnection {
             r = (JsonObject) call(Addresses.AUTH, login, deadline);
         } catch (OrchException e) {
             if (e.code() == ErrorCode.UNAUTHENTICATED) {
-                throw new OrchConnectException("login to " + config.address() + " refused: wrong auth key");
+                throw new OrchAuthException("login to " + config.address() + " refused: wrong auth key");
             }
             throw e;
         } catch (ClassCastException e) {

@@ -1,8 +1,11 @@
 package dev.orch.process;
 
 import dev.orch.client.ClientConfig;
+import dev.orch.client.OrchAuthException;
 import dev.orch.client.OrchClient;
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -84,8 +87,7 @@ abstract class AttachedLink {
                 c.closedFuture().join();
             } catch (Exception e) {
                 LOG.debugf("link to %s: %s", config.address(), e.getMessage());
-                if (!firstAttach.isDone() && e instanceof dev.orch.protocol.OrchException) {
-                    // Refused (name taken, bad request): retrying will not help.
+                if (!firstAttach.isDone() && permanent(e)) {
                     firstAttach.completeExceptionally(e);
                     closed = true;
                 }
@@ -106,6 +108,21 @@ abstract class AttachedLink {
             }
             backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
         }
+    }
+
+    /**
+     * True for failures that retrying cannot cure: a wrong key, or a refusal such as a taken name
+     * or a bad request. A server that is down, stopping, busy or slow may be fine on the next try.
+     */
+    static boolean permanent(Exception e) {
+        if (e instanceof OrchAuthException) {
+            return true;
+        }
+        if (e instanceof OrchException) {
+            ErrorCode c = ((OrchException) e).code();
+            return c != ErrorCode.SHUTTING_DOWN && c != ErrorCode.TIMEOUT && c != ErrorCode.TOO_MANY;
+        }
+        return false;
     }
 
     private void startHeartbeats(long ms) {

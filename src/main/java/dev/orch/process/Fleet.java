@@ -3,6 +3,7 @@ package dev.orch.process;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -51,7 +52,7 @@ public final class Fleet {
         JsonObject json() {
             return new JsonObject().put("id", id).put("name", name).put("kind", WORKER).put("node", host)
                     .put("pid", pid > 0 ? pid : null).put("state", state.wire()).put("restarts", reattaches)
-                    .put("exitCode", exitCode).put("startedAt", startedAt == null ? null : startedAt.toString())
+                    .put("exitCode", exitCode).put("startedAt", Timestamps.millis(startedAt))
                     .put("command", command.copy()).put("labels", labels.copy());
         }
     }
@@ -76,7 +77,7 @@ public final class Fleet {
         JsonObject json() {
             return new JsonObject().put("id", "node:" + name).put("name", name).put("kind", NODE).put("node", name)
                     .put("pid", pid > 0 ? pid : null).put("state", lost ? "lost" : "running").put("restarts", 0)
-                    .put("exitCode", null).put("startedAt", attachedAt == null ? null : attachedAt.toString())
+                    .put("exitCode", null).put("startedAt", Timestamps.millis(attachedAt))
                     .put("command", new JsonArray().add("orch").add("connect").add("--name").add(name))
                     .put("cpuPercent", metrics.getValue("cpuPercent")).put("rssBytes", metrics.getValue("rssBytes"))
                     .put("children", new JsonArray());

@@ -1,5 +1,6 @@
 package dev.orch.process;
 
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -57,7 +58,7 @@ final class ManagedProcess {
     JsonObject baseJson() {
         return new JsonObject().put("id", id).put("name", name).put("node", ProcessSpec.LOCAL)
                 .put("pid", pid > 0 ? pid : null).put("state", state.wire()).put("restarts", restarts)
-                .put("exitCode", exitCode).put("startedAt", startedAt == null ? null : startedAt.toString())
+                .put("exitCode", exitCode).put("startedAt", Timestamps.millis(startedAt))
                 .put("command", new JsonArray(new ArrayList<>(spec.command())))
                 .put("restart", spec.restart().wire());
     }

@@ -1,5 +1,6 @@
 package dev.orch.process;
 
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -97,7 +98,7 @@ final class Metrics {
         return new JsonObject().put("id", "server").put("name", "server").put("node", ProcessSpec.LOCAL)
                 .put("pid", ProcessHandle.current().pid()).put("state", ProcessState.RUNNING.wire())
                 .put("restarts", 0).put("exitCode", null)
-                .put("startedAt", info.startInstant().map(Instant::toString).orElse(null)).put("command", cmd);
+                .put("startedAt", info.startInstant().map(Timestamps::millis).orElse(null)).put("command", cmd);
     }
 
     /** Without /proc: average CPU since start from ProcessHandle; no RSS. */

@@ -148,8 +148,9 @@ public final class ProcessEndpoint {
                 checkFollowAddress(address, session);
                 return Future.succeededFuture(new JsonObject().put("unfollowed", unfollow(address)));
             case "stop":
-                return route(ref(body), r -> supervisor.stop(r, grace(body)), w -> fleet.signalWorker(w.id, "TERM"),
-                        (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), stopTimeout(body)));
+                Duration grace = grace(body); // checked before anything is stopped
+                return route(ref(body), r -> supervisor.stop(r, grace), w -> fleet.signalWorker(w.id, "TERM"),
+                        (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), stopTimeout(grace)));
             case "kill":
                 return route(ref(body), supervisor::kill, w -> fleet.signalWorker(w.id, "KILL"),
                         (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
@@ -158,8 +159,9 @@ public final class ProcessEndpoint {
                     throw OrchException.badRequest("worker " + w.id + " is run by orch connect; it cannot be restarted from here");
                 }, (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
             case "rm":
-                return route(ref(body), r -> supervisor.rm(r).map(v -> new JsonObject().put("removed", true)),
-                        w -> Future.succeededFuture(new JsonObject().put("removed", fleet.rmWorker(w.id))),
+                // The reply names the id removed, which a name alone does not tell the caller.
+                return route(ref(body), r -> supervisor.rm(r).map(id -> new JsonObject().put("id", id).put("removed", true)),
+                        w -> Future.succeededFuture(new JsonObject().put("id", w.id).put("removed", fleet.rmWorker(w.id))),
                         (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000)
                                 .map(r -> {
                                     fleet.forgetNodeProcess(node, rid);
@@ -284,8 +286,7 @@ public final class ProcessEndpoint {
                 });
     }
 
-    private static long stopTimeout(JsonObject body) {
-        Duration g = grace(body);
+    private static long stopTimeout(Duration g) {
         return (g == null ? 60_000 : g.toMillis()) + 60_000;
     }
 
@@ -507,9 +508,16 @@ public final class ProcessEndpoint {
         return id != null ? id : string(body, "name");
     }
 
+    /** The {@code grace} of a stop, or null for the server's default; 400 if negative. */
     private static Duration grace(JsonObject body) {
-        Number g = number(body, "grace", -1);
-        return g.doubleValue() < 0 ? null : Duration.ofMillis(Math.round(g.doubleValue() * 1000));
+        Number g = number(body, "grace", null);
+        if (g == null) {
+            return null;
+        }
+        if (g.doubleValue() < 0) {
+            throw OrchException.badRequest("grace must not be negative");
+        }
+        return Duration.ofMillis(Math.round(g.doubleValue() * 1000));
     }
 
     private static boolean flag(JsonObject body, String key) {

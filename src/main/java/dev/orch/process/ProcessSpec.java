@@ -101,9 +101,13 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
             if (max != null && !(max instanceof Number)) {
                 throw OrchException.badRequest("maxRestarts must be a number");
             }
-            return new ProcessSpec(body.getString("name"), command, env, body.getString("cwd"),
-                    RestartPolicy.parse(body.getString("restart")),
-                    max == null ? -1 : ((Number) max).intValue(), body.getString("node"));
+            // Unlimited is said by leaving maxRestarts out; a negative count is a mistake, not a wish.
+            if (max != null && ((Number) max).doubleValue() < 0) {
+                throw OrchException.badRequest("maxRestarts must not be negative");
+            }
+            return new ProcessSpec(string(body, "name"), command, env, string(body, "cwd"),
+                    RestartPolicy.parse(string(body, "restart")),
+                    max == null ? -1 : ((Number) max).intValue(), string(body, "node"));
         } catch (ClassCastException ex) {
             throw OrchException.badRequest("malformed spawn request: " + ex.getMessage());
         }
@@ -116,6 +120,15 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
         return new JsonObject().put("name", name).put("command", new JsonArray(new ArrayList<>(command)))
                 .put("env", env).put("cwd", cwd).put("restart", restart.wire()).put("maxRestarts", maxRestarts)
                 .put("node", node == null ? LOCAL : node);
+    }
+
+    /** An optional string field; JSON's getString would turn a number into its text. */
+    private static String string(JsonObject body, String key) {
+        Object v = body.getValue(key);
+        if (v != null && !(v instanceof String)) {
+            throw OrchException.badRequest(key + " must be a string");
+        }
+        return (String) v;
     }
 
     private static String checkEnvName(String k) {

@@ -213,8 +213,8 @@ public final class ProcessSupervisor {
         });
     }
 
-    /** Forgets an ended process (exited, failed, stopped); 409 {@code Busy} if it is live. */
-    public Future<Void> rm(String ref) {
+    /** Forgets an ended process (exited, failed, stopped) and returns its id; 409 {@code Busy} if it is live. */
+    public Future<String> rm(String ref) {
         return onCtx(() -> {
             ManagedProcess mp = resolve(ref);
             if (mp.state.isLive() || mp.stopping != null) {
@@ -224,7 +224,7 @@ public final class ProcessSupervisor {
             launching.remove(mp.id);
             finished.remove(mp);
             mp.ring.close();
-            return Future.succeededFuture();
+            return Future.succeededFuture(mp.id);
         });
     }
 

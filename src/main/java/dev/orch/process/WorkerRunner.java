@@ -4,6 +4,7 @@ import dev.orch.client.ClientConfig;
 import dev.orch.client.OrchClient;
 import dev.orch.client.OrchEnv;
 import dev.orch.protocol.OrchException;
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -78,7 +79,7 @@ public final class WorkerRunner extends AttachedLink {
     protected JsonObject attach(OrchClient c) throws Exception {
         JsonObject body = new JsonObject().put("op", "attach").put("kind", Fleet.WORKER).put("name", name != null ? name : id)
                 .put("pid", pid()).put("host", hostname()).put("command", new JsonArray(new java.util.ArrayList<>(command)))
-                .put("labels", labels).put("startedAt", startedAt.toString());
+                .put("labels", labels).put("startedAt", Timestamps.millis(startedAt));
         c.serve(hostAddress(c), this::onServerRequest);
         JsonObject reply = (JsonObject) c.request(ProcessEndpoint.ADDRESS, body);
         id = reply.getString("id");

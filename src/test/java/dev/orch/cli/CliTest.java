@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusMainTest
 public class CliTest {
     static final Duration BOUND = Duration.ofSeconds(30);
+    static final Pattern QUARKUS_LINE = Pattern.compile("^[\\d:.]+ [A-Z]+ +\\[io\\.quarkus\\] ");
     static final Pattern STACK_LINE = Pattern.compile("^\\s+at [\\w$.]+\\(.*\\)$|Exception|^Caused by:");
 
     static Vertx vertx;
@@ -103,6 +104,14 @@ public class CliTest {
         assertNoStackTrace(r);
     }
 
+    /**
+     * The non-blank lines on stderr, without Quarkus's own start and stop lines (the jar run by
+     * {@link CliIT} logs them; {@code target/orch} turns them off).
+     */
+    static List<String> errLines(LaunchResult r) {
+        return r.getErrorStream().stream().filter(s -> !s.isBlank() && !QUARKUS_LINE.matcher(s).find()).toList();
+    }
+
     static void assertNoStackTrace(LaunchResult r) {
         for (String line : r.getErrorStream()) {
             assertFalse(STACK_LINE.matcher(line).find(), () -> "stack trace without --verbose: " + describe(r));
@@ -145,7 +154,63 @@ public class CliTest {
     void unknownSubcommandIsAUsageError(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("frobnicate");
         assertExit(2, r);
-        assertOneLineError("frobnicate", r);
+        assertEquals(List.of("orch: unknown command 'frobnicate' (see 'orch --help')"), errLines(r), () -> describe(r));
+    }
+
+    @Test
+    void usageErrorsAreOneLineNamingTheHelpToRead(QuarkusMainLauncher l) {
+        LaunchResult extra = l.launch("ps", "extra", "--address", "127.0.0.1:1");
+        assertExit(2, extra);
+        assertEquals(List.of("orch: Unmatched argument at index 1: 'extra' (see 'orch ps --help')"), errLines(extra),
+                () -> describe(extra));
+
+        LaunchResult missing = l.launch("rm");
+        assertExit(2, missing);
+        assertEquals(List.of("orch: Missing required parameter: 'ID|NAME' (see 'orch rm --help')"), errLines(missing),
+                () -> describe(missing));
+
+        LaunchResult none = l.launch();
+        assertEquals(List.of("orch: missing command (see 'orch --help')"), errLines(none), () -> describe(none));
+    }
+
+    @Test
+    void negativeCountsAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
+        // Nothing listens there: a command that tried to connect would exit 3.
+        String closed = "127.0.0.1:" + closedPort();
+        String[][] cases = {
+            at(closed, keyFile, "logs", "--tail", "-1", "web"),
+            at(closed, keyFile, "spawn", "--max-restarts", "-3", "--", "true"),
+            at(closed, keyFile, "stop", "--grace", "-5", "web"),
+        };
+        for (String[] args : cases) {
+            LaunchResult r = l.launch(args);
+            assertExit(2, r);
+            assertEquals(1, errLines(r).size(), () -> describe(r));
+            assertOneLineError(args[5] + " must", r);
+        }
+    }
+
+    @Test
+    void serverWithAMissingKeyFileIsABadOption(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", "/nonexistent/orch-key");
+        assertExit(2, r);
+        assertOneLineError("cannot read auth key file /nonexistent/orch-key: no such file", r);
+    }
+
+    @Test
+    void aMissingKeyFileIsNamedInWords(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch(at(address, Path.of("/nonexistent/orch-key"), "health"));
+        assertExit(3, r);
+        assertEquals(List.of("orch: cannot read auth key file /nonexistent/orch-key: no such file"), errLines(r), () -> describe(r));
+    }
+
+    @Test
+    void anUnknownHostIsNamed(QuarkusMainLauncher l) {
+        // .invalid never resolves (RFC 2606).
+        LaunchResult r = l.launch(at("nohost.invalid:55555", keyFile, "health", "--timeout", "10"));
+        assertExit(3, r);
+        assertEquals(List.of("orch: cannot connect to nohost.invalid:55555: unknown host nohost.invalid"), errLines(r),
+                () -> describe(r));
     }
 
     @Test
@@ -207,6 +272,14 @@ public class CliTest {
         assertExit(1, r);
         assertOneLineError("KeyError: 'x'", r);
         assertEquals("", r.getOutput().trim(), () -> describe(r));
+    }
+
+    @Test
+    void anErrorWithoutDetailIsJustItsName(QuarkusMainLauncher l) {
+        assertExit(0, orch(l, "new", "Queue", "always-empty"));
+        LaunchResult r = orch(l, "call", "always-empty", "get", "-k", "timeout=0.1");
+        assertExit(1, r);
+        assertEquals(List.of("orch: Empty (500)"), errLines(r), () -> describe(r));
     }
 
     @Test

@@ -163,6 +163,68 @@ class ProcessCliIT {
     }
 
     @Test
+    void rmAndRestartPrintTheIdTheyActedOn() throws Exception {
+        Result spawn = run("spawn", "--name", "named", "--", "sleep", "1000");
+        assertEquals(0, spawn.code(), spawn.err());
+        String id = spawn.out().trim();
+        Result restart = run("restart", "named");
+        assertEquals(0, restart.code(), restart.err());
+        assertEquals(id + "\n", restart.out());
+        Result kill = run("kill", "named");
+        assertEquals(id + "\n", kill.out(), kill.err());
+        Result rm = run("rm", "named");
+        assertEquals(0, rm.code(), rm.err());
+        assertEquals(id + "\n", rm.out(), "rm prints the id, not the name it was given");
+        assertEquals(null, entry(ps(), id), "removed");
+    }
+
+    @Test
+    void psShowsEveryStartTimeWithMilliseconds() throws Exception {
+        assertEquals(0, run("spawn", "--name", "timed", "--", "sleep", "1000").code());
+        java.util.regex.Pattern stamp = java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z");
+        java.util.regex.Pattern millis = java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+        Result wide = run("ps", "-o", "wide");
+        assertEquals(0, wide.code(), wide.err());
+        List<String> shown = stamp.matcher(wide.out()).results().map(m -> m.group()).toList();
+        assertEquals(2, shown.size(), "the server's and the process's STARTED: " + wide.out());
+        for (String t : shown) {
+            assertTrue(millis.matcher(t).matches(), t + " in\n" + wide.out());
+        }
+        for (JsonNode n : ps()) {
+            String t = n.path("startedAt").asText();
+            assertTrue(millis.matcher(t).matches(), "JSON startedAt " + t);
+        }
+    }
+
+    @Test
+    void connectWithAWrongKeyFailsAtOnce() throws Exception {
+        Path wrong = dir.resolve("wrong-key");
+        Files.writeString(wrong, "not-the-key");
+        String[][] cases = {
+            {"connect", address, "--authkey-file", wrong.toString(), "--", "true"},
+            {"connect", address, "--authkey-file", wrong.toString(), "--name", "nd"},
+        };
+        for (String[] args : cases) {
+            long t0 = System.nanoTime();
+            Result r = run(args);
+            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+            assertEquals(3, r.code(), r.err());
+            assertEquals("orch: the server at " + address + " does not know our auth key", r.err().strip());
+            assertTrue(seconds < 15, "gave up after " + seconds + " s, not at once (the --timeout is 30 s)");
+        }
+        // Nothing listening can pass: that is retried until --timeout.
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closed = s.getLocalPort();
+        }
+        long t0 = System.nanoTime();
+        Result r = run("connect", "127.0.0.1:" + closed, "--timeout", "3", "--", "true");
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("cannot attach to 127.0.0.1:" + closed + " within 3 s"), r.err());
+        assertTrue(System.nanoTime() - t0 >= 3_000_000_000L, "retried for the whole --timeout");
+    }
+
+    @Test
     void anAttachedWorkerReattachesAfterTheServerRestarts() throws Exception {
         Path log = dir.resolve("connect.log");
         Process worker = background(log, "connect", address, "--name", "survivor", "--", "sleep", "1000");

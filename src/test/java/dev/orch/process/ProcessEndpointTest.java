@@ -136,6 +136,25 @@ class ProcessEndpointTest {
     }
 
     @Test
+    void negativeCountsAndNonStringNamesAreBadRequests() throws Exception {
+        JsonObject spawn = new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sleep").add("1000"));
+        assertEquals(400, failure(spawn.copy().put("maxRestarts", -3)), "a negative restart limit");
+        assertEquals(400, failure(spawn.copy().put("name", 5)), "a number is not a name (it was coerced to \"5\")");
+        assertEquals(400, failure(spawn.copy().put("cwd", true)));
+        assertEquals(List.of(), ids(true), "nothing was started by the refused requests");
+        // The grace is checked before the process is looked up: 400, not 404.
+        assertEquals(400, failure(new JsonObject().put("op", "stop").put("id", "nope").put("grace", -5)));
+        String id = call(spawn.copy().put("maxRestarts", 0).put("name", "refusals")).getString("id");
+        assertEquals(400, failure(new JsonObject().put("op", "stop").put("id", id).put("grace", -5)));
+        assertEquals("running", call(new JsonObject().put("op", "ps")).getJsonArray("processes").stream()
+                .map(o -> (JsonObject) o).filter(o -> id.equals(o.getString("id"))).findFirst().orElseThrow().getString("state"),
+                "a refused stop leaves the process running");
+        assertEquals("stopped", call(new JsonObject().put("op", "stop").put("id", id).put("grace", 0)).getString("state"));
+        JsonObject rm = call(new JsonObject().put("op", "rm").put("name", "refusals"));
+        assertEquals(id, rm.getString("id"), "rm by name answers with the id it removed");
+    }
+
+    @Test
     void crashLoopBacksOffExponentially() throws Exception {
         JsonObject r = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c").add("exit 3"))
                 .put("restart", "on-failure").put("maxRestarts", 3));

@@ -26,14 +26,26 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
         return exitCode(e);
     }
 
+    /** Usage errors: one line, like every other error, pointing at the command's help. */
     @Override
     public int handleParseException(CommandLine.ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("orch: " + ex.getMessage());
-        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.println("orch: " + usageMessage(ex) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
         return ExitCodes.USAGE;
+    }
+
+    static String usageMessage(CommandLine.ParameterException ex) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException) {
+            CommandLine.UnmatchedArgumentException u = (CommandLine.UnmatchedArgumentException) ex;
+            // Where a subcommand was expected, a stray word is a command we do not have.
+            if (!ex.getCommandLine().getSubcommands().isEmpty() && !u.isUnknownOption() && !u.getUnmatched().isEmpty()) {
+                return "unknown command '" + u.getUnmatched().get(0) + "'";
+            }
+        }
+        String m = ex.getMessage();
+        return m == null ? "bad usage" : m.strip().replaceAll("\\s*\\R\\s*", " ");
     }
 
     static Throwable unwrap(Throwable e) {
@@ -71,7 +83,9 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
     static String message(Throwable e) {
         if (e instanceof OrchException) {
             OrchException oe = (OrchException) e;
-            return oe.wireMessage() + " (" + oe.code().code() + ")";
+            String d = oe.detail();
+            // An exception raised without a message (queue.Empty) has nothing after its name.
+            return (d == null || d.isBlank() ? oe.name() : oe.wireMessage()) + " (" + oe.code().code() + ")";
         }
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
