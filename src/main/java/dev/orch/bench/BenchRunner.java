@@ -269,7 +269,7 @@ public final class BenchRunner implements AutoCloseable {
         return selfCommand;
     }
 
-    /** Children get the key through a private temporary file. */
+    /** Children get the key through a private temporary file, and this process's TLS settings. */
     private Map<String, String> childEnv() throws IOException {
         if (keyFile == null) {
             keyFile = Files.createTempFile("orch-bench-key-", "",
@@ -282,6 +282,10 @@ public final class BenchRunner implements AutoCloseable {
         Map<String, String> env = new java.util.HashMap<>();
         env.put(dev.orch.auth.AuthKeys.ENV_KEY_FILE, keyFile.toString());
         env.put(dev.orch.auth.AuthKeys.ENV_KEY, "");
+        // The children connect as this process does, whatever they inherit.
+        env.put(dev.orch.client.OrchEnv.TLS_CA, "");
+        env.put(dev.orch.client.OrchEnv.TLS, "0");
+        env.putAll(dev.orch.client.OrchEnv.tls(config.tls(), config.tlsCa()));
         return env;
     }
 

@@ -81,6 +81,18 @@ class TlsEnvironmentIT {
     }
 
     @Test
+    void benchChildrenConnectAsTheBenchDoes() {
+        // --tls-ca on the command line only: the worker and client processes must get it from the bench.
+        Procs.Result r = Procs.orch(Map.of("ORCH_DIRECT_CERT", certs.cert.toString(), "ORCH_DIRECT_KEY", certs.key.toString()),
+                HostingAcrossProcessesIT.at(server, key, "bench", "--tls-ca", certs.cert.toString(), "--processes",
+                        "--clients", "1", "--calls", "200", "--warmup", "20", "--settle", "1",
+                        "--scenarios", "method,hosted_method", "-o", "json"));
+        assertEquals(0, r.exit, r::toString);
+        List<String> scenarios = r.out.lines().filter(l -> !l.isBlank()).map(l -> new JsonObject(l).getString("scenario")).toList();
+        assertEquals(List.of("method", "hosted_method"), scenarios, r::toString);
+    }
+
+    @Test
     void orchConnectHandsItsTlsSettingsToItsCommand() {
         Map<String, String> tls = Map.of("ORCH_TLS_CA", certs.cert.toString());
         assertEquals(0, orch(tls, "new", "Value", "conn_v", "9").exit);
