@@ -519,7 +519,7 @@ public final class Fleet {
         for (JsonObject p : n.processes.values()) {
             if (isLive(p.getString("state"))) {
                 p.put("state", ProcessState.LOST.wire());
-                JsonObject ev = p.copy().put("event", "lost").put("time", Instant.now().toString())
+                JsonObject ev = p.copy().put("event", "lost").put("time", Timestamps.millis(Instant.now()))
                         .put("id", p.getString("id") + "@" + n.name).put("node", n.name).put("reason", why);
                 vertx.eventBus().publish(Addresses.EVENTS, ev);
             }
@@ -527,7 +527,7 @@ public final class Fleet {
     }
 
     private void publish(JsonObject ev) {
-        JsonObject out = new JsonObject().put("event", ev.getString("event")).put("time", Instant.now().toString());
+        JsonObject out = new JsonObject().put("event", ev.getString("event")).put("time", Timestamps.millis(Instant.now()));
         out.mergeIn(ev);
         out.remove("children");
         vertx.eventBus().publish(Addresses.EVENTS, out);

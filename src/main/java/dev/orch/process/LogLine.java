@@ -1,5 +1,6 @@
 package dev.orch.process;
 
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -28,7 +29,7 @@ public record LogLine(long seq, boolean stderr, long time, byte[] bytes, boolean
      */
     public JsonObject toJson() {
         JsonObject j = new JsonObject().put("seq", seq).put("stream", stderr ? "err" : "out")
-                .put("time", Instant.ofEpochMilli(time).toString());
+                .put("time", Timestamps.millis(Instant.ofEpochMilli(time)));
         String text = utf8(bytes);
         if (text != null) {
             j.put("text", text);

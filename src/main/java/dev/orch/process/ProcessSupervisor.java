@@ -4,6 +4,7 @@ import dev.orch.client.OrchEnv;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import dev.orch.protocol.Timestamps;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -452,7 +453,7 @@ public final class ProcessSupervisor {
     }
 
     private void publish(String kind, ManagedProcess mp, JsonObject extra) {
-        JsonObject ev = new JsonObject().put("event", kind).put("time", Instant.now().toString())
+        JsonObject ev = new JsonObject().put("event", kind).put("time", Timestamps.millis(Instant.now()))
                 .put("id", mp.id).put("name", mp.name).put("pid", mp.pid > 0 ? mp.pid : null)
                 .put("state", mp.state.wire()).put("exitCode", mp.exitCode).put("restarts", mp.restarts);
         if (extra != null) {
