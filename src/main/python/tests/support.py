@@ -16,8 +16,9 @@ import sys
 import tempfile
 import time
 import unittest
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, List, Optional, TypeVar
+from typing import Callable, Iterator, List, Optional, Tuple, TypeVar
 
 import orch
 
@@ -34,6 +35,35 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+
+def self_signed_cert(directory: Path, name: str, san: str = "IP:127.0.0.1") -> Tuple[str, str]:
+    """Makes ``NAME-cert.pem`` and ``NAME-key.pem`` in ``directory`` with openssl (callers skip
+    when it is missing): a self-signed certificate whose subjectAltName is ``san``."""
+    cert, key = directory / (name + "-cert.pem"), directory / (name + "-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=" + san,
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@contextmanager
+def patched_env(**values: Optional[str]) -> Iterator[None]:
+    """Sets (or, for None, removes) environment variables for the block, then restores them."""
+    old = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 def wait_until(predicate: Callable[[], Optional[T]], timeout: float, what: str,
                interval: float = 0.05) -> T:

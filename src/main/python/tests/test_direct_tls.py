@@ -10,31 +10,21 @@ import shutil
 import signal
 import socket
 import ssl
-import subprocess
 import tempfile
 import threading
 import time
 import unittest
-from contextlib import contextmanager
 from pathlib import Path
 from unittest import mock
 
 import orch
 from orch import _auth, direct
-from tests.support import OrchServer, ServerTestCase, assert_hosted_errors, wait_until
+from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors, patched_env,
+                           self_signed_cert, wait_until)
 from tests.test_direct import (hosted_types, raw_connect, raw_login, recv_frame, send_frame,
                                start_worker, stop_worker)
 
 CERTS: dict = {}
-
-
-def make_cert(directory: Path, name: str):
-    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
-    cert, key = directory / (name + "-cert.pem"), directory / (name + "-key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    return str(cert), str(key)
 
 
 def setUpModule():
@@ -42,32 +32,13 @@ def setUpModule():
         raise unittest.SkipTest("openssl not installed (needed to make test certs)")
     d = Path(tempfile.mkdtemp(prefix="orch-direct-tls-"))
     CERTS["dir"] = d
-    CERTS["cert"], CERTS["key"] = make_cert(d, "trusted")   # the server's, and trusted workers'
-    CERTS["other_cert"], CERTS["other_key"] = make_cert(d, "other")  # trusted by nobody
+    CERTS["cert"], CERTS["key"] = self_signed_cert(d, "trusted")   # the server's, and trusted workers'
+    CERTS["other_cert"], CERTS["other_key"] = self_signed_cert(d, "other")  # trusted by nobody
 
 
 def tearDownModule():
     if "dir" in CERTS:
         shutil.rmtree(CERTS["dir"], ignore_errors=True)
-
-
-@contextmanager
-def env(**values):
-    """Sets (or, for None, removes) environment variables for the block."""
-    old = {k: os.environ.get(k) for k in values}
-    try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def worker_cert_env(cert_key="trusted"):
@@ -350,7 +321,7 @@ class DirectCertSettingTest(ServerTestCase):
         h.register(self.TYPEID, self.Thing)
         settings = {"ORCH_DIRECT": None, "ORCH_DIRECT_CERT": None, "ORCH_DIRECT_KEY": None}
         settings.update(values)
-        with env(**settings):
+        with patched_env(**settings):
             h.start_serving()
         return h
 
@@ -419,7 +390,7 @@ class LoginDeadlineTest(ServerTestCase):
         self.h = self.server.manager()
         self.addCleanup(self.h.close)
         self.h.register(self.TYPEID, DirectCertSettingTest.Thing)
-        with env(ORCH_DIRECT=None, **worker_cert_env()):
+        with patched_env(ORCH_DIRECT=None, **worker_cert_env()):
             self.h.start_serving()
         self.listener = self.h._host._listener
         self.assertTrue(self.listener.tls)

@@ -1,6 +1,5 @@
 """Keepalive against a short server idle timeout, and TLS."""
 import shutil
-import subprocess
 import tempfile
 import time
 import unittest
@@ -9,7 +8,7 @@ from unittest import mock
 
 import orch
 from orch import connection
-from tests.support import OrchServer
+from tests.support import OrchServer, self_signed_cert
 
 
 class KeepaliveTest(unittest.TestCase):
@@ -43,12 +42,8 @@ class TlsTest(unittest.TestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp(prefix="orch-tls-"))
         self.addCleanup(shutil.rmtree, self.dir, True)
-        cert, key = self.dir / "cert.pem", self.dir / "key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", str(key), "-out", str(cert)], check=True,
-                       capture_output=True)
-        self.cert = str(cert)
+        cert, key = self_signed_cert(self.dir, "server")
+        self.cert = cert
         self.server = OrchServer(extra_args=("--tls-cert", str(cert), "--tls-key", str(key)),
                                  tls_ca=str(cert))
         self.addCleanup(self.server.cleanup)
