@@ -16,11 +16,11 @@ import sys
 import threading
 import time
 import unittest
-from contextlib import contextmanager
 
 import orch
 from orch import _auth
-from tests.support import ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors, wait_until
+from tests.support import (ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
+                           patched_env, wait_until)
 
 
 def start_worker(server: OrchServer, typeid: str, **env_extra: str):
@@ -53,20 +53,6 @@ def stop_worker(proc: subprocess.Popen) -> None:
             proc.kill()
             proc.wait(10)
     proc.stdout.close()
-
-
-@contextmanager
-def environ(**values: str):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def hosted_types(m: orch.Manager) -> dict:
@@ -165,7 +151,7 @@ class DirectCallTest(ServerTestCase):
         self.assertEqual(u.caller(), self.m.session)
 
     def test_client_with_direct_off_calls_through_the_server(self):
-        with environ(ORCH_DIRECT="off"):
+        with patched_env(ORCH_DIRECT="off"):
             m = self.server.manager()
         self.addCleanup(m.close)
         u = m.create(self.TYPEID)
@@ -363,7 +349,7 @@ class DirectCallTest(ServerTestCase):
         self.assertTrue(u.thread_name().startswith("orch-reader"))
 
     def test_failed_worker_is_retried_in_the_background(self):
-        with environ(ORCH_DIRECT="on"):
+        with patched_env(ORCH_DIRECT="on"):
             m = self.server.manager()
         self.addCleanup(m.close)
         u = m.create(self.TYPEID)
