@@ -5,6 +5,7 @@ import functools
 import os
 import ssl
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _auth, direct
@@ -339,9 +340,13 @@ class Manager:
         """
         self.start_serving()
         conn = self._connection()
+        conn.start_background_reader()
         try:
-            while not conn.wait_closed(0.5):
-                pass
+            # Sleep and look, rather than wait on the connection's Event: Ctrl-C raised inside
+            # Event.wait can leave its lock held, and then closing the connection (which sets the
+            # Event) would hang.
+            while not conn.closed:
+                time.sleep(0.2)
         except KeyboardInterrupt:
             self.close()
             return
