@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from contextlib import contextmanager
@@ -247,3 +248,15 @@ def assert_hosted_errors(test: unittest.TestCase, u) -> None:
         u.not_json()
     with test.assertRaises(TypeError):
         u.capitalize()  # wrong arity, raised in the worker
+
+
+def assert_sleep_does_not_stall(test: unittest.TestCase, u, seconds: float = 5) -> None:
+    """While ``u.sleep(seconds)`` runs in its worker, 20 ``u.capitalize`` calls on the same
+    connection are answered: a method that blocks holds up nobody else's calls."""
+    sleeper = threading.Thread(target=u.sleep, args=(seconds,))
+    sleeper.start()
+    time.sleep(0.2)  # let the sleep reach the worker first
+    for i in range(20):
+        test.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
+    test.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
+    sleeper.join(30)

@@ -20,7 +20,7 @@ import unittest
 import orch
 from orch import _auth
 from tests.support import (ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
-                           patched_env, wait_until)
+                           assert_sleep_does_not_stall, patched_env, wait_until)
 
 
 def start_worker(server: OrchServer, typeid: str, **env_extra: str):
@@ -204,13 +204,7 @@ class DirectCallTest(ServerTestCase):
     def test_blocking_call_does_not_stall_other_calls(self):
         u = self.make()
         self.assertTrue(u.thread_name().startswith("orch-direct"))
-        sleeper = threading.Thread(target=u.sleep, args=(5,))
-        sleeper.start()
-        time.sleep(0.2)  # let the sleep reach the worker first
-        for i in range(20):
-            self.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
-        self.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
-        sleeper.join(30)
+        assert_sleep_does_not_stall(self, u)
         self.assertEqual(len(self.m._routes), 1)  # all on the one direct connection
 
     def test_call_waiting_on_remote_queue_does_not_stall(self):

@@ -19,8 +19,8 @@ from unittest import mock
 
 import orch
 from orch import _auth, direct
-from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors, patched_env,
-                           self_signed_cert, wait_until)
+from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors,
+                           assert_sleep_does_not_stall, patched_env, self_signed_cert, wait_until)
 from tests.test_direct import (hosted_types, raw_connect, raw_login, recv_frame, send_frame,
                                start_worker, stop_worker)
 
@@ -118,13 +118,7 @@ class TlsServerDirectTest(unittest.TestCase):
     def test_blocking_call_does_not_stall_other_tls_calls(self):
         u = self.m.create(self.TRUSTED)
         self.assertTrue(u.thread_name().startswith("orch-direct"))
-        sleeper = threading.Thread(target=u.sleep, args=(3,))
-        sleeper.start()
-        time.sleep(0.2)  # the sleep is running in the worker
-        for i in range(20):
-            self.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
-        self.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
-        sleeper.join(30)
+        assert_sleep_does_not_stall(self, u, 3)
         self.assertEqual(len(self.m._routes), 1)
 
     def test_worker_without_certificate_offers_nothing(self):

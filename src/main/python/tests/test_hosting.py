@@ -9,7 +9,8 @@ import time
 import unittest
 
 import orch
-from tests.support import PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors, wait_until
+from tests.support import (PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
+                           assert_sleep_does_not_stall, wait_until)
 
 
 def start_worker(server: OrchServer) -> subprocess.Popen:
@@ -127,14 +128,7 @@ class HostedTypeTest(ServerTestCase):
     # check that nothing a method does can stall the worker's other calls or deadlock it.
 
     def test_sleeping_method_does_not_stall_other_calls(self):
-        u = self.m.UtilityClass()
-        sleeper = threading.Thread(target=u.sleep, args=(5,))
-        sleeper.start()
-        time.sleep(0.2)  # let the sleep reach the worker first
-        for i in range(20):
-            self.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
-        self.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
-        sleeper.join(30)
+        assert_sleep_does_not_stall(self, self.m.UtilityClass())
 
     def test_method_calling_another_remote_object(self):
         d = self.m.dict(name="nested-d")
