@@ -6,15 +6,26 @@ import subprocess
 import sys
 import unittest
 
-from tests.support import PY_ROOT, ServerTestCase, wait_until
+from tests.support import PY_ROOT, OrchServer, ServerTestCase, wait_until
 
 EXAMPLES = PY_ROOT / "examples"
 
 
 class ExamplesTest(ServerTestCase):
+    @classmethod
+    def setUpClass(cls) -> None:
+        # A server of its own: on the shared one another test's worker may host UtilityClass,
+        # and then "UtilityClass is listed" would not mean the example worker is serving.
+        cls.server = OrchServer().start()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.server.cleanup()
+
     def env(self):
         env = self.server.env()  # ORCH_HOME holds the key; no ORCH_AUTHKEY*, no ORCH_ADDRESS
         env["ORCH_ADDRESS"] = self.server.address
+        env["PYTHONFAULTHANDLER"] = "1"
         return env
 
     def run_example(self, *args):
@@ -46,7 +57,13 @@ class ExamplesTest(ServerTestCase):
                    "the example worker to host UtilityClass")
         self.assertEqual(self.run_example("utility_worker.py", "call"), ["Hello"])
         worker.send_signal(signal.SIGINT)  # Ctrl-C: it stops serving and exits cleanly
-        self.assertEqual(worker.wait(30), 0)
+        try:
+            code = worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack
+            _, err = worker.communicate(timeout=10)
+            self.fail("the worker did not exit on SIGINT:\n" + err)
+        self.assertEqual(code, 0)
 
 
 if __name__ == "__main__":
