@@ -491,15 +491,21 @@ class WorkerKilledTest(ServerTestCase):
         child = u.fork_sleeper(60)
         self.addCleanup(lambda: os.kill(child, signal.SIGKILL))
         self.assertTrue(u.thread_name().startswith("orch-direct"))
-        outcome = []
-        caller = threading.Thread(target=lambda: outcome.append(_outcome(u.sleep, 60)))
-        caller.start()
-        time.sleep(0.5)
-        os.kill(worker.pid, signal.SIGKILL)
-        caller.join(30)
-        self.assertFalse(caller.is_alive(), "the call in flight waited for the forked child")
-        self.assertIsInstance(outcome[0], orch.RemoteError)
-        self.assertEqual(outcome[0].code, 410)
+        assert_killed_worker_fails_call_in_flight(self, u, worker)
+
+
+def assert_killed_worker_fails_call_in_flight(test: unittest.TestCase, u, worker) -> None:
+    """SIGKILLs ``worker`` while ``u.sleep(60)`` runs there: the call fails with 410 at once,
+    not held open by anything the worker left behind (a forked child's copy of the socket)."""
+    outcome = []
+    caller = threading.Thread(target=lambda: outcome.append(_outcome(u.sleep, 60)))
+    caller.start()
+    time.sleep(0.5)
+    os.kill(worker.pid, signal.SIGKILL)
+    caller.join(30)
+    test.assertFalse(caller.is_alive(), "the call in flight waited for the forked child")
+    test.assertIsInstance(outcome[0], orch.RemoteError)
+    test.assertEqual(outcome[0].code, 410)
 
 
 def _outcome(fn, *args):

@@ -11,7 +11,6 @@ import signal
 import socket
 import ssl
 import tempfile
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -21,7 +20,7 @@ import orch
 from orch import _auth, direct
 from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors,
                            assert_sleep_does_not_stall, patched_env, self_signed_cert, wait_until)
-from tests.test_direct import (hosted_types, raw_connect, raw_login, recv_frame, send_frame,
+from tests.test_direct import (assert_killed_worker_fails_call_in_flight, hosted_types, raw_connect, raw_login, recv_frame, send_frame,
                                start_worker, stop_worker)
 
 CERTS: dict = {}
@@ -65,6 +64,16 @@ def read_until_closed(sock: socket.socket, timeout: float = 10) -> bytes:
 
 def route_of(proxy):
     return object.__getattribute__(proxy, "_route")
+
+
+def assert_direct_over_tls(test: unittest.TestCase, server, typeid: str) -> None:
+    """A plain client trusting the worker's certificate calls a ``typeid``, and directly."""
+    m = orch.Manager(server.address, authkey=server.authkey, tls=False,
+                     tls_ca=CERTS["cert"]).connect()
+    test.addCleanup(m.close)
+    t = m.create(typeid)
+    test.assertEqual(t.ping(), "pong")
+    test.assertIsNotNone(route_of(t).conn)
 
 
 class TlsServerDirectTest(unittest.TestCase):
@@ -239,21 +248,7 @@ class PlainServerTlsWorkerTest(ServerTestCase):
         child = u.fork_sleeper(60)
         self.addCleanup(lambda: os.kill(child, signal.SIGKILL))
         self.assertTrue(u.thread_name().startswith("orch-direct"))  # the parent still serves
-        outcome = []
-
-        def call():
-            try:
-                outcome.append(u.sleep(60))
-            except BaseException as e:  # examined below
-                outcome.append(e)
-        caller = threading.Thread(target=call)
-        caller.start()
-        time.sleep(0.5)
-        os.kill(worker.pid, signal.SIGKILL)
-        caller.join(30)
-        self.assertFalse(caller.is_alive(), "the call in flight waited for the forked child")
-        self.assertIsInstance(outcome[0], orch.RemoteError)
-        self.assertEqual(outcome[0].code, 410)
+        assert_killed_worker_fails_call_in_flight(self, u, worker)
 
 
 class TlsRoutingTest(unittest.TestCase):
@@ -362,12 +357,7 @@ class DirectCertSettingTest(ServerTestCase):
         h = self.host_with(**worker_cert_env())
         self.assertTrue(h._host.direct_tls)
         self.assertEqual(hosted_types(self.m)[self.TYPEID]["directTls"], True)
-        m = orch.Manager(self.server.address, authkey=self.server.authkey, tls=False,
-                         tls_ca=CERTS["cert"]).connect()
-        self.addCleanup(m.close)
-        t = m.create(self.TYPEID)
-        self.assertEqual(t.ping(), "pong")
-        self.assertIsNotNone(route_of(t).conn)
+        assert_direct_over_tls(self, self.server, self.TYPEID)
         self.assertEqual(h._host._listener.peers, 1)
 
 
@@ -423,12 +413,7 @@ class LoginDeadlineTest(ServerTestCase):
             self.assertTrue(closed, "the worker kept a connection that never logged in")
             self.assertLess(time.monotonic() - start, 8)
         # Logging in in time still works.
-        m = orch.Manager(self.server.address, authkey=self.server.authkey, tls=False,
-                         tls_ca=CERTS["cert"]).connect()
-        self.addCleanup(m.close)
-        t = m.create(self.TYPEID)
-        self.assertEqual(t.ping(), "pong")
-        self.assertIsNotNone(route_of(t).conn)
+        assert_direct_over_tls(self, self.server, self.TYPEID)
 
 
 if __name__ == "__main__":
