@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 
-from . import _auth, _framing
+from . import _auth, _framing, _tls
 from .errors import AuthenticationError, from_err_frame
 
 log = logging.getLogger("orch")
@@ -172,7 +172,7 @@ class Connection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._ssl_context is not None:
                 sock.settimeout(max(0.001, deadline - time.monotonic()))
-                sock = self._ssl_context.wrap_socket(sock, server_hostname=host)
+                sock = _tls.TlsSocket.client(sock, self._ssl_context, host)  # type: ignore[assignment]
             self._sock = sock
             self._login(deadline)
             sock.settimeout(None)
@@ -513,16 +513,13 @@ class Connection:
         if sock is None:
             raise ConnectionError("orch connection is closed")
         # TLS may hold decrypted bytes the kernel no longer reports as readable.
-        if timeout is not None and not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+        if timeout is not None and not (isinstance(sock, _tls.TlsSocket) and sock.pending()):
             if self._poller is None:
                 self._poller = select.poll()
                 self._poller.register(sock.fileno(), select.POLLIN)
             if not self._poller.poll(timeout * 1000):
                 return
-        try:
-            n = sock.recv_into(self._rbuf)
-        except ssl.SSLWantReadError:
-            return
+        n = sock.recv_into(self._rbuf)
         if not n:
             raise ConnectionError(f"{self._peer} closed the connection")
         self._frames.extend(self._decoder.feed(self._rbuf[:n]))
@@ -677,9 +674,8 @@ class Connection:
         sock = self._sock
         if sock is not None:
             try:
-                # The socket-level shutdown, also for TLS: SSLSocket.shutdown first drops the TLS
-                # state, and a frame another thread wrote in between would go out in the clear.
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                # For TLS too, the socket's own shutdown: no close_notify, just wake the reader.
+                sock.shutdown(socket.SHUT_RDWR)
             except (OSError, ValueError):
                 pass
             try:

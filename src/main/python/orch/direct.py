@@ -42,7 +42,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any, Deque, Dict, Optional, Set, Tuple
 
-from . import _auth, _framing
+from . import _auth, _framing, _tls
 from .errors import remote_error
 
 if TYPE_CHECKING:
@@ -69,30 +69,15 @@ _listeners: "weakref.WeakSet[Listener]" = weakref.WeakSet()
 def _close_in_child() -> None:
     """After fork: the child serves nothing, and must not keep the parent's listening socket
     and direct connections open (a client would then never see them close). Only the child's
-    copies of the descriptors are closed; no lock is taken (their holders did not fork).
-
-    A TLS socket is not closed but has /dev/null put on its descriptor: closing it would free
-    its OpenSSL state, and OpenSSL may take a lock that a parent thread held at fork. The kernel
-    socket goes all the same, and the number stays taken until the object is closed."""
-    devnull = -1
-    try:
-        for listener in list(_listeners):
-            listener._closed = True
-            for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
-                try:
-                    if isinstance(sock, ssl.SSLSocket):
-                        fd = sock.fileno()
-                        if fd >= 0:
-                            if devnull < 0:
-                                devnull = os.open(os.devnull, os.O_RDWR)
-                            os.dup2(devnull, fd, inheritable=False)
-                    else:
-                        sock.close()
-                except OSError:
-                    pass
-    finally:
-        if devnull >= 0:
-            os.close(devnull)
+    copies of the descriptors are closed (TLS state is left alone); no lock is taken (their
+    holders did not fork)."""
+    for listener in list(_listeners):
+        listener._closed = True
+        for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
+            try:
+                sock.close()
+            except OSError:
+                pass
 
 
 if hasattr(os, "register_at_fork"):
@@ -155,11 +140,11 @@ def server_tls_context(environ: Optional[Dict[str, str]] = None) -> Optional[ssl
 
 
 def client_tls_context(cafile: Optional[str]) -> ssl.SSLContext:
-    """How a client checks a worker's direct port: the certificate chain against ``cafile``
-    (what it trusts for the server) but not the host name, since a worker is addressed by the
-    IP it listens on; the login then proves the worker holds the key. Without a CA file the
-    system's roots vouch for any public certificate, so the host name is checked as well (as
-    the Java client does)."""
+    """How a client checks the server and workers' direct ports: the certificate chain against
+    ``cafile`` but not the host name, since servers and workers in a cluster are addressed by
+    IP and the file is the deployment's own trust; the login then proves the peer holds the key.
+    Without a CA file the system's roots vouch for any public certificate, so the host name is
+    checked as well. The Java client does the same."""
     context = trusting(ssl.create_default_context(cafile=cafile), cafile)
     context.check_hostname = cafile is None
     context.verify_mode = ssl.CERT_REQUIRED
@@ -178,10 +163,9 @@ def trusting(context: ssl.SSLContext, cafile: Optional[str]) -> ssl.SSLContext:
 def _shutdown(sock: socket.socket) -> None:
     """Shuts ``sock`` down for both directions, which wakes a thread blocked reading it.
 
-    The socket-level call, also for a TLS socket: ``SSLSocket.shutdown`` first drops its TLS
-    state, and a reply written by another thread in between would then go out in the clear."""
+    For a TLS socket too, only the socket's own shutdown: no close_notify."""
     try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        sock.shutdown(socket.SHUT_RDWR)
     except (OSError, ValueError):
         pass
 
@@ -267,9 +251,8 @@ class Listener:
             if self._tls is not None:
                 try:
                     # No I/O here: the handshake runs on the connection's thread (_Peer._recv).
-                    sock = self._tls.wrap_socket(sock, server_side=True,
-                                                 do_handshake_on_connect=False)
-                except OSError as e:
+                    sock = _tls.TlsSocket(sock, self._tls, server_side=True)  # type: ignore[assignment]
+                except (OSError, ValueError) as e:
                     log.info("orch: dropped a direct connection from %s: %s", peer_address, e)
                     sock.close()
                     continue
@@ -328,7 +311,7 @@ class _Peer:
         self._frames: Deque[Any] = collections.deque()
         # Until login, every read (and a TLS handshake) waits at most until this; then blocking.
         self._deadline = time.monotonic() + LOGIN_SECONDS
-        self._handshake_due = isinstance(sock, ssl.SSLSocket)
+        self._handshake_due = isinstance(sock, _tls.TlsSocket)
         sock.settimeout(LOGIN_SECONDS)
 
     # -- threads -----------------------------------------------------------------------------

@@ -138,10 +138,8 @@ class Manager:
         with self._lock:
             if self._conn is not None and not self._conn.closed:
                 return self
-            context = None
-            if self._tls:
-                context = direct.trusting(ssl.create_default_context(cafile=self._tls_ca),
-                                          self._tls_ca)
+            # The server's certificate is checked as a worker's is, and as the Java client does.
+            context = self._direct_tls_context() if self._tls else None
             self._conn = Connection(self._address, _auth.resolve_authkey(self._authkey),
                                     ssl_context=context, client_name=self._client_name,
                                     connect_timeout=self._connect_timeout).open()
@@ -267,7 +265,8 @@ class Manager:
         return route
 
     def _direct_tls_context(self) -> ssl.SSLContext:
-        """How this Manager checks workers whose direct port speaks TLS (made once)."""
+        """How this Manager checks the server's certificate and those of workers whose direct
+        port speaks TLS (made once)."""
         context = self._direct_tls
         if context is None:  # no lock: two threads may each make one, and either will do
             context = self._direct_tls = direct.client_tls_context(self._tls_ca)

@@ -11,13 +11,14 @@ import signal
 import socket
 import ssl
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
 from unittest import mock
 
 import orch
-from orch import _auth, direct
+from orch import _auth, _tls, direct
 from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors,
                            assert_sleep_does_not_stall, patched_env, self_signed_cert, wait_until)
 from tests.test_direct import (assert_killed_worker_fails_call_in_flight, hosted_types, raw_connect, raw_login, recv_frame, send_frame,
@@ -120,7 +121,7 @@ class TlsServerDirectTest(unittest.TestCase):
         self.assertEqual(u.caller(), self.m.session)
         route = route_of(u)
         self.assertTrue(route.tls)
-        self.assertIsInstance(route.conn._sock, ssl.SSLSocket)  # the direct connection is TLS
+        self.assertIsInstance(route.conn._sock, _tls.TlsSocket)  # the direct connection is TLS
         assert_hosted_errors(self, u)
         self.assertTrue(u.thread_name().startswith("orch-direct"))
 
@@ -195,6 +196,78 @@ class TlsServerDirectTest(unittest.TestCase):
         self.assertEqual(u.capitalize("abc"), "Abc")
 
 
+class KeyUpdateTest(unittest.TestCase):
+    """TLS 1.3 key updates while connections are busy. A JVM renews its keys after a set amount
+    of data (``jdk.tls.keyLimits``, 2^37 bytes for AES-GCM by default: a long-lived connection
+    gets there); here after 16 KiB, so they happen within a test. The peer must answer each one
+    while other threads write on the same connection, which an ``ssl.SSLSocket`` read by one
+    thread and written by others does not survive (bad record MAC)."""
+
+    TYPEID = "KeyUpdateUtility"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = Path(tempfile.mkdtemp(prefix="orch-keyupdate-"))
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        limits = cls.dir / "key-limits.security"
+        limits.write_text("jdk.tls.keyLimits=AES/GCM/NoPadding KeyUpdate 2^14, "
+                          "ChaCha20-Poly1305 KeyUpdate 2^14\n")
+        cls.java_opts = "-Djava.security.properties=" + str(limits)
+        cls.server = OrchServer(extra_args=("--tls-cert", CERTS["cert"], "--tls-key",
+                                            CERTS["key"]), tls_ca=CERTS["cert"])
+        cls.addClassCleanup(cls.server.cleanup)
+        # The server's JVM logs its handshake messages, so the test can see the key updates.
+        with patched_env(ORCH_JAVA_OPTS=cls.java_opts + " -Djavax.net.debug=ssl:handshake"):
+            cls.server.start()
+        cls.worker, cls.worker_direct = start_worker(cls.server, cls.TYPEID,
+                                                     ORCH_TEST_TLS_CA=CERTS["cert"],
+                                                     **worker_cert_env("trusted"))
+        cls.addClassCleanup(stop_worker, cls.worker)
+
+    def server_log(self) -> str:
+        return (self.server.home / ("server-%d.log" % self.server.port)).read_text(errors="replace")
+
+    def test_python_client_answers_the_servers_key_updates_during_concurrent_calls(self):
+        before = self.server_log().count("Consuming KeyUpdate")
+        with self.server.manager() as m:
+            d = m.dict()
+            errors = []
+
+            def work(i):
+                try:
+                    value = str(i) * 1024
+                    for _ in range(150):
+                        d["k%d" % i] = value
+                        self.assertEqual(d["k%d" % i], value)
+                except BaseException as e:  # noqa: B902 - reported below
+                    errors.append(e)
+
+            threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            self.assertEqual(errors, [])
+            self.assertEqual(len(d), 8)
+        # The server renewed its keys and read the client's answers, many times over.
+        self.assertGreater(self.server_log().count("Consuming KeyUpdate") - before, 10)
+
+    def test_python_worker_answers_a_java_clients_key_updates(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = m.create(self.TYPEID, name="key-update-echo")
+        self.addCleanup(m.delete, "key-update-echo")
+        # The CLI calls through the server unless ORCH_DIRECT asks it to go direct.
+        env = {"ORCH_JAVA_OPTS": self.java_opts, "ORCH_TLS_CA": CERTS["cert"], "ORCH_DIRECT": "on"}
+        big = "k" * 100_000  # a 16 KiB key limit crossed six times in one frame
+        r = self.server.cli("call", "key-update-echo", "echo", big, extra_env=env)
+        self.assertEqual((r.returncode, r.stdout.strip(), r.stderr), (0, '"%s"' % big, ""))
+        r = self.server.cli("call", "key-update-echo", "thread_name", extra_env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith('"orch-direct'), r.stdout)  # it went direct
+        self.assertEqual(u.echo(big), big)
+
+
 class PlainServerTlsWorkerTest(ServerTestCase):
     """A plain server and a worker with a certificate: it offers TLS, and a plain client that
     trusts the certificate (``tls=False, tls_ca=…``) calls it directly over TLS."""
@@ -224,7 +297,7 @@ class PlainServerTlsWorkerTest(ServerTestCase):
         self.assertEqual(u.caller(), m.session)
         route = route_of(u)
         self.assertTrue(route.tls)
-        self.assertIsInstance(route.conn._sock, ssl.SSLSocket)
+        self.assertIsInstance(route.conn._sock, _tls.TlsSocket)
 
     def test_plain_client_not_trusting_the_worker_goes_through_the_server(self):
         u = self.m.create(self.TYPEID)  # no tls_ca: the system's roots, not this self-signed cert

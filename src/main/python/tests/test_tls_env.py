@@ -19,7 +19,7 @@ from unittest import mock
 
 import orch
 from orch import direct
-from tests.support import ORCH_BIN, PY_ROOT, OrchServer, shared_server, wait_until
+from tests.support import ORCH_BIN, PY_ROOT, OrchServer, self_signed_cert, shared_server, wait_until
 
 CERTS: dict = {}
 SERVER: dict = {}
@@ -282,6 +282,33 @@ class TrustedLeafTest(unittest.TestCase):
         with socket.create_connection((host, int(port)), timeout=5) as sock:
             with self.assertRaises(ssl.SSLCertVerificationError):
                 refusing.wrap_socket(sock).close()
+
+
+class HostNameTest(unittest.TestCase):
+    """With a CA file, clients check the server's certificate chain, not its name (servers in
+    a cluster are reached by IP), in Python as in Java (PROTOCOL.md §7, TLS)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cert, key = self_signed_cert(CERTS["dir"], "named", san="DNS:orch-server.example")
+        cls.server = OrchServer(extra_args=("--tls-cert", cls.cert, "--tls-key", key),
+                                tls_ca=cls.cert)
+        cls.addClassCleanup(cls.server.cleanup)
+        cls.server.start()
+
+    def test_certificate_naming_another_host_is_accepted_from_a_ca_file(self):
+        host, port = self.server.address.split(":")
+        # Control: the name really does not match 127.0.0.1.
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            with self.assertRaises(ssl.SSLCertVerificationError) as caught:
+                ssl.create_default_context(cafile=self.cert).wrap_socket(
+                    sock, server_hostname=host).close()
+            self.assertIn("IP address mismatch", str(caught.exception))
+        with orch.Manager(self.server.address, authkey=self.server.authkey, tls_ca=self.cert,
+                          connect_timeout=5) as m:
+            self.assertEqual(m.list([3])[:], [3])
+        r = self.server.cli("health", "--tls-ca", self.cert)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
 
 class SpawnedChildTest(unittest.TestCase):
