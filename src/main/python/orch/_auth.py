@@ -98,34 +98,63 @@ class ServerHandshake:
 
 
 def read_key_file(path: Union[str, os.PathLike]) -> bytes:
-    """A key file's bytes without one trailing newline (editors add one)."""
+    """A key file's bytes without one trailing newline, LF or CRLF (editors add one), as the
+    CLI reads it (AuthKeys.read). An empty key raises ``OSError`` naming the file, as a missing
+    or unreadable one does: the server cannot hold an empty key, so the login could only fail
+    with a message that hides the cause."""
     data = Path(path).read_bytes()
-    return data[:-1] if data.endswith(b"\n") else data
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    elif data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        raise OSError(f"auth key file {os.fspath(path)} is empty")
+    return data
 
 
 def orch_home() -> Path:
-    """``$ORCH_HOME``, default ``~/.orch``."""
+    """``$ORCH_HOME``, default ``~/.orch`` (also when it is blank, as for the CLI)."""
     home = os.environ.get("ORCH_HOME")
-    return Path(home) if home else Path.home() / ".orch"
+    return Path(home) if home and home.strip() else Path.home() / ".orch"
 
 
-def resolve_authkey(authkey: Union[bytes, str, None]) -> bytes:
-    """The key to log in with, resolved as the CLI does.
+def authkey_argument(authkey: Union[bytes, bytearray, str]) -> bytes:
+    """An ``authkey=`` argument as bytes (str is UTF-8 encoded).
 
-    Order: the ``authkey`` argument (str is UTF-8 encoded); ``$ORCH_AUTHKEY`` (UTF-8);
-    the file ``$ORCH_AUTHKEY_FILE``; the file ``$ORCH_HOME/authkey`` (default ``~/.orch/authkey``).
+    Anything else raises ``TypeError``: ``bytes(5)`` would quietly make five zero bytes. An
+    empty key raises ``ValueError``, since no server can hold one.
+    """
+    if isinstance(authkey, str):
+        key = authkey.encode("utf-8")
+    elif isinstance(authkey, (bytes, bytearray)):
+        key = bytes(authkey)
+    else:
+        raise TypeError("authkey must be bytes, bytearray or str, not %s" % type(authkey).__name__)
+    if not key:
+        raise ValueError("authkey is empty")
+    return key
+
+
+def resolve_authkey(authkey: Union[bytes, bytearray, str, None]) -> bytes:
+    """The key to log in with, resolved as the CLI does (AuthKeys.find).
+
+    Order: the ``authkey`` argument (see :func:`authkey_argument`); ``$ORCH_AUTHKEY`` (UTF-8)
+    unless empty; the file ``$ORCH_AUTHKEY_FILE`` unless empty; the file ``$ORCH_HOME/authkey``
+    (default ``~/.orch/authkey``) if it exists. Key files are read by :func:`read_key_file`.
     Raises ``FileNotFoundError`` when none is available.
     """
     if authkey is not None:
-        return authkey.encode("utf-8") if isinstance(authkey, str) else bytes(authkey)
+        return authkey_argument(authkey)
     env = os.environ.get("ORCH_AUTHKEY")
-    if env is not None:
+    if env:  # empty counts as unset, as for the CLI
         return env.encode("utf-8")
     key_file = os.environ.get("ORCH_AUTHKEY_FILE")
     if key_file:
         return read_key_file(key_file)
     default = orch_home() / "authkey"
-    if default.is_file():
+    # exists(), not is_file(): a directory there is reported as unreadable, as the CLI does,
+    # rather than as no key at all.
+    if default.exists():
         return read_key_file(default)
     raise FileNotFoundError(
         f"no orch authkey: pass authkey=, set ORCH_AUTHKEY or ORCH_AUTHKEY_FILE, or create {default}")

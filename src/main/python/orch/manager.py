@@ -56,10 +56,13 @@ class Manager:
     Args:
         address: ``(host, port)`` or ``"host:port"``; default ``$ORCH_ADDRESS``, else
             ``("127.0.0.1", 55555)``.
-        authkey: the shared key (bytes, or str encoded as UTF-8); default ``$ORCH_AUTHKEY``,
-            then the file ``$ORCH_AUTHKEY_FILE``, then ``$ORCH_HOME/authkey``
-            (``~/.orch/authkey``), resolved when connecting.
-        tls: connect with TLS (verifying the server certificate and its host name). By default
+        authkey: the shared key (bytes, bytearray, or str encoded as UTF-8; another type raises
+            ``TypeError`` and an empty key ``ValueError`` here); default ``$ORCH_AUTHKEY``
+            unless empty, then the file ``$ORCH_AUTHKEY_FILE``, then ``$ORCH_HOME/authkey``
+            (``~/.orch/authkey``), resolved when connecting as the CLI does: a key file loses
+            one trailing LF or CRLF, and an empty one raises ``OSError`` naming it.
+        tls: connect with TLS (verifying the server certificate: with a CA file its chain, with
+            the system's roots its host name too). By default
             (None) TLS when there is a CA file (``tls_ca`` or ``$ORCH_TLS_CA``) or ``$ORCH_TLS``
             is ``1``/``on``/``true``/``yes``. ``tls=True`` without a CA file trusts the system's
             roots. ``tls=False`` connects in the clear whatever the environment says, and uses
@@ -96,11 +99,12 @@ class Manager:
     _registry: Dict[str, TypeSpec] = {}
 
     def __init__(self, address: Optional[Address] = None,
-                 authkey: Union[bytes, str, None] = None, *, tls: Optional[bool] = None,
+                 authkey: Union[bytes, bytearray, str, None] = None, *, tls: Optional[bool] = None,
                  tls_ca: Optional[str] = None, name: Optional[str] = None,
                  connect_timeout: float = 10.0) -> None:
         self._address = _auth.resolve_address(address)
-        self._authkey = authkey
+        # Checked now, so a wrong type fails where it is written rather than at connect().
+        self._authkey = None if authkey is None else _auth.authkey_argument(authkey)
         env_tls = _env_tls()  # checked even when unused: a malformed value is never ignored
         if tls_ca is None:
             tls_ca = os.environ.get(TLS_CA_ENV, "").strip() or None

@@ -12,6 +12,7 @@ round trip per item, until ``IndexError`` (Python's sequence protocol). Nothing 
 """
 from __future__ import annotations
 
+import operator
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
@@ -150,6 +151,11 @@ class DictProxy(BaseProxy):
         """The ``(key, value)`` pairs, as tuples like ``dict.items()`` gives."""
         return [tuple(p) for p in self._callmethod("items")]  # type: ignore[misc]
 
+    def popitem(self) -> Tuple[Any, Any]:
+        """Removes and returns the last ``(key, value)`` pair, a tuple as ``dict.popitem()``
+        gives (the wire has no tuples, so the pair comes as a list)."""
+        return tuple(self._callmethod("popitem"))  # type: ignore[return-value]
+
     def copy(self) -> Dict[Any, Any]:
         """A snapshot as a dict (the wire gives ``[key, value]`` pairs for non-string keys)."""
         value = self._callmethod("copy")
@@ -188,16 +194,41 @@ class ListProxy(BaseProxy):
     def __iadd__(self, value: Any) -> "ListProxy":
         """``l += iterable``: one ``extend`` call, as multiprocessing's ListProxy does. Lists,
         tuples, strings and dicts go as they are (the server iterates them); another iterable
-        (a generator, another proxy…) is made a list here first.
-
-        There is no ``*=``: the exposed methods cannot repeat a list in one atomic step (a
-        snapshot then an ``extend`` would lose what others change in between), so ``l *= n``
-        raises ``TypeError``.
-        """
+        (a generator, another proxy…) is made a list here first."""
         if not isinstance(value, (list, tuple, str, dict)):
             value = list(value)
         self._callmethod("extend", (value,))
         return self
+
+    # The server's list exposes no __add__/__mul__, so these work on one snapshot (l[:]): like
+    # multiprocessing's, they return a new plain list and leave the shared one as it is.
+
+    def __add__(self, value: Any) -> Any:
+        """``l + other_list``: a new list. As for a list, only a list can be added (another
+        operand gets ``TypeError`` without a round trip)."""
+        if not isinstance(value, list):
+            return NotImplemented
+        return self._getvalue() + value
+
+    def __mul__(self, count: Any) -> Any:
+        """``l * n``: a new list, the items of one snapshot ``n`` times."""
+        try:
+            count = operator.index(count)
+        except TypeError:
+            return NotImplemented
+        return self._getvalue() * count
+
+    __rmul__ = __mul__
+
+    def __imul__(self, count: Any) -> "ListProxy":
+        """``l *= n`` raises ``TypeError``: the exposed methods cannot repeat a list in one
+        atomic step (a snapshot then an ``extend`` would lose what others change in between).
+
+        Defined only to say so: without it Python would fall back to ``__mul__`` and quietly
+        rebind ``l`` to a plain list, leaving the shared list unchanged.
+        """
+        raise TypeError("a shared list cannot be repeated in place (l *= n): it would not be "
+                        "atomic; use l[:] = l * n if losing concurrent changes is acceptable")
 
 
 class ValueProxy(BaseProxy):

@@ -39,6 +39,33 @@ class DictTest(ServerTestCase):
         with self.assertRaises(KeyError):
             del d["nope"]
 
+    def test_popitem_returns_a_tuple(self):
+        d = self.m.dict({"a": 1})
+        d["w"] = 4
+        d[7] = None
+        self.assertEqual(d.popitem(), (7, None))  # a tuple, as dict.popitem() and items() give
+        item = d.popitem()
+        self.assertIs(type(item), tuple)
+        self.assertEqual(item, ("w", 4))
+        self.assertEqual(d.copy(), {"a": 1})
+        d.popitem()
+        with self.assertRaises(KeyError):
+            d.popitem()
+
+    def test_keys_are_json_scalars(self):
+        # The messages the README's "Differences" section quotes.
+        d = self.m.dict()
+        d[1], d[None], d[1.5] = "int", "none", "float"
+        self.assertEqual(d.copy(), {1: "int", None: "none", 1.5: "float"})
+        with self.assertRaises(TypeError) as cm:
+            d[(1, 2)] = "x"  # a tuple travels as a JSON array
+        self.assertEqual(str(cm.exception), "unhashable type: 'list'")
+        with self.assertRaises(TypeError) as cm:
+            self.m.dict({(1, 2): "x"})
+        self.assertEqual(str(cm.exception),
+                         "keys must be str, int, float, bool or None, not tuple")
+        self.assertEqual(self.m.dict({1: "a"}).copy(), {"1": "a"})
+
     def test_non_exposed_method_is_attribute_error_locally(self):
         with self.assertRaises(AttributeError):
             self.m.dict().no_such_method()
@@ -93,10 +120,25 @@ class ListTest(ServerTestCase):
         with self.server.manager() as other:  # the shared object changed, not a local copy
             self.assertEqual(other.lookup(id=lst._id)[:], [1, 2, 3, 4, 5, 6, "a", "b"])
 
+    def test_add_and_mul_return_new_lists(self):
+        lst = self.m.list([1, 2])
+        for result, expected in ((lst + [3], [1, 2, 3]), (lst * 2, [1, 2, 1, 2]),
+                                 (2 * lst, [1, 2, 1, 2]), (lst * 0, []), (lst + [], [1, 2])):
+            self.assertIs(type(result), list)  # plain lists, as multiprocessing's ListProxy gives
+            self.assertEqual(result, expected)
+        self.assertEqual(lst[:], [1, 2])  # the shared list is unchanged
+        for bad in (lambda: lst + (3,), lambda: lst + lst, lambda: lst * 2.0,
+                    lambda: lst * "2", lambda: [0] * lst):
+            with self.assertRaises(TypeError):  # as for a list
+                bad()
+
     def test_imul_is_not_supported(self):
         lst = self.m.list([1, 2])
-        with self.assertRaises(TypeError):
+        same = lst
+        with self.assertRaises(TypeError) as cm:
             lst *= 2
+        self.assertIn("l *= n", str(cm.exception))
+        self.assertIs(lst, same)  # not quietly rebound to the plain list that * makes
         self.assertEqual(lst[:], [1, 2])
 
 

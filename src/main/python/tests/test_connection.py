@@ -1,12 +1,16 @@
 """Login, key resolution and connection loss against a real server."""
 import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
+from pathlib import Path
 from unittest import mock
 
 import orch
-from tests.support import OrchServer, ServerTestCase
+from tests.support import ORCH_BIN, OrchServer, ServerTestCase, free_port, patched_env
 
 
 class LoginTest(ServerTestCase):
@@ -32,7 +36,6 @@ class LoginTest(ServerTestCase):
                 m.list()
 
     def test_nothing_listening_is_connection_error(self):
-        from tests.support import free_port
         with self.assertRaises(ConnectionError):
             orch.Manager(("127.0.0.1", free_port()), authkey=b"x").connect()
 
@@ -56,6 +59,103 @@ class LoginTest(ServerTestCase):
             t.join(120)
         self.assertEqual(errors, [])
         self.assertEqual(len(d), 1600)
+
+
+class KeyResolutionMatchesCliTest(ServerTestCase):
+    """The README promises keys "resolve like the CLI": each case runs ``orch health`` and
+    ``orch.Manager().connect()`` with the same environment and expects the same outcome."""
+
+    def setUp(self):
+        super().setUp()
+        # An empty ORCH_HOME, so no case can pass by falling through to the server's key file.
+        self.dir = Path(tempfile.mkdtemp(prefix="orch-keys-"))
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def key_file(self, name, data):
+        path = self.dir / name
+        path.write_bytes(data)
+        return str(path)
+
+    def env(self, **values):
+        values.setdefault("ORCH_HOME", str(self.dir))
+        values.setdefault("ORCH_AUTHKEY", None)
+        values.setdefault("ORCH_AUTHKEY_FILE", None)
+        values.setdefault("ORCH_ADDRESS", None)
+        return values
+
+    def cli_health(self, env):
+        full = self.server.env()
+        for k, v in env.items():
+            if v is None:
+                full.pop(k, None)
+            else:
+                full[k] = v
+        return subprocess.run([ORCH_BIN, "health", "--address", self.server.address], env=full,
+                              capture_output=True, text=True, timeout=60)
+
+    def python_connect(self, env):
+        """None when the Manager logs in, else the exception it raised."""
+        with patched_env(**env):
+            try:
+                orch.Manager(self.server.address).connect().close()
+            except Exception as e:
+                return e
+        return None
+
+    def assert_both_log_in(self, env):
+        cli = self.cli_health(env)
+        self.assertEqual(cli.returncode, 0, "CLI: " + cli.stderr)
+        self.assertIsNone(self.python_connect(env))
+
+    def test_key_file_ending_in_crlf(self):
+        key = self.server.authkey
+        self.assert_both_log_in(self.env(ORCH_AUTHKEY_FILE=self.key_file("crlf", key + b"\r\n")))
+        (self.dir / "authkey").write_bytes(key + b"\r\n")  # the default file is read the same way
+        self.assert_both_log_in(self.env())
+
+    def test_empty_orch_authkey_falls_through_to_the_key_file(self):
+        key_file = self.key_file("k", self.server.authkey + b"\n")
+        self.assert_both_log_in(self.env(ORCH_AUTHKEY="", ORCH_AUTHKEY_FILE=key_file))
+        (self.dir / "authkey").write_bytes(self.server.authkey)
+        self.assert_both_log_in(self.env(ORCH_AUTHKEY=""))
+
+    def test_empty_key_file_is_a_clear_error(self):
+        for data in (b"", b"\n", b"\r\n"):
+            with self.subTest(data=data):
+                path = self.key_file("empty", data)
+                env = self.env(ORCH_AUTHKEY_FILE=path)
+                cli = self.cli_health(env)
+                self.assertNotEqual(cli.returncode, 0)
+                self.assertIn("auth key file %s is empty" % path, cli.stderr)
+                error = self.python_connect(env)
+                # An OSError like a missing key file, not a login failure blaming the server.
+                self.assertIsInstance(error, OSError)
+                self.assertNotIsInstance(error, ConnectionError)
+                self.assertEqual(str(error), "auth key file %s is empty" % path)
+
+    def test_empty_key_file_fails_before_connecting(self):
+        # Nothing listens there: a connection attempt would raise ConnectionError instead.
+        with patched_env(**self.env(ORCH_AUTHKEY_FILE=self.key_file("empty", b""))):
+            with self.assertRaises(OSError) as cm:
+                orch.Manager(("127.0.0.1", free_port())).connect()
+        self.assertNotIsInstance(cm.exception, ConnectionError)
+        self.assertIn("is empty", str(cm.exception))
+
+    def test_authkey_argument_types(self):
+        # bytes() would take these too: five zero bytes, b"k".
+        for bad in (5, [107]):
+            with self.subTest(authkey=bad):
+                with self.assertRaises(TypeError) as cm:
+                    orch.Manager(self.server.address, authkey=bad)
+                self.assertIn("authkey must be bytes, bytearray or str", str(cm.exception))
+        for empty in (b"", "", bytearray()):
+            with self.subTest(authkey=empty):
+                with self.assertRaises(ValueError):
+                    orch.Manager(self.server.address, authkey=empty)
+        key = self.server.authkey
+        for good in (key, bytearray(key), key.decode()):
+            with self.subTest(authkey=good):
+                orch.Manager(self.server.address, authkey=good).connect().close()
 
 
 class ServerKilledDuringQueueGetTest(unittest.TestCase):

@@ -71,6 +71,52 @@ class AuthTest(unittest.TestCase):
                 with self.assertRaises(FileNotFoundError):
                     _auth.resolve_authkey(None)
 
+    def test_key_file_loses_one_lf_or_crlf_like_authkeys_read(self):
+        cases = {b"k": b"k", b"k\n": b"k", b"k\r\n": b"k", b"k\n\n": b"k\n",
+                 b"k\r\n\r\n": b"k\r\n", b"k\r\r\n": b"k\r", b"k\r": b"k\r", b"\n\r\n": b"\n"}
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "key"
+            for data, key in cases.items():
+                with self.subTest(data=data):
+                    path.write_bytes(data)
+                    self.assertEqual(_auth.read_key_file(path), key)
+            for data in (b"", b"\n", b"\r\n"):
+                with self.subTest(data=data):
+                    path.write_bytes(data)
+                    with self.assertRaises(OSError) as cm:
+                        _auth.read_key_file(str(path))
+                    self.assertEqual(str(cm.exception), "auth key file %s is empty" % path)
+
+    def test_empty_variables_count_as_unset_like_the_cli(self):
+        with tempfile.TemporaryDirectory() as d:
+            home = Path(d)
+            (home / "authkey").write_bytes(b"from-home\n")
+            (home / "other").write_bytes(b"from-file\r\n")
+            env = {"ORCH_HOME": d, "ORCH_AUTHKEY": "", "ORCH_AUTHKEY_FILE": str(home / "other")}
+            with mock.patch.dict(os.environ, env, clear=True):
+                self.assertEqual(_auth.resolve_authkey(None), b"from-file")
+                os.environ["ORCH_AUTHKEY_FILE"] = ""
+                self.assertEqual(_auth.resolve_authkey(None), b"from-home")
+            # A blank ORCH_HOME is ~/.orch, as AuthKeys.home() has it.
+            with mock.patch.dict(os.environ, {"ORCH_HOME": " ", "HOME": d}, clear=True):
+                self.assertEqual(_auth.orch_home(), home / ".orch")
+
+    def test_default_key_path_that_is_not_a_file_is_reported(self):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "authkey").mkdir()
+            with mock.patch.dict(os.environ, {"ORCH_HOME": d}, clear=True):
+                # The CLI says "cannot read auth key file …/authkey: Is a directory".
+                with self.assertRaises(IsADirectoryError):
+                    _auth.resolve_authkey(None)
+
+    def test_authkey_argument_must_be_bytes_bytearray_or_str(self):
+        self.assertEqual(_auth.resolve_authkey(bytearray(b"ba")), b"ba")
+        self.assertEqual(_auth.resolve_authkey("é"), "é".encode())
+        with self.assertRaises(TypeError):
+            _auth.resolve_authkey(5)  # type: ignore[arg-type]
+        with self.assertRaises(ValueError):
+            _auth.resolve_authkey(b"")
+
     def test_address_resolution(self):
         with mock.patch.dict(os.environ, {}, clear=True):
             self.assertEqual(_auth.resolve_address(None), ("127.0.0.1", 55555))
