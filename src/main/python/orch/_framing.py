@@ -6,11 +6,17 @@ one object. This module knows nothing about sockets, so it can be tested byte fo
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Mapping
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 Buffer = Union[bytes, bytearray, memoryview]
+
+#: How deep a frame may nest objects and arrays, itself included (PROTOCOL.md §1). The server
+#: refuses deeper frames, so whatever it sends decodes here (Python's decoder recurses, within
+#: the interpreter's recursion limit of 1,000 shared with the caller's own stack).
+MAX_DEPTH = 256
 
 _HEADER = struct.Struct(">I")
 HEADER_SIZE = _HEADER.size
@@ -43,6 +49,9 @@ def _default(value: Any) -> Any:
 # One encoder and decoder for the process: json.dumps with options builds a JSONEncoder per
 # call, and JSONEncoder.encode a C encoder per call, which cost more than a small frame.
 # allow_nan=False: NaN/Infinity are not JSON and the server would reject the frame.
+_TOO_DEEP = ("value nests too deeply to send (a frame takes %d levels of lists and dicts) or "
+             "contains itself" % MAX_DEPTH)
+
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                             default=_default)
 _decoder = json.JSONDecoder()
@@ -62,7 +71,7 @@ if _c_make_encoder is not None:
         try:
             return "".join(_c_encode(value, 0))
         except RecursionError:
-            raise ValueError("Circular reference detected") from None
+            raise ValueError(_TOO_DEEP) from None
 else:
     _dumps = _encoder.encode
 
@@ -82,7 +91,31 @@ else:
 
 
 class FrameError(Exception):
-    """The peer sent bytes that are not a valid frame."""
+    """The peer sent bytes that are not a valid frame. For a complete frame whose payload could
+    not be taken, ``type``, ``address`` and ``reply_address`` hold what its envelope still
+    says (None if not): orch's peers write them before the body."""
+
+    def __init__(self, message: str, envelope: Optional[Dict[str, str]] = None) -> None:
+        super().__init__(message)
+        envelope = envelope or {}
+        self.type = envelope.get("type")
+        self.address = envelope.get("address")
+        self.reply_address = envelope.get("replyAddress")
+
+
+_ENVELOPE_FIELD = re.compile(r'"(type|address|replyAddress)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _envelope(text: str) -> Dict[str, str]:
+    """The envelope's string fields, read before ``"body"`` (only on the error path)."""
+    head = text[:text.find('"body"')] if '"body"' in text else text[:4096]
+    fields: Dict[str, str] = {}
+    for name, raw in _ENVELOPE_FIELD.findall(head):
+        try:
+            fields.setdefault(name, json.loads('"%s"' % raw))
+        except ValueError:
+            pass
+    return fields
 
 
 def encode(frame: Dict[str, Any]) -> bytes:
@@ -130,9 +163,16 @@ def encode_message(address: str, body_json: bytes) -> bytes:
 def decode_payload(payload: Buffer) -> Dict[str, Any]:
     """Parses one payload (any bytes-like object); it must be a JSON object."""
     try:
-        value = _loads(str(payload, "utf-8"))  # str(): payload may be a memoryview
-    except ValueError as e:  # UnicodeDecodeError included
-        raise FrameError(f"frame is not valid JSON: {e}") from None
+        text = str(payload, "utf-8")  # str(): payload may be a memoryview
+    except ValueError as e:  # UnicodeDecodeError
+        raise FrameError(f"frame is not valid UTF-8: {e}") from None
+    try:
+        value = _loads(text)
+    except ValueError as e:
+        raise FrameError(f"frame is not valid JSON: {e}", _envelope(text)) from None
+    except RecursionError:
+        # Deeper than this thread's stack leaves room for: this frame fails, not the connection.
+        raise FrameError("frame nests too deeply to decode here", _envelope(text)) from None
     if not isinstance(value, dict):
         raise FrameError("frame is not a JSON object")
     return value
@@ -163,7 +203,15 @@ class FrameDecoder:
             end = pos + HEADER_SIZE + length
             if end > n:
                 break
-            frames.append(decode_payload(src[pos + HEADER_SIZE:end]))
+            try:
+                frames.append(decode_payload(src[pos + HEADER_SIZE:end]))
+            except FrameError as e:
+                if e.type not in ("message", "err") or not e.address:
+                    raise
+                # A reply that cannot be taken fails its own call; the stream is intact.
+                frames.append({"type": "err", "address": e.address, "failureCode": 502,
+                               "name": "BadReply",
+                               "message": "BadReply: the answer could not be read: %s" % e})
             pos = end
         if src is buf:
             if pos:

@@ -360,7 +360,7 @@ class _Peer:
                         return frame
                 self._other(frame)
             elif frame[0] == 400:
-                self._write_err(None, 400, "BadRequest", frame[1])
+                self._write_err(frame[2], 400, "BadRequest", frame[1])
             else:  # 413: the stream cannot be resynchronised
                 self._write_err(None, 413, "FrameTooLarge", frame[1])
                 self._lost()
@@ -393,8 +393,8 @@ class _Peer:
                 break
             try:
                 frames.append(_framing.decode_payload(src[pos + 4:end]))
-            except _framing.FrameError as e:
-                frames.append((400, str(e)))
+            except _framing.FrameError as e:  # to the call's reply address, if readable
+                frames.append((400, str(e), e.reply_address))
             pos = end
         if src is buf:
             del buf[:pos]

@@ -21,6 +21,12 @@ class Utility:
     def echo(self, payload):
         return payload
 
+    def deepen(self, payload, levels):
+        """``payload`` inside ``levels`` more lists: an answer deeper than its call."""
+        for _ in range(levels):
+            payload = [payload]
+        return payload
+
     def sleep(self, seconds):
         time.sleep(seconds)
         return seconds

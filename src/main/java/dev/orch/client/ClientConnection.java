@@ -5,6 +5,7 @@ import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.Frames;
+import dev.orch.protocol.MalformedFrame;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -384,7 +385,16 @@ final class ClientConnection {
                         throw new IOException("bad frame length " + Integer.toUnsignedString(len));
                     }
                     if (frames.holds(len)) {
-                        dispatch(frames.take(len));
+                        JsonObject frame;
+                        try {
+                            frame = frames.take(len);
+                        } catch (MalformedFrame e) {
+                            if (failUnreadable(e)) {
+                                return true;
+                            }
+                            throw e;
+                        }
+                        dispatch(frame);
                         return true;
                     }
                 }
@@ -404,6 +414,19 @@ final class ClientConnection {
             onClosed();
             return true;
         }
+    }
+
+    /**
+     * A reply that could not be read (a worker's answer nested too deeply, say) fails its call
+     * only, when its address says which: the stream itself is intact. False if it does not.
+     */
+    private boolean failUnreadable(MalformedFrame e) {
+        Pending p = e.address() == null ? null : pending.remove(e.address());
+        if (p == null) {
+            return false;
+        }
+        settle(p, null, new OrchException(ErrorCode.BAD_REPLY, "the answer could not be read: " + e.detail()));
+        return true;
     }
 
     private void dispatch(JsonObject frame) {

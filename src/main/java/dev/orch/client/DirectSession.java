@@ -5,6 +5,7 @@ import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.Frames;
+import dev.orch.protocol.MalformedFrame;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -119,8 +120,8 @@ final class DirectSession {
                 if (frames.holds(len)) {
                     try {
                         return frames.take(len);
-                    } catch (OrchException e) {
-                        write(FrameCodec.encodeBytes(Frames.err(null, e)));
+                    } catch (MalformedFrame e) {
+                        write(FrameCodec.encodeBytes(Frames.err(e.replyAddress(), e)));
                         return null;
                     }
                 }

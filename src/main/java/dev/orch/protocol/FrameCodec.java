@@ -3,22 +3,45 @@ package dev.orch.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.JsonTokenId;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /** Encodes frames: a 4-byte big-endian length, then that many bytes of UTF-8 JSON. */
 public final class FrameCodec {
     /** Default largest frame accepted, 16 MiB. */
     public static final int DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
-    /** Streaming JSON, shared: a generator writes straight to its target, with no tree or mapper. */
-    public static final JsonFactory STREAMING = new JsonFactory().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+    /**
+     * How deep a frame may nest objects and arrays, itself included (PROTOCOL.md §1). Every
+     * client must be able to take what the server sends; Python's decoder recurses, and a
+     * caller's own stack takes part of its 1,000 levels.
+     */
+    public static final int MAX_DEPTH = 256;
+
+    /**
+     * Streaming JSON, shared: a generator writes straight to its target, with no tree or mapper.
+     * Parsers and generators both stop at {@link #MAX_DEPTH}.
+     */
+    public static final JsonFactory STREAMING = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+            .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+            .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .build();
 
     private FrameCodec() {
     }
@@ -65,6 +88,9 @@ public final class FrameCodec {
         try (JsonGenerator g = STREAMING.createGenerator(out)) {
             writeAddressed(g, type, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
+            if (nestsTooDeep(e)) {
+                throw tooDeep();
+            }
             // A value only the application's mapper knows how to write.
             return encodeBytes(Frames.SEND.equals(type) ? Frames.send(address, replyAddress, (JsonObject) body)
                     : Frames.message(address, replyAddress, body));
@@ -123,37 +149,138 @@ public final class FrameCodec {
         }
     }
 
-    /** Parses a payload held in {@code bytes[offset, offset+length)}; nothing of the array is retained. */
-    public static JsonObject decode(byte[] bytes, int offset, int length) {
-        JsonParser parser;
-        try {
-            parser = STREAMING.createParser(bytes, offset, length);
+    /**
+     * Parses a payload held in {@code bytes[offset, offset+length)}; nothing of the array is
+     * retained. Throws {@link MalformedFrame} (400) if it is not a JSON object orch takes.
+     */
+    public static JsonObject decode(byte[] bytes, int offset, int length) throws MalformedFrame {
+        try (JsonParser parser = STREAMING.createParser(bytes, offset, length)) {
+            return decode(parser);
         } catch (IOException e) {
-            throw OrchException.badRequest("frame is not valid JSON");
+            throw malformed(why(e), bytes, offset, length);
+        } catch (OrchException e) {
+            throw malformed(e.detail(), bytes, offset, length);
         }
-        return decode(parser);
     }
 
-    /** Parses one frame's JSON payload; throws {@link OrchException} 400 if it is not a JSON object. */
-    public static JsonObject decode(Buffer payload) {
+    /** Parses one frame's JSON payload; throws {@link MalformedFrame} (400) as {@link #decode(byte[], int, int)}. */
+    public static JsonObject decode(Buffer payload) throws MalformedFrame {
         ByteBuf b = payload.getByteBuf();
         if (b.hasArray()) {
             return decode(b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes());
         }
-        return decode(JacksonCodec.createParser(payload));
+        return decode(payload.getBytes(), 0, payload.length());
     }
 
-    private static JsonObject decode(JsonParser parser) {
-        try {
-            // Vert.x's streaming parser: the application's mapper (Quarkus installs a databind
-            // one as Json.CODEC) builds the same maps and lists at about twice the cost per frame.
-            Object value = JacksonCodec.fromParser(parser, Object.class);
-            if (value instanceof JsonObject) {
-                return (JsonObject) value;
-            }
+    /** A frame object, as Vert.x's own parser builds it (maps and lists, wrapped on access). */
+    private static JsonObject decode(JsonParser parser) throws IOException {
+        if (parser.nextToken() != JsonToken.START_OBJECT) {
             throw OrchException.badRequest("frame is not a JSON object");
-        } catch (DecodeException e) {
-            throw OrchException.badRequest("frame is not valid JSON");
         }
+        Map<String, Object> frame = object(parser);
+        if (parser.nextToken() != null) {
+            throw OrchException.badRequest("frame has data after its JSON object");
+        }
+        return new JsonObject(frame);
+    }
+
+    private static Object value(JsonParser parser) throws IOException {
+        switch (parser.currentTokenId()) {
+            case JsonTokenId.ID_START_OBJECT:
+                return object(parser);
+            case JsonTokenId.ID_START_ARRAY:
+                return array(parser);
+            case JsonTokenId.ID_STRING:
+                return parser.getText();
+            case JsonTokenId.ID_NUMBER_INT:
+                return parser.getNumberValue();
+            case JsonTokenId.ID_NUMBER_FLOAT: {
+                double d = parser.getDoubleValue();
+                if (Double.isInfinite(d)) {
+                    // It would be written back as the string "Infinity": refuse it instead.
+                    throw OrchException.badRequest("number " + parser.getText() + " is out of range (a double is at most about 1.8e308)");
+                }
+                return d;
+            }
+            case JsonTokenId.ID_TRUE:
+                return Boolean.TRUE;
+            case JsonTokenId.ID_FALSE:
+                return Boolean.FALSE;
+            case JsonTokenId.ID_NULL:
+                return null;
+            default:
+                throw OrchException.badRequest("frame is not valid JSON");
+        }
+    }
+
+    private static Map<String, Object> object(JsonParser parser) throws IOException {
+        Map<String, Object> map = new LinkedHashMap<>();
+        String key;
+        while ((key = parser.nextFieldName()) != null) {
+            parser.nextToken();
+            map.put(key, value(parser));
+        }
+        return map;
+    }
+
+    private static List<Object> array(JsonParser parser) throws IOException {
+        List<Object> list = new ArrayList<>();
+        while (parser.nextToken() != JsonToken.END_ARRAY) {
+            list.add(value(parser));
+        }
+        return list;
+    }
+
+    private static String why(IOException e) {
+        if (nestsTooDeep(e)) {
+            return tooDeep().detail();
+        }
+        if (e instanceof StreamConstraintsException) {
+            return "frame exceeds a JSON limit: " + ((StreamConstraintsException) e).getOriginalMessage();
+        }
+        return "frame is not valid JSON";
+    }
+
+    /** The error for a value that would nest deeper than {@link #MAX_DEPTH} in its frame. */
+    public static OrchException tooDeep() {
+        return OrchException.badRequest("value nests deeper than " + MAX_DEPTH + " levels of objects and arrays (the frame included)");
+    }
+
+    /** Whether {@code e}, from a parser or generator of {@link #STREAMING}, is its depth limit. */
+    public static boolean nestsTooDeep(Throwable e) {
+        Throwable c = e instanceof StreamConstraintsException ? e : e.getCause();
+        return c instanceof StreamConstraintsException && String.valueOf(c.getMessage()).contains("nesting depth");
+    }
+
+    /**
+     * The error for a payload that failed, with the envelope fields that precede the fault:
+     * orch's clients write {@code type}, {@code address} and {@code replyAddress} before the body.
+     */
+    private static MalformedFrame malformed(String why, byte[] bytes, int offset, int length) {
+        String type = null;
+        String address = null;
+        String replyAddress = null;
+        try (JsonParser p = STREAMING.createParser(bytes, offset, length)) {
+            if (p.nextToken() == JsonToken.START_OBJECT) {
+                String name;
+                while ((name = p.nextFieldName()) != null) {
+                    JsonToken t = p.nextToken();
+                    if (t == JsonToken.VALUE_STRING) {
+                        if (Frames.TYPE.equals(name)) {
+                            type = p.getText();
+                        } else if (Frames.ADDRESS.equals(name)) {
+                            address = p.getText();
+                        } else if (Frames.REPLY_ADDRESS.equals(name)) {
+                            replyAddress = p.getText();
+                        }
+                    } else if (t != null && t.isStructStart()) {
+                        p.skipChildren();
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // The fault itself: what was read before it is all there is.
+        }
+        return new MalformedFrame(why, type, address, replyAddress);
     }
 }

@@ -15,8 +15,8 @@ public final class FrameParser implements Handler<Buffer> {
     public interface Listener {
         void onFrame(JsonObject frame);
 
-        /** A complete frame whose payload was not a JSON object; the stream stays in sync. */
-        void onMalformed(OrchException error);
+        /** A complete frame whose payload was not a JSON object orch takes; the stream stays in sync. */
+        void onMalformed(MalformedFrame error);
 
         /** A length outside {@code 1..maxFrame}; the parser stops, the stream cannot be trusted. */
         void onTooLarge(long announced);
@@ -65,7 +65,7 @@ public final class FrameParser implements Handler<Buffer> {
             JsonObject frame;
             try {
                 frame = FrameCodec.decode(payload);
-            } catch (OrchException e) {
+            } catch (MalformedFrame e) {
                 listener.onMalformed(e);
                 continue;
             }

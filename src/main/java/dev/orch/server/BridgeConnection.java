@@ -4,6 +4,7 @@ import dev.orch.protocol.Addresses;
 import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameParser;
+import dev.orch.protocol.MalformedFrame;
 import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
 import io.netty.channel.EventLoop;
@@ -160,8 +161,17 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     @Override
-    public void onMalformed(OrchException error) {
-        write(Frames.err(null, error));
+    public void onMalformed(MalformedFrame error) {
+        if (session != null && Frames.SEND.equals(error.type()) && error.address() != null) {
+            Message<Object> awaiting = awaitingAnswer.remove(error.address());
+            if (awaiting != null) {
+                // A worker's answer the server cannot take: its caller learns so instead of waiting.
+                badReply(awaiting, error.detail());
+                return;
+            }
+        }
+        // To the request's reply address when it was readable, so that its caller is not left waiting.
+        write(Frames.err(error.replyAddress(), error));
     }
 
     @Override
@@ -238,7 +248,7 @@ final class BridgeConnection implements FrameParser.Listener {
         if (ar.succeeded()) {
             answered(address, method, replyAddress, ar.result().body(), null);
         } else {
-            answered(address, method, replyAddress, null, toOrchException(address, ar.cause()));
+            answered(address, method, replyAddress, null, toOrchException(address, ar.cause(), sessions));
         }
     }
 
@@ -296,16 +306,26 @@ final class BridgeConnection implements FrameParser.Listener {
         }
     }
 
-    static OrchException toOrchException(String address, Throwable cause) {
+    static OrchException toOrchException(String address, Throwable cause, Sessions sessions) {
         if (cause instanceof ReplyException) {
             ReplyException re = (ReplyException) cause;
             switch (re.failureType()) {
                 case NO_HANDLERS:
                     if (address.startsWith(Addresses.OBJECT_PREFIX)) {
-                        return OrchException.notFound("no object '" + address.substring(Addresses.OBJECT_PREFIX.length()) + "'");
+                        String id = address.substring(Addresses.OBJECT_PREFIX.length());
+                        if (sessions.isOrphaned(id)) {
+                            return new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
+                        }
+                        return OrchException.notFound("no object '" + id + "'");
                     }
                     return OrchException.notFound("nothing listens on '" + address + "'");
                 case TIMEOUT:
+                    // Forwards never time out: a message a hosting worker's consumer dropped as it
+                    // went away comes back so.
+                    if (address.startsWith(Addresses.OBJECT_PREFIX)
+                            && sessions.isOrphaned(address.substring(Addresses.OBJECT_PREFIX.length()))) {
+                        return new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
+                    }
                     return new OrchException(ErrorCode.TIMEOUT, "no answer from '" + address + "'");
                 default:
                     return OrchException.fromWire(re.failureCode(), re.getMessage());
@@ -539,13 +559,16 @@ final class BridgeConnection implements FrameParser.Listener {
         }
         closed = true;
         vertx.cancelTimer(idleTimer);
+        if (session != null) {
+            // Before the registrations go: a call that finds none then learns the host is gone (410).
+            sessions.remove(session);
+        }
         registrations.values().forEach(MessageConsumer::unregister);
         registrations.clear();
         OrchException gone = new OrchException(ErrorCode.HOST_GONE, "the worker disconnected");
         awaitingAnswer.values().forEach(m -> m.fail(gone.code().code(), gone.wireMessage()));
         awaitingAnswer.clear();
         if (session != null) {
-            sessions.remove(session);
             eventBus.publish(ManagerService.SESSION_CLOSED, session);
         }
     }

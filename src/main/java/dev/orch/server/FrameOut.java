@@ -47,6 +47,12 @@ final class FrameOut {
         try (JsonGenerator g = JSON.createGenerator((OutputStream) stream)) {
             FrameCodec.writeAddressed(g, Frames.MESSAGE, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
+            if (FrameCodec.nestsTooDeep(e)) {
+                // A result clients could not all decode (PROTOCOL.md §1): its caller gets an error.
+                buf.writerIndex(start);
+                frame(Frames.err(address, FrameCodec.tooDeep()));
+                return;
+            }
             fallback(start, Frames.message(address, replyAddress, body));
             return;
         }

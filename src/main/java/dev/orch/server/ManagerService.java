@@ -141,7 +141,7 @@ final class ManagerService extends AbstractVerticle {
             } else {
                 OrchException e = ar.cause() instanceof OrchException
                         ? (OrchException) ar.cause()
-                        : BridgeConnection.toOrchException(Addresses.MANAGER, ar.cause());
+                        : BridgeConnection.toOrchException(Addresses.MANAGER, ar.cause(), sessions);
                 msg.fail(e.code().code(), e.wireMessage());
             }
         });
@@ -253,7 +253,7 @@ final class ManagerService extends AbstractVerticle {
                         return;
                     }
                     sessions.revokeHosted(hosted.session, id);
-                    OrchException e = BridgeConnection.toOrchException(Addresses.host(hosted.session), ar.cause());
+                    OrchException e = BridgeConnection.toOrchException(Addresses.host(hosted.session), ar.cause(), sessions);
                     if (e.code() == ErrorCode.NOT_FOUND) {
                         e = new OrchException(ErrorCode.HOST_GONE, "the worker hosting '" + typeid + "' is gone");
                     }
@@ -342,6 +342,7 @@ final class ManagerService extends AbstractVerticle {
         } else {
             if (e.tombstone != null) {
                 e.tombstone.unregister();
+                sessions.orphanGone(e.hostSession, e.id);
             } else {
                 vertx.eventBus().send(Addresses.host(e.hostSession), new JsonObject().put("op", "release").put("id", e.id));
             }
@@ -414,13 +415,16 @@ final class ManagerService extends AbstractVerticle {
         }
         hostedTypes.values().removeIf(h -> h.session.equals(session));
         OrchException gone = new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
+        Set<String> orphans = new HashSet<>();
         for (Entry e : objects.values()) {
             if (session.equals(e.hostSession) && e.tombstone == null) {
                 // Calls to an object whose host vanished answer 410 until it is released or deleted.
                 e.tombstone = vertx.eventBus().consumer(Addresses.object(e.id),
                         m -> m.fail(gone.code().code(), gone.wireMessage()));
+                orphans.add(e.id);
             }
         }
+        sessions.orphansRemaining(session, orphans);
         for (ObjectShard shard : shards) {
             shard.sessionClosed(session);
         }

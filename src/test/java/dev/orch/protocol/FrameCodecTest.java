@@ -15,7 +15,7 @@ class FrameCodecTest {
 
     private static final class Recorder implements FrameParser.Listener {
         final List<JsonObject> frames = new ArrayList<>();
-        final List<OrchException> malformed = new ArrayList<>();
+        final List<MalformedFrame> malformed = new ArrayList<>();
         long tooLarge = -1;
 
         @Override
@@ -24,7 +24,7 @@ class FrameCodecTest {
         }
 
         @Override
-        public void onMalformed(OrchException error) {
+        public void onMalformed(MalformedFrame error) {
             malformed.add(error);
         }
 
@@ -154,5 +154,63 @@ class FrameCodecTest {
         mac.update(cn);
         assertArrayEquals(mac.doFinal(), AuthProofs.clientProof(key, sn, cn));
         assertTrue(!java.util.Arrays.equals(AuthProofs.serverProof(key, cn, sn), AuthProofs.clientProof(key, cn, sn)));
+    }
+
+    private static String nested(int depth, String inner) {
+        return "[".repeat(depth) + inner + "]".repeat(depth);
+    }
+
+    private static MalformedFrame malformed(String payload) {
+        byte[] b = payload.getBytes(StandardCharsets.UTF_8);
+        return org.junit.jupiter.api.Assertions.assertThrows(MalformedFrame.class, () -> FrameCodec.decode(b, 0, b.length));
+    }
+
+    @Test
+    void framesNestUpToTheLimitAndNoDeeper() {
+        // frame{ body{ args[ value: the value may nest MAX_DEPTH - 3 deep.
+        String ok = "{\"type\":\"send\",\"address\":\"orch.obj.a\",\"replyAddress\":\"r9\",\"body\":{\"args\":"
+                + nested(FrameCodec.MAX_DEPTH - 2, "") + "}}";
+        byte[] b = ok.getBytes(StandardCharsets.UTF_8);
+        assertEquals("orch.obj.a", FrameCodec.decode(b, 0, b.length).getString("address"));
+        MalformedFrame e = malformed(ok.replace("\"args\":", "\"args\":["). replace("]}}", "]]}}"));
+        assertEquals(ErrorCode.BAD_REQUEST, e.code());
+        assertTrue(e.detail().contains("nests deeper than 256"), e.detail());
+        // What preceded the fault is kept, so the error can go to the caller.
+        assertEquals("send", e.type());
+        assertEquals("orch.obj.a", e.address());
+        assertEquals("r9", e.replyAddress());
+    }
+
+    @Test
+    void writingDeeperThanTheLimitFails() {
+        io.vertx.core.json.JsonArray deep = new io.vertx.core.json.JsonArray();
+        for (int i = 0; i < FrameCodec.MAX_DEPTH; i++) {
+            deep = new io.vertx.core.json.JsonArray().add(deep);
+        }
+        JsonObject body = new JsonObject().put("method", "append").put("args", new io.vertx.core.json.JsonArray().add(deep));
+        OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> FrameCodec.encodeSendBytes("orch.obj.a", "r1", body));
+        assertTrue(e.detail().contains("nests deeper than 256"), e.detail());
+    }
+
+    @Test
+    void numbersBeyondADoubleAreRefusedNotTurnedIntoInfinity() {
+        MalformedFrame e = malformed("{\"type\":\"send\",\"address\":\"orch.manager\",\"replyAddress\":\"r2\",\"body\":{\"args\":[1e400]}}");
+        assertTrue(e.detail().contains("1e400") && e.detail().contains("out of range"), e.detail());
+        assertEquals("r2", e.replyAddress());
+        malformed("{\"body\":{\"args\":[-1e400]}}");
+        byte[] tiny = "{\"v\":1e-400,\"big\":123456789012345678901234567890}".getBytes(StandardCharsets.UTF_8);
+        JsonObject f = FrameCodec.decode(tiny, 0, tiny.length);
+        assertEquals(0.0, f.getDouble("v"));
+        assertEquals(new java.math.BigInteger("123456789012345678901234567890"), f.getValue("big"));
+    }
+
+    @Test
+    void malformedPayloadsKeepTheEnvelopeReadBeforeTheFault() {
+        MalformedFrame e = malformed("{\"type\":\"send\",\"replyAddress\":\"r3\",\"body\":{\"x\":tru}}");
+        assertEquals("r3", e.replyAddress());
+        assertEquals("frame is not valid JSON", e.detail());
+        assertEquals(null, malformed("[1,2]").replyAddress());
+        assertTrue(malformed("{\"a\":1} {}").detail().contains("after"));
     }
 }
