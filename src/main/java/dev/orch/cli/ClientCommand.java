@@ -27,6 +27,8 @@ abstract class ClientCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    private int exitCode = ExitCodes.OK;
+
     @Override
     public Integer call() throws Exception {
         // "-o FORMAT" given before the subcommand applies unless the subcommand has its own.
@@ -47,7 +49,15 @@ abstract class ClientCommand implements Callable<Integer> {
         try (OrchClient c = OrchClient.connect(config)) {
             run(c, spec.commandLine().getOut());
         }
-        return ExitCodes.OK;
+        return exitCode;
+    }
+
+    /**
+     * Makes the command exit with {@code code} once {@link #run} returns, for a command that has
+     * already reported its failures on stderr and so must not throw.
+     */
+    protected void exitWith(int code) {
+        exitCode = code;
     }
 
     /**

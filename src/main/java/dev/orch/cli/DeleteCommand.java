@@ -1,13 +1,18 @@
 package dev.orch.cli;
 
 import dev.orch.client.OrchClient;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code orch delete NAME…}: deletes named objects. */
-@Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete named objects.")
+/**
+ * {@code orch delete NAME…}: deletes named objects, printing each name once it is deleted
+ * ({@code -o json}: {@code {"name":NAME,"deleted":true}} per line, as {@code orch rm} prints one
+ * object per process).
+ */
+@Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete named objects; print each name deleted.")
 class DeleteCommand extends ClientCommand {
     @Parameters(arity = "1..*", paramLabel = "NAME")
     List<String> names;
@@ -16,6 +21,9 @@ class DeleteCommand extends ClientCommand {
     protected void run(OrchClient c, PrintWriter out) {
         for (String n : names) {
             c.delete(n);
+            // One line per name as it goes, so a failure later still shows what was deleted.
+            out.println(output.json() ? new JsonObject().put("name", n).put("deleted", true).encode() : n);
+            out.flush();
         }
     }
 }

@@ -22,10 +22,20 @@ import java.util.List;
  */
 final class Detacher {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final String ORCH_PREFIX = "orch: ";
     private final PrintWriter out;
+    private final PrintWriter err;
+    private final boolean verbose;
 
-    Detacher(PrintWriter out) {
+    /**
+     * @param out where the address, pid and log of the started server are printed
+     * @param err where, with {@code verbose}, the output of a server that failed to start is
+     *     copied before its log is removed
+     */
+    Detacher(PrintWriter out, PrintWriter err, boolean verbose) {
         this.out = out;
+        this.err = err;
+        this.verbose = verbose;
     }
 
     int detach(ServerConfig config) throws IOException, InterruptedException {
@@ -33,8 +43,13 @@ final class Detacher {
         Path home = dev.orch.auth.AuthKeys.fromEnvironment().home();
         Files.createDirectories(home);
         // With port 0 the port is known only once the server listens: a temporary name until then.
-        Path log = config.port() == 0 ? Files.createTempFile(home, "server-starting-", ".log")
+        // So too when a server already listens on the port: server-PORT.log may be that server's,
+        // and a start that is bound to fail must neither write into it nor remove it.
+        boolean temporary = config.port() == 0 || listening(config.host(), config.port());
+        Path log = temporary ? Files.createTempFile(home, "server-starting-", ".log")
                 : home.resolve("server-" + config.port() + ".log");
+        boolean created = temporary || createNew(log);
+        long offset = Files.size(log);
         Path ready = Files.createTempFile(home, "ready-", ".txt");
         Files.delete(ready);
         if (new File("/usr/bin/setsid").canExecute()) {
@@ -50,34 +65,113 @@ final class Detacher {
             pb.environment().put(dev.orch.auth.AuthKeys.ENV_KEY_FILE, config.authKeyFile().toString());
         }
         Process p = pb.start();
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new CliException(ExitCodes.REMOTE_ERROR, "server did not start: " + lastLine(log));
-            }
-            if (Files.exists(ready)) {
-                List<String> lines = Files.readAllLines(ready, StandardCharsets.UTF_8);
-                if (lines.size() >= 2) {
-                    String address = lines.get(0);
-                    if (loginWorks(config, address)) {
-                        Files.deleteIfExists(ready);
-                        if (config.port() == 0) {
-                            log = named(log, home, address);
+        try {
+            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+            while (System.nanoTime() < deadline) {
+                if (!p.isAlive()) {
+                    throw failed(p.exitValue(), log, offset, created && (temporary || !listening(config.host(), config.port())));
+                }
+                if (Files.exists(ready)) {
+                    List<String> lines = Files.readAllLines(ready, StandardCharsets.UTF_8);
+                    if (lines.size() >= 2) {
+                        String address = lines.get(0);
+                        if (loginWorks(config, address)) {
+                            if (temporary) {
+                                log = named(log, home, address);
+                            }
+                            out.println("orch server listening on " + address + " (pid " + p.pid() + ", log " + log + ")");
+                            out.flush();
+                            return ExitCodes.OK;
                         }
-                        out.println("orch server listening on " + address + " (pid " + p.pid() + ", log " + log + ")");
-                        out.flush();
-                        return ExitCodes.OK;
                     }
                 }
+                Thread.sleep(50);
             }
-            Thread.sleep(50);
+        } finally {
+            Files.deleteIfExists(ready);
         }
         p.destroy();
+        // The log stays: it is all the user has to find out why.
         throw new CliException(ExitCodes.REMOTE_ERROR, "server did not accept connections within "
                 + READY_TIMEOUT.toSeconds() + " s; see " + log);
     }
 
-    /** Renames the log of a server started on port 0 after the port it got; the server keeps writing to it. */
+    /**
+     * The failure of a server that exited before it listened, from what it wrote to {@code log}
+     * after {@code offset}. A log this start created ({@code ours}) is removed once its reason is
+     * in the message, so failed starts leave no files behind. A log without the child's
+     * {@code orch:} line (a JVM that would not start) holds the only explanation: it is kept
+     * and named instead.
+     */
+    private CliException failed(int exit, Path log, long offset, boolean ours) {
+        List<String> lines = linesFrom(log, offset);
+        String reason = null;
+        String last = null;
+        for (String l : lines) {
+            if (!l.isBlank()) {
+                last = l.trim();
+                if (last.startsWith(ORCH_PREFIX)) {
+                    // The child's own error line; the error mapper adds the prefix again.
+                    reason = last.substring(ORCH_PREFIX.length());
+                }
+            }
+        }
+        if (!ours || (reason == null && last != null)) {
+            String why = reason != null ? reason : last != null ? last + " (see " + log + ")" : "it exited with code " + exit;
+            return new CliException(ExitCodes.REMOTE_ERROR, "server did not start: " + why);
+        }
+        if (verbose) {
+            // The stack trace -v asked for is in the log about to go.
+            for (String l : lines) {
+                if (!l.isBlank() && !l.trim().startsWith(ORCH_PREFIX)) {
+                    err.println(l);
+                }
+            }
+            err.flush();
+        }
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            // Left behind; the reason is reported all the same.
+        }
+        return new CliException(ExitCodes.REMOTE_ERROR, "server did not start: "
+                + (reason != null ? reason : "it exited with code " + exit + " and no output"));
+    }
+
+    private static List<String> linesFrom(Path log, long offset) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+            long n = Math.max(0, f.length() - offset);
+            byte[] b = new byte[(int) Math.min(n, 1 << 20)];
+            f.seek(f.length() - b.length);
+            f.readFully(b);
+            return new String(b, StandardCharsets.UTF_8).lines().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    /** Creates {@code f}; false if it already exists (a log of an earlier server on that port). */
+    private static boolean createNew(Path f) throws IOException {
+        try {
+            Files.createFile(f);
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** True if something accepts connections on HOST:PORT (the loopback for a wildcard host). */
+    private static boolean listening(String host, int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            java.net.InetAddress a = java.net.InetAddress.getByName(host);
+            s.connect(new java.net.InetSocketAddress(a.isAnyLocalAddress() ? java.net.InetAddress.getLoopbackAddress() : a, port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Renames a temporary log after the port the server got; the server keeps writing to it. */
     private static Path named(Path log, Path home, String address) {
         Path target = home.resolve("server-" + address.substring(address.lastIndexOf(':') + 1) + ".log");
         try {
@@ -114,21 +208,5 @@ final class Detacher {
             }
         }
         return cmd;
-    }
-
-    private static String lastLine(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-            for (int i = lines.size() - 1; i >= 0; i--) {
-                if (!lines.get(i).isBlank()) {
-                    // The child's own "orch: …" line; the error mapper adds the prefix again.
-                    String l = lines.get(i).trim();
-                    return l.startsWith("orch: ") ? l.substring("orch: ".length()) : l;
-                }
-            }
-        } catch (IOException e) {
-            // Fall through.
-        }
-        return "no output (see " + log + ")";
     }
 }

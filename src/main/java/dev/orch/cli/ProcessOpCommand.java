@@ -1,6 +1,8 @@
 package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
+import dev.orch.cli.common.ErrorMapper;
+import dev.orch.cli.common.ExitCodes;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import io.vertx.core.json.JsonObject;
@@ -10,7 +12,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** stop, kill, restart, rm: one op on each named process; fails with the first error after trying all. */
+/**
+ * stop, kill, restart, rm: one op on each named process. Every process is tried and every failure
+ * reported; the first failure decides the exit code.
+ */
 abstract class ProcessOpCommand extends ClientCommand {
     @Parameters(paramLabel = "ID|NAME", arity = "1..*", description = "Process ids (p1, w1, p1@node) or names.")
     List<String> refs;
@@ -23,21 +28,24 @@ abstract class ProcessOpCommand extends ClientCommand {
 
     @Override
     protected void run(OrchClient c, PrintWriter out) {
-        RuntimeException first = null;
+        PrintWriter err = spec.commandLine().getErr();
+        boolean verbose = ErrorMapper.verbose(spec.commandLine());
+        int firstFailure = ExitCodes.OK;
         for (String ref : refs) {
             try {
                 JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)));
                 out.println(output.json() ? r.put("ref", ref).encode() : r.getString("id", ref));
                 out.flush();
             } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
+                // Reported here, not thrown: the user must learn about every process that was not
+                // acted on, not only the first.
+                int code = ErrorMapper.report(e, err, verbose);
+                if (firstFailure == ExitCodes.OK) {
+                    firstFailure = code;
                 }
             }
         }
-        if (first != null) {
-            throw first;
-        }
+        exitWith(firstFailure);
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop processes: SIGTERM to the process group, SIGKILL after the grace period.")

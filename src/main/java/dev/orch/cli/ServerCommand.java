@@ -2,6 +2,7 @@ package dev.orch.cli;
 
 import dev.orch.auth.AuthKeys;
 import dev.orch.cli.common.CliException;
+import dev.orch.cli.common.ErrorMapper;
 import dev.orch.cli.common.ExitCodes;
 import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.VerboseOption;
@@ -86,7 +87,8 @@ class ServerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig config = config();
         if (detach) {
-            return new Detacher(spec.commandLine().getOut()).detach(config);
+            return new Detacher(spec.commandLine().getOut(), spec.commandLine().getErr(),
+                    ErrorMapper.verbose(spec.commandLine())).detach(config);
         }
         OrchServer server;
         try {

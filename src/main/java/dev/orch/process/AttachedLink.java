@@ -3,11 +3,13 @@ package dev.orch.process;
 import dev.orch.client.ClientConfig;
 import dev.orch.client.OrchAuthException;
 import dev.orch.client.OrchClient;
+import dev.orch.client.OrchConnectException;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -111,11 +113,19 @@ abstract class AttachedLink {
     }
 
     /**
-     * True for failures that retrying cannot cure: a wrong key, or a refusal such as a taken name
-     * or a bad request. A server that is down, stopping, busy or slow may be fine on the next try.
+     * True for failures that retrying cannot cure: a wrong key, a host name that does not resolve,
+     * or a refusal such as a taken name or a bad request. A server that is down, stopping, busy or
+     * slow may be fine on the next try.
      */
     static boolean permanent(Exception e) {
         if (e instanceof OrchAuthException) {
+            return true;
+        }
+        if (e instanceof OrchConnectException && e.getCause() instanceof UnknownHostException
+                && !String.valueOf(e.getCause().getMessage()).contains("Temporary failure")) {
+            // Most likely a typo: waiting out --timeout would only hide the cause behind
+            // "cannot attach … within N s", where `orch health` says "unknown host" at once.
+            // A resolver that is not answering yet (EAI_AGAIN, a cluster starting) is retried.
             return true;
         }
         if (e instanceof OrchException) {

@@ -349,6 +349,61 @@ public class CliTest {
     }
 
     @Test
+    void deletePrintsEachNameItDeleted(QuarkusMainLauncher l) {
+        assertExit(0, orch(l, "new", "dict", "del-a"));
+        assertExit(0, orch(l, "new", "list", "del-b"));
+        LaunchResult plain = orch(l, "delete", "del-a", "del-b");
+        assertExit(0, plain);
+        assertEquals(List.of("del-a", "del-b"), plain.getOutputStream(), () -> describe(plain));
+
+        assertExit(0, orch(l, "new", "dict", "del-a"));
+        assertExit(0, orch(l, "new", "list", "del-b"));
+        LaunchResult json = orch(l, "delete", "-o", "json", "del-a", "del-b");
+        assertExit(0, json);
+        assertEquals(List.of(new JsonObject().put("name", "del-a").put("deleted", true),
+                new JsonObject().put("name", "del-b").put("deleted", true)),
+                json.getOutputStream().stream().map(JsonObject::new).toList(), () -> describe(json));
+
+        // What was deleted before a failure is still printed.
+        assertExit(0, orch(l, "new", "dict", "del-c"));
+        LaunchResult missing = orch(l, "delete", "-o", "json", "del-c", "del-nosuch");
+        assertExit(4, missing);
+        assertEquals(List.of("{\"name\":\"del-c\",\"deleted\":true}"), missing.getOutputStream(), () -> describe(missing));
+        assertOneLineError("NotFound", missing);
+    }
+
+    @Test
+    void processCommandsReportEveryFailureAndExitWithTheFirst(QuarkusMainLauncher l) {
+        LaunchResult spawn = orch(l, "spawn", "--name", "multi-live", "--", "sleep", "1000");
+        assertExit(0, spawn);
+        String id = spawn.getOutput().trim();
+        try {
+            LaunchResult stop = orch(l, "stop", "--grace", "1", "multi-nosuch1", "multi-nosuch2", "multi-live");
+            assertExit(4, stop);
+            assertEquals(List.of(id), stop.getOutputStream(), () -> describe(stop));
+            assertEquals(List.of("orch: NotFound: no process 'multi-nosuch1' (404)", "orch: NotFound: no process 'multi-nosuch2' (404)"),
+                    errLines(stop), () -> describe(stop));
+            assertNoStackTrace(stop);
+
+            LaunchResult respawn = orch(l, "restart", "multi-live");
+            assertExit(0, respawn);
+            // rm of a live process is Busy (exit 1), of an unknown one NotFound (exit 4): whichever comes first decides.
+            LaunchResult busyFirst = orch(l, "rm", "multi-live", "multi-nosuch3");
+            assertExit(1, busyFirst);
+            assertEquals(2, errLines(busyFirst).size(), () -> describe(busyFirst));
+            assertTrue(errLines(busyFirst).get(0).startsWith("orch: Busy: process " + id + " is "), () -> describe(busyFirst));
+            assertEquals("orch: NotFound: no process 'multi-nosuch3' (404)", errLines(busyFirst).get(1), () -> describe(busyFirst));
+            LaunchResult notFoundFirst = orch(l, "rm", "multi-nosuch3", "multi-live");
+            assertExit(4, notFoundFirst);
+            assertEquals(2, errLines(notFoundFirst).size(), () -> describe(notFoundFirst));
+            assertNoStackTrace(notFoundFirst);
+        } finally {
+            orch(l, "kill", id);
+            Poll.until(BOUND, "multi-live ended", () -> orch(l, "rm", id).exitCode() == 0);
+        }
+    }
+
+    @Test
     void objectCreatedAtServerStart(QuarkusMainLauncher l) throws Exception {
         Vertx v = Vertx.vertx();
         try {

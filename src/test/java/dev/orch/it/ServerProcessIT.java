@@ -5,13 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -73,12 +78,17 @@ class ServerProcessIT {
         assertEquals(3, noKey.exit, noKey::toString);
         assertOneLineError("no auth key", noKey);
 
-        // A second server on the same port fails, saying why, and the first keeps running.
+        // A second server on the same port fails, saying why, and the first keeps running, its log
+        // untouched: the failed start neither writes into it nor leaves a log of its own.
+        String logBefore = Files.readString(log);
+        List<Path> filesBefore = files(home);
         Procs.Result second = Procs.orch(env, "server", "--listen", address, "--detach");
         assertNotEquals(0, second.exit, second::toString);
         assertOneLineError("address already in use", second);
         assertTrue(second.err.contains(address), second::toString);
         assertEquals(0, Procs.orch(env, "health", "--address", address).exit);
+        assertEquals(logBefore, Files.readString(log), "the running server's log");
+        assertEquals(filesBefore, files(home));
 
         // SIGTERM stops it.
         ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
@@ -88,6 +98,47 @@ class ServerProcessIT {
         Procs.Result down = Procs.orch(env, "health", "--address", address, "--timeout", "5");
         assertEquals(3, down.exit, down::toString);
         assertTrue(Files.readString(log).contains("stopped"), "orderly stop logged");
+    }
+
+    @Test
+    void aFailedDetachSaysWhyAndLeavesNoLogBehind() throws Exception {
+        Path home = home();
+        Map<String, String> env = Map.of("ORCH_HOME", home.toString());
+        // Something else (not an orch server, so without a log in ORCH_HOME) holds this port.
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            String busy = "127.0.0.1:" + taken.getLocalPort();
+            String[][] cases = {
+                {"--listen", "127.0.0.1:0", "--object", "x=NoSuchType", "unknown typeid 'NoSuchType'"},
+                {"--listen", "127.0.0.1:0", "--object", "x=Value:[1,2,3,4]", "TypeError"},
+                {"--listen", "127.0.0.1:0", "--object", "x=dict", "--object", "x=list", "NameTaken"},
+                {"--listen", "nohost.invalid:0", "nohost.invalid"},
+                {"--listen", "nohost.invalid:" + taken.getLocalPort(), "nohost.invalid"},
+                {"--listen", busy, "address already in use"},
+            };
+            for (String[] c : cases) {
+                List<String> args = new ArrayList<>(List.of("server", "--detach"));
+                args.addAll(List.of(c).subList(0, c.length - 1));
+                Procs.Result r = Procs.orch(env, args.toArray(String[]::new));
+                assertEquals(1, r.exit, r::toString);
+                assertOneLineError("server did not start: cannot start server on ", r);
+                assertTrue(r.err.contains(c[c.length - 1]), r::toString);
+                assertEquals(List.of(home.resolve("authkey")), files(home), () -> "left behind by " + r);
+            }
+        }
+        // With -v the detail (the child's stack trace) is shown before its log goes.
+        Procs.Result v = Procs.orch(env, "server", "--detach", "-v", "--listen", "127.0.0.1:0", "--object", "x=NoSuchType");
+        assertEquals(1, v.exit, v::toString);
+        assertTrue(v.err.contains("Caused by: java.lang.IllegalArgumentException: --object x: NotFound"), v::toString);
+        assertTrue(v.errLines().contains("orch: server did not start: cannot start server on 127.0.0.1:0: --object x: "
+                + "NotFound: unknown typeid 'NoSuchType'"), v::toString);
+        assertEquals(List.of(home.resolve("authkey")), files(home), v::toString);
+    }
+
+    /** The files in {@code dir}, sorted. */
+    static List<Path> files(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
     }
 
     @Test

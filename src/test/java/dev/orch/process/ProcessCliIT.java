@@ -225,6 +225,23 @@ class ProcessCliIT {
     }
 
     @Test
+    void connectToAnUnknownHostFailsAtOnceSayingSo() throws Exception {
+        // .invalid never resolves (RFC 2606): the lookup fails here, without asking the internet.
+        String[][] cases = {
+            {"connect", "nohost.invalid:5", "--timeout", "20", "--", "true"},
+            {"connect", "nohost.invalid:5", "--timeout", "20", "--name", "nd"},
+        };
+        for (String[] args : cases) {
+            long t0 = System.nanoTime();
+            Result r = run(args);
+            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+            assertEquals(3, r.code(), r.err());
+            assertEquals("orch: cannot connect to nohost.invalid:5: unknown host nohost.invalid", r.err().strip());
+            assertTrue(seconds < 15, "gave up after " + seconds + " s, not at once (the --timeout is 20 s)");
+        }
+    }
+
+    @Test
     void anAttachedWorkerReattachesAfterTheServerRestarts() throws Exception {
         Path log = dir.resolve("connect.log");
         Process worker = background(log, "connect", address, "--name", "survivor", "--", "sleep", "1000");

@@ -16,14 +16,33 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
-        PrintWriter err = cmd.getErr();
-        Throwable e = unwrap(ex);
+        return report(ex, cmd.getErr(), verbose(parseResult));
+    }
+
+    /**
+     * Prints a failure as {@code handleExecutionException} does: one {@code orch: …} line, and
+     * the stack trace if {@code verbose}. For commands that go on after a failure and so must
+     * report it themselves.
+     *
+     * @return the exit code for the failure
+     */
+    public static int report(Throwable failure, PrintWriter err, boolean verbose) {
+        Throwable e = unwrap(failure);
         err.println("orch: " + message(e));
-        if (verbose(parseResult)) {
+        if (verbose) {
             e.printStackTrace(err);
         }
         err.flush();
         return exitCode(e);
+    }
+
+    /** True if {@code -v/--verbose} was given to {@code cmd}'s command or to any command above it. */
+    public static boolean verbose(CommandLine cmd) {
+        CommandLine root = cmd;
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        return verbose(root.getParseResult());
     }
 
     /** Usage errors: one line, like every other error, pointing at the command's help. */
@@ -57,6 +76,7 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
         return t;
     }
 
+    /** The exit code for a failure (see {@link ExitCodes}). */
     public static int exitCode(Throwable e) {
         if (e instanceof CliException) {
             return ((CliException) e).exitCode();
