@@ -1,6 +1,7 @@
 package dev.orch.cli;
 
 import dev.orch.client.OrchClient;
+import dev.orch.client.OrchConnectException;
 import dev.orch.protocol.Addresses;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -21,6 +22,8 @@ class EventsCommand extends ClientCommand {
             }
         });
         c.closedFuture().join();
+        // Only Ctrl-C ends the stream on purpose; a server that went away is a failure (exit 3).
+        throw new OrchConnectException("connection to the orch server ended");
     }
 
     /** {@code TIME EVENT ID (NAME) key=value…}. */

@@ -121,7 +121,7 @@ class ProcessCliIT {
     @Test
     void processCommandsEventsAndShutdown() throws Exception {
         Path events = dir.resolve("events.log");
-        background(events, "events", "-o", "json");
+        Process eventsProcess = background(events, "events", "-o", "json");
         Result spawn = run("spawn", "--name", "web", "--", "sh", "-c", "echo one; echo two; echo three; sleep 1000");
         assertEquals(0, spawn.code(), spawn.err());
         String id = spawn.out().trim();
@@ -158,6 +158,10 @@ class ProcessCliIT {
         server.destroy();
         assertTrue(server.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, server.exitValue(), "the server exits 0 on SIGTERM");
+        // The event stream has no end of its own: losing the server is a failure, one line, exit 3.
+        assertTrue(eventsProcess.waitFor(30, TimeUnit.SECONDS), "orch events kept running without its server");
+        assertEquals(3, eventsProcess.exitValue(), Files.readString(events));
+        assertTrue(Files.readString(events).endsWith("orch: connection to the orch server ended\n"), Files.readString(events));
         assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
                 "child " + pid3 + " survived the server");
     }
