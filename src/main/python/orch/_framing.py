@@ -165,7 +165,8 @@ def decode_payload(payload: Buffer) -> Dict[str, Any]:
     try:
         text = str(payload, "utf-8")  # str(): payload may be a memoryview
     except ValueError as e:  # UnicodeDecodeError
-        raise FrameError(f"frame is not valid UTF-8: {e}") from None
+        raise FrameError(f"frame is not valid UTF-8: {e}",
+                         _envelope(str(payload, "utf-8", "replace"))) from None
     try:
         value = _loads(text)
     except ValueError as e:

@@ -86,7 +86,9 @@ def _stack():
     return traceback.extract_stack()
 
 
-class NumberRangeTest(ServerTestCase):
+class RawFrameTest(ServerTestCase):
+    """What only a client of its own could send: the server refuses it and goes on."""
+
     def test_number_beyond_a_double_is_refused_not_made_a_string(self):
         # Python reads 1e400 as inf and will not send that; any other client can send the text.
         with raw_connect(self.server.address) as sock:
@@ -99,6 +101,18 @@ class NumberRangeTest(ServerTestCase):
             send_frame(sock, {"type": "ping"})
             self.assertEqual(recv_frame(sock), {"type": "pong"})  # still served
         self.assertEqual(self.m.Value(1e308).get(), 1e308)
+
+    def test_overlong_utf8_is_refused_not_decoded(self):
+        # C0 AF is an overlong "/": Jackson alone would decode it, so "a/b" had two spellings.
+        with raw_connect(self.server.address) as sock:
+            raw_login(sock, self.server.authkey)
+            send_frame(sock, b'{"type":"send","address":"orch.manager","replyAddress":"r2",'
+                             b'"body":{"op":"create","typeid":"Value","args":["a\xc0\xafb"]}}')
+            err = recv_frame(sock)
+            self.assertEqual((err["address"], err["failureCode"]), ("r2", 400))
+            self.assertIn("not valid UTF-8", err["message"])
+            send_frame(sock, {"type": "ping"})
+            self.assertEqual(recv_frame(sock), {"type": "pong"})
         self.assertEqual(self.m.Value(1e-400).get(), 0.0)  # underflow is 0, as in Python
 
 

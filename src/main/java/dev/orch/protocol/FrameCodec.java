@@ -154,6 +154,9 @@ public final class FrameCodec {
      * retained. Throws {@link MalformedFrame} (400) if it is not a JSON object orch takes.
      */
     public static JsonObject decode(byte[] bytes, int offset, int length) throws MalformedFrame {
+        if (!Utf8.wellFormed(bytes, offset, length)) {
+            throw malformed("frame is not valid UTF-8", bytes, offset, length);
+        }
         try (JsonParser parser = STREAMING.createParser(bytes, offset, length)) {
             return decode(parser);
         } catch (IOException e) {

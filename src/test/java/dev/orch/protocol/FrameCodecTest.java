@@ -213,4 +213,35 @@ class FrameCodecTest {
         assertEquals(null, malformed("[1,2]").replyAddress());
         assertTrue(malformed("{\"a\":1} {}").detail().contains("after"));
     }
+
+    private static byte[] bytes(int... v) {
+        byte[] b = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = (byte) v[i];
+        }
+        return b;
+    }
+
+    @Test
+    void utf8IsCheckedStrictly() {
+        assertTrue(Utf8.wellFormed(bytes(), 0, 0));
+        assertTrue(Utf8.wellFormed("plain ascii, longer than eight bytes".getBytes(StandardCharsets.UTF_8), 0, 36));
+        byte[] mixed = "é€😀 ok ascii tail é".getBytes(StandardCharsets.UTF_8);
+        assertTrue(Utf8.wellFormed(mixed, 0, mixed.length));
+        assertTrue(Utf8.wellFormed(bytes(0xf4, 0x8f, 0xbf, 0xbf), 0, 4)); // U+10FFFF
+        for (byte[] bad : new byte[][] {
+                bytes(0xc0, 0xaf), bytes(0xc1, 0xbf), // overlong 2-byte "/" and DEL
+                bytes(0xe0, 0x80, 0xaf), bytes(0xf0, 0x80, 0x80, 0xaf), // overlong 3- and 4-byte
+                bytes(0xed, 0xa0, 0x80), // a surrogate (CESU-8)
+                bytes(0xf4, 0x90, 0x80, 0x80), bytes(0xf5, 0x80, 0x80, 0x80), // past U+10FFFF
+                bytes(0x80), bytes(0xff), bytes(0xc3), bytes(0xe2, 0x82), bytes(0xc3, 0x28)}) {
+            assertTrue(!Utf8.wellFormed(bad, 0, bad.length), java.util.Arrays.toString(bad));
+        }
+        byte[] overlong = "{\"type\":\"send\",\"replyAddress\":\"r4\",\"body\":{\"args\":[\"a\u00c0\u00afb\"]}}"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        MalformedFrame e = org.junit.jupiter.api.Assertions.assertThrows(MalformedFrame.class,
+                () -> FrameCodec.decode(overlong, 0, overlong.length));
+        assertEquals("frame is not valid UTF-8", e.detail());
+        assertEquals("r4", e.replyAddress());
+    }
 }
