@@ -4,7 +4,8 @@ import threading
 import time
 import unittest
 
-from tests.support import ServerTestCase
+import orch
+from tests.support import OrchServer, ServerTestCase
 
 
 class QueueTest(ServerTestCase):
@@ -145,3 +146,43 @@ class ConditionTest(ServerTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ShutdownTest(unittest.TestCase):
+    """Calls parked when the server is asked to stop fail at once with 503, saying why, instead
+    of holding up the stop and ending with a lost connection."""
+
+    def setUp(self):
+        self.server = OrchServer()
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+
+    def test_parked_calls_get_503_when_the_server_stops(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        q, lock, event = m.Queue(), m.Lock(), m.Event()
+        lock.acquire()
+        failures = {}
+
+        def park(name, call):
+            try:
+                call()
+                failures[name] = None
+            except BaseException as e:  # noqa: B902 - recorded for the assertions
+                failures[name] = e
+
+        threads = [threading.Thread(target=park, args=a) for a in (
+            ("get", q.get), ("acquire", lock.acquire), ("wait", event.wait))]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # parked
+        start = time.monotonic()
+        r = self.server.cli("shutdown")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for t in threads:
+            t.join(30)
+        self.assertLess(time.monotonic() - start, 10)
+        for name in ("get", "acquire", "wait"):
+            e = failures.get(name)
+            self.assertIsInstance(e, orch.RemoteError, "%s: %r" % (name, e))
+            self.assertEqual((e.code, e.name), (503, "ShuttingDown"), name)

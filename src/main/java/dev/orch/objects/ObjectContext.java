@@ -1,5 +1,8 @@
 package dev.orch.objects;
 
+import dev.orch.protocol.OrchException;
+import java.util.function.Consumer;
+
 /**
  * What the server offers an object: its identity, timers on the object's own thread, and
  * whether a session is still connected.
@@ -16,4 +19,11 @@ public interface ObjectContext {
 
     /** True while the session is connected. */
     boolean isSessionAlive(String session);
+
+    /**
+     * Registers what to do with the object's parked calls when the server stops: fail them with
+     * the error given (503), on the object's thread, so that their callers learn why at once.
+     */
+    default void whenStopping(Consumer<OrchException> failParked) {
+    }
 }

@@ -14,10 +14,13 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * One event loop's share of the server-side objects. Each object lives on exactly one shard, so
@@ -55,6 +58,7 @@ final class ObjectShard extends AbstractVerticle {
         final Set<String> exposed;
         SharedObject object;
         MessageConsumer<JsonObject> consumer;
+        final List<Consumer<OrchException>> stopping = new ArrayList<>(2);
 
         Hosted(String id, SharedType type) {
             this.id = id;
@@ -80,6 +84,11 @@ final class ObjectShard extends AbstractVerticle {
         @Override
         public boolean isSessionAlive(String session) {
             return sessions.isAlive(session);
+        }
+
+        @Override
+        public void whenStopping(Consumer<OrchException> failParked) {
+            stopping.add(failParked);
         }
     }
 
@@ -116,6 +125,18 @@ final class ObjectShard extends AbstractVerticle {
             if (h != null) {
                 h.consumer.unregister();
                 h.object.dispose();
+            }
+        });
+    }
+
+    /** The server is stopping: every parked call on this shard fails with 503 now, not at the close. */
+    void stopping() {
+        OrchException e = new OrchException(ErrorCode.SHUTTING_DOWN, "server is shutting down");
+        context.runOnContext(v -> {
+            for (Hosted h : objects.values()) {
+                for (Consumer<OrchException> fail : h.stopping) {
+                    fail.accept(e);
+                }
             }
         });
     }

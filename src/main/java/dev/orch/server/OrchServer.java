@@ -296,6 +296,8 @@ public final class OrchServer {
             return closed.future();
         }
         state.stopping(true);
+        // Parked calls (Queue.get, Lock.acquire…) would only hold up the drain below.
+        shards.forEach(ObjectShard::stopping);
         // Listeners stay open while draining: closing a Vert.x NetServer closes its connections,
         // and clients must still receive the answers of calls in flight (new requests get 503).
         Future<?> stopChildren = supervisor == null ? Future.succeededFuture() : supervisor.close();

@@ -22,6 +22,7 @@ final class WaitQueue {
 
     WaitQueue(ObjectContext context) {
         this.context = context;
+        context.whenStopping(this::failAll);
     }
 
     /**
