@@ -247,12 +247,31 @@ class ManagerOpsTest {
     @Test
     void shutdownAnswersThenNewRequestsGet503WhileCallsDrain() throws Exception {
         TestServer s = TestServer.start(c -> c.drainTimeout(Duration.ofMillis(1500)));
-        try (OrchClient c = s.client(); RawClient raw = s.raw()) {
+        try (OrchClient c = OrchClient.connect(s.clientConfig().direct("off")); RawClient raw = s.raw();
+                RawClient host = s.raw()) {
+            // A worker that never answers: its call is in flight, and the server drains it.
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            host.manager(new JsonObject().put("op", "host").put("typeid", "Mute").put("exposed", new JsonArray().add("m")));
+            java.util.concurrent.CompletableFuture<RemoteObject> made =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> c.create("Mute"));
+            JsonObject create = host.read();
+            String id = create.getJsonObject("body").getString("id");
+            host.write(new JsonObject().put("type", "register").put("address", "orch.obj." + id));
+            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
+                    .put("body", new JsonObject().put("id", id)));
+            RemoteObject mute = made.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            java.util.concurrent.CompletableFuture<Object> inFlight = mute.callAsync("m");
+            host.read();
+            // A parked call, by contrast, is answered 503 at once.
             RemoteObject ev = c.create("gate", "Event", null, null);
             raw.login(TestServer.KEY);
             raw.send(ev.address(), "w1", new JsonObject().put("method", "wait"));
             JsonObject ok = raw.manager(new JsonObject().put("op", "shutdown"));
             assertTrue(ok.getJsonObject("body").getBoolean("shutdown"));
+            JsonObject parked = raw.read();
+            assertEquals("w1", parked.getString("address"), parked.encode());
+            assertEquals(503, parked.getInteger("failureCode"), parked.encode());
             Poll.until(Duration.ofSeconds(5), "503 while draining", () -> {
                 try {
                     c.lookup("gate");
@@ -263,6 +282,7 @@ class ManagerOpsTest {
             });
             s.server.closeFuture().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
             assertTrue(raw.closedByServer());
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> inFlight.get(10, java.util.concurrent.TimeUnit.SECONDS));
         } finally {
             s.close();
         }
