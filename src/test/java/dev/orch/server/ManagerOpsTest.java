@@ -192,21 +192,29 @@ class ManagerOpsTest {
         }
     }
 
+    /**
+     * Makes {@code host} (a raw connection) host {@code typeid} with one method {@code m}, and
+     * {@code c} create one: the object, whose calls {@code host} then reads and answers by hand.
+     */
+    private static RemoteObject hostedByRaw(RawClient host, OrchClient c, String typeid) throws Exception {
+        host.login(TestServer.KEY);
+        host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+        host.manager(new JsonObject().put("op", "host").put("typeid", typeid).put("exposed", new JsonArray().add("m")));
+        java.util.concurrent.CompletableFuture<RemoteObject> made =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> c.create(typeid));
+        JsonObject create = host.read();
+        String id = create.getJsonObject("body").getString("id");
+        host.write(new JsonObject().put("type", "register").put("address", "orch.obj." + id));
+        host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
+                .put("body", new JsonObject().put("id", id)));
+        return made.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     @Test
     void aWorkersMalformedAnswersReachTheCallerAs502() throws Exception {
         try (TestServer s = TestServer.start(); RawClient host = s.raw();
                 OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {
-            host.login(TestServer.KEY);
-            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
-            host.manager(new JsonObject().put("op", "host").put("typeid", "Sloppy").put("exposed", new JsonArray().add("m")));
-            java.util.concurrent.CompletableFuture<RemoteObject> made =
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> c.create("Sloppy"));
-            JsonObject create = host.read();
-            String id = create.getJsonObject("body").getString("id");
-            host.write(new JsonObject().put("type", "register").put("address", "orch.obj." + id));
-            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
-                    .put("body", new JsonObject().put("id", id)));
-            RemoteObject o = made.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            RemoteObject o = hostedByRaw(host, c, "Sloppy");
 
             Object[] bad = {5, "text", new JsonObject(), new JsonObject().put("error", "oops"),
                 new JsonObject().put("error", new JsonObject().put("code", 401).put("message", "no")),
@@ -250,17 +258,7 @@ class ManagerOpsTest {
         try (OrchClient c = OrchClient.connect(s.clientConfig().direct("off")); RawClient raw = s.raw();
                 RawClient host = s.raw()) {
             // A worker that never answers: its call is in flight, and the server drains it.
-            host.login(TestServer.KEY);
-            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
-            host.manager(new JsonObject().put("op", "host").put("typeid", "Mute").put("exposed", new JsonArray().add("m")));
-            java.util.concurrent.CompletableFuture<RemoteObject> made =
-                    java.util.concurrent.CompletableFuture.supplyAsync(() -> c.create("Mute"));
-            JsonObject create = host.read();
-            String id = create.getJsonObject("body").getString("id");
-            host.write(new JsonObject().put("type", "register").put("address", "orch.obj." + id));
-            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
-                    .put("body", new JsonObject().put("id", id)));
-            RemoteObject mute = made.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            RemoteObject mute = hostedByRaw(host, c, "Mute");
             java.util.concurrent.CompletableFuture<Object> inFlight = mute.callAsync("m");
             host.read();
             // A parked call, by contrast, is answered 503 at once.
