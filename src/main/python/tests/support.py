@@ -66,6 +66,28 @@ def patched_env(**values: Optional[str]) -> Iterator[None]:
             else:
                 os.environ[k] = v
 
+def run_in_threads(test: unittest.TestCase, work: Callable[[int], None], count: int,
+                   timeout: float = 120) -> None:
+    """Runs ``work(i)`` for each ``i`` in ``range(count)``, each on its own thread, and fails
+    ``test`` with whatever any of them raised (an assertion in a thread would otherwise go
+    unseen)."""
+    errors: List[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            work(i)
+        except BaseException as e:  # noqa: B902 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    test.assertEqual(errors, [])
+    test.assertFalse([t for t in threads if t.is_alive()], "threads still running")
+
+
 def wait_until(predicate: Callable[[], Optional[T]], timeout: float, what: str,
                interval: float = 0.05) -> T:
     """Polls ``predicate`` until it returns something truthy; fails after ``timeout`` s."""

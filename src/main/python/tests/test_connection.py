@@ -10,7 +10,8 @@ from pathlib import Path
 from unittest import mock
 
 import orch
-from tests.support import ORCH_BIN, OrchServer, ServerTestCase, free_port, patched_env
+from tests.support import (ORCH_BIN, OrchServer, ServerTestCase, free_port, patched_env,
+                           run_in_threads)
 
 
 class LoginTest(ServerTestCase):
@@ -42,22 +43,13 @@ class LoginTest(ServerTestCase):
     def test_many_threads_many_calls(self):
         d = self.m.dict()
         barrier = threading.Barrier(16)
-        errors = []
 
         def work(i):
-            try:
-                barrier.wait()
-                for j in range(100):
-                    d[f"{i}.{j}"] = j
-                    self.assertEqual(d[f"{i}.{j}"], j)
-            except BaseException as e:
-                errors.append(e)
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        self.assertEqual(errors, [])
+            barrier.wait()
+            for j in range(100):
+                d[f"{i}.{j}"] = j
+                self.assertEqual(d[f"{i}.{j}"], j)
+        run_in_threads(self, work, 16)
         self.assertEqual(len(d), 1600)
 
 

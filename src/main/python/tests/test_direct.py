@@ -20,7 +20,7 @@ import unittest
 import orch
 from orch import _auth
 from tests.support import (ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
-                           assert_sleep_does_not_stall, patched_env, wait_until)
+                           assert_sleep_does_not_stall, patched_env, run_in_threads, wait_until)
 
 
 def start_worker(server: OrchServer, typeid: str, **env_extra: str):
@@ -232,20 +232,11 @@ class DirectCallTest(ServerTestCase):
 
     def test_many_threads_share_the_direct_connection(self):
         u = self.make()
-        errors = []
 
         def work(i):
-            try:
-                for j in range(50):
-                    self.assertEqual(u.echo([i, j]), [i, j])
-            except BaseException as e:  # surfaced below
-                errors.append(e)
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertEqual(errors, [])
+            for j in range(50):
+                self.assertEqual(u.echo([i, j]), [i, j])
+        run_in_threads(self, work, 8, 60)
         self.assertEqual(len(self.m._routes), 1)
 
     def test_close_closes_direct_connections(self):

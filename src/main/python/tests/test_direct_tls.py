@@ -11,7 +11,6 @@ import signal
 import socket
 import ssl
 import tempfile
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -20,7 +19,8 @@ from unittest import mock
 import orch
 from orch import _auth, _tls, direct
 from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors,
-                           assert_sleep_does_not_stall, patched_env, self_signed_cert, wait_until)
+                           assert_sleep_does_not_stall, patched_env, run_in_threads, self_signed_cert,
+                           wait_until)
 from tests.test_direct import (assert_killed_worker_fails_call_in_flight, hosted_types, raw_connect, raw_login, recv_frame, send_frame,
                                start_worker, stop_worker)
 
@@ -231,23 +231,13 @@ class KeyUpdateTest(unittest.TestCase):
         before = self.server_log().count("Consuming KeyUpdate")
         with self.server.manager() as m:
             d = m.dict()
-            errors = []
 
             def work(i):
-                try:
-                    value = str(i) * 1024
-                    for _ in range(150):
-                        d["k%d" % i] = value
-                        self.assertEqual(d["k%d" % i], value)
-                except BaseException as e:  # noqa: B902 - reported below
-                    errors.append(e)
-
-            threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(errors, [])
+                value = str(i) * 1024
+                for _ in range(150):
+                    d["k%d" % i] = value
+                    self.assertEqual(d["k%d" % i], value)
+            run_in_threads(self, work, 8)
             self.assertEqual(len(d), 8)
         # The server renewed its keys and read the client's answers, many times over.
         self.assertGreater(self.server_log().count("Consuming KeyUpdate") - before, 10)

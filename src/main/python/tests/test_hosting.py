@@ -10,7 +10,7 @@ import unittest
 
 import orch
 from tests.support import (PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
-                           assert_sleep_does_not_stall, wait_until)
+                           assert_sleep_does_not_stall, run_in_threads, wait_until)
 
 
 def start_worker(server: OrchServer) -> subprocess.Popen:
@@ -97,21 +97,12 @@ class HostedTypeTest(ServerTestCase):
     def test_concurrent_threads_share_one_manager(self):
         u = self.m.UtilityClass()
         d = self.m.dict()
-        errors = []
 
         def work(i):
-            try:
-                for j in range(50):
-                    self.assertEqual(u.echo([i, j]), [i, j])
-                    d[f"{i}-{j}"] = j
-            except BaseException as e:  # surfaced below
-                errors.append(e)
-        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertEqual(errors, [])
+            for j in range(50):
+                self.assertEqual(u.echo([i, j]), [i, j])
+                d[f"{i}-{j}"] = j
+        run_in_threads(self, work, 8, 60)
         self.assertEqual(len(d), 400)
 
     def test_slow_methods_run_concurrently(self):
@@ -137,20 +128,12 @@ class HostedTypeTest(ServerTestCase):
         u = self.m.UtilityClass()
         self.assertEqual(u.remote_get("nested-d", "k"), [1, 2])
         # many at once, from several threads: every one needs the worker to keep reading
-        results, errors = [], []
+        results = []
 
-        def work():
-            try:
-                for _ in range(20):
-                    results.append(u.remote_get("nested-d", "k"))
-            except BaseException as e:  # surfaced below
-                errors.append(e)
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertEqual(errors, [])
+        def work(_i):
+            for _ in range(20):
+                results.append(u.remote_get("nested-d", "k"))
+        run_in_threads(self, work, 4, 60)
         self.assertEqual(results, [[1, 2]] * 80)
 
     def test_method_waiting_on_remote_queue(self):
