@@ -1,6 +1,7 @@
 package dev.orch.cli;
 
 import dev.orch.cli.common.ClientOptions;
+import dev.orch.cli.common.ErrorMapper;
 import dev.orch.cli.common.ExitCodes;
 import dev.orch.cli.common.OutputOptions;
 import dev.orch.cli.common.VerboseOption;
@@ -8,7 +9,9 @@ import dev.orch.client.ClientConfig;
 import dev.orch.client.DirectMode;
 import dev.orch.client.OrchClient;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -53,11 +56,27 @@ abstract class ClientCommand implements Callable<Integer> {
     }
 
     /**
-     * Makes the command exit with {@code code} once {@link #run} returns, for a command that has
-     * already reported its failures on stderr and so must not throw.
+     * Runs {@code action} on every item, even after one fails: each failure is reported on stderr
+     * as it happens, and the first one decides the exit code. For commands on several names,
+     * whose user must learn about every item that was not acted on, not only the first. A lost
+     * connection ends the loop: every item after it would only repeat that error.
      */
-    protected void exitWith(int code) {
-        exitCode = code;
+    protected void forEachReporting(List<String> items, Consumer<String> action) {
+        PrintWriter err = spec.commandLine().getErr();
+        boolean verbose = ErrorMapper.verbose(spec.commandLine());
+        for (String item : items) {
+            try {
+                action.accept(item);
+            } catch (RuntimeException e) {
+                int code = ErrorMapper.report(e, err, verbose);
+                if (exitCode == ExitCodes.OK) {
+                    exitCode = code;
+                }
+                if (code == ExitCodes.CONNECT) {
+                    return;
+                }
+            }
+        }
     }
 
     /**

@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code orch delete NAME…}: deletes named objects, printing each name once it is deleted
  * ({@code -o json}: {@code {"name":NAME,"deleted":true}} per line, as {@code orch rm} prints one
- * object per process).
+ * object per process). Every name is tried; the first failure decides the exit code.
  */
 @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete named objects; print each name deleted.")
 class DeleteCommand extends ClientCommand {
@@ -19,11 +19,11 @@ class DeleteCommand extends ClientCommand {
 
     @Override
     protected void run(OrchClient c, PrintWriter out) {
-        for (String n : names) {
+        forEachReporting(names, n -> {
             c.delete(n);
-            // One line per name as it goes, so a failure later still shows what was deleted.
+            // One line per name as it goes, as the order of output and errors tells what happened.
             out.println(output.json() ? new JsonObject().put("name", n).put("deleted", true).encode() : n);
             out.flush();
-        }
+        });
     }
 }

@@ -1,8 +1,6 @@
 package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
-import dev.orch.cli.common.ErrorMapper;
-import dev.orch.cli.common.ExitCodes;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import io.vertx.core.json.JsonObject;
@@ -28,24 +26,11 @@ abstract class ProcessOpCommand extends ClientCommand {
 
     @Override
     protected void run(OrchClient c, PrintWriter out) {
-        PrintWriter err = spec.commandLine().getErr();
-        boolean verbose = ErrorMapper.verbose(spec.commandLine());
-        int firstFailure = ExitCodes.OK;
-        for (String ref : refs) {
-            try {
-                JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)));
-                out.println(output.json() ? r.put("ref", ref).encode() : r.getString("id", ref));
-                out.flush();
-            } catch (RuntimeException e) {
-                // Reported here, not thrown: the user must learn about every process that was not
-                // acted on, not only the first.
-                int code = ErrorMapper.report(e, err, verbose);
-                if (firstFailure == ExitCodes.OK) {
-                    firstFailure = code;
-                }
-            }
-        }
-        exitWith(firstFailure);
+        forEachReporting(refs, ref -> {
+            JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)));
+            out.println(output.json() ? r.put("ref", ref).encode() : r.getString("id", ref));
+            out.flush();
+        });
     }
 
     @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop processes: SIGTERM to the process group, SIGKILL after the grace period.")

@@ -364,12 +364,15 @@ public class CliTest {
                 new JsonObject().put("name", "del-b").put("deleted", true)),
                 json.getOutputStream().stream().map(JsonObject::new).toList(), () -> describe(json));
 
-        // What was deleted before a failure is still printed.
+        // A missing name is reported and the names after it are still deleted.
         assertExit(0, orch(l, "new", "dict", "del-c"));
-        LaunchResult missing = orch(l, "delete", "-o", "json", "del-c", "del-nosuch");
+        assertExit(0, orch(l, "new", "dict", "del-d"));
+        LaunchResult missing = orch(l, "delete", "-o", "json", "del-c", "del-nosuch", "del-d");
         assertExit(4, missing);
-        assertEquals(List.of("{\"name\":\"del-c\",\"deleted\":true}"), missing.getOutputStream(), () -> describe(missing));
+        assertEquals(List.of("{\"name\":\"del-c\",\"deleted\":true}", "{\"name\":\"del-d\",\"deleted\":true}"),
+                missing.getOutputStream(), () -> describe(missing));
         assertOneLineError("NotFound", missing);
+        assertExit(4, orch(l, "call", "del-d", "keys"));
     }
 
     @Test
