@@ -107,6 +107,9 @@ class ListTest(ServerTestCase):
             lst.remove(42)
         with self.assertRaises(TypeError):
             lst.append()  # missing argument binds as in Python
+        lst.append("a")
+        with self.assertRaises(TypeError):
+            lst[0.0]  # an index must be an int, as in Python
 
 
     def test_iadd_extends_in_place(self):
@@ -183,6 +186,18 @@ class ValueAndNamespaceTest(ServerTestCase):
         self.assertEqual(v.get(), 7)
         self.assertEqual(self.m.Value("i", 3).value, 3)  # SyncManager's typecode form
         self.assertEqual(self.m.Value().get(), None)
+
+    def test_floats_stay_floats(self):
+        # JSON keeps 1.0 apart from 1, and so does the server: what goes in comes back as it was.
+        v = self.m.Value(1.0)
+        self.assertIs(type(v.get()), float)
+        lst = self.m.list([2.0, 2, [3.0]])
+        self.assertEqual([type(x) for x in lst[:]], [float, int, list])
+        self.assertIs(type(lst[2][0]), float)
+        self.assertEqual(lst.count(2), 2)  # 2 == 2.0, as in Python
+        q = self.m.Queue()
+        q.put(-0.0)
+        self.assertEqual(repr(q.get()), "-0.0")
 
     def test_namespace(self):
         ns = self.m.Namespace(x=1)

@@ -13,23 +13,20 @@ public final class Json {
     }
 
     /**
-     * Canonical form of a JSON value: integral numbers become {@link Long} (or stay
-     * {@link BigInteger} if too large), other numbers {@link Double}, so that equal numbers are
-     * {@code equals} and hash alike. Containers are left as they are.
+     * Canonical form of a JSON value: integers become {@link Long} (or stay {@link BigInteger} if
+     * too large), other numbers {@link Double}. A float stays a float even when it is integral
+     * ({@code 1.0}), as Python keeps it: numeric equality ({@code 1 == 1.0}) is the business of
+     * the comparisons and of {@link #key}, not of the stored value. Containers are left as they are.
      */
     public static Object normalize(Object v) {
-        if (v instanceof Long || v instanceof String || v instanceof Boolean || v == null) {
+        if (v instanceof Long || v instanceof String || v instanceof Boolean || v instanceof Double || v == null) {
             return v;
         }
         if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
             return ((Number) v).longValue();
         }
-        if (v instanceof Double || v instanceof Float) {
-            double d = ((Number) v).doubleValue();
-            if (d == Math.rint(d) && !Double.isInfinite(d) && Math.abs(d) < 9.0e15) {
-                return (long) d;
-            }
-            return d;
+        if (v instanceof Float) {
+            return ((Float) v).doubleValue();
         }
         if (v instanceof BigInteger) {
             BigInteger b = (BigInteger) v;
@@ -57,6 +54,13 @@ public final class Json {
         Object k = normalize(v);
         if (k instanceof JsonArray || k instanceof JsonObject) {
             throw OrchException.raised("TypeError", "unhashable type: '" + typeName(k) + "'");
+        }
+        if (k instanceof Double) {
+            // 1 and 1.0 are one key, as in Python, so an integral float keys as its integer.
+            double d = (Double) k;
+            if (d == Math.rint(d) && Math.abs(d) < 9.0e15) {
+                return (long) d;
+            }
         }
         return k;
     }

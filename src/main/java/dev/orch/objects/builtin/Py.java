@@ -25,8 +25,8 @@ final class Py {
     }
 
     /**
-     * A deep copy of a JSON value with every number normalized, so a stored value never shares
-     * structure with the caller's and compares and prints the same however it arrived.
+     * A deep copy of a JSON value with every number in canonical form ({@link Json#normalize}), so
+     * a stored value never shares structure with the caller's.
      */
     static Object store(Object v) {
         Object n = Json.normalize(v);
@@ -142,7 +142,10 @@ final class Py {
             return Long.compare((Long) x, (Long) y);
         }
         if (x instanceof Double && y instanceof Double) {
-            return Double.compare((Double) x, (Double) y);
+            // Not Double.compare, for which -0.0 < 0.0; in Python they are equal.
+            double p = (Double) x;
+            double q = (Double) y;
+            return p < q ? -1 : p > q ? 1 : 0;
         }
         return decimal(x).compareTo(decimal(y));
     }

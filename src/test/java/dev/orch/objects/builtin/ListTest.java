@@ -31,7 +31,9 @@ class ListTest {
     @Test
     void constructor() {
         assertEquals(arr(), ok(ListType.INSTANCE.create(null, null, null), "__getitem__", slice(null, null, null)));
-        assertEquals(arr(1L, 2.5, "x"), ok(list(1.0, 2.5, "x"), "__getitem__", obj()));
+        JsonArray copy = (JsonArray) ok(list(1.0, 2.5, "x"), "__getitem__", obj());
+        assertEquals(arr(1.0, 2.5, "x"), copy);
+        assertEquals(Double.class, copy.getValue(0).getClass(), "1.0 stays a float");
         SharedObject s = ListType.INSTANCE.create(null, arr("ab"), null);
         assertEquals(arr("a", "b"), ok(s, "__getitem__", obj()));
         SharedObject k = ListType.INSTANCE.create(null, null, obj("iterable", obj("p", 1, "q", 2)));
@@ -54,6 +56,7 @@ class ListTest {
         assertRaised("IndexError", "list index out of range", err(l, "__getitem__", -4));
         assertRaised("IndexError", "list index out of range", err(l, "__getitem__", new java.math.BigInteger("99999999999999999999")));
         assertRaised("TypeError", "list indices must be integers or slices, not float", err(l, "__getitem__", 1.5));
+        assertRaised("TypeError", "list indices must be integers or slices, not float", err(l, "__getitem__", 1.0));
         assertRaised("TypeError", "list indices must be integers or slices, not str", err(l, "__getitem__", "0"));
         assertRaised("TypeError", "list indices must be integers or slices, not NoneType",
                 err(l, "__getitem__", (Object) null));

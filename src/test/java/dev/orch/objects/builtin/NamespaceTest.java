@@ -43,10 +43,10 @@ class NamespaceTest {
         SharedObject n = ns(null, null);
         assertNull(ok(n, "__setattr__", "x", 1.0));
         Object x = ok(n, "__getattr__", "x");
-        assertEquals(1L, x);
-        assertEquals(Long.class, x.getClass());
+        assertEquals(1.0, x);
+        assertEquals(Double.class, x.getClass());
         ok(n, "__setattr__", "y", arr("v"));
-        assertEquals(obj("x", 1L, "y", arr("v")), ok(n, "_getvalue"));
+        assertEquals(obj("x", 1.0, "y", arr("v")), ok(n, "_getvalue"));
         assertNull(ok(n, "__delattr__", "x"));
         assertEquals(obj("y", arr("v")), ok(n, "_getvalue"));
         assertRaised("AttributeError", "'Namespace' object has no attribute 'x'", err(n, "__getattr__", "x"));

@@ -19,6 +19,8 @@ class PyTest {
         assertTrue(Py.equal(1e16, 10000000000000000L), "large integral doubles equal their ints");
         assertTrue(Py.equal(arr(1, obj("a", 2.0)), arr(1.0, obj("a", 2))));
         assertTrue(Py.equal(null, null));
+        assertTrue(Py.equal(-0.0, 0.0));
+        assertTrue(Py.equal(-0.0, 0));
         assertFalse(Py.equal(true, 1));
         assertFalse(Py.equal("1", 1));
         assertFalse(Py.equal(null, 0));
@@ -50,12 +52,13 @@ class PyTest {
     }
 
     @Test
-    void storeDeepNormalizesAndCopies() {
-        io.vertx.core.json.JsonArray in = arr(arr(2.0));
+    void storeKeepsNumberTypesAndCopies() {
+        io.vertx.core.json.JsonArray in = arr(arr(2.0, 3));
         io.vertx.core.json.JsonArray stored = (io.vertx.core.json.JsonArray) Py.store(in);
-        assertEquals(Long.class, stored.getJsonArray(0).getValue(0).getClass());
-        in.getJsonArray(0).add(3);
-        assertEquals(1, stored.getJsonArray(0).size());
+        assertEquals(Double.class, stored.getJsonArray(0).getValue(0).getClass());
+        assertEquals(Long.class, stored.getJsonArray(0).getValue(1).getClass());
+        in.getJsonArray(0).add(4);
+        assertEquals(2, stored.getJsonArray(0).size());
     }
 
     /** java.util.List.of as Object lists, for comparing with iterate's results. */
