@@ -1,0 +1,67 @@
+"""`pip install src/main/python` works offline (README, issue 5): the in-tree backend needs
+nothing from an index, the installed package is complete, and the source tree is left clean."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import zipfile
+from pathlib import Path
+
+from tests.support import PY_ROOT
+
+
+def _pip_available() -> bool:
+    return subprocess.run([sys.executable, "-m", "pip", "--version"],
+                          capture_output=True).returncode == 0
+
+
+@unittest.skipUnless(_pip_available(), "pip is not installed for this interpreter")
+class PackagingTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.before = self.tree()
+
+    def tree(self):
+        return sorted(str(p.relative_to(PY_ROOT)) for p in PY_ROOT.rglob("*")
+                      if "__pycache__" not in p.parts)
+
+    def pip(self, *args: str) -> None:
+        # --no-index: any download would fail, as on a machine without a network.
+        env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+        proc = subprocess.run([sys.executable, "-m", "pip", *args, "--no-index", str(PY_ROOT)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def test_install_offline_gives_the_whole_package(self):
+        target = Path(self.tmp.name, "site")
+        self.pip("install", "--no-deps", "--target", str(target))
+        sources = sorted(p.name for p in (PY_ROOT / "orch").glob("*.py"))
+        self.assertEqual(sorted(p.name for p in (target / "orch").glob("*.py")), sources)
+        # Imported from the install, not from the tree: run elsewhere, with only the target.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(target)
+        proc = subprocess.run([sys.executable, "-c",
+                               "import orch; print(orch.__file__); print(orch.Manager.__name__)"],
+                              cwd=self.tmp.name, env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.split(), [str(target / "orch" / "__init__.py"), "Manager"])
+        self.assertEqual(self.tree(), self.before, "the build must not write into the source tree")
+
+    def test_wheel_is_pure_python_with_metadata(self):
+        out = Path(self.tmp.name, "wheels")
+        self.pip("wheel", "--no-deps", "-w", str(out))
+        wheels = list(out.glob("orch-*-py3-none-any.whl"))
+        self.assertEqual(len(wheels), 1, list(out.iterdir()))
+        with zipfile.ZipFile(wheels[0]) as zf:
+            names = zf.namelist()
+            metadata = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+        self.assertIn("orch/connection.py", names)
+        self.assertTrue(any(n.endswith(".dist-info/RECORD") for n in names), names)
+        self.assertIn("Requires-Python: >=3.9", metadata)
+        self.assertNotIn("Requires-Dist", metadata, "the client depends on nothing")
+
+
+if __name__ == "__main__":
+    unittest.main()
