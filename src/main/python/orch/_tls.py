@@ -95,14 +95,21 @@ class TlsSocket:
         """Decrypted bytes that a read returns without touching the socket."""
         return len(self._plain)
 
+    # A read that returns nothing, rather than raising SSLWantReadError, is the end: Python
+    # answers b"" for the peer's close_notify, and on 3.9 also for a peer that vanished without
+    # one (later versions raise SSLEOFError). Taking it for "no data yet" would wait on a socket
+    # the peer keeps open for our close_notify, or spin on one that has ended.
+
     def _read_locked(self, n: int, view: memoryview) -> int:
         try:
-            return self._ssl.read(n, view)
+            k = self._ssl.read(n, view)
         except ssl.SSLWantReadError:
             return 0
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            k = 0
+        if not k:
             self._eof = True
-            return 0
+        return k
 
     def _drain_locked(self) -> None:
         while not self._eof:
@@ -111,9 +118,9 @@ class TlsSocket:
             except ssl.SSLWantReadError:
                 return
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                self._eof = True
-                return
+                chunk = b""
             if not chunk:
+                self._eof = True
                 return
             self._plain += chunk
 
