@@ -5,6 +5,8 @@ import dev.orch.client.OrchClient;
 import dev.orch.client.RemoteObject;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -26,10 +28,19 @@ class CallCommand extends ClientCommand {
     @Option(names = {"-k", "--kwarg"}, paramLabel = "NAME=JSON", description = "Keyword argument.")
     List<String> kwargs;
 
+    private JsonArray jsonArgs;
+    private JsonObject jsonKwargs;
+
+    @Override
+    protected void validate() {
+        jsonArgs = JsonArgs.array(args);
+        jsonKwargs = JsonArgs.kwargs(kwargs);
+    }
+
     @Override
     protected void run(OrchClient c, PrintWriter out) {
         RemoteObject o = resolve(c, target);
-        Object result = o.call(method, JsonArgs.array(args), JsonArgs.kwargs(kwargs));
+        Object result = o.call(method, jsonArgs, jsonKwargs);
         if (result instanceof RemoteObject) {
             out.println(((RemoteObject) result).id());
         } else {

@@ -3,6 +3,7 @@ package dev.orch.cli;
 import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import dev.orch.client.RemoteObject;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.util.List;
@@ -25,9 +26,18 @@ class NewCommand extends ClientCommand {
     @Option(names = {"-k", "--kwarg"}, paramLabel = "NAME=JSON", description = "Keyword argument.")
     List<String> kwargs;
 
+    private JsonArray jsonArgs;
+    private JsonObject jsonKwargs;
+
+    @Override
+    protected void validate() {
+        jsonArgs = JsonArgs.array(args);
+        jsonKwargs = JsonArgs.kwargs(kwargs);
+    }
+
     @Override
     protected void run(OrchClient c, PrintWriter out) {
-        RemoteObject o = c.create(name, typeid, JsonArgs.array(args), JsonArgs.kwargs(kwargs));
+        RemoteObject o = c.create(name, typeid, jsonArgs, jsonKwargs);
         if (output.json()) {
             out.println(new JsonObject().put("id", o.id()).put("typeid", o.typeid()).put("name", o.name())
                     .put("address", o.address()).put("exposed", o.exposed()).encode());

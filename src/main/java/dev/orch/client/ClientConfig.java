@@ -1,10 +1,14 @@
 package dev.orch.client;
 
+import dev.orch.auth.AuthKeys;
 import java.nio.file.Path;
 import java.time.Duration;
 
 /** How to reach and authenticate to a server. */
 public final class ClientConfig {
+    /** The address used when neither the caller nor {@link OrchEnv#ADDRESS} gives one. */
+    public static final String DEFAULT_ADDRESS = "127.0.0.1:55555";
+
     private String host = "127.0.0.1";
     private int port = 55555;
     private byte[] authKey;
@@ -20,6 +24,25 @@ public final class ClientConfig {
     private Path directKey = OrchEnv.path(DirectTls.KEY_ENV);
     /** Sent at login to a worker: the session this process has at the server. */
     private String loginSession;
+
+    /**
+     * A configuration from the environment, resolved as the CLI and the Python client resolve it,
+     * so a process orch starts (or {@code orch connect} runs) reaches its server with no options:
+     * the address from {@code ORCH_ADDRESS} (else {@value #DEFAULT_ADDRESS}), the key from
+     * {@code ORCH_AUTHKEY}, {@code ORCH_AUTHKEY_FILE}, then {@code $ORCH_HOME/authkey}; TLS from
+     * {@code ORCH_TLS_CA} and {@code ORCH_TLS} as always.
+     *
+     * @throws OrchConnectException if there is no usable key (the message says where it looked)
+     * @throws IllegalArgumentException if {@code ORCH_ADDRESS} is malformed
+     */
+    public static ClientConfig fromEnvironment() {
+        ClientConfig c = new ClientConfig().address(OrchEnv.address());
+        try {
+            return c.authKey(AuthKeys.fromEnvironment().forClient(null).key());
+        } catch (AuthKeys.KeyException e) {
+            throw new OrchConnectException(e.getMessage(), e);
+        }
+    }
 
     /** Parses {@code HOST:PORT}, {@code :PORT} or {@code HOST} (default port 55555). */
     public ClientConfig address(String address) {

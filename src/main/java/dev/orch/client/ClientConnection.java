@@ -298,6 +298,10 @@ final class ClientConnection {
      */
     private void await(Pending p, long deadline) {
         p.waiter = Thread.currentThread();
+        // An interrupt cannot withdraw a call the server may be holding (a parked get would still
+        // take an item nobody receives), so the wait goes on to its answer, deadline or the
+        // connection's end, and the interrupt status is kept for the caller.
+        boolean interrupted = false;
         try {
             while (!p.isDone()) {
                 long left = deadline - System.nanoTime();
@@ -334,15 +338,14 @@ final class ClientConnection {
                     LockSupport.parkNanos(this, Math.min(left, FOLLOWER_NAP_NANOS));
                 }
                 if (Thread.interrupted()) {
-                    if (pending.remove(p.reply) != null) {
-                        settle(p, null, new OrchConnectException("interrupted"));
-                    }
-                    Thread.currentThread().interrupt();
-                    break;
+                    interrupted = true;
                 }
             }
         } finally {
             p.waiter = null;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -680,6 +683,11 @@ final class ClientConnection {
     /** Sends without waiting for an answer (answers to messages the server delivered). */
     void send(String address, JsonObject body) {
         write(FrameCodec.encodeSendBytes(address, null, body));
+    }
+
+    /** Sends a frame encoded by {@link FrameCodec#encodeSendBytes}. */
+    void sendEncoded(byte[] frame) {
+        write(frame);
     }
 
     /** Receives messages for {@code address} on the reading thread; handlers must not block. */

@@ -192,7 +192,7 @@ final class DirectSession {
         byte[] answer;
         try {
             answer = FrameCodec.encodeMessageBytes(reply, new JsonObject().put("result", invoke(frame, reply)));
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             answer = FrameCodec.encodeBytes(Frames.err(reply, OrchClient.asOrchException(e)));
         }
         write(answer);

@@ -6,7 +6,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * An object this client hosts. {@code call} runs on a host thread and returns a JSON value, or
  * throws: an {@link dev.orch.protocol.OrchException} keeps its code and name, any other exception
- * is sent as a 500 with a Python-style name.
+ * or error is sent as a 500 with a Python-style name, and a result that is not JSON as a
+ * {@code TypeError}.
  */
 @FunctionalInterface
 public interface HostedObject {

@@ -3,6 +3,7 @@ package dev.orch.client;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -23,7 +24,9 @@ import javax.net.ServerSocketFactory;
 /**
  * A connection to an orch server: create, look up and release shared objects, call their methods
  * (blocking with a timeout, or asynchronously with many calls in flight), and host object types
- * for other clients.
+ * for other clients. A blocking call is not ended by {@link Thread#interrupt}, since the server
+ * may still be holding it: it waits for its answer, its timeout or {@link #close}, and returns
+ * with the thread's interrupt status kept.
  *
  * <pre>{@code
  * try (OrchClient c = OrchClient.connect(new ClientConfig().address("127.0.0.1:55555").authKey(key))) {
@@ -54,6 +57,14 @@ public final class OrchClient implements AutoCloseable {
         this.direct = config.directMode();
         this.connection = new ClientConnection(config);
         this.directRoutes = direct.enabled() ? new DirectRoutes(config, connection::session) : null;
+    }
+
+    /**
+     * Connects to the server the environment names ({@link ClientConfig#fromEnvironment}): what a
+     * worker started by {@code orch spawn} or {@code orch connect} needs.
+     */
+    public static OrchClient connect() {
+        return connect(ClientConfig.fromEnvironment());
     }
 
     /**
@@ -280,12 +291,27 @@ public final class OrchClient implements AutoCloseable {
 
     /** Calls a method and waits: the caller's own thread sends the call and reads the answer. */
     Object invokeSync(RemoteObject target, String method, JsonArray args, JsonObject kwargs) {
+        return invokeSync(target, method, args, kwargs, config.callTimeout());
+    }
+
+    /**
+     * Calls a method that may park on the server for up to {@code serverWait} (its own timeout
+     * argument), and waits that long plus the call timeout: giving up earlier would leave the
+     * call parked, to take an item or a lock nobody receives.
+     */
+    Object invokeParked(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration serverWait) {
+        Duration t = config.callTimeout();
+        return invokeSync(target, method, args, kwargs,
+                t.isZero() || t.isNegative() || serverWait.isNegative() ? t : t.plus(serverWait));
+    }
+
+    private Object invokeSync(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration timeout) {
         ClientConnection d = directFor(target);
         if (d == null) {
-            return unwrapResult(call(target.address(), callBody(method, args, kwargs)));
+            return unwrapResult(connection.call(target.address(), callBody(method, args, kwargs), timeout));
         }
         try {
-            return unwrapResult(d.call(target.address(), callBody(method, args, kwargs), config.callTimeout()));
+            return unwrapResult(d.call(target.address(), callBody(method, args, kwargs), timeout));
         } catch (OrchConnectException e) {
             throw DirectRoutes.hostGone(target.direct(), e);
         }
@@ -444,10 +470,15 @@ public final class OrchClient implements AutoCloseable {
             }
             String typeid = req.getString("typeid");
             HostedObject obj = type.create(req.getJsonArray("args", new JsonArray()), req.getJsonObject("kwargs", new JsonObject()));
+            if (obj == null) {
+                throw OrchException.raised("TypeError", "the factory of '" + typeid + "' returned null");
+            }
             hostedObjects.put(id, new HostedInstance(typeid, obj, hostedExposed.getOrDefault(typeid, java.util.Set.of())));
             connection.register(Addresses.object(id), in -> onCall(obj, in));
             connection.send(replyAddress, new JsonObject().put("id", id));
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Whatever the factory throws (an Error too) must reach the creator, who would
+            // otherwise wait for its call timeout.
             connection.send(replyAddress, errorBody(e));
         }
     }
@@ -458,15 +489,17 @@ public final class OrchClient implements AutoCloseable {
         }
         JsonObject call = (JsonObject) in.body;
         Runnable work = () -> {
-            JsonObject answer;
+            byte[] answer;
             try {
                 Object result = obj.call(call.getString("method"), call.getJsonArray("args", new JsonArray()),
                         call.getJsonObject("kwargs", new JsonObject()), call.getString("session"));
-                answer = new JsonObject().put("result", result);
-            } catch (RuntimeException e) {
-                answer = errorBody(e);
+                // Encoded here, so that a result that is not JSON fails the call instead of
+                // leaving the caller without an answer.
+                answer = FrameCodec.encodeSendBytes(in.replyAddress, null, new JsonObject().put("result", result));
+            } catch (Throwable e) {
+                answer = FrameCodec.encodeSendBytes(in.replyAddress, null, errorBody(e));
             }
-            connection.send(in.replyAddress, answer);
+            connection.sendEncoded(answer);
         };
         // Run the call on the thread that read it, so the answer needs no thread wake-up; only
         // when that thread must go on reading for a waiting caller does a pool thread take it.
@@ -476,11 +509,17 @@ public final class OrchClient implements AutoCloseable {
     }
 
     /** A hosted method's failure as the protocol describes it: its own code, or a 500 with a Python-style name. */
-    static OrchException asOrchException(RuntimeException e) {
-        return e instanceof OrchException ? (OrchException) e : OrchException.raised(pythonName(e), String.valueOf(e.getMessage()));
+    static OrchException asOrchException(Throwable e) {
+        if (e instanceof OrchException) {
+            return (OrchException) e;
+        }
+        if (e instanceof io.vertx.core.json.EncodeException) {
+            return OrchException.raised("TypeError", "the result is not JSON: " + e.getMessage());
+        }
+        return OrchException.raised(pythonName(e), e.getMessage() == null ? "" : e.getMessage());
     }
 
-    private static JsonObject errorBody(RuntimeException e) {
+    private static JsonObject errorBody(Throwable e) {
         OrchException oe = asOrchException(e);
         return new JsonObject().put("error", new JsonObject().put("code", oe.code().code()).put("name", oe.name()).put("message", oe.detail()));
     }

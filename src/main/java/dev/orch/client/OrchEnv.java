@@ -63,6 +63,12 @@ public final class OrchEnv {
         }
     }
 
+    /** {@link #ADDRESS}, or {@link ClientConfig#DEFAULT_ADDRESS} when it is unset or blank. */
+    public static String address() {
+        String v = System.getenv(ADDRESS);
+        return v == null || v.isBlank() ? ClientConfig.DEFAULT_ADDRESS : v.trim();
+    }
+
     static Path path(String name) {
         String v = System.getenv(name);
         return v == null || v.isBlank() ? null : Path.of(v.trim());

@@ -65,11 +65,7 @@ public final class ReflectiveObject implements HostedObject {
         try {
             return JsonMapping.toJson(chosen.invoke(target, javaArgs));
         } catch (InvocationTargetException e) {
-            Throwable c = e.getCause();
-            if (c instanceof OrchException) {
-                throw (OrchException) c;
-            }
-            throw OrchException.raised(OrchClient.pythonName(c), String.valueOf(c.getMessage()));
+            throw OrchClient.asOrchException(e.getCause());
         } catch (IllegalAccessException e) {
             throw OrchException.raised("TypeError", "method " + method + " is not accessible");
         }

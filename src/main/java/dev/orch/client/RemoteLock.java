@@ -1,11 +1,14 @@
 package dev.orch.client;
 
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 
 /**
  * A shared {@code Lock} or {@code RLock}. The lock belongs to this client's session: if the
- * process dies, the server releases it and the next waiter gets it.
+ * process dies, the server releases it and the next waiter gets it. Waiting happens on the
+ * server, as for {@link RemoteQueue}, and is not interrupted by {@link Thread#interrupt}.
  *
  * <pre>{@code
  * try (RemoteLock.Held held = orch.lock("counter-lock").hold()) {
@@ -24,14 +27,22 @@ public final class RemoteLock {
         return lock;
     }
 
-    /** Waits for the lock (at most the client's call timeout). */
+    /**
+     * Waits for the lock at most the client's call timeout (a {@code Timeout}
+     * {@link OrchException} then; without a call timeout, for ever).
+     */
     public void lock() {
-        lock.call("acquire");
+        Duration wait = lock.client().config().callTimeout();
+        if (wait.isZero() || wait.isNegative()) {
+            lock.call("acquire");
+        } else if (!tryLock(wait)) {
+            throw new OrchException(ErrorCode.TIMEOUT, "could not take " + lock + " within " + wait.toMillis() + " ms");
+        }
     }
 
     /** Takes the lock if it is free within {@code timeout}. */
     public boolean tryLock(Duration timeout) {
-        return Boolean.TRUE.equals(lock.call("acquire", new JsonArray(), RemoteQueue.seconds(timeout)));
+        return Boolean.TRUE.equals(lock.callParked("acquire", new JsonArray(), RemoteQueue.seconds(timeout), timeout));
     }
 
     public void unlock() {

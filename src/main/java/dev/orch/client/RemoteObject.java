@@ -80,6 +80,15 @@ public final class RemoteObject {
         return client.invokeSync(this, method, args, kwargs);
     }
 
+    /** Calls a method whose own timeout argument lets it park on the server for up to {@code serverWait}. */
+    Object callParked(String method, JsonArray args, JsonObject kwargs, java.time.Duration serverWait) {
+        return client.invokeParked(this, method, args, kwargs, serverWait);
+    }
+
+    OrchClient client() {
+        return client;
+    }
+
     /** Calls a method without waiting; many calls may be in flight on one connection. */
     public CompletableFuture<Object> callAsync(String method, Object... args) {
         return client.invoke(this, method, OrchClient.toArray(args), null);

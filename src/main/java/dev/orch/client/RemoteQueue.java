@@ -9,7 +9,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A shared {@code Queue} or {@code JoinableQueue} with Java-style methods. Waiting happens on the
- * server (no thread is held there); timeouts are the server's.
+ * server (no thread is held there); timeouts are the server's, and the client waits for their
+ * answer that long plus its call timeout, so that a wait it gave up on never takes an item later.
+ * A waiting thread is not interrupted by {@link Thread#interrupt} (the server cannot withdraw the
+ * wait); it returns at the wait's end with its interrupt status set.
  */
 public final class RemoteQueue {
     private final RemoteObject queue;
@@ -22,15 +25,23 @@ public final class RemoteQueue {
         return queue;
     }
 
-    /** Adds an item, waiting for room in a bounded queue (at most the client's call timeout). */
+    /**
+     * Adds an item, waiting for room in a bounded queue at most the client's call timeout (a
+     * {@code Timeout} {@link OrchException} then; without a call timeout, for ever).
+     */
     public void put(Object item) {
-        queue.call("put", item);
+        Duration wait = queue.client().config().callTimeout();
+        if (wait.isZero() || wait.isNegative()) {
+            queue.call("put", item);
+        } else if (!offer(item, wait)) {
+            throw new OrchException(ErrorCode.TIMEOUT, "no room in " + queue + " within " + wait.toMillis() + " ms");
+        }
     }
 
     /** Adds an item if there is room within {@code timeout}; false if the queue stayed full. */
     public boolean offer(Object item, Duration timeout) {
         try {
-            queue.call("put", new JsonArray().add(item), seconds(timeout));
+            queue.callParked("put", new JsonArray().add(item), seconds(timeout), timeout);
             return true;
         } catch (OrchException e) {
             if (isNamed(e, "Full")) {
@@ -48,7 +59,7 @@ public final class RemoteQueue {
     /** Takes the next item if one arrives within {@code timeout}; null otherwise. */
     public Object poll(Duration timeout) {
         try {
-            return queue.call("get", new JsonArray(), seconds(timeout));
+            return queue.callParked("get", new JsonArray(), seconds(timeout), timeout);
         } catch (OrchException e) {
             if (isNamed(e, "Empty")) {
                 return null;

@@ -54,9 +54,14 @@ final class Tls {
             for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(pem)) {
                 store.setCertificateEntry("ca" + i++, c);
             }
+        } catch (java.nio.file.NoSuchFileException e) {
+            // The JDK's message is the bare path, which reads like no reason at all.
+            throw new IOException("cannot read TLS CA file " + config.tlsCa() + ": no such file", e);
+        } catch (java.security.cert.CertificateException e) {
+            throw new IOException("no certificate in TLS CA file " + config.tlsCa() + " (" + e.getMessage() + ")", e);
         }
         if (i == 0) {
-            throw new IOException("no certificate in " + config.tlsCa());
+            throw new IOException("no certificate in TLS CA file " + config.tlsCa());
         }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(store);

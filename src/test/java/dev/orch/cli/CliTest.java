@@ -191,6 +191,23 @@ public class CliTest {
     }
 
     @Test
+    void badJsonArgumentsAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
+        String closed = "127.0.0.1:" + closedPort();
+        String[][] cases = {
+            at(closed, keyFile, "call", "d", "__setitem__", "k", "{bad"),
+            at(closed, keyFile, "new", "dict", "d", "-k", "nokey"),
+            // Valid JSON, but no double holds it: it would go out as the string "Infinity".
+            at(closed, keyFile, "call", "d", "__setitem__", "k", "1e999"),
+        };
+        String[] messages = {"not valid JSON: {bad", "keyword argument must be NAME=JSON: nokey", "number out of range: 1e999"};
+        for (int i = 0; i < cases.length; i++) {
+            LaunchResult r = l.launch(cases[i]);
+            assertExit(2, r);
+            assertOneLineError(messages[i], r);
+        }
+    }
+
+    @Test
     void serverWithAMissingKeyFileIsABadOption(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", "/nonexistent/orch-key");
         assertExit(2, r);

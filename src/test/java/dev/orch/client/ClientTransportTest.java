@@ -109,6 +109,23 @@ class ClientTransportTest {
     }
 
     @Test
+    void aTlsCaFileThatCannotBeUsedIsNamed() throws Exception {
+        java.nio.file.Path notPem = java.nio.file.Files.createTempFile("orch-not-a-ca-", ".pem");
+        try (TestServer s = TestServer.start()) {
+            java.nio.file.Files.writeString(notPem, "not a certificate\n");
+            OrchConnectException missing = assertThrows(OrchConnectException.class,
+                    () -> OrchClient.connect(s.clientConfig().tls(true, java.nio.file.Path.of("/nonexistent/ca.pem"))).close());
+            assertTrue(missing.getMessage().endsWith("cannot read TLS CA file /nonexistent/ca.pem: no such file"),
+                    missing.getMessage());
+            OrchConnectException garbage = assertThrows(OrchConnectException.class,
+                    () -> OrchClient.connect(s.clientConfig().tls(true, notPem)).close());
+            assertTrue(garbage.getMessage().contains("no certificate in TLS CA file " + notPem), garbage.getMessage());
+        } finally {
+            java.nio.file.Files.deleteIfExists(notPem);
+        }
+    }
+
+    @Test
     void aLostServerEndsBlockedCallsAndCompletesClosedFuture() throws Exception {
         TestServer s = TestServer.start();
         try (OrchClient c = s.client()) {

@@ -140,6 +140,30 @@ class HostingAcrossProcessesIT {
     }
 
     @Test
+    void aJavaWorkerSpawnedByTheServerConnectsWithNothingButItsEnvironment() throws Exception {
+        Path key = Procs.keyFile("spawned-java-key-" + System.nanoTime());
+        Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // Options before "--": what follows is the worker's command line, untouched.
+        Procs.Result spawn = Procs.orch("spawn", "--address", server.address, "--authkey-file", key.toString(), "--name", "java-worker",
+                "--", java, "-cp", System.getProperty("java.class.path"), UtilityWorker.class.getName());
+        assertEquals(0, spawn.exit, spawn::toString);
+        try {
+            Poll.until(BOUND, "the spawned worker hosts UtilityClass", () -> {
+                Procs.Result types = Procs.orch(at(server, key, "types"));
+                return types.exit == 0 && hostOf("UtilityClass", types.out) != null;
+            });
+            assertEquals(0, Procs.orch(at(server, key, "new", "UtilityClass", "spawned-u")).exit);
+            Procs.Result hello = Procs.orch(at(server, key, "call", "spawned-u", "capitalize", "hello"));
+            assertEquals(0, hello.exit, hello::toString);
+            assertEquals("\"Hello\"", hello.out.trim());
+        } finally {
+            Procs.Result stop = Procs.orch(at(server, key, "stop", "--grace", "5", "java-worker"));
+            assertEquals(0, stop.exit, stop::toString);
+        }
+    }
+
+    @Test
     void overTlsAWorkerWithACertificateIsCalledDirectlyOverTls() throws Exception {
         Path dir = Procs.tempDir("direct-tls-");
         TestCerts.Pair certs = TestCerts.selfSigned(dir, "orch");

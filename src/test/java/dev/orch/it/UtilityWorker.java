@@ -10,6 +10,8 @@ import java.util.concurrent.CompletableFuture;
  * A worker process for {@link HostingAcrossProcessesIT}: {@code UtilityWorker ADDRESS KEYFILE [CA]}
  * hosts typeid {@code UtilityClass}, prints {@code ready} and runs until stdin closes or the
  * connection to the server closes. With {@code CA} it connects with TLS, trusting that PEM file.
+ * Without arguments it connects as the environment says ({@code OrchClient.connect()}), as a
+ * worker started by {@code orch spawn} does, and runs until its connection closes.
  */
 public final class UtilityWorker {
     private UtilityWorker() {
@@ -41,6 +43,16 @@ public final class UtilityWorker {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            // Started by the server (orch spawn): everything comes from the environment, and
+            // stdin is not ours to watch; the worker runs until stopped or the server goes.
+            OrchClient client = OrchClient.connect();
+            client.host("UtilityClass", Utility::new, Utility.class);
+            System.out.println("ready");
+            System.out.flush();
+            client.closedFuture().join();
+            System.exit(0);
+        }
         ClientConfig config = new ClientConfig().address(args[0]).authKey(AuthKeys.read(Path.of(args[1])))
                 .name("utility-worker");
         if (args.length > 2) {

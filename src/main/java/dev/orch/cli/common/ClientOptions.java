@@ -3,14 +3,13 @@ package dev.orch.cli.common;
 import dev.orch.auth.AuthKeys;
 import dev.orch.client.ClientConfig;
 import dev.orch.client.OrchClient;
+import dev.orch.client.OrchEnv;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** How a command reaches the server: address, key, TLS and timeout. */
 public final class ClientOptions {
-    public static final String ENV_ADDRESS = "ORCH_ADDRESS";
-
     @Option(names = {"-a", "--address"}, paramLabel = "HOST:PORT",
             description = "Server address (default: $ORCH_ADDRESS or 127.0.0.1:55555).")
     String address;
@@ -31,11 +30,7 @@ public final class ClientOptions {
 
     /** The effective address. */
     public String address() {
-        if (address != null) {
-            return address;
-        }
-        String env = System.getenv(ENV_ADDRESS);
-        return env != null && !env.isBlank() ? env : "127.0.0.1:55555";
+        return address != null ? address : OrchEnv.address();
     }
 
     public Duration timeout() {

@@ -16,7 +16,12 @@ public final class JsonArgs {
 
     public static Object parse(String text) {
         try {
-            return Json.decodeValue(text);
+            Object v = Json.decodeValue(text);
+            if (v instanceof Double && !Double.isFinite((Double) v)) {
+                // 1e999: valid JSON, but its double would go out as the string "Infinity".
+                throw CliException.usage("number out of range: " + text);
+            }
+            return v;
         } catch (DecodeException e) {
             String t = text.trim();
             if (t.startsWith("{") || t.startsWith("[") || t.startsWith("\"")) {

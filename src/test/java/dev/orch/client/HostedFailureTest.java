@@ -1,0 +1,96 @@
+package dev.orch.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import dev.orch.testing.TestServer;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A hosted type that fails in ways a Java program can (an {@link Error}, a result that is not
+ * JSON, a factory returning null) answers its caller with an error at once, through the server
+ * and directly; the caller never waits out its call timeout.
+ */
+class HostedFailureTest {
+    /** Far longer than any answer takes: a call that runs into it was left unanswered. */
+    static final Duration CALL_TIMEOUT = Duration.ofSeconds(20);
+    static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static OrchClient client(String direct) {
+        return OrchClient.connect(server.clientConfig().direct(direct).callTimeout(CALL_TIMEOUT));
+    }
+
+    private static OrchException fails(Runnable call) {
+        long t0 = System.nanoTime();
+        OrchException e = assertThrows(OrchException.class, call::run);
+        assertTrue(System.nanoTime() - t0 < CALL_TIMEOUT.toNanos() / 2, "answered only at the timeout: " + e);
+        return e;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"off", "on"})
+    void failingHostedCallsAreAnsweredWithAnError(String direct) {
+        try (OrchClient worker = client(direct); OrchClient user = client(direct)) {
+            String type = "Failing" + direct;
+            worker.host(type, List.of("error", "notJson", "ok"), (a, k) -> (method, args, kwargs, caller) -> {
+                switch (method) {
+                    case "error":
+                        throw new StackOverflowError();
+                    case "notJson":
+                        return new Object();
+                    default:
+                        return "ok";
+                }
+            });
+            RemoteObject o = user.create(type);
+
+            OrchException error = fails(() -> o.call("error"));
+            assertEquals(ErrorCode.REMOTE, error.code());
+            assertEquals("StackOverflowError", error.name());
+            assertEquals("", error.detail(), "no 'null' detail");
+
+            OrchException notJson = fails(() -> o.call("notJson"));
+            assertEquals("TypeError", notJson.name());
+            assertTrue(notJson.detail().startsWith("the result is not JSON"), notJson.detail());
+
+            assertEquals("ok", o.call("ok"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"off", "on"})
+    void aFailingFactoryFailsTheCreate(String direct) {
+        try (OrchClient worker = client(direct); OrchClient user = client(direct)) {
+            worker.host("ErrorFactory" + direct, List.of("m"), (a, k) -> {
+                throw new NoClassDefFoundError("com/example/Missing");
+            });
+            worker.host("NullFactory" + direct, List.of("m"), (a, k) -> null);
+
+            OrchException error = fails(() -> user.create("ErrorFactory" + direct));
+            assertEquals("NoClassDefFoundError", error.name());
+            assertEquals("com/example/Missing", error.detail());
+
+            OrchException nul = fails(() -> user.create("NullFactory" + direct));
+            assertEquals("TypeError", nul.name());
+            assertTrue(nul.detail().contains("returned null"), nul.detail());
+        }
+    }
+}
