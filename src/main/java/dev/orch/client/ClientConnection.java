@@ -272,8 +272,16 @@ final class ClientConnection {
             settle(p, null, lost());
             return p;
         }
+        byte[] frame;
+        try {
+            frame = FrameCodec.encodeSendBytes(address, p.reply, body);
+        } catch (RuntimeException e) {
+            // A body that cannot be sent (NaN, nesting too deep) fails this call alone, before
+            // anything waits for its reply.
+            settle(p, null, e);
+            return p;
+        }
         pending.put(p.reply, p);
-        byte[] frame = FrameCodec.encodeSendBytes(address, p.reply, body);
         if (async && pumpingReader() != null) {
             // Started from a reply's callback on the reading thread: it sends what queued up
             // before it next blocks in read (readFrame), one system call for the whole batch.

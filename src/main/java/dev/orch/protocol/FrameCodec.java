@@ -85,7 +85,7 @@ public final class FrameCodec {
         // larger frames page faults on newly touched heap.
         Out out = OUT.get();
         out.restart();
-        try (JsonGenerator g = STREAMING.createGenerator(out)) {
+        try (JsonGenerator g = new FiniteNumbers(STREAMING.createGenerator(out))) {
             writeAddressed(g, type, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
             if (nestsTooDeep(e)) {

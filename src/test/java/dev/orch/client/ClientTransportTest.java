@@ -109,6 +109,23 @@ class ClientTransportTest {
     }
 
     @Test
+    void aValueJsonCannotCarryFailsItsCallAloneAndNothingIsStored() throws Exception {
+        try (TestServer s = TestServer.start(); OrchClient c = s.client()) {
+            RemoteObject d = c.create("dict");
+            IllegalArgumentException sync = assertThrows(IllegalArgumentException.class, () -> d.call("__setitem__", "n", Double.NaN));
+            assertTrue(sync.getMessage().contains("NaN"), sync.getMessage());
+            CompletableFuture<Object> async = d.callAsync("__setitem__", "i", Double.POSITIVE_INFINITY);
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> async.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalArgumentException, e::toString);
+            // Nothing went out, nothing waits for a reply, and the connection goes on.
+            assertEquals(0, ((Number) d.call("__len__")).intValue());
+            assertEquals(2.5, d.call("setdefault", "x", 2.5));
+            assertEquals(1, ((Number) d.callAsync("__len__").get(10, TimeUnit.SECONDS)).intValue());
+        }
+    }
+
+    @Test
     void aTlsCaFileThatCannotBeUsedIsNamed() throws Exception {
         java.nio.file.Path notPem = java.nio.file.Files.createTempFile("orch-not-a-ca-", ".pem");
         try (TestServer s = TestServer.start()) {

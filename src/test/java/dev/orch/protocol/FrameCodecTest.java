@@ -194,6 +194,20 @@ class FrameCodecTest {
     }
 
     @Test
+    void nanAndInfinityAreRefusedNotSentAsStrings() {
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            JsonObject body = new JsonObject().put("method", "set").put("args", new io.vertx.core.json.JsonArray().add(bad));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> FrameCodec.encodeSendBytes("orch.obj.a", "r1", body));
+            assertTrue(e.getMessage().contains("NaN or infinite"), e.getMessage());
+        }
+        JsonObject fine = new JsonObject().put("args", new io.vertx.core.json.JsonArray().add(1.5).add(-0.0f));
+        assertEquals("{\"type\":\"send\",\"address\":\"a\",\"body\":{\"args\":[1.5,-0.0]}}",
+                new String(FrameCodec.encodeSendBytes("a", null, fine), 4, FrameCodec.encodeSendBytes("a", null, fine).length - 4,
+                        java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void numbersBeyondADoubleAreRefusedNotTurnedIntoInfinity() {
         MalformedFrame e = malformed("{\"type\":\"send\",\"address\":\"orch.manager\",\"replyAddress\":\"r2\",\"body\":{\"args\":[1e400]}}");
         assertTrue(e.detail().contains("1e400") && e.detail().contains("out of range"), e.detail());
