@@ -26,7 +26,7 @@ import time
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 
 from . import _auth, _framing, _tls
-from .errors import AuthenticationError, from_err_frame
+from .errors import AuthenticationError, RemoteError, from_err_frame
 
 log = logging.getLogger("orch")
 
@@ -114,6 +114,7 @@ class Connection:
         self.address = address
         self._login_session = login_session
         self._peer = peer
+        self._max_frame = float("inf")  # the login reply's maxFrame, when the peer says
         self._authkey = authkey
         self._ssl_context = ssl_context
         self._client_name = client_name
@@ -312,6 +313,9 @@ class Connection:
                 f"{peer} at {where} speaks protocol {reply.get('protocol')!r}, not 1")
         self.session = reply["session"]
         self.server = reply.get("server")
+        limit = reply.get("maxFrame")
+        if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+            self._max_frame = limit
 
     def _plain_to_tls_hint(self, e: ConnectionError) -> ConnectionError:
         """``e``, cut off before any answer to the first login frame, with a hint when this
@@ -399,6 +403,12 @@ class Connection:
         # Encode before registering so a non-JSON argument fails cleanly without a pending entry.
         data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
                                     _framing.encode_json(body))
+        if len(data) - _framing.HEADER_SIZE > self._max_frame:
+            # The peer would close the connection, failing every call on it; this one fails alone.
+            raise RemoteError(413, "FrameTooLarge",
+                              "the request is %d bytes; the %s takes frames of at most %d "
+                              "(server --max-frame)" % (len(data) - _framing.HEADER_SIZE,
+                                                        self._peer, self._max_frame))
         with self._pending_lock:
             if self._closed.is_set():
                 raise self._lost_error()

@@ -476,7 +476,7 @@ class _Peer:
             self._sock.settimeout(None)
             import orch  # the package, for its version (it imports this module)
             self._write(_framing.encode({"type": "message", "address": reply_to, "body": {
-                "session": self._listener._conn.session, "protocol": 1,
+                "session": self._listener._conn.session, "protocol": 1, "maxFrame": MAX_FRAME,
                 "server": "orch-worker/%s" % getattr(orch, "__version__", "0")}}))
         else:
             self._write_err(reply_to, 400, "BadRequest",

@@ -86,6 +86,21 @@ def _stack():
     return traceback.extract_stack()
 
 
+class FrameSizeTest(ServerTestCase):
+    def test_request_over_the_servers_limit_fails_alone(self):
+        # The server would close the connection on such a frame, failing every call on it; the
+        # login reply's maxFrame lets the client refuse it instead.
+        v = self.m.Value("before")
+        other = self.m.Value(1)
+        with self.assertRaises(orch.RemoteError) as caught:
+            v.set("x" * (16 * 1024 * 1024 + 1))
+        self.assertEqual((caught.exception.code, caught.exception.name), (413, "FrameTooLarge"))
+        self.assertIn("at most 16777216", str(caught.exception))
+        self.assertEqual((v.get(), other.get()), ("before", 1))
+        v.set("x" * (1024 * 1024))  # large, within the limit
+        self.assertEqual(len(v.get()), 1024 * 1024)
+
+
 class RawFrameTest(ServerTestCase):
     """What only a client of its own could send: the server refuses it and goes on."""
 

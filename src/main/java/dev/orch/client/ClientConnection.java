@@ -121,6 +121,11 @@ final class ClientConnection {
     private final java.util.Set<Thread> readers = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ConcurrentLinkedDeque<Thread> idleReaders = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private volatile String session;
+    /**
+     * The largest frame the peer takes (its login reply's {@code maxFrame}): a bigger request
+     * fails alone here, where the peer would close the connection and fail every call on it.
+     */
+    private volatile long maxFrame = Long.MAX_VALUE;
     private volatile JsonObject loginReply;
     private ScheduledFuture<?> pinger;
 
@@ -224,6 +229,10 @@ final class ClientConnection {
         }
         loginReply = r;
         session = r.getString("session");
+        Object limit = r.getValue("maxFrame");
+        if (limit instanceof Number && ((Number) limit).longValue() > 0) {
+            maxFrame = ((Number) limit).longValue();
+        }
     }
 
     String session() {
@@ -279,6 +288,11 @@ final class ClientConnection {
             // A body that cannot be sent (NaN, nesting too deep) fails this call alone, before
             // anything waits for its reply.
             settle(p, null, e);
+            return p;
+        }
+        if (frame.length - 4 > maxFrame) {
+            settle(p, null, new OrchException(ErrorCode.FRAME_TOO_LARGE, "the request is " + (frame.length - 4)
+                    + " bytes; " + config.address() + " takes frames of at most " + maxFrame + " (server --max-frame)"));
             return p;
         }
         pending.put(p.reply, p);

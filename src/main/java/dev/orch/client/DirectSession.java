@@ -180,7 +180,8 @@ final class DirectSession {
             caller = s instanceof String ? (String) s : null;
             loggedIn = true;
             write(FrameCodec.encodeBytes(Frames.message(reply, null, new JsonObject()
-                    .put("session", server.session()).put("protocol", 1).put("server", "orch-worker/" + OrchClient.VERSION))));
+                    .put("session", server.session()).put("protocol", 1).put("server", "orch-worker/" + OrchClient.VERSION)
+                    .put("maxFrame", server.maxFrame()))));
         } else {
             write(FrameCodec.encodeBytes(Frames.err(reply, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'"))));
         }

@@ -386,7 +386,8 @@ final class BridgeConnection implements FrameParser.Listener {
             write(Frames.message(replyAddress, null, new JsonObject()
                     .put("session", session)
                     .put("protocol", 1)
-                    .put("server", "orch/" + config.version())));
+                    .put("server", "orch/" + config.version())
+                    .put("maxFrame", config.maxFrame())));
         } else {
             write(Frames.err(replyAddress, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'")));
         }

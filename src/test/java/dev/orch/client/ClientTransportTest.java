@@ -126,6 +126,21 @@ class ClientTransportTest {
     }
 
     @Test
+    void aRequestOverTheServersFrameLimitFailsAloneAndTheConnectionGoesOn() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.maxFrame(64 * 1024)); OrchClient c = s.client()) {
+            RemoteObject v = c.create("Value", "before");
+            OrchException e = assertThrows(OrchException.class, () -> v.call("set", "x".repeat(64 * 1024)));
+            assertEquals(ErrorCode.FRAME_TOO_LARGE, e.code());
+            assertTrue(e.detail().contains("at most 65536"), e.detail());
+            CompletableFuture<Object> async = v.callAsync("set", "y".repeat(100 * 1024));
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> async.get(10, TimeUnit.SECONDS));
+            assertEquals("before", v.call("get"));
+            v.call("set", "z".repeat(60 * 1024));
+            assertEquals(60 * 1024, ((String) v.call("get")).length());
+        }
+    }
+
+    @Test
     void aTlsCaFileThatCannotBeUsedIsNamed() throws Exception {
         java.nio.file.Path notPem = java.nio.file.Files.createTempFile("orch-not-a-ca-", ".pem");
         try (TestServer s = TestServer.start()) {
