@@ -2,6 +2,7 @@ package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
 import dev.orch.client.OrchClient;
+import dev.orch.client.OrchConnectException;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.protocol.Addresses;
 import io.vertx.core.json.JsonArray;
@@ -61,9 +62,15 @@ class LogsCommand extends ClientCommand {
         if (!follow) {
             return;
         }
-        c.closedFuture().thenRun(() -> stream.add(new JsonObject().put("end", true)));
+        // The server ends the log before it closes the connection when it stops in order; a
+        // connection that closes first is a server lost (exit 3, as orch events does).
+        JsonObject lost = new JsonObject();
+        c.closedFuture().thenRun(() -> stream.add(lost));
         while (true) {
             JsonObject m = stream.take();
+            if (m == lost) {
+                throw new OrchConnectException("connection to the orch server ended");
+            }
             if (m.containsKey("lines")) {
                 print(m.getJsonArray("lines"));
             }

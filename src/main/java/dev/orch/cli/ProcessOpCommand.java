@@ -5,6 +5,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,6 +44,11 @@ abstract class ProcessOpCommand extends ClientCommand {
             if (grace != null && !(grace >= 0)) {
                 throw CliException.usage("--grace must not be negative");
             }
+        }
+
+        @Override
+        protected Duration serverSideWait() {
+            return grace == null ? Duration.ZERO : Duration.ofMillis((long) Math.min(grace * 1000, Long.MAX_VALUE / 4));
         }
 
         @Override

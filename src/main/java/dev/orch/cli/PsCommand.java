@@ -2,8 +2,11 @@ package dev.orch.cli;
 
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
+import dev.orch.client.OrchConnectException;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
 import dev.orch.protocol.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -35,10 +38,19 @@ class PsCommand extends ClientCommand {
         }
         LinkedBlockingQueue<Object> changes = new LinkedBlockingQueue<>();
         c.subscribe(Addresses.EVENTS, changes::add);
+        c.closedFuture().thenRun(() -> changes.add(Boolean.FALSE)); // wake at once, not after the 2 s
         boolean tty = System.console() != null;
         String last = null;
         while (c.isOpen()) {
-            JsonArray rows = fetch(c);
+            JsonArray rows;
+            try {
+                rows = fetch(c);
+            } catch (OrchException e) {
+                if (e.code() == ErrorCode.SHUTTING_DOWN) {
+                    break;
+                }
+                throw e;
+            }
             String text = output.json() ? rows.encode() + "\n" : render(rows);
             if (tty) {
                 out.print("\033[H\033[2J" + text);
@@ -53,6 +65,8 @@ class PsCommand extends ClientCommand {
                 changes.clear();
             }
         }
+        // Only Ctrl-C ends a watch on purpose; a server that went away is a failure (exit 3).
+        throw new OrchConnectException("connection to the orch server ended");
     }
 
     private JsonArray fetch(OrchClient c) {

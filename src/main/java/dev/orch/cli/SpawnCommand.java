@@ -3,9 +3,12 @@ package dev.orch.cli;
 import dev.orch.cli.common.CliException;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
+import dev.orch.process.ProcessSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,8 +44,19 @@ class SpawnCommand extends ClientCommand {
         if (!restart.matches("never|on-failure|always")) {
             throw CliException.usage("--restart must be never, on-failure or always");
         }
+        if (name != null && !ProcessSpec.isValidName(name)) {
+            throw CliException.usage("invalid --name '" + ProcessSpec.shown(name) + "': " + ProcessSpec.NAME_RULE);
+        }
         if (maxRestarts != null && maxRestarts < 0) {
             throw CliException.usage("--max-restarts must not be negative");
+        }
+        if (cwd != null) {
+            try {
+                // Relative to where the user typed it, not to wherever the server was started.
+                cwd = Path.of(cwd).toAbsolutePath().toString();
+            } catch (InvalidPathException e) {
+                throw CliException.usage("--cwd: " + e.getMessage());
+            }
         }
         if (env != null) {
             for (String e : env) {

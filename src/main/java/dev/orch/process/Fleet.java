@@ -5,6 +5,7 @@ import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.protocol.Timestamps;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
@@ -128,8 +129,8 @@ public final class Fleet {
             }
             name = null;
         } else if (name != null) {
-            if (name.isEmpty() || name.equals("server") || name.matches("p[0-9]+") || name.contains("@")) {
-                throw OrchException.badRequest("invalid worker name '" + name + "'");
+            if (!ProcessSpec.isValidName(name)) {
+                throw OrchException.badRequest("invalid worker name '" + ProcessSpec.shown(name) + "' (" + ProcessSpec.NAME_RULE + ")");
             }
             for (Worker o : workers.values()) {
                 if (name.equals(o.name)) {
@@ -271,6 +272,44 @@ public final class Fleet {
                         return w.json();
                     }
                 });
+    }
+
+    /**
+     * Stops a worker as the supervisor stops a process: TERM through its {@code orch connect}
+     * (KILL at once when {@code graceMs} is 0), KILL if it has not reported its exit when the grace
+     * is up. Completes with its entry once it has ended; 504 if even KILL is not reported within 10 s.
+     */
+    Future<JsonObject> stopWorker(String ref, long graceMs) {
+        Worker w = worker(ref);
+        if (w == null) {
+            throw OrchException.notFound("no process '" + ref + "'");
+        }
+        long deadline = System.nanoTime() + graceMs * 1_000_000L;
+        boolean kill = graceMs <= 0;
+        return signalWorker(w.id, kill ? "KILL" : "TERM").compose(j -> awaitEnd(w, deadline, kill));
+    }
+
+    private Future<JsonObject> awaitEnd(Worker w, long deadline, boolean killed) {
+        Promise<JsonObject> done = Promise.promise();
+        vertx.setTimer(50, t -> {
+            ProcessState state;
+            synchronized (this) {
+                state = w.state;
+            }
+            long now = System.nanoTime();
+            if (state != ProcessState.RUNNING) {
+                synchronized (this) {
+                    done.complete(w.json());
+                }
+            } else if (!killed && now >= deadline) {
+                signalWorker(w.id, "KILL").compose(j -> awaitEnd(w, deadline, true)).onComplete(done);
+            } else if (killed && now > deadline + 10_000_000_000L) {
+                done.fail(new OrchException(ErrorCode.TIMEOUT, "worker " + w.id + " did not report its exit after SIGKILL"));
+            } else {
+                awaitEnd(w, deadline, killed).onComplete(done);
+            }
+        });
+        return done.future();
     }
 
     synchronized boolean rmWorker(String ref) {

@@ -31,6 +31,8 @@ final class ManagedProcess {
     long startedNanos;
     Integer exitCode;
     int restarts;
+    /** Restarts made by the policy since the last requested start: what maxRestarts bounds. */
+    int autoRestarts;
     /** Consecutive quick exits, the backoff exponent. */
     int failures;
     boolean stopRequested;

@@ -149,10 +149,11 @@ public final class ProcessEndpoint {
                 return Future.succeededFuture(new JsonObject().put("unfollowed", unfollow(address)));
             case "stop":
                 Duration grace = grace(body); // checked before anything is stopped
-                return route(ref(body), r -> supervisor.stop(r, grace), w -> fleet.signalWorker(w.id, "TERM"),
+                return route(ref(body), r -> supervisor.stop(r, grace),
+                        w -> fleet.stopWorker(w.id, (grace == null ? supervisor.stopGrace() : grace).toMillis()),
                         (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), stopTimeout(grace)));
             case "kill":
-                return route(ref(body), supervisor::kill, w -> fleet.signalWorker(w.id, "KILL"),
+                return route(ref(body), supervisor::kill, w -> fleet.stopWorker(w.id, 0),
                         (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
             case "restart":
                 return route(ref(body), supervisor::restart, w -> {

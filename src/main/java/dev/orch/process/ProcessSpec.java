@@ -24,14 +24,36 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
         RestartPolicy restart, int maxRestarts, String node) {
 
     public static final String LOCAL = "local";
+    /** Longest process or worker name: a name is a handle typed on a command line and shown in ps. */
+    public static final int MAX_NAME = 128;
+    public static final String NAME_RULE = "1 to " + MAX_NAME + " characters, no control characters or '@', not server, pN or wN";
+
+    /**
+     * Whether {@code name} can name a process or worker. Names must never read as a reference to
+     * something else: {@code server}, {@code pN} and {@code wN} are ids, {@code ID@NODE} addresses
+     * a node's process, and a control character would break the one-line-per-process ps table.
+     */
+    public static boolean isValidName(String name) {
+        if (name.isEmpty() || name.length() > MAX_NAME || name.equals("server") || name.matches("[pw][0-9]+")
+                || name.indexOf('@') >= 0) {
+            return false;
+        }
+        return name.codePoints().noneMatch(Character::isISOControl);
+    }
+
+    /** A rejected name as an error message may quote it: on one line, and not the whole of a huge one. */
+    public static String shown(String name) {
+        String oneLine = name.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return oneLine.length() <= 40 ? oneLine : oneLine.substring(0, 39) + "…";
+    }
 
     public ProcessSpec {
         if (command == null || command.isEmpty() || command.get(0) == null || command.get(0).isEmpty()) {
             throw OrchException.badRequest("command must be a non-empty list of strings");
         }
-        if (name != null && (name.isEmpty() || name.equals("server") || name.matches("p[0-9]+"))) {
-            // "server" and p<N> are ids; a name equal to an id would make references ambiguous.
-            throw OrchException.badRequest("invalid process name '" + name + "'");
+        if (name != null && !isValidName(name)) {
+            throw OrchException.badRequest("invalid process name '" + shown(name) + "' (" + NAME_RULE + ")");
         }
         command = List.copyOf(command);
         env = env == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(env));

@@ -92,6 +92,7 @@ public final class ProcessSupervisor {
     }
 
     private static final long POLL_MS = 50;
+    private static final long DRAIN_MS = 1000;
 
     private final Vertx vertx;
     private final Context ctx;
@@ -113,6 +114,11 @@ public final class ProcessSupervisor {
     /** The context all state changes run on. */
     public Context context() {
         return ctx;
+    }
+
+    /** The time between SIGTERM and SIGKILL when a stop names none. */
+    public Duration stopGrace() {
+        return config.stopGrace();
     }
 
     /** Whether children get their own process group (util-linux {@code setsid} is present). */
@@ -189,7 +195,8 @@ public final class ProcessSupervisor {
     }
 
     /**
-     * Stops the process if it runs (default grace) and starts it again, counting a restart.
+     * Stops the process if it runs (default grace) and starts it again, counting a restart; the
+     * policy gets its whole {@code maxRestarts} allowance again.
      * Completes with {@code {"id","name","pid"}}; 409 if an ended process's name was taken since.
      */
     public Future<JsonObject> restart(String ref) {
@@ -209,6 +216,7 @@ public final class ProcessSupervisor {
                 finished.remove(mp);
                 mp.restarts++;
                 mp.failures = 0;
+                mp.autoRestarts = 0;
                 return launch(mp, "restarted", false).map(x -> summary(mp));
             });
         });
@@ -307,8 +315,27 @@ public final class ProcessSupervisor {
         mp.state = ProcessState.RUNNING;
         mp.readers = List.of(PipeReader.start(p.getInputStream(), mp.ring, false, "orch-out-" + mp.id),
                 PipeReader.start(p.getErrorStream(), mp.ring, true, "orch-err-" + mp.id));
-        p.onExit().whenComplete((x, t) -> ctx.runOnContext(v -> exited(mp, gen)));
+        List<Thread> readers = mp.readers;
+        p.onExit().whenComplete((x, t) -> drained(readers).onComplete(v -> exited(mp, gen)));
         publish(kind, mp, null);
+    }
+
+    /**
+     * Completes on ctx once the pipe readers have captured what the child wrote before it exited
+     * (up to a pipe buffer may still be unread at exit), so that an ended process has its whole
+     * log; bounded, as a descendant may keep the pipes open.
+     */
+    private Future<Void> drained(List<Thread> readers) {
+        return ctx.executeBlocking(() -> {
+            long deadline = System.nanoTime() + DRAIN_MS * 1_000_000L;
+            for (Thread r : readers) {
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left > 0) {
+                    r.join(left);
+                }
+            }
+            return null;
+        }, false);
     }
 
     private void exited(ManagedProcess mp, int gen) {
@@ -332,7 +359,7 @@ public final class ProcessSupervisor {
     /** Restarts after a backoff if the policy says so, else files the process as ended. */
     private void afterEnd(ManagedProcess mp, long ranMs, int code) {
         int max = mp.spec.maxRestarts();
-        if (closing || !mp.spec.restart().restartsAfter(code) || (max >= 0 && mp.restarts >= max)) {
+        if (closing || !mp.spec.restart().restartsAfter(code) || (max >= 0 && mp.autoRestarts >= max)) {
             noteFinished(mp);
             return;
         }
@@ -348,6 +375,7 @@ public final class ProcessSupervisor {
             mp.backoffTimer = -1;
             if (mp.state == ProcessState.BACKOFF && mp.generation == gen && !closing && table.containsKey(mp.id)) {
                 mp.restarts++;
+                mp.autoRestarts++;
                 launch(mp, "restarted", false);
             }
         });

@@ -208,6 +208,17 @@ public class CliTest {
     }
 
     @Test
+    void processNamesThatReadAsReferencesAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
+        String closed = "127.0.0.1:" + closedPort();
+        for (String name : new String[] {"web@n1", "w2", "two\nlines"}) {
+            LaunchResult r = l.launch(at(closed, keyFile, "spawn", "--name", name, "--", "true"));
+            assertExit(2, r);
+            assertEquals(1, errLines(r).size(), () -> describe(r));
+            assertOneLineError("invalid --name", r);
+        }
+    }
+
+    @Test
     void serverWithAMissingKeyFileIsABadOption(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", "/nonexistent/orch-key");
         assertExit(2, r);

@@ -87,9 +87,14 @@ class ProcessCliIT {
     }
 
     Result run(String... args) throws Exception {
+        return runIn(null, args);
+    }
+
+    Result runIn(Path workDir, String... args) throws Exception {
         Path out = Files.createTempFile(dir, "out", "");
         Path err = Files.createTempFile(dir, "err", "");
-        Process p = orch(args).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        Process p = orch(args).directory(workDir == null ? null : workDir.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         if (!p.waitFor(90, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("orch " + String.join(" ", args) + " timed out");
@@ -164,6 +169,90 @@ class ProcessCliIT {
         assertTrue(Files.readString(events).endsWith("orch: connection to the orch server ended\n"), Files.readString(events));
         assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
                 "child " + pid3 + " survived the server");
+    }
+
+    @Test
+    void watchAndFollowFailWithExit3WhenTheServerIsLost() throws Exception {
+        Result spawn = run("spawn", "--name", "talker", "--", "sh", "-c", "echo hello; sleep 1000");
+        assertEquals(0, spawn.code(), spawn.err());
+        long pid = entry(ps(), spawn.out().trim()).get("pid").asLong();
+        try {
+            Path watchLog = dir.resolve("watch.log");
+            Path followLog = dir.resolve("follow.log");
+            Process watch = background(watchLog, "ps", "--watch");
+            Process follow = background(followLog, "logs", "-f", "talker");
+            Poll.until(WAIT, "a table and the log printed", () -> read(watchLog).contains("talker") && read(followLog).contains("hello"));
+            server.destroyForcibly();
+            for (Process p : List.of(watch, follow)) {
+                assertTrue(p.waitFor(30, TimeUnit.SECONDS), "kept running without its server");
+            }
+            // A stream that ends because its server vanished is a failure, as for orch events.
+            assertEquals(3, watch.exitValue(), read(watchLog));
+            assertTrue(read(watchLog).endsWith("orch: connection to the orch server ended\n"), read(watchLog));
+            assertEquals(3, follow.exitValue(), read(followLog));
+            assertEquals("hello\norch: connection to the orch server ended\n", read(followLog));
+        } finally {
+            killTree(pid); // a server killed with SIGKILL cannot stop its children
+        }
+    }
+
+    static void killTree(long pid) {
+        ProcessHandle.of(pid).ifPresent(h -> {
+            h.descendants().forEach(ProcessHandle::destroyForcibly);
+            h.destroyForcibly();
+        });
+    }
+
+    @Test
+    void stopWaitsOutTheGraceEvenBeyondTheTimeout() throws Exception {
+        Result spawn = run("spawn", "--name", "stubborn", "--", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done");
+        assertEquals(0, spawn.code(), spawn.err());
+        Poll.until(WAIT, "TERM trapped", () -> {
+            try {
+                return run("logs", "stubborn").out().contains("ready");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        // --timeout bounds a server that does not answer, not the grace it was asked to give.
+        Result stop = run("stop", "--timeout", "1", "--grace", "3", "stubborn");
+        assertEquals(0, stop.code(), stop.err());
+        JsonNode e = entry(ps(), spawn.out().trim());
+        assertEquals("stopped", e.get("state").asText());
+        assertEquals(137, e.get("exitCode").asInt(), "killed after the grace");
+    }
+
+    @Test
+    void stoppingAWorkerThatIgnoresTermKillsItAfterTheGrace() throws Exception {
+        Path log = dir.resolve("stubborn-worker.log");
+        Process worker = background(log, "connect", "--name", "stubw", "--", "sh", "-c",
+                "trap '' TERM; echo ready; while :; do sleep 0.1; done");
+        Poll.until(WAIT, "TERM trapped", () -> read(log).contains("ready") && findByName("stubw"));
+        long pid = entryByName(ps(), "stubw").get("pid").asLong();
+        try {
+            Result stop = run("stop", "--grace", "1", "stubw");
+            assertEquals(0, stop.code(), stop.err());
+            // The stop answers once the worker has ended, as for a spawned process.
+            assertEquals("stopped", stateOf("stubw"));
+            assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "orch connect still runs its command");
+            assertEquals(137, worker.exitValue(), "SIGKILL after the grace");
+        } finally {
+            killTree(pid); // nothing can stop it once its orch connect is gone
+        }
+    }
+
+    @Test
+    void aRelativeCwdIsTakenFromWhereSpawnRuns() throws Exception {
+        Path sub = Files.createDirectories(dir.resolve("work").resolve("sub"));
+        Result spawn = runIn(dir.resolve("work"), "spawn", "--cwd", "sub", "--", "pwd");
+        assertEquals(0, spawn.code(), spawn.err());
+        Poll.until(WAIT, "pwd printed", () -> {
+            try {
+                return run("logs", spawn.out().trim()).out().equals(sub.toRealPath() + "\n");
+            } catch (Exception e) {
+                return false;
+            }
+        });
     }
 
     @Test
@@ -356,9 +445,11 @@ class ProcessCliIT {
 
         Process doomed = background(dir.resolve("doomed.log"), "connect", "--name", "doomed", "--", "sleep", "1000");
         Poll.until(WAIT, "doomed attached", () -> findByName("doomed"));
+        long doomedPid = entryByName(ps(), "doomed").get("pid").asLong();
         doomed.destroyForcibly();
         doomed.waitFor(30, TimeUnit.SECONDS);
         Poll.until(Duration.ofSeconds(10), "doomed lost", () -> stateOf("doomed").equals("lost"));
+        killTree(doomedPid); // orch connect killed with SIGKILL cannot stop its command
 
         background(dir.resolve("node.log"), "connect", address, "--name", "n1", "--grace", "2");
         Poll.until(WAIT, "node n1 attached", () -> {

@@ -198,6 +198,43 @@ class ProcessEndpointTest {
     }
 
     @Test
+    void requestedRestartsDoNotUseUpTheAutomaticOnes() throws Exception {
+        java.nio.file.Path ran = java.nio.file.Files.createTempDirectory("orch-ran").resolve("ran");
+        try {
+            // The first run waits to be restarted by hand; every later run fails at once.
+            String id = call(new JsonObject().put("op", "spawn").put("restart", "on-failure").put("maxRestarts", 1)
+                    .put("command", new JsonArray().add("sh").add("-c")
+                            .add("if [ -e \"$0\" ]; then exit 1; fi; touch \"$0\"; sleep 1000").add(ran.toString())))
+                    .getString("id");
+            eventually(() -> java.nio.file.Files.exists(ran), "first run started");
+            call(new JsonObject().put("op", "restart").put("id", id));
+            eventually(() -> "failed".equals(psEntry(id, true).getString("state")) && eventsOf(id).stream()
+                    .filter(ev -> "failed".equals(ev.getString("event"))).count() == 2, "the policy's one restart, then failed");
+            List<String> kinds = new ArrayList<>();
+            eventsOf(id).forEach(ev -> kinds.add(ev.getString("event")));
+            assertEquals(List.of("started", "stopped", "restarted", "failed", "backoff", "restarted", "failed"), kinds);
+            assertEquals(2, psEntry(id, true).getInteger("restarts"), "both restarts are counted");
+        } finally {
+            java.nio.file.Files.deleteIfExists(ran);
+            java.nio.file.Files.deleteIfExists(ran.getParent());
+        }
+    }
+
+    @Test
+    void namesThatReadAsSomethingElseAreRefused() throws Exception {
+        JsonObject spawn = new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sleep").add("1000"));
+        // w3 is a worker's id, a@b a process on node b: such a process could not be named again.
+        for (String bad : new String[] {"w3", "a@b", "two\nlines", "tab\there", "x".repeat(ProcessSpec.MAX_NAME + 1)}) {
+            assertEquals(400, failure(spawn.copy().put("name", bad)), bad);
+        }
+        assertEquals(List.of(), ids(true), "nothing was started by the refused requests");
+        String id = call(spawn.copy().put("name", "x".repeat(ProcessSpec.MAX_NAME))).getString("id");
+        call(new JsonObject().put("op", "kill").put("id", id));
+        String spaced = call(spawn.copy().put("name", "web 2 (blue)")).getString("id");
+        assertEquals(spaced, call(new JsonObject().put("op", "kill").put("name", "web 2 (blue)")).getString("id"));
+    }
+
+    @Test
     void processIgnoringTermIsKilledAfterGrace() throws Exception {
         JsonObject r = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
                 .add("trap '' TERM; echo ready; while true; do sleep 0.1; done")));
@@ -214,6 +251,34 @@ class ProcessEndpointTest {
         List<String> kinds = new ArrayList<>();
         eventsOf(id).forEach(ev -> kinds.add(ev.getString("event")));
         assertEquals(List.of("started", "stopped"), kinds);
+    }
+
+    @Test
+    void anEndedProcessHasItsWholeOutputWhenItsEndIsAnnounced() throws Exception {
+        java.nio.file.Path go = java.nio.file.Files.createTempDirectory("orch-go").resolve("go");
+        for (int round = 0; round < 3; round++) {
+            java.nio.file.Files.deleteIfExists(go);
+            // The output starts once the test listens for the end.
+            String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                    .add("while [ ! -e \"$0\" ]; do sleep 0.01; done; seq 1 200000").add(go.toString()))).getString("id");
+            LogRing ring = await(supervisor.logs(id)).ring();
+            java.util.concurrent.CompletableFuture<Long> capturedAtExit = new java.util.concurrent.CompletableFuture<>();
+            MessageConsumer<JsonObject> c = vertx.eventBus().consumer(Addresses.EVENTS, m -> {
+                if (id.equals(m.body().getString("id")) && "exited".equals(m.body().getString("event"))) {
+                    capturedAtExit.complete(ring.nextSeq() - 1);
+                }
+            });
+            registered(c);
+            java.nio.file.Files.createFile(go);
+            try {
+                // A pipe buffer of output may be unread when the child exits; it must be in before "exited".
+                assertEquals(200000L, capturedAtExit.get(20, TimeUnit.SECONDS), "lines captured when exited was published");
+            } finally {
+                await(c.unregister());
+            }
+        }
+        java.nio.file.Files.deleteIfExists(go);
+        java.nio.file.Files.deleteIfExists(go.getParent());
     }
 
     @Test
