@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,10 +24,23 @@ import java.util.concurrent.TimeUnit;
  * and it is also the group id and session id of CMD and all its descendants. Without
  * {@code setsid} children share our group; signals then go to the process and its
  * {@link ProcessHandle#descendants() descendants} one by one (only TERM and KILL).
+ *
+ * <p>A child must not outlive an orch that is killed outright (SIGKILL, the OOM killer): nobody
+ * would watch or stop it, and a restarted orch would start it a second time. So CMD runs behind
+ * {@code setpriv --pdeathsig KILL}, which execs in place too. The kernel sends that signal when
+ * the <em>thread</em> that forked the child ends, so every child is forked by one thread that
+ * lives as long as the JVM, never by a pool thread that may retire.
  */
 final class Launcher {
     static final String SETSID = firstExecutable("/usr/bin/setsid", "/bin/setsid");
     static final String KILL = firstExecutable("/usr/bin/kill", "/bin/kill");
+    static final String SETPRIV = firstExecutable("/usr/bin/setpriv", "/bin/setpriv");
+
+    private static final ExecutorService FORKER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "orch-launcher");
+        t.setDaemon(true);
+        return t;
+    });
 
     private Launcher() {
     }
@@ -34,11 +50,19 @@ final class Launcher {
         return SETSID != null;
     }
 
+    /** Whether children are killed when this JVM dies ({@code setpriv --pdeathsig} works here). */
+    static boolean diesWithUs() {
+        return PdeathSig.WORKS;
+    }
+
     /** Starts the child: stdin from /dev/null, stdout and stderr as pipes. */
     static Process start(ProcessSpec spec, Map<String, String> extraEnv) throws IOException {
         List<String> argv = new ArrayList<>();
         if (SETSID != null) {
             argv.add(SETSID);
+        }
+        if (PdeathSig.WORKS) {
+            argv.addAll(List.of(SETPRIV, "--pdeathsig", "KILL", "--"));
         }
         argv.addAll(spec.command());
         ProcessBuilder pb = new ProcessBuilder(argv);
@@ -48,7 +72,39 @@ final class Launcher {
             pb.directory(new File(spec.cwd()));
         }
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        return pb.start();
+        return onForker(pb);
+    }
+
+    private static Process onForker(ProcessBuilder pb) throws IOException {
+        try {
+            return FORKER.submit(pb::start).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException) {
+                throw (IOException) e.getCause();
+            }
+            throw new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + pb.command().get(0), e);
+        }
+    }
+
+    /** Checked once, on first use: util-linux before 2.33 has a setpriv without --pdeathsig. */
+    private static final class PdeathSig {
+        static final boolean WORKS = SETPRIV != null && runs(SETPRIV, "--pdeathsig", "KILL", "--", "true");
+
+        private static boolean runs(String... argv) {
+            try {
+                Process p = new ProcessBuilder(argv).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                return p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
     }
 
     /**

@@ -167,8 +167,32 @@ class ProcessCliIT {
         assertTrue(eventsProcess.waitFor(30, TimeUnit.SECONDS), "orch events kept running without its server");
         assertEquals(3, eventsProcess.exitValue(), Files.readString(events));
         assertTrue(Files.readString(events).endsWith("orch: connection to the orch server ended\n"), Files.readString(events));
-        assertTrue(!Files.exists(Path.of("/proc/" + pid3)) || Files.readString(Path.of("/proc/" + pid3 + "/stat")).contains(") Z"),
-                "child " + pid3 + " survived the server");
+        assertTrue(ended(pid3), "child " + pid3 + " survived the server");
+    }
+
+    /** Gone, or a zombie nobody has reaped yet (this machine's PID 1 may not reap). */
+    static boolean ended(long pid) {
+        try {
+            return !Files.exists(Path.of("/proc/" + pid)) || Files.readString(Path.of("/proc/" + pid + "/stat")).contains(") Z");
+        } catch (java.io.IOException e) {
+            return true; // it went between the two reads
+        }
+    }
+
+    @Test
+    void childrenDieWithAServerKilledOutright() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs util-linux setpriv");
+        Result spawn = run("spawn", "--name", "orphan-to-be", "--", "sleep", "1000");
+        assertEquals(0, spawn.code(), spawn.err());
+        long pid = entry(ps(), spawn.out().trim()).get("pid").asLong();
+        try {
+            assertTrue(!ended(pid), "the child ended before the server did");
+            server.destroyForcibly(); // SIGKILL: no chance to stop anything
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+            Poll.until(Duration.ofSeconds(10), "child " + pid + " ends with its server", () -> ended(pid));
+        } finally {
+            killTree(pid);
+        }
     }
 
     @Test
@@ -448,8 +472,15 @@ class ProcessCliIT {
         long doomedPid = entryByName(ps(), "doomed").get("pid").asLong();
         doomed.destroyForcibly();
         doomed.waitFor(30, TimeUnit.SECONDS);
-        Poll.until(Duration.ofSeconds(10), "doomed lost", () -> stateOf("doomed").equals("lost"));
-        killTree(doomedPid); // orch connect killed with SIGKILL cannot stop its command
+        try {
+            Poll.until(Duration.ofSeconds(10), "doomed lost", () -> stateOf("doomed").equals("lost"));
+            if (Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+                // orch connect killed with SIGKILL cannot stop its command: the kernel does.
+                Poll.until(Duration.ofSeconds(10), "doomed's command ends with it", () -> ended(doomedPid));
+            }
+        } finally {
+            killTree(doomedPid);
+        }
 
         background(dir.resolve("node.log"), "connect", address, "--name", "n1", "--grace", "2");
         Poll.until(WAIT, "node n1 attached", () -> {
