@@ -207,6 +207,7 @@ public final class ClientConfig {
     }
 
     public String address() {
-        return host + ":" + port;
+        // An IPv6 host in brackets, so the address reads back as what it is ([::1]:55555).
+        return HostPort.format(host, port);
     }
 }

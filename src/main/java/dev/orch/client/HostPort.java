@@ -66,6 +66,11 @@ public final class HostPort {
 
     @Override
     public String toString() {
+        return format(host, port);
+    }
+
+    /** {@code HOST:PORT}, an IPv6 host in brackets, as {@link #parse} reads it back. */
+    public static String format(String host, int port) {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
     }
 }
