@@ -14,7 +14,8 @@ i=0; while [ ! -s "$T/ready" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
 ADDR=$(sed -n 1p "$T/ready"); SPID=$(sed -n 2p "$T/ready")
 export ORCH_ADDRESS="$ADDR" ORCH_AUTHKEY_FILE="$T/key"
 echo "server $ADDR pid $SPID, spawning $N processes"
-CP="$(dirname "$0")/../../target/classes:$(ls -d "$(dirname "$0")"/../../target/quarkus-app/lib/main/*.jar | tr '\n' ':')"
+# lib/boot too: the client logs through jboss-logging, which the fast-jar keeps there.
+CP="$(dirname "$0")/../../target/classes:$(ls -d "$(dirname "$0")"/../../target/quarkus-app/lib/main/*.jar "$(dirname "$0")"/../../target/quarkus-app/lib/boot/*.jar | tr '\n' ':')"
 java -cp "$CP" "$(dirname "$0")/SpawnMany.java" "$ADDR" "$T/key" "$N"
 for k in 1 2 3; do
   s=$(date +%s%N); "$ORCH" ps -o json > "$T/ps.json"; e=$(date +%s%N)
