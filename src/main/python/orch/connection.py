@@ -337,6 +337,12 @@ class Connection:
                                   + (f": {self._last_err}" if self._last_err else ""))
         return decoder.feed(self._rbuf[:n])
 
+    @property
+    def max_frame(self) -> float:
+        """The largest frame payload the peer takes (its login reply's ``maxFrame``; infinite
+        when it did not say)."""
+        return self._max_frame
+
     # -- writing -----------------------------------------------------------------------------
 
     def _write(self, frame: Dict[str, Any]) -> None:

@@ -498,6 +498,7 @@ class _Peer:
                 raise _BadRequest("call body needs a string 'method'")
             data = _framing.encode_message(
                 reply_to, self._host.execute(frame["address"], body, self._session))
+            self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
         except BaseException as e:
             data = _err_frame(reply_to, e)
         try:

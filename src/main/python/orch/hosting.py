@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 from . import _framing, direct
 from .connection import Connection
 from .errors import error_body
+from .proxy import BaseProxy
 
 log = logging.getLogger("orch")
 
@@ -62,7 +63,27 @@ def public_methods(cls: type) -> Tuple[str, ...]:
 
 def make_spec(typeid: str, factory: Optional[Callable[..., Any]],
               exposed: Optional[Sequence[str]], proxytype: Optional[type]) -> TypeSpec:
-    """Validates a registration; ``exposed`` defaults to the public methods of the class."""
+    """Validates a registration; ``exposed`` defaults to the ``_exposed_`` of ``proxytype``
+    (as in BaseManager), else the public methods of the class. Raises TypeError for arguments
+    of the wrong kind, so a mistake fails at ``register`` rather than at the first call."""
+    if not isinstance(typeid, str) or not typeid:
+        raise TypeError(f"register(): typeid must be a non-empty str, not {typeid!r}")
+    if factory is not None and not callable(factory):
+        raise TypeError(f"register({typeid!r}, ...): callable must be a class or a function, "
+                        f"not {type(factory).__name__}")
+    if proxytype is not None and not (isinstance(proxytype, type)
+                                      and issubclass(proxytype, BaseProxy)):
+        raise TypeError(f"register({typeid!r}, ...): proxytype must be a subclass of "
+                        f"orch.BaseProxy, not {proxytype!r}")
+    if exposed is None and proxytype is not None:
+        exposed = getattr(proxytype, "_exposed_", None)
+    if exposed is not None and (isinstance(exposed, (str, bytes))
+                                or not isinstance(exposed, (list, tuple, set, frozenset))
+                                or not all(isinstance(n, str) for n in exposed)):
+        # A str is a sequence of one-letter names; BaseManager would take it and then match
+        # method names as substrings.
+        raise TypeError(f"register({typeid!r}, ...): exposed must be a list of method names, "
+                        f"not {exposed!r}")
     if factory is not None and exposed is None:
         cls = factory if inspect.isclass(factory) else _returned_class(factory)
         if cls is None:
@@ -189,11 +210,16 @@ class Host:
     def _on_call(self, frame: Dict[str, Any]) -> None:
         """A call the server forwards; the reply is a ``send`` to its ``replyAddress``."""
         body = frame.get("body") or {}
+        reply_to = frame.get("replyAddress")
+        if not reply_to or not isinstance(reply_to, str):
+            return
         try:
-            reply = self.execute(frame.get("address", ""), body, body.get("session"))
+            data = _framing.encode_reply(
+                reply_to, self.execute(frame.get("address", ""), body, body.get("session")))
+            self.check_reply_size(len(data) - _framing.HEADER_SIZE)
         except BaseException as e:
-            reply = _framing.encode_json(failure_body(e))
-        self._reply_encoded(frame.get("replyAddress"), reply)
+            data = _framing.encode_reply(reply_to, _framing.encode_json(failure_body(e)))
+        self._send_reply(data)
 
     def execute(self, address: str, body: Dict[str, Any], session: Optional[str]) -> bytes:
         """Runs the call ``body`` (PROTOCOL.md §5) on the object at ``address`` for the caller
@@ -229,10 +255,24 @@ class Host:
     def _reply_encoded(self, reply_to: Optional[str], body_json: bytes) -> None:
         if not reply_to or not isinstance(reply_to, str):
             return
+        self._send_reply(_framing.encode_reply(reply_to, body_json))
+
+    def _send_reply(self, data: bytes) -> None:
         try:
-            self._conn.send_encoded(_framing.encode_reply(reply_to, body_json))
+            self._conn.send_encoded(data)
         except ConnectionError:
             pass  # the caller learns from the server that this host is gone
+
+    def check_reply_size(self, size: int) -> None:
+        """Raises when an answer of ``size`` bytes (a frame's payload) is more than the server
+        takes (its ``maxFrame``): sent, it would make the server close this connection, and
+        every object hosted here would be gone. Direct answers are held to the same limit, so
+        a call fails or not whichever route it takes."""
+        limit = self._conn.max_frame
+        if size > limit:
+            raise _Failure(500, "ValueError",
+                           "the result is %d bytes; the orch server takes frames of at most %d "
+                           "(server --max-frame)" % (size, limit))
 
 
 class _Failure(Exception):

@@ -95,7 +95,7 @@ class Manager:
     ignores plain offers.
     """
 
-    #: Types registered on the class (``MyManager.register``), copied into each instance.
+    #: Types registered on the class (``MyManager.register``), seen by every instance.
     _registry: Dict[str, TypeSpec] = {}
 
     def __init__(self, address: Optional[Address] = None,
@@ -115,7 +115,7 @@ class Manager:
         self._direct_tls: Optional[ssl.SSLContext] = None
         self._client_name = name
         self._connect_timeout = connect_timeout
-        self._types: Dict[str, TypeSpec] = dict(type(self)._registry)
+        self._types: Dict[str, TypeSpec] = {}  # this instance's registrations
         self._conn: Optional[Connection] = None
         self._host: Optional[Host] = None
         self._serving = False
@@ -159,7 +159,8 @@ class Manager:
             self._closing = True
             conn, self._conn = self._conn, None
             routes, self._routes = list(self._routes.values()), {}
-            host = self._host
+            # Not serving any more: a register() now only records the type for the next start.
+            host, self._host, self._serving = self._host, None, False
         for route in routes:
             route.close()
         if host is not None:
@@ -244,7 +245,7 @@ class Manager:
 
     def _make_proxy(self, desc: Dict[str, Any], owned: bool) -> BaseProxy:
         typeid = desc.get("typeid", "")
-        spec = self._types.get(typeid)
+        spec = self._types.get(typeid) or type(self)._registry.get(typeid)
         base: Optional[Type[BaseProxy]] = spec.proxytype if spec and spec.proxytype else None
         cls = proxy_type(typeid, desc.get("exposed") or (), base)
         return cls(self, desc, owned)
@@ -289,17 +290,35 @@ class Manager:
 
     @_hybridmethod
     def register(target: Any, typeid: str, callable: Optional[Callable[..., Any]] = None,
-                 exposed: Optional[Sequence[str]] = None, *,
-                 proxytype: Optional[Type[BaseProxy]] = None) -> None:
+                 proxytype: Optional[Type[BaseProxy]] = None,
+                 exposed: Optional[Sequence[str]] = None,
+                 method_to_typeid: Optional[Dict[str, str]] = None,
+                 create_method: bool = True) -> None:
         """Registers ``typeid``, on the class (``MyManager.register``) or on one manager.
 
-        With ``callable`` (a class or a factory), this process can host the type: after
-        :meth:`serve_forever`, :meth:`start_serving` or :meth:`start`, any client's ``create``
-        of ``typeid`` builds ``callable(*args, **kwargs)`` here and its exposed methods run
-        here. ``exposed`` defaults to the public methods of the class; pass it for a factory
-        that is not a class. Without ``callable`` the registration only declares the typeid
-        (as BaseManager clients do); ``proxytype`` picks the proxy class for it.
+        The arguments are BaseManager's, in its order. With ``callable`` (a class or a factory),
+        this process can host the type: after :meth:`serve_forever`, :meth:`start_serving` or
+        :meth:`start`, any client's ``create`` of ``typeid`` builds ``callable(*args,
+        **kwargs)`` here and its exposed methods run here. ``exposed`` defaults to the
+        ``_exposed_`` of ``proxytype``, else the public methods of the class; pass it for a
+        factory that is not a class. Without ``callable`` the registration only declares the
+        typeid (as BaseManager clients do); ``proxytype`` (a subclass of
+        :class:`orch.BaseProxy`) picks the proxy class for it.
+
+        ``method_to_typeid`` (methods returning shared objects) is refused with
+        ``NotImplementedError`` unless empty: a hosted method's result is a JSON value.
+        ``create_method`` is accepted and has no effect, as ``m.TYPEID()`` works for every
+        typeid the server knows. A class registration made after an instance exists counts for
+        it too, as with BaseManager; one on the instance wins.
         """
+        if method_to_typeid:
+            raise NotImplementedError(
+                f"register({typeid!r}, method_to_typeid=...): a hosted method's result is a "
+                "JSON value, not a shared object; create the object with a name and return the "
+                "name, which the caller passes to Manager.lookup()")
+        if exposed is None and isinstance(proxytype, (list, tuple)):
+            # Earlier orch releases took exposed third: register(typeid, callable, [names]).
+            proxytype, exposed = None, proxytype
         spec = make_spec(typeid, callable, exposed, proxytype)
         if isinstance(target, type):
             if "_registry" not in target.__dict__:
@@ -310,22 +329,35 @@ class Manager:
         if target._serving and spec.factory is not None:
             target._host.add(spec)
 
+    def _specs(self) -> Dict[str, TypeSpec]:
+        """The registrations in force: the class's now (BaseManager reads them at start()),
+        overridden by this instance's."""
+        specs = dict(type(self)._registry)
+        specs.update(self._types)
+        return specs
+
     def start_serving(self) -> "Manager":
         """Connects if needed and hosts every registered type that has a callable.
 
         Returns at once: the connection's reader thread receives the work, and a pool of
-        daemon threads runs constructors and methods.
+        daemon threads runs constructors and methods. Raises :class:`orch.RemoteError` 409
+        ``NameTaken`` when another process hosts one of the typeids (or it is a built-in one);
+        the types announced before it stay hosted, and calling this again retries the rest.
         """
         self.connect()
         with self._lock:
             if self._serving:
                 return self
-            host = Host(self._connection())
-            hosted = [s for s in self._types.values() if s.factory is not None]
+            hosted = [s for s in self._specs().values() if s.factory is not None]
+            # Kept when an add fails (409: another process hosts that typeid): the types added
+            # before it are served by this Host, and a retry reuses its listener.
+            if self._host is None:
+                self._host = Host(self._connection())
+            host = self._host
             host.start()
             for spec in hosted:
                 host.add(spec)
-            self._host, self._serving = host, True
+            self._serving = True
         return self
 
     def start(self) -> "Manager":

@@ -10,7 +10,8 @@ import unittest
 
 import orch
 from tests.support import (PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
-                           assert_sleep_does_not_stall, run_in_threads, wait_until)
+                           assert_sleep_does_not_stall, patched_env, run_in_threads,
+                           wait_until)
 
 
 def start_worker(server: OrchServer) -> subprocess.Popen:
@@ -184,10 +185,170 @@ class InProcessHostingTest(ServerTestCase):
             c.incr()
         self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
 
+    def test_register_after_close_then_start_again(self):
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("ThingFirst", Thing)
+        host.start()
+        host.close()
+        host.register("ThingSecond", Thing)  # recorded for the next start, as before one
+        host.start()
+        self.assertEqual(self.m.ThingFirst(1).get(), 1)
+        self.assertEqual(self.m.ThingSecond(2).get(), 2)
+
     def test_factory_needs_exposed(self):
         with self.assertRaises(TypeError):
             self.m.register("f", lambda: "x")
         self.m.register("f", lambda: "educative", exposed=["isdigit", "capitalize", "__str__"])
+
+
+class Thing:
+    def __init__(self, start=0):
+        self.n = start
+
+    def get(self):
+        return self.n
+
+    def big(self, size):
+        return "x" * size
+
+    def hidden(self):
+        return "hidden"
+
+
+class ThingProxy(orch.BaseProxy):
+    """A hand-written proxy as a BaseManager program has one: ``_exposed_`` and methods."""
+
+    _exposed_ = ("get", "big")
+
+    def get(self):
+        return self._callmethod("get")
+
+
+class RegisterLikeBaseManagerTest(ServerTestCase):
+    """register() takes BaseManager's arguments, in its order, or refuses them clearly."""
+
+    def hosting_manager(self, manager_class=orch.Manager):
+        host = manager_class(self.m.address, authkey=self.server.authkey)
+        self.addCleanup(host.close)
+        return host
+
+    def test_positional_proxytype_and_its_exposed(self):
+        class M(orch.Manager):
+            pass
+        M.register("ThingP", Thing, ThingProxy)  # BaseManager: typeid, callable, proxytype
+        self.hosting_manager(M).start()
+        self.assertIn({"typeid": "ThingP", "exposed": ["get", "big"]},
+                      [{k: t[k] for k in ("typeid", "exposed")} for t in self.m.types()])
+        caller = M(self.m.address, authkey=self.server.authkey).connect()
+        self.addCleanup(caller.close)
+        t = caller.ThingP(7)
+        self.assertIsInstance(t, ThingProxy)
+        self.assertEqual(t.get(), 7)
+        with self.assertRaises(AttributeError):
+            t.hidden()  # not in ThingProxy._exposed_
+
+    def test_keywords_and_earlier_positional_exposed(self):
+        host = self.hosting_manager()
+        host.register("ThingK", callable=Thing, proxytype=None, exposed=["get"],
+                      method_to_typeid=None, create_method=False)
+        host.register("ThingL", Thing, ["get"])  # orch's earlier order: exposed third
+        host.start()
+        self.assertEqual(self.m.ThingK(1).get(), 1)
+        self.assertEqual(self.m.ThingL(2).get(), 2)
+        self.assertEqual(self.m.ThingL(2)._exposed_, ("get",))
+
+    def test_unsupported_or_wrong_arguments_fail_at_register(self):
+        import multiprocessing.managers
+        with self.assertRaisesRegex(NotImplementedError, "method_to_typeid"):
+            self.m.register("T", Thing, method_to_typeid={"get": "T"})
+        with self.assertRaisesRegex(TypeError, "exposed must be a list of method names"):
+            self.m.register("T", Thing, exposed="get")  # would expose 'g', 'e', 't'
+        with self.assertRaisesRegex(TypeError, "exposed must be a list"):
+            self.m.register("T", Thing, exposed=[1])
+        with self.assertRaisesRegex(TypeError, "subclass of orch.BaseProxy"):
+            self.m.register("T", Thing, multiprocessing.managers.BaseProxy)
+        with self.assertRaisesRegex(TypeError, "callable must be"):
+            self.m.register("T", "Thing", exposed=["get"])
+        with self.assertRaisesRegex(TypeError, "typeid must be"):
+            self.m.register(5, Thing)
+
+    def test_class_registration_after_the_instance_is_made(self):
+        class M(orch.Manager):
+            pass
+        host = self.hosting_manager(M)
+        M.register("ThingLate", Thing)  # as with BaseManager, start() sees it
+        host.start()
+        self.assertEqual(self.m.ThingLate(3).get(), 3)
+
+
+class TypeidHostedElsewhereTest(ServerTestCase):
+    def test_start_fails_then_retries_on_the_same_host(self):
+        first = self.server.manager()
+        self.addCleanup(first.close)
+        first.register("ThingTaken", Thing)
+        first.start()
+        second = self.server.manager()
+        self.addCleanup(second.close)
+        second.register("ThingMine", Thing)
+        second.register("ThingTaken", Thing)
+        with self.assertRaises(orch.RemoteError) as cm:
+            second.start()
+        self.assertEqual((cm.exception.code, cm.exception.name), (409, "NameTaken"))
+        early = self.m.ThingMine(1)  # announced before the failure: hosted by `second`
+        self.assertEqual(early.get(), 1)
+        first.close()
+        wait_until(lambda: "ThingTaken" not in {t["typeid"] for t in self.m.types()}, 10,
+                   "the server to drop the first host's type")
+        second.start()
+        self.assertEqual(self.m.ThingTaken(2).get(), 2)
+        late = self.m.ThingMine(3)
+        self.assertEqual((early.get(), late.get()), (1, 3))
+        # One host, one direct port: the retry did not start a second listener.
+        self.assertEqual(early._route.address, late._route.address)
+
+
+class OversizedResultTest(unittest.TestCase):
+    """A result larger than the server takes fails that call; the worker keeps hosting."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = OrchServer(extra_args=("--max-frame", "65536"))
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.cleanup()
+            raise
+        cls.host = cls.server.manager()
+        cls.host.register("ThingBig", Thing)
+        cls.host.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.host.close()
+        cls.server.cleanup()
+
+    def check(self, caller):
+        self.addCleanup(caller.close)
+        t = caller.ThingBig(5)
+        self.assertEqual(len(t.big(60000)), 60000)
+        with self.assertRaisesRegex(ValueError, "takes frames of at most 65536") as cm:
+            t.big(70000)
+        self.assertEqual((cm.exception.code, cm.exception.name), (500, "ValueError"))
+        # The worker's session survived: the same object and new ones still answer.
+        self.assertEqual(t.get(), 5)
+        self.assertEqual(caller.ThingBig(6).get(), 6)
+        self.assertFalse(self.host._conn.closed)
+
+    def test_through_the_server(self):
+        with patched_env(ORCH_DIRECT="off"):
+            caller = self.server.manager()
+        self.check(caller)
+
+    def test_direct(self):
+        caller = self.server.manager()
+        self.check(caller)
+        self.assertIsNotNone(caller.ThingBig()._route)
 
 
 class ServerKilledTest(unittest.TestCase):
