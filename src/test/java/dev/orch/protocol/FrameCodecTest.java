@@ -95,6 +95,29 @@ class FrameCodecTest {
     }
 
     @Test
+    void parserReassemblesLargeFramesFromSocketSizedChunksAmongSmallOnes() {
+        // As a socket delivers them: 64 KiB chunks that cut frames anywhere, a large frame
+        // arriving over many chunks, small frames before and after it in the same chunks.
+        String big = "x".repeat(3 * 1024 * 1024 + 17);
+        Buffer stream = FrameCodec.encode(new JsonObject().put("type", "send").put("n", 0))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("big", big)))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 2)))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("big", big + "y")));
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(4 * 1024 * 1024, r);
+        int chunk = 64 * 1024 + 7;
+        for (int i = 0; i < stream.length(); i += chunk) {
+            p.handle(stream.getBuffer(i, Math.min(stream.length(), i + chunk)));
+        }
+        assertEquals(4, r.frames.size());
+        assertEquals(0, r.frames.get(0).getInteger("n"));
+        assertEquals(big, r.frames.get(1).getString("big"));
+        assertEquals(2, r.frames.get(2).getInteger("n"));
+        assertEquals(big + "y", r.frames.get(3).getString("big"));
+        assertTrue(r.malformed.isEmpty());
+    }
+
+    @Test
     void parserHandlesSeveralFramesInOneChunk() {
         Buffer stream = FrameCodec.encode(Frames.ping()).appendBuffer(FrameCodec.encode(Frames.pong()));
         Recorder r = new Recorder();
