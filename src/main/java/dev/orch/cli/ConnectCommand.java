@@ -4,6 +4,7 @@ import dev.orch.auth.AuthKeys;
 import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.ClientOptions;
 import dev.orch.cli.common.ExitCodes;
+import dev.orch.cli.common.Seconds;
 import dev.orch.cli.common.VerboseOption;
 import dev.orch.client.ClientConfig;
 import dev.orch.process.NodeAgent;
@@ -86,6 +87,7 @@ class ConnectCommand implements Callable<Integer> {
                 labelMap.put(l.substring(0, eq), l.substring(eq + 1));
             }
         }
+        Duration stopGrace = Seconds.of("--grace", grace, 0);
         ClientConfig config = client.config("orch-connect");
         config.callTimeout(Duration.ofSeconds(30));
         Duration connectLimit = client.timeout().isZero() ? Duration.ofDays(365) : client.timeout();
@@ -94,7 +96,7 @@ class ConnectCommand implements Callable<Integer> {
             if (name == null) {
                 throw CliException.usage("a node needs --name (or give a command after --)");
             }
-            return node(config, keyFile, connectLimit);
+            return node(config, keyFile, connectLimit, stopGrace);
         }
         WorkerRunner w = new WorkerRunner(vertx, config, name, labelMap, new ArrayList<>(command), client.address(), keyFile,
                 System.out, System.err);
@@ -112,8 +114,8 @@ class ConnectCommand implements Callable<Integer> {
         }
     }
 
-    private int node(ClientConfig config, String keyFile, Duration connectLimit) throws Exception {
-        NodeAgent agent = new NodeAgent(vertx, config, name, client.address(), keyFile, Duration.ofMillis((long) (grace * 1000)));
+    private int node(ClientConfig config, String keyFile, Duration connectLimit, Duration stopGrace) throws Exception {
+        NodeAgent agent = new NodeAgent(vertx, config, name, client.address(), keyFile, stopGrace);
         CountDownLatch stop = new CountDownLatch(1);
         StopSignals.onStop(stop::countDown);
         try {

@@ -5,6 +5,7 @@ import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.ErrorMapper;
 import dev.orch.cli.common.ExitCodes;
 import dev.orch.cli.common.JsonArgs;
+import dev.orch.cli.common.Seconds;
 import dev.orch.cli.common.VerboseOption;
 import dev.orch.client.HostPort;
 import dev.orch.server.OrchServer;
@@ -125,12 +126,8 @@ class ServerCommand implements Callable<Integer> {
         if (idleTimeout < 1) {
             throw CliException.usage("--idle-timeout must be at least 1 second");
         }
-        if (grace < 0) {
-            throw CliException.usage("--grace must not be negative");
-        }
-        if (heartbeat < 0.05) {
-            throw CliException.usage("--heartbeat must be at least 0.05 seconds");
-        }
+        Duration stopGrace = Seconds.of("--grace", grace, 0);
+        Duration heartbeatEvery = Seconds.of("--heartbeat", heartbeat, 0.05);
         if (eventLoops != null && eventLoops < 1) {
             throw CliException.usage("--event-loops must be at least 1");
         }
@@ -155,8 +152,7 @@ class ServerCommand implements Callable<Integer> {
         }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
                 .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
-                .stopGrace(Duration.ofMillis((long) (grace * 1000)))
-                .heartbeat(Duration.ofMillis((long) (heartbeat * 1000))).version(OrchCommand.version());
+                .stopGrace(stopGrace).heartbeat(heartbeatEvery).version(OrchCommand.version());
         c.eventLoops(eventLoops == null ? 0 : eventLoops);
         if (tlsCert != null) {
             c.tls(tlsCert, tlsKey);

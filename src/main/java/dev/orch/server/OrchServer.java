@@ -73,11 +73,16 @@ public final class OrchServer {
     private Future<Void> doStart() {
         SharedJsonCodec.register(vertx);
         int shardCount = eventLoops();
-        Future<String> shardsDeployed = deploy(() -> {
+        Future<Void> tlsChecked = config.tlsCert() == null ? Future.succeededFuture()
+                : vertx.executeBlocking(() -> {
+                    TlsFiles.check(vertx, config.tlsCert(), config.tlsKey());
+                    return null;
+                });
+        Future<String> shardsDeployed = tlsChecked.compose(ok -> deploy(() -> {
             ObjectShard s = new ObjectShard(sessions);
             shards.add(s);
             return s;
-        }, shardCount);
+        }, shardCount));
         return shardsDeployed
                 .compose(v -> {
                     manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, this::requestShutdown,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.testing.Poll;
+import dev.orch.testing.TestCerts;
 import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
 import io.quarkus.test.junit.main.Launch;
@@ -28,6 +29,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CLI's behaviour as a user sees it: exit codes, stdout, one-line errors on stderr. Runs
@@ -208,6 +210,37 @@ public class CliTest {
     }
 
     @Test
+    void secondsThatAreNotNumbersAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
+        // NaN passed a "< 0" check and became 0 ms: a heartbeat that marked every worker lost at
+        // once, a timeout that waited forever.
+        String closed = "127.0.0.1:" + closedPort();
+        String[][] cases = {
+            {"server", "--listen", closed, "--heartbeat", "NaN"},
+            {"server", "--listen", closed, "--grace", "NaN"},
+            {"server", "--listen", closed, "--grace", "Infinity"},
+            {"server", "--listen", closed, "--heartbeat", "1e10"},
+            at(closed, keyFile, "health", "--timeout", "NaN"),
+            at(closed, keyFile, "connect", "--name", "n1", "--grace", "NaN"),
+        };
+        for (String[] args : cases) {
+            LaunchResult r = l.launch(args);
+            assertExit(2, r);
+            assertOneLineError(args[args.length - 2] + " must", r);
+        }
+    }
+
+    @Test
+    void serverRefusesATlsKeyOfAnotherCertificate(QuarkusMainLauncher l, @TempDir Path dir) throws Exception {
+        // Vert.x listened with such a pair, and every client then failed its handshake.
+        TestCerts.Pair a = TestCerts.selfSigned(dir, "a");
+        TestCerts.Pair b = TestCerts.selfSigned(dir, "b");
+        LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(),
+                "--tls-cert", a.cert.toString(), "--tls-key", b.key.toString());
+        assertExit(1, r);
+        assertOneLineError("TLS key " + b.key + " does not belong to certificate " + a.cert, r);
+    }
+
+    @Test
     void processNamesThatReadAsReferencesAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
         String closed = "127.0.0.1:" + closedPort();
         for (String name : new String[] {"web@n1", "w2", "two\nlines"}) {
@@ -328,6 +361,24 @@ public class CliTest {
         assertExit(0, j);
         JsonArray types = new JsonArray(j.getOutput().trim());
         assertTrue(types.stream().anyMatch(o -> "Namespace".equals(((JsonObject) o).getString("typeid"))), () -> describe(j));
+    }
+
+    @Test
+    void objectsTableKeepsWideAndControlCharactersInTheirColumns(QuarkusMainLauncher l) {
+        // Each CJK character takes two terminal columns; a newline would start a row of its own.
+        assertExit(0, orch(l, "new", "dict", "表名前"));
+        assertExit(0, orch(l, "new", "dict", "two\nlines"));
+        LaunchResult r = orch(l, "objects", "-o", "wide");
+        assertExit(0, r);
+        List<String> lines = r.getOutputStream();
+        int typeColumn = lines.get(0).indexOf("TYPEID");
+        String cjk = lines.stream().filter(s -> s.contains("表名前")).findFirst().orElseThrow(() -> new AssertionError(describe(r)));
+        assertEquals(typeColumn, cjk.indexOf("dict") + 3, () -> describe(r));
+        String escaped = lines.stream().filter(s -> s.contains("two\\nlines")).findFirst()
+                .orElseThrow(() -> new AssertionError(describe(r)));
+        assertEquals(typeColumn, escaped.indexOf("dict"), () -> describe(r));
+        assertTrue(lines.stream().noneMatch(s -> s.startsWith("lines")), () -> describe(r));
+        assertExit(0, orch(l, "delete", "表名前", "two\nlines"));
     }
 
     @Test

@@ -34,10 +34,9 @@ public final class ClientOptions {
     }
 
     public Duration timeout() {
-        if (timeoutSeconds < 0) {
-            throw CliException.usage("--timeout must not be negative");
-        }
-        return Duration.ofMillis((long) (timeoutSeconds * 1000));
+        // No upper bound: a huge timeout means, as 0 does, wait as long as it takes.
+        return Double.isInfinite(timeoutSeconds) || timeoutSeconds > Seconds.MAX
+                ? Duration.ZERO : Seconds.of("--timeout", timeoutSeconds, 0);
     }
 
     /** The client configuration, with the key resolved; throws on a bad address or missing key. */
