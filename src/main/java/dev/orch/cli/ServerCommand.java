@@ -135,8 +135,8 @@ class ServerCommand implements Callable<Integer> {
             throw CliException.usage("--tls-cert and --tls-key go together");
         }
         for (Path p : new Path[] {tlsCert, tlsKey}) {
-            if (p != null && !Files.isReadable(p)) {
-                throw CliException.usage("cannot read " + p);
+            if (p != null && (!Files.isRegularFile(p) || !Files.isReadable(p))) {
+                throw CliException.usage("cannot read " + p + (Files.isDirectory(p) ? ": it is a directory" : ""));
             }
         }
         AuthKeys.Resolved key;
@@ -158,15 +158,19 @@ class ServerCommand implements Callable<Integer> {
             c.tls(tlsCert, tlsKey);
         }
         if (objects != null) {
+            java.util.Set<String> names = new java.util.HashSet<>();
             for (String spec : objects) {
-                parseObject(c, spec);
+                if (!names.add(parseObject(c, spec))) {
+                    // Caught here, or it would surface as NameTaken once the server is half up.
+                    throw CliException.usage("--object " + spec + ": the name is given twice");
+                }
             }
         }
         return c;
     }
 
-    /** {@code NAME=TYPEID[:JSON_ARGS]}. */
-    static void parseObject(ServerConfig c, String spec) {
+    /** {@code NAME=TYPEID[:JSON_ARGS]}; returns NAME. */
+    static String parseObject(ServerConfig c, String spec) {
         int eq = spec.indexOf('=');
         if (eq <= 0) {
             throw CliException.usage("--object must be NAME=TYPEID[:JSON_ARGS]: " + spec);
@@ -180,13 +184,19 @@ class ServerCommand implements Callable<Integer> {
         }
         JsonArray args = new JsonArray();
         if (colon >= 0) {
-            Object parsed = JsonArgs.parse(rest.substring(colon + 1));
+            Object parsed;
+            try {
+                parsed = JsonArgs.parse(rest.substring(colon + 1));
+            } catch (CliException e) {
+                throw CliException.usage("--object " + spec + ": " + e.getMessage());
+            }
             if (!(parsed instanceof JsonArray)) {
                 throw CliException.usage("--object " + spec + ": JSON_ARGS must be a JSON array, e.g. [\"hello\"]");
             }
             args = (JsonArray) parsed;
         }
         c.object(name, typeid, args);
+        return name;
     }
 
     static String describe(Throwable t) {

@@ -241,6 +241,23 @@ public class CliTest {
     }
 
     @Test
+    void badServerAndTlsFileOptionsAreUsageErrorsNamingTheOption(QuarkusMainLauncher l, @TempDir Path tmp) {
+        String[][] cases = {
+            {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "x=Value:[1"},
+            {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "a=dict", "--object", "a=list"},
+            {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--tls-cert", tmp.toString(), "--tls-key", tmp.toString()},
+            at(address, keyFile, "health", "--tls-ca", tmp.resolve("missing.pem").toString()),
+        };
+        String[] messages = {"--object x=Value:[1: not valid JSON", "--object a=list: the name is given twice",
+            "cannot read " + tmp + ": it is a directory", "cannot read --tls-ca " + tmp.resolve("missing.pem") + ": no such file"};
+        for (int i = 0; i < cases.length; i++) {
+            LaunchResult r = l.launch(cases[i]);
+            assertExit(2, r);
+            assertOneLineError(messages[i], r);
+        }
+    }
+
+    @Test
     void processNamesThatReadAsReferencesAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
         String closed = "127.0.0.1:" + closedPort();
         for (String name : new String[] {"web@n1", "w2", "two\nlines"}) {

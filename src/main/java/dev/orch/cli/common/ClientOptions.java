@@ -52,6 +52,12 @@ public final class ClientOptions {
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
+        if (tlsCa != null && (!java.nio.file.Files.isRegularFile(tlsCa) || !java.nio.file.Files.isReadable(tlsCa))) {
+            // A bad option, checked before connecting (exit 2), like a bad --authkey-file.
+            throw CliException.usage("cannot read --tls-ca " + tlsCa
+                    + (java.nio.file.Files.isDirectory(tlsCa) ? ": it is a directory"
+                            : java.nio.file.Files.exists(tlsCa) ? ": not readable" : ": no such file"));
+        }
         if (tls || tlsCa != null) {
             c.tls(true, tlsCa);
         } else {
