@@ -171,7 +171,7 @@ final class ClientConnection {
                 throw new OrchConnectException("cannot connect to " + config.address() + ": "
                         + (expired.get() ? "no connection within " + config.connectTimeout().toMillis() + " ms"
                         // The JDK's message is the bare host name, which reads like no reason at all.
-                        : e instanceof java.net.UnknownHostException ? "unknown host " + config.host() : describe(e)), e);
+                        : e instanceof java.net.UnknownHostException ? "unknown host " + config.host() : describeTls(e)), e);
             }
             try {
                 login(deadline);
@@ -180,6 +180,11 @@ final class ClientConnection {
                 if (expired.get()) {
                     throw new OrchConnectException("no login answer from " + config.address() + " within "
                             + config.connectTimeout().toMillis() + " ms");
+                }
+                if (!config.tls() && e instanceof OrchConnectException && !(e instanceof OrchAuthException) && loginReply == null) {
+                    // A TLS listener drops a plain client's first frame: say so, not just "lost".
+                    throw new OrchConnectException("connection to " + config.address() + " ended during login: not an orch server,"
+                            + " or one that wants TLS (try --tls, or --tls-ca with its certificate)", e);
                 }
                 throw e;
             }
@@ -890,6 +895,18 @@ final class ClientConnection {
             return 0;
         }
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadline - System.nanoTime()) / 1_000_000));
+    }
+
+    /** {@link #describe}, with what to do for the TLS failures a user meets first. */
+    static String describeTls(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        if (e instanceof javax.net.ssl.SSLException && m.contains("Unsupported or unrecognized SSL message")) {
+            return "the server does not speak TLS (connect without --tls, --tls-ca or ORCH_TLS_CA)";
+        }
+        if (e instanceof javax.net.ssl.SSLHandshakeException && (m.contains("PKIX path") || m.contains("certification path"))) {
+            return "the server's certificate is not trusted (pass --tls-ca with it or with its CA)";
+        }
+        return describe(e);
     }
 
     static String describe(Throwable e) {

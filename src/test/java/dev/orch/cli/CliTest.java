@@ -241,6 +241,32 @@ public class CliTest {
     }
 
     @Test
+    void aTlsMismatchIsNamedWithWhatToDo(QuarkusMainLauncher l, @TempDir Path dir) throws Exception {
+        TestCerts.Pair served = TestCerts.selfSigned(dir, "served");
+        TestCerts.Pair other = TestCerts.selfSigned(dir, "other");
+        OrchServer tls = start(vertx, new ServerConfig().host("127.0.0.1").port(0).authKey(dev.orch.auth.AuthKeys.read(keyFile))
+                .tls(served.cert, served.key));
+        try {
+            String tlsAddress = "127.0.0.1:" + tls.port();
+            String[][] cases = {
+                at(tlsAddress, keyFile, "health"),
+                at(tlsAddress, keyFile, "health", "--tls-ca", other.cert.toString()),
+                at(address, keyFile, "health", "--tls-ca", served.cert.toString()),
+            };
+            String[] messages = {"or one that wants TLS (try --tls", "the server's certificate is not trusted (pass --tls-ca",
+                "the server does not speak TLS"};
+            for (int i = 0; i < cases.length; i++) {
+                LaunchResult r = l.launch(cases[i]);
+                assertExit(3, r);
+                assertOneLineError(messages[i], r);
+            }
+            assertExit(0, l.launch(at(tlsAddress, keyFile, "health", "--tls-ca", served.cert.toString())));
+        } finally {
+            tls.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void badServerAndTlsFileOptionsAreUsageErrorsNamingTheOption(QuarkusMainLauncher l, @TempDir Path tmp) {
         String[][] cases = {
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "x=Value:[1"},
