@@ -73,16 +73,21 @@ public final class OrchServer {
     private Future<Void> doStart() {
         SharedJsonCodec.register(vertx);
         int shardCount = eventLoops();
-        Future<Void> tlsChecked = config.tlsCert() == null ? Future.succeededFuture()
-                : vertx.executeBlocking(() -> {
-                    TlsFiles.check(vertx, config.tlsCert(), config.tlsKey());
-                    return null;
-                });
-        Future<String> shardsDeployed = tlsChecked.compose(ok -> deploy(() -> {
+        if (config.tlsCert() != null) {
+            // Checked here, synchronously (two small files and one signature): deploying the
+            // shards from a callback instead changes the context they are deployed from, and with
+            // it which loop they land on.
+            try {
+                TlsFiles.check(vertx, config.tlsCert(), config.tlsKey());
+            } catch (IllegalArgumentException e) {
+                return Future.failedFuture(e);
+            }
+        }
+        Future<String> shardsDeployed = deploy(() -> {
             ObjectShard s = new ObjectShard(sessions);
             shards.add(s);
             return s;
-        }, shardCount));
+        }, shardCount);
         return shardsDeployed
                 .compose(v -> {
                     manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, this::requestShutdown,
