@@ -110,7 +110,6 @@ class ServerProcessIT {
             String[][] cases = {
                 {"--listen", "127.0.0.1:0", "--object", "x=NoSuchType", "unknown typeid 'NoSuchType'"},
                 {"--listen", "127.0.0.1:0", "--object", "x=Value:[1,2,3,4]", "TypeError"},
-                {"--listen", "127.0.0.1:0", "--object", "x=dict", "--object", "x=list", "NameTaken"},
                 {"--listen", "nohost.invalid:0", "nohost.invalid"},
                 {"--listen", "nohost.invalid:" + taken.getLocalPort(), "nohost.invalid"},
                 {"--listen", busy, "address already in use"},
