@@ -55,8 +55,12 @@ final class Launcher {
         return PdeathSig.WORKS;
     }
 
-    /** Starts the child: stdin from /dev/null, stdout and stderr as pipes. */
-    static Process start(ProcessSpec spec, Map<String, String> extraEnv) throws IOException {
+    /**
+     * Starts the child with stdout and stderr as pipes; stdin is this process's own when
+     * {@code inheritStdin} (a worker run by {@code orch connect} is used like the command itself),
+     * else /dev/null.
+     */
+    static Process start(ProcessSpec spec, Map<String, String> extraEnv, boolean inheritStdin) throws IOException {
         List<String> argv = new ArrayList<>();
         if (SETSID != null) {
             argv.add(SETSID);
@@ -71,7 +75,7 @@ final class Launcher {
         if (spec.cwd() != null) {
             pb.directory(new File(spec.cwd()));
         }
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.redirectInput(inheritStdin ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.from(new File("/dev/null")));
         return onForker(pb);
     }
 

@@ -275,7 +275,7 @@ public final class ProcessSupervisor {
             if (initial) {
                 Launcher.check(mp.spec);
             }
-            return Launcher.start(mp.spec, env);
+            return Launcher.start(mp.spec, env, false);
         }, false).transform(ar -> {
             if (gen != mp.generation || !table.containsKey(mp.id)) {
                 if (ar.succeeded()) {

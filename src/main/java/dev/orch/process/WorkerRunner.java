@@ -121,7 +121,7 @@ public final class WorkerRunner extends AttachedLink {
         Process p;
         try {
             Launcher.check(spec);
-            p = Launcher.start(spec, env);
+            p = Launcher.start(spec, env, true);
         } catch (Exception e) {
             report(127, e.getMessage());
             throw e;

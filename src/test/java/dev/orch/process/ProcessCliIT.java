@@ -454,6 +454,17 @@ class ProcessCliIT {
         }
         assertTrue(w != null && w.get("exitCode").asInt() == 7, String.valueOf(w));
 
+        // The command reads what is piped to orch connect, as it would run alone.
+        Path input = dir.resolve("input.txt");
+        Files.writeString(input, "first line\n");
+        Path piped = dir.resolve("piped.out");
+        Process reader = orch("connect", address, "--", "sh", "-c", "read l; echo \"got $l\"")
+                .redirectInput(input.toFile()).redirectErrorStream(true).redirectOutput(piped.toFile()).start();
+        background.add(reader);
+        assertTrue(reader.waitFor(60, TimeUnit.SECONDS), "orch connect with piped stdin ended");
+        assertEquals(0, reader.exitValue(), Files.readString(piped));
+        assertEquals("got first line\n", Files.readString(piped));
+
         Process sleeper = background(dir.resolve("sleeper.log"), "connect", "--name", "sleeper", "--", "sleep", "1000");
         Poll.until(WAIT, "sleeper attached with a pid", () -> {
             try {
