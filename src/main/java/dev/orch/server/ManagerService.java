@@ -1,7 +1,9 @@
 package dev.orch.server;
 
+import dev.orch.objects.ObjectNames;
 import dev.orch.objects.SharedType;
 import dev.orch.objects.TypeRegistry;
+import dev.orch.process.ProcessSpec;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
@@ -186,6 +188,9 @@ final class ManagerService extends AbstractVerticle {
             throw OrchException.badRequest("'name' must be a non-empty string");
         }
         String name = (String) nameValue;
+        if (name != null && !ObjectNames.isValid(name)) {
+            throw OrchException.badRequest("invalid object name '" + ProcessSpec.shown(name) + "' (" + ObjectNames.RULE + ")");
+        }
         if (name != null && (names.containsKey(name) || reservedNames.contains(name))) {
             throw new OrchException(ErrorCode.NAME_TAKEN, "an object named '" + name + "' exists");
         }

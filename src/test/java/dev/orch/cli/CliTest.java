@@ -367,6 +367,10 @@ public class CliTest {
         LaunchResult r = orch(l, "call", "no-such-object", "get");
         assertExit(4, r);
         assertOneLineError("NotFound", r);
+        // What the message quotes is escaped: it stays one line and sends nothing to the terminal.
+        LaunchResult odd = orch(l, "call", "two\nlines\u001b[31m", "get");
+        assertExit(4, odd);
+        assertOneLineError("no object named or with id 'two\\nlines\\u001b[31m'", odd);
     }
 
     @Test

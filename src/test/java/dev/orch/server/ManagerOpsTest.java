@@ -129,6 +129,11 @@ class ManagerOpsTest {
         OrchException taken = code(ErrorCode.NAME_TAKEN, () -> client.create("taken", "dict", null, null));
         assertEquals("NameTaken", taken.name());
         client.delete("taken");
+        OrchException badName = code(ErrorCode.BAD_REQUEST, () -> client.create("two\nlines", "dict", null, null));
+        assertEquals("invalid object name 'two?lines' (1 to 256 characters, no control characters)", badName.detail());
+        code(ErrorCode.BAD_REQUEST, () -> client.create("n".repeat(257), "dict", null, null));
+        client.create("n".repeat(256), "dict", null, null);
+        client.delete("n".repeat(256));
         RemoteObject d = client.create("dict");
         OrchException key = code(ErrorCode.REMOTE, () -> d.call("__getitem__", "x"));
         assertEquals("KeyError", key.name());

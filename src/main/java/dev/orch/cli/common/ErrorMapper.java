@@ -28,7 +28,9 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
      */
     public static int report(Throwable failure, PrintWriter err, boolean verbose) {
         Throwable e = unwrap(failure);
-        err.println("orch: " + message(e));
+        // Messages quote what the user or a remote sent; escaped, they stay on one line and cannot
+        // drive the terminal.
+        err.println("orch: " + Table.printable(message(e)));
         if (verbose) {
             e.printStackTrace(err);
         }
@@ -50,7 +52,7 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
     public int handleParseException(CommandLine.ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("orch: " + usageMessage(ex) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+        err.println("orch: " + Table.printable(usageMessage(ex)) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
         return ExitCodes.USAGE;
     }

@@ -1,0 +1,19 @@
+package dev.orch.objects;
+
+/**
+ * The rule for object names. A name is typed on command lines, shown in {@code orch objects} and
+ * quoted in errors, so it must fit on one line and stay a handle rather than a payload.
+ */
+public final class ObjectNames {
+    /** Longest name, in UTF-16 units: room for path-like names such as {@code run-42/results/queue}. */
+    public static final int MAX = 256;
+    public static final String RULE = "1 to " + MAX + " characters, no control characters";
+
+    private ObjectNames() {
+    }
+
+    /** Whether {@code name} may name an object. */
+    public static boolean isValid(String name) {
+        return !name.isEmpty() && name.length() <= MAX && name.codePoints().noneMatch(Character::isISOControl);
+    }
+}
