@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Finds the shared auth key the way every orch command does: {@code --authkey-file}, else
@@ -111,6 +113,9 @@ public final class AuthKeys {
 
     /** Reads a key file: its bytes without one trailing newline (LF or CRLF). */
     public static byte[] read(Path file) throws KeyException {
+        if (Files.isDirectory(file)) {
+            throw new KeyException("cannot read auth key file " + file + ": it is a directory");
+        }
         byte[] b;
         try {
             b = Files.readAllBytes(file);
@@ -128,6 +133,25 @@ public final class AuthKeys {
             throw new KeyException("auth key file " + file + " is empty");
         }
         return Arrays.copyOf(b, n);
+    }
+
+    /**
+     * A warning when every user of this machine can read {@code file}: whoever reads the key can
+     * log in as any client, and the server runs their commands. Null when the file is private
+     * enough (group-readable is allowed: Kubernetes mounts secrets for the pod's group) or its
+     * mode cannot be read.
+     */
+    public static String exposureWarning(Path file) {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (mode.contains(PosixFilePermission.OTHERS_READ)) {
+                return "auth key file " + file + " can be read by every user of this machine (" + PosixFilePermissions.toString(mode)
+                        + "): whoever reads it can use this server; make it private with chmod 600 " + file;
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // No POSIX modes here (or the file went away): nothing to say.
+        }
+        return null;
     }
 
     private static Resolved generate(Path file) throws KeyException {

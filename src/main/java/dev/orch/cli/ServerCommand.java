@@ -150,6 +150,10 @@ class ServerCommand implements Callable<Integer> {
         if (key.generated()) {
             LOG.infof("generated a new auth key in %s", key.file());
         }
+        String exposed = key.file() == null ? null : AuthKeys.exposureWarning(key.file());
+        if (exposed != null) {
+            LOG.warn(exposed);
+        }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
                 .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
                 .stopGrace(stopGrace).heartbeat(heartbeatEvery).version(OrchCommand.version());

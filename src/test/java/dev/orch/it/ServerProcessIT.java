@@ -149,6 +149,22 @@ class ServerProcessIT {
         s.process.destroy();
         assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
         assertEquals(0, s.process.exitValue(), s::log);
+        assertFalse(s.log().contains("can be read by every user"), "the generated key is private: " + s.log());
+    }
+
+    @Test
+    void aKeyFileEveryUserCanReadIsWarnedAbout() throws Exception {
+        Path home = home();
+        Path key = home.resolve("shared-key");
+        Files.writeString(key, "open-secret");
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Procs.Server s = Procs.server(Map.of("ORCH_HOME", home.toString()), "--authkey-file", key.toString());
+        Procs.Result health = Procs.orch(Map.of("ORCH_HOME", home.toString()), "health", "--address", s.address,
+                "--authkey-file", key.toString());
+        assertEquals(0, health.exit, health::toString);
+        s.process.destroy();
+        assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
+        assertTrue(s.log().contains("auth key file " + key + " can be read by every user of this machine (rw-r--r--)"), s::log);
     }
 
     @Test
