@@ -11,6 +11,8 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -544,9 +546,17 @@ final class BridgeConnection implements FrameParser.Listener {
         }
     }
 
-    /** Closes the socket; pending calls are failed by the close handler. */
-    void close() {
-        context.runOnContext(v -> closeSocket());
+    /**
+     * Closes the socket after the frames queued for it; pending calls are failed by the close
+     * handler. Completes once the socket is closed.
+     */
+    Future<Void> close() {
+        Promise<Void> closedNow = Promise.promise();
+        context.runOnContext(v -> {
+            flush();
+            socket.close().onComplete(closedNow);
+        });
+        return closedNow.future();
     }
 
     private void closeSocket() {

@@ -36,6 +36,7 @@ public final class OrchServer {
     private static final Logger LOG = Logger.getLogger(OrchServer.class);
     /** Distinct negative ports for the servers started on port 0 (see {@link #listen}). */
     private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
+    private static final long CONNECTION_CLOSE_WAIT_MS = 2000;
 
     private final Vertx vertx;
     private final ServerConfig config;
@@ -74,9 +75,8 @@ public final class OrchServer {
         SharedJsonCodec.register(vertx);
         int shardCount = eventLoops();
         if (config.tlsCert() != null) {
-            // Checked here, synchronously (two small files and one signature): deploying the
-            // shards from a callback instead changes the context they are deployed from, and with
-            // it which loop they land on.
+            // Checked here, synchronously (two small files and one signature), so the shards
+            // are deployed from the caller as before; from a callback they land on other loops.
             try {
                 TlsFiles.check(vertx, config.tlsCert(), config.tlsKey());
             } catch (IllegalArgumentException e) {
@@ -312,26 +312,38 @@ public final class OrchServer {
         // and clients must still receive the answers of calls in flight (new requests get 503).
         Future<?> stopChildren = supervisor == null ? Future.succeededFuture() : supervisor.close();
         stopChildren.onComplete(ar -> drain(System.nanoTime() + config.drainTimeout().toNanos(), () -> {
-            sessions.connections().forEach(BridgeConnection::close);
-            List<Future<?>> undeploys = new ArrayList<>();
-            listeners.forEach(l -> undeploys.add(l.close()));
-            for (String id : deployments) {
-                undeploys.add(vertx.undeploy(id));
-            }
-            if (processes != null) {
-                undeploys.add(processes.unregister());
-            }
-            if (fleet != null) {
-                fleet.stop();
-            }
-            Future.join(undeploys).onComplete(x -> {
-                if (temporaryKeyFile != null) {
-                    temporaryKeyFile.toFile().delete();
-                }
-                closed.tryComplete();
-            });
+            // Connections first, and the listeners only once they are closed: a listener closes
+            // its connections at once, which would drop the last answers (the 503s of parked
+            // calls) still queued for the end of their loop's turn.
+            List<Future<Void>> closings = new ArrayList<>();
+            sessions.connections().forEach(c -> closings.add(c.close()));
+            Promise<Void> connectionsClosed = Promise.promise();
+            Future.join(closings).onComplete(c -> connectionsClosed.tryComplete());
+            // A socket whose last frames cannot be flushed (a peer that stopped reading) does not hold up the exit.
+            vertx.setTimer(CONNECTION_CLOSE_WAIT_MS, t -> connectionsClosed.tryComplete());
+            connectionsClosed.future().onComplete(c -> closeListenersAndServices());
         }));
         return closed.future();
+    }
+
+    private void closeListenersAndServices() {
+        List<Future<?>> undeploys = new ArrayList<>();
+        listeners.forEach(l -> undeploys.add(l.close()));
+        for (String id : deployments) {
+            undeploys.add(vertx.undeploy(id));
+        }
+        if (processes != null) {
+            undeploys.add(processes.unregister());
+        }
+        if (fleet != null) {
+            fleet.stop();
+        }
+        Future.join(undeploys).onComplete(x -> {
+            if (temporaryKeyFile != null) {
+                temporaryKeyFile.toFile().delete();
+            }
+            closed.tryComplete();
+        });
     }
 
     /** Lets requests already in flight finish (new ones get 503) until none is left or the deadline. */

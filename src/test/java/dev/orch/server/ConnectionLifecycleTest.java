@@ -14,11 +14,15 @@ import dev.orch.testing.Poll;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestCerts;
 import dev.orch.testing.TestServer;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +44,36 @@ class ConnectionLifecycleTest {
             ev.call("set");
             JsonObject answer = waiting.read();
             assertEquals(Boolean.TRUE, answer.getJsonObject("body").getBoolean("result"), "a parked call kept its connection");
+        }
+    }
+
+    @Test
+    void parkedCallsOnEveryLoopGet503WhenAClientStopsTheServer() throws Exception {
+        // Two Vert.x loops, both serving, so a connection shares its loop with the stop. Closing
+        // its listener there once dropped the 503s still queued for the end of the loop's turn;
+        // whether that turn was the same depended on timing, so the stop is tried a few times.
+        for (int round = 0; round < 5; round++) {
+            TestServer s = TestServer.start(new VertxOptions().setEventLoopPoolSize(2), c -> c.eventLoops(2));
+            List<OrchClient> clients = new ArrayList<>();
+            try {
+                List<CompletableFuture<Object>> parked = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    OrchClient c = s.client();
+                    clients.add(c);
+                    RemoteObject q = c.create("Queue");
+                    parked.add(q.callAsync("get"));
+                    assertEquals(0, ((Number) q.call("qsize")).intValue());
+                }
+                clients.get(0).request("orch.manager", new JsonObject().put("op", "shutdown"));
+                for (CompletableFuture<Object> p : parked) {
+                    Exception e = assertThrows(Exception.class, () -> p.get(10, TimeUnit.SECONDS));
+                    assertTrue(e.getCause() instanceof OrchException
+                            && ((OrchException) e.getCause()).code() == ErrorCode.SHUTTING_DOWN, String.valueOf(e.getCause()));
+                }
+            } finally {
+                clients.forEach(OrchClient::close);
+                s.close();
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -26,7 +27,12 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Consumer<ServerConfig> customize) {
-        Vertx vertx = Vertx.vertx();
+        return start(new VertxOptions(), customize);
+    }
+
+    /** A server on a Vert.x made with {@code options} (its number of event loops, say). */
+    public static TestServer start(VertxOptions options, Consumer<ServerConfig> customize) {
+        Vertx vertx = Vertx.vertx(options);
         // Two loops, so tests cross from one loop to another the way a busy server's calls do
         // (the default on a small machine is one).
         ServerConfig config = new ServerConfig().host("127.0.0.1").port(0).authKey(KEY).eventLoops(2);
