@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * would watch or stop it, and a restarted orch would start it a second time. So CMD runs behind
  * {@code setpriv --pdeathsig KILL}, which execs in place too. The kernel sends that signal when
  * the <em>thread</em> that forked the child ends, so every child is forked by one thread that
- * lives as long as the JVM, never by a pool thread that may retire.
+ * lives as long as the JVM, never by a pool thread that may retire. What CMD itself starts, in
+ * its group, is killed by the {@link GroupReaper}.
  */
 final class Launcher {
     static final String SETSID = firstExecutable("/usr/bin/setsid", "/bin/setsid");
@@ -76,7 +77,13 @@ final class Launcher {
             pb.directory(new File(spec.cwd()));
         }
         pb.redirectInput(inheritStdin ? ProcessBuilder.Redirect.INHERIT : ProcessBuilder.Redirect.from(new File("/dev/null")));
-        return onForker(pb);
+        Process p = onForker(pb);
+        if (SETSID != null) {
+            long pgid = p.pid();
+            GroupReaper.add(pgid);
+            p.onExit().thenRun(() -> GroupReaper.remove(pgid));
+        }
+        return p;
     }
 
     private static Process onForker(ProcessBuilder pb) throws IOException {

@@ -45,6 +45,7 @@ class DockerfilesTest {
         assertTrue(d.contains("/project/target/orch /usr/local/bin/orch"), "copies the native launcher path");
         assertTrue(d.contains("/usr/bin/setsid"), "setsid for orch's children");
         assertTrue(d.contains("COPY --from=tools /usr/bin/setpriv /usr/bin/setpriv"), "setpriv, so children die with orch");
+        assertTrue(d.contains("COPY --from=tools /usr/bin/kill /usr/bin/kill"), "kill, to signal process groups");
         assertTrue(d.contains("/usr/local/bin/tini"), "tini");
     }
 

@@ -182,16 +182,23 @@ class ProcessCliIT {
     @Test
     void childrenDieWithAServerKilledOutright() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs util-linux setpriv");
-        Result spawn = run("spawn", "--name", "orphan-to-be", "--", "sleep", "1000");
+        // The child's own children too: a script's background jobs.
+        Result spawn = run("spawn", "--name", "orphan-to-be", "--", "sh", "-c", "sleep 1000 & sleep 1000 & wait");
         assertEquals(0, spawn.code(), spawn.err());
         long pid = entry(ps(), spawn.out().trim()).get("pid").asLong();
+        List<ProcessHandle> family = new ArrayList<>();
         try {
-            assertTrue(!ended(pid), "the child ended before the server did");
+            Poll.until(WAIT, "the child's two sleeps started", () -> ProcessHandle.of(pid).map(h -> h.children().count()).orElse(0L) == 2);
+            ProcessHandle.of(pid).ifPresent(h -> h.children().forEach(family::add));
             server.destroyForcibly(); // SIGKILL: no chance to stop anything
             assertTrue(server.waitFor(30, TimeUnit.SECONDS));
             Poll.until(Duration.ofSeconds(10), "child " + pid + " ends with its server", () -> ended(pid));
+            for (ProcessHandle grandchild : family) {
+                Poll.until(Duration.ofSeconds(10), "grandchild " + grandchild.pid() + " ends with the server", () -> ended(grandchild.pid()));
+            }
         } finally {
             killTree(pid);
+            family.forEach(ProcessHandle::destroyForcibly);
         }
     }
 
