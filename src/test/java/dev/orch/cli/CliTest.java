@@ -411,21 +411,34 @@ public class CliTest {
     }
 
     @Test
-    void objectsTableKeepsWideAndControlCharactersInTheirColumns(QuarkusMainLauncher l) {
-        // Each CJK character takes two terminal columns; a newline would start a row of its own.
+    void tablesKeepWideAndControlCharactersInTheirColumns(QuarkusMainLauncher l) {
+        // Each CJK character takes two terminal columns.
         assertExit(0, orch(l, "new", "dict", "表名前"));
-        assertExit(0, orch(l, "new", "dict", "two\nlines"));
         LaunchResult r = orch(l, "objects", "-o", "wide");
         assertExit(0, r);
         List<String> lines = r.getOutputStream();
         int typeColumn = lines.get(0).indexOf("TYPEID");
         String cjk = lines.stream().filter(s -> s.contains("表名前")).findFirst().orElseThrow(() -> new AssertionError(describe(r)));
         assertEquals(typeColumn, cjk.indexOf("dict") + 3, () -> describe(r));
-        String escaped = lines.stream().filter(s -> s.contains("two\\nlines")).findFirst()
-                .orElseThrow(() -> new AssertionError(describe(r)));
-        assertEquals(typeColumn, escaped.indexOf("dict"), () -> describe(r));
-        assertTrue(lines.stream().noneMatch(s -> s.startsWith("lines")), () -> describe(r));
-        assertExit(0, orch(l, "delete", "表名前", "two\nlines"));
+        assertExit(0, orch(l, "delete", "表名前"));
+
+        // A name cannot hold a newline; a command can, and ps shows it escaped on its own row.
+        LaunchResult refused = orch(l, "new", "dict", "two\nlines");
+        assertExit(1, refused);
+        assertOneLineError("invalid object name 'two?lines'", refused);
+        LaunchResult spawn = orch(l, "spawn", "--name", "ctl-cmd", "--", "sh", "-c", "sleep 1000\n#tail");
+        assertExit(0, spawn);
+        String id = spawn.getOutput().trim();
+        try {
+            LaunchResult ps = orch(l, "ps", "-o", "wide");
+            assertExit(0, ps);
+            assertTrue(ps.getOutputStream().stream().anyMatch(s -> s.contains("ctl-cmd") && s.endsWith("sh -c sleep 1000\\n#tail")),
+                    () -> describe(ps));
+            assertTrue(ps.getOutputStream().stream().noneMatch(s -> s.startsWith("#tail")), () -> describe(ps));
+        } finally {
+            orch(l, "kill", id);
+            Poll.until(BOUND, "ctl-cmd ended", () -> orch(l, "rm", id).exitCode() == 0);
+        }
     }
 
     @Test
