@@ -43,9 +43,12 @@ class ExamplesTest(ServerTestCase):
         self.assertEqual(self.run_example("custom_manager.py"), ["Hello", "Main process exiting"])
 
     def test_utility_worker(self):
+        # Ctrl-C as in a terminal: a build started in the background by a script inherits
+        # SIGINT ignored, and Python then never raises KeyboardInterrupt.
         worker = subprocess.Popen([sys.executable, str(EXAMPLES / "utility_worker.py"), "serve"],
                                   env=self.env(), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
         def stop():
             if worker.poll() is None:
