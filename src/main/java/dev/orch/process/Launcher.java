@@ -58,8 +58,7 @@ final class Launcher {
 
     /**
      * Starts the child with stdout and stderr as pipes; stdin is this process's own when
-     * {@code inheritStdin} (a worker run by {@code orch connect} is used like the command itself),
-     * else /dev/null.
+     * {@code inheritStdin} (see {@link #stdinIsPipeOrFile}), else /dev/null.
      */
     static Process start(ProcessSpec spec, Map<String, String> extraEnv, boolean inheritStdin) throws IOException {
         List<String> argv = new ArrayList<>();
@@ -97,6 +96,20 @@ final class Launcher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting " + pb.command().get(0), e);
+        }
+    }
+
+    /**
+     * Whether this process's stdin can be handed to a child: a pipe or a file, not a terminal.
+     * A child runs in a session of its own, where the terminal's job control cannot stop it, so
+     * from a background job it would read the input meant for the shell. False when unknown.
+     */
+    static boolean stdinIsPipeOrFile() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            return !(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console"));
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
         }
     }
 

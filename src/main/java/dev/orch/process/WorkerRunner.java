@@ -121,7 +121,8 @@ public final class WorkerRunner extends AttachedLink {
         Process p;
         try {
             Launcher.check(spec);
-            p = Launcher.start(spec, env, true);
+            // Used like CMD itself: what is piped to orch connect reaches CMD.
+            p = Launcher.start(spec, env, Launcher.stdinIsPipeOrFile());
         } catch (Exception e) {
             report(127, e.getMessage());
             throw e;

@@ -430,6 +430,23 @@ class ProcessCliIT {
         }
     }
 
+    @Test
+    void connectKeepsATerminalStdinFromItsCommand() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
+        String session = "orch-stdin-" + ProcessHandle.current().pid();
+        // On a terminal, read gets end-of-file at once (/dev/null) instead of waiting for typing.
+        String cmd = "ORCH_ADDRESS=" + address + " ORCH_AUTHKEY_FILE=" + dir.resolve("key") + " ORCH_HOME=" + dir
+                + " " + launcher + " connect -- sh -c 'read l; echo \"read:[$l] rc=$?\"; sleep 60'";
+        try {
+            Process t = new ProcessBuilder("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "40", cmd)
+                    .redirectErrorStream(true).start();
+            assertEquals(0, t.waitFor(), "tmux new-session");
+            Poll.until(WAIT, "the command read end-of-file", () -> screen(session).contains("read:[] rc=1"));
+        } finally {
+            new ProcessBuilder("tmux", "kill-session", "-t", session).start().waitFor();
+        }
+    }
+
     static String read(Path p) {
         try {
             return Files.readString(p);
