@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.jboss.logging.Logger;
 
 /**
  * Runs and watches local child processes: spawn, restart with backoff, stop, kill, logs, ps.
@@ -36,6 +37,7 @@ import java.util.function.Supplier;
  * context. Processes are referred to by id ({@code p1}, {@code p2}…) or by name.
  */
 public final class ProcessSupervisor {
+    private static final Logger LOG = Logger.getLogger(ProcessSupervisor.class);
 
     /**
      * Settings.
@@ -353,7 +355,31 @@ public final class ProcessSupervisor {
         }
         mp.state = code == 0 ? ProcessState.EXITED : ProcessState.FAILED;
         publish(code == 0 ? "exited" : "failed", mp, null);
-        afterEnd(mp, ranMs, code);
+        endLeftovers(mp).onComplete(v -> afterEnd(mp, ranMs, code));
+    }
+
+    /**
+     * Stops what the process left running in its group when it exited on its own (a script's
+     * background jobs it did not wait for), as a stop would: SIGTERM, SIGKILL after the grace
+     * period. Left alone they would run unwatched (no longer its descendants, so not in ps) and
+     * a restart would start a second copy beside them. Any stop or restart meanwhile waits for
+     * this, through {@code mp.stopping}.
+     */
+    private Future<Void> endLeftovers(ManagedProcess mp) {
+        if (!mp.grouped || !ProcStats.AVAILABLE || mp.stopping != null) {
+            return Future.succeededFuture();
+        }
+        return ctx.executeBlocking(() -> Signals.members(mp).size(), false).transform(ar -> {
+            if (ar.failed() || ar.result() == 0 || mp.stopping != null) {
+                return Future.succeededFuture();
+            }
+            LOG.infof("process %s (%s) exited leaving %d process%s in its group: stopping them", mp.id, mp.name,
+                    ar.result(), ar.result() == 1 ? "" : "es");
+            Future<Void> f = new Terminator(mp, config.stopGrace().toMillis()).run().recover(e -> Future.succeededFuture());
+            mp.stopping = f;
+            f.onComplete(x -> mp.stopping = null);
+            return f;
+        });
     }
 
     /** Restarts after a backoff if the policy says so, else files the process as ended. */

@@ -351,6 +351,23 @@ class ProcessEndpointTest {
     }
 
     @Test
+    void whatAProcessLeavesInItsGroupWhenItExitsIsStopped() throws Exception {
+        // A script that starts a background job and exits without waiting for it; on restart a
+        // second job would join the first.
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("name", "forgetful").put("command", new JsonArray()
+                .add("sh").add("-c").add("sleep 1000 & echo $! > " + leftoverPidFile() + "; sleep 0.5; exit 3")));
+        String id = r.getString("id");
+        eventually(() -> "failed".equals(psEntry(id, true).getString("state")), "the script failed");
+        long job = Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of(leftoverPidFile())).trim());
+        eventually(() -> !alive(job), "background job " + job + " stopped after its script exited");
+        assertEquals(3, psEntry(id, true).getInteger("exitCode"));
+    }
+
+    private static String leftoverPidFile() {
+        return System.getProperty("java.io.tmpdir") + "/orch-leftover-" + ProcessHandle.current().pid();
+    }
+
+    @Test
     void closingTheSupervisorStopsEveryChildAndDescendant() throws Exception {
         List<Long> pids = new ArrayList<>();
         List<String> ids = new ArrayList<>();
