@@ -413,12 +413,8 @@ class ProcessCliIT {
         // A real terminal (tmux): the table is redrawn in place, without the plain-mode markers.
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
         String session = "orch-watch-" + ProcessHandle.current().pid();
-        String cmd = "ORCH_ADDRESS=" + address + " ORCH_AUTHKEY_FILE=" + dir.resolve("key") + " ORCH_HOME=" + dir
-                + " " + launcher + " ps --watch";
         try {
-            Process t = new ProcessBuilder("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "40", cmd)
-                    .redirectErrorStream(true).start();
-            assertEquals(0, t.waitFor(), "tmux new-session");
+            onTerminal(session, "ps --watch");
             Poll.until(WAIT, "table on the terminal", () -> screen(session).contains("watched"));
             assertEquals(0, run("spawn", "--name", "second", "--", "sleep", "1000").code());
             Poll.until(WAIT, "terminal shows the second process", () -> screen(session).contains("second"));
@@ -434,17 +430,22 @@ class ProcessCliIT {
     void connectKeepsATerminalStdinFromItsCommand() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
         String session = "orch-stdin-" + ProcessHandle.current().pid();
-        // On a terminal, read gets end-of-file at once (/dev/null) instead of waiting for typing.
-        String cmd = "ORCH_ADDRESS=" + address + " ORCH_AUTHKEY_FILE=" + dir.resolve("key") + " ORCH_HOME=" + dir
-                + " " + launcher + " connect -- sh -c 'read l; echo \"read:[$l] rc=$?\"; sleep 60'";
         try {
-            Process t = new ProcessBuilder("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "40", cmd)
-                    .redirectErrorStream(true).start();
-            assertEquals(0, t.waitFor(), "tmux new-session");
+            // On a terminal, read gets end-of-file at once (/dev/null) instead of waiting for typing.
+            onTerminal(session, "connect -- sh -c 'read l; echo \"read:[$l] rc=$?\"; sleep 60'");
             Poll.until(WAIT, "the command read end-of-file", () -> screen(session).contains("read:[] rc=1"));
         } finally {
             new ProcessBuilder("tmux", "kill-session", "-t", session).start().waitFor();
         }
+    }
+
+    /** Runs {@code orch ARGS} (a shell command line) on a tmux terminal of 200x40 in {@code session}. */
+    void onTerminal(String session, String args) throws Exception {
+        String cmd = "ORCH_ADDRESS=" + address + " ORCH_AUTHKEY_FILE=" + dir.resolve("key") + " ORCH_HOME=" + dir
+                + " " + launcher + " " + args;
+        Process t = new ProcessBuilder("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "40", cmd)
+                .redirectErrorStream(true).start();
+        assertEquals(0, t.waitFor(), "tmux new-session");
     }
 
     static String read(Path p) {
