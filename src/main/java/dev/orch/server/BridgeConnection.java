@@ -552,16 +552,13 @@ final class BridgeConnection implements FrameParser.Listener {
      */
     Future<Void> close() {
         Promise<Void> closedNow = Promise.promise();
-        context.runOnContext(v -> {
-            flush();
-            socket.close().onComplete(closedNow);
-        });
+        context.runOnContext(v -> closeSocket().onComplete(closedNow));
         return closedNow.future();
     }
 
-    private void closeSocket() {
+    private Future<Void> closeSocket() {
         flush();
-        socket.close();
+        return socket.close();
     }
 
     private void onClosed() {
