@@ -3,7 +3,9 @@
 Requests are pipelined: each gets a fresh ``replyAddress`` and waits on its own slot in the
 pending map. Whoever holds the *reader role* takes frames off the socket and completes the slots
 the replies name. By default a waiting caller takes the role itself (leader/follower): a lone
-caller reads its own reply without waking another thread, which halves the latency of a call.
+caller reads its own reply without waking another thread, which halves the latency of a call,
+and a caller that finds the role free takes its reply straight off the socket, without a pending
+slot (about a quarter of the client's own CPU per call).
 Once the connection must receive frames nobody waits for (hosting, message handlers, async
 callbacks), background reader threads take the role for good. One reads at a time and runs each
 handler itself, so a hosted call's reply leaves with no thread wake-up in its path; a handler
@@ -383,7 +385,19 @@ class Connection:
 
         ``prefix``, from ``_framing.send_prefix(address)``, saves encoding the address again.
         """
-        pending = self._start(address, body, None, prefix=prefix)
+        if (timeout is None and not self._background and not self._deferred
+                and self._role.acquire(blocking=False)):
+            try:
+                reply = self._request_as_reader(address, body, prefix)
+            finally:
+                self._role.release()
+                if self._pending:
+                    self._nudge_one_waiter()
+            if type(reply) is not _Pending:
+                return reply
+            pending = reply  # background readers started meanwhile: they deliver the reply
+        else:
+            pending = self._start(address, body, None, prefix=prefix)
         if not pending.done and not self._await(pending, timeout):
             with self._pending_lock:
                 self._pending = {k: v for k, v in self._pending.items() if v is not pending}
@@ -391,6 +405,63 @@ class Connection:
         if pending.error is not None:
             raise pending.error
         return pending.body
+
+    def _request_as_reader(self, address: str, body: Dict[str, Any],
+                           prefix: Optional[bytes]) -> Any:
+        """:meth:`request` for a caller that holds the reader role and may read its own reply:
+        the common case of one thread calling. Its reply is taken straight off the socket, with
+        no pending slot, lock or wake-up; replies to other threads' requests that arrive first
+        are dispatched as usual. A reply cannot go astray: only the role's holder reads.
+
+        Returns the reply's body, or a registered :class:`_Pending` for it when background
+        readers start meanwhile (they take over reading at the next frame boundary)."""
+        if _pid != self.pid or self._closed.is_set():
+            self._check_usable()
+        reply_address = "r%d" % next(self._counter)
+        data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
+                                    _framing.encode_json(body))
+        self._check_size(data)
+        try:
+            with self._write_lock:
+                self._sock.sendall(data)  # type: ignore[union-attr]
+                self._last_send = time.monotonic()
+        except (OSError, AttributeError) as e:
+            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+            raise self._lost_error() from e
+        frames = self._frames
+        while True:
+            if self._background:
+                pending = _Pending()
+                with self._pending_lock:
+                    if self._closed.is_set():
+                        raise self._lost_error()
+                    self._pending[reply_address] = pending
+                return pending
+            if frames:
+                frame = frames.popleft()
+                if frame.get("address") == reply_address:
+                    kind = frame.get("type")
+                    if kind == "message":
+                        return frame.get("body")
+                    if kind == "err":
+                        raise from_err_frame(frame)
+                self._dispatch(frame)
+                continue
+            if self._closed.is_set():
+                raise self._lost_error()
+            try:
+                self._read_step(None)
+            except BaseException as e:
+                self._fail_reading(e)  # re-raises what is not a lost connection
+                raise self._lost_error() from e
+
+    def _check_size(self, data: bytes) -> None:
+        if len(data) - _framing.HEADER_SIZE > self._max_frame:
+            # The peer would close the connection, failing every call on it; this one fails alone.
+            raise RemoteError(413, "FrameTooLarge",
+                              "the request is %d bytes; the %s takes frames of at most %d "
+                              "(server --max-frame)" % (len(data) - _framing.HEADER_SIZE,
+                                                        self._peer, self._max_frame))
 
     def request_async(self, address: str, body: Dict[str, Any],
                       callback: Callable[[Any, Optional[BaseException]], None]) -> None:
@@ -409,12 +480,7 @@ class Connection:
         # Encode before registering so a non-JSON argument fails cleanly without a pending entry.
         data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
                                     _framing.encode_json(body))
-        if len(data) - _framing.HEADER_SIZE > self._max_frame:
-            # The peer would close the connection, failing every call on it; this one fails alone.
-            raise RemoteError(413, "FrameTooLarge",
-                              "the request is %d bytes; the %s takes frames of at most %d "
-                              "(server --max-frame)" % (len(data) - _framing.HEADER_SIZE,
-                                                        self._peer, self._max_frame))
+        self._check_size(data)
         with self._pending_lock:
             if self._closed.is_set():
                 raise self._lost_error()

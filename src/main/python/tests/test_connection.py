@@ -52,6 +52,26 @@ class LoginTest(ServerTestCase):
         run_in_threads(self, work, 16)
         self.assertEqual(len(d), 1600)
 
+    def test_calls_in_flight_when_background_reading_starts_get_their_replies(self):
+        # A lone caller reads its own reply off the socket; once the connection must also take
+        # frames nobody asked for (hosting), background readers take over mid-call.
+        d = self.m.dict()
+        started = threading.Barrier(9)
+
+        def work(i):
+            started.wait()
+            if i == 8:
+                time.sleep(0.05)
+                self.m.start_serving()
+                return
+            for j in range(300):
+                d[f"{i}.{j}"] = j
+                self.assertEqual(d[f"{i}.{j}"], j)
+        run_in_threads(self, work, 9, timeout=60)
+        self.assertEqual(len(d), 2400)
+        self.assertTrue(self.m._connection()._background)
+        self.assertEqual(self.m.Value(7).get(), 7)
+
 
 class KeyResolutionMatchesCliTest(ServerTestCase):
     """The README promises keys "resolve like the CLI": each case runs ``orch health`` and
