@@ -8,6 +8,7 @@ import dev.orch.bench.Scenario;
 import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.ClientOptions;
 import dev.orch.cli.common.ExitCodes;
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.OutputOptions;
 import dev.orch.cli.common.Table;
 import dev.orch.cli.common.VerboseOption;
@@ -140,7 +141,7 @@ class BenchCommand implements Callable<Integer> {
                 }
                 results = runner.run(list, r -> {
                     if (output.json()) {
-                        out.println(r.toJson().encode());
+                        out.println(JsonArgs.encode(r.toJson()));
                         out.flush();
                     }
                 });
@@ -187,7 +188,7 @@ class BenchCommand implements Callable<Integer> {
             }
             String note = r.scenario == Scenario.PIPELINED ? "W=" + r.pipeline : "";
             if (!r.extra.isEmpty()) {
-                note = (note.isEmpty() ? "" : note + " ") + r.extra.encode();
+                note = (note.isEmpty() ? "" : note + " ") + JsonArgs.encode(r.extra);
             }
             t.row(r.scenario.id(), r.clients, r.totalCalls, String.format(Locale.ROOT, "%,d", Math.round(r.rate())),
                     r.percentileMicros(50), r.percentileMicros(99), r.percentileMicros(99.9), note);

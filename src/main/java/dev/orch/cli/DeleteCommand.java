@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -22,7 +23,7 @@ class DeleteCommand extends ClientCommand {
         forEachReporting(names, n -> {
             c.delete(n);
             // One line per name as it goes, as the order of output and errors tells what happened.
-            out.println(output.json() ? new JsonObject().put("name", n).put("deleted", true).encode() : n);
+            out.println(output.json() ? JsonArgs.encode(new JsonObject().put("name", n).put("deleted", true)) : n);
             out.flush();
         });
     }

@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import dev.orch.client.OrchConnectException;
 import dev.orch.protocol.Addresses;
@@ -17,7 +18,7 @@ class EventsCommand extends ClientCommand {
                 return;
             }
             synchronized (out) {
-                out.println(output.json() ? ((JsonObject) body).encode() : readable((JsonObject) body));
+                out.println(output.json() ? JsonArgs.encode(body) : readable((JsonObject) body));
                 out.flush();
             }
         });

@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ class HealthCommand extends ClientCommand {
         if (!output.json()) {
             out.println("ok " + c.serverVersion());
         } else {
-            out.println(new io.vertx.core.json.JsonObject().put("ok", true).put("server", c.serverVersion()).encode());
+            out.println(JsonArgs.encode(new io.vertx.core.json.JsonObject().put("ok", true).put("server", c.serverVersion())));
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import dev.orch.client.OrchConnectException;
 import dev.orch.process.ProcessEndpoint;
@@ -54,7 +55,7 @@ class LogsCommand extends ClientCommand {
         }
         JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, req);
         if (output.json() && !follow) {
-            out.println(r.encode());
+            out.println(JsonArgs.encode(r));
             out.flush();
             return;
         }
@@ -89,7 +90,7 @@ class LogsCommand extends ClientCommand {
             }
             lastSeq = Math.max(lastSeq, seq);
             if (output.json()) {
-                stdout.write((l.encode() + "\n").getBytes(StandardCharsets.UTF_8));
+                stdout.write((JsonArgs.encode(l) + "\n").getBytes(StandardCharsets.UTF_8));
                 continue;
             }
             byte[] bytes = l.containsKey("b64") ? Base64.getDecoder().decode(l.getString("b64"))

@@ -39,8 +39,8 @@ class NewCommand extends ClientCommand {
     protected void run(OrchClient c, PrintWriter out) {
         RemoteObject o = c.create(name, typeid, jsonArgs, jsonKwargs);
         if (output.json()) {
-            out.println(new JsonObject().put("id", o.id()).put("typeid", o.typeid()).put("name", o.name())
-                    .put("address", o.address()).put("exposed", o.exposed()).encode());
+            out.println(JsonArgs.encode(new JsonObject().put("id", o.id()).put("typeid", o.typeid()).put("name", o.name())
+                    .put("address", o.address()).put("exposed", o.exposed())));
         } else {
             out.println(o.id());
         }

@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
 import io.vertx.core.json.JsonArray;
@@ -14,7 +15,7 @@ class ObjectsCommand extends ClientCommand {
     protected void run(OrchClient c, PrintWriter out) {
         JsonArray objects = c.objects();
         if (output.json()) {
-            out.println(objects.encode());
+            out.println(JsonArgs.encode(objects));
             return;
         }
         Table t = new Table("ID", "NAME", "TYPEID", "REFS", "HOST");

@@ -1,6 +1,7 @@
 package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import io.vertx.core.json.JsonObject;
@@ -29,7 +30,7 @@ abstract class ProcessOpCommand extends ClientCommand {
     protected void run(OrchClient c, PrintWriter out) {
         forEachReporting(refs, ref -> {
             JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)));
-            out.println(output.json() ? r.put("ref", ref).encode() : r.getString("id", ref));
+            out.println(output.json() ? JsonArgs.encode(r.put("ref", ref)) : r.getString("id", ref));
             out.flush();
         });
     }

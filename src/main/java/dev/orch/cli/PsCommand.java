@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
 import dev.orch.client.OrchConnectException;
@@ -51,7 +52,7 @@ class PsCommand extends ClientCommand {
                 }
                 throw e;
             }
-            String text = output.json() ? rows.encode() + "\n" : render(rows);
+            String text = output.json() ? JsonArgs.encode(rows) + "\n" : render(rows);
             if (tty) {
                 out.print("\033[H\033[2J" + text);
             } else if (!text.equals(last)) {
@@ -75,7 +76,7 @@ class PsCommand extends ClientCommand {
     }
 
     private void print(JsonArray rows, PrintWriter out) {
-        out.print(output.json() ? rows.encode() + "\n" : render(rows));
+        out.print(output.json() ? JsonArgs.encode(rows) + "\n" : render(rows));
         out.flush();
     }
 

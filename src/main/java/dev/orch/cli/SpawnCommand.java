@@ -1,6 +1,7 @@
 package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.process.ProcessSpec;
@@ -87,7 +88,7 @@ class SpawnCommand extends ClientCommand {
             req.put("node", node);
         }
         JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, req);
-        out.println(output.json() ? r.encode() : r.getString("id"));
+        out.println(output.json() ? JsonArgs.encode(r) : r.getString("id"));
         out.flush();
     }
 }

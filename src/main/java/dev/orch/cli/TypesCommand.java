@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
 import dev.orch.protocol.DirectOffer;
@@ -15,7 +16,7 @@ class TypesCommand extends ClientCommand {
     protected void run(OrchClient c, PrintWriter out) {
         JsonArray types = c.types();
         if (output.json()) {
-            out.println(types.encode());
+            out.println(JsonArgs.encode(types));
             return;
         }
         boolean wide = output.wide();

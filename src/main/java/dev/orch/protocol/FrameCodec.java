@@ -2,6 +2,7 @@ package dev.orch.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.JsonTokenId;
@@ -9,13 +10,17 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamWriteConstraints;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.EncodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,27 +40,45 @@ public final class FrameCodec {
 
     /**
      * Streaming JSON, shared: a generator writes straight to its target, with no tree or mapper.
-     * Parsers and generators both stop at {@link #MAX_DEPTH}.
+     * Parsers and generators both stop at {@link #MAX_DEPTH}. Characters beyond the BMP (emoji)
+     * go out as their four UTF-8 bytes, as Vert.x's own encoding writes them, not as a pair of
+     * {@code \\u} escapes three times the size.
      */
     public static final JsonFactory STREAMING = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
             .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
             .build();
 
     private FrameCodec() {
     }
 
     public static Buffer encode(JsonObject frame) {
-        Buffer json = frame.toBuffer();
-        Buffer out = Buffer.buffer(json.length() + 4);
-        out.appendInt(json.length());
-        out.appendBuffer(json);
-        return out;
+        return Buffer.buffer(encodeBytes(frame));
     }
 
-    /** The frame as one array, length prefix included, ready for a blocking socket. */
+    /**
+     * The frame as one array, length prefix included, ready for a blocking socket. Written by the
+     * streaming generator: Vert.x's {@code toBuffer()} would go through the application's JSON
+     * mapper, whose first use sets up Jackson data binding, a tenth of a second of a CLI command.
+     */
     public static byte[] encodeBytes(JsonObject frame) {
+        Out out = OUT.get();
+        out.restart();
+        try (JsonGenerator g = new FiniteNumbers(STREAMING.createGenerator(out))) {
+            JacksonCodec.encodeJson(frame, g);
+        } catch (IOException | EncodeException e) {
+            if (nestsTooDeep(e)) {
+                throw tooDeep();
+            }
+            return encodeWithMapper(frame);
+        }
+        return finish(out);
+    }
+
+    /** A frame holding a value only the application's JSON mapper knows how to write. */
+    private static byte[] encodeWithMapper(JsonObject frame) {
         Buffer json = frame.toBuffer();
         int n = json.length();
         byte[] out = new byte[n + 4];
@@ -92,14 +115,61 @@ public final class FrameCodec {
                 throw tooDeep();
             }
             // A value only the application's mapper knows how to write.
-            return encodeBytes(Frames.SEND.equals(type) ? Frames.send(address, replyAddress, (JsonObject) body)
+            return encodeWithMapper(Frames.SEND.equals(type) ? Frames.send(address, replyAddress, (JsonObject) body)
                     : Frames.message(address, replyAddress, body));
         }
+        return finish(out);
+    }
+
+    private static byte[] finish(Out out) {
         byte[] framed = out.framed();
         if (out.capacity() > MAX_KEPT_BUFFER) {
             OUT.remove();
         }
         return framed;
+    }
+
+    /**
+     * Compact JSON of a value as frames carry it (a JsonObject, JsonArray, map, list, string,
+     * number, boolean or null), written like a frame: no data-binding mapper is set up for it.
+     * Refuses NaN and the infinities ({@link IllegalArgumentException}).
+     */
+    public static String toJson(Object value) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = new FiniteNumbers(STREAMING.createGenerator(out))) {
+            JacksonCodec.encodeJson(value, g);
+        } catch (IOException | EncodeException e) {
+            if (nestsTooDeep(e)) {
+                throw tooDeep();
+            }
+            return Json.encode(value); // a value only the application's mapper knows how to write
+        }
+        return out.toString();
+    }
+
+    /**
+     * Parses one JSON value, of any type, with the rules a frame's values follow (nesting depth,
+     * numbers a double can hold); objects and arrays come back as JsonObject and JsonArray.
+     *
+     * @throws IOException if {@code text} is not exactly one JSON value
+     * @throws OrchException (400) for a number out of a double's range
+     */
+    public static Object parseValue(String text) throws IOException {
+        try (JsonParser parser = STREAMING.createParser(text)) {
+            if (parser.nextToken() == null) {
+                throw new JsonParseException(parser, "no JSON value");
+            }
+            Object v = value(parser);
+            if (parser.nextToken() != null) {
+                throw new JsonParseException(parser, "data after the JSON value");
+            }
+            return v instanceof Map ? new JsonObject(cast(v)) : v instanceof List ? new JsonArray((List<?>) v) : v;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> cast(Object map) {
+        return (Map<String, Object>) map;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.orch.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.it.Procs;
@@ -8,9 +9,11 @@ import io.quarkus.test.junit.main.LaunchResult;
 import io.quarkus.test.junit.main.QuarkusMainIntegrationTest;
 import io.quarkus.test.junit.main.QuarkusMainLauncher;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,6 +46,34 @@ public class CliIT extends CliTest {
             LaunchResult r = l.launch(at(s.address, keyFile, "call", "greeting", "get"));
             assertExit(0, r);
             assertEquals("\"educative\"", r.getOutput().trim());
+        } finally {
+            s.process.destroy();
+            assertTrue(s.process.waitFor(30, TimeUnit.SECONDS), s::log);
+        }
+    }
+
+    @Test
+    void aCallSetsUpNoJacksonDataBinding() throws Exception {
+        // Vert.x's JsonObject.encode() and Json.decodeValue go through the application's mapper,
+        // whose first use sets up Jackson data binding: a tenth of a second of every CLI command.
+        // Arguments, frames and results take the streaming codec instead. (JVM launcher only: a
+        // native executable has no class loading to log.)
+        Assumptions.assumeTrue(Files.readString(Path.of(Procs.launcher())).startsWith("#!"), "not the JVM launcher");
+        Procs.Server s = Procs.server(Map.of(), "--object", "v=Value:[0]", "--authkey-file", keyFile.toString());
+        try {
+            Path log = Files.createTempFile("orch-classes-", ".log");
+            Map<String, String> env = Map.of("ORCH_JAVA_OPTS", "-Xlog:class+load=info:file=" + log);
+            Procs.Result set = Procs.orch(env, "call", "v", "set", "{\"a\":[1,2.5,\"é\"]}", "--address", s.address,
+                    "--authkey-file", keyFile.toString());
+            assertEquals(0, set.exit, set::toString);
+            Procs.Result get = Procs.orch(env, "call", "v", "get", "--address", s.address, "--authkey-file", keyFile.toString());
+            assertEquals(0, get.exit, get::toString);
+            assertEquals("{\"a\":[1,2.5,\"é\"]}", get.out.trim());
+            String classes = Files.readString(log);
+            Files.delete(log);
+            assertTrue(classes.contains("dev.orch.client.OrchClient "), "the class log is written");
+            assertFalse(classes.contains("io.vertx.core.json.Json "), "io.vertx.core.json.Json was loaded");
+            assertFalse(classes.contains("com.fasterxml.jackson.databind.ser.BeanSerializerFactory "), "a data-binding serializer was set up");
         } finally {
             s.process.destroy();
             assertTrue(s.process.waitFor(30, TimeUnit.SECONDS), s::log);

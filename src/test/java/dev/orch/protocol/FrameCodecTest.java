@@ -231,6 +231,48 @@ class FrameCodecTest {
     }
 
     @Test
+    void framesAreWrittenAsVertxWritesThemWithoutItsMapper() {
+        JsonObject nested = new JsonObject().put("list", new io.vertx.core.json.JsonArray().add(1).add(-2.5).add("x\"y\\z\n")
+                .add(new JsonObject().put("deep", new io.vertx.core.json.JsonArray().addNull().add(true))))
+                .put("big", new java.math.BigInteger("123456789012345678901234567890")).put("long", Long.MIN_VALUE)
+                .put("map", java.util.Map.of("k", List.of(1, 2))).put("unicode", "é€😀");
+        for (JsonObject f : List.of(Frames.ping(), Frames.send("orch.obj.a", "r1", nested), Frames.message("r2", null, "plain"),
+                Frames.err("r3", OrchException.badRequest("bad \u0001 input")))) {
+            byte[] b = FrameCodec.encodeBytes(f);
+            assertEquals(b.length - 4, Buffer.buffer(b).getInt(0));
+            assertEquals(f.encode(), new String(b, 4, b.length - 4, StandardCharsets.UTF_8));
+            assertArrayEquals(b, FrameCodec.encode(f).getBytes());
+        }
+        assertEquals(nested.encode(), FrameCodec.toJson(nested));
+        assertEquals("[1,\"a\",null]", FrameCodec.toJson(new io.vertx.core.json.JsonArray().add(1).add("a").addNull()));
+        assertEquals("\"s\"", FrameCodec.toJson("s"));
+        assertEquals("null", FrameCodec.toJson(null));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> FrameCodec.toJson(List.of(Double.NaN)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> FrameCodec.encodeBytes(new JsonObject().put("v", Double.POSITIVE_INFINITY)));
+    }
+
+    @Test
+    void parseValueTakesOneJsonValueOfAnyType() throws Exception {
+        JsonObject o = (JsonObject) FrameCodec.parseValue(" {\"a\":[1,{\"b\":null}],\"c\":\"é\"} ");
+        assertEquals(1, o.getJsonArray("a").getInteger(0));
+        assertTrue(o.getJsonArray("a").getJsonObject(1).containsKey("b"));
+        assertEquals("é", o.getString("c"));
+        assertEquals(new io.vertx.core.json.JsonArray().add(1).add(2.5), FrameCodec.parseValue("[1,2.5]"));
+        assertEquals(12, FrameCodec.parseValue("12"));
+        assertEquals(new java.math.BigInteger("99999999999999999999"), FrameCodec.parseValue("99999999999999999999"));
+        assertEquals("s", FrameCodec.parseValue("\"s\""));
+        assertEquals(Boolean.TRUE, FrameCodec.parseValue("true"));
+        assertEquals(null, FrameCodec.parseValue("null"));
+        for (String notOneValue : new String[] {"", "  ", "hello", "1 2", "{\"a\":1} x", "[1,", "12abc", "NaN", "'s'",
+                nested(FrameCodec.MAX_DEPTH + 1, "")}) {
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> FrameCodec.parseValue(notOneValue), notOneValue);
+        }
+        OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class, () -> FrameCodec.parseValue("[1e999]"));
+        assertTrue(e.detail().contains("out of range"), e.detail());
+    }
+
+    @Test
     void numbersBeyondADoubleAreRefusedNotTurnedIntoInfinity() {
         MalformedFrame e = malformed("{\"type\":\"send\",\"address\":\"orch.manager\",\"replyAddress\":\"r2\",\"body\":{\"args\":[1e400]}}");
         assertTrue(e.detail().contains("1e400") && e.detail().contains("out of range"), e.detail());

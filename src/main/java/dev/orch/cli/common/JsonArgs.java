@@ -1,9 +1,10 @@
 package dev.orch.cli.common;
 
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
+import dev.orch.protocol.FrameCodec;
+import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -16,13 +17,11 @@ public final class JsonArgs {
 
     public static Object parse(String text) {
         try {
-            Object v = Json.decodeValue(text);
-            if (v instanceof Double && !Double.isFinite((Double) v)) {
-                // 1e999: valid JSON, but its double would go out as the string "Infinity".
-                throw CliException.usage("number out of range: " + text);
-            }
-            return v;
-        } catch (DecodeException e) {
+            return FrameCodec.parseValue(text);
+        } catch (OrchException e) {
+            // 1e999: valid JSON, but no double holds it.
+            throw CliException.usage("number out of range: " + text);
+        } catch (IOException e) {
             String t = text.trim();
             if (t.startsWith("{") || t.startsWith("[") || t.startsWith("\"")) {
                 throw CliException.usage("not valid JSON: " + text);
@@ -54,8 +53,8 @@ public final class JsonArgs {
         return o;
     }
 
-    /** Compact JSON of a value, as {@code orch call} prints results. */
+    /** Compact JSON of a value, as {@code orch call} prints results and {@code -o json} prints rows. */
     public static String encode(Object value) {
-        return Json.encode(value);
+        return FrameCodec.toJson(value);
     }
 }
