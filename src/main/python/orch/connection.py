@@ -398,7 +398,13 @@ class Connection:
             pending = reply  # background readers started meanwhile: they deliver the reply
         else:
             pending = self._start(address, body, None, prefix=prefix)
-        if not pending.done and not self._await(pending, timeout):
+        try:
+            answered = pending.done or self._await(pending, timeout)
+        except BaseException as e:
+            if not isinstance(e, Exception) and not pending.done:
+                self._interrupted(e)
+            raise
+        if not answered:
             with self._pending_lock:
                 self._pending = {k: v for k, v in self._pending.items() if v is not pending}
             raise TimeoutError(f"no reply from orch server within {timeout} s")
@@ -617,9 +623,24 @@ class Connection:
                 err = ConnectionError(f"orch connection lost: {e}")
             self._lost(err)
             return
+        if not isinstance(e, Exception):  # KeyboardInterrupt, SystemExit: the caller's doing
+            self._interrupted(e)
+            raise e
         log.exception("orch: reading failed")
         self._lost(ConnectionError(f"orch reader failed: {e!r}"))
         raise e
+
+    def _interrupted(self, e: BaseException) -> None:
+        """A caller left its call unanswered (Ctrl-C). The server may be holding that call: a
+        parked ``get`` would later take an item nobody receives, an ``acquire`` a lock nobody
+        releases. The protocol has no way to withdraw one call, so the connection closes, which
+        withdraws them all: the server drops its parked calls, puts back an item already on its
+        way, and releases its locks, permits and anonymous objects (SYNC.md, "Differences from
+        Python")."""
+        self._lost(ConnectionError(
+            "orch connection closed: a call was interrupted (%s) while the server may still "
+            "hold it, so its waits, locks and anonymous objects were given up; connect a new "
+            "Manager" % type(e).__name__))
 
     def _reader_main(self) -> None:
         """A background reader thread: waits for the role, reads and dispatches until it hands

@@ -1,6 +1,8 @@
 """Login, key resolution and connection loss against a real server."""
+import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -168,6 +170,49 @@ class KeyResolutionMatchesCliTest(ServerTestCase):
         for good in (key, bytearray(key), key.decode()):
             with self.subTest(authkey=good):
                 orch.Manager(self.server.address, authkey=good).connect().close()
+
+
+class InterruptedCallTest(ServerTestCase):
+    """Ctrl-C in a blocking call: the server may hold the call, so the connection must go (that
+    is how a call is withdrawn), and nothing the call would have taken is lost."""
+
+    def setUp(self):
+        super().setUp()
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        self.addCleanup(signal.signal, signal.SIGINT, previous)
+        self.records = []
+        handler = logging.Handler()
+        handler.emit = self.records.append
+        logging.getLogger("orch").addHandler(handler)
+        self.addCleanup(logging.getLogger("orch").removeHandler, handler)
+
+    def interrupted_get(self, m, name):
+        q = m.Queue(name=name)
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        with self.assertRaises(KeyboardInterrupt):
+            q.get()
+        with self.assertRaises(ConnectionError) as cm:
+            q.qsize()
+        self.assertIn("interrupted (KeyboardInterrupt)", str(cm.exception))
+        with self.assertRaises(ConnectionError):
+            m.dict()
+        # The server dropped the parked get: the next item goes to the next consumer.
+        with self.server.manager() as other:
+            q2 = other.lookup(name)
+            q2.put("item")
+            self.assertEqual(q2.get(timeout=5), "item")
+        self.assertEqual([r.getMessage() for r in self.records if r.levelno >= logging.ERROR], [])
+
+    def test_a_lone_caller(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        self.interrupted_get(m, "interrupted-lone")
+
+    def test_a_caller_waiting_on_a_background_reader(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        m.start_serving()  # background readers read; the caller sleeps until its reply is in
+        self.interrupted_get(m, "interrupted-background")
 
 
 class ServerKilledDuringQueueGetTest(unittest.TestCase):
