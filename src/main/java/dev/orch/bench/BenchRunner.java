@@ -162,10 +162,16 @@ public final class BenchRunner implements AutoCloseable {
             for (WorkerProcess p : ps) {
                 p.send("go");
             }
+            // Results only once every client's timed calls are over (see ChildMain.awaitReport).
+            for (WorkerProcess p : ps) {
+                p.expect("done", settings.timeout.toMillis() * 20);
+            }
+            for (WorkerProcess p : ps) {
+                p.send("report");
+            }
             List<ClientResult> out = new ArrayList<>();
             for (WorkerProcess p : ps) {
-                String line = p.readLine(settings.timeout.toMillis() * 20);
-                out.add(ClientResult.fromJson(new JsonObject(line)));
+                out.add(ClientResult.fromJson(p.readLine(settings.timeout.toMillis() * 4)));
             }
             return out;
         } finally {

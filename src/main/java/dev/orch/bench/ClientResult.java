@@ -1,6 +1,8 @@
 package dev.orch.bench;
 
+import dev.orch.protocol.FrameCodec;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.zip.DataFormatException;
@@ -52,6 +54,20 @@ public final class ClientResult {
         return new JsonObject().put("calls", calls).put("wall_ns", wallNanos)
                 .put("hist", Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n)))
                 .put("extra", extra);
+    }
+
+    /** Parses a client process's result line (with the streaming codec, as it was written). */
+    public static ClientResult fromJson(String line) {
+        Object j;
+        try {
+            j = FrameCodec.parseValue(line);
+        } catch (IOException | RuntimeException e) {
+            j = null;
+        }
+        if (!(j instanceof JsonObject)) {
+            throw new IllegalArgumentException("bad result line from a client process: " + line);
+        }
+        return fromJson((JsonObject) j);
     }
 
     public static ClientResult fromJson(JsonObject j) {
