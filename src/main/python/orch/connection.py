@@ -384,7 +384,18 @@ class Connection:
         """Sends ``body`` to ``address`` and returns the reply body; raises the mapped error.
 
         ``prefix``, from ``_framing.send_prefix(address)``, saves encoding the address again.
+        A ``KeyboardInterrupt`` (or ``SystemExit``) that ends the call closes the connection:
+        see :meth:`_interrupted`.
         """
+        try:
+            return self._request(address, body, timeout, prefix)
+        except BaseException as e:
+            if not isinstance(e, Exception):
+                self._interrupted(e)
+            raise
+
+    def _request(self, address: str, body: Dict[str, Any], timeout: Optional[float],
+                 prefix: Optional[bytes]) -> Any:
         if (timeout is None and not self._background and not self._deferred
                 and self._role.acquire(blocking=False)):
             try:
@@ -398,13 +409,7 @@ class Connection:
             pending = reply  # background readers started meanwhile: they deliver the reply
         else:
             pending = self._start(address, body, None, prefix=prefix)
-        try:
-            answered = pending.done or self._await(pending, timeout)
-        except BaseException as e:
-            if not isinstance(e, Exception) and not pending.done:
-                self._interrupted(e)
-            raise
-        if not answered:
+        if not pending.done and not self._await(pending, timeout):
             with self._pending_lock:
                 self._pending = {k: v for k, v in self._pending.items() if v is not pending}
             raise TimeoutError(f"no reply from orch server within {timeout} s")
@@ -631,12 +636,12 @@ class Connection:
         raise e
 
     def _interrupted(self, e: BaseException) -> None:
-        """A caller left its call unanswered (Ctrl-C). The server may be holding that call: a
-        parked ``get`` would later take an item nobody receives, an ``acquire`` a lock nobody
-        releases. The protocol has no way to withdraw one call, so the connection closes, which
-        withdraws them all: the server drops its parked calls, puts back an item already on its
-        way, and releases its locks, permits and anonymous objects (SYNC.md, "Differences from
-        Python")."""
+        """A caller left its call unanswered (Ctrl-C), perhaps with its frame half written. The
+        server may be holding that call: a parked ``get`` would later take an item nobody
+        receives, an ``acquire`` a lock nobody releases. The protocol has no way to withdraw one
+        call, so the connection closes, which withdraws them all: the server drops its parked
+        calls, puts back an item already on its way, and releases its locks, permits and
+        anonymous objects (SYNC.md, "Differences from Python")."""
         self._lost(ConnectionError(
             "orch connection closed: a call was interrupted (%s) while the server may still "
             "hold it, so its waits, locks and anonymous objects were given up; connect a new "
