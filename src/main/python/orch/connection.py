@@ -428,17 +428,9 @@ class Connection:
         readers start meanwhile (they take over reading at the next frame boundary)."""
         if _pid != self.pid or self._closed.is_set():
             self._check_usable()
-        reply_address = "r%d" % next(self._counter)
-        data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
-                                    _framing.encode_json(body))
-        self._check_size(data)
-        try:
-            with self._write_lock:
-                self._sock.sendall(data)  # type: ignore[union-attr]
-                self._last_send = time.monotonic()
-        except (OSError, AttributeError) as e:
-            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
-            raise self._lost_error() from e
+        reply_address, data = self._encode_request(address, body, prefix)
+        if not self._send_request(data):
+            raise self._lost_error()
         frames = self._frames
         while True:
             if self._background:
@@ -466,13 +458,31 @@ class Connection:
                 self._fail_reading(e)  # re-raises what is not a lost connection
                 raise self._lost_error() from e
 
-    def _check_size(self, data: bytes) -> None:
+    def _encode_request(self, address: str, body: Dict[str, Any],
+                        prefix: Optional[bytes]) -> Tuple[str, bytes]:
+        """A fresh reply address and the whole ``send`` frame; raises for a body that is not
+        JSON or a frame larger than the peer takes."""
+        reply_address = "r%d" % next(self._counter)
+        data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
+                                    _framing.encode_json(body))
         if len(data) - _framing.HEADER_SIZE > self._max_frame:
             # The peer would close the connection, failing every call on it; this one fails alone.
             raise RemoteError(413, "FrameTooLarge",
                               "the request is %d bytes; the %s takes frames of at most %d "
                               "(server --max-frame)" % (len(data) - _framing.HEADER_SIZE,
                                                         self._peer, self._max_frame))
+        return reply_address, data
+
+    def _send_request(self, data: bytes) -> bool:
+        """Writes one encoded request; False, with the connection marked lost, if it failed."""
+        try:
+            with self._write_lock:
+                self._sock.sendall(data)  # type: ignore[union-attr]
+                self._last_send = time.monotonic()
+            return True
+        except (OSError, AttributeError) as e:
+            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+            return False
 
     def request_async(self, address: str, body: Dict[str, Any],
                       callback: Callable[[Any, Optional[BaseException]], None]) -> None:
@@ -486,22 +496,14 @@ class Connection:
             self._check_usable()
         if flush and self._deferred:
             self._flush_deferred()
-        reply_address = "r%d" % next(self._counter)
-        pending = _Pending(callback)
         # Encode before registering so a non-JSON argument fails cleanly without a pending entry.
-        data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
-                                    _framing.encode_json(body))
-        self._check_size(data)
+        reply_address, data = self._encode_request(address, body, prefix)
+        pending = _Pending(callback)
         with self._pending_lock:
             if self._closed.is_set():
                 raise self._lost_error()
             self._pending[reply_address] = pending
-        try:
-            with self._write_lock:
-                self._sock.sendall(data)  # type: ignore[union-attr]
-                self._last_send = time.monotonic()
-        except (OSError, AttributeError) as e:
-            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+        self._send_request(data)  # on failure, losing the connection fails the pending request
         return pending
 
     def defer_request(self, address: str, body: Dict[str, Any]) -> None:

@@ -162,7 +162,7 @@ public final class BenchRunner implements AutoCloseable {
             for (WorkerProcess p : ps) {
                 p.send("go");
             }
-            // Results only once every client's timed calls are over (see ChildMain.awaitReport).
+            // Results only once every client's timed calls are over (see ChildMain.handshake).
             for (WorkerProcess p : ps) {
                 p.expect("done", settings.timeout.toMillis() * 20);
             }

@@ -31,26 +31,16 @@ public final class ChildMain {
      */
     public static void client(Vertx vertx, ClientConfig config, Scenario s, BenchSettings settings,
             BufferedReader stdin, PrintStream out) throws Exception {
-        ClientRun.StartGate gate = () -> {
-            out.println("ready");
-            out.flush();
-            String l;
-            while ((l = stdin.readLine()) != null && !l.trim().equals("go")) {
-                // Wait for the parent.
-            }
-            if (l == null) {
-                throw new IOException("the bench parent went away");
-            }
-        };
+        ClientRun.StartGate gate = () -> handshake(stdin, out, "ready", "go");
         ClientRun run = new ClientRun(settings, null);
         ClientResult r;
         if (s == Scenario.TCP_PINGPONG) {
             r = run.pingPong(config.host(), config.port(), gate);
-            awaitReport(stdin, out);
+            handshake(stdin, out, "done", "report");
         } else {
             try (OrchClient c = OrchClient.connect(config.name("orch-bench-client"))) {
                 r = run.run(s, c, gate);
-                awaitReport(stdin, out);
+                handshake(stdin, out, "done", "report");
             }
         }
         out.println(FrameCodec.toJson(r.toJson()));
@@ -58,17 +48,17 @@ public final class ChildMain {
     }
 
     /**
-     * Says the timed calls are over and waits until the parent asks for the result, which it does
-     * once every client is done: compressing the histogram, encoding it, closing the connection
-     * and the JVM's exit all take CPU that would otherwise slow the clients still being timed
-     * (with four client JVMs on two CPUs, a first JSON encoding that set up data binding cost the
-     * others a tenth of their rate).
+     * Prints {@code say} and waits for the parent's {@code await} line. The parent says "go" to
+     * every client at once, and asks for results ("report") only once every client is "done":
+     * compressing the histogram, encoding it, closing the connection and the JVM's exit all take
+     * CPU that would otherwise slow the clients still being timed (with four client JVMs on two
+     * CPUs, a first JSON encoding that set up data binding cost the others a tenth of their rate).
      */
-    private static void awaitReport(BufferedReader stdin, PrintStream out) throws IOException {
-        out.println("done");
+    private static void handshake(BufferedReader stdin, PrintStream out, String say, String await) throws IOException {
+        out.println(say);
         out.flush();
         String l;
-        while ((l = stdin.readLine()) != null && !l.trim().equals("report")) {
+        while ((l = stdin.readLine()) != null && !l.trim().equals(await)) {
             // Wait for the parent.
         }
         if (l == null) {
