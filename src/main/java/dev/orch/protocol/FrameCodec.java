@@ -41,8 +41,8 @@ public final class FrameCodec {
     /**
      * Streaming JSON, shared: a generator writes straight to its target, with no tree or mapper.
      * Parsers and generators both stop at {@link #MAX_DEPTH}. Characters beyond the BMP (emoji)
-     * go out as their four UTF-8 bytes, as Vert.x's own encoding writes them, not as a pair of
-     * {@code \\u} escapes three times the size.
+     * go out as their four UTF-8 bytes, as Vert.x's own encoding writes them, not as two escaped
+     * UTF-16 surrogates three times the size.
      */
     public static final JsonFactory STREAMING = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
