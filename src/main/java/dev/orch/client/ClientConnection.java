@@ -62,13 +62,30 @@ final class ClientConnection {
     /** A request awaiting its reply; {@link #waiter} is the thread blocked on it, if any. */
     private static final class Pending extends CompletableFuture<Object> {
         final String reply;
+        final String address;
         final boolean async;
         final long started = System.nanoTime();
         volatile Thread waiter;
+        /** When the caller stops waiting; past it, a cancel buys {@link #CANCEL_GRACE_NANOS} more. */
+        volatile long deadline = Long.MAX_VALUE;
+        /** 1 once a cancel was sent for this call. */
+        volatile int cancelSent;
+        /** The cancel was sent because the deadline passed, not for an interrupt. */
+        volatile boolean expired;
 
-        Pending(String reply, boolean async) {
+        Pending(String reply, String address, boolean async) {
             this.reply = reply;
+            this.address = address;
             this.async = async;
+        }
+
+        /** True for the one caller that gets to send this call's cancel (rare: a plain lock will do). */
+        synchronized boolean claimCancel() {
+            if (cancelSent != 0) {
+                return false;
+            }
+            cancelSent = 1;
+            return true;
         }
     }
 
@@ -84,6 +101,12 @@ final class ClientConnection {
     /** How long past a reader's deadline the watchdog waits for any frame before giving the connection up. */
     private static final long LEADER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long FOLLOWER_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /**
+     * How long a call past its deadline waits for the server to answer its cancel: the answer
+     * says whether the call was withdrawn (the caller times out) or had already been answered
+     * (the caller gets that answer rather than the server giving away what nobody receives).
+     */
+    private static final long CANCEL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final byte[] PING = FrameCodec.encodeBytes(Frames.ping());
 
     private final ClientConfig config;
@@ -112,9 +135,10 @@ final class ClientConnection {
     /** Touched by the timer thread only (and under this lock on disarm). */
     private ScheduledFuture<?> watchdog;
     private long watchIdleSince;
-    /** The call whose caller is reading for it with a finite deadline, and that deadline. */
+    /** The call whose caller is reading for it (the watchdog ends its wait at its deadline or interrupt). */
     private volatile Pending leaderPending;
-    private volatile long leaderDeadline;
+    /** False for a worker's direct connection: hosted calls are never parked, so never withdrawn. */
+    private volatile boolean cancels = true;
     /** True while the writer is (about to be) parked with nothing to send. */
     private volatile boolean writerParked;
     /** Background reader threads: one reads, the others are idle or run offloaded handler work. */
@@ -131,6 +155,11 @@ final class ClientConnection {
 
     ClientConnection(ClientConfig config) {
         this.config = config;
+    }
+
+    /** Stops this connection from sending cancels (see {@link #cancels}). */
+    void withoutCancels() {
+        cancels = false;
     }
 
     /** Connects, completes the TLS handshake if asked, and logs in, all within the connect timeout. */
@@ -268,6 +297,11 @@ final class ClientConnection {
             return p.getNow(null);
         } catch (java.util.concurrent.CompletionException e) {
             Throwable c = e.getCause();
+            if (c instanceof OrchException && ((OrchException) c).code() == ErrorCode.CANCELLED && p.cancelSent != 0) {
+                // Withdrawn on the server, so nothing was taken or changed for it.
+                throw p.expired ? timedOut(p) : new OrchException(ErrorCode.CANCELLED,
+                        "the call was withdrawn: its thread was interrupted");
+            }
             throw c instanceof RuntimeException ? (RuntimeException) c : new OrchConnectException(String.valueOf(c), c);
         }
     }
@@ -281,7 +315,7 @@ final class ClientConnection {
     }
 
     private Pending start(String address, JsonObject body, boolean async) {
-        Pending p = new Pending("r" + nextReply.incrementAndGet(), async);
+        Pending p = new Pending("r" + nextReply.incrementAndGet(), address, async);
         if (closed.isDone()) {
             settle(p, null, lost());
             return p;
@@ -324,15 +358,20 @@ final class ClientConnection {
      * sleeps until the reader completes {@code p} or hands over the role.
      */
     private void await(Pending p, long deadline) {
+        p.deadline = deadline;
         p.waiter = Thread.currentThread();
-        // An interrupt cannot withdraw a call the server may be holding (a parked get would still
-        // take an item nobody receives), so the wait goes on to its answer, deadline or the
-        // connection's end, and the interrupt status is kept for the caller.
+        // An interrupt or the deadline cancels the call on the server, and the wait goes on to its
+        // answer: Cancelled if it was withdrawn, else what the server had already answered (an
+        // item taken from a queue must reach its caller). The interrupt status is kept.
         boolean interrupted = false;
         try {
             while (!p.isDone()) {
-                long left = deadline - System.nanoTime();
+                long now = System.nanoTime();
+                long left = p.deadline - now;
                 if (left <= 0) {
+                    if (expire(p, now)) {
+                        continue;
+                    }
                     if (pending.remove(p.reply) != null) {
                         settle(p, null, timedOut(p));
                     }
@@ -345,14 +384,12 @@ final class ClientConnection {
                     if (reader != null) {
                         reader.pumping = false;
                     }
-                    if (deadline != Long.MAX_VALUE) {
-                        // Reads block without a timeout; the watchdog ends this wait (see watch).
-                        leaderDeadline = deadline;
-                        leaderPending = p;
-                        armWatchdog();
-                    }
+                    // Reads block without a timeout and ignore interrupts; the watchdog sends the
+                    // cancel that ends this wait (see watch).
+                    leaderPending = p;
+                    armWatchdog();
                     try {
-                        readUntil(p, deadline);
+                        readUntil(p);
                     } finally {
                         leaderPending = null;
                         if (reader != null) {
@@ -366,6 +403,9 @@ final class ClientConnection {
                 }
                 if (Thread.interrupted()) {
                     interrupted = true;
+                    if (!p.isDone()) {
+                        sendCancel(p);
+                    }
                 }
             }
         } finally {
@@ -391,12 +431,40 @@ final class ClientConnection {
         wakeBackground();
     }
 
-    private void readUntil(Pending p, long deadline) {
+    private void readUntil(Pending p) {
         while (!p.isDone() && !closed.isDone()) {
-            if (!readFrame(deadline) && System.nanoTime() >= deadline) {
+            long deadline = p.deadline;
+            if (!readFrame(deadline) && System.nanoTime() - deadline >= 0) {
                 return;
             }
         }
+    }
+
+    /** Whether {@code p} may be withdrawn on the server: a call on a server object, not yet cancelled. */
+    private boolean cancellable(Pending p) {
+        return cancels && p.cancelSent == 0 && p.address.startsWith(Addresses.OBJECT_PREFIX) && !closed.isDone();
+    }
+
+    /**
+     * Asks the server to withdraw {@code p} if it is parked; the call's own answer then says how it
+     * ended. Sent once, without a reply address: a server that withdraws nothing answers nothing.
+     */
+    private boolean sendCancel(Pending p) {
+        if (!cancellable(p) || !p.claimCancel()) {
+            return false;
+        }
+        write(FrameCodec.encodeSendBytes(p.address, null, new JsonObject().put("cancel", p.reply)));
+        return true;
+    }
+
+    /** {@code p}'s deadline has passed: cancels it and allows the grace for the answer; false if already done. */
+    private boolean expire(Pending p, long now) {
+        if (!cancellable(p)) {
+            return false;
+        }
+        p.expired = true;
+        p.deadline = now + CANCEL_GRACE_NANOS;
+        return sendCancel(p);
     }
 
     // ---- frames in ----
@@ -665,12 +733,21 @@ final class ClientConnection {
         Pending lp = leaderPending;
         if (lp != null) {
             watchIdleSince = 0;
-            if (now - leaderDeadline >= 0) {
-                if (pending.remove(lp.reply) != null) {
+            Thread w = lp.waiter;
+            if (w != null && w.isInterrupted()) {
+                // The reader is blocked in read(), which an interrupt does not end: the answer to
+                // the cancel does.
+                sendCancel(lp);
+            }
+            long deadline = lp.deadline;
+            if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
+                if (expire(lp, now)) {
+                    // The answer to the cancel wakes the reader.
+                } else if (pending.remove(lp.reply) != null) {
                     settle(lp, null, timedOut(lp));
                     // The reader is blocked in read(): the server's pong wakes it.
                     write(PING);
-                } else if (now - leaderDeadline > LEADER_GRACE_NANOS) {
+                } else if (now - deadline > LEADER_GRACE_NANOS) {
                     // Not even a pong in all that time: the server is gone or wedged.
                     LOG.debugf("no answer from %s to a ping: closing", config.address());
                     onClosed();

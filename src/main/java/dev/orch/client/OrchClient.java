@@ -24,9 +24,11 @@ import javax.net.ServerSocketFactory;
 /**
  * A connection to an orch server: create, look up and release shared objects, call their methods
  * (blocking with a timeout, or asynchronously with many calls in flight), and host object types
- * for other clients. A blocking call is not ended by {@link Thread#interrupt}, since the server
- * may still be holding it: it waits for its answer, its timeout or {@link #close}, and returns
- * with the thread's interrupt status kept.
+ * for other clients. When a blocking call's thread is interrupted, or its call timeout passes,
+ * while the server holds the call parked (a {@code get} on an empty queue), the client withdraws
+ * it there and throws an {@link OrchException} ({@code CANCELLED} or {@code TIMEOUT}), so the
+ * call takes nothing later; an answer already on its way is returned instead. The thread's
+ * interrupt status is kept. Calls on hosted objects are never parked: they run to their answer.
  *
  * <pre>{@code
  * try (OrchClient c = OrchClient.connect(new ClientConfig().address("127.0.0.1:55555").authKey(key))) {

@@ -8,7 +8,8 @@ import java.time.Duration;
 /**
  * A shared {@code Lock} or {@code RLock}. The lock belongs to this client's session: if the
  * process dies, the server releases it and the next waiter gets it. Waiting happens on the
- * server, as for {@link RemoteQueue}, and is not interrupted by {@link Thread#interrupt}.
+ * server, as for {@link RemoteQueue}; interrupting a waiting thread withdraws its wait (a
+ * {@code CANCELLED} {@link OrchException}), and the lock stays with whoever gets it next.
  *
  * <pre>{@code
  * try (RemoteLock.Held held = orch.lock("counter-lock").hold()) {

@@ -11,8 +11,8 @@ import java.util.concurrent.CompletableFuture;
  * A shared {@code Queue} or {@code JoinableQueue} with Java-style methods. Waiting happens on the
  * server (no thread is held there); timeouts are the server's, and the client waits for their
  * answer that long plus its call timeout, so that a wait it gave up on never takes an item later.
- * A waiting thread is not interrupted by {@link Thread#interrupt} (the server cannot withdraw the
- * wait); it returns at the wait's end with its interrupt status set.
+ * Interrupting a waiting thread withdraws its wait on the server: it throws a {@code CANCELLED}
+ * {@link OrchException}, with its interrupt status kept, and takes or adds no item.
  */
 public final class RemoteQueue {
     private final RemoteObject queue;

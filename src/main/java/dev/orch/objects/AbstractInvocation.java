@@ -13,9 +13,15 @@ public abstract class AbstractInvocation implements Invocation {
     private final JsonArray args;
     private final JsonObject kwargs;
     private final String session;
+    private final String id;
     private boolean done;
 
     protected AbstractInvocation(String method, JsonArray args, JsonObject kwargs, String session) {
+        this(method, args, kwargs, session, null);
+    }
+
+    protected AbstractInvocation(String method, JsonArray args, JsonObject kwargs, String session, String id) {
+        this.id = id;
         this.method = method;
         this.args = args == null ? new JsonArray() : args;
         this.kwargs = kwargs == null ? new JsonObject() : kwargs;
@@ -40,6 +46,11 @@ public abstract class AbstractInvocation implements Invocation {
     @Override
     public final String session() {
         return session;
+    }
+
+    @Override
+    public final String id() {
+        return id;
     }
 
     @Override

@@ -18,6 +18,12 @@ public interface Invocation {
     String session();
 
     /**
+     * The caller's id for this call (its reply address), unique among the session's calls in
+     * flight, by which the caller may cancel it; null when it cannot.
+     */
+    String id();
+
+    /**
      * Answers with a JSON value (String, Number, Boolean, null, JsonObject, JsonArray). The value
      * is handed over, not copied: the object must not change it afterwards (return copies of state).
      */

@@ -24,6 +24,17 @@ public interface SharedObject {
     default void undelivered(String method, Object result) {
     }
 
+    /**
+     * The session withdraws its call {@code callId} (see {@link Invocation#id}). If that call is
+     * parked, it ends as if never made and is answered now with 499 {@code Cancelled}; a wait
+     * that must take a lock back first (a Condition's) is answered once it has. False when no
+     * such call is parked: it was answered already, or it is not one that waits. Called on the
+     * object's thread.
+     */
+    default boolean cancel(String session, String callId) {
+        return false;
+    }
+
     /** The object is being destroyed: fail any pending calls. Called on the object's thread. */
     default void dispose() {
     }

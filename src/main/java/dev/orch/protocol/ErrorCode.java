@@ -13,6 +13,8 @@ public enum ErrorCode {
     HOST_GONE(410, "HostGone"),
     FRAME_TOO_LARGE(413, "FrameTooLarge"),
     TOO_MANY(429, "TooMany"),
+    /** The caller withdrew a parked call (a {@code cancel}, PROTOCOL.md §5). */
+    CANCELLED(499, "Cancelled"),
     REMOTE(500, "RemoteError"),
     /** A hosting worker answered a call with something that is not a result or an error. */
     BAD_REPLY(502, "BadReply"),

@@ -38,6 +38,8 @@ final class BridgeConnection implements FrameParser.Listener {
     private static final Logger LOG = Logger.getLogger(BridgeConnection.class);
     /** Header carrying the caller's session on every message the bridge forwards. */
     static final String SESSION_HEADER = "orch.session";
+    /** Header carrying the caller's reply address of a forwarded call: its id for a later {@code cancel}. */
+    static final String CALL_HEADER = "orch.call";
     /** Marks the return of an answer whose caller had gone (see {@link dev.orch.objects.SharedObject#undelivered}). */
     static final String UNDELIVERED_HEADER = "orch.undelivered";
     /** Calls may legitimately wait for days (Queue.get); the objects enforce their own timeouts. */
@@ -239,11 +241,16 @@ final class BridgeConnection implements FrameParser.Listener {
         inFlight++;
         Object method = ((JsonObject) body).getValue("method");
         if (shard != null && addr.startsWith(Addresses.OBJECT_PREFIX) && shard.invokeHere(
-                addr.substring(Addresses.OBJECT_PREFIX.length()), (JsonObject) body, session,
+                addr.substring(Addresses.OBJECT_PREFIX.length()), (JsonObject) body, session, replyAddress,
                 new DirectAnswer(addr, method, replyAddress))) {
             return;
         }
-        eventBus.request(addr, body, forwardOptions, ar -> onReply(addr, method, replyAddress, ar));
+        DeliveryOptions options = forwardOptions;
+        if (addr.startsWith(Addresses.OBJECT_PREFIX)) {
+            // Its id, should the client cancel it; calls run here directly (above) carry it as an argument.
+            options = new DeliveryOptions(forwardOptions).addHeader(CALL_HEADER, replyAddress);
+        }
+        eventBus.request(addr, body, options, ar -> onReply(addr, method, replyAddress, ar));
     }
 
     private void onReply(String address, Object method, String replyAddress, AsyncResult<Message<Object>> ar) {
@@ -469,6 +476,14 @@ final class BridgeConnection implements FrameParser.Listener {
         Object body = msg.body();
         String caller = msg.headers().get(SESSION_HEADER);
         boolean call = caller != null && body instanceof JsonObject && ((JsonObject) body).containsKey("method");
+        if (!call && caller != null && msg.address().startsWith(Addresses.OBJECT_PREFIX)
+                && body instanceof JsonObject && ((JsonObject) body).containsKey("cancel")) {
+            // Workers take no cancels (a hosted call runs, it is never parked): nothing was withdrawn.
+            if (msg.replyAddress() != null) {
+                SharedJsonCodec.reply(msg, new JsonObject().put("result", false));
+            }
+            return;
+        }
         if (call && msg.address().startsWith(Addresses.OBJECT_PREFIX)) {
             OrchException refused = checkExposed(msg.address(), ((JsonObject) body).getValue("method"));
             if (refused != null) {

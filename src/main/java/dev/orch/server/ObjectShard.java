@@ -163,7 +163,7 @@ final class ObjectShard extends AbstractVerticle {
      * through the event bus). This saves a local caller the event bus's reply registration and
      * timer per call. {@code answer} may be called later, from this shard's thread.
      */
-    boolean invokeHere(String id, JsonObject body, String session, Answer answer) {
+    boolean invokeHere(String id, JsonObject body, String session, String callId, Answer answer) {
         if (Thread.currentThread() != thread) {
             return false;
         }
@@ -171,7 +171,7 @@ final class ObjectShard extends AbstractVerticle {
         if (h == null) {
             return false;
         }
-        invoke(h, body, session, answer);
+        invoke(h, body, session, callId, answer);
         return true;
     }
 
@@ -182,7 +182,8 @@ final class ObjectShard extends AbstractVerticle {
             h.object.undelivered(body.getString("method", ""), body.getValue("result"));
             return;
         }
-        invoke(h, body, msg.headers().get(BridgeConnection.SESSION_HEADER), new Answer() {
+        invoke(h, body, msg.headers().get(BridgeConnection.SESSION_HEADER), msg.headers().get(BridgeConnection.CALL_HEADER),
+                new Answer() {
             @Override
             public void result(JsonObject reply) {
                 msg.reply(reply, SharedJsonCodec.OPTIONS);
@@ -195,8 +196,12 @@ final class ObjectShard extends AbstractVerticle {
         });
     }
 
-    private static void invoke(Hosted h, JsonObject body, String session, Answer answer) {
+    private static void invoke(Hosted h, JsonObject body, String session, String callId, Answer answer) {
         Object method = body.getValue("method");
+        if (method == null && body.containsKey("cancel")) {
+            cancel(h, body.getValue("cancel"), session, answer);
+            return;
+        }
         Object args = body.getValue("args");
         Object kwargs = body.getValue("kwargs");
         if (!(method instanceof String)) {
@@ -213,7 +218,7 @@ final class ObjectShard extends AbstractVerticle {
             answer.failure(new OrchException(code, "'" + h.typeid + "' object has no exposed method '" + m + "'"));
             return;
         }
-        Call call = new Call(answer, m, (JsonArray) args, (JsonObject) kwargs, session);
+        Call call = new Call(answer, m, (JsonArray) args, (JsonObject) kwargs, session, callId);
         try {
             h.object.invoke(call);
         } catch (OrchException e) {
@@ -221,6 +226,22 @@ final class ObjectShard extends AbstractVerticle {
         } catch (RuntimeException e) {
             call.fail(OrchException.raised("InternalError", String.valueOf(e)));
         }
+    }
+
+    /** {@code {"cancel": CALL}}: withdraws the session's parked call CALL; answers whether it was parked. */
+    private static void cancel(Hosted h, Object callId, String session, Answer answer) {
+        if (!(callId instanceof String)) {
+            answer.failure(OrchException.badRequest("'cancel' must be the reply address of a call in flight"));
+            return;
+        }
+        boolean withdrawn;
+        try {
+            withdrawn = h.object.cancel(session, (String) callId);
+        } catch (RuntimeException e) {
+            answer.failure(OrchException.raised("InternalError", String.valueOf(e)));
+            return;
+        }
+        answer.result(new JsonObject().put("result", withdrawn));
     }
 
     private static void fail(Message<?> msg, OrchException e) {
@@ -231,8 +252,8 @@ final class ObjectShard extends AbstractVerticle {
     private static final class Call extends AbstractInvocation {
         private final Answer answer;
 
-        Call(Answer answer, String method, JsonArray args, JsonObject kwargs, String session) {
-            super(method, args, kwargs, session);
+        Call(Answer answer, String method, JsonArray args, JsonObject kwargs, String session, String callId) {
+            super(method, args, kwargs, session, callId);
             this.answer = answer;
         }
 

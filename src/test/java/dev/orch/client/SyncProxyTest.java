@@ -11,6 +11,7 @@ import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -91,31 +92,88 @@ class SyncProxyTest {
         }
     }
 
+    /** Runs {@code wait} on a new thread, interrupts it once it waits, and returns how it ended. */
+    private static Thread.State waitThenInterrupt(Runnable wait, CompletableFuture<Object> outcome,
+            AtomicBoolean stillInterrupted) throws Exception {
+        Thread t = new Thread(() -> {
+            try {
+                wait.run();
+                outcome.complete("returned");
+            } catch (RuntimeException e) {
+                outcome.completeExceptionally(e);
+            }
+            stillInterrupted.set(Thread.currentThread().isInterrupted());
+        });
+        t.start();
+        // A leader blocks in a socket read (RUNNABLE), a follower parks: wait until it is in either.
+        Poll.until(Duration.ofSeconds(10), "the caller to wait", () -> Arrays.stream(t.getStackTrace())
+                .anyMatch(f -> f.getMethodName().equals("await")));
+        Thread.sleep(100);
+        t.interrupt();
+        t.join(10_000);
+        return t.getState();
+    }
+
+    private static void assertWithdrawn(CompletableFuture<Object> outcome) {
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> outcome.get(0, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof OrchException, String.valueOf(e.getCause()));
+        assertEquals(ErrorCode.CANCELLED, ((OrchException) e.getCause()).code(), e.getCause().getMessage());
+    }
+
     @Test
-    void anInterruptedWaitStillReceivesItsItem() throws Exception {
-        try (OrchClient c = client(Duration.ofSeconds(20)); OrchClient producer = client(Duration.ofSeconds(20))) {
-            RemoteQueue q = c.queue("interrupted", 0);
-            // A watched connection has a background reader, so a caller waits as a follower.
-            c.closedFuture();
-            Poll.until(Duration.ofSeconds(10), "a background reader", () -> Thread.getAllStackTraces().keySet().stream()
-                    .anyMatch(t -> t.getName().equals("orch-client-reader") && t.getState() == Thread.State.RUNNABLE));
-            AtomicBoolean stillInterrupted = new AtomicBoolean();
-            CompletableFuture<Object> got = new CompletableFuture<>();
-            Thread consumer = new Thread(() -> {
-                try {
-                    got.complete(q.poll(Duration.ofSeconds(15)));
-                } catch (RuntimeException e) {
-                    got.completeExceptionally(e);
+    void anInterruptedGetIsWithdrawnAndTakesNoItem() throws Exception {
+        for (boolean backgroundReader : new boolean[] {false, true}) {
+            try (OrchClient c = client(Duration.ofSeconds(20)); OrchClient producer = client(Duration.ofSeconds(20))) {
+                String name = "interrupted-" + backgroundReader;
+                RemoteQueue q = c.queue(name, 0);
+                if (backgroundReader) {
+                    // A watched connection has a background reader, so a caller waits as a follower;
+                    // without one the caller blocks in the socket read itself.
+                    c.closedFuture();
+                    Poll.until(Duration.ofSeconds(10), "a background reader", () -> Thread.getAllStackTraces().keySet()
+                            .stream().anyMatch(t -> t.getName().equals("orch-client-reader")));
                 }
-                stillInterrupted.set(Thread.currentThread().isInterrupted());
-            });
-            consumer.start();
-            Poll.until(Duration.ofSeconds(10), "the consumer to wait", () -> consumer.getState() == Thread.State.TIMED_WAITING);
-            consumer.interrupt();
-            producer.queue("interrupted", 0).put("item");
-            assertEquals("item", got.get(10, TimeUnit.SECONDS));
-            consumer.join(10_000);
-            assertTrue(stillInterrupted.get(), "the interrupt status is kept");
+                CompletableFuture<Object> outcome = new CompletableFuture<>();
+                AtomicBoolean stillInterrupted = new AtomicBoolean();
+                assertEquals(Thread.State.TERMINATED,
+                        waitThenInterrupt(() -> q.poll(Duration.ofSeconds(15)), outcome, stillInterrupted),
+                        "the interrupted get did not end");
+                assertWithdrawn(outcome);
+                assertTrue(stillInterrupted.get(), "the interrupt status is kept");
+                producer.queue(name, 0).put("item");
+                assertEquals(1, q.size(), "the item went to the withdrawn get");
+                assertEquals("item", q.poll(Duration.ZERO), "the connection is still usable");
+            }
+        }
+    }
+
+    @Test
+    void anInterruptedLockWaitNeverTakesTheLock() throws Exception {
+        try (OrchClient holder = client(Duration.ofSeconds(20)); OrchClient waiter = client(Duration.ofSeconds(20));
+                OrchClient third = client(Duration.ofSeconds(20))) {
+            RemoteLock held = holder.lock("interrupted-lock");
+            held.lock();
+            CompletableFuture<Object> outcome = new CompletableFuture<>();
+            waitThenInterrupt(waiter.lock("interrupted-lock")::lock, outcome, new AtomicBoolean());
+            assertWithdrawn(outcome);
+            held.unlock();
+            assertTrue(third.lock("interrupted-lock").tryLock(Duration.ofSeconds(5)), "the withdrawn acquire took the lock");
+        }
+    }
+
+    @Test
+    void aCallTimeoutShorterThanTheServersWaitTakesNoItemLater() {
+        try (OrchClient c = client(SHORT)) {
+            RemoteQueue q = c.queue("timeout-withdrawn", 0);
+            long t0 = System.nanoTime();
+            // A plain call: the server would wait for ever, the client only SHORT.
+            OrchException e = assertThrows(OrchException.class, () -> q.object().call("get"));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals(ErrorCode.TIMEOUT, e.code(), e.getMessage());
+            assertTrue(ms >= 250 && ms < 1_250, "timed out after " + ms + " ms");
+            q.put("item");
+            assertEquals(1, q.size(), "the item went to the timed-out get");
         }
     }
 }

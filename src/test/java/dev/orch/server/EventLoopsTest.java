@@ -2,9 +2,12 @@ package dev.orch.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.orch.client.OrchClient;
 import dev.orch.client.RemoteObject;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
 import java.time.Duration;
@@ -67,6 +70,32 @@ class EventLoopsTest {
         try (TestServer ts = TestServer.start(c -> c.eventLoops(0))) {
             assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), OrchServer.defaultEventLoops());
             assertEquals(OrchServer.defaultEventLoops(), ts.server.eventLoopCount());
+        }
+    }
+
+    @Test
+    void aCallOnAnotherLoopIsWithdrawnWhenItsCallerTimesOut() throws Exception {
+        try (TestServer ts = TestServer.start(c -> c.eventLoops(2))) {
+            List<OrchClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    clients.add(OrchClient.connect(ts.clientConfig().callTimeout(Duration.ofMillis(300))));
+                }
+                RemoteObject q = clients.get(0).create("Queue");
+                Set<ObjectShard> shards = new HashSet<>();
+                ts.server.connections().forEach(c -> shards.add(c.localShard()));
+                assertEquals(2, shards.size(), "the clients did not spread over both loops");
+                for (OrchClient c : clients) {
+                    // The server would wait for ever; each client gives up and withdraws its get,
+                    // through the event bus from the loops where the queue does not live.
+                    OrchException e = assertThrows(OrchException.class, () -> c.lookupId(q.id()).call("get"));
+                    assertEquals(ErrorCode.TIMEOUT, e.code());
+                }
+                q.call("put", "item");
+                assertEquals(1, ((Number) q.call("qsize")).intValue(), "the item went to a withdrawn get");
+            } finally {
+                clients.forEach(OrchClient::close);
+            }
         }
     }
 }

@@ -216,6 +216,29 @@ class ManagerOpsTest {
     }
 
     @Test
+    void aCancelForAHostedCallIsAnsweredByTheServerAndNeverReachesTheWorker() throws Exception {
+        try (TestServer s = TestServer.start(); RawClient host = s.raw(); RawClient caller = s.raw();
+                OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {
+            RemoteObject o = hostedByRaw(host, c, "Busy");
+            caller.login(TestServer.KEY);
+            caller.send(o.address(), "m1", new JsonObject().put("method", "m"));
+            JsonObject call = host.read();
+            assertEquals("m", call.getJsonObject("body").getString("method"));
+            caller.send(o.address(), null, new JsonObject().put("cancel", "m1"));
+            JsonObject cancel = caller.request(o.address(), new JsonObject().put("cancel", "m1"));
+            assertEquals(false, cancel.getJsonObject("body").getValue("result"), "a hosted call is never withdrawn");
+            host.write(new JsonObject().put("type", "send").put("address", call.getString("replyAddress"))
+                    .put("body", new JsonObject().put("result", 7)));
+            JsonObject answer = caller.read();
+            assertEquals("m1", answer.getString("address"));
+            assertEquals(7, answer.getJsonObject("body").getInteger("result"));
+            // The worker saw the call and nothing after it.
+            host.write(new JsonObject().put("type", "ping"));
+            assertEquals("pong", host.read().getString("type"), "the worker was sent a cancel");
+        }
+    }
+
+    @Test
     void aWorkersMalformedAnswersReachTheCallerAs502() throws Exception {
         try (TestServer s = TestServer.start(); RawClient host = s.raw();
                 OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {

@@ -8,6 +8,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.client.RemoteObject;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -93,6 +94,38 @@ class SyncOverTheWireTest {
         RemoteObject barrier = client.create("Barrier", 2);
         raises("BrokenBarrierError", () -> timed(barrier, "wait", none, timeout(0.3)));
         assertEquals(true, barrier.call("broken"));
+    }
+
+    @Test
+    void aParkedCallIsWithdrawnByItsCallerAlone() throws Exception {
+        RemoteObject q = client.create("Queue");
+        try (RawClient raw = server.raw(); RawClient other = server.raw()) {
+            raw.login(TestServer.KEY);
+            other.login(TestServer.KEY);
+            raw.send(q.address(), "g1", new JsonObject().put("method", "get"));
+            assertEquals(false, other.request(q.address(), new JsonObject().put("cancel", "g1")).getJsonObject("body")
+                    .getValue("result"), "another session withdrew the call");
+            assertEquals(400, raw.request(q.address(), new JsonObject().put("cancel", 1)).getInteger("failureCode"));
+            raw.send(q.address(), "c1", new JsonObject().put("cancel", "g1"));
+            JsonObject withdrawn = null;
+            JsonObject cancelled = null;
+            for (int i = 0; i < 2; i++) {
+                JsonObject f = raw.read();
+                if ("g1".equals(f.getString("address"))) {
+                    withdrawn = f;
+                } else {
+                    cancelled = f;
+                }
+            }
+            assertEquals("err", withdrawn.getString("type"));
+            assertEquals(499, withdrawn.getInteger("failureCode"));
+            assertEquals("Cancelled", withdrawn.getString("name"));
+            assertEquals(true, cancelled.getJsonObject("body").getValue("result"));
+            assertEquals(false, raw.request(q.address(), new JsonObject().put("cancel", "g1")).getJsonObject("body")
+                    .getValue("result"), "a call was withdrawn twice");
+            q.call("put", "item");
+            assertEquals(1, ((Number) q.call("qsize")).intValue(), "the withdrawn get took the item");
+        }
     }
 
     @Test

@@ -104,6 +104,12 @@ final class BarrierObject extends SyncObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        // The party leaves, as one whose session closed: the barrier is not broken.
+        return waiting.cancel(session, callId);
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         waiting.failAll(error);
     }

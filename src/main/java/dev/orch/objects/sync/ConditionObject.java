@@ -91,6 +91,20 @@ final class ConditionObject extends SyncObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        Waiter w = waiting.find(session, callId);
+        if (w == null) {
+            return lock.cancel(session, callId);
+        }
+        // Python's wait returns holding the lock whatever ends it, so the cancelled wait takes
+        // the lock back first and is answered Cancelled once it holds it.
+        waiting.remove(w);
+        w.failure = cancelled();
+        lock.acquireOrEnqueue(w);
+        return true;
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         waiting.failAll(error);
         lock.failAll(error);

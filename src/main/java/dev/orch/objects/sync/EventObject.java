@@ -61,6 +61,11 @@ final class EventObject extends SyncObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        return waiters.cancel(session, callId);
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         waiters.failAll(error);
     }

@@ -78,6 +78,11 @@ final class JoinableQueueObject extends QueueObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        return super.cancelParked(session, callId) || joiners.cancel(session, callId);
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         super.failParked(error);
         joiners.failAll(error);

@@ -83,7 +83,25 @@ final class LockCore {
     private void grant(Waiter w) {
         owner = w.session();
         depth = w.depth;
-        w.call.reply(w.result);
+        if (w.failure != null) {
+            w.call.fail(w.failure);
+        } else {
+            w.call.reply(w.result);
+        }
+    }
+
+    /**
+     * Withdraws the session's queued {@code acquire} {@code callId}. A Condition wait queued to
+     * take the lock back is not withdrawn: it returns holding the lock, as Python's does.
+     */
+    boolean cancel(String session, String callId) {
+        Waiter w = waiters.find(session, callId);
+        if (w == null || !"acquire".equals(w.call.method())) {
+            return false;
+        }
+        waiters.remove(w);
+        w.call.fail(SyncObject.cancelled());
+        return true;
     }
 
     /** Drops the session's queued acquires and frees the lock if it held it. */

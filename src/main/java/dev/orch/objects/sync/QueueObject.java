@@ -153,6 +153,11 @@ class QueueObject extends SyncObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        return getters.cancel(session, callId) || putters.cancel(session, callId);
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         getters.failAll(error);
         putters.failAll(error);

@@ -62,6 +62,11 @@ final class RLockObject extends SyncObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        return lock.cancel(session, callId);
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         lock.failAll(error);
     }

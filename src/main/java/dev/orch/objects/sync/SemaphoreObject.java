@@ -125,6 +125,11 @@ class SemaphoreObject extends SyncObject {
     }
 
     @Override
+    protected boolean cancelParked(String session, String callId) {
+        return waiters.cancel(session, callId);
+    }
+
+    @Override
     protected void failParked(OrchException error) {
         waiters.failAll(error);
     }

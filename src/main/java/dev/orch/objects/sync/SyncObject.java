@@ -36,6 +36,19 @@ abstract class SyncObject extends BasicObject {
     /** Fails every parked call with {@code error}. */
     protected abstract void failParked(OrchException error);
 
+    @Override
+    public final boolean cancel(String session, String callId) {
+        return !disposed && cancelParked(session, callId);
+    }
+
+    /** Withdraws the session's parked call {@code callId} (see {@link #cancel}); false if none is parked. */
+    protected abstract boolean cancelParked(String session, String callId);
+
+    /** The answer to a withdrawn call. */
+    static OrchException cancelled() {
+        return new OrchException(ErrorCode.CANCELLED, "Cancelled", "the caller cancelled the call");
+    }
+
     static OrchException destroyed() {
         return new OrchException(ErrorCode.NOT_FOUND, "NotFound", "the object was destroyed");
     }

@@ -107,6 +107,41 @@ final class WaitQueue {
         return n;
     }
 
+    /** The live waiter parked for the session's call {@code callId}, or null. */
+    Waiter find(String session, String callId) {
+        if (callId == null) {
+            return null;
+        }
+        // A scan: cancels are rare, and a map would cost every park and poll.
+        for (Waiter w : waiters) {
+            if (callId.equals(w.call.id()) && w.session().equals(session)) {
+                return isLive(w) ? w : null;
+            }
+        }
+        return null;
+    }
+
+    /** Removes {@code w} (found with {@link #find}) without answering it; its timer is cancelled. */
+    void remove(Waiter w) {
+        if (waiters.remove(w)) {
+            cancelTimer(w);
+        }
+    }
+
+    /**
+     * Withdraws the session's parked call {@code callId}: it leaves the queue and is answered 499
+     * {@code Cancelled}. False if no such call is parked here.
+     */
+    boolean cancel(String session, String callId) {
+        Waiter w = find(session, callId);
+        if (w == null) {
+            return false;
+        }
+        remove(w);
+        w.call.fail(SyncObject.cancelled());
+        return true;
+    }
+
     /** Drops, without answering, every waiter of a closed session. */
     void dropSession(String session) {
         Iterator<Waiter> it = waiters.iterator();

@@ -1,6 +1,7 @@
 package dev.orch.objects.sync;
 
 import dev.orch.objects.Invocation;
+import dev.orch.protocol.OrchException;
 
 /**
  * A parked call. Besides the call it carries what the type needs to finish it later: the item a
@@ -16,6 +17,8 @@ final class Waiter {
     long depth = 1;
     /** The answer sent when a lock is granted to this waiter. */
     Object result = Boolean.TRUE;
+    /** If set, the failure sent instead of {@link #result} when the lock is granted (a cancelled Condition wait). */
+    OrchException failure;
     long timer = NO_TIMER;
 
     Waiter(Invocation call) {

@@ -101,9 +101,24 @@ final class SyncHarness implements ObjectContext {
     }
 
     CompletableFuture<Object> callKw(SharedObject o, String session, String method, JsonObject kwargs, Object... args) {
-        TestCall c = new TestCall(method, new JsonArray(Arrays.asList(args)), kwargs, session, doubleAnswers);
+        return callAs(o, session, null, method, kwargs, args);
+    }
+
+    /** Calls a method as call {@code id} of the session, which {@link #cancel} can name. */
+    CompletableFuture<Object> callWithId(SharedObject o, String session, String id, String method, Object... args) {
+        return callAs(o, session, id, method, new JsonObject(), args);
+    }
+
+    private CompletableFuture<Object> callAs(SharedObject o, String session, String id, String method,
+            JsonObject kwargs, Object... args) {
+        TestCall c = new TestCall(method, new JsonArray(Arrays.asList(args)), kwargs, session, id, doubleAnswers);
         context.runOnContext(v -> o.invoke(c));
         return c.future;
+    }
+
+    /** The session cancels its call {@code id}; whether it was withdrawn. */
+    boolean cancel(SharedObject o, String session, String id) {
+        return onContext(() -> o.cancel(session, id));
     }
 
     /** The session disconnects: it is dead from now on and the object is told. */
@@ -226,8 +241,8 @@ final class SyncHarness implements ObjectContext {
         final CompletableFuture<Object> future = new CompletableFuture<>();
         private final AtomicInteger doubleAnswers;
 
-        TestCall(String method, JsonArray args, JsonObject kwargs, String session, AtomicInteger doubleAnswers) {
-            super(method, args, kwargs, session);
+        TestCall(String method, JsonArray args, JsonObject kwargs, String session, String id, AtomicInteger doubleAnswers) {
+            super(method, args, kwargs, session, id);
             this.doubleAnswers = doubleAnswers;
         }
 
