@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -457,6 +458,24 @@ final class ClientConnection {
         return true;
     }
 
+    /**
+     * Asks the server to withdraw the asynchronous request {@code f} (from {@link #request}) if it
+     * is parked there. True if it may be: {@code f} then ends cancelled, or with the answer that
+     * was already on its way; false if it cannot be withdrawn (not a call on a server object, or
+     * already answered).
+     */
+    boolean withdraw(CompletableFuture<Object> f) {
+        if (!(f instanceof Pending) || f.isDone()) {
+            return false;
+        }
+        Pending p = (Pending) f;
+        if (!cancels || !p.address.startsWith(Addresses.OBJECT_PREFIX) || closed.isDone()) {
+            return false;
+        }
+        sendCancel(p); // once; a second withdraw waits for the same answer
+        return true;
+    }
+
     /** {@code p}'s deadline has passed: cancels it and allows the grace for the answer; false if already done. */
     private boolean expire(Pending p, long now) {
         if (!cancellable(p)) {
@@ -566,6 +585,10 @@ final class ClientConnection {
     private void settle(Pending p, Object body, RuntimeException error) {
         if (p.async) {
             asyncInFlight.decrementAndGet();
+            if (p.cancelSent != 0 && error instanceof OrchException && ((OrchException) error).code() == ErrorCode.CANCELLED) {
+                // Withdrawn at the caller's request (see withdraw): the future ends cancelled.
+                error = new CancellationException("withdrawn on the server");
+            }
         }
         Thread w = p.waiter;
         if (error != null) {

@@ -276,7 +276,7 @@ public final class OrchClient implements AutoCloseable {
     CompletableFuture<Object> invoke(RemoteObject target, String method, JsonArray args, JsonObject kwargs) {
         ClientConnection d = directFor(target);
         if (d == null) {
-            return connection.request(target.address(), callBody(method, args, kwargs)).thenApply(this::unwrapResult);
+            return new CallFuture(connection.request(target.address(), callBody(method, args, kwargs)));
         }
         return d.request(target.address(), callBody(method, args, kwargs))
                 .handle((r, t) -> {
@@ -340,6 +340,42 @@ public final class OrchClient implements AutoCloseable {
             body.put("kwargs", kwargs);
         }
         return body;
+    }
+
+    /**
+     * The future of an asynchronous call through the server. {@code cancel} asks the server to
+     * withdraw the call rather than dropping its answer, which could carry an item taken for it.
+     */
+    private final class CallFuture extends CompletableFuture<Object> {
+        private final CompletableFuture<Object> request;
+
+        CallFuture(CompletableFuture<Object> request) {
+            this.request = request;
+            request.whenComplete((reply, error) -> {
+                if (error != null) {
+                    completeExceptionally(error);
+                    return;
+                }
+                try {
+                    complete(unwrapResult(reply));
+                } catch (RuntimeException e) {
+                    completeExceptionally(e);
+                }
+            });
+        }
+
+        /**
+         * For a call the server may be holding parked, asks it to withdraw the call and returns
+         * false: this future then ends cancelled, or with the answer already on its way. Other
+         * calls are cancelled here at once, as any CompletableFuture.
+         */
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            if (!isDone() && connection.withdraw(request)) {
+                return false;
+            }
+            return super.cancel(mayInterruptIfRunning);
+        }
     }
 
     private Object unwrapResult(Object reply) {

@@ -89,7 +89,11 @@ public final class RemoteObject {
         return client;
     }
 
-    /** Calls a method without waiting; many calls may be in flight on one connection. */
+    /**
+     * Calls a method without waiting; many calls may be in flight on one connection. For a call
+     * the server holds parked ({@code get} on an empty queue), {@code cancel} on the returned
+     * future withdraws it there (see {@link RemoteQueue#takeAsync}).
+     */
     public CompletableFuture<Object> callAsync(String method, Object... args) {
         return client.invoke(this, method, OrchClient.toArray(args), null);
     }

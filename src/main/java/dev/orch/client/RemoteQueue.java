@@ -51,7 +51,11 @@ public final class RemoteQueue {
         }
     }
 
-    /** Takes the next item, waiting without limit on the server (the returned future completes with it). */
+    /**
+     * Takes the next item, waiting without limit on the server (the returned future completes with
+     * it). {@code cancel} on the future withdraws the take on the server and returns false: the
+     * future then ends cancelled, or with the item if it was already on its way.
+     */
     public CompletableFuture<Object> takeAsync() {
         return queue.callAsync("get");
     }

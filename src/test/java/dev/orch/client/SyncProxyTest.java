@@ -176,4 +176,25 @@ class SyncProxyTest {
             assertEquals(1, q.size(), "the item went to the timed-out get");
         }
     }
+
+    @Test
+    void cancellingATakeAsyncWithdrawsItOnTheServer() throws Exception {
+        try (OrchClient c = client(Duration.ofSeconds(20)); OrchClient producer = client(Duration.ofSeconds(20))) {
+            RemoteQueue q = c.queue("take-async", 0);
+            CompletableFuture<Object> take = q.takeAsync();
+            CompletableFuture<Object> next = q.takeAsync();
+            assertFalse(take.cancel(true), "cancelled before the server said whether it had answered");
+            Poll.until(Duration.ofSeconds(10), "the withdrawn take to end", take::isDone);
+            assertTrue(take.isCancelled(), "the withdrawn take did not end cancelled");
+            producer.queue("take-async", 0).put("item");
+            assertEquals("item", next.get(10, TimeUnit.SECONDS), "the item went to the withdrawn take");
+
+            q.put("kept");
+            CompletableFuture<Object> answered = q.takeAsync();
+            assertEquals("kept", answered.get(10, TimeUnit.SECONDS));
+            assertFalse(answered.cancel(true));
+            assertFalse(answered.isCancelled());
+            assertEquals(0, q.size());
+        }
+    }
 }
