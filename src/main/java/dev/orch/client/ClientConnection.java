@@ -447,14 +447,25 @@ final class ClientConnection {
     }
 
     /**
-     * Asks the server to withdraw {@code p} if it is parked; the call's own answer then says how it
-     * ended. Sent once, without a reply address: a server that withdraws nothing answers nothing.
+     * Asks the server, once, to withdraw {@code p} if it is parked; the call's own answer then says
+     * how it ended. If nothing was withdrawn and the call is past its deadline, it times out at
+     * once: the server writes a call's answer before its cancel's, so none is on its way (a hosted
+     * call, which takes nothing from a server object, is the exception).
      */
     private boolean sendCancel(Pending p) {
         if (!cancellable(p) || !p.claimCancel()) {
             return false;
         }
-        write(FrameCodec.encodeSendBytes(p.address, null, new JsonObject().put("cancel", p.reply)));
+        // Unique among the connection's requests: theirs are "r" and digits only.
+        Pending answer = new Pending(p.reply + "c", p.address, false);
+        answer.whenComplete((body, error) -> {
+            boolean withdrawn = body instanceof JsonObject && Boolean.TRUE.equals(((JsonObject) body).getValue("result"));
+            if (error == null && !withdrawn && p.expired && pending.remove(p.reply) != null) {
+                settle(p, null, timedOut(p));
+            }
+        });
+        pending.put(answer.reply, answer);
+        write(FrameCodec.encodeSendBytes(p.address, answer.reply, new JsonObject().put("cancel", p.reply)));
         return true;
     }
 

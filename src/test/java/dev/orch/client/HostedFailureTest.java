@@ -93,4 +93,28 @@ class HostedFailureTest {
             assertTrue(nul.detail().contains("returned null"), nul.detail());
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"off", "on"})
+    void aSlowHostedCallTimesOutAtItsCallTimeout(String direct) {
+        try (OrchClient worker = client(direct);
+                OrchClient user = OrchClient.connect(server.clientConfig().direct(direct).callTimeout(Duration.ofMillis(300)))) {
+            worker.host("Slow" + direct, List.of("nap"), (a, k) -> (method, args, kwargs, caller) -> {
+                try {
+                    Thread.sleep(3_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return "late";
+            });
+            RemoteObject o = user.create("Slow" + direct);
+            long t0 = System.nanoTime();
+            OrchException e = assertThrows(OrchException.class, () -> o.call("nap"));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(ErrorCode.TIMEOUT, e.code(), e.getMessage());
+            // Through the server the client asks it to withdraw the call; told that nothing was
+            // (a hosted call is never parked), it gives up at once rather than after a grace.
+            assertTrue(ms >= 290 && ms < 1_000, "timed out after " + ms + " ms");
+        }
+    }
 }
