@@ -164,9 +164,16 @@ class ManagerOpsTest {
             JsonObject third = raw.read();
             assertEquals("w3", third.getString("address"));
             assertEquals(429, third.getInteger("failureCode"));
+            // At its limit a client may still withdraw a call it waits for.
+            raw.send(ev.address(), "c1", new JsonObject().put("cancel", "w1"));
+            JsonObject withdrawn = raw.read();
+            assertEquals("w1", withdrawn.getString("address"));
+            assertEquals(499, withdrawn.getInteger("failureCode"));
+            assertEquals(Boolean.TRUE, raw.read().getJsonObject("body").getBoolean("result"));
             ev.call("set");
-            assertEquals(Boolean.TRUE, raw.read().getJsonObject("body").getBoolean("result"));
-            assertEquals(Boolean.TRUE, raw.read().getJsonObject("body").getBoolean("result"));
+            JsonObject woken = raw.read();
+            assertEquals("w2", woken.getString("address"));
+            assertEquals(Boolean.TRUE, woken.getJsonObject("body").getBoolean("result"));
         }
     }
 
