@@ -92,7 +92,9 @@ public final class RemoteObject {
     /**
      * Calls a method without waiting; many calls may be in flight on one connection. For a call
      * the server holds parked ({@code get} on an empty queue), {@code cancel} on the returned
-     * future withdraws it there (see {@link RemoteQueue#takeAsync}).
+     * future withdraws it there (see {@link RemoteQueue#takeAsync}). Completing the future by
+     * other means ({@code orTimeout}, {@code complete}) only drops the answer when it comes, with
+     * whatever it took; give up on a parked call with {@code cancel}.
      */
     public CompletableFuture<Object> callAsync(String method, Object... args) {
         return client.invoke(this, method, OrchClient.toArray(args), null);
