@@ -487,14 +487,19 @@ final class ClientConnection {
         return true;
     }
 
-    /** {@code p}'s deadline has passed: cancels it and allows the grace for the answer; false if already done. */
+    /**
+     * {@code p}'s deadline has passed: cancels it and allows the grace for the answer. False once
+     * the grace has been given, or if {@code p} cannot be withdrawn: it then times out.
+     */
     private boolean expire(Pending p, long now) {
-        if (!cancellable(p)) {
+        if (p.expired || !cancels || !p.address.startsWith(Addresses.OBJECT_PREFIX) || closed.isDone()) {
             return false;
         }
         p.expired = true;
         p.deadline = now + CANCEL_GRACE_NANOS;
-        return sendCancel(p);
+        // Already sent for an interrupt, the cancel's answers serve as well.
+        sendCancel(p);
+        return true;
     }
 
     // ---- frames in ----
