@@ -233,7 +233,7 @@ final class BridgeConnection implements FrameParser.Listener {
             eventBus.send(addr, body, forwardOptions);
             return;
         }
-        if (inFlight >= config.maxInFlight() && !isCancel((JsonObject) body)) {
+        if (inFlight >= config.maxInFlight() && !isCancel(addr, (JsonObject) body)) {
             write(Frames.err(replyAddress, new OrchException(ErrorCode.TOO_MANY,
                     "more than " + config.maxInFlight() + " requests in flight")));
             return;
@@ -257,8 +257,9 @@ final class BridgeConnection implements FrameParser.Listener {
      * A cancel (PROTOCOL.md §5) is answered at once and frees a parked call, so the in-flight
      * limit does not refuse it: a client at its limit can still withdraw what it waits for.
      */
-    private static boolean isCancel(JsonObject body) {
-        return body.getValue("method") == null && body.getValue("cancel") != null;
+    private static boolean isCancel(String address, JsonObject body) {
+        return address.startsWith(Addresses.OBJECT_PREFIX) && body.getValue("method") == null
+                && body.getValue("cancel") != null;
     }
 
     private void onReply(String address, Object method, String replyAddress, AsyncResult<Message<Object>> ar) {
