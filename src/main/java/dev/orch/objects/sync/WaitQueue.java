@@ -3,9 +3,11 @@ package dev.orch.objects.sync;
 import dev.orch.objects.ObjectContext;
 import dev.orch.protocol.OrchException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -19,6 +21,11 @@ final class WaitQueue {
 
     private final ObjectContext context;
     private final LinkedHashSet<Waiter> waiters = new LinkedHashSet<>();
+    /** The waiters a caller may cancel (those with a call id), so a cancel costs no scan. */
+    private final Map<CallKey, Waiter> byCall = new HashMap<>();
+
+    private record CallKey(String session, String id) {
+    }
 
     WaitQueue(ObjectContext context) {
         this.context = context;
@@ -31,13 +38,27 @@ final class WaitQueue {
      */
     void park(Waiter w, long timeoutMillis, Consumer<Waiter> onTimeout) {
         waiters.add(w);
+        String id = w.call.id();
+        if (id != null) {
+            byCall.put(new CallKey(w.session(), id), w);
+        }
         if (timeoutMillis != FOREVER) {
             w.timer = context.setTimer(Math.max(1, timeoutMillis), () -> {
                 w.timer = Waiter.NO_TIMER;
-                if (waiters.remove(w) && isLive(w)) {
-                    onTimeout.accept(w);
+                if (waiters.remove(w)) {
+                    unindex(w);
+                    if (isLive(w)) {
+                        onTimeout.accept(w);
+                    }
                 }
             });
+        }
+    }
+
+    private void unindex(Waiter w) {
+        String id = w.call.id();
+        if (id != null) {
+            byCall.remove(new CallKey(w.session(), id), w);
         }
     }
 
@@ -56,6 +77,7 @@ final class WaitQueue {
         while (it.hasNext()) {
             Waiter w = it.next();
             it.remove();
+            unindex(w);
             cancelTimer(w);
             if (isLive(w)) {
                 return w;
@@ -73,6 +95,7 @@ final class WaitQueue {
                 return true;
             }
             it.remove();
+            unindex(w);
             cancelTimer(w);
         }
         return false;
@@ -88,6 +111,7 @@ final class WaitQueue {
             }
         }
         waiters.clear();
+        byCall.clear();
         return live;
     }
 
@@ -101,6 +125,7 @@ final class WaitQueue {
                 n++;
             } else {
                 it.remove();
+                unindex(w);
                 cancelTimer(w);
             }
         }
@@ -112,18 +137,14 @@ final class WaitQueue {
         if (callId == null) {
             return null;
         }
-        // A scan: cancels are rare, and a map would cost every park and poll.
-        for (Waiter w : waiters) {
-            if (callId.equals(w.call.id()) && w.session().equals(session)) {
-                return isLive(w) ? w : null;
-            }
-        }
-        return null;
+        Waiter w = byCall.get(new CallKey(session, callId));
+        return w != null && isLive(w) ? w : null;
     }
 
     /** Removes {@code w} (found with {@link #find}) without answering it; its timer is cancelled. */
     void remove(Waiter w) {
         if (waiters.remove(w)) {
+            unindex(w);
             cancelTimer(w);
         }
     }
@@ -142,6 +163,11 @@ final class WaitQueue {
         return true;
     }
 
+    /** Calls indexed for {@link #find}: as many as parked waiters with an id (tests check none leak). */
+    int indexedCalls() {
+        return byCall.size();
+    }
+
     /** Drops, without answering, every waiter of a closed session. */
     void dropSession(String session) {
         Iterator<Waiter> it = waiters.iterator();
@@ -149,6 +175,7 @@ final class WaitQueue {
             Waiter w = it.next();
             if (w.session().equals(session)) {
                 it.remove();
+                unindex(w);
                 cancelTimer(w);
             }
         }

@@ -155,7 +155,8 @@ final class SyncHarness implements ObjectContext {
         onContext(() -> null);
     }
 
-    private <T> T onContext(Supplier<T> action) {
+    /** Runs {@code action} on the object context and returns its result. */
+    <T> T onContext(Supplier<T> action) {
         CompletableFuture<T> f = new CompletableFuture<>();
         context.runOnContext(v -> {
             try {
