@@ -465,7 +465,7 @@ final class ClientConnection {
             }
         });
         pending.put(answer.reply, answer);
-        write(FrameCodec.encodeSendBytes(p.address, answer.reply, new JsonObject().put("cancel", p.reply)));
+        write(FrameCodec.encodeSendBytes(p.address, answer.reply, Frames.cancel(p.reply)));
         return true;
     }
 

@@ -10,6 +10,8 @@ public final class Frames {
     public static final String ADDRESS = "address";
     public static final String REPLY_ADDRESS = "replyAddress";
     public static final String BODY = "body";
+    /** The field of a cancel's body (PROTOCOL.md §5). */
+    public static final String CANCEL = "cancel";
 
     public static final String SEND = "send";
     public static final String PUBLISH = "publish";
@@ -49,6 +51,19 @@ public final class Frames {
 
     public static JsonObject pong() {
         return PONG_FRAME;
+    }
+
+    /**
+     * True for the body of a cancel ({@code {"cancel": R}}, PROTOCOL.md §5): sent to an object's
+     * address, it withdraws the session's parked call R instead of calling a method.
+     */
+    public static boolean isCancel(JsonObject body) {
+        return body.containsKey(CANCEL) && !body.containsKey("method");
+    }
+
+    /** The body of a cancel for the call whose reply address is {@code replyAddress}. */
+    public static JsonObject cancel(String replyAddress) {
+        return new JsonObject().put(CANCEL, replyAddress);
     }
 
     /** A message delivered to a client; {@code replyAddress} is set when the sender awaits a reply. */

@@ -258,8 +258,7 @@ final class BridgeConnection implements FrameParser.Listener {
      * limit does not refuse it: a client at its limit can still withdraw what it waits for.
      */
     private static boolean isCancel(String address, JsonObject body) {
-        return address.startsWith(Addresses.OBJECT_PREFIX) && body.getValue("method") == null
-                && body.getValue("cancel") != null;
+        return address.startsWith(Addresses.OBJECT_PREFIX) && Frames.isCancel(body);
     }
 
     private void onReply(String address, Object method, String replyAddress, AsyncResult<Message<Object>> ar) {
@@ -485,8 +484,8 @@ final class BridgeConnection implements FrameParser.Listener {
         Object body = msg.body();
         String caller = msg.headers().get(SESSION_HEADER);
         boolean call = caller != null && body instanceof JsonObject && ((JsonObject) body).containsKey("method");
-        if (!call && caller != null && msg.address().startsWith(Addresses.OBJECT_PREFIX)
-                && body instanceof JsonObject && ((JsonObject) body).containsKey("cancel")) {
+        if (caller != null && msg.address().startsWith(Addresses.OBJECT_PREFIX)
+                && body instanceof JsonObject && Frames.isCancel((JsonObject) body)) {
             // Workers take no cancels (a hosted call runs, it is never parked): nothing was withdrawn.
             if (msg.replyAddress() != null) {
                 SharedJsonCodec.reply(msg, new JsonObject().put("result", false));

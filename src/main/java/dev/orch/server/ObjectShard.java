@@ -6,6 +6,7 @@ import dev.orch.objects.SharedObject;
 import dev.orch.objects.SharedType;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
@@ -197,11 +198,11 @@ final class ObjectShard extends AbstractVerticle {
     }
 
     private static void invoke(Hosted h, JsonObject body, String session, String callId, Answer answer) {
-        Object method = body.getValue("method");
-        if (method == null && body.containsKey("cancel")) {
-            cancel(h, body.getValue("cancel"), session, answer);
+        if (Frames.isCancel(body)) {
+            cancel(h, body.getValue(Frames.CANCEL), session, answer);
             return;
         }
+        Object method = body.getValue("method");
         Object args = body.getValue("args");
         Object kwargs = body.getValue("kwargs");
         if (!(method instanceof String)) {
