@@ -441,9 +441,9 @@ final class ClientConnection {
         }
     }
 
-    /** Whether {@code p} may be withdrawn on the server: a call on a server object, not yet cancelled. */
-    private boolean cancellable(Pending p) {
-        return cancels && p.cancelSent == 0 && p.address.startsWith(Addresses.OBJECT_PREFIX) && !closed.isDone();
+    /** Whether the server may hold {@code p} parked: a call on an object, sent to the server itself. */
+    private boolean withdrawable(Pending p) {
+        return cancels && p.address.startsWith(Addresses.OBJECT_PREFIX) && !closed.isDone();
     }
 
     /**
@@ -453,7 +453,7 @@ final class ClientConnection {
      * call, which takes nothing from a server object, is the exception).
      */
     private boolean sendCancel(Pending p) {
-        if (!cancellable(p) || !p.claimCancel()) {
+        if (!withdrawable(p) || !p.claimCancel()) {
             return false;
         }
         // Unique among the connection's requests: theirs are "r" and digits only.
@@ -476,14 +476,10 @@ final class ClientConnection {
      * already answered).
      */
     boolean withdraw(CompletableFuture<Object> f) {
-        if (!(f instanceof Pending) || f.isDone()) {
+        if (!(f instanceof Pending) || f.isDone() || !withdrawable((Pending) f)) {
             return false;
         }
-        Pending p = (Pending) f;
-        if (!cancels || !p.address.startsWith(Addresses.OBJECT_PREFIX) || closed.isDone()) {
-            return false;
-        }
-        sendCancel(p); // once; a second withdraw waits for the same answer
+        sendCancel((Pending) f); // once; a second withdraw waits for the same answer
         return true;
     }
 
@@ -492,7 +488,7 @@ final class ClientConnection {
      * the grace has been given, or if {@code p} cannot be withdrawn: it then times out.
      */
     private boolean expire(Pending p, long now) {
-        if (p.expired || !cancels || !p.address.startsWith(Addresses.OBJECT_PREFIX) || closed.isDone()) {
+        if (p.expired || !withdrawable(p)) {
             return false;
         }
         p.expired = true;
