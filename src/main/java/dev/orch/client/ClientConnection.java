@@ -452,9 +452,9 @@ final class ClientConnection {
      * once: the server writes a call's answer before its cancel's, so none is on its way (a hosted
      * call, which takes nothing from a server object, is the exception).
      */
-    private boolean sendCancel(Pending p) {
+    private void sendCancel(Pending p) {
         if (!withdrawable(p) || !p.claimCancel()) {
-            return false;
+            return;
         }
         // Unique among the connection's requests: theirs are "r" and digits only.
         Pending answer = new Pending(p.reply + "c", p.address, false);
@@ -466,7 +466,6 @@ final class ClientConnection {
         });
         pending.put(answer.reply, answer);
         write(FrameCodec.encodeSendBytes(p.address, answer.reply, Frames.cancel(p.reply)));
-        return true;
     }
 
     /**
