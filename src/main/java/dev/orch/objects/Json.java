@@ -49,17 +49,22 @@ public final class Json {
         return (Map<String, Object>) v;
     }
 
-    /** A dict key: strings, numbers, booleans and null are hashable; arrays and objects are not. */
+    /**
+     * A dict key's hash form: strings, numbers, booleans and null are hashable; arrays and
+     * objects are not. Numerically equal numbers have one form, so tables index by it and keep
+     * the key as first given ({@link #normalize}) to answer with.
+     */
     public static Object key(Object v) {
         Object k = normalize(v);
         if (k instanceof JsonArray || k instanceof JsonObject) {
             throw OrchException.raised("TypeError", "unhashable type: '" + typeName(k) + "'");
         }
         if (k instanceof Double) {
-            // 1 and 1.0 are one key, as in Python, so an integral float keys as its integer.
+            // 1 and 1.0 are one key, as in Python, so an integral float keys as its integer, at
+            // any magnitude: 2.0**70 and 2**70 are one key too.
             double d = (Double) k;
-            if (d == Math.rint(d) && Math.abs(d) < 9.0e15) {
-                return (long) d;
+            if (d == Math.rint(d) && !Double.isInfinite(d)) {
+                return Math.abs(d) < 0x1p63 ? (Object) (long) d : normalize(new BigDecimal(d).toBigInteger());
             }
         }
         return k;

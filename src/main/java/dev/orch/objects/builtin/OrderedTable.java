@@ -7,19 +7,23 @@ import java.util.NoSuchElementException;
 
 /**
  * An insertion-ordered hash map with O(1) removal of the newest entry, which Java 17's
- * {@code LinkedHashMap} lacks and {@code dict.popitem()} needs. Keys must already be
- * normalized ({@code Json.key}); null is a valid key (Python's {@code None}).
+ * {@code LinkedHashMap} lacks and {@code dict.popitem()} needs. Entries are found by a key's hash
+ * form ({@code Json.key}) and keep the key as it was first given, as Python's dict does
+ * ({@code d[2.0] = x; d[2] = y} leaves the key {@code 2.0}); null is a valid key ({@code None}).
  */
 final class OrderedTable implements Iterable<OrderedTable.Entry> {
 
     /** One key/value pair, linked in insertion order. */
     static final class Entry {
+        /** The key as first given, answered by {@code keys()} and the like. */
         final Object key;
         Object value;
+        private final Object hashKey;
         private Entry prev;
         private Entry next;
 
-        private Entry(Object key, Object value) {
+        private Entry(Object hashKey, Object key, Object value) {
+            this.hashKey = hashKey;
             this.key = key;
             this.value = value;
         }
@@ -33,19 +37,23 @@ final class OrderedTable implements Iterable<OrderedTable.Entry> {
         return index.size();
     }
 
-    Entry find(Object key) {
-        return index.get(key);
+    /** The entry whose key hashes as {@code hashKey}, or null. */
+    Entry find(Object hashKey) {
+        return index.get(hashKey);
     }
 
-    /** Sets a value; a key already present keeps its position, as in Python. */
-    void put(Object key, Object value) {
-        Entry e = index.get(key);
+    /**
+     * Sets a value; a key already present keeps its position and its first spelling, as in
+     * Python. {@code key} is the key as given, {@code hashKey} its hash form.
+     */
+    void put(Object hashKey, Object key, Object value) {
+        Entry e = index.get(hashKey);
         if (e != null) {
             e.value = value;
             return;
         }
-        e = new Entry(key, value);
-        index.put(key, e);
+        e = new Entry(hashKey, key, value);
+        index.put(hashKey, e);
         e.prev = tail;
         if (tail == null) {
             head = e;
@@ -55,9 +63,9 @@ final class OrderedTable implements Iterable<OrderedTable.Entry> {
         tail = e;
     }
 
-    /** Removes and returns the entry for {@code key}, or null. */
-    Entry remove(Object key) {
-        Entry e = index.remove(key);
+    /** Removes and returns the entry whose key hashes as {@code hashKey}, or null. */
+    Entry remove(Object hashKey) {
+        Entry e = index.remove(hashKey);
         if (e != null) {
             unlink(e);
         }
@@ -68,7 +76,7 @@ final class OrderedTable implements Iterable<OrderedTable.Entry> {
     Entry removeLast() {
         Entry e = tail;
         if (e != null) {
-            index.remove(e.key);
+            index.remove(e.hashKey);
             unlink(e);
         }
         return e;

@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A dict instance. Keys are any hashable JSON value, normalized so {@code 1} and {@code 1.0} are
- * the same key; booleans are distinct from numbers. Insertion order is kept.
+ * A dict instance. Keys are any hashable JSON value; numerically equal ones ({@code 1},
+ * {@code 1.0}) are the same key, which keeps the type it was first given; booleans are distinct
+ * from numbers. Insertion order is kept.
  *
  * <p>{@code copy()} returns a JSON object when every key is a string (an empty dict gives
  * {@code {}}), otherwise a JSON array of {@code [key, value]} pairs in insertion order, since JSON
@@ -25,8 +26,8 @@ final class SharedDict extends BasicObject {
     protected Object call(Invocation call) {
         switch (call.method()) {
             case "__getitem__": {
-                Object key = Json.key(Args.bind(call, "key").get(0));
-                OrderedTable.Entry e = table.find(key);
+                Object key = Args.bind(call, "key").get(0);
+                OrderedTable.Entry e = table.find(Json.key(key));
                 if (e == null) {
                     throw keyError(key);
                 }
@@ -34,12 +35,12 @@ final class SharedDict extends BasicObject {
             }
             case "__setitem__": {
                 Args a = Args.bind(call, "key", "value");
-                table.put(Json.key(a.get(0)), Py.store(a.get(1)));
+                put(a.get(0), Py.store(a.get(1)));
                 return null;
             }
             case "__delitem__": {
-                Object key = Json.key(Args.bind(call, "key").get(0));
-                if (table.remove(key) == null) {
+                Object key = Args.bind(call, "key").get(0);
+                if (table.remove(Json.key(key)) == null) {
                     throw keyError(key);
                 }
                 return null;
@@ -73,13 +74,13 @@ final class SharedDict extends BasicObject {
             }
             case "setdefault": {
                 Args a = Args.bind(call, "key", "default");
-                Object key = Json.key(a.get(0));
-                OrderedTable.Entry e = table.find(key);
+                Object hashKey = Json.key(a.get(0));
+                OrderedTable.Entry e = table.find(hashKey);
                 if (e != null) {
                     return Py.out(e.value);
                 }
                 Object v = Py.store(a.get(1, null));
-                table.put(key, v);
+                table.put(hashKey, Json.normalize(a.get(0)), v);
                 return Py.out(v);
             }
             case "update":
@@ -117,15 +118,14 @@ final class SharedDict extends BasicObject {
 
     private Object pop(Invocation call) {
         Args a = Args.bind(call, "key", "default");
-        Object key = Json.key(a.get(0));
-        OrderedTable.Entry e = table.remove(key);
+        OrderedTable.Entry e = table.remove(Json.key(a.get(0)));
         if (e != null) {
             return e.value;
         }
         if (a.has(1)) {
             return a.get(1);
         }
-        throw keyError(key);
+        throw keyError(a.get(0));
     }
 
     private JsonArray pairs() {
@@ -168,8 +168,13 @@ final class SharedDict extends BasicObject {
             }
         }
         for (Object[] kv : entries) {
-            table.put(kv[0], kv[1]);
+            put(kv[0], kv[1]);
         }
+    }
+
+    /** Sets {@code key} (as given: its hash form is worked out here) to a stored value. */
+    private void put(Object key, Object stored) {
+        table.put(Json.key(key), Json.normalize(key), stored);
     }
 
     private static void collect(Object source, List<Object[]> entries) {
@@ -192,11 +197,12 @@ final class SharedDict extends BasicObject {
                 throw OrchException.raised("ValueError", "dictionary update sequence element #" + i
                         + " has length " + pair.size() + "; 2 is required");
             }
-            entries.add(new Object[] {Json.key(pair.get(0)), Py.store(pair.get(1))});
+            Json.key(pair.get(0)); // refuses an unhashable key before anything changes
+            entries.add(new Object[] {pair.get(0), Py.store(pair.get(1))});
         }
     }
 
     private static OrchException keyError(Object key) {
-        return OrchException.raised("KeyError", Json.repr(key));
+        return OrchException.raised("KeyError", Json.repr(Json.normalize(key)));
     }
 }

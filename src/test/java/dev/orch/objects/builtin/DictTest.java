@@ -110,6 +110,41 @@ class DictTest {
     }
 
     @Test
+    void aKeyKeepsTheTypeItWasFirstGivenAsInPython() {
+        SharedObject d = empty();
+        ok(d, "__setitem__", 2.0, "a");
+        ok(d, "__setitem__", 2, "b");
+        ok(d, "__setitem__", -0.0, "z");
+        ok(d, "setdefault", 3.0, "c");
+        okKw(d, "update", arr(arr(arr(4.0, "d"))), new JsonObject());
+        JsonArray keys = (JsonArray) ok(d, "keys");
+        assertEquals(Double.class, keys.getValue(0).getClass(), "d[2.0] = x keys as 2.0, as Python's dict does");
+        assertEquals(Double.class, keys.getValue(1).getClass());
+        assertEquals(Double.class, keys.getValue(2).getClass());
+        assertEquals(Double.class, keys.getValue(3).getClass());
+        assertEquals(arr(2.0, -0.0, 3.0, 4.0).encode(), keys.encode());
+        assertEquals("b", ok(d, "__getitem__", 2));
+        assertEquals("z", ok(d, "pop", 0));
+        assertEquals(arr(4.0, "d").encode(), ((JsonArray) ok(d, "popitem")).encode());
+        assertRaised("KeyError", "2.0", err(empty(), "__getitem__", 2.0));
+    }
+
+    @Test
+    void integralNumbersAreOneKeyAtAnyMagnitude() {
+        SharedObject d = empty();
+        java.math.BigInteger big = java.math.BigInteger.TWO.pow(70);
+        ok(d, "__setitem__", big, "i");
+        assertEquals(true, ok(d, "__contains__", Math.pow(2, 70)));
+        assertEquals("i", ok(d, "get", Math.pow(2, 70)));
+        ok(d, "__setitem__", Math.pow(2, 63), "f");
+        assertEquals("f", ok(d, "__getitem__", java.math.BigInteger.TWO.pow(63)));
+        ok(d, "__setitem__", -Math.pow(2, 63), "m");
+        assertEquals("m", ok(d, "__getitem__", Long.MIN_VALUE));
+        assertEquals(3L, ok(d, "__len__"));
+        assertEquals(false, ok(d, "__contains__", Math.pow(2, 70) + Math.ulp(Math.pow(2, 70))));
+    }
+
+    @Test
     void unhashableKeys() {
         SharedObject d = empty();
         assertRaised("TypeError", "unhashable type: 'list'", err(d, "__setitem__", arr(1), 1));
