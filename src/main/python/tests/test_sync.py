@@ -52,7 +52,13 @@ class QueueTest(ServerTestCase):
 
 class JoinableQueueTest(ServerTestCase):
     def test_join_waits_for_task_done(self):
-        q = self.create_or_skip("JoinableQueue")
+        self.check_join(self.create_or_skip("JoinableQueue"))
+
+    def test_a_plain_queue_joins_too(self):
+        # SyncManager's Queue is a queue.Queue, task_done and join included.
+        self.check_join(self.m.Queue())
+
+    def check_join(self, q):
         q.put("job")
         self.assertFalse(q.join(0.1))
         self.assertEqual(q.get(), "job")

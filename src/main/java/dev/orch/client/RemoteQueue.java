@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A shared {@code Queue} or {@code JoinableQueue} with Java-style methods. Waiting happens on the
+ * A shared {@code Queue} (or {@code JoinableQueue}, the same) with Java-style methods. Waiting happens on the
  * server (no thread is held there); timeouts are the server's, and the client waits for their
  * answer that long plus its call timeout, so that a wait it gave up on never takes an item later.
  * Interrupting a waiting thread withdraws its wait on the server: it throws a {@code CANCELLED}
@@ -76,9 +76,17 @@ public final class RemoteQueue {
         return ((Number) queue.call("qsize")).intValue();
     }
 
-    /** JoinableQueue only: marks one taken item done. */
+    /** Marks one taken item done (Python's {@code task_done}; {@code ValueError} if none is unfinished). */
     public void taskDone() {
         queue.call("task_done");
+    }
+
+    /**
+     * Waits until every item put has been marked done ({@link #taskDone}); false if
+     * {@code timeout} passed first. The wait is the server's, as for {@link #poll}.
+     */
+    public boolean join(Duration timeout) {
+        return Boolean.TRUE.equals(queue.callParked("join", new JsonArray(), seconds(timeout), timeout));
     }
 
     static JsonObject seconds(Duration d) {

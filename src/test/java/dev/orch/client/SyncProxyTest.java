@@ -56,6 +56,24 @@ class SyncProxyTest {
     }
 
     @Test
+    void joinWaitsForEveryTakenItemToBeMarkedDone() throws Exception {
+        try (OrchClient c = client(SHORT); OrchClient worker = client(SHORT)) {
+            RemoteQueue q = c.queue("join-q", 0);
+            q.put("job");
+            assertFalse(q.join(Duration.ofMillis(100)), "an item is unfinished");
+            CompletableFuture<Boolean> joined = CompletableFuture.supplyAsync(() -> q.join(Duration.ofSeconds(20)));
+            RemoteQueue w = worker.queue("join-q", 0);
+            assertEquals("job", w.poll(Duration.ZERO));
+            Thread.sleep(100);
+            assertFalse(joined.isDone(), "taken is not done");
+            w.taskDone();
+            assertTrue(joined.get(10, TimeUnit.SECONDS));
+            OrchException e = assertThrows(OrchException.class, w::taskDone);
+            assertEquals("ValueError", e.name());
+        }
+    }
+
+    @Test
     void anOfferLongerThanTheCallTimeoutReportsAFullQueue() {
         try (OrchClient c = client(SHORT)) {
             RemoteQueue q = c.queue("offer-longer", 1);

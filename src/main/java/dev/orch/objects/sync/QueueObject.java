@@ -7,10 +7,13 @@ import dev.orch.protocol.OrchException;
 import java.util.ArrayDeque;
 
 /**
- * {@code queue.Queue}. Parked getters and putters are served in arrival order; an item goes to a
- * parked getter only if its session is still alive, so a vanished caller never consumes one.
- * Invariant between calls: no live getter is parked while items are queued, and no live putter
- * while there is room.
+ * {@code queue.Queue}, with {@code task_done} and {@code join} as Python's has them (SyncManager's
+ * {@code Queue} and {@code JoinableQueue} are both {@code queue.Queue}). Parked getters and
+ * putters are served in arrival order; an item goes to a parked getter only if its session is
+ * still alive, so a vanished caller never consumes one. Invariant between calls: no live getter
+ * is parked while items are queued, and no live putter while there is room. {@code join} takes a
+ * timeout, unlike Python's, and answers true when every task is done, false if the timeout
+ * passed first.
  */
 class QueueObject extends SyncObject {
     static final String TYPEID = "Queue";
@@ -19,12 +22,16 @@ class QueueObject extends SyncObject {
     private final ArrayDeque<Object> items = new ArrayDeque<>();
     private final WaitQueue getters;
     private final WaitQueue putters;
+    private final WaitQueue joiners;
+    /** Items put and not yet marked done by {@code task_done}. */
+    private long unfinished;
 
     QueueObject(ObjectContext context, long maxsize) {
         super(context);
         this.maxsize = maxsize;
         this.getters = new WaitQueue(context);
         this.putters = new WaitQueue(context);
+        this.joiners = new WaitQueue(context);
     }
 
     protected String typeid() {
@@ -56,6 +63,12 @@ class QueueObject extends SyncObject {
             case "full":
                 Args.bind(call);
                 return isFull();
+            case "task_done":
+                Args.bind(call);
+                taskDone();
+                return null;
+            case "join":
+                return join(call, Args.bind(call, "timeout").getSeconds(0));
             default:
                 throw noSuchMethod(typeid(), call.method());
         }
@@ -110,9 +123,36 @@ class QueueObject extends SyncObject {
         return PARKED;
     }
 
-    /** Adds an item to the queue; JoinableQueue counts it as an unfinished task. */
-    protected void enqueue(Object item) {
+    /** Adds an item to the queue, one more unfinished task. */
+    private void enqueue(Object item) {
         items.add(item);
+        unfinished++;
+    }
+
+    private void taskDone() {
+        if (unfinished <= 0) {
+            throw OrchException.raised("ValueError", "task_done() called too many times");
+        }
+        if (--unfinished == 0) {
+            for (Waiter w : joiners.drainLive()) {
+                w.call.reply(true);
+            }
+        }
+    }
+
+    private Object join(Invocation call, Double timeout) {
+        if (timeout != null && timeout < 0) {
+            throw OrchException.raised("ValueError", "'timeout' must be a non-negative number");
+        }
+        if (unfinished == 0) {
+            return true;
+        }
+        long millis = timeout == null ? WaitQueue.FOREVER : Timeouts.millis(timeout);
+        if (millis == 0) {
+            return false;
+        }
+        joiners.park(new Waiter(call), millis, w -> w.call.reply(false));
+        return PARKED;
     }
 
     /** Moves items to parked getters and parked putters' items into free room until neither can. */
@@ -150,16 +190,18 @@ class QueueObject extends SyncObject {
     public void sessionClosed(String session) {
         getters.dropSession(session);
         putters.dropSession(session);
+        joiners.dropSession(session);
     }
 
     @Override
     protected boolean cancelParked(String session, String callId) {
-        return getters.cancel(session, callId) || putters.cancel(session, callId);
+        return getters.cancel(session, callId) || putters.cancel(session, callId) || joiners.cancel(session, callId);
     }
 
     @Override
     protected void failParked(OrchException error) {
         getters.failAll(error);
         putters.failAll(error);
+        joiners.failAll(error);
     }
 }

@@ -12,9 +12,7 @@ import java.util.List;
 
 /** The synchronization types (Queue, Lock, Event…); see {@code src/docs/SYNC.md}. */
 public final class SyncTypes {
-    private static final List<String> QUEUE =
-            List.of("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full");
-    private static final List<String> JOINABLE_QUEUE = List.of(
+    private static final List<String> QUEUE = List.of(
             "put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join");
     private static final List<String> ACQUIRER = List.of("acquire", "release");
 
@@ -25,7 +23,7 @@ public final class SyncTypes {
     public static void registerAll(TypeRegistry r) {
         r.register(new SyncType(QueueObject.TYPEID, QUEUE, params("maxsize"),
                 (c, a) -> new QueueObject(c, a.getLong(0, 0))));
-        r.register(new SyncType(JoinableQueueObject.TYPEID, JOINABLE_QUEUE, params("maxsize"),
+        r.register(new SyncType(JoinableQueueObject.TYPEID, QUEUE, params("maxsize"),
                 (c, a) -> new JoinableQueueObject(c, a.getLong(0, 0))));
         r.register(new SyncType(LockObject.TYPEID, ACQUIRER, params(), (c, a) -> new LockObject(c)));
         r.register(new SyncType(RLockObject.TYPEID, ACQUIRER, params(), (c, a) -> new RLockObject(c)));

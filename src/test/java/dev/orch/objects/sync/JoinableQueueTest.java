@@ -31,6 +31,19 @@ class JoinableQueueTest extends SyncTestBase {
     }
 
     @Test
+    void aPlainQueueJoinsToo() {
+        SharedObject q = h.create("Queue");
+        await(h.call(q, "a", "put", 1));
+        CompletableFuture<Object> j = h.call(q, "b", "join");
+        assertEquals(1L, await(h.call(q, "w", "get")));
+        h.assertParked(j);
+        await(h.call(q, "w", "task_done"));
+        assertEquals(true, await(j));
+        assertEquals(true, await(h.call(q, "c", "join", 0)), "nothing unfinished: join answers at once");
+        assertRaises(h.call(q, "w", "task_done"), "ValueError", "task_done() called too many times");
+    }
+
+    @Test
     void parkedPutCountsAsATaskWhenItEntersTheQueue() {
         SharedObject q = h.create("JoinableQueue", 1);
         await(h.call(q, "a", "put", 1));

@@ -22,10 +22,11 @@ class SyncTypesTest extends SyncTestBase {
         }
         assertEquals(List.of("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event",
                 "Condition", "Barrier"), ids);
-        assertEquals(List.of("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full"),
-                h.registry().get("Queue").exposed());
-        assertEquals(List.of("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"),
-                h.registry().get("JoinableQueue").exposed());
+        // Both are queue.Queue in Python's SyncManager, task_done and join included.
+        for (String id : List.of("Queue", "JoinableQueue")) {
+            assertEquals(List.of("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"),
+                    h.registry().get(id).exposed(), id);
+        }
         for (String id : List.of("Lock", "RLock", "Semaphore", "BoundedSemaphore")) {
             assertEquals(List.of("acquire", "release"), h.registry().get(id).exposed(), id);
         }
