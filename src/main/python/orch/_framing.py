@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Set as AbstractSet, ValuesView
 from typing import Any, Dict, List, Optional, Union
 
 Buffer = Union[bytes, bytearray, memoryview]
@@ -27,11 +27,12 @@ _unpack_header = _HEADER.unpack_from
 def _default(value: Any) -> Any:
     """The encoder's hook for values JSON has no type for, called only for those (never on the
     path of plain JSON values). What maps onto JSON without ambiguity is converted, as
-    multiprocessing's manager would pickle it: ``range``, ``set`` and ``frozenset`` become
-    arrays (a set's order is its iteration order), any other ``collections.abc.Mapping`` an
+    multiprocessing's manager would pickle it: ``range``, ``set``, ``frozenset`` and the other
+    sets, dict views among them (``d.keys()``, ``d.items()``, ``d.values()``), become arrays
+    (a set's order is its iteration order), any other ``collections.abc.Mapping`` an
     object (its keys as for a dict: str, int, float, bool or None). Anything else raises
     ``TypeError``; its message contains "JSON serializable" (hosting relies on that)."""
-    if isinstance(value, (range, set, frozenset)):
+    if isinstance(value, (range, AbstractSet, ValuesView)):
         return list(value)
     if isinstance(value, Mapping):
         return dict(value)

@@ -31,12 +31,14 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 from . import _framing, direct
 from .connection import Connection
 from .errors import error_body
-from .proxy import BaseProxy
+from .proxy import BaseProxy, wire_slice
 
 log = logging.getLogger("orch")
 
 #: Per thread: the session of the caller whose call runs on this thread (see caller_session).
 _local = threading.local()
+#: Methods whose first argument may be a slice.
+_SLICED = ("__getitem__", "__setitem__", "__delitem__")
 
 
 def caller_session() -> Optional[str]:
@@ -235,6 +237,10 @@ class Host:
             code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
             raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
         args = body.get("args") or ()
+        if args and method in _SLICED and isinstance(obj, list):
+            # A ListProxy sends slices as {"start","stop","step"} (PROTOCOL.md §5): a hosted list
+            # (register(..., proxytype=ListProxy)) takes them as the slices they stand for.
+            args = [wire_slice(args[0])] + list(args[1:])
         kwargs = body.get("kwargs")
         local = _local
         local.session = session

@@ -22,6 +22,9 @@ TLS_CA_ENV = "ORCH_TLS_CA"
 TLS_ENV = "ORCH_TLS"
 _TRUE = ("1", "on", "true", "yes")
 _FALSE = ("", "0", "off", "false", "no")
+# Types whose constructor takes any keyword as an entry, so the sugar m.dict(...) cannot take
+# name= for the object's name without swallowing an entry called 'name'.
+_ENTRY_KWARGS = ("dict", "Namespace")
 
 
 def _env_tls() -> bool:
@@ -203,6 +206,10 @@ class Manager:
         :meth:`lookup` it. Without, it is anonymous and released when its last proxy in this
         process is garbage collected (or this manager closes).
         """
+        return self._create(typeid, args, kwargs, name)
+
+    def _create(self, typeid: str, args: Sequence[Any], kwargs: Dict[str, Any],
+                name: Optional[str]) -> BaseProxy:
         body: Dict[str, Any] = {"typeid": typeid}
         if args:
             body["args"] = list(args)
@@ -237,10 +244,13 @@ class Manager:
         self._manager_op("shutdown")
 
     def Value(self, *args: Any, name: Optional[str] = None, **kwargs: Any) -> BaseProxy:
-        """A shared ``Value(value=None)``. ``Value('i', 5)`` (SyncManager's form) also works:
-        a one-letter typecode before the value is dropped, as orch values are untyped JSON."""
-        if len(args) == 2 and isinstance(args[0], str) and len(args[0]) == 1:
-            args = args[1:]
+        """A shared ``Value(value=None)``. SyncManager's ``Value('i', 5)`` and
+        ``Value('i', 5, lock=False)`` also work: a one-letter typecode before the value is
+        dropped, as orch values are untyped JSON, and so is ``lock``, since every call on one
+        object is atomic on the server."""
+        kwargs.pop("lock", None)
+        if 2 <= len(args) <= 3 and isinstance(args[0], str) and len(args[0]) == 1:
+            args = args[1:2]
         return self.create("Value", *args, name=name, **kwargs)
 
     def _make_proxy(self, desc: Dict[str, Any], owned: bool) -> BaseProxy:
@@ -282,6 +292,15 @@ class Manager:
         # copy/pickle/inspect probe.
         if typeid.startswith("_"):
             raise AttributeError(typeid)
+        if typeid in _ENTRY_KWARGS:
+            # As in Python, every keyword is an entry (m.Namespace(name="w") has an attribute
+            # 'name'); such an object is named with m.create(typeid, ..., name=N).
+            def entries(*args: Any, **kwargs: Any) -> BaseProxy:
+                return self._create(typeid, args, kwargs, None)
+            entries.__name__ = entries.__qualname__ = typeid
+            entries.__doc__ = ("A new anonymous shared %s; every keyword argument is an entry, as "
+                               "in Python. Name one with create(%r, ..., name=N)." % (typeid, typeid))
+            return entries
         creator = functools.partial(self.create, typeid)
         functools.update_wrapper(creator, self.create)
         return creator

@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 import threading
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from ._framing import send_prefix
@@ -125,13 +126,20 @@ class BaseProxy:
         return "<%s object, typeid %r at %#x>" % (type(self).__name__, self._typeid, id(self))
 
     def __str__(self) -> str:
-        """str() of the remote value when the type has a way to get it, else repr()."""
-        if "__str__" in self._exposed_:
-            return str(self._callmethod("__str__"))
+        """str() of the remote value when the type has a way to get it, else repr(). Never
+        raises (it is used in logs and error handlers): as Python's proxies do, it says instead
+        that the call failed, the connection lost for instance."""
         try:
+            if "__str__" in self._exposed_:
+                return str(self._callmethod("__str__"))
             return str(self._getvalue())
         except AttributeError:
             return repr(self)
+        except Exception:
+            return self._str_failed()
+
+    def _str_failed(self) -> str:
+        return repr(self)[:-1] + "; '__str__()' failed>"
 
     def __reduce__(self):
         raise TypeError("orch proxies cannot be pickled; pass the object's name and use "
@@ -146,6 +154,10 @@ class DictProxy(BaseProxy):
     """Proxy of a shared ``dict``; ``str()`` shows the dict, iteration goes over a key snapshot."""
 
     _snapshot_method = "copy"
+    #: What ``register(..., proxytype=DictProxy)`` exposes by default (the server's dict's methods).
+    _exposed_ = ("__contains__", "__delitem__", "__getitem__", "__len__", "__setitem__", "clear",
+                 "copy", "get", "items", "keys", "pop", "popitem", "setdefault", "update",
+                 "values")
 
     def items(self) -> List[Tuple[Any, Any]]:
         """The ``(key, value)`` pairs, as tuples like ``dict.items()`` gives."""
@@ -166,15 +178,31 @@ class DictProxy(BaseProxy):
 
 
 def _wire_index(index: Any) -> Any:
-    # PROTOCOL.md: a list slice travels as {"start","stop","step"}.
+    # PROTOCOL.md: a list slice travels as {"start","stop","step"}, so an index that is itself a
+    # mapping would be taken for one: refused here, with Python's own message.
     if isinstance(index, slice):
         return {"start": index.start, "stop": index.stop, "step": index.step}
+    if isinstance(index, Mapping):
+        raise TypeError("list indices must be integers or slices, not %s" % type(index).__name__)
+    return index
+
+
+def wire_slice(index: Any) -> Any:
+    """The inverse of :func:`_wire_index` for a hosted list: a ``{"start","stop","step"}``
+    object becomes the slice it stands for (anything else is returned as it is)."""
+    if type(index) is dict and index.keys() <= {"start", "stop", "step"}:
+        return slice(index.get("start"), index.get("stop"), index.get("step"))
     return index
 
 
 class ListProxy(BaseProxy):
     """Proxy of a shared ``list``. Slices work (``l[1:3]``, ``l[:] = …``); ``str()`` and
     iteration use one snapshot (``l[:]``), as ``list(l)`` does for a Python ListProxy."""
+
+    #: What ``register(..., proxytype=ListProxy)`` exposes by default (the server's list's methods).
+    _exposed_ = ("__contains__", "__delitem__", "__getitem__", "__len__", "__setitem__", "append",
+                 "clear", "count", "extend", "index", "insert", "pop", "remove", "reverse",
+                 "sort")
 
     def _getvalue(self) -> List[Any]:
         return self._callmethod("__getitem__", ({},))
@@ -235,6 +263,7 @@ class ValueProxy(BaseProxy):
     """Proxy of a shared ``Value``: ``get()``, ``set(v)`` and the ``value`` property."""
 
     _snapshot_method = "get"
+    _exposed_ = ("get", "set")
 
     @property
     def value(self) -> Any:
@@ -266,7 +295,10 @@ class NamespaceProxy(BaseProxy):
             self._callmethod("__delattr__", (key,))
 
     def __str__(self) -> str:
-        value = self._getvalue()
+        try:
+            value = self._getvalue()
+        except Exception:
+            return self._str_failed()
         if isinstance(value, dict):
             return "Namespace(%s)" % ", ".join("%s=%r" % kv for kv in value.items())
         return str(value)

@@ -110,6 +110,12 @@ class ListTest(ServerTestCase):
         lst.append("a")
         with self.assertRaises(TypeError):
             lst[0.0]  # an index must be an int, as in Python
+        # A dict index is not a slice, though slices travel as objects: refused, list untouched.
+        for index_op in (lambda: lst[{}], lambda: lst.__setitem__({}, [9]),
+                         lambda: lst.__delitem__({"start": 0})):
+            with self.assertRaisesRegex(TypeError, "list indices must be integers or slices, not dict"):
+                index_op()
+        self.assertEqual(lst[:], ["a"])
 
 
     def test_iadd_extends_in_place(self):
@@ -185,6 +191,8 @@ class ValueAndNamespaceTest(ServerTestCase):
         v.value = 7
         self.assertEqual(v.get(), 7)
         self.assertEqual(self.m.Value("i", 3).value, 3)  # SyncManager's typecode form
+        self.assertEqual(self.m.Value("i", 4, lock=False).value, 4)  # and its lock argument
+        self.assertEqual(self.m.Value("d", 1.5, True).value, 1.5)
         self.assertEqual(self.m.Value().get(), None)
 
     def test_floats_stay_floats(self):
@@ -209,15 +217,25 @@ class ValueAndNamespaceTest(ServerTestCase):
         self.assertEqual(ns._getvalue(), {"y": "two"})
         self.assertEqual(str(ns), "Namespace(y='two')")
 
+    def test_name_is_an_entry_of_a_dict_or_namespace_as_in_python(self):
+        before = {o["name"] for o in self.m.objects()}
+        self.assertEqual(self.m.Namespace(name="w", n=1).name, "w")
+        self.assertEqual(self.m.dict(name="bob", age=3).copy(), {"name": "bob", "age": 3})
+        self.assertEqual({o["name"] for o in self.m.objects()}, before, "nothing was named")
+        named = self.m.create("Namespace", name="ns-named", n=2)
+        self.addCleanup(self.m.delete, "ns-named")
+        self.assertEqual(self.m.lookup("ns-named").n, 2)
+        self.assertEqual(named._name, "ns-named")
+
 
 class ManagerOperationsTest(ServerTestCase):
     def test_named_objects_are_shared_and_deleted(self):
-        d = self.m.dict(name="shared-d")
+        d = self.m.create("dict", name="shared-d")
         d["k"] = 1
         with self.server.manager() as other:
             self.assertEqual(other.lookup("shared-d")["k"], 1)
             with self.assertRaises(orch.RemoteError) as cm:
-                other.dict(name="shared-d")
+                other.create("dict", name="shared-d")
             self.assertEqual((cm.exception.code, cm.exception.name), (409, "NameTaken"))
         self.m.delete("shared-d")
         with self.assertRaises(orch.RemoteError) as cm:
@@ -256,6 +274,13 @@ class ManagerOperationsTest(ServerTestCase):
         self.m.close()
         with self.assertRaises(ConnectionError):
             d["k"] = 1
+
+    def test_str_after_close_says_it_failed_instead_of_raising(self):
+        d, ns = self.m.dict({"a": 1}), self.m.Namespace(x=1)
+        self.assertEqual(str(d), "{'a': 1}")
+        self.m.close()
+        for proxy in (d, ns):
+            self.assertRegex(str(proxy), r"^<\w+ object, typeid '\w+' at 0x[0-9a-f]+; '__str__\(\)' failed>$")
 
 
 if __name__ == "__main__":

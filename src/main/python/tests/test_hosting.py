@@ -123,7 +123,7 @@ class HostedTypeTest(ServerTestCase):
         assert_sleep_does_not_stall(self, self.m.UtilityClass())
 
     def test_method_calling_another_remote_object(self):
-        d = self.m.dict(name="nested-d")
+        d = self.m.create("dict", name="nested-d")
         self.addCleanup(self.m.delete, "nested-d")
         d["k"] = [1, 2]
         u = self.m.UtilityClass()
@@ -195,6 +195,32 @@ class InProcessHostingTest(ServerTestCase):
         host.start()
         self.assertEqual(self.m.ThingFirst(1).get(), 1)
         self.assertEqual(self.m.ThingSecond(2).get(), 2)
+
+    def test_builtin_proxytypes_bring_their_exposed_methods(self):
+        # BaseManager's common pattern: host a plain dict or list behind the built-in proxies.
+        shared_dict, shared_list = {"a": 1}, [1, 2, 3]
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("get_dict", lambda: shared_dict, proxytype=orch.DictProxy)
+        host.register("get_list", lambda: shared_list, proxytype=orch.ListProxy)
+        host.start_serving()
+        client = self.server.manager()  # as with BaseManager, the client names the proxy types
+        self.addCleanup(client.close)
+        client.register("get_dict", proxytype=orch.DictProxy)
+        client.register("get_list", proxytype=orch.ListProxy)
+        d, lst = client.get_dict(), client.get_list()
+        self.assertIsInstance(d, orch.DictProxy)
+        d["b"] = 2
+        self.assertEqual((d["a"], len(d), "b" in d), (1, 2, True))
+        self.assertEqual(sorted(d.keys()), ["a", "b"])  # a dict view travels as a list
+        self.assertEqual(sorted(d.items()), [("a", 1), ("b", 2)])
+        self.assertEqual(d.copy(), {"a": 1, "b": 2})
+        self.assertEqual(shared_dict, {"a": 1, "b": 2}, "the calls ran on the hosted dict")
+        lst.append(4)
+        self.assertEqual((lst[1:3], lst[-1], len(lst)), ([2, 3], 4, 4))  # slices reach the list
+        lst[0:2] = ["x"]
+        del lst[::2]
+        self.assertEqual(shared_list, [3])
 
     def test_factory_needs_exposed(self):
         with self.assertRaises(TypeError):
