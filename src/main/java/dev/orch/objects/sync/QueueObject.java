@@ -19,6 +19,9 @@ class QueueObject extends SyncObject {
     static final String TYPEID = "Queue";
 
     private final long maxsize;
+    /** Python's None as an item: an {@code ArrayDeque} takes no nulls. */
+    private static final Object NONE = new Object();
+
     private final ArrayDeque<Object> items = new ArrayDeque<>();
     private final WaitQueue getters;
     private final WaitQueue putters;
@@ -112,7 +115,7 @@ class QueueObject extends SyncObject {
     private Object get(Invocation call, boolean block, Double timeout) {
         long millis = waitMillis(block, timeout);
         if (!items.isEmpty() && !getters.hasLive()) {
-            Object item = items.poll();
+            Object item = take();
             settle();
             return item;
         }
@@ -125,8 +128,13 @@ class QueueObject extends SyncObject {
 
     /** Adds an item to the queue, one more unfinished task. */
     private void enqueue(Object item) {
-        items.add(item);
+        items.add(item == null ? NONE : item);
         unfinished++;
+    }
+
+    private Object take() {
+        Object item = items.poll();
+        return item == NONE ? null : item;
     }
 
     private void taskDone() {
@@ -161,7 +169,7 @@ class QueueObject extends SyncObject {
             if (!items.isEmpty()) {
                 Waiter g = getters.pollLive();
                 if (g != null) {
-                    g.call.reply(items.poll());
+                    g.call.reply(take());
                     continue;
                 }
             }
@@ -181,7 +189,7 @@ class QueueObject extends SyncObject {
     public void undelivered(String method, Object result) {
         if (method.equals("get") || method.equals("get_nowait")) {
             // Back at the head, as if never taken; the unfinished-task count was never decremented.
-            items.addFirst(result);
+            items.addFirst(result == null ? NONE : result);
             settle();
         }
     }

@@ -31,6 +31,24 @@ class QueueTest extends SyncTestBase {
     }
 
     @Test
+    void noneIsAnItemLikeAnyOther() {
+        SharedObject q = h.create("Queue", 1);
+        assertNull(await(h.call(q, "a", "put", (Object) null)));
+        assertEquals(1L, await(h.call(q, "a", "qsize")));
+        // A put of None parked on a full queue enters it when room comes, losing nothing.
+        CompletableFuture<Object> parked = h.call(q, "b", "put", null, true, 5);
+        h.assertParked(parked);
+        assertNull(await(h.call(q, "c", "get")));
+        assertNull(await(parked));
+        assertEquals(1L, await(h.call(q, "c", "qsize")));
+        assertNull(await(h.call(q, "c", "get_nowait")));
+        h.undelivered(q, "get", null);
+        assertEquals(1L, await(h.call(q, "c", "qsize")), "an undelivered None goes back too");
+        assertNull(await(h.call(q, "c", "get")));
+        assertRaises(h.call(q, "c", "get_nowait"), "Empty", null);
+    }
+
+    @Test
     void anUndeliveredItemGoesBackToTheHeadOfTheQueue() {
         SharedObject q = h.create("Queue");
         h.call(q, "p", "put", 1);
