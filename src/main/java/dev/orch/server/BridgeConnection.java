@@ -23,7 +23,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import org.jboss.logging.Logger;
@@ -71,6 +73,8 @@ final class BridgeConnection implements FrameParser.Listener {
     private final Map<String, Message<Object>> awaitingAnswer = new HashMap<>();
     /** Frames encoded since the last flush. */
     private final FrameOut out = new FrameOut();
+    /** What the answers queued in {@link #out} gave their callers; see {@link Given}. */
+    private final List<Given> unwritten = new ArrayList<>();
     private final Runnable flushTask = this::flush;
 
     /** The shard on this connection's event loop, whose objects it calls directly; null if none. */
@@ -273,21 +277,39 @@ final class BridgeConnection implements FrameParser.Listener {
     private void answered(String address, Object method, String replyAddress, Object reply, OrchException error) {
         inFlight--;
         lastActivity = System.nanoTime();
+        Given given = error == null ? Given.of(address, method, reply) : null;
         if (closed) {
-            // The caller is gone: an object that gave it something (an item from a Queue.get) takes it back.
-            if (error == null && method instanceof String && address.startsWith(Addresses.OBJECT_PREFIX)
-                    && reply instanceof JsonObject) {
-                Object result = ((JsonObject) reply).getValue("result");
-                eventBus.send(address, new JsonObject().put("method", method).put("result", result),
-                        new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
+            if (given != null) {
+                giveBack(given);
             }
             return;
         }
         if (error == null) {
             writeMessage(replyAddress, null, reply);
+            if (given != null) {
+                unwritten.add(given);
+            }
         } else {
             write(Frames.err(replyAddress, error));
         }
+    }
+
+    /**
+     * What an object's answer gave its caller, which the object takes back (an item from a
+     * {@code Queue.get}) if the answer never leaves: the caller is gone.
+     */
+    private record Given(String address, String method, Object result) {
+        static Given of(String address, Object method, Object reply) {
+            if (method instanceof String && reply instanceof JsonObject && address.startsWith(Addresses.OBJECT_PREFIX)) {
+                return new Given(address, (String) method, ((JsonObject) reply).getValue("result"));
+            }
+            return null;
+        }
+    }
+
+    private void giveBack(Given g) {
+        eventBus.send(g.address, new JsonObject().put("method", g.method).put("result", g.result),
+                new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
     }
 
     /** The answer of a call run directly on this loop's shard (see {@link ObjectShard#invokeHere}). */
@@ -589,6 +611,10 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         closed = true;
+        // Answers queued in this loop turn that will now never be written: a caller that died
+        // just before (its end read in the same turn as the put that fed its get) takes nothing.
+        unwritten.forEach(this::giveBack);
+        unwritten.clear();
         vertx.cancelTimer(idleTimer);
         if (session != null) {
             // Before the registrations go: a call that finds none then learns the host is gone (410).
@@ -650,6 +676,7 @@ final class BridgeConnection implements FrameParser.Listener {
         if (frames == null || closed) {
             return;
         }
+        unwritten.clear();
         socket.write(frames);
         if (socket.writeQueueFull()) {
             // A client that does not read its replies stops being read: memory stays bounded.
