@@ -4,19 +4,23 @@ import dev.orch.objects.Args;
 import dev.orch.objects.Invocation;
 import dev.orch.objects.ObjectContext;
 import dev.orch.protocol.OrchException;
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code threading.Semaphore}. Each session's holding (permits it acquired minus permits it
- * released, never below zero) is counted so a disconnect can give it back. A release beyond the
- * releaser's own holding is allowed, as in Python, and reduces nobody else's holding.
+ * {@code threading.Semaphore}. Each session's holding (permits it acquired and nobody has given
+ * back) is counted so a disconnect can give it back. A release beyond the releaser's own holding
+ * is allowed, as in Python, where any release gives back any permit: the excess reduces the other
+ * sessions' holdings, oldest holder first, so a disconnect never returns a permit twice (nor lets
+ * a {@code BoundedSemaphore} admit more holders than its value).
  */
 class SemaphoreObject extends SyncObject {
     static final String TYPEID = "Semaphore";
 
     private final WaitQueue waiters;
-    private final Map<String, Long> held = new HashMap<>();
+    /** Holdings by session, in the order sessions first came to hold (oldest first). */
+    private final Map<String, Long> held = new LinkedHashMap<>();
     protected final long initial;
     protected long value;
 
@@ -84,17 +88,34 @@ class SemaphoreObject extends SyncObject {
 
     private void release(String session, long n) {
         checkRelease(n);
+        long excess = n;
         Long mine = held.get(session);
         if (mine != null) {
-            long left = mine - Math.min(mine, n);
-            if (left == 0) {
-                held.remove(session);
+            excess -= debit(session, mine, n);
+        }
+        for (Iterator<Map.Entry<String, Long>> it = held.entrySet().iterator(); excess > 0 && it.hasNext();) {
+            Map.Entry<String, Long> e = it.next();
+            long d = Math.min(e.getValue(), excess);
+            excess -= d;
+            if (d == e.getValue()) {
+                it.remove();
             } else {
-                held.put(session, left);
+                e.setValue(e.getValue() - d);
             }
         }
         value += n;
         serve();
+    }
+
+    /** Takes up to {@code n} permits off {@code session}'s holding {@code mine}; returns how many. */
+    private long debit(String session, long mine, long n) {
+        long d = Math.min(mine, n);
+        if (d == mine) {
+            held.remove(session);
+        } else {
+            held.put(session, mine - d);
+        }
+        return d;
     }
 
     /** Hands free permits to parked acquirers, oldest first. */

@@ -80,7 +80,7 @@ class SemaphoreTest extends SyncTestBase {
     }
 
     @Test
-    void releaseByANonHolderIsAllowedAndReducesNobodysHolding() {
+    void aReleaseWhileNobodyHoldsAddsAPermitThatItsTakerHolds() {
         SharedObject s = h.create("Semaphore", 0);
         CompletableFuture<Object> a = h.call(s, "a", "acquire");
         await(h.call(s, "b", "release"));
@@ -91,6 +91,29 @@ class SemaphoreTest extends SyncTestBase {
         // a still holds its permit: closing it gives it back.
         h.closeSession(s, "a");
         assertEquals(true, await(h.call(s, "c", "acquire", false)));
+    }
+
+    @Test
+    void aReleaseBeyondOnesHoldingGivesBackAnotherHoldersPermit() {
+        // As in Python, where a release returns any permit: b's release returns one of a's, so
+        // a's disconnect returns only the other, and no more than two ever hold at once.
+        SharedObject s = h.create("BoundedSemaphore", 2);
+        await(h.call(s, "a", "acquire"));
+        await(h.call(s, "a", "acquire"));
+        await(h.call(s, "b", "release"));
+        assertEquals(true, await(h.call(s, "c", "acquire", false)));
+        h.closeSession(s, "a");
+        assertEquals(true, await(h.call(s, "d", "acquire", false)));
+        assertEquals(false, await(h.call(s, "e", "acquire", false)), "c and d hold both permits");
+        // The same on a plain Semaphore: a's disconnect gives back one permit, not two.
+        SharedObject p = h.create("Semaphore", 2);
+        await(h.call(p, "a", "acquire"));
+        await(h.call(p, "a", "acquire"));
+        await(h.call(p, "b", "release"));
+        await(h.call(p, "c", "acquire"));
+        h.closeSession(p, "a");
+        assertEquals(true, await(h.call(p, "d", "acquire", false)));
+        assertEquals(false, await(h.call(p, "e", "acquire", false)));
     }
 
     @Test
