@@ -103,6 +103,9 @@ public final class Args {
         if (v == null) {
             return null;
         }
+        if (v instanceof Boolean) {
+            return ((Boolean) v) ? 1.0 : 0.0; // a bool is an int in Python: wait(True) waits 1 s
+        }
         if (!(v instanceof Number)) {
             throw OrchException.raised("TypeError", "'" + names[i] + "' must be a number or None");
         }

@@ -39,8 +39,12 @@ class EventTest extends SyncTestBase {
         t0 = System.nanoTime();
         assertEquals(false, await(h.call(e, "a", "wait", 0)));
         assertEquals(false, await(h.call(e, "a", "wait", -5)));
+        assertEquals(false, await(h.call(e, "a", "wait", false)), "a bool is an int in Python: False is 0 s");
         assertElapsed(t0, 0);
         assertEquals(0, h.activeTimers());
+        t0 = System.nanoTime();
+        assertEquals(false, await(h.call(e, "a", "wait", true)), "and True is 1 s");
+        assertElapsed(t0, 1.0);
     }
 
     @Test
