@@ -139,6 +139,16 @@ public final class RawClient implements AutoCloseable {
         return request("orch.manager", body);
     }
 
+    /** Closes at once with a reset (SO_LINGER 0), as the connection of a killed client ends. */
+    public void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            // Closed already: nothing to reset.
+        }
+        close();
+    }
+
     @Override
     public void close() {
         try {
