@@ -144,7 +144,7 @@ final class ManagerService extends AbstractVerticle {
                 OrchException e = ar.cause() instanceof OrchException
                         ? (OrchException) ar.cause()
                         : BridgeConnection.toOrchException(Addresses.MANAGER, ar.cause(), sessions);
-                msg.fail(e.code().code(), e.wireMessage());
+                msg.fail(e.failureCode(), e.wireMessage());
             }
         });
     }

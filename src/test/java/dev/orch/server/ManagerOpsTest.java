@@ -301,7 +301,11 @@ class ManagerOpsTest {
 
             Object[] bad = {5, "text", new JsonObject(), new JsonObject().put("error", "oops"),
                 new JsonObject().put("error", new JsonObject().put("code", 401).put("message", "no")),
-                new JsonObject().put("error", new JsonObject().put("code", 200)), null};
+                new JsonObject().put("error", new JsonObject().put("code", 200)),
+                // Read as ints these would be 400: no code the caller could be given.
+                new JsonObject().put("error", new JsonObject().put("code", 4294967696L)),
+                new JsonObject().put("error", new JsonObject().put("code", 400.9)),
+                new JsonObject().put("error", new JsonObject().put("code", "404")), null};
             for (Object body : bad) {
                 java.util.concurrent.CompletableFuture<Object> call = o.callAsync("m");
                 JsonObject msg = host.read();
@@ -332,6 +336,39 @@ class ManagerOpsTest {
                 }
             }
             assertEquals(3, c.create("Value", 3).call("get"));
+        }
+    }
+
+    @Test
+    void aWorkersOwnErrorCodesReachTheCallerAsTheyAre() throws Exception {
+        try (TestServer s = TestServer.start(); RawClient host = s.raw(); RawClient caller = s.raw();
+                OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {
+            RemoteObject o = hostedByRaw(host, c, "Coded");
+            caller.login(TestServer.KEY);
+            // Codes the server has no name for as much as its own: §7 allows any of 400-599 but 401 and 413.
+            for (int code : new int[] {418, 422, 450, 501, 507, 599, 404, 500}) {
+                caller.send(o.address(), "m" + code, new JsonObject().put("method", "m"));
+                JsonObject call = host.read();
+                host.write(new JsonObject().put("type", "send").put("address", call.getString("replyAddress"))
+                        .put("body", new JsonObject().put("error", new JsonObject().put("code", code).put("name", "E")
+                                .put("message", "detail"))));
+                JsonObject err = caller.read();
+                assertEquals("err", err.getString("type"), err.encode());
+                assertEquals("m" + code, err.getString("address"));
+                assertEquals(code, err.getInteger("failureCode"), err.encode());
+                assertEquals("E", err.getString("name"));
+                assertEquals("E: detail", err.getString("message"));
+            }
+            // A constructor's failure reaches the creator the same way, through the manager.
+            caller.send("orch.manager", "c1", new JsonObject().put("op", "create").put("typeid", "Coded"));
+            JsonObject create = host.read();
+            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
+                    .put("body", new JsonObject().put("error", new JsonObject().put("code", 422).put("name", "Unprocessable")
+                            .put("message", "no"))));
+            JsonObject refused = caller.read();
+            assertEquals("c1", refused.getString("address"));
+            assertEquals(422, refused.getInteger("failureCode"), refused.encode());
+            assertEquals("Unprocessable: no", refused.getString("message"));
         }
     }
 

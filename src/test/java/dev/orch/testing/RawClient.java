@@ -21,11 +21,24 @@ public final class RawClient implements AutoCloseable {
     public String session;
 
     public RawClient(String host, int port) {
+        this(connect(host, port));
+    }
+
+    /** Over a connected socket: an accepted one, say, to play a worker's direct port. */
+    public RawClient(Socket connected) {
         try {
-            socket = new Socket(host, port);
+            socket = connected;
             socket.setSoTimeout(10_000);
             in = new DataInputStream(socket.getInputStream());
             out = new DataOutputStream(socket.getOutputStream());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Socket connect(String host, int port) {
+        try {
+            return new Socket(host, port);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
