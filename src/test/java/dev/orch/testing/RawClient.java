@@ -62,7 +62,7 @@ public final class RawClient implements AutoCloseable {
         write(frame.encode());
     }
 
-    /** The next frame, or null if the server closed the connection. */
+    /** The next frame, or null if the server closed the connection; throws if it is not UTF-8. */
     public JsonObject read() throws IOException {
         int len;
         try {
@@ -72,7 +72,8 @@ public final class RawClient implements AutoCloseable {
         }
         byte[] b = new byte[len];
         in.readFully(b);
-        return new JsonObject(new String(b, StandardCharsets.UTF_8));
+        // Strictly, as Python's decoder reads it: a frame that is not UTF-8 fails the test.
+        return new JsonObject(StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString());
     }
 
     /** True if the server closes the connection within the socket timeout (ignoring frames before it). */
