@@ -87,6 +87,11 @@ public final class Frames {
                 .put("message", e.wireMessage());
     }
 
+    /** A JSON value a peer sent, as an error message may quote it: a string in quotes, and not a huge one whole. */
+    public static String shownValue(Object value) {
+        return Characters.clip(value instanceof String ? "'" + value + "'" : String.valueOf(value), 40);
+    }
+
     /**
      * The exception an {@code err} frame describes. A worker answering a direct call writes its
      * own frames: one whose {@code failureCode} is not an integer from 400 to 599 is a 502
@@ -96,7 +101,7 @@ public final class Frames {
         Object rawCode = errFrame.getValue("failureCode");
         int code = rawCode == null ? ErrorCode.REMOTE.code() : ErrorCode.fromJson(rawCode);
         if (code < 0) {
-            return new OrchException(ErrorCode.BAD_REPLY, "the answer's failureCode " + rawCode + " is not a code (400-599)");
+            return new OrchException(ErrorCode.BAD_REPLY, "the answer's failureCode " + shownValue(rawCode) + " is not a code (400-599)");
         }
         Object n = errFrame.getValue("name");
         Object m = errFrame.getValue("message");

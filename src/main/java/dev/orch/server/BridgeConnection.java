@@ -532,7 +532,7 @@ final class BridgeConnection implements FrameParser.Listener {
             Object rawCode = e.getValue("code");
             int code = rawCode == null ? ErrorCode.REMOTE.code() : ErrorCode.fromJson(rawCode);
             if (!ErrorCode.isMethodFailure(code)) {
-                badReply(msg, "error code " + rawCode + " is not a method's failure (an integer 400-599, not 401 or 413)");
+                badReply(msg, "error code " + Frames.shownValue(rawCode) + " is not a method's failure (an integer 400-599, not 401 or 413)");
                 return;
             }
             String name = e.getValue("name") instanceof String ? e.getString("name") : ErrorCode.of(code).defaultName();
