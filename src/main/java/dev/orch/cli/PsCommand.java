@@ -6,6 +6,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.client.OrchConnectException;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.Characters;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.protocol.Timestamps;
@@ -126,7 +127,7 @@ class PsCommand extends ClientCommand {
             sb.append(a);
         }
         String s = sb.toString();
-        return full || s.length() <= COMMAND_WIDTH ? s : s.substring(0, COMMAND_WIDTH - 1) + "…";
+        return full ? s : Characters.clip(s, COMMAND_WIDTH);
     }
 
     static String cpu(Object v) {

@@ -138,8 +138,8 @@ final class ClientConnection {
     private long watchIdleSince;
     /** The call whose caller is reading for it (the watchdog ends its wait at its deadline or interrupt). */
     private volatile Pending leaderPending;
-    /** False for a worker's direct connection: hosted calls are never parked, so never withdrawn. */
-    private volatile boolean cancels = true;
+    /** True for a worker's direct connection (see {@link #toWorker}). */
+    private volatile boolean direct;
     /** True while the writer is (about to be) parked with nothing to send. */
     private volatile boolean writerParked;
     /** Background reader threads: one reads, the others are idle or run offloaded handler work. */
@@ -158,9 +158,12 @@ final class ClientConnection {
         this.config = config;
     }
 
-    /** Stops this connection from sending cancels (see {@link #cancels}). */
-    void withoutCancels() {
-        cancels = false;
+    /**
+     * Marks this as a direct connection to a worker: hosted calls are never parked, so never
+     * withdrawn, and the worker's err frames are checked as the server checks its answers.
+     */
+    void toWorker() {
+        direct = true;
     }
 
     /** Connects, completes the TLS handshake if asked, and logs in, all within the connect timeout. */
@@ -443,7 +446,7 @@ final class ClientConnection {
 
     /** Whether the server may hold {@code p} parked: a call on an object, sent to the server itself. */
     private boolean withdrawable(Pending p) {
-        return cancels && p.address.startsWith(Addresses.OBJECT_PREFIX) && !closed.isDone();
+        return !direct && p.address.startsWith(Addresses.OBJECT_PREFIX) && !closed.isDone();
     }
 
     /**
@@ -582,7 +585,7 @@ final class ClientConnection {
                 Pending p = address == null ? null : pending.remove(address);
                 OrchException e = Frames.toException(frame);
                 if (p != null) {
-                    settle(p, null, e);
+                    settle(p, null, checked(p, e));
                 } else if (e.code() == ErrorCode.UNAUTHENTICATED || e.code() == ErrorCode.FRAME_TOO_LARGE) {
                     close();
                 }
@@ -591,6 +594,18 @@ final class ClientConnection {
             default:
                 // pong and anything newer than this client: nothing to do.
         }
+    }
+
+    /**
+     * A worker's failure of a direct call as the server would pass it on (PROTOCOL.md §7): 401 and
+     * 413 speak of the caller's connection, and from a method they are a 502 {@code BadReply}.
+     */
+    private OrchException checked(Pending p, OrchException e) {
+        if (!direct || !p.address.startsWith(Addresses.OBJECT_PREFIX) || ErrorCode.isMethodFailure(e.failureCode())) {
+            return e;
+        }
+        return new OrchException(ErrorCode.BAD_REPLY, "the worker answered with error code " + e.failureCode()
+                + ", which is not a method's failure (400-599, not 401 or 413)");
     }
 
     private void settle(Pending p, Object body, RuntimeException error) {

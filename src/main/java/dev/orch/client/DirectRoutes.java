@@ -129,7 +129,7 @@ final class DirectRoutes implements AutoCloseable {
             return null;
         }
         ClientConnection c = new ClientConnection(cfg);
-        c.withoutCancels();
+        c.toWorker();
         try {
             c.open();
         } catch (OrchConnectException | OrchException e) {

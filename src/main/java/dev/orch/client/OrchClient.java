@@ -546,10 +546,19 @@ public final class OrchClient implements AutoCloseable {
         }
     }
 
-    /** A hosted method's failure as the protocol describes it: its own code, or a 500 with a Python-style name. */
+    /**
+     * A hosted method's failure as the protocol describes it: its own code, or a 500 with a
+     * Python-style name. A code a method may not fail with (401 or 413, say, from a call the
+     * method made itself) is a 502, as the server makes of it: a direct call fails alike.
+     */
     static OrchException asOrchException(Throwable e) {
         if (e instanceof OrchException) {
-            return (OrchException) e;
+            OrchException oe = (OrchException) e;
+            if (!ErrorCode.isMethodFailure(oe.failureCode())) {
+                return new OrchException(ErrorCode.BAD_REPLY, "the method failed with code " + oe.failureCode() + " ("
+                        + oe.wireMessage() + "), which is not a method's failure (400-599, not 401 or 413)");
+            }
+            return oe;
         }
         if (e instanceof io.vertx.core.json.EncodeException) {
             return OrchException.raised("TypeError", "the result is not JSON: " + e.getMessage());
@@ -559,7 +568,7 @@ public final class OrchClient implements AutoCloseable {
 
     private static JsonObject errorBody(Throwable e) {
         OrchException oe = asOrchException(e);
-        return new JsonObject().put("error", new JsonObject().put("code", oe.code().code()).put("name", oe.name()).put("message", oe.detail()));
+        return new JsonObject().put("error", new JsonObject().put("code", oe.failureCode()).put("name", oe.name()).put("message", oe.detail()));
     }
 
     /** Java exceptions in Python's vocabulary where one fits, so clients map them alike. */

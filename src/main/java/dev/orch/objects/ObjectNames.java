@@ -1,11 +1,13 @@
 package dev.orch.objects;
 
+import dev.orch.protocol.Characters;
+
 /**
  * The rule for object names. A name is typed on command lines, shown in {@code orch objects} and
  * quoted in errors, so it must fit on one line and stay a handle rather than a payload.
  */
 public final class ObjectNames {
-    /** Longest name, in UTF-16 units: room for path-like names such as {@code run-42/results/queue}. */
+    /** Longest name, in characters: room for path-like names such as {@code run-42/results/queue}. */
     public static final int MAX = 256;
     public static final String RULE = "1 to " + MAX + " characters, no control characters";
 
@@ -14,6 +16,6 @@ public final class ObjectNames {
 
     /** Whether {@code name} may name an object. */
     public static boolean isValid(String name) {
-        return !name.isEmpty() && name.length() <= MAX && name.codePoints().noneMatch(Character::isISOControl);
+        return !name.isEmpty() && Characters.count(name) <= MAX && name.codePoints().noneMatch(Character::isISOControl);
     }
 }

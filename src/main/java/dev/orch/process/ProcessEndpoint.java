@@ -127,7 +127,7 @@ public final class ProcessEndpoint {
                 msg.reply(ar.result());
             } else {
                 OrchException e = toOrch(ar.cause());
-                msg.fail(e.code().code(), e.wireMessage());
+                msg.fail(e.failureCode(), e.wireMessage());
             }
         });
     }

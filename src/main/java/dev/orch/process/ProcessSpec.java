@@ -1,5 +1,6 @@
 package dev.orch.process;
 
+import dev.orch.protocol.Characters;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -34,7 +35,7 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
      * a node's process, and a control character would break the one-line-per-process ps table.
      */
     public static boolean isValidName(String name) {
-        if (name.isEmpty() || name.length() > MAX_NAME || name.equals("server") || name.matches("[pw][0-9]+")
+        if (name.isEmpty() || Characters.count(name) > MAX_NAME || name.equals("server") || name.matches("[pw][0-9]+")
                 || name.indexOf('@') >= 0) {
             return false;
         }
@@ -45,7 +46,7 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
     public static String shown(String name) {
         String oneLine = name.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
                 .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
-        return oneLine.length() <= 40 ? oneLine : oneLine.substring(0, 39) + "…";
+        return Characters.clip(oneLine, 40);
     }
 
     public ProcessSpec {

@@ -39,7 +39,10 @@ public enum ErrorCode {
         return defaultName;
     }
 
-    /** The code for a number, or {@link #REMOTE} for a number this version does not know. */
+    /**
+     * The code for a number, or {@link #REMOTE} for a number this version does not know (a
+     * worker's own, such as 418: the number itself is kept in {@link OrchException#failureCode()}).
+     */
     public static ErrorCode of(int code) {
         for (ErrorCode c : values()) {
             if (c.code == code) {
@@ -47,5 +50,28 @@ public enum ErrorCode {
             }
         }
         return REMOTE;
+    }
+
+    /**
+     * The failure code a JSON value holds, or -1 if it holds none: an integer from 400 to 599.
+     * {@code 400.9} and {@code 4294967696} (2^32 + 400) are no codes, though a cast to int reads
+     * both as 400.
+     */
+    public static int fromJson(Object value) {
+        if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+            long v = ((Number) value).longValue();
+            if (v >= 400 && v <= 599) {
+                return (int) v;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether a method may fail with {@code code} (PROTOCOL.md §7): 400 to 599, but not 401 or
+     * 413, which speak of the caller's own connection and would mislead it.
+     */
+    public static boolean isMethodFailure(int code) {
+        return code >= 400 && code <= 599 && code != UNAUTHENTICATED.code && code != FRAME_TOO_LARGE.code;
     }
 }

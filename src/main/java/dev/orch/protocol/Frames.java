@@ -81,20 +81,35 @@ public final class Frames {
         if (address != null) {
             f.put(ADDRESS, address);
         }
-        return f.put("failureCode", e.code().code())
+        return f.put("failureCode", e.failureCode())
                 .put("failureType", RECIPIENT_FAILURE)
                 .put("name", e.name())
                 .put("message", e.wireMessage());
     }
 
-    /** The exception an {@code err} frame describes. */
+    /** A JSON value a peer sent, as an error message may quote it: a string in quotes, and not a huge one whole. */
+    public static String shownValue(Object value) {
+        return Characters.clip(value instanceof String ? "'" + value + "'" : String.valueOf(value), 40);
+    }
+
+    /**
+     * The exception an {@code err} frame describes. A worker answering a direct call writes its
+     * own frames: one whose {@code failureCode} is not an integer from 400 to 599 is a 502
+     * {@code BadReply}, as the server makes of such a code.
+     */
     public static OrchException toException(JsonObject errFrame) {
-        Integer code = errFrame.getInteger("failureCode", 500);
-        String name = errFrame.getString("name");
-        String message = errFrame.getString("message", "");
+        Object rawCode = errFrame.getValue("failureCode");
+        int code = rawCode == null ? ErrorCode.REMOTE.code() : ErrorCode.fromJson(rawCode);
+        if (code < 0) {
+            return new OrchException(ErrorCode.BAD_REPLY, "the answer's failureCode " + shownValue(rawCode) + " is not a code (400-599)");
+        }
+        Object n = errFrame.getValue("name");
+        Object m = errFrame.getValue("message");
+        String name = n instanceof String ? (String) n : null;
+        String message = m instanceof String ? (String) m : "";
         OrchException e = OrchException.fromWire(code, message);
         if (name != null && !name.equals(e.name())) {
-            return new OrchException(ErrorCode.of(code), name, message);
+            return new OrchException(code, name, message);
         }
         return e;
     }

@@ -7,12 +7,27 @@ package dev.orch.protocol;
  */
 public class OrchException extends RuntimeException {
     private final ErrorCode code;
+    private final int failureCode;
     private final String name;
     private final String detail;
 
     public OrchException(ErrorCode code, String name, String detail) {
+        this(code, code.code(), name, detail);
+    }
+
+    /**
+     * A failure with a numeric code, which need not have an {@link ErrorCode}: a hosted method may
+     * fail with any code a method may (PROTOCOL.md §7), such as 418. {@link #code()} is then
+     * {@link ErrorCode#REMOTE}, and the number goes on the wire as it is.
+     */
+    public OrchException(int failureCode, String name, String detail) {
+        this(ErrorCode.of(failureCode), failureCode, name, detail);
+    }
+
+    private OrchException(ErrorCode code, int failureCode, String name, String detail) {
         super(name + ": " + detail);
         this.code = code;
+        this.failureCode = failureCode;
         this.name = name;
         this.detail = detail;
     }
@@ -39,13 +54,12 @@ public class OrchException extends RuntimeException {
      * name prefix keeps the code's default name.
      */
     public static OrchException fromWire(int failureCode, String message) {
-        ErrorCode code = ErrorCode.of(failureCode);
         String msg = message == null ? "" : message;
         int colon = msg.indexOf(": ");
         if (colon > 0 && isName(msg.substring(0, colon))) {
-            return new OrchException(code, msg.substring(0, colon), msg.substring(colon + 2));
+            return new OrchException(failureCode, msg.substring(0, colon), msg.substring(colon + 2));
         }
-        return new OrchException(code, msg);
+        return new OrchException(failureCode, ErrorCode.of(failureCode).defaultName(), msg);
     }
 
     private static boolean isName(String s) {
@@ -58,8 +72,14 @@ public class OrchException extends RuntimeException {
         return true;
     }
 
+    /** The code, or {@link ErrorCode#REMOTE} for a number without a name here (see {@link #failureCode()}). */
     public ErrorCode code() {
         return code;
+    }
+
+    /** The numeric code as on the wire ({@code failureCode}); a method's own may have no {@link ErrorCode}. */
+    public int failureCode() {
+        return failureCode;
     }
 
     /** The error name, e.g. {@code KeyError} or {@code NotFound}. */

@@ -551,15 +551,15 @@ final class BridgeConnection implements FrameParser.Listener {
     private void answer(Message<Object> msg, Object body) {
         if (body instanceof JsonObject && ((JsonObject) body).getValue("error") instanceof JsonObject) {
             JsonObject e = ((JsonObject) body).getJsonObject("error");
-            int code = e.getValue("code") instanceof Number ? ((Number) e.getValue("code")).intValue() : 500;
-            if (code < 400 || code > 599 || code == ErrorCode.UNAUTHENTICATED.code() || code == ErrorCode.FRAME_TOO_LARGE.code()) {
-                // These codes speak of the caller's own connection; from a method they would mislead it.
-                badReply(msg, "error code " + e.getValue("code") + " is not a method's failure (400-599, not 401 or 413)");
+            Object rawCode = e.getValue("code");
+            int code = rawCode == null ? ErrorCode.REMOTE.code() : ErrorCode.fromJson(rawCode);
+            if (!ErrorCode.isMethodFailure(code)) {
+                badReply(msg, "error code " + Frames.shownValue(rawCode) + " is not a method's failure (an integer 400-599, not 401 or 413)");
                 return;
             }
             String name = e.getValue("name") instanceof String ? e.getString("name") : ErrorCode.of(code).defaultName();
             String message = e.getValue("message") instanceof String ? e.getString("message") : "";
-            msg.fail(code, new OrchException(ErrorCode.of(code), name, message).wireMessage());
+            msg.fail(code, new OrchException(code, name, message).wireMessage());
         } else if (isCall(msg) && !(body instanceof JsonObject && ((JsonObject) body).containsKey("result")
                 && !((JsonObject) body).containsKey("error"))) {
             badReply(msg, "a call's answer must be {\"result\":…} or {\"error\":{…}}");

@@ -144,7 +144,7 @@ final class ManagerService extends AbstractVerticle {
                 OrchException e = ar.cause() instanceof OrchException
                         ? (OrchException) ar.cause()
                         : BridgeConnection.toOrchException(Addresses.MANAGER, ar.cause(), sessions);
-                msg.fail(e.code().code(), e.wireMessage());
+                msg.fail(e.failureCode(), e.wireMessage());
             }
         });
     }
@@ -199,7 +199,7 @@ final class ManagerService extends AbstractVerticle {
         SharedType builtin = builtins.get(typeid);
         if (builtin != null) {
             ObjectShard shard = shardFor(loopOf(session));
-            made = shard.create(id, builtin, args, kwargs)
+            made = onThisContext(shard.create(id, builtin, args, kwargs))
                     .map(v -> new Entry(id, typeid, name, new JsonArray(new ArrayList<>(builtin.exposed())), shard, null, null));
         } else {
             HostedType hosted = hostedTypes.get(typeid);
@@ -218,10 +218,27 @@ final class ManagerService extends AbstractVerticle {
             if (name != null) {
                 names.put(name, id);
             } else if (session != null) {
+                if (!sessions.isAlive(session)) {
+                    // The creator left while the object was being built: its sessionClosed (run,
+                    // or still queued) finds no reference to drop, and no other session could
+                    // ever release one. The reply goes nowhere.
+                    destroy(e);
+                    return e;
+                }
                 addRef(e, session);
             }
             return e;
         }).onFailure(t -> reservedNames.remove(name));
+    }
+
+    /**
+     * {@code f}, completing on this verticle's context: a shard completes on its own event loop,
+     * and the tables here are touched from this context alone.
+     */
+    private <T> Future<T> onThisContext(Future<T> f) {
+        Promise<T> p = Promise.promise();
+        f.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
+        return p.future();
     }
 
     /**

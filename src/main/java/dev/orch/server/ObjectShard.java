@@ -246,7 +246,7 @@ final class ObjectShard extends AbstractVerticle {
     }
 
     private static void fail(Message<?> msg, OrchException e) {
-        msg.fail(e.code().code(), e.wireMessage());
+        msg.fail(e.failureCode(), e.wireMessage());
     }
 
     /** A call on one of this shard's objects, answered through its {@link Answer}. */

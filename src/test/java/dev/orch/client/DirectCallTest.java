@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
@@ -15,6 +16,8 @@ import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -266,6 +269,60 @@ class DirectCallTest {
             try (OrchClient user = client("on")) {
                 assertTrue(((String) user.lookupId(p.id()).call("where")).startsWith("orch-direct-"));
             }
+        }
+    }
+
+    @Test
+    void aWorkersOwnErrFramesAreCheckedAsTheServerChecksItsAnswers() throws Exception {
+        try (RawClient host = server.raw(); ServerSocket port = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                OrchClient user = client("on")) {
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            host.manager(new JsonObject().put("op", "host").put("typeid", "FakeDirect").put("exposed", new JsonArray().add("m"))
+                    .put("direct", "127.0.0.1:" + port.getLocalPort()));
+            CompletableFuture<RemoteObject> made = CompletableFuture.supplyAsync(() -> user.create("FakeDirect"));
+            JsonObject create = host.read();
+            String id = create.getJsonObject("body").getString("id");
+            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
+                    .put("body", new JsonObject().put("id", id)));
+            RemoteObject o = made.get(10, TimeUnit.SECONDS);
+            // A worker of another make on its direct port: it fails each call with the code it is given.
+            java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+            Thread worker = new Thread(() -> {
+                try (RawClient peer = new RawClient(port.accept())) {
+                    JsonObject challenge = peer.read();
+                    byte[] clientNonce = AuthProofs.unb64(challenge.getJsonObject("body").getString("clientNonce"));
+                    byte[] serverNonce = AuthProofs.nonce();
+                    peer.write(new JsonObject().put("type", "message").put("address", challenge.getString("replyAddress"))
+                            .put("body", new JsonObject().put("serverNonce", AuthProofs.b64(serverNonce))
+                                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(TestServer.KEY, clientNonce, serverNonce)))
+                                    .put("alg", AuthProofs.ALGORITHM)));
+                    JsonObject login = peer.read();
+                    peer.write(new JsonObject().put("type", "message").put("address", login.getString("replyAddress"))
+                            .put("body", new JsonObject().put("session", host.session).put("protocol", 1)
+                                    .put("server", "fake").put("maxFrame", 16777216)));
+                    for (JsonObject call = peer.read(); call != null; call = peer.read()) {
+                        calls.incrementAndGet();
+                        peer.write(new JsonObject().put("type", "err").put("address", call.getString("replyAddress"))
+                                .put("failureCode", call.getJsonObject("body").getJsonArray("args").getValue(0))
+                                .put("failureType", "RECIPIENT_FAILURE").put("name", "E").put("message", "E: detail"));
+                    }
+                } catch (java.io.IOException e) {
+                    // The client closed the connection.
+                }
+            });
+            worker.setDaemon(true);
+            worker.start();
+
+            OrchException teapot = assertThrows(OrchException.class, () -> o.call("m", 418));
+            assertEquals(418, teapot.failureCode());
+            assertEquals("E", teapot.name());
+            assertEquals("detail", teapot.detail());
+            for (Object bad : new Object[] {401, 413, 200, 400.9, 4294967696L, "404"}) {
+                OrchException e = assertThrows(OrchException.class, () -> o.call("m", bad), String.valueOf(bad));
+                assertEquals(ErrorCode.BAD_REPLY, e.code(), bad + ": " + e.getMessage());
+            }
+            assertEquals(7, calls.get(), "every call went to the worker's port");
         }
     }
 

@@ -77,6 +77,33 @@ class HostedFailureTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"off", "on"})
+    void aMethodsOwnErrorCodeReachesTheCallerByEitherRoute(String direct) {
+        try (OrchClient worker = client(direct); OrchClient user = client(direct)) {
+            String type = "Coded" + direct;
+            worker.host(type, List.of("teapot", "tooLarge"), (a, k) -> (method, args, kwargs, caller) -> {
+                if (method.equals("teapot")) {
+                    throw new OrchException(418, "Teapot", "short and stout");
+                }
+                // As from a call the method made itself, which its own client refused.
+                throw new OrchException(ErrorCode.FRAME_TOO_LARGE, "the request is too large");
+            });
+            RemoteObject o = user.create(type);
+
+            OrchException teapot = fails(() -> o.call("teapot"));
+            assertEquals(418, teapot.failureCode());
+            assertEquals(ErrorCode.REMOTE, teapot.code(), "no name for 418 here");
+            assertEquals("Teapot", teapot.name());
+            assertEquals("short and stout", teapot.detail());
+
+            // 413 speaks of the caller's own connection: the server makes it a 502, and so does the direct route.
+            OrchException tooLarge = fails(() -> o.call("tooLarge"));
+            assertEquals(ErrorCode.BAD_REPLY, tooLarge.code(), tooLarge.getMessage());
+            assertEquals(502, tooLarge.failureCode());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"off", "on"})
     void aFailingFactoryFailsTheCreate(String direct) {
         try (OrchClient worker = client(direct); OrchClient user = client(direct)) {
             worker.host("ErrorFactory" + direct, List.of("m"), (a, k) -> {

@@ -184,6 +184,10 @@ class BridgeProtocolTest {
             assertEquals(403, r.getInteger("failureCode"));
             JsonObject r2 = b.request(ManagerService.SESSION_CLOSED, new JsonObject());
             assertEquals(403, r2.getInteger("failureCode"));
+            // An address outside what clients may use is forbidden whether or not anything listens (§2).
+            JsonObject r3 = b.request("orch.nothing", new JsonObject());
+            assertEquals(403, r3.getInteger("failureCode"));
+            assertEquals("Forbidden: may not send to 'orch.nothing'", r3.getString("message"));
             b.write(new JsonObject().put("type", "publish").put("address", "orch.events").put("body", new JsonObject()));
             assertEquals(403, b.read().getInteger("failureCode"));
         }

@@ -21,11 +21,24 @@ public final class RawClient implements AutoCloseable {
     public String session;
 
     public RawClient(String host, int port) {
+        this(connect(host, port));
+    }
+
+    /** Over a connected socket: an accepted one, say, to play a worker's direct port. */
+    public RawClient(Socket connected) {
         try {
-            socket = new Socket(host, port);
+            socket = connected;
             socket.setSoTimeout(10_000);
             in = new DataInputStream(socket.getInputStream());
             out = new DataOutputStream(socket.getOutputStream());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Socket connect(String host, int port) {
+        try {
+            return new Socket(host, port);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -49,7 +62,7 @@ public final class RawClient implements AutoCloseable {
         write(frame.encode());
     }
 
-    /** The next frame, or null if the server closed the connection. */
+    /** The next frame, or null if the server closed the connection; throws if it is not UTF-8. */
     public JsonObject read() throws IOException {
         int len;
         try {
@@ -59,7 +72,8 @@ public final class RawClient implements AutoCloseable {
         }
         byte[] b = new byte[len];
         in.readFully(b);
-        return new JsonObject(new String(b, StandardCharsets.UTF_8));
+        // Strictly, as Python's decoder reads it: a frame that is not UTF-8 fails the test.
+        return new JsonObject(StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString());
     }
 
     /** True if the server closes the connection within the socket timeout (ignoring frames before it). */
@@ -137,6 +151,16 @@ public final class RawClient implements AutoCloseable {
 
     public JsonObject manager(JsonObject body) throws IOException {
         return request("orch.manager", body);
+    }
+
+    /** Closes at once with a reset (SO_LINGER 0), as the connection of a killed client ends. */
+    public void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            // Closed already: nothing to reset.
+        }
+        close();
     }
 
     @Override

@@ -107,7 +107,7 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
             OrchException oe = (OrchException) e;
             String d = oe.detail();
             // An exception raised without a message (queue.Empty) has nothing after its name.
-            return (d == null || d.isBlank() ? oe.name() : oe.wireMessage()) + " (" + oe.code().code() + ")";
+            return (d == null || d.isBlank() ? oe.name() : oe.wireMessage()) + " (" + oe.failureCode() + ")";
         }
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
