@@ -115,6 +115,8 @@ class Connection:
         both are for a direct connection to a hosting worker (PROTOCOL.md §7)."""
         self.address = address
         self._login_session = login_session
+        # A direct connection's err frames are a worker's answers, checked as the server would.
+        self._from_worker = login_session is not None
         self._peer = peer
         self._max_frame = float("inf")  # the login reply's maxFrame, when the peer says
         self._authkey = authkey
@@ -447,7 +449,7 @@ class Connection:
                     if kind == "message":
                         return frame.get("body")
                     if kind == "err":
-                        raise from_err_frame(frame)
+                        raise from_err_frame(frame, self._from_worker)
                 self._dispatch(frame)
                 continue
             if self._closed.is_set():
@@ -743,7 +745,7 @@ class Connection:
         elif kind == "err":
             pending = self._pop_pending(address)
             if pending is not None:
-                pending.complete(None, from_err_frame(frame))
+                pending.complete(None, from_err_frame(frame, self._from_worker))
             else:
                 # A failure not tied to a request (a refused register, a frame too large…).
                 self._last_err = frame.get("message") or frame.get("name")

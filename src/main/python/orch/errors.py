@@ -137,10 +137,16 @@ def _json_kind(value: Any) -> str:
     return type(value).__name__
 
 
-def from_err_frame(frame: Dict[str, Any]) -> BaseException:
-    """The exception for an ``err`` frame."""
+def from_err_frame(frame: Dict[str, Any], from_worker: bool = False) -> BaseException:
+    """The exception for an ``err`` frame. ``from_worker``: the frame is a hosting worker's
+    answer on a direct connection (PROTOCOL.md §7), whose code must be a method's failure
+    (400-599, not 401 or 413), as the server checks it on the other route: else 502."""
     code = frame.get("failureCode")
-    return remote_error(code if isinstance(code, int) else 500, frame.get("name"),
+    if from_worker and not (type(code) is int and 400 <= code <= 599 and code not in (401, 413)):
+        return RemoteError(502, "BadReply", "BadReply: the worker answered with error code %s, "
+                           "which is not a method's failure (400-599, not 401 or 413)"
+                           % (repr(code)[:40],))
+    return remote_error(code if type(code) is int else 500, frame.get("name"),
                         frame.get("message"))
 
 

@@ -26,6 +26,9 @@ BAD_BODIES = {
     "bad-proxy": {"proxy": 3},
 }
 GOOD_BODIES = {"result-null": {"result": None}, "result": {"result": 7}}
+#: Codes of the err frames the fake worker answers with, by "err-..." first argument.
+ERR_CODES = {"err-418": 418, "err-599": 599, "err-401": 401, "err-413": 413, "err-600": 600,
+             "err-str": "404", "err-float": 400.9, "err-bool": True}
 
 
 class FakeWorker:
@@ -71,6 +74,12 @@ class FakeWorker:
                                       "server": "orch-worker/fake"}
                     else:
                         which = (body.get("args") or [""])[0]
+                        if which in ERR_CODES:
+                            conn.sendall(_framing.encode({
+                                "type": "err", "address": reply_to, "failureCode": ERR_CODES[which],
+                                "failureType": "RECIPIENT_FAILURE", "name": "Teapot",
+                                "message": "Teapot: short and stout"}))
+                            continue
                         answer = {**BAD_BODIES, **GOOD_BODIES}[which]
                     conn.sendall(_framing.encode({"type": "message", "address": reply_to,
                                                   "body": answer}))
@@ -124,6 +133,20 @@ class DirectBadReplyTest(ServerTestCase):
         # A valid reply still works on the same connection afterwards; null is a result.
         self.assertIsNone(self.proxy.answer("result-null"))
         self.assertEqual(len(self.worker.conns), 1)
+
+    def test_a_workers_err_frames_are_checked_as_the_server_checks_them(self):
+        # PROTOCOL.md §7: a method's failure code is an integer 400-599, not 401 or 413.
+        for which, code in ERR_CODES.items():
+            with self.subTest(which):
+                with self.assertRaises(orch.RemoteError) as cm:
+                    self.proxy.answer(which)
+                e = cm.exception
+                if which in ("err-418", "err-599"):
+                    self.assertEqual((e.code, e.name), (code, "Teapot"))
+                else:
+                    self.assertEqual((e.code, e.name), (502, "BadReply"), e.message)
+                    self.assertIn("not a method's failure", e.message)
+        self.assertEqual(len(self.worker.conns), 1, "the calls went direct")
 
 
 class Bad:
