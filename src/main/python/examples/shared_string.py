@@ -9,10 +9,10 @@ orch has no built-in string type. Two ways were possible: host the string from a
 keep it in a ``Value`` and call the str methods locally on ``v.get()``. This example hosts it,
 because that is what the tutorial shows: a proxy whose ``isdigit()`` and ``capitalize()`` run
 *in the process that owns the string*, and whose ``str()`` is the remote value. The edits from
-the tutorial are: ``orch.Manager`` instead of ``BaseManager``; ``exposed=`` is spelled out
-(orch announces a type's methods before any object exists, so it cannot look at the string
-first); ``manager.start()`` connects to the running orch server and serves the type from this
-process instead of starting a server process.
+the tutorial are: ``orch.Manager`` instead of ``BaseManager``; ``manager.start()`` connects to
+the running orch server and serves the type from this process instead of starting a server
+process. As with BaseManager, the proxy exposes the public methods of the object the callable
+returns (here a str's), and its ``str()``.
 """
 import time
 from multiprocessing import Process
@@ -43,8 +43,7 @@ if __name__ == "__main__":
 
     # Register our type
     my_string = "educative"
-    manager.register("get_my_string", callable=lambda: my_string,
-                     exposed=["isdigit", "capitalize", "__str__"])
+    manager.register("get_my_string", callable=lambda: my_string)
     manager.start()
 
     p = Process(target=process_task)

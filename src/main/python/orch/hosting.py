@@ -55,10 +55,14 @@ class TypeSpec(NamedTuple):
     factory: Optional[Callable[..., Any]]
     exposed: Optional[Tuple[str, ...]]
     proxytype: Optional[type]
+    #: A factory that is not a class, registered without ``exposed``: each object's methods are
+    #: its own public ones (and ``__str__``), as BaseManager's AutoProxy finds them per object.
+    per_object: bool = False
 
 
-def public_methods(cls: type) -> Tuple[str, ...]:
-    """The callable attributes of ``cls`` not starting with ``_`` (Python's default exposed)."""
+def public_methods(cls: Any) -> Tuple[str, ...]:
+    """The callable attributes of ``cls`` (a class or an object) not starting with ``_``
+    (Python's default exposed)."""
     return tuple(name for name in dir(cls)
                  if not name.startswith("_") and callable(getattr(cls, name, None)))
 
@@ -89,9 +93,8 @@ def make_spec(typeid: str, factory: Optional[Callable[..., Any]],
     if factory is not None and exposed is None:
         cls = factory if inspect.isclass(factory) else _returned_class(factory)
         if cls is None:
-            raise TypeError(
-                f"register({typeid!r}, ...): pass exposed=[method names] for a callable that is "
-                "not a class (orch announces the methods before any object exists)")
+            # Only an object will tell: each one's methods go with its create answer (§7).
+            return TypeSpec(typeid, factory, (), proxytype, per_object=True)
         exposed = public_methods(cls)
     return TypeSpec(typeid, factory, tuple(exposed) if exposed is not None else None, proxytype)
 
@@ -110,7 +113,8 @@ class Host:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._specs: Dict[str, TypeSpec] = {}
-        self._objects: Dict[str, Tuple[Any, TypeSpec]] = {}
+        #: Hosted objects by id: the object, its spec and the methods it exposes.
+        self._objects: Dict[str, Tuple[Any, TypeSpec, Tuple[str, ...]]] = {}
         self._started = False
         self._lock = threading.Lock()
         self._listener: Optional[direct.Listener] = None
@@ -201,13 +205,17 @@ class Host:
             self._reply(reply_to, failure_body(e))
             return
         address = "orch.obj.%s" % oid
-        self._objects[oid] = (obj, spec)
+        exposed = public_methods(obj) + ("__str__",) if spec.per_object else (spec.exposed or ())
+        self._objects[oid] = (obj, spec, exposed)
         self._conn.add_handler(address, self._on_call)
         try:
             self._conn.send({"type": "register", "address": address})
         except ConnectionError:
             return
-        self._reply(reply_to, {"id": body.get("id")})
+        answer: Dict[str, Any] = {"id": body.get("id")}
+        if spec.per_object:
+            answer["exposed"] = list(exposed)
+        self._reply(reply_to, answer)
 
     def _on_call(self, frame: Dict[str, Any]) -> None:
         """A call the server forwards; the reply is a ``send`` to its ``replyAddress``."""
@@ -232,8 +240,8 @@ class Host:
         entry = self._objects.get(address[9:])  # after "orch.obj."
         if entry is None:
             raise _Failure(404, "NotFound", f"no object at {address}")
-        obj, spec = entry
-        if not isinstance(method, str) or method not in (spec.exposed or ()):
+        obj, spec, exposed = entry
+        if not isinstance(method, str) or method not in exposed:
             code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
             raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
         args = body.get("args") or ()

@@ -222,10 +222,32 @@ class InProcessHostingTest(ServerTestCase):
         del lst[::2]
         self.assertEqual(shared_list, [3])
 
-    def test_factory_needs_exposed(self):
-        with self.assertRaises(TypeError):
-            self.m.register("f", lambda: "x")
-        self.m.register("f", lambda: "educative", exposed=["isdigit", "capitalize", "__str__"])
+    def test_a_factory_without_exposed_exposes_each_objects_own_methods(self):
+        # The tutorial's register('get_my_string', callable=lambda: my_string), as is: like
+        # BaseManager's AutoProxy, the proxy has the public methods of what the callable made.
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("get_my_string", callable=lambda: "educative")
+        host.register("echo", callable=lambda value: value)
+        host.start_serving()
+        proxy = self.m.get_my_string()
+        self.assertEqual((proxy.isdigit(), proxy.capitalize(), str(proxy)),
+                         (False, "Educative", "educative"))
+        self.assertIn("upper", proxy._exposed_)
+        self.assertEqual(self.m.echo([3, 1]).count(1), 1)  # a list's methods for a list
+        with self.assertRaises(AttributeError):
+            self.m.echo(5).count  # an int has no count
+        with self.assertRaises(orch.RemoteError) as cm:  # nor does its host take the call
+            self.m.echo(5)._callmethod("count", (1,))
+        self.assertEqual(cm.exception.code, 404)
+        self.m.create("get_my_string", name="s-cli")
+        self.addCleanup(self.m.delete, "s-cli")
+        for env in ({"ORCH_DIRECT": "on"}, {}):  # the worker checks, and the server too
+            call = self.server.cli("call", "s-cli", "upper", extra_env=env)
+            self.assertEqual((call.returncode, call.stdout.strip()), (0, '"EDUCATIVE"'), call.stderr)
+            refused = self.server.cli("call", "s-cli", "append", "x", extra_env=env)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("append", refused.stderr)
 
 
 class Thing:

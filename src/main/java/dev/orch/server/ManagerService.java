@@ -207,7 +207,7 @@ final class ManagerService extends AbstractVerticle {
                 throw OrchException.notFound("unknown typeid '" + typeid + "'");
             }
             made = createHosted(id, typeid, hosted, args, kwargs)
-                    .map(v -> new Entry(id, typeid, name, hosted.exposed, null, hosted.session, hosted.direct));
+                    .map(own -> new Entry(id, typeid, name, own != null ? own : hosted.exposed, null, hosted.session, hosted.direct));
         }
         if (name != null) {
             reservedNames.add(name);
@@ -261,17 +261,33 @@ final class ManagerService extends AbstractVerticle {
         return session == null ? null : sessions.loopOf(session);
     }
 
-    private Future<Void> createHosted(String id, String typeid, HostedType hosted, JsonArray args, JsonObject kwargs) {
-        Set<String> exposed = new HashSet<>();
-        hosted.exposed.forEach(m -> exposed.add((String) m));
-        sessions.allowHosted(hosted.session, id, exposed);
+    /**
+     * Asks the hosting worker to build the object; completes with the object's own exposed
+     * methods when the worker's answer names them (PROTOCOL.md §7: a factory whose objects'
+     * methods are known only once one exists), else null for the type's.
+     */
+    private Future<JsonArray> createHosted(String id, String typeid, HostedType hosted, JsonArray args, JsonObject kwargs) {
+        sessions.allowHosted(hosted.session, id, methodSet(hosted.exposed));
         JsonObject req = new JsonObject().put("op", "create").put("id", id).put("typeid", typeid)
                 .put("args", args).put("kwargs", kwargs);
-        Promise<Void> p = Promise.promise();
+        Promise<JsonArray> p = Promise.promise();
         vertx.eventBus().request(Addresses.host(hosted.session), req,
                 new DeliveryOptions().setSendTimeout(hostTimeoutMs), ar -> {
                     if (ar.succeeded()) {
-                        p.complete();
+                        Object body = ar.result().body();
+                        Object own = body instanceof JsonObject ? ((JsonObject) body).getValue("exposed") : null;
+                        if (own == null) {
+                            p.complete(null);
+                        } else if (own instanceof JsonArray && ((JsonArray) own).stream().allMatch(m -> m instanceof String)) {
+                            sessions.allowHosted(hosted.session, id, methodSet((JsonArray) own));
+                            p.complete(((JsonArray) own).copy());
+                        } else {
+                            sessions.revokeHosted(hosted.session, id);
+                            // The worker built it: it lets it go, as for any object released.
+                            vertx.eventBus().send(Addresses.host(hosted.session), new JsonObject().put("op", "release").put("id", id));
+                            p.fail(new OrchException(ErrorCode.BAD_REPLY,
+                                    "the worker's answer to create has an 'exposed' that is not an array of method names"));
+                        }
                         return;
                     }
                     sessions.revokeHosted(hosted.session, id);
@@ -282,6 +298,12 @@ final class ManagerService extends AbstractVerticle {
                     p.fail(e);
                 });
         return p.future();
+    }
+
+    private static Set<String> methodSet(JsonArray names) {
+        Set<String> set = new HashSet<>();
+        names.forEach(m -> set.add((String) m));
+        return set;
     }
 
     // ---- lookup, release, delete ----

@@ -157,6 +157,41 @@ class ManagerOpsTest {
     }
 
     @Test
+    void aWorkerMayNameEachObjectsMethodsInItsCreateAnswer() throws Exception {
+        try (TestServer s = TestServer.start(); RawClient host = s.raw(); RawClient caller = s.raw()) {
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            host.manager(new JsonObject().put("op", "host").put("typeid", "Made").put("exposed", new JsonArray()));
+            caller.login(TestServer.KEY);
+            JsonObject made = createAnswered(host, caller, new JsonArray().add("upper").add("__str__"));
+            assertEquals(new JsonArray().add("upper").add("__str__"), made.getJsonObject("body").getJsonArray("exposed"));
+            String address = made.getJsonObject("body").getString("address");
+            caller.send(address, "m1", new JsonObject().put("method", "lower"));
+            JsonObject refused = caller.read();
+            assertEquals(404, refused.getInteger("failureCode"), refused.encode());
+            caller.send(address, "m2", new JsonObject().put("method", "upper"));
+            JsonObject call = host.read();
+            assertEquals("upper", call.getJsonObject("body").getString("method"), "the listed method reached the worker");
+            // An answer whose list is not one fails the create, and the worker lets the object go.
+            JsonObject bad = createAnswered(host, caller, new JsonArray().add(5));
+            assertEquals(502, bad.getInteger("failureCode"), bad.encode());
+            JsonObject release = host.read();
+            assertEquals("release", release.getJsonObject("body").getString("op"), release.encode());
+        }
+    }
+
+    /** Has {@code caller} create a Made, answered by the raw {@code host} with {@code exposed}. */
+    private static JsonObject createAnswered(RawClient host, RawClient caller, JsonArray exposed) throws Exception {
+        caller.send("orch.manager", "c", new JsonObject().put("op", "create").put("typeid", "Made"));
+        JsonObject create = host.read();
+        String id = create.getJsonObject("body").getString("id");
+        host.write(new JsonObject().put("type", "register").put("address", "orch.obj." + id));
+        host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress"))
+                .put("body", new JsonObject().put("id", id).put("exposed", exposed)));
+        return caller.read();
+    }
+
+    @Test
     void namedObjectsOutliveTheirCreator() {
         try (OrchClient other = server.client()) {
             other.create("kept", "Value", new JsonArray().add(1), null);
