@@ -112,9 +112,12 @@ final class DirectSession {
         while (true) {
             if (frames.hasLength()) {
                 int len = frames.length();
-                if (len <= 0 || len > server.maxFrame()) {
+                // Before login only what login takes, as at the server (PROTOCOL.md §3).
+                int limit = loggedIn ? server.maxFrame() : Math.min(server.maxFrame(), FrameCodec.MAX_LOGIN_FRAME);
+                if (len <= 0 || len > limit) {
                     write(FrameCodec.encodeBytes(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
-                            "frame length " + Integer.toUnsignedString(len) + " outside 1.." + server.maxFrame()))));
+                            "frame length " + Integer.toUnsignedString(len) + " outside 1.." + limit
+                            + (loggedIn ? "" : " before login")))));
                     throw new IOException("bad frame length");
                 }
                 if (frames.holds(len)) {

@@ -49,9 +49,10 @@ final class FrameBuffer {
         return FrameCodec.decode(buf, at, len);
     }
 
-    /** Reads what the stream has, with room for the whole next frame; false at the end of the stream. */
+    /** Reads what the stream has; false at the end of the stream. */
     boolean fill(InputStream in) throws IOException {
-        makeRoom(hasLength() ? 4 + length() : 4);
+        // A length above Integer.MAX_VALUE reads negative here: callers refuse those first.
+        makeRoom(hasLength() ? 4L + length() : 4);
         int n = in.read(buf, end, buf.length - end);
         if (n < 0) {
             return false;
@@ -60,15 +61,28 @@ final class FrameBuffer {
         return true;
     }
 
-    /** Ensures the buffer can hold {@code need} bytes from {@link #start}, with space left to read into. */
-    private void makeRoom(int need) {
-        if (buf.length - start >= need && end < buf.length) {
+    /**
+     * Ensures there is space to read into, for a next frame of {@code frameSize} bytes with its
+     * length. The buffer grows as the frame arrives, doubling what is held but never past the
+     * frame: a peer that announces a large frame and sends little of it gets little memory, and
+     * a large frame still costs linear time.
+     */
+    private void makeRoom(long frameSize) {
+        if (end < buf.length) {
             return;
         }
-        byte[] target = need > buf.length ? new byte[Math.max(need, buf.length * 2)] : buf;
-        System.arraycopy(buf, start, target, 0, end - start);
-        end -= start;
+        int held = end - start;
+        // The frame is not all in (held < frameSize), so from a full buffer (start 0) this grows.
+        long size = Math.min(frameSize, Math.max(2L * held, buf.length));
+        byte[] target = size > buf.length ? new byte[(int) size] : buf;
+        System.arraycopy(buf, start, target, 0, held);
+        end = held;
         start = 0;
         buf = target;
+    }
+
+    /** Bytes allocated now (for tests of how memory follows the input). */
+    int allocated() {
+        return buf.length;
     }
 }

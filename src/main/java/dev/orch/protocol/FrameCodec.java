@@ -32,6 +32,12 @@ public final class FrameCodec {
     public static final int DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 
     /**
+     * Largest frame taken before login, 64 KiB (PROTOCOL.md §1, §3): login frames are tiny, and a
+     * peer that has not proved it knows the key must not make a server hold megabytes.
+     */
+    public static final int MAX_LOGIN_FRAME = 64 * 1024;
+
+    /**
      * How deep a frame may nest objects and arrays, itself included (PROTOCOL.md §1). Every
      * client must be able to take what the server sends; Python's decoder recurses, and a
      * caller's own stack takes part of its 1,000 levels.

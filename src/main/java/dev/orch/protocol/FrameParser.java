@@ -6,10 +6,13 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Incremental parser of length-prefixed frames. The announced length is checked against the
- * limit before any of the payload is buffered, so a peer cannot make us hold more than
- * {@code maxFrame} bytes per connection.
+ * limit before any of the payload is buffered, and the buffer for a frame grows with the bytes
+ * that arrive, not with the length announced: a frame being received holds at most about twice
+ * what has arrived of it, and no more than its length, itself at most {@code maxFrame}.
  */
 public final class FrameParser implements Handler<Buffer> {
+    /** The least a buffer for a partial frame is given, when the frame needs that much. */
+    private static final int MIN_ROOM = 4096;
 
     /** What the parser found. */
     public interface Listener {
@@ -22,9 +25,12 @@ public final class FrameParser implements Handler<Buffer> {
         void onTooLarge(long announced);
     }
 
-    private final int maxFrame;
+    private int maxFrame;
     private final Listener listener;
+    /** The unread tail of the stream, when there is one; it starts with the frame being received. */
     private Buffer pending;
+    /** Bytes allocated for {@link #pending}. */
+    private int capacity;
     private int expected = -1;
     private boolean failed;
 
@@ -33,12 +39,36 @@ public final class FrameParser implements Handler<Buffer> {
         this.listener = listener;
     }
 
+    /** The largest payload taken now. */
+    public int maxFrame() {
+        return maxFrame;
+    }
+
+    /**
+     * Changes the largest payload taken, from the next length read on: a server raises it once
+     * its peer has logged in. May be called from a listener's callback.
+     */
+    public void maxFrame(int bytes) {
+        this.maxFrame = bytes;
+    }
+
+    /** Bytes allocated for a partial frame now (for tests of how memory follows the input). */
+    int allocated() {
+        return pending == null ? 0 : capacity;
+    }
+
     @Override
     public void handle(Buffer chunk) {
         if (failed) {
             return;
         }
-        Buffer buf = pending == null ? chunk : pending.appendBuffer(chunk);
+        Buffer buf;
+        if (pending == null) {
+            buf = chunk;
+        } else {
+            reserve(pending.length() + chunk.length());
+            buf = pending.appendBuffer(chunk);
+        }
         boolean own = buf == pending;
         int pos = 0;
         int len = buf.length();
@@ -75,13 +105,37 @@ public final class FrameParser implements Handler<Buffer> {
         if (pos >= len) {
             pending = null;
         } else if (!own || pos > 0) {
-            // Keep only the unread tail, copied so the socket's buffer is not retained, in a
-            // buffer with room for the whole frame it starts: the chunks still to come are
-            // appended in place. (Copying the tail again per chunk made a large frame cost
-            // time quadratic in its size: 13 s for 15 MB.)
-            int room = expected >= 0 ? expected : len - pos;
-            pending = Buffer.buffer(Math.max(room, len - pos)).appendBuffer(buf, pos, len - pos);
+            // Keep only the unread tail, copied so the socket's buffer is not retained; the chunks
+            // still to come are appended to it in place (see reserve).
+            int tail = len - pos;
+            capacity = room(tail);
+            pending = Buffer.buffer(capacity).appendBuffer(buf, pos, tail);
         }
         // Otherwise pending already holds just the frame being received; it stays as it is.
+    }
+
+    /**
+     * Makes {@link #pending} able to hold {@code size} bytes. It grows by doubling, so a large
+     * frame costs time linear in its size (copying the tail again per chunk took 13 s for 15 MB),
+     * while its memory follows what has arrived, not the length announced.
+     */
+    private void reserve(int size) {
+        if (size <= capacity) {
+            return;
+        }
+        capacity = room(size);
+        pending = Buffer.buffer(capacity).appendBuffer(pending);
+    }
+
+    /**
+     * Room for a buffer that starts with {@code held} bytes of the stream: twice as much (at least
+     * {@link #MIN_ROOM}), but no more than the frame being received needs.
+     */
+    private int room(int held) {
+        if (expected < 0 || expected <= held) {
+            // A partial length, or bytes that complete the frame: parsed as they are.
+            return held;
+        }
+        return (int) Math.min(expected, Math.max(2L * held, MIN_ROOM));
     }
 }

@@ -3,6 +3,7 @@ package dev.orch.server;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.FrameParser;
 import dev.orch.protocol.MalformedFrame;
 import dev.orch.protocol.Frames;
@@ -96,7 +97,8 @@ final class BridgeConnection implements FrameParser.Listener {
         this.sessions = sessions;
         this.state = state;
         this.eventBus = vertx.eventBus();
-        this.parser = new FrameParser(config.maxFrame(), this);
+        // Until login a peer gets only what login takes (PROTOCOL.md §3); onAuth raises the limit.
+        this.parser = new FrameParser(Math.min(config.maxFrame(), FrameCodec.MAX_LOGIN_FRAME), this);
     }
 
     void start() {
@@ -185,7 +187,7 @@ final class BridgeConnection implements FrameParser.Listener {
     @Override
     public void onTooLarge(long announced) {
         write(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
-                "frame length " + announced + " is outside 1.." + config.maxFrame())));
+                "frame length " + announced + " is outside 1.." + parser.maxFrame() + (session == null ? " before login" : ""))));
         closeSocket();
     }
 
@@ -421,6 +423,7 @@ final class BridgeConnection implements FrameParser.Listener {
             forwardOptions = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS).addHeader(SESSION_HEADER, session)
                     .setCodecName(SharedJsonCodec.NAME);
             sessions.add(session, this);
+            parser.maxFrame(config.maxFrame());
             LOG.debugf("session %s logged in from %s as %s", session, socket.remoteAddress(), clientName);
             write(Frames.message(replyAddress, null, new JsonObject()
                     .put("session", session)

@@ -261,6 +261,14 @@ class DirectCallTest {
                 assertTrue(raw.closedByServer());
             }
             try (RawClient raw = new RawClient(hp.host(), hp.port())) {
+                // Before login, a frame longer than login takes (64 KiB), announced and barely begun.
+                raw.writeRaw(new byte[] {0x01, 0, 0, 0, '{'});
+                JsonObject tooLarge = raw.read();
+                assertEquals(413, tooLarge.getInteger("failureCode"));
+                assertTrue(tooLarge.getString("message").endsWith("before login"), tooLarge.getString("message"));
+                assertTrue(raw.closedByServer());
+            }
+            try (RawClient raw = new RawClient(hp.host(), hp.port())) {
                 JsonObject refused = raw.login("not the key".getBytes(StandardCharsets.UTF_8), false);
                 assertEquals(401, refused.getInteger("failureCode"));
                 assertTrue(raw.closedByServer());

@@ -118,6 +118,67 @@ class FrameCodecTest {
     }
 
     @Test
+    void parserMemoryFollowsTheBytesReceivedNotTheLengthAnnounced() {
+        // A 15 MB frame in socket-sized chunks: the buffer grows with what arrived (at most twice
+        // it), never to the announced length up front, and the frame still costs linear time.
+        String big = "x".repeat(15 * 1000 * 1000);
+        Buffer frame = FrameCodec.encode(new JsonObject().put("type", "send").put("big", big));
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(16 * 1024 * 1024, r);
+        p.handle(frame.getBuffer(0, 5));
+        assertTrue(p.allocated() <= 4096, "one byte of a 15 MB frame holds " + p.allocated());
+        int chunk = 64 * 1024;
+        long started = System.nanoTime();
+        for (int i = 5; i < frame.length(); i += chunk) {
+            p.handle(frame.getBuffer(i, Math.min(frame.length(), i + chunk)));
+            long received = Math.min(frame.length(), i + chunk) - 4;
+            assertTrue(p.allocated() <= Math.max(2 * received, 4096), p.allocated() + " bytes held for " + received);
+        }
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertEquals(1, r.frames.size());
+        assertEquals(big, r.frames.get(0).getString("big"));
+        assertEquals(0, p.allocated());
+        // Copying the tail per chunk took 13 s; growing by doubling takes well under one.
+        assertTrue(millis < 5000, "15 MB reassembled in " + millis + " ms");
+    }
+
+    @Test
+    void aLimitRaisedByAFrameAppliesToTheFramesAfterItInTheSameChunk() {
+        // As a server raises it on login, with the next frames already read.
+        Buffer large = FrameCodec.encode(new JsonObject().put("type", "ping").put("pad", "p".repeat(100)));
+        Buffer stream = FrameCodec.encode(new JsonObject().put("type", "login")).appendBuffer(large).appendBuffer(large);
+        List<String> seen = new ArrayList<>();
+        FrameParser[] parser = new FrameParser[1];
+        parser[0] = new FrameParser(64, new FrameParser.Listener() {
+            @Override
+            public void onFrame(JsonObject frame) {
+                seen.add(frame.getString("type"));
+                parser[0].maxFrame(1024);
+            }
+
+            @Override
+            public void onMalformed(MalformedFrame error) {
+                seen.add("malformed");
+            }
+
+            @Override
+            public void onTooLarge(long announced) {
+                seen.add("too large");
+            }
+        });
+        parser[0].handle(stream);
+        assertEquals(List.of("login", "ping", "ping"), seen);
+        assertEquals(1024, parser[0].maxFrame());
+        assertEquals("too large", refusedAt64(large));
+    }
+
+    private static String refusedAt64(Buffer frame) {
+        Recorder r = new Recorder();
+        new FrameParser(64, r).handle(frame);
+        return r.tooLarge == frame.length() - 4 ? "too large" : "taken";
+    }
+
+    @Test
     void parserHandlesSeveralFramesInOneChunk() {
         Buffer stream = FrameCodec.encode(Frames.ping()).appendBuffer(FrameCodec.encode(Frames.pong()));
         Recorder r = new Recorder();

@@ -92,6 +92,31 @@ class BridgeProtocolTest {
     }
 
     @Test
+    void beforeLoginAFrameLongerThanLoginTakesGets413AndClose() throws Exception {
+        try (RawClient c = server.raw()) {
+            // One byte of a 16 MiB frame: refused at once, nothing allocated for it.
+            c.writeRaw(new byte[] {0x01, 0, 0, 0, '{'});
+            JsonObject err = c.read();
+            assertEquals(413, err.getInteger("failureCode"));
+            assertTrue(err.getString("message").contains("outside 1..65536 before login"), err.getString("message"));
+            assertTrue(c.closedByServer());
+        }
+        try (RawClient c = server.raw()) {
+            // 64 KiB is taken before login, and a larger frame after it.
+            c.write(padded("{\"type\":\"ping\"", 64 * 1024));
+            assertEquals("pong", c.read().getString("type"));
+            c.login(TestServer.KEY);
+            c.write(padded("{\"type\":\"ping\"", 256 * 1024));
+            assertEquals("pong", c.read().getString("type"));
+        }
+    }
+
+    /** {@code head}, then spaces and a closing brace: a JSON object of exactly {@code length} bytes. */
+    private static String padded(String head, int length) {
+        return head + " ".repeat(length - head.length() - 1) + "}";
+    }
+
+    @Test
     void unknownMissingAndBadTypesGet400AndTheConnectionStaysUsable() throws Exception {
         try (RawClient c = server.raw()) {
             c.login(TestServer.KEY);
