@@ -63,7 +63,9 @@ final class BridgeConnection implements FrameParser.Listener {
     private String clientName;
     private boolean closed;
     private volatile int inFlight;
-    private long lastActivity = System.nanoTime();
+    private final long connectedAt = System.nanoTime();
+    /** When the client last sent a whole frame or had an answer; bytes of a frame not yet whole do not count. */
+    private long lastActivity = connectedAt;
     private long idleTimer = -1;
     private DeliveryOptions forwardOptions;
     private final ObjectShard shard;
@@ -103,10 +105,7 @@ final class BridgeConnection implements FrameParser.Listener {
 
     void start() {
         loop = Thread.currentThread();
-        socket.handler(buf -> {
-            lastActivity = System.nanoTime();
-            parser.handle(buf);
-        });
+        socket.handler(parser);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> {
             LOG.debugf("connection %s: %s", socket.remoteAddress(), e.getMessage());
@@ -137,6 +136,7 @@ final class BridgeConnection implements FrameParser.Listener {
         if (closed) {
             return;
         }
+        lastActivity = System.nanoTime();
         Object type = frame.getValue(Frames.TYPE);
         String replyAddress = stringOrNull(frame.getValue(Frames.REPLY_ADDRESS));
         if (!(type instanceof String)) {
@@ -172,6 +172,8 @@ final class BridgeConnection implements FrameParser.Listener {
 
     @Override
     public void onMalformed(MalformedFrame error) {
+        // A frame all the same: the client is active, if not well-spoken.
+        lastActivity = System.nanoTime();
         if (session != null && Frames.SEND.equals(error.type()) && error.address() != null) {
             Message<Object> awaiting = awaitingAnswer.remove(error.address());
             if (awaiting != null) {
@@ -585,11 +587,20 @@ final class BridgeConnection implements FrameParser.Listener {
 
     // ---- lifecycle ----
 
+    /**
+     * Closes a connection that has not logged in within the login timeout of its connect, whatever
+     * it sent meanwhile, or a logged-in one idle for the idle timeout (PROTOCOL.md §3, §8). Idle
+     * counts whole frames: a peer trickling the bytes of a frame that never completes is idle.
+     */
     private void checkIdle() {
-        long idleNanos = System.nanoTime() - lastActivity;
-        long limit = (session == null ? config.loginTimeout() : config.idleTimeout()).toNanos();
-        if (idleNanos > limit && inFlight == 0) {
-            LOG.debugf("closing idle connection %s", socket.remoteAddress());
+        long now = System.nanoTime();
+        if (session == null) {
+            if (now - connectedAt > config.loginTimeout().toNanos()) {
+                LOG.debugf("closing connection %s: no login within %s", socket.remoteAddress(), config.loginTimeout());
+                closeSocket();
+            }
+        } else if (now - lastActivity > config.idleTimeout().toNanos() && inFlight == 0) {
+            LOG.debugf("closing idle connection %s (session %s)", socket.remoteAddress(), session);
             closeSocket();
         }
     }

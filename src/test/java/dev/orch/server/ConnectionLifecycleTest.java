@@ -2,6 +2,7 @@ package dev.orch.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,11 +34,12 @@ class ConnectionLifecycleTest {
     @Test
     void idleConnectionsAreClosedButWaitingOnesAreNot() throws Exception {
         try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(600)).loginTimeout(Duration.ofMillis(600)));
-             RawClient idle = s.raw(); RawClient waiting = s.raw(); RawClient anonymous = s.raw();
-             OrchClient c = OrchClient.connect(s.clientConfig().pingInterval(Duration.ofMillis(150)))) {
-            RemoteObject ev = c.create("door", "Event", null, null);
+             OrchClient c = OrchClient.connect(s.clientConfig().pingInterval(Duration.ofMillis(150)));
+             RawClient idle = s.raw(); RawClient waiting = s.raw(); RawClient anonymous = s.raw()) {
+            // Logged in first: the login timeout runs from the connect.
             idle.login(TestServer.KEY);
             waiting.login(TestServer.KEY);
+            RemoteObject ev = c.create("door", "Event", null, null);
             waiting.send(ev.address(), "w", new JsonObject().put("method", "wait"));
             assertTrue(idle.closedByServer(), "silent logged-in connection closed");
             assertTrue(anonymous.closedByServer(), "connection that never logs in closed");
@@ -45,6 +47,86 @@ class ConnectionLifecycleTest {
             JsonObject answer = waiting.read();
             assertEquals(Boolean.TRUE, answer.getJsonObject("body").getBoolean("result"), "a parked call kept its connection");
         }
+    }
+
+    @Test
+    void loginIsDueWithinTheLoginTimeoutWhateverTheClientSends() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.loginTimeout(Duration.ofMillis(800)).idleTimeout(Duration.ofMinutes(1)));
+             RawClient pinging = s.raw(); RawClient trickling = s.raw()) {
+            long started = System.nanoTime();
+            Thread pings = repeat(() -> pinging.write("{\"type\":\"ping\"}"));
+            Thread bytes = trickleAFrameThatNeverEnds(trickling);
+            try {
+                assertTrue(pinging.closedByServerWithin(Duration.ofSeconds(4)), "a client that pings but never logs in is closed");
+                assertTrue(trickling.closedByServerWithin(Duration.ofSeconds(4)),
+                        "a client that trickles bytes but never logs in is closed");
+                long millis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+                assertTrue(millis < 4000, "closed after " + millis + " ms, login timeout 800 ms");
+            } finally {
+                pings.interrupt();
+                bytes.interrupt();
+            }
+        }
+    }
+
+    @Test
+    void idleCountsWholeFramesNotBytes() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(800)));
+             RawClient trickling = s.raw(); RawClient garbled = s.raw()) {
+            trickling.login(TestServer.KEY);
+            garbled.login(TestServer.KEY);
+            long started = System.nanoTime();
+            Thread bytes = trickleAFrameThatNeverEnds(trickling);
+            // Malformed, but whole frames: each gets a 400 and counts as the client's activity.
+            Thread frames = repeat(() -> garbled.write("not json"));
+            try {
+                assertTrue(trickling.closedByServerWithin(Duration.ofSeconds(4)),
+                        "a frame that never completes does not keep a connection");
+                long millis = Duration.ofNanos(System.nanoTime() - started).toMillis();
+                assertTrue(millis < 4000, "closed after " + millis + " ms, idle timeout 800 ms");
+                Poll.until(Duration.ofSeconds(5), "twice the idle timeout",
+                        () -> System.nanoTime() - started > Duration.ofMillis(1600).toNanos());
+                frames.interrupt();
+                frames.join();
+                garbled.write("{\"type\":\"ping\"}");
+                JsonObject f;
+                do {
+                    f = garbled.read();
+                    assertNotNull(f, "whole frames, even malformed, keep a connection");
+                } while (!"pong".equals(f.getString("type")));
+            } finally {
+                bytes.interrupt();
+                frames.interrupt();
+            }
+        }
+    }
+
+    private interface IoTask {
+        void run() throws java.io.IOException;
+    }
+
+    /** Runs {@code task} every 100 ms on a daemon thread until it fails or the thread is interrupted. */
+    private static Thread repeat(IoTask task) {
+        Thread t = new Thread(() -> {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    task.run();
+                    Thread.sleep(100);
+                }
+            } catch (java.io.IOException | InterruptedException e) {
+                // The server closed the connection, or the test is over.
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Announces a 1000-byte frame, then sends one byte of it every 100 ms. */
+    private static Thread trickleAFrameThatNeverEnds(RawClient c) {
+        int[] sent = {0};
+        byte[] header = {0, 0, 0x03, (byte) 0xe8};
+        return repeat(() -> c.writeRaw(new byte[] {sent[0] < 4 ? header[sent[0]++] : (byte) ' '}));
     }
 
     @Test

@@ -90,6 +90,35 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
+    /**
+     * True if the server closes the connection within {@code limit}; frames before it are read
+     * and dropped, so a server that keeps answering does not hold this up past the limit.
+     */
+    public boolean closedByServerWithin(java.time.Duration limit) throws IOException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        int old = socket.getSoTimeout();
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                socket.setSoTimeout((int) Math.max(1, left / 1_000_000));
+                if (read() == null) {
+                    return true;
+                }
+            }
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(old);
+            }
+        }
+    }
+
     /** True if the server closes the connection within 300 ms. */
     public boolean closedByServerQuickly() throws IOException {
         int old = socket.getSoTimeout();
