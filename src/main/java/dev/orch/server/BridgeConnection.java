@@ -237,10 +237,8 @@ final class BridgeConnection implements FrameParser.Listener {
             write(Frames.err(replyAddress, new OrchException(ErrorCode.SHUTTING_DOWN, "server is shutting down")));
             return;
         }
-        if (replyAddress == null) {
-            eventBus.send(addr, body, forwardOptions);
-            return;
-        }
+        // A send without a reply address counts too, while it runs or is parked: it holds as much.
+        // Refused, it gets an err without address, as other frames without one do, and does not run.
         if (inFlight >= config.maxInFlight() && !isCancel(addr, (JsonObject) body)) {
             write(Frames.err(replyAddress, new OrchException(ErrorCode.TOO_MANY,
                     "more than " + config.maxInFlight() + " requests in flight")));
@@ -254,7 +252,7 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         DeliveryOptions options = forwardOptions;
-        if (addr.startsWith(Addresses.OBJECT_PREFIX)) {
+        if (replyAddress != null && addr.startsWith(Addresses.OBJECT_PREFIX)) {
             // Its id, should the client cancel it; calls run here directly (above) carry it as an argument.
             options = new DeliveryOptions(forwardOptions).addHeader(CALL_HEADER, replyAddress);
         }
@@ -286,6 +284,10 @@ final class BridgeConnection implements FrameParser.Listener {
             if (given != null) {
                 giveBack(given);
             }
+            return;
+        }
+        if (replyAddress == null) {
+            // The client asked for no answer: the request only had to be counted until now.
             return;
         }
         if (error == null) {

@@ -261,6 +261,48 @@ class ManagerOpsTest {
     }
 
     @Test
+    void sendsWithoutReplyAddressCountAgainstTheInFlightLimit() throws Exception {
+        try (TestServer small = TestServer.start(c -> c.maxInFlight(3)); OrchClient c = small.client(); RawClient raw = small.raw()) {
+            raw.login(TestServer.KEY);
+            // One queue made by the raw client (its calls run on its own loop), one by another client.
+            String mine = "orch.obj." + raw.manager(new JsonObject().put("op", "create").put("typeid", "Queue"))
+                    .getJsonObject("body").getString("id");
+            RemoteObject other = c.create("Queue");
+            JsonObject get = new JsonObject().put("method", "get");
+            raw.send(mine, null, get);
+            raw.send(other.address(), null, get);
+            raw.send(mine, null, get);
+            // Three parked gets fill the limit: a fourth without a reply address is refused and not
+            // carried out, a request with one too, and a create without one does not happen.
+            raw.send(other.address(), null, get);
+            JsonObject refused = raw.read();
+            assertEquals(429, refused.getInteger("failureCode"), refused.encode());
+            assertNull(refused.getString("address"));
+            JsonObject size = raw.request(other.address(), new JsonObject().put("method", "qsize"));
+            assertEquals(429, size.getInteger("failureCode"), size.encode());
+            raw.send("orch.manager", null, new JsonObject().put("op", "create").put("typeid", "dict").put("name", "late"));
+            assertEquals(429, raw.read().getInteger("failureCode"));
+
+            RemoteObject first = c.lookupId(mine.substring("orch.obj.".length()));
+            for (int i = 0; i < 2; i++) {
+                first.call("put", "m" + i);
+                other.call("put", "o" + i);
+            }
+            assertEquals(0, ((Number) first.call("qsize")).intValue(), "two parked gets took both items");
+            assertEquals(1, ((Number) other.call("qsize")).intValue(), "one parked get took an item, the refused one none");
+            // Answered, the gets leave the limit free again.
+            Poll.until(Duration.ofSeconds(5), "the raw client's gets to be answered", () -> {
+                try {
+                    return "message".equals(raw.request(other.address(), new JsonObject().put("method", "qsize")).getString("type"));
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertEquals(404, raw.manager(new JsonObject().put("op", "lookup").put("name", "late")).getInteger("failureCode"));
+        }
+    }
+
+    @Test
     void tooManyRegistrationsGets429() throws Exception {
         try (TestServer small = TestServer.start(c -> c.maxRegistrations(2)); RawClient raw = small.raw()) {
             raw.login(TestServer.KEY);
