@@ -24,6 +24,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.impl.ContextInternal;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -78,6 +79,10 @@ final class BridgeConnection implements FrameParser.Listener {
     private final FrameOut out = new FrameOut();
     /** What the answers queued in {@link #out} gave their callers; see {@link Given}. */
     private final List<Given> unwritten = new ArrayList<>();
+    /** Bytes handed to the socket and not written out to the client yet. */
+    private long unwrittenBytes;
+    /** Set once the connection was cut off for not reading its output; nothing more is written. */
+    private boolean cutOff;
     private final Runnable flushTask = this::flush;
 
     /** The shard on this connection's event loop, whose objects it calls directly; null if none. */
@@ -689,16 +694,38 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Writes the queued frames, if any; before a close so that its last frames are not lost. */
     private void flush() {
         Buffer frames = out.take();
-        if (frames == null || closed) {
+        if (frames == null || closed || cutOff) {
+            // Cut off, the answers are dropped: what they gave is given back on the close.
             return;
         }
         unwritten.clear();
-        socket.write(frames);
+        int n = frames.length();
+        unwrittenBytes += n;
+        socket.write(frames).onComplete(ar -> unwrittenBytes -= n);
+        if (unwrittenBytes > config.maxPendingOutput()) {
+            dropSlowConsumer();
+            return;
+        }
         if (socket.writeQueueFull()) {
             // A client that does not read its replies stops being read: memory stays bounded.
             socket.pause();
             socket.drainHandler(v -> socket.resume());
         }
+    }
+
+    /**
+     * Closes at once a connection whose client does not read what it is sent. Pausing its reads
+     * stops its requests, not what the server pushes (events, calls to the objects a worker
+     * hosts), which would otherwise pile up here without bound. A close waits for the output to
+     * be written, which this client would never let happen, so the channel is closed under it.
+     */
+    private void dropSlowConsumer() {
+        cutOff = true;
+        LOG.warnf("closing connection %s (session %s%s): a slow consumer, %d bytes of output unread (limit %d)",
+                socket.remoteAddress(), session, clientName == null ? "" : ", " + clientName, unwrittenBytes,
+                config.maxPendingOutput());
+        // From the bridge's own handler toward the socket: past Vert.x's close, which would wait.
+        ((NetSocketInternal) socket).channelHandlerContext().close();
     }
 
     private static String stringOrNull(Object v) {

@@ -22,6 +22,7 @@ public final class ServerConfig {
     private int eventLoops;
     private int maxInFlight = 4096;
     private int maxRegistrations = 65536;
+    private long maxPendingOutput;
     private Path tlsCert;
     private Path tlsKey;
     private final List<InitialObject> objects = new ArrayList<>();
@@ -173,6 +174,21 @@ public final class ServerConfig {
 
     public ServerConfig maxRegistrations(int n) {
         this.maxRegistrations = n;
+        return this;
+    }
+
+    /**
+     * Bytes a connection may have waiting to be written to it, unread by its client, before it is
+     * closed as a slow consumer (PROTOCOL.md §8): by default twice the largest frame, and at least
+     * 32 MiB.
+     */
+    public long maxPendingOutput() {
+        return maxPendingOutput > 0 ? maxPendingOutput : Math.max(2L * maxFrame, 32L * 1024 * 1024);
+    }
+
+    /** Sets {@link #maxPendingOutput()}; 0 for the default. */
+    public ServerConfig maxPendingOutput(long bytes) {
+        this.maxPendingOutput = bytes;
         return this;
     }
 

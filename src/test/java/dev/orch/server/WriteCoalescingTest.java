@@ -143,4 +143,64 @@ class WriteCoalescingTest {
             writer.get(30, TimeUnit.SECONDS);
         }
     }
+    @Test
+    void aSubscriberThatDoesNotReadIsClosedOnceItsUnreadOutputPassesTheLimit() throws Exception {
+        // Events are pushed by the server, so pausing the subscriber's reads does not stop them.
+        int events = 200;
+        String pad = "e".repeat(64 * 1024);
+        try (TestServer s = TestServer.start(c -> c.maxPendingOutput(1024 * 1024));
+             RawClient stalled = s.raw(); RawClient reader = s.raw(); RawClient node = s.raw()) {
+            for (RawClient c : new RawClient[] {stalled, reader}) {
+                c.login(TestServer.KEY);
+                c.write(new JsonObject().put("type", "register").put("address", "orch.events"));
+                c.write(new JsonObject().put("type", "ping"));
+                assertEquals("pong", c.read().getString("type"));
+            }
+            node.login(TestServer.KEY);
+            JsonObject attached = node.request("orch.process", new JsonObject().put("op", "attach").put("kind", "node")
+                    .put("name", "n1").put("pid", 1).put("host", "h").put("processes", new JsonArray()));
+            assertEquals("message", attached.getString("type"), attached.encode());
+            AtomicInteger seen = new AtomicInteger();
+            CompletableFuture<Void> read = CompletableFuture.runAsync(() -> {
+                try {
+                    while (seen.get() < events) {
+                        JsonObject f = reader.read();
+                        if (f == null) {
+                            break;
+                        }
+                        if (f.getJsonObject("body").containsKey("pad")) {
+                            seen.incrementAndGet();
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            // 13 MB of events, far past the limit and what the sockets hold, a few at a time so
+            // that the subscriber that reads keeps up: the server cuts off the one that does not.
+            for (int i = 0; i < events; i++) {
+                node.send("orch.process", null, new JsonObject().put("op", "node-event").put("event", new JsonObject()
+                        .put("event", "started").put("id", "p" + i).put("name", "x").put("state", "running").put("pad", pad)));
+                if (i % 4 == 3) {
+                    int sent = i + 1;
+                    Poll.until(Duration.ofSeconds(10), "the reading subscriber to keep up", () -> seen.get() >= sent || read.isDone());
+                }
+            }
+            Poll.until(Duration.ofSeconds(10), "the stalled subscriber to be closed", () -> s.server.connections().stream()
+                    .noneMatch(c -> stalled.session.equals(c.session())));
+            read.get(10, TimeUnit.SECONDS);
+            assertEquals(events, seen.get(), "a subscriber that reads gets every event");
+            assertEquals("message", node.request("orch.process", new JsonObject().put("op", "heartbeat")).getString("type"),
+                    "the publisher is served");
+            int got = 0;
+            try {
+                while (stalled.read() != null) {
+                    got++;
+                }
+            } catch (IOException cut) {
+                // Closed under it, maybe in the middle of a frame.
+            }
+            assertTrue(got < events, "the stalled client's connection ends after " + got + " of " + events + " events");
+        }
+    }
 }
