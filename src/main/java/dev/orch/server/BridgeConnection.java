@@ -48,6 +48,8 @@ final class BridgeConnection implements FrameParser.Listener {
     static final String UNDELIVERED_HEADER = "orch.undelivered";
     /** Calls may legitimately wait for days (Queue.get); the objects enforce their own timeouts. */
     private static final long FORWARD_TIMEOUT_MS = Integer.MAX_VALUE;
+    /** How long a close waits for the client to read the frames queued before it. */
+    private static final long CLOSE_GRACE_MS = 2000;
 
     private final Vertx vertx;
     private final Context context;
@@ -63,6 +65,8 @@ final class BridgeConnection implements FrameParser.Listener {
     private String session;
     private String clientName;
     private boolean closed;
+    /** Set once this side began to close the connection. */
+    private boolean closing;
     private volatile int inFlight;
     private final long connectedAt = System.nanoTime();
     /** When the client last sent a whole frame or had an answer; bytes of a frame not yet whole do not count. */
@@ -624,7 +628,24 @@ final class BridgeConnection implements FrameParser.Listener {
 
     private Future<Void> closeSocket() {
         flush();
+        if (!closing) {
+            closing = true;
+            // Vert.x closes once the queued output is written: a client that never reads it would
+            // keep the connection, and its session with its locks and objects, for ever.
+            vertx.setTimer(CLOSE_GRACE_MS, id -> {
+                if (!closed) {
+                    LOG.debugf("connection %s (session %s) did not read its last frames: closing it under them",
+                            socket.remoteAddress(), session);
+                    closeNow();
+                }
+            });
+        }
         return socket.close();
+    }
+
+    /** Closes the channel without waiting for queued output, from the bridge's handler past Vert.x's close. */
+    private void closeNow() {
+        ((NetSocketInternal) socket).channelHandlerContext().close();
     }
 
     private void onClosed() {
@@ -724,8 +745,7 @@ final class BridgeConnection implements FrameParser.Listener {
         LOG.warnf("closing connection %s (session %s%s): a slow consumer, %d bytes of output unread (limit %d)",
                 socket.remoteAddress(), session, clientName == null ? "" : ", " + clientName, unwrittenBytes,
                 config.maxPendingOutput());
-        // From the bridge's own handler toward the socket: past Vert.x's close, which would wait.
-        ((NetSocketInternal) socket).channelHandlerContext().close();
+        closeNow();
     }
 
     private static String stringOrNull(Object v) {

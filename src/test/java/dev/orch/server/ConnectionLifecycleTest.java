@@ -101,6 +101,21 @@ class ConnectionLifecycleTest {
         }
     }
 
+    @Test
+    void anIdleConnectionIsClosedEvenIfItsClientDoesNotReadItsLastAnswers() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(500))); RawClient c = s.raw()) {
+            c.login(TestServer.KEY);
+            String value = "orch.obj." + c.manager(new JsonObject().put("op", "create").put("typeid", "Value")
+                    .put("args", new io.vertx.core.json.JsonArray().add("v".repeat(1024 * 1024)))).getJsonObject("body").getString("id");
+            // 12 MB of answers, more than the sockets hold, none read: the close cannot wait for them.
+            for (int i = 0; i < 12; i++) {
+                c.send(value, "g" + i, new JsonObject().put("method", "get"));
+            }
+            Poll.until(Duration.ofSeconds(6), "the idle connection to be closed",
+                    () -> s.server.connections().stream().noneMatch(x -> c.session.equals(x.session())));
+        }
+    }
+
     private interface IoTask {
         void run() throws java.io.IOException;
     }
