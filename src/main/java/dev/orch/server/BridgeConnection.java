@@ -48,6 +48,13 @@ final class BridgeConnection implements FrameParser.Listener {
     static final String UNDELIVERED_HEADER = "orch.undelivered";
     /** Calls may legitimately wait for days (Queue.get); the objects enforce their own timeouts. */
     private static final long FORWARD_TIMEOUT_MS = Integer.MAX_VALUE;
+    /**
+     * Queued output written at once rather than at the end of the event-loop turn. On epoll one
+     * turn may read tens of MB from one socket (Netty goes on reading in tasks of that turn), and
+     * both the pause of a client that does not read and the bound on its output are decided when
+     * output is written.
+     */
+    private static final int FLUSH_NOW_BYTES = 64 * 1024;
     /** How long a close waits for the client to read the frames queued before it. */
     private static final long CLOSE_GRACE_MS = 2000;
 
@@ -300,10 +307,11 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         if (error == null) {
-            writeMessage(replyAddress, null, reply);
+            // Noted first: writing it may flush the output, and with it the notes (see write).
             if (given != null) {
                 unwritten.add(given);
             }
+            writeMessage(replyAddress, null, reply);
         } else {
             write(Frames.err(replyAddress, error));
         }
@@ -674,7 +682,8 @@ final class BridgeConnection implements FrameParser.Listener {
 
     /**
      * Queues a frame; frames written in one event-loop turn leave together in one socket write
-     * (see {@link #flush}), so a batch of pipelined replies costs one syscall instead of one each.
+     * (see {@link #flush}), so a batch of pipelined replies costs one syscall instead of one each;
+     * once {@link #FLUSH_NOW_BYTES} are queued they are written without waiting for the turn's end.
      */
     private void write(JsonObject frame) {
         if (closed) {
@@ -684,6 +693,9 @@ final class BridgeConnection implements FrameParser.Listener {
             scheduleFlush();
         }
         out.frame(frame);
+        if (out.size() >= FLUSH_NOW_BYTES) {
+            flush();
+        }
     }
 
     /** Like {@code write(Frames.message(address, replyAddress, body))}, without building the frame. */
@@ -695,6 +707,9 @@ final class BridgeConnection implements FrameParser.Listener {
             scheduleFlush();
         }
         out.message(address, replyAddress, body);
+        if (out.size() >= FLUSH_NOW_BYTES) {
+            flush();
+        }
     }
 
     private void scheduleFlush() {

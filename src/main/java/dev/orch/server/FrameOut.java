@@ -29,6 +29,11 @@ final class FrameOut {
         return buf == null;
     }
 
+    /** Bytes queued. */
+    int size() {
+        return buf == null ? 0 : buf.readableBytes();
+    }
+
     /** Queues {@code frame}. */
     void frame(JsonObject frame) {
         int start = begin();

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * The front end batches the frames of one event-loop turn into one socket write: nothing may be
- * lost or reordered, and a client that stops reading must still be paused.
+ * The front end batches the frames of one event-loop turn into one socket write (64 KiB ones when
+ * there is more): nothing may be lost or reordered, a client that stops reading its answers must
+ * still be paused, and one that leaves too much unread is closed.
  */
 class WriteCoalescingTest {
 
@@ -201,6 +202,46 @@ class WriteCoalescingTest {
                 // Closed under it, maybe in the middle of a frame.
             }
             assertTrue(got < events, "the stalled client's connection ends after " + got + " of " + events + " events");
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsAnswersIsPausedNotCutOff() throws Exception {
+        // On epoll, the server's transport, one turn of the event loop may read tens of MB from
+        // one socket: its answers must not wait for the turn's end to be written (and paused on).
+        int pings = 400_000;
+        byte[] ping = new byte[4 + 15];
+        java.nio.ByteBuffer.wrap(ping).putInt(15).put("{\"type\":\"ping\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        byte[] batch = new byte[ping.length * 1000];
+        for (int i = 0; i < 1000; i++) {
+            System.arraycopy(ping, 0, batch, i * ping.length, ping.length);
+        }
+        try (TestServer s = TestServer.start(new io.vertx.core.VertxOptions().setPreferNativeTransport(true),
+                c -> c.maxPendingOutput(1024 * 1024)); RawClient c = s.raw()) {
+            assertTrue(s.vertx.isNativeTransportEnabled(), "epoll");
+            c.login(TestServer.KEY);
+            AtomicInteger batches = new AtomicInteger();
+            CompletableFuture<Void> writer = writeAsync(() -> {
+                for (int i = 0; i < pings / 1000; i++) {
+                    c.writeRaw(batch);
+                    batches.incrementAndGet();
+                }
+            });
+            // Nothing is read until the writer is done or held up: the server has had all it takes.
+            int[] last = {-1};
+            int[] steady = {0};
+            Poll.until(Duration.ofSeconds(20), "the writer to finish or be held up", () -> {
+                int now = batches.get();
+                steady[0] = now == last[0] ? steady[0] + 1 : 0;
+                last[0] = now;
+                return writer.isDone() || steady[0] >= 25;
+            });
+            for (int n = 0; n < pings; n++) {
+                JsonObject f = c.read();
+                assertNotNull(f, "the connection was closed after " + n + " of " + pings + " pongs");
+                assertEquals("pong", f.getString("type"));
+            }
+            writer.get(20, TimeUnit.SECONDS);
         }
     }
 }
