@@ -53,6 +53,8 @@ log = logging.getLogger("orch")
 
 #: Largest frame accepted, as the server's default ``--max-frame`` (PROTOCOL.md §1).
 MAX_FRAME = 16 * 1024 * 1024
+#: The largest frame taken before login (login frames are small), as the server takes.
+MAX_LOGIN_FRAME = 64 * 1024
 #: A connection that has not logged in after this long is closed.
 LOGIN_SECONDS = 30.0
 #: A call running longer than this (up to twice this) with the read role free gets another
@@ -382,10 +384,13 @@ class _Peer:
             src = data
         frames = self._frames
         pos, end_all = 0, len(src)
+        # Until login a peer gets only what login takes (PROTOCOL.md §3), as from the server.
+        limit = MAX_FRAME if self._logged_in else min(MAX_FRAME, MAX_LOGIN_FRAME)
         while end_all - pos >= 4:
             (length,) = _HEADER.unpack_from(src, pos)
-            if length == 0 or length > MAX_FRAME:
-                frames.append((413, "frame length %d is outside 1..%d" % (length, MAX_FRAME)))
+            if length == 0 or length > limit:
+                frames.append((413, "frame length %d is outside 1..%d%s" % (
+                    length, limit, "" if self._logged_in else " before login")))
                 pos = end_all
                 break
             end = pos + 4 + length
