@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
@@ -60,6 +61,7 @@ class PsCommand extends ClientCommand {
                 out.print("--- " + Instant.now() + "\n" + text);
             }
             out.flush();
+            CliException.checkOutput(out);
             last = text;
             // Wake on the next event (then let a burst settle) or after 2 s.
             if (changes.poll(2, TimeUnit.SECONDS) != null) {

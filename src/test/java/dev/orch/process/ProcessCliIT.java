@@ -427,6 +427,39 @@ class ProcessCliIT {
     }
 
     @Test
+    void streamsEndQuietlyWhenTheirReaderGoesAway() throws Exception {
+        // As "orch events | head -1": a PrintWriter swallowed the write errors, and the
+        // command wrote into the closed pipe until the server went away.
+        assertEquals(0, run("spawn", "--name", "ticker", "--", "sh", "-c", "while true; do echo tick; sleep 0.2; done").code());
+        String[][] streams = {{"events"}, {"ps", "--watch"}, {"ps", "--watch", "-o", "json"}, {"logs", "-f", "ticker"}};
+        List<Process> ps = new ArrayList<>();
+        List<Path> errs = new ArrayList<>();
+        for (String[] args : streams) {
+            Path err = Files.createTempFile(dir, "stream-err", "");
+            Process p = orch(args).redirectError(err.toFile()).start();
+            background.add(p);
+            ps.add(p);
+            errs.add(err);
+        }
+        Thread.sleep(500); // let events subscribe before the spawn it must print
+        assertEquals(0, run("spawn", "--", "sleep", "1000").code());
+        for (Process p : ps) {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            assertTrue(r.readLine() != null, "a first line");
+            r.close(); // the reader goes away
+        }
+        // Something to write: events and a changed table for the watches, ticks for logs.
+        assertEquals(0, run("spawn", "--", "sleep", "1001").code());
+        for (int i = 0; i < ps.size(); i++) {
+            Process p = ps.get(i);
+            String what = String.join(" ", streams[i]);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), what + " still runs with no one reading");
+            assertEquals(141, p.exitValue(), what + ": " + read(errs.get(i)));
+            assertEquals("", read(errs.get(i)), what);
+        }
+    }
+
+    @Test
     void connectKeepsATerminalStdinFromItsCommand() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
         String session = "orch-stdin-" + ProcessHandle.current().pid();
