@@ -55,7 +55,12 @@ class PsCommand extends ClientCommand {
                 throw e;
             }
             String text = output.json() ? JsonArgs.encode(rows) + "\n" : render(rows);
-            if (tty) {
+            if (output.json()) {
+                // One document per line and nothing else, for whatever reads JSON lines.
+                if (!text.equals(last)) {
+                    out.print(text);
+                }
+            } else if (tty) {
                 out.print("\033[H\033[2J" + text);
             } else if (!text.equals(last)) {
                 out.print("--- " + Instant.now() + "\n" + text);

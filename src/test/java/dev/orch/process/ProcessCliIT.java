@@ -427,6 +427,21 @@ class ProcessCliIT {
     }
 
     @Test
+    void psWatchWithJsonPrintsOneDocumentPerLine() throws Exception {
+        // A "--- TIME" separator between snapshots broke every consumer of -o json.
+        Path log = dir.resolve("watch.json");
+        background(log, "ps", "--watch", "-o", "json");
+        Poll.until(WAIT, "first snapshot", () -> read(log).contains("\n"));
+        assertEquals(0, run("spawn", "--name", "jsonwatched", "--", "sleep", "1000").code());
+        Poll.until(WAIT, "a later snapshot with the new process", () -> read(log).contains("jsonwatched"));
+        List<String> lines = read(log).lines().toList();
+        assertTrue(lines.size() >= 2, read(log));
+        for (String l : lines) {
+            assertTrue(new ObjectMapper().readTree(l).isArray(), "a JSON array per line: " + l);
+        }
+    }
+
+    @Test
     void streamsEndQuietlyWhenTheirReaderGoesAway() throws Exception {
         // As "orch events | head -1": a PrintWriter swallowed the write errors, and the
         // command wrote into the closed pipe until the server went away.
