@@ -77,7 +77,9 @@ public final class WorkerRunner extends AttachedLink {
 
     @Override
     protected JsonObject attach(OrchClient c) throws Exception {
-        JsonObject body = new JsonObject().put("op", "attach").put("kind", Fleet.WORKER).put("name", name != null ? name : id)
+        // Without a name, the id of an earlier attach (if any) gets this worker its entry back.
+        JsonObject body = new JsonObject().put("op", "attach").put("kind", Fleet.WORKER).put("name", name)
+                .put("id", name == null ? id : null)
                 .put("pid", pid()).put("host", hostname()).put("command", new JsonArray(new java.util.ArrayList<>(command)))
                 .put("labels", labels).put("startedAt", Timestamps.millis(startedAt));
         c.serve(hostAddress(c), this::onServerRequest);
