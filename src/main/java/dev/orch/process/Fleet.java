@@ -356,8 +356,9 @@ public final class Fleet {
 
     synchronized JsonObject attachNode(String session, JsonObject body) {
         String name = body.getString("name");
-        if (name == null || name.isEmpty() || name.equals(ProcessSpec.LOCAL) || !name.matches("[A-Za-z0-9_.-]+")) {
-            throw OrchException.badRequest("invalid node name '" + name + "'");
+        if (!ProcessSpec.isValidNodeName(name)) {
+            throw OrchException.badRequest("invalid node name '" + (name == null ? null : ProcessSpec.shown(name)) + "' ("
+                    + ProcessSpec.NODE_NAME_RULE + ")");
         }
         Node n = nodes.get(name);
         if (n != null && !n.lost && !n.session.equals(session)) {

@@ -287,11 +287,32 @@ public class CliTest {
     void processNamesThatReadAsReferencesAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
         String closed = "127.0.0.1:" + closedPort();
         for (String name : new String[] {"web@n1", "w2", "two\nlines"}) {
-            LaunchResult r = l.launch(at(closed, keyFile, "spawn", "--name", name, "--", "true"));
-            assertExit(2, r);
-            assertEquals(1, errLines(r).size(), () -> describe(r));
-            assertOneLineError("invalid --name", r);
+            // connect checked them only once connected (400, exit 1), or retried a closed port.
+            for (String sub : new String[] {"spawn", "connect"}) {
+                LaunchResult r = l.launch(at(closed, keyFile, sub, "--name", name, "--", "true"));
+                assertExit(2, r);
+                assertEquals(1, errLines(r).size(), () -> describe(r));
+                assertOneLineError("invalid --name", r);
+            }
         }
+        LaunchResult node = l.launch(at(closed, keyFile, "connect", "--name", "n 1"));
+        assertExit(2, node);
+        assertOneLineError("invalid node --name 'n 1'", node);
+    }
+
+    @Test
+    void connectChecksItsCommandBeforeConnectingAsAShellWould(QuarkusMainLauncher l) throws IOException {
+        // It attached first, then failed with "BadRequest: not an executable file (400)", exit 1.
+        String closed = "127.0.0.1:" + closedPort();
+        LaunchResult missing = l.launch(at(closed, keyFile, "connect", "--", "/nonexistent/x"));
+        assertExit(127, missing);
+        assertEquals(List.of("orch: no such file: /nonexistent/x"), errLines(missing), () -> describe(missing));
+        LaunchResult unknown = l.launch(at(closed, keyFile, "connect", "--", "no-such-command-" + System.nanoTime()));
+        assertExit(127, unknown);
+        assertOneLineError("command not found: no-such-command-", unknown);
+        LaunchResult notExecutable = l.launch(at(closed, keyFile, "connect", "--", keyFile.toString()));
+        assertExit(126, notExecutable);
+        assertOneLineError("not an executable file: " + keyFile, notExecutable);
     }
 
     @Test

@@ -475,6 +475,34 @@ class ProcessCliIT {
     }
 
     @Test
+    void connectTakesNoIdForANameLeavesNoEntryForACommandThatCannotRunAndPrefersItsAddressArgument() throws Exception {
+        // An unnamed worker, ended: its id as another worker's --name took over its entry.
+        Result first = run("connect", "--", "sh", "-c", "echo $ORCH_PROCESS_ID");
+        assertEquals(0, first.code(), first.err());
+        String id = first.out().trim();
+        for (String name : new String[] {id, "w99"}) {
+            Result r = run("connect", "--name", name, "--", "sh", "-c", "echo $ORCH_PROCESS_ID");
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("orch: invalid --name '" + name + "'"), r.err());
+        }
+        Result missing = run("connect", "--", dir.resolve("missing").toString());
+        assertEquals(127, missing.code(), missing.err());
+        assertEquals("orch: no such file: " + dir.resolve("missing") + "\n", missing.err());
+        JsonNode all = ps();
+        assertEquals(2, all.size(), "the server and the one worker that ran: " + all);
+        assertEquals(0, entry(all, id).get("restarts").asInt(), all.toString());
+
+        // ADDRESS, else --address: the argument wins over a closed -a.
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        Result r = run("connect", address, "-a", "127.0.0.1:" + closed, "--timeout", "5", "--", "sh", "-c", "echo $ORCH_ADDRESS");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(address, r.out().trim());
+    }
+
+    @Test
     void connectKeepsATerminalStdinFromItsCommand() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
         String session = "orch-stdin-" + ProcessHandle.current().pid();

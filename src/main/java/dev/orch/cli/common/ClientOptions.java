@@ -79,11 +79,9 @@ public final class ClientOptions {
         return AuthKeys.fromEnvironment().forClient(authKeyFile);
     }
 
-    /** Uses {@code address} unless {@code --address} was given. */
-    public void defaultAddress(String a) {
-        if (address == null && a != null) {
-            address = a;
-        }
+    /** Uses {@code a} (an address given as an argument) instead of {@code --address} and the default. */
+    public void useAddress(String a) {
+        address = a;
     }
 
     /** Connects and logs in on the application's Vert.x. */
