@@ -220,6 +220,9 @@ public class CliTest {
             {"server", "--listen", closed, "--grace", "Infinity"},
             {"server", "--listen", closed, "--heartbeat", "1e10"},
             at(closed, keyFile, "health", "--timeout", "NaN"),
+            // Rounded to 0 ms, which waits forever.
+            at(address, keyFile, "health", "--timeout", "0.0001"),
+            {"server", "--listen", closed, "--grace", "0.0004"},
             at(closed, keyFile, "connect", "--name", "n1", "--grace", "NaN"),
         };
         for (String[] args : cases) {
