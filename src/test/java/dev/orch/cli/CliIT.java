@@ -40,6 +40,14 @@ public class CliIT extends CliTest {
     }
 
     @Test
+    void aKeyFileFromTheEnvironmentThatCannotBeReadExits3() {
+        // Not an option of the command: no key to log in with, as when there is none at all.
+        Procs.Result r = Procs.orch(Map.of("ORCH_AUTHKEY_FILE", "/nonexistent/orch-key"), "health", "--address", "127.0.0.1:1");
+        assertEquals(3, r.exit, r::toString);
+        assertEquals(java.util.List.of("orch: cannot read auth key file /nonexistent/orch-key: no such file"), r.errLines(), r::toString);
+    }
+
+    @Test
     void serverObjectOptionCreatesAnObject(QuarkusMainLauncher l) throws Exception {
         Procs.Server s = Procs.server(Map.of(), "--object", "greeting=Value:[\"educative\"]", "--authkey-file", keyFile.toString());
         try {

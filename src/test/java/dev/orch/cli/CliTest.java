@@ -275,10 +275,13 @@ public class CliTest {
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "x=Value:[1"},
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "a=dict", "--object", "a=list"},
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--tls-cert", tmp.toString(), "--tls-key", tmp.toString()},
+            {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--tls-cert", keyFile.toString(),
+                "--tls-key", tmp.resolve("missing.pem").toString()},
             at(address, keyFile, "health", "--tls-ca", tmp.resolve("missing.pem").toString()),
         };
         String[] messages = {"--object x=Value:[1: not valid JSON", "--object a=list: the name is given twice",
-            "cannot read " + tmp + ": it is a directory", "cannot read --tls-ca " + tmp.resolve("missing.pem") + ": no such file"};
+            "cannot read --tls-cert " + tmp + ": it is a directory", "cannot read --tls-key " + tmp.resolve("missing.pem") + ": no such file",
+            "cannot read --tls-ca " + tmp.resolve("missing.pem") + ": no such file"};
         for (int i = 0; i < cases.length; i++) {
             LaunchResult r = l.launch(cases[i]);
             assertExit(2, r);
@@ -322,14 +325,19 @@ public class CliTest {
     void serverWithAMissingKeyFileIsABadOption(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", "/nonexistent/orch-key");
         assertExit(2, r);
-        assertOneLineError("cannot read auth key file /nonexistent/orch-key: no such file", r);
+        assertOneLineError("cannot read --authkey-file /nonexistent/orch-key: no such file", r);
     }
 
     @Test
-    void aMissingKeyFileIsNamedInWords(QuarkusMainLauncher l) {
+    void aMissingKeyFileIsABadOptionNamedInWords(QuarkusMainLauncher l, @TempDir Path tmp) throws IOException {
+        // Files named by options are usage errors (exit 2), as --tls-ca's is; it was exit 3.
         LaunchResult r = l.launch(at(address, Path.of("/nonexistent/orch-key"), "health"));
-        assertExit(3, r);
-        assertEquals(List.of("orch: cannot read auth key file /nonexistent/orch-key: no such file"), errLines(r), () -> describe(r));
+        assertExit(2, r);
+        assertEquals(List.of("orch: cannot read --authkey-file /nonexistent/orch-key: no such file"), errLines(r), () -> describe(r));
+        Path empty = Files.createFile(tmp.resolve("empty"));
+        LaunchResult e = l.launch(at(address, empty, "health"));
+        assertExit(2, e);
+        assertOneLineError("--authkey-file " + empty + " is empty", e);
     }
 
     @Test
