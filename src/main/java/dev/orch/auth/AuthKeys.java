@@ -75,7 +75,11 @@ public final class AuthKeys {
         return home().resolve("authkey");
     }
 
-    /** Resolves the key for a client; fails if none is found. */
+    /**
+     * Resolves the key for a client; fails if none is found.
+     *
+     * @param explicitFile the file of {@code --authkey-file}, or null; errors about it name the option
+     */
     public Resolved forClient(Path explicitFile) throws KeyException {
         Resolved r = find(explicitFile);
         if (r == null) {
@@ -85,7 +89,11 @@ public final class AuthKeys {
         return r;
     }
 
-    /** Resolves the key for the server, creating {@code $ORCH_HOME/authkey} if no key is configured. */
+    /**
+     * Resolves the key for the server, creating {@code $ORCH_HOME/authkey} if no key is configured.
+     *
+     * @param explicitFile the file of {@code --authkey-file}, or null; errors about it name the option
+     */
     public Resolved forServer(Path explicitFile) throws KeyException {
         Resolved r = find(explicitFile);
         return r != null ? r : generate(defaultKeyFile());
@@ -93,7 +101,7 @@ public final class AuthKeys {
 
     private Resolved find(Path explicitFile) throws KeyException {
         if (explicitFile != null) {
-            return new Resolved(read(explicitFile), explicitFile.toAbsolutePath(), false);
+            return new Resolved(read(explicitFile, "--authkey-file"), explicitFile.toAbsolutePath(), false);
         }
         String k = env.get(ENV_KEY);
         if (k != null && !k.isEmpty()) {
@@ -113,14 +121,19 @@ public final class AuthKeys {
 
     /** Reads a key file: its bytes without one trailing newline (LF or CRLF). */
     public static byte[] read(Path file) throws KeyException {
+        return read(file, "auth key file");
+    }
+
+    /** {@link #read(Path)}, with errors that call the file {@code what} (an option's name). */
+    private static byte[] read(Path file, String what) throws KeyException {
         if (Files.isDirectory(file)) {
-            throw new KeyException("cannot read auth key file " + file + ": it is a directory");
+            throw new KeyException("cannot read " + what + " " + file + ": it is a directory");
         }
         byte[] b;
         try {
             b = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new KeyException("cannot read auth key file " + file + ": " + describe(e));
+            throw new KeyException("cannot read " + what + " " + file + ": " + describe(e));
         }
         int n = b.length;
         if (n > 0 && b[n - 1] == '\n') {
@@ -130,7 +143,7 @@ public final class AuthKeys {
             }
         }
         if (n == 0) {
-            throw new KeyException("auth key file " + file + " is empty");
+            throw new KeyException(what + " " + file + " is empty");
         }
         return Arrays.copyOf(b, n);
     }
@@ -174,8 +187,11 @@ public final class AuthKeys {
         }
     }
 
-    /** The reason in words: file-system exceptions carry only the path as their message. */
-    static String describe(IOException e) {
+    /**
+     * Why a file operation failed, in words ({@code no such file}, {@code permission denied},
+     * {@code not a directory}): file-system exceptions carry only the path as their message.
+     */
+    public static String describe(IOException e) {
         if (e instanceof java.nio.file.NoSuchFileException) {
             return "no such file";
         }

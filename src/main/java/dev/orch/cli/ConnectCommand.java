@@ -8,6 +8,7 @@ import dev.orch.cli.common.Seconds;
 import dev.orch.cli.common.VerboseOption;
 import dev.orch.client.ClientConfig;
 import dev.orch.process.NodeAgent;
+import dev.orch.process.ProcessSpec;
 import dev.orch.process.WorkerRunner;
 import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
@@ -75,7 +76,17 @@ class ConnectCommand implements Callable<Integer> {
             throw CliException.usage("unexpected arguments " + before.subList(1, before.size()) + " (put the command after --)");
         }
         if (before.size() == 1) {
-            client.defaultAddress(before.get(0));
+            // The address given where the command line says where to attach wins over -a.
+            client.useAddress(before.get(0));
+        }
+        if (name != null) {
+            // As spawn does: before connecting, so a bad name never depends on the server.
+            if (!command.isEmpty() && !ProcessSpec.isValidName(name)) {
+                throw CliException.usage("invalid --name '" + ProcessSpec.shown(name) + "': " + ProcessSpec.NAME_RULE);
+            }
+            if (command.isEmpty() && !ProcessSpec.isValidNodeName(name)) {
+                throw CliException.usage("invalid node --name '" + ProcessSpec.shown(name) + "': " + ProcessSpec.NODE_NAME_RULE);
+            }
         }
         Map<String, String> labelMap = new LinkedHashMap<>();
         if (labels != null) {
@@ -88,14 +99,21 @@ class ConnectCommand implements Callable<Integer> {
             }
         }
         Duration stopGrace = Seconds.of("--grace", grace, 0);
+        if (command.isEmpty() && name == null) {
+            throw CliException.usage("a node needs --name (or give a command after --)");
+        }
+        if (!command.isEmpty()) {
+            try {
+                WorkerRunner.checkCommand(command);
+            } catch (WorkerRunner.CommandException e) {
+                throw new CliException(e.exitCode(), e.getMessage());
+            }
+        }
         ClientConfig config = client.config("orch-connect");
         config.callTimeout(Duration.ofSeconds(30));
         Duration connectLimit = client.timeout().isZero() ? Duration.ofDays(365) : client.timeout();
         String keyFile = childKeyFile(client.key());
         if (command.isEmpty()) {
-            if (name == null) {
-                throw CliException.usage("a node needs --name (or give a command after --)");
-            }
             return node(config, keyFile, connectLimit, stopGrace);
         }
         WorkerRunner w = new WorkerRunner(vertx, config, name, labelMap, new ArrayList<>(command), client.address(), keyFile,

@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.auth.AuthKeys;
 import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.ExitCodes;
 import dev.orch.client.ClientConfig;
@@ -9,6 +10,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,18 +43,38 @@ final class Detacher {
 
     int detach(ServerConfig config) throws IOException, InterruptedException {
         List<String> cmd = selfCommand();
-        Path home = dev.orch.auth.AuthKeys.fromEnvironment().home();
-        Files.createDirectories(home);
+        Path home = AuthKeys.fromEnvironment().home();
+        try {
+            Files.createDirectories(home);
+        } catch (FileAlreadyExistsException e) {
+            throw new CliException(ExitCodes.REMOTE_ERROR, "cannot use " + home + " as the orch home: not a directory", e);
+        } catch (IOException e) {
+            throw cannot("create the orch home " + home, e);
+        }
         // With port 0 the port is known only once the server listens: a temporary name until then.
         // So too when a server already listens on the port: server-PORT.log may be that server's,
         // and a start that is bound to fail must neither write into it nor remove it.
         boolean temporary = config.port() == 0 || listening(config.host(), config.port());
-        Path log = temporary ? Files.createTempFile(home, "server-starting-", ".log")
-                : home.resolve("server-" + config.port() + ".log");
-        boolean created = temporary || createNew(log);
-        long offset = Files.size(log);
-        Path ready = Files.createTempFile(home, "ready-", ".txt");
-        Files.delete(ready);
+        Path log = home.resolve("server-" + config.port() + ".log");
+        boolean created;
+        long offset;
+        try {
+            log = temporary ? Files.createTempFile(home, "server-starting-", ".log") : log;
+            created = temporary || createNew(log);
+            if (!created && !Files.isWritable(log)) {
+                throw new AccessDeniedException(log.toString());
+            }
+            offset = Files.size(log);
+        } catch (IOException e) {
+            throw cannot("create log file " + (temporary ? "in " + home : log), e);
+        }
+        Path ready;
+        try {
+            ready = Files.createTempFile(home, "ready-", ".txt");
+            Files.delete(ready);
+        } catch (IOException e) {
+            throw cannot("create a file in " + home, e);
+        }
         if (new File("/usr/bin/setsid").canExecute()) {
             cmd.add(0, "/usr/bin/setsid");
         }
@@ -62,7 +85,7 @@ final class Detacher {
         pb.environment().put(ServerCommand.ENV_READY_FILE, ready.toString());
         if (config.authKeyFile() != null) {
             // The key may have just been generated: hand the child the very same file.
-            pb.environment().put(dev.orch.auth.AuthKeys.ENV_KEY_FILE, config.authKeyFile().toString());
+            pb.environment().put(AuthKeys.ENV_KEY_FILE, config.authKeyFile().toString());
         }
         Process p = pb.start();
         try {
@@ -94,6 +117,11 @@ final class Detacher {
         // The log stays: it is all the user has to find out why.
         throw new CliException(ExitCodes.REMOTE_ERROR, "server did not accept connections within "
                 + READY_TIMEOUT.toSeconds() + " s; see " + log);
+    }
+
+    /** A file the start needs could not be made: what failed and why, as other file errors say it. */
+    private static CliException cannot(String what, IOException e) {
+        return new CliException(ExitCodes.REMOTE_ERROR, "cannot " + what + ": " + AuthKeys.describe(e), e);
     }
 
     /**

@@ -1,11 +1,13 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.JsonArgs;
 import dev.orch.client.OrchClient;
 import dev.orch.client.OrchConnectException;
 import dev.orch.protocol.Addresses;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 
 /** {@code orch events}: prints lifecycle events as they happen, until interrupted. */
@@ -13,6 +15,8 @@ import picocli.CommandLine.Command;
 class EventsCommand extends ClientCommand {
     @Override
     protected void run(OrchClient c, PrintWriter out) throws Exception {
+        // True once our reader has gone (orch events | head -1), false if the server went away.
+        CompletableFuture<Boolean> end = new CompletableFuture<>();
         c.subscribe(Addresses.EVENTS, body -> {
             if (!(body instanceof JsonObject)) {
                 return;
@@ -20,9 +24,17 @@ class EventsCommand extends ClientCommand {
             synchronized (out) {
                 out.println(output.json() ? JsonArgs.encode(body) : readable((JsonObject) body));
                 out.flush();
+                try {
+                    CliException.checkOutput(out);
+                } catch (CliException e) {
+                    end.complete(true);
+                }
             }
         });
-        c.closedFuture().join();
+        c.closedFuture().thenRun(() -> end.complete(false));
+        if (end.join()) {
+            throw CliException.outputClosed();
+        }
         // Only Ctrl-C ends the stream on purpose; a server that went away is a failure (exit 3).
         throw new OrchConnectException("connection to the orch server ended");
     }

@@ -57,6 +57,7 @@ class LogsCommand extends ClientCommand {
         if (output.json() && !follow) {
             out.println(JsonArgs.encode(r));
             out.flush();
+            CliException.checkOutput(out);
             return;
         }
         print(r.getJsonArray("lines", new JsonArray()));
@@ -81,7 +82,16 @@ class LogsCommand extends ClientCommand {
         }
     }
 
-    private void print(JsonArray lines) throws IOException {
+    private void print(JsonArray lines) {
+        try {
+            write(lines);
+        } catch (IOException e) {
+            // Only our stdout or stderr can fail here: the reader went away (orch logs -f | head).
+            throw CliException.outputClosed();
+        }
+    }
+
+    private void write(JsonArray lines) throws IOException {
         for (Object o : lines) {
             JsonObject l = (JsonObject) o;
             long seq = l.getLong("seq", 0L);

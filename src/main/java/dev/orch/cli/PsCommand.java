@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.Table;
 import dev.orch.client.OrchClient;
@@ -54,12 +55,18 @@ class PsCommand extends ClientCommand {
                 throw e;
             }
             String text = output.json() ? JsonArgs.encode(rows) + "\n" : render(rows);
-            if (tty) {
+            if (output.json()) {
+                // One document per line and nothing else, for whatever reads JSON lines.
+                if (!text.equals(last)) {
+                    out.print(text);
+                }
+            } else if (tty) {
                 out.print("\033[H\033[2J" + text);
             } else if (!text.equals(last)) {
                 out.print("--- " + Instant.now() + "\n" + text);
             }
             out.flush();
+            CliException.checkOutput(out);
             last = text;
             // Wake on the next event (then let a burst settle) or after 2 s.
             if (changes.poll(2, TimeUnit.SECONDS) != null) {

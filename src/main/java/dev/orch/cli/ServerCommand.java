@@ -5,6 +5,7 @@ import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.ErrorMapper;
 import dev.orch.cli.common.ExitCodes;
 import dev.orch.cli.common.JsonArgs;
+import dev.orch.cli.common.OptionFiles;
 import dev.orch.cli.common.Seconds;
 import dev.orch.cli.common.VerboseOption;
 import dev.orch.client.HostPort;
@@ -134,11 +135,8 @@ class ServerCommand implements Callable<Integer> {
         if ((tlsCert == null) != (tlsKey == null)) {
             throw CliException.usage("--tls-cert and --tls-key go together");
         }
-        for (Path p : new Path[] {tlsCert, tlsKey}) {
-            if (p != null && (!Files.isRegularFile(p) || !Files.isReadable(p))) {
-                throw CliException.usage("cannot read " + p + (Files.isDirectory(p) ? ": it is a directory" : ""));
-            }
-        }
+        OptionFiles.requireReadable("--tls-cert", tlsCert);
+        OptionFiles.requireReadable("--tls-key", tlsKey);
         AuthKeys.Resolved key;
         try {
             key = AuthKeys.fromEnvironment().forServer(authKeyFile);

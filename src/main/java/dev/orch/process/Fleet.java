@@ -120,14 +120,15 @@ public final class Fleet {
     /** Attaches (or re-attaches, by name) a worker; returns {@code {"id","name","heartbeatMs"}}. */
     synchronized JsonObject attachWorker(String session, JsonObject body, java.util.function.Predicate<String> nameUsedLocally) {
         String name = body.getString("name");
+        String previousId = body.getString("id");
         Worker w = null;
-        if (name != null && name.matches("w[0-9]+")) {
-            // A worker re-attaching by the id it was given (it had no name).
-            Worker o = workers.get(name);
-            if (o != null && (o.state != ProcessState.RUNNING || o.session.equals(session))) {
+        if (name == null && previousId != null) {
+            // An unnamed worker re-attaching by the id it was given. A separate field, not the
+            // name: a name like w1 would otherwise take over another worker's entry.
+            Worker o = workers.get(previousId);
+            if (o != null && (o.state == ProcessState.LOST || o.session.equals(session))) {
                 w = o;
             }
-            name = null;
         } else if (name != null) {
             if (!ProcessSpec.isValidName(name)) {
                 throw OrchException.badRequest("invalid worker name '" + ProcessSpec.shown(name) + "' (" + ProcessSpec.NAME_RULE + ")");
@@ -355,8 +356,9 @@ public final class Fleet {
 
     synchronized JsonObject attachNode(String session, JsonObject body) {
         String name = body.getString("name");
-        if (name == null || name.isEmpty() || name.equals(ProcessSpec.LOCAL) || !name.matches("[A-Za-z0-9_.-]+")) {
-            throw OrchException.badRequest("invalid node name '" + name + "'");
+        if (!ProcessSpec.isValidNodeName(name)) {
+            throw OrchException.badRequest("invalid node name '" + (name == null ? null : ProcessSpec.shown(name)) + "' ("
+                    + ProcessSpec.NODE_NAME_RULE + ")");
         }
         Node n = nodes.get(name);
         if (n != null && !n.lost && !n.session.equals(session)) {

@@ -139,24 +139,39 @@ final class Launcher {
         if (spec.cwd() != null && !Files.isDirectory(Path.of(spec.cwd()))) {
             throw OrchException.badRequest("no such directory: " + spec.cwd());
         }
+        Unrunnable u = unrunnable(spec);
+        if (u != null) {
+            throw OrchException.badRequest(u.message());
+        }
+    }
+
+    /** Why a command cannot be executed, with the code a shell exits with for it. */
+    record Unrunnable(int exitCode, String message) {
+    }
+
+    /** Why {@code spec}'s command cannot be executed (its cwd assumed to exist), or null if it can. */
+    static Unrunnable unrunnable(ProcessSpec spec) {
         String cmd = spec.command().get(0);
         if (cmd.indexOf('/') >= 0) {
             Path p = spec.cwd() != null ? Path.of(spec.cwd()).resolve(cmd) : Path.of(cmd);
-            if (!Files.isExecutable(p) || Files.isDirectory(p)) {
-                throw OrchException.badRequest("not an executable file: " + cmd);
+            if (!Files.exists(p)) {
+                return new Unrunnable(127, "no such file: " + cmd);
             }
-            return;
+            if (!Files.isExecutable(p) || Files.isDirectory(p)) {
+                return new Unrunnable(126, "not an executable file: " + cmd);
+            }
+            return null;
         }
         String path = spec.env().getOrDefault("PATH", System.getenv("PATH"));
         if (path != null) {
             for (String dir : path.split(":")) {
                 Path p = Path.of(dir.isEmpty() ? "." : dir).resolve(cmd);
                 if (Files.isExecutable(p) && !Files.isDirectory(p)) {
-                    return;
+                    return null;
                 }
             }
         }
-        throw OrchException.badRequest("command not found: " + cmd);
+        return new Unrunnable(127, "command not found: " + cmd);
     }
 
     /**

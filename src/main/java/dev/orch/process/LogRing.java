@@ -5,15 +5,17 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A bounded log of lines with live followers. Holds at most {@code capacity} bytes of output (each
  * line counts its bytes plus one for the newline); the oldest lines are dropped first. Appending is
- * a short critical section so the pipe readers never wait on clients; followers are called on the
- * appending thread, outside the lock, with each batch of lines read in one go.
+ * a short critical section so that snapshots never wait on followers; followers are called on an
+ * appending thread, outside that lock, with each batch of lines read in one go, every line once
+ * and in sequence order even when stdout and stderr are appended from two threads.
  */
 public final class LogRing {
-    /** Receives lines as they are captured, on the capturing thread: it must not block. */
+    /** Receives lines as they are captured, on a capturing thread: it must not block. */
     public interface Follower {
         /** A batch of new lines, in order. */
         void lines(List<LogLine> lines);
@@ -28,7 +30,15 @@ public final class LogRing {
 
     private final long capacity;
     private final ArrayDeque<LogLine> lines = new ArrayDeque<>();
-    private final List<Follower> followers = new CopyOnWriteArrayList<>();
+    private final List<Following> followers = new CopyOnWriteArrayList<>();
+    /** Batches numbered but not yet handed to followers, in sequence order; guarded by this. */
+    private final ArrayDeque<List<LogLine>> undelivered = new ArrayDeque<>();
+    /**
+     * Held while handing batches to followers. Numbering happens under the ring's lock, but two
+     * appenders (stdout and stderr) would otherwise call followers in whatever order their threads
+     * got there, and a follower (orch logs -f) that skips what is not newer would lose lines.
+     */
+    private final ReentrantLock delivery = new ReentrantLock();
     private long bytes;
     private long nextSeq = 1;
     private long dropped;
@@ -55,16 +65,63 @@ public final class LogRing {
                 bytes -= cost(lines.removeFirst());
                 dropped++;
             }
-        }
-        for (Follower f : followers) {
-            try {
-                f.lines(added);
-            } catch (RuntimeException e) {
-                // A broken follower must not stop the capture of the child's output.
-                followers.remove(f);
+            if (!added.isEmpty()) {
+                undelivered.addLast(added);
             }
         }
+        deliver();
         return added;
+    }
+
+    /** A follower and the first sequence number it has not had in its snapshot. */
+    private record Following(Follower follower, long from) {
+    }
+
+    /**
+     * Hands every undelivered batch to the followers, oldest first. Whoever holds the delivery
+     * lock takes the batches of appenders that wait for it, so each batch goes out once, in order.
+     */
+    private void deliver() {
+        delivery.lock();
+        try {
+            while (true) {
+                List<LogLine> batch;
+                synchronized (this) {
+                    batch = undelivered.pollFirst();
+                }
+                if (batch == null) {
+                    return;
+                }
+                for (Following f : followers) {
+                    List<LogLine> news = newFor(f, batch);
+                    if (news.isEmpty()) {
+                        continue;
+                    }
+                    try {
+                        f.follower().lines(news);
+                    } catch (RuntimeException e) {
+                        // A broken follower must not stop the capture of the child's output.
+                        followers.remove(f);
+                    }
+                }
+            }
+        } finally {
+            delivery.unlock();
+        }
+    }
+
+    /** The lines of {@code batch} that {@code f}'s snapshot did not already hold. */
+    private static List<LogLine> newFor(Following f, List<LogLine> batch) {
+        if (batch.get(0).seq() >= f.from()) {
+            return batch;
+        }
+        List<LogLine> news = new ArrayList<>();
+        for (LogLine l : batch) {
+            if (l.seq() >= f.from()) {
+                news.add(l);
+            }
+        }
+        return news;
     }
 
     /**
@@ -84,7 +141,8 @@ public final class LogRing {
                 out.addFirst(l);
             }
             if (follower != null) {
-                followers.add(follower);
+                // Batches numbered before now but not yet delivered are in the snapshot already.
+                followers.add(new Following(follower, nextSeq));
             }
             return new ArrayList<>(out);
         }
@@ -92,16 +150,18 @@ public final class LogRing {
 
     /** Ends every follower: each gets {@link Follower#closed()} once and is dropped. */
     public void close() {
-        for (Follower f : followers) {
+        // Lines numbered before the close still reach the followers, before their end.
+        deliver();
+        for (Following f : followers) {
             if (followers.remove(f)) {
-                f.closed();
+                f.follower().closed();
             }
         }
     }
 
     /** Stops calling {@code follower}. */
     public void unfollow(Follower follower) {
-        followers.remove(follower);
+        followers.removeIf(f -> f.follower() == follower);
     }
 
     /** Bytes held now, at most the capacity. */

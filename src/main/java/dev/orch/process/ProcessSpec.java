@@ -42,6 +42,14 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
         return name.codePoints().noneMatch(Character::isISOControl);
     }
 
+    /** What a node's name may be, for error messages. */
+    public static final String NODE_NAME_RULE = "letters, digits, '_', '.' and '-', not " + LOCAL;
+
+    /** Whether {@code name} can name a node: it follows {@code @} in ids, and {@code local} is this machine. */
+    public static boolean isValidNodeName(String name) {
+        return name != null && !name.equals(LOCAL) && name.matches("[A-Za-z0-9_.-]+");
+    }
+
     /** A rejected name as an error message may quote it: on one line, and not the whole of a huge one. */
     public static String shown(String name) {
         String oneLine = name.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)

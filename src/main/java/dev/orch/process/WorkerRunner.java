@@ -64,6 +64,35 @@ public final class WorkerRunner extends AttachedLink {
         this.err = err;
     }
 
+    /** CMD cannot be started; {@link #exitCode()} is what a shell exits with for it. */
+    public static final class CommandException extends Exception {
+        private final int exitCode;
+
+        CommandException(int exitCode, String message) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+
+        /** 127 when the command is not found, 126 when it is found but cannot be executed. */
+        public int exitCode() {
+            return exitCode;
+        }
+    }
+
+    /**
+     * Fails unless {@code command} can be started here. Done before attaching: a command that
+     * can never run would otherwise leave a failed worker entry for something that never started.
+     */
+    public static void checkCommand(List<String> command) throws CommandException {
+        if (command.get(0).isEmpty()) {
+            throw new CommandException(127, "command not found: ''");
+        }
+        Launcher.Unrunnable u = Launcher.unrunnable(new ProcessSpec(null, command, Map.of(), null, RestartPolicy.NEVER, 0, null));
+        if (u != null) {
+            throw new CommandException(u.exitCode(), u.message());
+        }
+    }
+
     /** The id the server gave this worker. */
     public String id() {
         return id;
@@ -77,7 +106,9 @@ public final class WorkerRunner extends AttachedLink {
 
     @Override
     protected JsonObject attach(OrchClient c) throws Exception {
-        JsonObject body = new JsonObject().put("op", "attach").put("kind", Fleet.WORKER).put("name", name != null ? name : id)
+        // Without a name, the id of an earlier attach (if any) gets this worker its entry back.
+        JsonObject body = new JsonObject().put("op", "attach").put("kind", Fleet.WORKER).put("name", name)
+                .put("id", name == null ? id : null)
                 .put("pid", pid()).put("host", hostname()).put("command", new JsonArray(new java.util.ArrayList<>(command)))
                 .put("labels", labels).put("startedAt", Timestamps.millis(startedAt));
         c.serve(hostAddress(c), this::onServerRequest);

@@ -40,6 +40,34 @@ public class CliIT extends CliTest {
     }
 
     @Test
+    void aKeyFileFromTheEnvironmentThatCannotBeReadExits3() {
+        // Not an option of the command: no key to log in with, as when there is none at all.
+        Procs.Result r = Procs.orch(Map.of("ORCH_AUTHKEY_FILE", "/nonexistent/orch-key"), "health", "--address", "127.0.0.1:1");
+        assertEquals(3, r.exit, r::toString);
+        assertEquals(java.util.List.of("orch: cannot read auth key file /nonexistent/orch-key: no such file"), r.errLines(), r::toString);
+    }
+
+    @Test
+    void detachSaysWhyItCannotUseTheHome(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        // It printed only a path ("orch: /x/afile/sub: Not a directory", or the log's path).
+        Path file = Files.writeString(tmp.resolve("afile"), "");
+        Path readOnly = Files.createDirectory(tmp.resolve("ro"));
+        Files.setPosixFilePermissions(readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("r-xr-xr-x"));
+        Map<Path, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(file.resolve("sub"), "orch: cannot create the orch home " + file.resolve("sub") + ": not a directory");
+        cases.put(file, "orch: cannot use " + file + " as the orch home: not a directory");
+        if (!Files.isWritable(readOnly)) { // root may write anywhere
+            cases.put(readOnly, "orch: cannot create log file " + readOnly.resolve("server-1.log") + ": permission denied");
+        }
+        for (Map.Entry<Path, String> c : cases.entrySet()) {
+            Procs.Result r = Procs.orch(Map.of("ORCH_HOME", c.getKey().toString()), "server", "--detach", "--listen", "127.0.0.1:1",
+                    "--authkey-file", keyFile.toString());
+            assertEquals(1, r.exit, r::toString);
+            assertEquals(java.util.List.of(c.getValue()), r.errLines(), r::toString);
+        }
+    }
+
+    @Test
     void serverObjectOptionCreatesAnObject(QuarkusMainLauncher l) throws Exception {
         Procs.Server s = Procs.server(Map.of(), "--object", "greeting=Value:[\"educative\"]", "--authkey-file", keyFile.toString());
         try {

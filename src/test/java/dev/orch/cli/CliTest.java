@@ -220,6 +220,9 @@ public class CliTest {
             {"server", "--listen", closed, "--grace", "Infinity"},
             {"server", "--listen", closed, "--heartbeat", "1e10"},
             at(closed, keyFile, "health", "--timeout", "NaN"),
+            // Rounded to 0 ms, which waits forever.
+            at(address, keyFile, "health", "--timeout", "0.0001"),
+            {"server", "--listen", closed, "--grace", "0.0004"},
             at(closed, keyFile, "connect", "--name", "n1", "--grace", "NaN"),
         };
         for (String[] args : cases) {
@@ -272,10 +275,13 @@ public class CliTest {
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "x=Value:[1"},
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--object", "a=dict", "--object", "a=list"},
             {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--tls-cert", tmp.toString(), "--tls-key", tmp.toString()},
+            {"server", "--listen", "127.0.0.1:0", "--authkey-file", keyFile.toString(), "--tls-cert", keyFile.toString(),
+                "--tls-key", tmp.resolve("missing.pem").toString()},
             at(address, keyFile, "health", "--tls-ca", tmp.resolve("missing.pem").toString()),
         };
         String[] messages = {"--object x=Value:[1: not valid JSON", "--object a=list: the name is given twice",
-            "cannot read " + tmp + ": it is a directory", "cannot read --tls-ca " + tmp.resolve("missing.pem") + ": no such file"};
+            "cannot read --tls-cert " + tmp + ": it is a directory", "cannot read --tls-key " + tmp.resolve("missing.pem") + ": no such file",
+            "cannot read --tls-ca " + tmp.resolve("missing.pem") + ": no such file"};
         for (int i = 0; i < cases.length; i++) {
             LaunchResult r = l.launch(cases[i]);
             assertExit(2, r);
@@ -287,25 +293,51 @@ public class CliTest {
     void processNamesThatReadAsReferencesAreUsageErrorsBeforeConnecting(QuarkusMainLauncher l) throws IOException {
         String closed = "127.0.0.1:" + closedPort();
         for (String name : new String[] {"web@n1", "w2", "two\nlines"}) {
-            LaunchResult r = l.launch(at(closed, keyFile, "spawn", "--name", name, "--", "true"));
-            assertExit(2, r);
-            assertEquals(1, errLines(r).size(), () -> describe(r));
-            assertOneLineError("invalid --name", r);
+            // connect checked them only once connected (400, exit 1), or retried a closed port.
+            for (String sub : new String[] {"spawn", "connect"}) {
+                LaunchResult r = l.launch(at(closed, keyFile, sub, "--name", name, "--", "true"));
+                assertExit(2, r);
+                assertEquals(1, errLines(r).size(), () -> describe(r));
+                assertOneLineError("invalid --name", r);
+            }
         }
+        LaunchResult node = l.launch(at(closed, keyFile, "connect", "--name", "n 1"));
+        assertExit(2, node);
+        assertOneLineError("invalid node --name 'n 1'", node);
+    }
+
+    @Test
+    void connectChecksItsCommandBeforeConnectingAsAShellWould(QuarkusMainLauncher l) throws IOException {
+        // It attached first, then failed with "BadRequest: not an executable file (400)", exit 1.
+        String closed = "127.0.0.1:" + closedPort();
+        LaunchResult missing = l.launch(at(closed, keyFile, "connect", "--", "/nonexistent/x"));
+        assertExit(127, missing);
+        assertEquals(List.of("orch: no such file: /nonexistent/x"), errLines(missing), () -> describe(missing));
+        LaunchResult unknown = l.launch(at(closed, keyFile, "connect", "--", "no-such-command-" + System.nanoTime()));
+        assertExit(127, unknown);
+        assertOneLineError("command not found: no-such-command-", unknown);
+        LaunchResult notExecutable = l.launch(at(closed, keyFile, "connect", "--", keyFile.toString()));
+        assertExit(126, notExecutable);
+        assertOneLineError("not an executable file: " + keyFile, notExecutable);
     }
 
     @Test
     void serverWithAMissingKeyFileIsABadOption(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("server", "--listen", "127.0.0.1:0", "--authkey-file", "/nonexistent/orch-key");
         assertExit(2, r);
-        assertOneLineError("cannot read auth key file /nonexistent/orch-key: no such file", r);
+        assertOneLineError("cannot read --authkey-file /nonexistent/orch-key: no such file", r);
     }
 
     @Test
-    void aMissingKeyFileIsNamedInWords(QuarkusMainLauncher l) {
+    void aMissingKeyFileIsABadOptionNamedInWords(QuarkusMainLauncher l, @TempDir Path tmp) throws IOException {
+        // Files named by options are usage errors (exit 2), as --tls-ca's is; it was exit 3.
         LaunchResult r = l.launch(at(address, Path.of("/nonexistent/orch-key"), "health"));
-        assertExit(3, r);
-        assertEquals(List.of("orch: cannot read auth key file /nonexistent/orch-key: no such file"), errLines(r), () -> describe(r));
+        assertExit(2, r);
+        assertEquals(List.of("orch: cannot read --authkey-file /nonexistent/orch-key: no such file"), errLines(r), () -> describe(r));
+        Path empty = Files.createFile(tmp.resolve("empty"));
+        LaunchResult e = l.launch(at(address, empty, "health"));
+        assertExit(2, e);
+        assertOneLineError("--authkey-file " + empty + " is empty", e);
     }
 
     @Test

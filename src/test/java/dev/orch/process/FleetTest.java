@@ -136,6 +136,39 @@ class FleetTest {
     }
 
     @Test
+    void aWorkerNameThatReadsAsAnIdIsRefusedAndOnlyTheIdFieldReattaches() {
+        // A name like w1 re-attached to (took over) worker w1's entry, even an ended one, and
+        // an unknown one such as w99 was dropped, leaving the worker with an id for a name.
+        OrchClient w = client();
+        cleanup.add(w);
+        String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker")).getString("id");
+        call(w, new JsonObject().put("op", "exit").put("id", id).put("exitCode", 0));
+        for (String name : new String[] {id, "w99", "p1", "server"}) {
+            OrchClient other = client();
+            cleanup.add(other);
+            OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                    () -> call(other, new JsonObject().put("op", "attach").put("kind", "worker").put("name", name)));
+            assertEquals(400, e.code().code(), name);
+        }
+        OrchClient late = client();
+        cleanup.add(late);
+        JsonObject ended = call(late, new JsonObject().put("op", "attach").put("kind", "worker").put("id", id));
+        assertTrue(!id.equals(ended.getString("id")) && !ended.getBoolean("reattached"), "an ended entry is not taken over");
+
+        // The re-attach of a connection that dropped: by id, to the same entry.
+        OrchClient cut = client();
+        String cutId = call(cut, new JsonObject().put("op", "attach").put("kind", "worker")).getString("id");
+        cut.close();
+        Poll.until(WAIT, "worker lost after disconnect", () -> "lost".equals(entry(cutId, false).getString("state")));
+        OrchClient back = client();
+        cleanup.add(back);
+        JsonObject again = call(back, new JsonObject().put("op", "attach").put("kind", "worker").put("id", cutId));
+        assertEquals(cutId, again.getString("id"));
+        assertEquals(cutId, again.getString("name"));
+        assertTrue(again.getBoolean("reattached"));
+    }
+
+    @Test
     void workerWhoseConnectionIsCutIsLost() {
         OrchClient w = client();
         String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "cut")).getString("id");

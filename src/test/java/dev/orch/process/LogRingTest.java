@@ -101,4 +101,38 @@ class LogRingTest {
         assertTrue(closed[0]);
         assertArrayEquals("a".getBytes(), snap.get(0).bytes());
     }
+
+    @Test
+    void followersGetEveryLineOnceInOrderFromTwoAppendingThreads() throws Exception {
+        // stdout and stderr are captured by two threads; lines delivered out of number order were
+        // dropped by orch logs -f, which skips any line not newer than the last it printed.
+        LogRing ring = new LogRing(1 << 20);
+        ring.append(false, List.of("before".getBytes()), List.of(true));
+        List<Long> got = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<LogLine> snap = ring.snapshot(10, 0, new LogRing.Follower() {
+            @Override
+            public void lines(List<LogLine> lines) {
+                lines.forEach(l -> got.add(l.seq()));
+            }
+        });
+        int perThread = 20_000;
+        Thread[] threads = new Thread[2];
+        for (int t = 0; t < threads.length; t++) {
+            boolean err = t == 1;
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    ring.append(err, List.of(("l" + i).getBytes()), List.of(true));
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join(30_000);
+        }
+        assertEquals(1, snap.size());
+        assertEquals(2 * perThread, got.size(), "every line once");
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i + 2L, got.get(i), "in sequence order");
+        }
+    }
 }

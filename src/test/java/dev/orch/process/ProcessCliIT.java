@@ -427,6 +427,82 @@ class ProcessCliIT {
     }
 
     @Test
+    void psWatchWithJsonPrintsOneDocumentPerLine() throws Exception {
+        // A "--- TIME" separator between snapshots broke every consumer of -o json.
+        Path log = dir.resolve("watch.json");
+        background(log, "ps", "--watch", "-o", "json");
+        Poll.until(WAIT, "first snapshot", () -> read(log).contains("\n"));
+        assertEquals(0, run("spawn", "--name", "jsonwatched", "--", "sleep", "1000").code());
+        Poll.until(WAIT, "a later snapshot with the new process", () -> read(log).contains("jsonwatched"));
+        List<String> lines = read(log).lines().toList();
+        assertTrue(lines.size() >= 2, read(log));
+        for (String l : lines) {
+            assertTrue(new ObjectMapper().readTree(l).isArray(), "a JSON array per line: " + l);
+        }
+    }
+
+    @Test
+    void streamsEndQuietlyWhenTheirReaderGoesAway() throws Exception {
+        // As "orch events | head -1": a PrintWriter swallowed the write errors, and the
+        // command wrote into the closed pipe until the server went away.
+        assertEquals(0, run("spawn", "--name", "ticker", "--", "sh", "-c", "while true; do echo tick; sleep 0.2; done").code());
+        String[][] streams = {{"events"}, {"ps", "--watch"}, {"ps", "--watch", "-o", "json"}, {"logs", "-f", "ticker"}};
+        List<Process> ps = new ArrayList<>();
+        List<Path> errs = new ArrayList<>();
+        for (String[] args : streams) {
+            Path err = Files.createTempFile(dir, "stream-err", "");
+            Process p = orch(args).redirectError(err.toFile()).start();
+            background.add(p);
+            ps.add(p);
+            errs.add(err);
+        }
+        Thread.sleep(500); // let events subscribe before the spawn it must print
+        assertEquals(0, run("spawn", "--", "sleep", "1000").code());
+        for (Process p : ps) {
+            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
+            assertTrue(r.readLine() != null, "a first line");
+            r.close(); // the reader goes away
+        }
+        // Something to write: events and a changed table for the watches, ticks for logs.
+        assertEquals(0, run("spawn", "--", "sleep", "1001").code());
+        for (int i = 0; i < ps.size(); i++) {
+            Process p = ps.get(i);
+            String what = String.join(" ", streams[i]);
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), what + " still runs with no one reading");
+            assertEquals(141, p.exitValue(), what + ": " + read(errs.get(i)));
+            assertEquals("", read(errs.get(i)), what);
+        }
+    }
+
+    @Test
+    void connectTakesNoIdForANameLeavesNoEntryForACommandThatCannotRunAndPrefersItsAddressArgument() throws Exception {
+        // An unnamed worker, ended: its id as another worker's --name took over its entry.
+        Result first = run("connect", "--", "sh", "-c", "echo $ORCH_PROCESS_ID");
+        assertEquals(0, first.code(), first.err());
+        String id = first.out().trim();
+        for (String name : new String[] {id, "w99"}) {
+            Result r = run("connect", "--name", name, "--", "sh", "-c", "echo $ORCH_PROCESS_ID");
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().startsWith("orch: invalid --name '" + name + "'"), r.err());
+        }
+        Result missing = run("connect", "--", dir.resolve("missing").toString());
+        assertEquals(127, missing.code(), missing.err());
+        assertEquals("orch: no such file: " + dir.resolve("missing") + "\n", missing.err());
+        JsonNode all = ps();
+        assertEquals(2, all.size(), "the server and the one worker that ran: " + all);
+        assertEquals(0, entry(all, id).get("restarts").asInt(), all.toString());
+
+        // ADDRESS, else --address: the argument wins over a closed -a.
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        Result r = run("connect", address, "-a", "127.0.0.1:" + closed, "--timeout", "5", "--", "sh", "-c", "echo $ORCH_ADDRESS");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(address, r.out().trim());
+    }
+
+    @Test
     void connectKeepsATerminalStdinFromItsCommand() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/tmux")), "tmux is not installed");
         String session = "orch-stdin-" + ProcessHandle.current().pid();

@@ -52,12 +52,8 @@ public final class ClientOptions {
         } catch (IllegalArgumentException e) {
             throw CliException.usage(e.getMessage());
         }
-        if (tlsCa != null && (!java.nio.file.Files.isRegularFile(tlsCa) || !java.nio.file.Files.isReadable(tlsCa))) {
-            // A bad option, checked before connecting (exit 2), like a bad --authkey-file.
-            throw CliException.usage("cannot read --tls-ca " + tlsCa
-                    + (java.nio.file.Files.isDirectory(tlsCa) ? ": it is a directory"
-                            : java.nio.file.Files.exists(tlsCa) ? ": not readable" : ": no such file"));
-        }
+        // A bad option, checked before connecting (exit 2), like a bad --authkey-file.
+        OptionFiles.requireReadable("--tls-ca", tlsCa);
         if (tls || tlsCa != null) {
             c.tls(true, tlsCa);
         } else {
@@ -68,22 +64,32 @@ public final class ClientOptions {
             }
         }
         Duration t = timeout();
-        return c.authKey(AuthKeys.fromEnvironment().forClient(authKeyFile).key())
+        return c.authKey(key().key())
                 .name(clientName)
                 .callTimeout(t)
                 .connectTimeout(t.isZero() || t.compareTo(Duration.ofSeconds(10)) > 0 ? Duration.ofSeconds(10) : t);
     }
 
-    /** The resolved key and the file it came from (null when it came from {@code ORCH_AUTHKEY}). */
+    /**
+     * The resolved key and the file it came from (null when it came from {@code ORCH_AUTHKEY}).
+     * An {@code --authkey-file} that cannot be read is a usage error (exit 2), as any file an
+     * option names; a key the environment points at that cannot be read throws KeyException
+     * (exit 3: this client cannot log in).
+     */
     public AuthKeys.Resolved key() throws AuthKeys.KeyException {
-        return AuthKeys.fromEnvironment().forClient(authKeyFile);
+        try {
+            return AuthKeys.fromEnvironment().forClient(authKeyFile);
+        } catch (AuthKeys.KeyException e) {
+            if (authKeyFile != null) {
+                throw CliException.usage(e.getMessage());
+            }
+            throw e;
+        }
     }
 
-    /** Uses {@code address} unless {@code --address} was given. */
-    public void defaultAddress(String a) {
-        if (address == null && a != null) {
-            address = a;
-        }
+    /** Uses {@code a} (an address given as an argument) instead of {@code --address} and the default. */
+    public void useAddress(String a) {
+        address = a;
     }
 
     /** Connects and logs in on the application's Vert.x. */

@@ -28,6 +28,9 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
      */
     public static int report(Throwable failure, PrintWriter err, boolean verbose) {
         Throwable e = unwrap(failure);
+        if (e instanceof CliException && ((CliException) e).quiet()) {
+            return exitCode(e);
+        }
         // Messages quote what the user or a remote sent; escaped, they stay on one line and cannot
         // drive the terminal.
         err.println("orch: " + Table.printable(message(e)));

@@ -9,6 +9,11 @@ public final class ExitCodes {
     /** Cannot connect or authenticate. */
     public static final int CONNECT = 3;
     public static final int NOT_FOUND = 4;
+    /**
+     * The reader of our output went away (a closed pipe): 128 + SIGPIPE, what a shell reports for
+     * a command that a broken pipe ended, so {@code orch events | head -1} ends as {@code yes | head -1} does.
+     */
+    public static final int OUTPUT_CLOSED = 141;
 
     private ExitCodes() {
     }

@@ -15,7 +15,10 @@ public final class Seconds {
     private Seconds() {
     }
 
-    /** {@code seconds} as a Duration; a usage error unless it is a number from {@code min} to a year. */
+    /**
+     * {@code seconds} as a Duration; a usage error unless it is a number from {@code min} to a
+     * year, and 0 or at least a millisecond.
+     */
     public static Duration of(String option, double seconds, double min) {
         if (Double.isNaN(seconds) || Double.isInfinite(seconds)) {
             throw CliException.usage(option + " must be a number of seconds, not " + seconds);
@@ -25,6 +28,10 @@ public final class Seconds {
         }
         if (seconds > MAX) {
             throw CliException.usage(option + " must be at most " + (long) MAX + " seconds (a year)");
+        }
+        if (seconds > 0 && seconds < 0.001) {
+            // It would round to 0 ms, which for --timeout means the opposite: wait forever.
+            throw CliException.usage(option + " must be 0 or at least 0.001 seconds (a millisecond)");
         }
         return Duration.ofMillis(Math.round(seconds * 1000));
     }
