@@ -90,10 +90,10 @@ class ProcessEndpointTest {
         JsonObject[] entry = new JsonObject[1];
         eventually(() -> {
             entry[0] = psEntry(id, false);
-            // A child just forked by sh shows no command line until its exec completes.
+            // A child just forked by sh shows no command line, or sh's, until its exec completes.
             return entry[0] != null && entry[0].getJsonArray("children").size() == 2
                     && entry[0].getJsonArray("children").stream()
-                            .allMatch(c -> !((JsonObject) c).getJsonArray("command").isEmpty());
+                            .allMatch(c -> List.of("sleep", "1000").equals(((JsonObject) c).getJsonArray("command").getList()));
         }, "two sleeps as children");
         JsonObject e = entry[0];
         assertEquals(pid, e.getLong("pid"));
