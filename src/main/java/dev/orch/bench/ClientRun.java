@@ -129,7 +129,10 @@ public final class ClientRun {
      * would), so no thread waits for a free slot. Completions record into {@code h} when given.
      */
     private void pipelined(Load load, int n, Histogram h, AtomicLong done) throws Exception {
-        int w = Math.max(1, Math.min(settings.pipeline, n));
+        if (n <= 0) {
+            return; // nothing would complete the wait below (--warmup 0)
+        }
+        int w = Math.min(settings.pipeline, n);
         AtomicInteger unstarted = new AtomicInteger(n);
         AtomicInteger unfinished = new AtomicInteger(n);
         CompletableFuture<Void> all = new CompletableFuture<>();

@@ -87,6 +87,19 @@ class BenchRunnerTest {
     }
 
     @Test
+    void noWarmupRunsEveryCallScenarioToo() throws Exception {
+        BenchSettings s = settings(1);
+        s.warmup = 0;
+        s.settle = Duration.ZERO;
+        try (BenchRunner runner = new BenchRunner(clientVertx, config(), s)) {
+            for (Scenario sc : new Scenario[] {Scenario.METHOD, Scenario.PIPELINED}) {
+                BenchResult r = runner.run(sc);
+                assertEquals((long) sc.callsFor(200), r.totalCalls, sc.id() + " with --warmup 0 and --settle 0");
+            }
+        }
+    }
+
+    @Test
     void clientResultsSurviveTheTripThroughJsonAndMerge() {
         org.HdrHistogram.Histogram h = ClientResult.newHistogram();
         for (int i = 1; i <= 1000; i++) {
