@@ -4,8 +4,8 @@ import dev.orch.objects.Args;
 import dev.orch.objects.Invocation;
 import dev.orch.objects.ObjectContext;
 import dev.orch.protocol.OrchException;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -88,32 +88,31 @@ class SemaphoreObject extends SyncObject {
 
     private void release(String session, long n) {
         checkRelease(n);
-        long excess = n;
-        Long mine = held.get(session);
-        if (mine != null) {
-            excess -= debit(session, mine, n);
-        }
-        for (Iterator<Map.Entry<String, Long>> it = held.entrySet().iterator(); excess > 0 && it.hasNext();) {
-            Map.Entry<String, Long> e = it.next();
-            long d = Math.min(e.getValue(), excess);
-            excess -= d;
-            if (d == e.getValue()) {
-                it.remove();
-            } else {
-                e.setValue(e.getValue() - d);
+        long excess = n - debit(session, n);
+        if (excess > 0) {
+            // In Python any release gives back any permit: the rest comes off other holders, oldest first.
+            for (String holder : List.copyOf(held.keySet())) {
+                excess -= debit(holder, excess);
+                if (excess == 0) {
+                    break;
+                }
             }
         }
         value += n;
         serve();
     }
 
-    /** Takes up to {@code n} permits off {@code session}'s holding {@code mine}; returns how many. */
-    private long debit(String session, long mine, long n) {
+    /** Takes up to {@code n} permits off {@code holder}'s holding; returns how many. */
+    private long debit(String holder, long n) {
+        Long mine = held.get(holder);
+        if (mine == null) {
+            return 0;
+        }
         long d = Math.min(mine, n);
         if (d == mine) {
-            held.remove(session);
+            held.remove(holder);
         } else {
-            held.put(session, mine - d);
+            held.put(holder, mine - d); // an existing key keeps its place in the order
         }
         return d;
     }
