@@ -88,8 +88,11 @@ final class BridgeConnection implements FrameParser.Listener {
     private final Map<String, Message<Object>> awaitingAnswer = new HashMap<>();
     /** Frames encoded since the last flush. */
     private final FrameOut out = new FrameOut();
-    /** What the answers queued in {@link #out} gave their callers; see {@link Given}. */
-    private final List<Given> unwritten = new ArrayList<>();
+    /**
+     * What the answers queued in {@link #out} gave their callers, as (address, method, result)
+     * triples laid flat, so the hot path allocates nothing; see {@link #givesBack}.
+     */
+    private final List<Object> unwritten = new ArrayList<>();
     /** Bytes handed to the socket and not written out to the client yet. */
     private long unwrittenBytes;
     /** Set once the connection was cut off for not reading its output; nothing more is written. */
@@ -295,10 +298,10 @@ final class BridgeConnection implements FrameParser.Listener {
     private void answered(String address, Object method, String replyAddress, Object reply, OrchException error) {
         inFlight--;
         lastActivity = System.nanoTime();
-        Given given = error == null ? Given.of(address, method, reply) : null;
+        boolean gives = error == null && givesBack(address, method, reply);
         if (closed) {
-            if (given != null) {
-                giveBack(given);
+            if (gives) {
+                giveBack(address, method, ((JsonObject) reply).getValue("result"));
             }
             return;
         }
@@ -308,8 +311,10 @@ final class BridgeConnection implements FrameParser.Listener {
         }
         if (error == null) {
             // Noted first: writing it may flush the output, and with it the notes (see write).
-            if (given != null) {
-                unwritten.add(given);
+            if (gives) {
+                unwritten.add(address);
+                unwritten.add(method);
+                unwritten.add(((JsonObject) reply).getValue("result"));
             }
             writeMessage(replyAddress, null, reply);
         } else {
@@ -318,20 +323,15 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     /**
-     * What an object's answer gave its caller, which the object takes back (an item from a
-     * {@code Queue.get}) if the answer never leaves: the caller is gone.
+     * Whether an answer gave its caller something its object takes back (an item from a
+     * {@code Queue.get}) if the answer never leaves, the caller being gone: an object's result.
      */
-    private record Given(String address, String method, Object result) {
-        static Given of(String address, Object method, Object reply) {
-            if (method instanceof String && reply instanceof JsonObject && address.startsWith(Addresses.OBJECT_PREFIX)) {
-                return new Given(address, (String) method, ((JsonObject) reply).getValue("result"));
-            }
-            return null;
-        }
+    private static boolean givesBack(String address, Object method, Object reply) {
+        return method instanceof String && reply instanceof JsonObject && address.startsWith(Addresses.OBJECT_PREFIX);
     }
 
-    private void giveBack(Given g) {
-        eventBus.send(g.address, new JsonObject().put("method", g.method).put("result", g.result),
+    private void giveBack(Object address, Object method, Object result) {
+        eventBus.send((String) address, new JsonObject().put("method", method).put("result", result),
                 new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
     }
 
@@ -663,7 +663,9 @@ final class BridgeConnection implements FrameParser.Listener {
         closed = true;
         // Answers queued in this loop turn that will now never be written: a caller that died
         // just before (its end read in the same turn as the put that fed its get) takes nothing.
-        unwritten.forEach(this::giveBack);
+        for (int i = 0; i < unwritten.size(); i += 3) {
+            giveBack(unwritten.get(i), unwritten.get(i + 1), unwritten.get(i + 2));
+        }
         unwritten.clear();
         vertx.cancelTimer(idleTimer);
         if (session != null) {
