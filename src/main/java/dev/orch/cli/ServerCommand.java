@@ -55,6 +55,14 @@ class ServerCommand implements Callable<Integer> {
             description = "Close connections idle this long (default: ${DEFAULT-VALUE}).")
     int idleTimeout;
 
+    @Option(names = "--login-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Close connections not logged in this long after their connect (default: ${DEFAULT-VALUE}).")
+    double loginTimeout;
+
+    @Option(names = "--max-pending-output", paramLabel = "BYTES",
+            description = "Close a connection whose unread output passes this (default: twice --max-frame, at least 32 MiB).")
+    Long maxPendingOutput;
+
     @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "10",
             description = "On stop, time children get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
     double grace;
@@ -129,6 +137,12 @@ class ServerCommand implements Callable<Integer> {
         }
         Duration stopGrace = Seconds.of("--grace", grace, 0);
         Duration heartbeatEvery = Seconds.of("--heartbeat", heartbeat, 0.05);
+        Duration loginWithin = Seconds.of("--login-timeout", loginTimeout, 0.1);
+        // Less than one frame could never be written: every client reading its answers slowly
+        // would be closed.
+        if (maxPendingOutput != null && maxPendingOutput < maxFrame) {
+            throw CliException.usage("--max-pending-output must be at least --max-frame (" + maxFrame + " bytes)");
+        }
         if (eventLoops != null && eventLoops < 1) {
             throw CliException.usage("--event-loops must be at least 1");
         }
@@ -153,7 +167,8 @@ class ServerCommand implements Callable<Integer> {
             LOG.warn(exposed);
         }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
-                .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout))
+                .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout)).loginTimeout(loginWithin)
+                .maxPendingOutput(maxPendingOutput == null ? 0 : maxPendingOutput)
                 .stopGrace(stopGrace).heartbeat(heartbeatEvery).version(OrchCommand.version());
         c.eventLoops(eventLoops == null ? 0 : eventLoops);
         if (tlsCert != null) {

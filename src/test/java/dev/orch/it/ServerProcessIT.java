@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.testing.Poll;
+import dev.orch.testing.RawClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -210,6 +214,45 @@ class ServerProcessIT {
                 "ORCH_ADDRESS", s.address), "types");
         assertEquals(0, byEnv.exit, byEnv::toString);
         assertTrue(byEnv.out.contains("dict"), byEnv::toString);
+    }
+
+    @Test
+    void loginTimeoutAndMaxPendingOutputAreSettable() throws Exception {
+        Map<String, String> env = Map.of("ORCH_HOME", home().toString(), "ORCH_AUTHKEY", "limits");
+        Procs.Server s = Procs.server(env, "--login-timeout", "3", "--max-frame", "65536",
+                "--max-pending-output", "65536");
+        dev.orch.client.HostPort at = dev.orch.client.HostPort.parse(s.address, 0);
+        try (RawClient silent = new RawClient(at.host(), at.port())) {
+            // The default, 30 s, would keep it open past this. (3 s leaves the next client time
+            // to log in on a busy machine.)
+            assertTrue(silent.closedByServerWithin(Duration.ofSeconds(10)), "closed without a login");
+        }
+        try (RawClient slow = new RawClient(at.host(), at.port())) {
+            slow.login("limits".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            JsonObject created = slow.manager(new JsonObject().put("op", "create").put("typeid", "Value")
+                    .put("args", new JsonArray().add("v".repeat(60_000))));
+            String address = created.getJsonObject("body").getString("address");
+            // 24 MB of answers, never read: more than the sockets hold, less than the default
+            // limit of 32 MiB, so only the option cuts this client off.
+            StringBuilder gets = new StringBuilder();
+            for (int i = 0; i < 400; i++) {
+                gets.append(new JsonObject().put("type", "send").put("address", address).put("replyAddress", "g" + i)
+                        .put("body", new JsonObject().put("method", "get").put("args", new JsonArray())).encode()).append('\n');
+            }
+            for (String frame : gets.toString().split("\n")) {
+                slow.write(frame);
+            }
+            Poll.until(Duration.ofSeconds(20), "the slow consumer to be cut off", () -> s.log().contains("a slow consumer"));
+            assertTrue(s.log().contains("(limit 65536)"), s::log);
+        }
+        Procs.Result tooSmall = Procs.orch(env, "server", "--listen", "127.0.0.1:0", "--max-pending-output", "1000");
+        assertEquals(2, tooSmall.exit, tooSmall::toString);
+        assertOneLineError("--max-pending-output", tooSmall);
+        Procs.Result badLogin = Procs.orch(env, "server", "--listen", "127.0.0.1:0", "--login-timeout", "0");
+        assertEquals(2, badLogin.exit, badLogin::toString);
+        assertOneLineError("--login-timeout", badLogin);
+        s.process.destroy();
+        assertTrue(s.process.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), s::log);
     }
 
     @Test
