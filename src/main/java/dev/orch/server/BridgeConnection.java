@@ -450,7 +450,8 @@ final class BridgeConnection implements FrameParser.Listener {
                     .put("session", session)
                     .put("protocol", 1)
                     .put("server", "orch/" + config.version())
-                    .put("maxFrame", config.maxFrame())));
+                    .put("maxFrame", config.maxFrame())
+                    .put("idleTimeout", idleTimeoutSeconds())));
         } else {
             write(Frames.err(replyAddress, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'")));
         }
@@ -763,6 +764,12 @@ final class BridgeConnection implements FrameParser.Listener {
                 socket.remoteAddress(), session, clientName == null ? "" : ", " + clientName, unwrittenBytes,
                 config.maxPendingOutput());
         closeNow();
+    }
+
+    /** {@code --idle-timeout} for the login reply: whole seconds as an integer, else a fraction. */
+    private Number idleTimeoutSeconds() {
+        long ms = config.idleTimeout().toMillis();
+        return ms % 1000 == 0 ? (Number) (ms / 1000) : (Number) (ms / 1000.0);
     }
 
     private static String stringOrNull(Object v) {

@@ -40,6 +40,10 @@ class BridgeProtocolTest {
             assertEquals(1, body.getInteger("protocol"));
             assertTrue(body.getString("server").startsWith("orch/"));
             assertEquals(16, body.getString("session").length());
+            assertEquals(120, body.getInteger("idleTimeout"), "the default --idle-timeout, for the client's pings");
+        }
+        try (TestServer s = TestServer.start(c -> c.idleTimeout(java.time.Duration.ofMillis(1500))); RawClient c = s.raw()) {
+            assertEquals(1.5, c.login(TestServer.KEY).getJsonObject("body").getDouble("idleTimeout"));
         }
     }
 
