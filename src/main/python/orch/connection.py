@@ -735,7 +735,10 @@ class Connection:
         if kind == "message":
             handler = self._handlers.get(address) if isinstance(address, str) else None
             if handler is not None:
-                handler(frame)
+                try:
+                    handler(frame)
+                except Exception:  # the handler's own failure: reading goes on
+                    log.exception("orch: message handler failed")
                 return
             pending = self._pop_pending(address)
             if pending is not None:

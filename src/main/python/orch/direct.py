@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 import logging
 import os
 import socket
@@ -493,32 +494,27 @@ class _Peer:
         with state:
             self._running += 1
             self._seq += 1
-        _watchdog.call_started(self)
         reply_to = frame["replyAddress"]
         try:
-            body = frame.get("body")
-            if not isinstance(body, dict):
-                raise _BadRequest("'body' must be a JSON object")
-            if not isinstance(body.get("method"), str):
-                raise _BadRequest("call body needs a string 'method'")
-            data = _framing.encode_message(
-                reply_to, self._host.execute(frame["address"], body, self._session))
-            self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
-        except BaseException as e:
-            data = _err_frame(reply_to, e)
-        try:
+            try:
+                _watchdog.call_started(self)
+                body = frame.get("body")
+                if not isinstance(body, dict):
+                    raise _BadRequest("'body' must be a JSON object")
+                if not isinstance(body.get("method"), str):
+                    raise _BadRequest("call body needs a string 'method'")
+                data = _framing.encode_message(
+                    reply_to, self._host.execute(frame["address"], body, self._session))
+                self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
+            except BaseException as e:
+                data = _err_frame(reply_to, e, self._host.max_frame)
             self._write(data)
         finally:
             with state:
                 self._running -= 1
 
     def _write_err(self, reply_to: Optional[str], code: int, name: str, detail: str) -> None:
-        frame: Dict[str, Any] = {"type": "err"}
-        if reply_to is not None:
-            frame["address"] = reply_to
-        frame.update(failureCode=code, failureType="RECIPIENT_FAILURE", name=name,
-                     message="%s: %s" % (name, detail))
-        self._write(_framing.encode(frame))
+        self._write(_encode_err(reply_to, code, name, detail))
 
     def _write(self, data: bytes) -> None:
         try:
@@ -561,22 +557,33 @@ class _BadRequest(Exception):
     pass
 
 
-def _err_frame(reply_to: str, exc: BaseException) -> bytes:
-    """The ``err`` frame the server would send for a call that failed with ``exc``."""
+def _err_frame(reply_to: str, exc: BaseException, limit: float = float("inf")) -> bytes:
+    """The ``err`` frame the server would send for a call that failed with ``exc``, its
+    message cut as the server-routed answer's would be (``limit``: the server's ``maxFrame``),
+    so a call fails the same way by either route. Never raises: every call gets an answer."""
     from .hosting import failure_body  # hosting imports this module
     if isinstance(exc, _BadRequest):
         code, name, detail = 400, "BadRequest", str(exc)
     else:
-        error = failure_body(exc)["error"]
+        error = failure_body(exc, limit)["error"]
         code, name, detail = error["code"], error["name"], error["message"]
-    frame = {"type": "err", "address": reply_to, "failureCode": code,
-             "failureType": "RECIPIENT_FAILURE", "name": name,
-             "message": "%s: %s" % (name, detail)}
+    return _encode_err(reply_to, code, name, detail)
+
+
+def _encode_err(reply_to: Optional[str], code: int, name: str, detail: str) -> bytes:
+    """An ``err`` frame (to ``reply_to``, if not None). Never raises: text that UTF-8 cannot
+    encode (a reply address or a frame's type, as sent, with a lone surrogate) is written as
+    JSON escapes, which the client decodes back to what it sent."""
+    frame: Dict[str, Any] = {"type": "err"}
+    if reply_to is not None:
+        frame["address"] = reply_to
+    frame.update(failureCode=code, failureType="RECIPIENT_FAILURE", name=name,
+                 message="%s: %s" % (name, detail))
     try:
         return _framing.encode(frame)
-    except (TypeError, ValueError):  # a detail that is not text: keep the code and name
-        frame["message"] = name
-        return _framing.encode(frame)
+    except (TypeError, ValueError):
+        payload = json.dumps(frame, ensure_ascii=True, default=repr).encode("ascii")
+        return _HEADER.pack(len(payload)) + payload
 
 
 class _Watchdog:
