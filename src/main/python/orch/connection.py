@@ -780,6 +780,9 @@ class Connection:
 
     def _lost(self, error: BaseException) -> None:
         """Marks the connection dead and fails everything waiting on it (idempotent)."""
+        if _pid != self.pid:
+            self._abandon(error)
+            return
         with self._pending_lock:
             if self._closed.is_set():
                 return
@@ -809,9 +812,35 @@ class Connection:
             except Exception:
                 log.exception("orch: close callback failed")
 
+    def _abandon(self, error: BaseException) -> None:
+        """:meth:`_lost` in a process forked from the one that connected, where the socket is
+        the parent's too: only this process's copy of it is closed. A shutdown (or anything
+        written) would reach the parent's connection. No lock is taken, as a thread of the
+        parent may have held one when it forked, and no callback runs (what they close, the
+        fork handlers closed already)."""
+        if self._closed.is_set():
+            return
+        closed = threading.Event()  # a fresh one: the inherited one's lock may be held
+        closed.set()
+        self._close_error = error
+        self._closed = closed
+        self._pending = {}
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
     def close(self) -> None:
-        """Closes the connection; pending requests fail with ``ConnectionError``."""
+        """Closes the connection; pending requests fail with ``ConnectionError``.
+
+        In a process forked from the one that connected (say a child leaving a ``with
+        Manager()`` block), only that process's copy of the socket is closed: the parent's
+        connection is left as it is."""
         self._lost(ConnectionError("orch connection closed"))
+        if _pid != self.pid:
+            return  # the parent's threads did not fork
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
             # Only the thread reading now: threads busy in handlers may take their time.

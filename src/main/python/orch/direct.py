@@ -73,7 +73,10 @@ def _close_in_child() -> None:
     """After fork: the child serves nothing, and must not keep the parent's listening socket
     and direct connections open (a client would then never see them close). Only the child's
     copies of the descriptors are closed (TLS state is left alone); no lock is taken (their
-    holders did not fork)."""
+    holders did not fork). The watchdog starts afresh: its thread did not fork, and a child
+    that hosts types of its own needs one."""
+    global _watchdog
+    _watchdog = _Watchdog()
     for listener in list(_listeners):
         listener._closed = True
         for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
@@ -761,8 +764,14 @@ class Route:
         return self.address + (" (TLS)" if self.tls else "")
 
     def close(self) -> None:
-        with self._lock:
+        """Closes the direct connection; in a forked child only the child's copy of it,
+        without the lock (a thread of the parent may have held it when it forked)."""
+        if os.getpid() != self._pid:
             self._closed = True
             conn, self.conn = self.conn, None
+        else:
+            with self._lock:
+                self._closed = True
+                conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()

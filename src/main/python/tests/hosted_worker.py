@@ -83,6 +83,20 @@ class Utility:
             os._exit(0)
         return pid
 
+    def fork_host(self, typeid):
+        """Forks a child that hosts ``typeid`` (this class) with a Manager of its own, until
+        killed; returns its pid. Called directly, it forks while this worker's direct-call
+        machinery is busy with the call."""
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child = orch.Manager(sys.argv[1], name="test-worker-child")
+                child.register(typeid, Utility)
+                child.serve_forever()
+            finally:
+                os._exit(0)
+        return pid
+
     def caller(self):
         """The calling client's session, as the worker sees it."""
         return orch.caller_session()

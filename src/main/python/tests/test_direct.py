@@ -250,6 +250,42 @@ class DirectCallTest(ServerTestCase):
         with self.assertRaises(ConnectionError):
             u.capitalize("x")
 
+    def test_forked_child_closing_the_manager_leaves_the_parent_working(self):
+        # As a child leaving `with orch.Manager() as m:` does: the parent's connections (to the
+        # server, and direct to the worker) are shared with the child, which must close only
+        # its own copies and send nothing on them.
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        d = m.dict()
+        d["k"] = 1
+        u = self.make()
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                m.__exit__(None, None, None)
+                code = 0
+            finally:
+                os._exit(code)  # never the test runner's cleanup in the child
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode")
+                         else status >> 8, 0)
+        self.assertEqual(d["k"], 1)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        self.assertEqual(u.echo(2), 2)
+
+    def test_process_forked_in_a_direct_call_serves_its_calls_concurrently(self):
+        # The worker forks during a direct call, when its direct-call watchdog is awake; the
+        # child hosts a type of its own, whose blocking calls must not hold up the others.
+        typeid = "ForkedChild%d" % os.getpid()
+        child = self.make().fork_host(typeid)
+        self.addCleanup(os.kill, child, signal.SIGKILL)
+        wait_until(lambda: typeid in hosted_types(self.m), 30, "the forked child to host")
+        c = self.m.create(typeid)
+        self.assertTrue(c.thread_name().startswith("orch-direct"))
+        assert_sleep_does_not_stall(self, c, seconds=2)
+
     # -- the worker's side, over raw sockets --
 
     def test_login_and_calls_on_a_raw_socket(self):
