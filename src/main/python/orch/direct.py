@@ -763,6 +763,11 @@ class Route:
     def _label(self) -> str:
         return self.address + (" (TLS)" if self.tls else "")
 
+    @property
+    def closed(self) -> bool:
+        """True once the Manager closed this route (its own close, or a new connection)."""
+        return self._closed
+
     def close(self) -> None:
         """Closes the direct connection; in a forked child only the child's copy of it,
         without the lock (a thread of the parent may have held it when it forked)."""

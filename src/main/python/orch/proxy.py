@@ -93,6 +93,8 @@ class BaseProxy:
                 try:
                     reply = conn.request(self._address_, body, None, self._prefix)
                 except ConnectionError as e:
+                    if route.closed:  # this Manager closed it: as for its other calls
+                        raise
                     # The worker's connection went: as the server says when the host is gone.
                     raise host_gone(route.address, e) from e
         if type(reply) is dict:

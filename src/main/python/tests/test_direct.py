@@ -286,6 +286,35 @@ class DirectCallTest(ServerTestCase):
         self.assertTrue(c.thread_name().startswith("orch-direct"))
         assert_sleep_does_not_stall(self, c, seconds=2)
 
+    def test_close_from_another_thread_fails_direct_calls_as_others(self):
+        m = self.server.manager()
+        u = self.make_with(m)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        q = m.create("Queue")
+        failures = {}
+
+        def call(key, fn, *args):
+            try:
+                fn(*args)
+            except BaseException as e:  # examined below
+                failures[key] = e
+        threads = [threading.Thread(target=call, args=("direct", u.sleep, 10)),
+                   threading.Thread(target=call, args=("server", q.get))]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)  # both calls are in flight
+        m.close()
+        for t in threads:
+            t.join(10)
+        for key in ("direct", "server"):
+            with self.subTest(call=key):
+                error = failures.get(key)
+                self.assertIs(type(error), ConnectionError, repr(error))
+                self.assertEqual(str(error), "orch connection closed")
+
+    def make_with(self, m):
+        return m.create(self.TYPEID)
+
     # -- the worker's side, over raw sockets --
 
     def test_login_and_calls_on_a_raw_socket(self):
