@@ -726,6 +726,11 @@ class Route:
     def _settle(self, conn: Optional["Connection"]) -> Optional["Connection"]:
         """Records an attempt's outcome (under the lock); the connection to use, or None."""
         if conn is None:
+            server = self._manager._conn
+            if server is None or server.closed:
+                # The Manager's own connection is down, not the worker: the call fails through
+                # the server as it should, and nothing counts against the worker's address.
+                return None
             self._failures += 1
             wait = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** min(self._failures - 1, 10))
             self._retry_at = time.monotonic() + wait

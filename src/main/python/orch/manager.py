@@ -141,7 +141,11 @@ class Manager:
 
     def connect(self) -> "Manager":
         """Connects and logs in (idempotent). Raises ``ConnectionError`` or
-        :class:`orch.AuthenticationError`."""
+        :class:`orch.AuthenticationError`.
+
+        Once the connection is closed or lost, connects again, as a new session: proxies made
+        before belong to the old connection (their calls raise ``ConnectionError``); get new
+        ones with :meth:`create` or :meth:`lookup`."""
         with self._lock:
             if self._conn is not None and not self._conn.closed:
                 return self
@@ -153,7 +157,13 @@ class Manager:
             self._closing = False
             self._host = None
             self._serving = False
-            return self
+            # A new session: direct connections logged in with the old one say a session that
+            # is gone, and what the old routes learnt while the server connection was down
+            # does not hold for the new one.
+            routes, self._routes = list(self._routes.values()), {}
+        for route in routes:
+            route.close()
+        return self
 
     def close(self) -> None:
         """Closes the connection. The server drops this session's references to anonymous

@@ -286,6 +286,25 @@ class DirectCallTest(ServerTestCase):
         self.assertTrue(c.thread_name().startswith("orch-direct"))
         assert_sleep_does_not_stall(self, c, seconds=2)
 
+    def test_reconnected_manager_calls_direct_at_once(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = self.make_with(m)
+        # The server connection is lost (as a Ctrl-C in a call closes it) before the first call
+        # on u: that call cannot go direct, which is not the worker's fault.
+        m._conn.close()
+        with self.assertRaises(ConnectionError) as cm:
+            u.capitalize("x")
+        self.assertNotIsInstance(cm.exception, orch.RemoteError)
+        self.assertEqual(u._route._failures, 0)
+        m.connect()
+        u2 = self.make_with(m)
+        self.assertIsNot(u2._route, u._route)
+        self.assertTrue(u2.thread_name().startswith("orch-direct"), u2.thread_name())
+        self.assertEqual(u2.caller(), m.session)  # the direct login says the new session
+        with self.assertRaises(ConnectionError):
+            u.capitalize("x")  # the old proxy stays with the old connection
+
     def test_close_from_another_thread_fails_direct_calls_as_others(self):
         m = self.server.manager()
         u = self.make_with(m)
