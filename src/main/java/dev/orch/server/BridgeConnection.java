@@ -87,7 +87,7 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Messages delivered to this client that await its answer, by their reply address. */
     private final Map<String, Message<Object>> awaitingAnswer = new HashMap<>();
     /** Frames encoded since the last flush. */
-    private final FrameOut out = new FrameOut();
+    private final FrameOut out;
     /**
      * What the answers queued in {@link #out} gave their callers, as (address, method, result)
      * triples laid flat, so the hot path allocates nothing; see {@link #givesBack}.
@@ -119,6 +119,7 @@ final class BridgeConnection implements FrameParser.Listener {
         this.state = state;
         this.eventBus = vertx.eventBus();
         // Until login a peer gets only what login takes (PROTOCOL.md §3); onAuth raises the limit.
+        this.out = new FrameOut(config.maxFrame());
         this.parser = new FrameParser(Math.min(config.maxFrame(), FrameCodec.MAX_LOGIN_FRAME), this);
     }
 

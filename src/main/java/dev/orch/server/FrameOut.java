@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.Frames;
+import dev.orch.protocol.OrchException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
@@ -22,8 +23,18 @@ import java.io.OutputStream;
 final class FrameOut {
     private static final JsonFactory JSON = FrameCodec.STREAMING;
 
+    /** The largest answer payload sent (the server's {@code --max-frame}). */
+    private final int maxAnswer;
     private ByteBuf buf;
     private ByteBufOutputStream stream;
+
+    /**
+     * @param maxAnswer the largest payload of an answer ({@code message} without reply address);
+     *        a larger one becomes its caller's error
+     */
+    FrameOut(int maxAnswer) {
+        this.maxAnswer = maxAnswer;
+    }
 
     boolean isEmpty() {
         return buf == null;
@@ -59,6 +70,16 @@ final class FrameOut {
                 return;
             }
             fallback(start, Frames.message(address, replyAddress, body));
+        }
+        int length = buf.writerIndex() - start - 4;
+        if (replyAddress == null && length > maxAnswer) {
+            // Clients take frames up to the limit they were told at login, and a frame that
+            // large counts as unread output at once: the caller gets an error, not the answer,
+            // and keeps its connection. (What is put in comes in frames within the limit, so a
+            // dropped answer never held an item taken out.)
+            buf.writerIndex(start);
+            frame(Frames.err(address, OrchException.raised("ValueError", "the result is " + length
+                    + " bytes; the orch server sends frames of at most " + maxAnswer + " (server --max-frame)")));
             return;
         }
         end(start);

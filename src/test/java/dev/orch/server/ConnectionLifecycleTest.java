@@ -32,6 +32,26 @@ import org.junit.jupiter.api.io.TempDir;
 class ConnectionLifecycleTest {
 
     @Test
+    void anAnswerLargerThanTheFrameLimitFailsItsCallAlone() throws Exception {
+        // Each item comes in a frame within the limit; a copy of all three does not fit in one.
+        try (TestServer s = TestServer.start(c -> c.maxFrame(4096)); OrchClient client = s.client()) {
+            RemoteObject list = client.create("list");
+            RemoteObject keep = client.create("dict");
+            keep.call("__setitem__", "important", "data");
+            for (int i = 0; i < 3; i++) {
+                list.call("append", "x".repeat(2000));
+            }
+            OrchException e = assertThrows(OrchException.class, () -> list.call("__getitem__", new JsonObject())); // [:]
+            assertEquals(500, e.failureCode(), e::toString);
+            assertEquals("ValueError", e.name(), e::toString);
+            assertTrue(e.getMessage().contains("at most 4096"), e::getMessage);
+            // The connection, and the session's anonymous objects, are still there.
+            assertEquals("data", keep.call("__getitem__", "important"));
+            assertEquals(3, ((Number) list.call("__len__")).intValue());
+        }
+    }
+
+    @Test
     void idleConnectionsAreClosedButWaitingOnesAreNot() throws Exception {
         try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(600)).loginTimeout(Duration.ofMillis(600)));
              OrchClient c = OrchClient.connect(s.clientConfig().pingInterval(Duration.ofMillis(150)));
