@@ -200,7 +200,8 @@ class Host:
             if spec is None:
                 raise _Failure(404, "NotFound", f"typeid {body.get('typeid')!r} is not hosted here")
             obj = spec.factory(*(body.get("args") or ()), **(body.get("kwargs") or {}))
-            exposed = public_methods(obj) + ("__str__",) if spec.per_object else (spec.exposed or ())
+            exposed = (public_methods(obj) + ("__str__",) if spec.per_object
+                       else (spec.exposed or ()))
             answer: Dict[str, Any] = {"id": body.get("id")}
             if spec.per_object:
                 answer["exposed"] = list(exposed)
@@ -261,7 +262,8 @@ class Host:
         return b'{"result":%s}' % _framing.encode_json(result)
 
     def _encode_answer(self, reply_to: Any, body_json: bytes) -> Optional[bytes]:
-        """The frame answering ``reply_to`` (None without one); raises as :meth:`check_reply_size`."""
+        """The frame answering ``reply_to`` (None without one); raises as
+        :meth:`check_reply_size` does."""
         if not reply_to or not isinstance(reply_to, str):
             return None
         data = _framing.encode_reply(reply_to, body_json)
@@ -328,11 +330,12 @@ def failure_body(exc: BaseException, limit: float = float("inf")) -> Dict[str, A
     ``maxFrame``: a longer frame would end this worker's session) is cut to fit, and says so.
     """
     try:
+        text = exception_text(exc)
         if isinstance(exc, _Failure):
-            error = {"code": exc.code, "name": exc.name, "message": exception_text(exc)}
-        elif isinstance(exc, (TypeError, ValueError)) and "JSON serializable" in exception_text(exc):
+            error = {"code": exc.code, "name": exc.name, "message": text}
+        elif isinstance(exc, (TypeError, ValueError)) and "JSON serializable" in text:
             error = {"code": 500, "name": "TypeError",
-                     "message": f"result is not JSON-serializable: {exception_text(exc)}"}
+                     "message": f"result is not JSON-serializable: {text}"}
         else:
             error = error_body(exc)["error"]
         name = error["name"][:_MAX_NAME]
