@@ -32,10 +32,13 @@ from .errors import AuthenticationError, RemoteError, from_err_frame
 
 log = logging.getLogger("orch")
 
-#: Seconds without sending before the reader sends a ``ping``; the server closes connections
-#: idle for 120 s (PROTOCOL.md §8).
+#: Seconds without sending before the ticker sends a ``ping``, at most: a third of the peer's
+#: idle timeout when that is shorter (PROTOCOL.md §3, §8).
 KEEPALIVE_SECONDS = 30.0
-#: Longest the reader sleeps in poll(), so deferred releases go out promptly.
+#: The idle timeout of a peer whose login reply does not say (an older server: 120 s).
+DEFAULT_IDLE_TIMEOUT = 120.0
+#: Longest the reader sleeps in poll(), and the ticker between two looks (less when pings
+#: must go out more often), so deferred releases go out promptly.
 _TICK_SECONDS = 1.0
 #: Size of the buffer each connection receives into. recv(n) would allocate n bytes per call,
 #: and past malloc's mmap threshold (128 KiB) that is an mmap, an mremap and a munmap, with
@@ -119,6 +122,7 @@ class Connection:
         self._from_worker = login_session is not None
         self._peer = peer
         self._max_frame = float("inf")  # the login reply's maxFrame, when the peer says
+        self._idle_timeout = DEFAULT_IDLE_TIMEOUT  # the login reply's idleTimeout, when it says
         self._authkey = authkey
         self._ssl_context = ssl_context
         self._client_name = client_name
@@ -190,7 +194,9 @@ class Connection:
 
     def _tick_loop(self) -> None:
         """Keepalive pings and deferred releases, even when no caller is reading."""
-        while not self._closed.wait(_TICK_SECONDS):
+        # Twice a keepalive period, at least: a ping then goes out at most one and a half
+        # periods after the last frame, half the peer's idle timeout.
+        while not self._closed.wait(min(_TICK_SECONDS, self.keepalive_seconds / 2)):
             try:
                 self._tick()
             except (OSError, ConnectionError) as e:
@@ -320,6 +326,9 @@ class Connection:
         limit = reply.get("maxFrame")
         if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
             self._max_frame = limit
+        idle = reply.get("idleTimeout")
+        if isinstance(idle, (int, float)) and not isinstance(idle, bool) and 0 < idle < 1e9:
+            self._idle_timeout = float(idle)
 
     def _plain_to_tls_hint(self, e: ConnectionError) -> ConnectionError:
         """``e``, cut off before any answer to the first login frame, with a hint when this
@@ -340,6 +349,18 @@ class Connection:
             raise ConnectionError(f"{self._peer} closed the connection"
                                   + (f": {self._last_err}" if self._last_err else ""))
         return decoder.feed(self._rbuf[:n])
+
+    @property
+    def idle_timeout(self) -> float:
+        """Seconds after which the peer closes a connection that sends nothing (its login
+        reply's ``idleTimeout``; 120 when it did not say)."""
+        return self._idle_timeout
+
+    @property
+    def keepalive_seconds(self) -> float:
+        """Seconds without sending after which a ``ping`` goes out: a third of the peer's idle
+        timeout, at most ``KEEPALIVE_SECONDS``."""
+        return min(KEEPALIVE_SECONDS, self.idle_timeout / 3)
 
     @property
     def max_frame(self) -> float:
@@ -726,7 +747,7 @@ class Connection:
     def _tick(self) -> None:
         if self._deferred:
             self._flush_deferred()
-        if time.monotonic() - self._last_send >= KEEPALIVE_SECONDS:
+        if time.monotonic() - self._last_send >= self.keepalive_seconds:
             self._write({"type": "ping"})
 
     def _dispatch(self, frame: Dict[str, Any]) -> None:
@@ -735,7 +756,10 @@ class Connection:
         if kind == "message":
             handler = self._handlers.get(address) if isinstance(address, str) else None
             if handler is not None:
-                handler(frame)
+                try:
+                    handler(frame)
+                except Exception:  # the handler's own failure: reading goes on
+                    log.exception("orch: message handler failed")
                 return
             pending = self._pop_pending(address)
             if pending is not None:
@@ -777,6 +801,9 @@ class Connection:
 
     def _lost(self, error: BaseException) -> None:
         """Marks the connection dead and fails everything waiting on it (idempotent)."""
+        if _pid != self.pid:
+            self._abandon(error)
+            return
         with self._pending_lock:
             if self._closed.is_set():
                 return
@@ -806,9 +833,35 @@ class Connection:
             except Exception:
                 log.exception("orch: close callback failed")
 
+    def _abandon(self, error: BaseException) -> None:
+        """:meth:`_lost` in a process forked from the one that connected, where the socket is
+        the parent's too: only this process's copy of it is closed. A shutdown (or anything
+        written) would reach the parent's connection. No lock is taken, as a thread of the
+        parent may have held one when it forked, and no callback runs (what they close, the
+        fork handlers closed already)."""
+        if self._closed.is_set():
+            return
+        closed = threading.Event()  # a fresh one: the inherited one's lock may be held
+        closed.set()
+        self._close_error = error
+        self._closed = closed
+        self._pending = {}
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
     def close(self) -> None:
-        """Closes the connection; pending requests fail with ``ConnectionError``."""
+        """Closes the connection; pending requests fail with ``ConnectionError``.
+
+        In a process forked from the one that connected (say a child leaving a ``with
+        Manager()`` block), only that process's copy of the socket is closed: the parent's
+        connection is left as it is."""
         self._lost(ConnectionError("orch connection closed"))
+        if _pid != self.pid:
+            return  # the parent's threads did not fork
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
             # Only the thread reading now: threads busy in handlers may take their time.

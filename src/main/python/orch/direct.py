@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import json
 import logging
 import os
 import socket
@@ -72,7 +73,10 @@ def _close_in_child() -> None:
     """After fork: the child serves nothing, and must not keep the parent's listening socket
     and direct connections open (a client would then never see them close). Only the child's
     copies of the descriptors are closed (TLS state is left alone); no lock is taken (their
-    holders did not fork)."""
+    holders did not fork). The watchdog starts afresh: its thread did not fork, and a child
+    that hosts types of its own needs one."""
+    global _watchdog
+    _watchdog = _Watchdog()
     for listener in list(_listeners):
         listener._closed = True
         for sock in [listener._sock] + [p._sock for p in list(listener._peers)]:
@@ -493,32 +497,27 @@ class _Peer:
         with state:
             self._running += 1
             self._seq += 1
-        _watchdog.call_started(self)
         reply_to = frame["replyAddress"]
         try:
-            body = frame.get("body")
-            if not isinstance(body, dict):
-                raise _BadRequest("'body' must be a JSON object")
-            if not isinstance(body.get("method"), str):
-                raise _BadRequest("call body needs a string 'method'")
-            data = _framing.encode_message(
-                reply_to, self._host.execute(frame["address"], body, self._session))
-            self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
-        except BaseException as e:
-            data = _err_frame(reply_to, e)
-        try:
+            try:
+                _watchdog.call_started(self)
+                body = frame.get("body")
+                if not isinstance(body, dict):
+                    raise _BadRequest("'body' must be a JSON object")
+                if not isinstance(body.get("method"), str):
+                    raise _BadRequest("call body needs a string 'method'")
+                data = _framing.encode_message(
+                    reply_to, self._host.execute(frame["address"], body, self._session))
+                self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
+            except BaseException as e:
+                data = _err_frame(reply_to, e, self._host.max_frame)
             self._write(data)
         finally:
             with state:
                 self._running -= 1
 
     def _write_err(self, reply_to: Optional[str], code: int, name: str, detail: str) -> None:
-        frame: Dict[str, Any] = {"type": "err"}
-        if reply_to is not None:
-            frame["address"] = reply_to
-        frame.update(failureCode=code, failureType="RECIPIENT_FAILURE", name=name,
-                     message="%s: %s" % (name, detail))
-        self._write(_framing.encode(frame))
+        self._write(_encode_err(reply_to, code, name, detail))
 
     def _write(self, data: bytes) -> None:
         try:
@@ -561,22 +560,33 @@ class _BadRequest(Exception):
     pass
 
 
-def _err_frame(reply_to: str, exc: BaseException) -> bytes:
-    """The ``err`` frame the server would send for a call that failed with ``exc``."""
+def _err_frame(reply_to: str, exc: BaseException, limit: float = float("inf")) -> bytes:
+    """The ``err`` frame the server would send for a call that failed with ``exc``, its
+    message cut as the server-routed answer's would be (``limit``: the server's ``maxFrame``),
+    so a call fails the same way by either route. Never raises: every call gets an answer."""
     from .hosting import failure_body  # hosting imports this module
     if isinstance(exc, _BadRequest):
         code, name, detail = 400, "BadRequest", str(exc)
     else:
-        error = failure_body(exc)["error"]
+        error = failure_body(exc, limit)["error"]
         code, name, detail = error["code"], error["name"], error["message"]
-    frame = {"type": "err", "address": reply_to, "failureCode": code,
-             "failureType": "RECIPIENT_FAILURE", "name": name,
-             "message": "%s: %s" % (name, detail)}
+    return _encode_err(reply_to, code, name, detail)
+
+
+def _encode_err(reply_to: Optional[str], code: int, name: str, detail: str) -> bytes:
+    """An ``err`` frame (to ``reply_to``, if not None). Never raises: text that UTF-8 cannot
+    encode (a reply address or a frame's type, as sent, with a lone surrogate) is written as
+    JSON escapes, which the client decodes back to what it sent."""
+    frame: Dict[str, Any] = {"type": "err"}
+    if reply_to is not None:
+        frame["address"] = reply_to
+    frame.update(failureCode=code, failureType="RECIPIENT_FAILURE", name=name,
+                 message="%s: %s" % (name, detail))
     try:
         return _framing.encode(frame)
-    except (TypeError, ValueError):  # a detail that is not text: keep the code and name
-        frame["message"] = name
-        return _framing.encode(frame)
+    except (TypeError, ValueError):
+        payload = json.dumps(frame, ensure_ascii=True, default=repr).encode("ascii")
+        return _HEADER.pack(len(payload)) + payload
 
 
 class _Watchdog:
@@ -716,6 +726,11 @@ class Route:
     def _settle(self, conn: Optional["Connection"]) -> Optional["Connection"]:
         """Records an attempt's outcome (under the lock); the connection to use, or None."""
         if conn is None:
+            server = self._manager._conn
+            if server is None or server.closed:
+                # The Manager's own connection is down, not the worker: the call fails through
+                # the server as it should, and nothing counts against the worker's address.
+                return None
             self._failures += 1
             wait = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2 ** min(self._failures - 1, 10))
             self._retry_at = time.monotonic() + wait
@@ -753,9 +768,20 @@ class Route:
     def _label(self) -> str:
         return self.address + (" (TLS)" if self.tls else "")
 
+    @property
+    def closed(self) -> bool:
+        """True once the Manager closed this route (its own close, or a new connection)."""
+        return self._closed
+
     def close(self) -> None:
-        with self._lock:
+        """Closes the direct connection; in a forked child only the child's copy of it,
+        without the lock (a thread of the parent may have held it when it forked)."""
+        if os.getpid() != self._pid:
             self._closed = True
             conn, self.conn = self.conn, None
+        else:
+            with self._lock:
+                self._closed = True
+                conn, self.conn = self.conn, None
         if conn is not None:
             conn.close()

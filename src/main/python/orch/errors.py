@@ -151,10 +151,45 @@ def from_err_frame(frame: Dict[str, Any], from_worker: bool = False) -> BaseExce
 
 
 def error_body(exc: BaseException) -> Dict[str, Any]:
-    """The ``{"error": …}`` reply body a worker sends for an exception (PROTOCOL.md §7)."""
+    """The ``{"error": …}`` reply body a worker sends for an exception (PROTOCOL.md §7).
+
+    Never raises, and the body always encodes as UTF-8 JSON: a worker must answer every call,
+    and an exception is not always easy to put in words (see :func:`safe_text`)."""
     if isinstance(exc, RemoteError):
-        return {"error": {"code": exc.code, "name": exc.name, "message": exc.detail}}
-    return {"error": {"code": 500, "name": type(exc).__name__, "message": str(exc)}}
+        code, name, message = exc.code, exc.name, exc.detail
+        if type(code) is not int:
+            code = 500
+        if not isinstance(name, str):
+            name = type(exc).__name__
+        message = safe_text(message) if isinstance(message, str) else exception_text(exc)
+    else:
+        code, name, message = 500, type(exc).__name__, exception_text(exc)
+    return {"error": {"code": code, "name": safe_text(name), "message": message}}
+
+
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)`` made safe to send: its repr when str() raises (a ``__str__`` that reads an
+    attribute never set…), a fixed text when that raises too; see :func:`safe_text`."""
+    try:
+        text = str(exc)
+    except Exception:
+        try:
+            text = repr(exc)
+        except Exception:
+            text = "<exception str() failed>"
+    return safe_text(text)
+
+
+def safe_text(text: str) -> str:
+    """``text``, with what UTF-8 cannot encode (lone surrogates, as ``os.fsdecode`` makes of
+    undecodable file names) written as backslash escapes (``\\udcff``), so it can be sent."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    except Exception:  # not a str after all (a subclass whose encode misbehaves)
+        return "<text not printable>"
 
 
 __all__ = ["OrchError", "RemoteError", "AuthenticationError", "remote_error", "from_err_frame",

@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from . import _framing, direct
 from .connection import Connection
-from .errors import error_body
+from .errors import error_body, exception_text
 from .proxy import BaseProxy, wire_slice
 
 log = logging.getLogger("orch")
@@ -181,10 +181,10 @@ class Host:
     # -- messages from the server (reader thread) ---------------------------------------------
 
     def _on_host_message(self, frame: Dict[str, Any]) -> None:
-        body = frame.get("body") or {}
-        op = body.get("op")
+        body = frame.get("body")
+        op = body.get("op") if isinstance(body, dict) else None
         if op == "create":
-            self._create(frame)
+            self._create(frame, body)
         elif op == "release":
             oid = str(body.get("id"))
             self._objects.pop(oid, None)
@@ -192,8 +192,7 @@ class Host:
         else:
             log.warning("orch: unknown host operation %r", op)
 
-    def _create(self, frame: Dict[str, Any]) -> None:
-        body = frame["body"]
+    def _create(self, frame: Dict[str, Any], body: Dict[str, Any]) -> None:
         reply_to = frame.get("replyAddress")
         oid = str(body.get("id"))
         spec = self._specs.get(body.get("typeid"))
@@ -201,21 +200,24 @@ class Host:
             if spec is None:
                 raise _Failure(404, "NotFound", f"typeid {body.get('typeid')!r} is not hosted here")
             obj = spec.factory(*(body.get("args") or ()), **(body.get("kwargs") or {}))
+            exposed = (public_methods(obj) + ("__str__",) if spec.per_object
+                       else (spec.exposed or ()))
+            answer: Dict[str, Any] = {"id": body.get("id")}
+            if spec.per_object:
+                answer["exposed"] = list(exposed)
+            # Before the object is kept: an answer that cannot be sent fails the create.
+            data = self._encode_answer(reply_to, _framing.encode_json(answer))
         except BaseException as e:  # the creator gets the error, this worker stays up
-            self._reply(reply_to, failure_body(e))
+            self._send_reply(self._failure_answer(reply_to, e))
             return
         address = "orch.obj.%s" % oid
-        exposed = public_methods(obj) + ("__str__",) if spec.per_object else (spec.exposed or ())
         self._objects[oid] = (obj, spec, exposed)
         self._conn.add_handler(address, self._on_call)
         try:
             self._conn.send({"type": "register", "address": address})
         except ConnectionError:
             return
-        answer: Dict[str, Any] = {"id": body.get("id")}
-        if spec.per_object:
-            answer["exposed"] = list(exposed)
-        self._reply(reply_to, answer)
+        self._send_reply(data)
 
     def _on_call(self, frame: Dict[str, Any]) -> None:
         """A call the server forwards; the reply is a ``send`` to its ``replyAddress``."""
@@ -228,7 +230,7 @@ class Host:
                 reply_to, self.execute(frame.get("address", ""), body, body.get("session")))
             self.check_reply_size(len(data) - _framing.HEADER_SIZE)
         except BaseException as e:
-            data = _framing.encode_reply(reply_to, _framing.encode_json(failure_body(e)))
+            data = self._failure_answer(reply_to, e)
         self._send_reply(data)
 
     def execute(self, address: str, body: Dict[str, Any], session: Optional[str]) -> bytes:
@@ -259,23 +261,40 @@ class Host:
         # Encoded here so a result that is not JSON fails as a TypeError for the caller.
         return b'{"result":%s}' % _framing.encode_json(result)
 
-    def _reply(self, reply_to: Optional[str], body: Dict[str, Any]) -> None:
-        try:
-            encoded = _framing.encode_json(body)
-        except (TypeError, ValueError) as e:
-            encoded = _framing.encode_json(failure_body(e))
-        self._reply_encoded(reply_to, encoded)
-
-    def _reply_encoded(self, reply_to: Optional[str], body_json: bytes) -> None:
+    def _encode_answer(self, reply_to: Any, body_json: bytes) -> Optional[bytes]:
+        """The frame answering ``reply_to`` (None without one); raises as
+        :meth:`check_reply_size` does."""
         if not reply_to or not isinstance(reply_to, str):
-            return
-        self._send_reply(_framing.encode_reply(reply_to, body_json))
+            return None
+        data = _framing.encode_reply(reply_to, body_json)
+        self.check_reply_size(len(data) - _framing.HEADER_SIZE)
+        return data
 
-    def _send_reply(self, data: bytes) -> None:
+    def _failure_answer(self, reply_to: Any, exc: BaseException) -> Optional[bytes]:
+        """The frame answering ``reply_to`` with the failure ``exc`` (None without a reply
+        address). Never raises: see :func:`failure_body`."""
+        if not reply_to or not isinstance(reply_to, str):
+            return None
+        try:
+            return _framing.encode_reply(
+                reply_to, _framing.encode_json(failure_body(exc, self._conn.max_frame)))
+        except Exception:  # only a reply address that is not text could get here
+            log.exception("orch: cannot answer %r", reply_to)
+            return None
+
+    def _send_reply(self, data: Optional[bytes]) -> None:
+        if data is None:
+            return
         try:
             self._conn.send_encoded(data)
         except ConnectionError:
             pass  # the caller learns from the server that this host is gone
+
+    @property
+    def max_frame(self) -> float:
+        """The largest frame the server takes (infinite when it did not say): no answer from
+        here, by either route, may be longer."""
+        return self._conn.max_frame
 
     def check_reply_size(self, size: int) -> None:
         """Raises when an answer of ``size`` bytes (a frame's payload) is more than the server
@@ -295,13 +314,62 @@ class _Failure(Exception):
         self.code, self.name = code, name
 
 
-def failure_body(exc: BaseException) -> Dict[str, Any]:
-    """The ``{"error":{"code","name","message"}}`` answer for an exception a call raised."""
-    if isinstance(exc, _Failure):
-        return {"error": {"code": exc.code, "name": exc.name, "message": str(exc)}}
-    if isinstance(exc, (TypeError, ValueError)) and "JSON serializable" in str(exc):
-        return {"error": {"code": 500, "name": "TypeError",
-                          "message": f"result is not JSON-serializable: {exc}"}}
-    return error_body(exc)
+#: Bytes of a frame kept for all of an error answer but its message: the frame's fields, the
+#: reply address, the name (cut to _MAX_NAME characters, written twice once the server prefixes
+#: the message with it) and the note saying the message was cut.
+_ERROR_ROOM = 4096
+_MAX_NAME = 256
 
 
+def failure_body(exc: BaseException, limit: float = float("inf")) -> Dict[str, Any]:
+    """The ``{"error":{"code","name","message"}}`` answer for an exception a call raised.
+
+    Never raises, and the body always encodes as UTF-8 JSON: every call must get an answer,
+    whatever it raised (an exception whose str() raises, a message with a lone surrogate…).
+    A message that would make the answer's frame longer than ``limit`` bytes (the server's
+    ``maxFrame``: a longer frame would end this worker's session) is cut to fit, and says so.
+    """
+    try:
+        text = exception_text(exc)
+        if isinstance(exc, _Failure):
+            error = {"code": exc.code, "name": exc.name, "message": text}
+        elif isinstance(exc, (TypeError, ValueError)) and "JSON serializable" in text:
+            error = {"code": 500, "name": "TypeError",
+                     "message": f"result is not JSON-serializable: {text}"}
+        else:
+            error = error_body(exc)["error"]
+        name = error["name"][:_MAX_NAME]
+        error["name"] = name
+        error["message"] = _fit(error["message"], limit - _ERROR_ROOM - len(name), limit)
+        _framing.encode_json(error)  # the proof it encodes, before anyone relies on it
+        return {"error": error}
+    except Exception:  # a last resort: nothing above should fail, and nothing here can
+        log.exception("orch: cannot report a hosted call's failure")
+        return {"error": {"code": 500, "name": "RuntimeError",
+                          "message": "the hosted call failed, and its error could not be reported"
+                                     " (see the worker's log)"}}
+
+
+def _fit(message: str, budget: float, limit: float) -> str:
+    """``message``, cut so that its JSON encoding takes at most ``budget`` bytes, with a note
+    saying so (``limit``: the frame size that forces it)."""
+    size = len(message)  # characters: a lower bound of its encoded size
+    if size <= budget // 6:  # even a character written \uXXXX takes at most 6 bytes
+        return message
+    encoded = len(_framing.encode_json(message)) - 2
+    if encoded <= budget:
+        return message
+    note = ("... [cut to fit: the message was %d bytes; the orch server takes frames of at most "
+            "%d (server --max-frame)]" % (encoded, limit))
+    keep = int(budget) - len(note)
+    # The longest prefix whose encoding fits: each try encodes at most the prefix.
+    low, high = 0, min(size, max(keep, 0))
+    if len(_framing.encode_json(message[:high])) - 2 <= keep:
+        low = high  # the usual case: one byte a character
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_framing.encode_json(message[:middle])) - 2 <= keep:
+            low = middle
+        else:
+            high = middle - 1
+    return message[:low] + note

@@ -141,7 +141,11 @@ class Manager:
 
     def connect(self) -> "Manager":
         """Connects and logs in (idempotent). Raises ``ConnectionError`` or
-        :class:`orch.AuthenticationError`."""
+        :class:`orch.AuthenticationError`.
+
+        Once the connection is closed or lost, connects again, as a new session: proxies made
+        before belong to the old connection (their calls raise ``ConnectionError``); get new
+        ones with :meth:`create` or :meth:`lookup`."""
         with self._lock:
             if self._conn is not None and not self._conn.closed:
                 return self
@@ -153,11 +157,25 @@ class Manager:
             self._closing = False
             self._host = None
             self._serving = False
-            return self
+            # A new session: direct connections logged in with the old one say a session that
+            # is gone, and what the old routes learnt while the server connection was down
+            # does not hold for the new one.
+            routes, self._routes = list(self._routes.values()), {}
+        for route in routes:
+            route.close()
+        return self
 
     def close(self) -> None:
         """Closes the connection. The server drops this session's references to anonymous
-        objects, and the types this process hosted go away (their objects fail with 410)."""
+        objects, and the types this process hosted go away (their objects fail with 410).
+
+        In a process forked from the one that connected (a child leaving ``with Manager()``,
+        say), this only closes the child's copies of the connections: the parent goes on using
+        them, and keeps hosting."""
+        conn = self._conn
+        if conn is not None and conn.pid != os.getpid():
+            self._close_in_child()
+            return
         with self._lock:
             self._closing = True
             conn, self._conn = self._conn, None
@@ -168,6 +186,18 @@ class Manager:
             route.close()
         if host is not None:
             host.close()
+        if conn is not None:
+            conn.close()
+
+    def _close_in_child(self) -> None:
+        # No lock: a thread of the parent may have held it when it forked. The listener and
+        # direct connections this process hosted were closed by the fork handler already.
+        self._closing = True
+        conn, self._conn = self._conn, None
+        routes, self._routes = list(self._routes.values()), {}
+        self._host, self._serving = None, False
+        for route in routes:
+            route.close()
         if conn is not None:
             conn.close()
 

@@ -13,6 +13,7 @@ round trip per item, until ``IndexError`` (Python's sequence protocol). Nothing 
 from __future__ import annotations
 
 import operator
+import os
 import threading
 import weakref
 from collections.abc import Mapping
@@ -92,6 +93,8 @@ class BaseProxy:
                 try:
                     reply = conn.request(self._address_, body, None, self._prefix)
                 except ConnectionError as e:
+                    if route.closed:  # this Manager closed it: as for its other calls
+                        raise
                     # The worker's connection went: as the server says when the host is gone.
                     raise host_gone(route.address, e) from e
         if type(reply) is dict:
@@ -311,6 +314,15 @@ BUILTIN_PROXIES: Dict[str, Type[BaseProxy]] = {
 
 _cache: Dict[Tuple[type, str, Tuple[str, ...]], type] = {}
 _cache_lock = threading.Lock()
+
+
+def _reset_lock_in_child() -> None:
+    global _cache_lock
+    _cache_lock = threading.Lock()  # a thread of the parent may have held it when it forked
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock_in_child)
 
 
 def _sequence_iter(proxy: BaseProxy) -> Iterator[Any]:

@@ -14,7 +14,31 @@ import time
 import orch
 
 
+class BadStr(Exception):
+    """An exception whose str() itself raises."""
+
+    def __str__(self):
+        raise AttributeError("BadStr has no message")
+
+
+def failure(kind):
+    """The exception ``fail(kind)`` raises: ``value``, ``key``, ``runtime`` (message "boom"),
+    ``badstr`` (str() raises), ``surrogate`` (a lone surrogate, not encodable as UTF-8) or
+    ``huge:N`` (a ValueError of N characters)."""
+    if kind == "badstr":
+        return BadStr()
+    if kind == "surrogate":
+        return ValueError("file \udcff not found")
+    if kind.startswith("huge:"):
+        return ValueError("x" * int(kind[5:]))
+    return {"value": ValueError, "key": KeyError, "runtime": RuntimeError}[kind]("boom")
+
+
 class Utility:
+    def __init__(self, fail=None):
+        if fail is not None:
+            raise failure(fail)
+
     def capitalize(self, name):
         return name.capitalize()
 
@@ -39,8 +63,10 @@ class Utility:
         """Blocks on a named remote Queue until another client puts an item."""
         return manager.lookup(name).get()
 
-    def fail(self, kind):
-        raise {"value": ValueError, "key": KeyError, "runtime": RuntimeError}[kind]("boom")
+    def fail(self, kind, delay=0):
+        """Raises ``failure(kind)``, after ``delay`` seconds."""
+        time.sleep(delay)
+        raise failure(kind)
 
     def not_json(self):
         return b"bytes"  # not JSON (a set would be: the client sends it as an array)
@@ -55,6 +81,20 @@ class Utility:
         if pid == 0:
             time.sleep(seconds)
             os._exit(0)
+        return pid
+
+    def fork_host(self, typeid):
+        """Forks a child that hosts ``typeid`` (this class) with a Manager of its own, until
+        killed; returns its pid. Called directly, it forks while this worker's direct-call
+        machinery is busy with the call."""
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child = orch.Manager(sys.argv[1], name="test-worker-child")
+                child.register(typeid, Utility)
+                child.serve_forever()
+            finally:
+                os._exit(0)
         return pid
 
     def caller(self):

@@ -250,6 +250,90 @@ class DirectCallTest(ServerTestCase):
         with self.assertRaises(ConnectionError):
             u.capitalize("x")
 
+    def test_forked_child_closing_the_manager_leaves_the_parent_working(self):
+        # As a child leaving `with orch.Manager() as m:` does: the parent's connections (to the
+        # server, and direct to the worker) are shared with the child, which must close only
+        # its own copies and send nothing on them.
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        d = m.dict()
+        d["k"] = 1
+        u = self.make()
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                m.__exit__(None, None, None)
+                code = 0
+            finally:
+                os._exit(code)  # never the test runner's cleanup in the child
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode")
+                         else status >> 8, 0)
+        self.assertEqual(d["k"], 1)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        self.assertEqual(u.echo(2), 2)
+
+    def test_process_forked_in_a_direct_call_serves_its_calls_concurrently(self):
+        # The worker forks during a direct call, when its direct-call watchdog is awake; the
+        # child hosts a type of its own, whose blocking calls must not hold up the others.
+        typeid = "ForkedChild%d" % os.getpid()
+        child = self.make().fork_host(typeid)
+        self.addCleanup(os.kill, child, signal.SIGKILL)
+        wait_until(lambda: typeid in hosted_types(self.m), 30, "the forked child to host")
+        c = self.m.create(typeid)
+        self.assertTrue(c.thread_name().startswith("orch-direct"))
+        assert_sleep_does_not_stall(self, c, seconds=2)
+
+    def test_reconnected_manager_calls_direct_at_once(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        u = self.make_with(m)
+        # The server connection is lost (as a Ctrl-C in a call closes it) before the first call
+        # on u: that call cannot go direct, which is not the worker's fault.
+        m._conn.close()
+        with self.assertRaises(ConnectionError) as cm:
+            u.capitalize("x")
+        self.assertNotIsInstance(cm.exception, orch.RemoteError)
+        self.assertEqual(u._route._failures, 0)
+        m.connect()
+        u2 = self.make_with(m)
+        self.assertIsNot(u2._route, u._route)
+        self.assertTrue(u2.thread_name().startswith("orch-direct"), u2.thread_name())
+        self.assertEqual(u2.caller(), m.session)  # the direct login says the new session
+        with self.assertRaises(ConnectionError):
+            u.capitalize("x")  # the old proxy stays with the old connection
+
+    def test_close_from_another_thread_fails_direct_calls_as_others(self):
+        m = self.server.manager()
+        u = self.make_with(m)
+        self.assertTrue(u.thread_name().startswith("orch-direct"))
+        q = m.create("Queue")
+        failures = {}
+
+        def call(key, fn, *args):
+            try:
+                fn(*args)
+            except BaseException as e:  # examined below
+                failures[key] = e
+        threads = [threading.Thread(target=call, args=("direct", u.sleep, 10)),
+                   threading.Thread(target=call, args=("server", q.get))]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)  # both calls are in flight
+        m.close()
+        for t in threads:
+            t.join(10)
+        for key in ("direct", "server"):
+            with self.subTest(call=key):
+                error = failures.get(key)
+                self.assertIs(type(error), ConnectionError, repr(error))
+                self.assertEqual(str(error), "orch connection closed")
+
+    def make_with(self, m):
+        return m.create(self.TYPEID)
+
     # -- the worker's side, over raw sockets --
 
     def test_login_and_calls_on_a_raw_socket(self):

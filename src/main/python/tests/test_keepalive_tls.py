@@ -12,29 +12,62 @@ from tests.support import OrchServer, self_signed_cert
 
 
 class KeepaliveTest(unittest.TestCase):
+    """A server with --idle-timeout 1 (its shortest): clients and workers ping often enough."""
+
+    IDLE = 2.5  # seconds idle: past the server's timeout, more than twice over
+
     def setUp(self):
-        self.server = OrchServer(extra_args=("--idle-timeout", "2"))
+        self.server = OrchServer(extra_args=("--idle-timeout", "1"))
         self.addCleanup(self.server.cleanup)
         self.server.start()
 
-    def test_ping_keeps_an_idle_connection_open(self):
-        with mock.patch.object(connection, "KEEPALIVE_SECONDS", 0.5):
-            m = self.server.manager()
-            self.addCleanup(m.close)
-            d = m.dict()
-            time.sleep(5)
-            d["k"] = 1
-            self.assertEqual(d["k"], 1)
+    def test_pings_follow_the_idle_timeout_the_server_gives(self):
+        host = self.server.manager()  # a worker, idle as well: its types must not go
+        self.addCleanup(host.close)
+        host.register("IdleCounter", Counter)
+        host.start_serving()
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        self.assertEqual(m._conn.idle_timeout, 1)
+        self.assertAlmostEqual(m._conn.keepalive_seconds, 1 / 3)
+        d = m.dict()
+        c = m.create("IdleCounter")
+        self.assertEqual(c.incr(), 1)
+        direct = c._route.conn  # a direct connection, idle too
+        time.sleep(self.IDLE)
+        d["k"] = 1
+        self.assertEqual(d["k"], 1)
+        self.assertEqual(c.incr(), 2)
+        self.assertIs(c._route.conn, direct)
+        self.assertFalse(direct.closed)
+        self.assertEqual(m.create("IdleCounter").incr(), 1)  # built by the idle worker
+
+    def test_keepalive_is_at_most_keepalive_seconds(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        m._conn._idle_timeout = connection.DEFAULT_IDLE_TIMEOUT  # as from an older server
+        self.assertEqual(m._conn.keepalive_seconds, connection.KEEPALIVE_SECONDS)
 
     def test_without_ping_the_server_closes_idle_connections(self):
         # Control for the test above: the short idle timeout is real.
-        with mock.patch.object(connection, "KEEPALIVE_SECONDS", 3600):
+        with mock.patch.object(connection, "KEEPALIVE_SECONDS", 3600), \
+                mock.patch.object(connection.Connection, "idle_timeout", 3 * 3600):
             m = self.server.manager()
             self.addCleanup(m.close)
+            self.assertEqual(m._conn.keepalive_seconds, 3600)
             d = m.dict()
-            time.sleep(5)
+            time.sleep(self.IDLE)
             with self.assertRaises(ConnectionError):
                 d["k"] = 1
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def incr(self):
+        self.n += 1
+        return self.n
 
 
 @unittest.skipUnless(shutil.which("openssl"), "openssl not installed (needed to make a test cert)")
