@@ -18,7 +18,8 @@ import java.util.Set;
  * and could no longer be found by parentage, so escapees are remembered by identity (pid + start
  * ticks) each time the tree is looked at: at every stop, every {@code ps}, and now and then while
  * the process runs ({@link LineageWatch}). An escapee the tree never showed is out of reach: a
- * daemon's double fork orphans it within milliseconds.
+ * daemon's double fork orphans it within milliseconds. With a group of its own, a remembered
+ * escapee is also listed in the {@link GroupReaper}, so that it dies with the server.
  *
  * <p>Without a group of its own (no {@code setsid} on the host) every descendant counts as an
  * escapee: they are in the server's group, which must never be signalled.
@@ -88,8 +89,9 @@ final class Lineage {
                 Signals.Member m = member(c);
                 out.add(m);
                 todo.add(c);
-                if (!grouped || c.pgrp() != leader) {
-                    escapees.putIfAbsent(c.pid(), m);
+                boolean escaped = !grouped || c.pgrp() != leader;
+                if (escaped && escapees.putIfAbsent(c.pid(), m) == null && grouped) {
+                    GroupReaper.addEscapee(c.pid(), c.startTicks());
                 }
             }
         }
@@ -108,6 +110,9 @@ final class Lineage {
 
     private void forget(Iterator<Signals.Member> it, Signals.Member m) {
         it.remove();
+        if (grouped) {
+            GroupReaper.forgetEscapee(m.pid(), m.start());
+        }
     }
 
     private static boolean runs(Signals.Member m, ProcStats.Stat s) {

@@ -502,7 +502,7 @@ public final class ProcessSupervisor {
                     now = Signals.union(known, Signals.members(mp));
                     Signals.send(mp, "KILL", now);
                 } else if (!busy) {
-                    mp.lineage.forgetGone();
+                    mp.lineage.forgetGone(); // else an ended process would keep them listed in the GroupReaper
                 }
                 return busy ? now : null;
             }, false).onComplete(ar -> {
