@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * {@code setpriv --pdeathsig KILL}, which execs in place too. The kernel sends that signal when
  * the <em>thread</em> that forked the child ends, so every child is forked by one thread that
  * lives as long as the JVM, never by a pool thread that may retire. What CMD itself starts, in
- * its group, is killed by the {@link GroupReaper}.
+ * its group, and the escapees seen (see {@link Lineage}), are killed by the {@link GroupReaper}.
  */
 final class Launcher {
     static final String SETSID = firstExecutable("/usr/bin/setsid", "/bin/setsid");

@@ -18,6 +18,8 @@ final class ManagedProcess {
     final String name;
     final LogRing ring;
     final long created;
+    /** What the process started, escapees included; kept across runs. */
+    final Lineage lineage = new Lineage();
 
     ProcessState state = ProcessState.STARTING;
     /** Bumped per launch, so events of an earlier run are recognised and ignored. */

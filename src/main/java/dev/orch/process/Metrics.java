@@ -27,6 +27,11 @@ final class Metrics {
     }
 
     static JsonArray table(List<Row> rows, CpuMeter cpu) {
+        return table(rows, cpu, ProcStats.AVAILABLE ? ProcStats.scan() : Map.of());
+    }
+
+    /** As {@link #table(List, CpuMeter)}, from {@code procs}, a {@link ProcStats#scan()} just made. */
+    static JsonArray table(List<Row> rows, CpuMeter cpu, Map<Long, ProcStats.Stat> procs) {
         JsonArray out = new JsonArray();
         if (!ProcStats.AVAILABLE) {
             out.add(fallback(server(), ProcessHandle.current().pid()));
@@ -38,7 +43,6 @@ final class Metrics {
         }
         long now = System.nanoTime();
         double uptime = ProcStats.uptimeSeconds();
-        Map<Long, ProcStats.Stat> procs = ProcStats.scan();
         Map<Long, List<ProcStats.Stat>> kids = new HashMap<>();
         for (ProcStats.Stat s : procs.values()) {
             if (!s.isDead()) {

@@ -47,13 +47,19 @@ public final class ProcessSupervisor {
      * @param stopGrace    default time between SIGTERM and SIGKILL
      * @param logCapacity  bytes of output kept per process
      * @param historyLimit how many ended processes {@code ps all} remembers
+     * @param lineageLook  how often, at least, running processes' trees are looked at for
+     *                     descendants that left their group (see {@link LineageWatch})
      */
     public record Config(Map<String, String> orchEnv, Backoff backoff, Duration stopGrace,
-            long logCapacity, int historyLimit) {
+            long logCapacity, int historyLimit, Duration lineageLook) {
 
-        /** No ORCH_ADDRESS/ORCH_AUTHKEY_FILE, 1 s..60 s backoff, 10 s grace, 1 MiB logs, 1000 ended processes. */
+        /**
+         * No ORCH_ADDRESS/ORCH_AUTHKEY_FILE, 1 s..60 s backoff, 10 s grace, 1 MiB logs, 1000 ended
+         * processes, trees looked at every 5 s.
+         */
         public static Config defaults() {
-            return new Config(Map.of(), Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000);
+            return new Config(Map.of(), Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000,
+                    Duration.ofSeconds(5));
         }
 
         /** Children reach orch at {@code address} with the key in {@code keyFile}. */
@@ -69,23 +75,27 @@ public final class ProcessSupervisor {
         private Config withOrchEnv(Map<String, String> more) {
             Map<String, String> env = new LinkedHashMap<>(orchEnv);
             env.putAll(more);
-            return new Config(Map.copyOf(env), backoff, stopGrace, logCapacity, historyLimit);
+            return new Config(Map.copyOf(env), backoff, stopGrace, logCapacity, historyLimit, lineageLook);
         }
 
         public Config withBackoff(Backoff b) {
-            return new Config(orchEnv, b, stopGrace, logCapacity, historyLimit);
+            return new Config(orchEnv, b, stopGrace, logCapacity, historyLimit, lineageLook);
         }
 
         public Config withStopGrace(Duration grace) {
-            return new Config(orchEnv, backoff, grace, logCapacity, historyLimit);
+            return new Config(orchEnv, backoff, grace, logCapacity, historyLimit, lineageLook);
         }
 
         public Config withLogCapacity(long bytes) {
-            return new Config(orchEnv, backoff, stopGrace, bytes, historyLimit);
+            return new Config(orchEnv, backoff, stopGrace, bytes, historyLimit, lineageLook);
         }
 
         public Config withHistoryLimit(int n) {
-            return new Config(orchEnv, backoff, stopGrace, logCapacity, n);
+            return new Config(orchEnv, backoff, stopGrace, logCapacity, n, lineageLook);
+        }
+
+        public Config withLineageLook(Duration period) {
+            return new Config(orchEnv, backoff, stopGrace, logCapacity, historyLimit, period);
         }
     }
 
@@ -103,6 +113,7 @@ public final class ProcessSupervisor {
     private final ArrayDeque<ManagedProcess> finished = new ArrayDeque<>();
     private final CpuMeter cpu = new CpuMeter();
     private final Map<String, Future<Void>> launching = new HashMap<>();
+    private final LineageWatch lineageWatch;
     private int nextId = 1;
     private boolean closing;
     private Future<Void> closed;
@@ -111,6 +122,7 @@ public final class ProcessSupervisor {
         this.vertx = vertx;
         this.ctx = vertx.getOrCreateContext();
         this.config = config;
+        this.lineageWatch = new LineageWatch(vertx, ctx, config.lineageLook(), this::runningLineages);
     }
 
     /** The context all state changes run on. */
@@ -161,7 +173,16 @@ public final class ProcessSupervisor {
                     rows.add(new Metrics.Row(mp.baseJson(), mp.state == ProcessState.RUNNING ? mp.pid : -1, mp.startTicks));
                 }
             }
-            return ctx.executeBlocking(() -> Metrics.table(rows, cpu), false);
+            List<Lineage> lineages = runningLineages();
+            return ctx.executeBlocking(() -> {
+                Map<Long, ProcStats.Stat> procs = ProcStats.AVAILABLE ? ProcStats.scan() : Map.of();
+                JsonArray t = Metrics.table(rows, cpu, procs);
+                // The scan is made anyway: it also serves to remember escapees.
+                if (ProcStats.AVAILABLE) {
+                    lineageWatch.looked(procs, lineages);
+                }
+                return t;
+            }, false);
         });
     }
 
@@ -247,6 +268,7 @@ public final class ProcessSupervisor {
         return onCtx(() -> {
             if (closed == null) {
                 closing = true;
+                lineageWatch.close();
                 List<Future<Void>> all = new ArrayList<>();
                 for (ManagedProcess mp : new ArrayList<>(table.values())) {
                     all.add(stopProcess(mp, config.stopGrace().toMillis()));
@@ -312,6 +334,7 @@ public final class ProcessSupervisor {
         ProcStats.Stat st = ProcStats.AVAILABLE ? ProcStats.stat(mp.pid) : null;
         mp.startTicks = st != null ? st.startTicks()
                 : p.toHandle().info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
+        mp.lineage.started(mp.pid, mp.startTicks, mp.grouped);
         mp.startedAt = Instant.now();
         mp.startedNanos = System.nanoTime();
         mp.state = ProcessState.RUNNING;
@@ -320,6 +343,7 @@ public final class ProcessSupervisor {
         List<Thread> readers = mp.readers;
         p.onExit().whenComplete((x, t) -> drained(readers).onComplete(v -> exited(mp, gen)));
         publish(kind, mp, null);
+        lineageWatch.wake();
     }
 
     /**
@@ -359,21 +383,21 @@ public final class ProcessSupervisor {
     }
 
     /**
-     * Stops what the process left running in its group when it exited on its own (a script's
-     * background jobs it did not wait for), as a stop would: SIGTERM, SIGKILL after the grace
-     * period. Left alone they would run unwatched (no longer its descendants, so not in ps) and
-     * a restart would start a second copy beside them. Any stop or restart meanwhile waits for
-     * this, through {@code mp.stopping}.
+     * Stops what the process left running when it exited on its own (a script's background jobs
+     * it did not wait for, in its group or escaped from it), as a stop would: SIGTERM, SIGKILL
+     * after the grace period. Left alone they would run unwatched (no longer its descendants, so
+     * not in ps) and a restart would start a second copy beside them. Any stop or restart
+     * meanwhile waits for this, through {@code mp.stopping}.
      */
     private Future<Void> endLeftovers(ManagedProcess mp) {
-        if (!mp.grouped || !ProcStats.AVAILABLE || mp.stopping != null) {
+        if (!ProcStats.AVAILABLE || mp.stopping != null) {
             return Future.succeededFuture();
         }
         return ctx.executeBlocking(() -> Signals.members(mp).size(), false).transform(ar -> {
             if (ar.failed() || ar.result() == 0 || mp.stopping != null) {
                 return Future.succeededFuture();
             }
-            LOG.infof("process %s (%s) exited leaving %d process%s in its group: stopping them", mp.id, mp.name,
+            LOG.infof("process %s (%s) exited leaving %d process%s running: stopping them", mp.id, mp.name,
                     ar.result(), ar.result() == 1 ? "" : "es");
             Future<Void> f = new Terminator(mp, config.stopGrace().toMillis()).run().recover(e -> Future.succeededFuture());
             mp.stopping = f;
@@ -436,7 +460,10 @@ public final class ProcessSupervisor {
         }
     }
 
-    /** SIGTERM, then SIGKILL after the grace period, until the leader and its group are gone. */
+    /**
+     * SIGTERM, then SIGKILL after the grace period, until the leader, its group and its escapees
+     * are gone. The tree is looked at again before SIGKILL, for what was forked meanwhile.
+     */
     private final class Terminator {
         private final ManagedProcess mp;
         private final long deadline;
@@ -467,14 +494,22 @@ public final class ProcessSupervisor {
             boolean timeUp = mp.escalate || System.nanoTime() >= deadline;
             boolean sendKill = timeUp && !killed;
             killed |= sendKill;
+            List<Signals.Member> known = members;
             ctx.executeBlocking(() -> {
-                boolean busy = mp.leaderAlive() || Signals.anyAlive(members);
+                boolean busy = mp.leaderAlive() || Signals.anyAlive(known);
+                List<Signals.Member> now = known;
                 if (busy && sendKill) {
-                    Signals.send(mp, "KILL", members);
+                    now = Signals.union(known, Signals.members(mp));
+                    Signals.send(mp, "KILL", now);
+                } else if (!busy) {
+                    mp.lineage.forgetGone(); // else an ended process would keep them listed in the GroupReaper
                 }
-                return busy;
+                return busy ? now : null;
             }, false).onComplete(ar -> {
-                boolean busy = ar.failed() || ar.result();
+                boolean busy = ar.failed() || ar.result() != null;
+                if (ar.succeeded() && ar.result() != null) {
+                    members = ar.result();
+                }
                 // Wait for exited() too, so the stop is recorded before anyone restarts the process.
                 if (!busy && mp.state != ProcessState.RUNNING) {
                     done.complete();
@@ -485,6 +520,16 @@ public final class ProcessSupervisor {
                 }
             });
         }
+    }
+
+    private List<Lineage> runningLineages() {
+        List<Lineage> out = new ArrayList<>();
+        for (ManagedProcess mp : table.values()) {
+            if (mp.state == ProcessState.RUNNING) {
+                out.add(mp.lineage);
+            }
+        }
+        return out;
     }
 
     private void noteFinished(ManagedProcess mp) {

@@ -2,18 +2,25 @@ package dev.orch.process;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Signals a managed process with its group, without ever hitting a stranger that reused a pid.
- * Blocking: worker threads only.
+ * Signals a managed process with its group and its escapees (see {@link Lineage}), without ever
+ * hitting a stranger that reused a pid. Blocking: worker threads only.
  *
  * <p>A group id cannot be reused as a pid while any member of the group exists. So signalling
  * {@code -PGID} is safe while our leader is alive, and also after it died as long as no process
  * has pid PGID (a process that did would be a newcomer that may lead a foreign group). Members
  * are additionally remembered by pid + start time and signalled one by one when the group cannot
- * be used.
+ * be used. An escapee's own group is signalled on the same terms: while its leader is one of
+ * ours, or (with groups of our own) while one of ours is in it and no process has its id; so the
+ * processes an escapee forks after it was seen are signalled too, when they stay in its group.
  */
 final class Signals {
     /** A process identity: pid plus start time (/proc ticks, or epoch ms without /proc). */
@@ -23,38 +30,72 @@ final class Signals {
     private Signals() {
     }
 
-    /** The other members of the process's group (or its descendants without groups), now. */
+    /**
+     * The other members of the process's group and its escapees, now (remembering the escapees);
+     * without /proc, its descendants.
+     */
     static List<Member> members(ManagedProcess mp) {
+        if (ProcStats.AVAILABLE) {
+            return mp.lineage.look(ProcStats.scan());
+        }
         List<Member> out = new ArrayList<>();
-        if (ProcStats.AVAILABLE && mp.grouped) {
-            for (ProcStats.Stat s : ProcStats.scan().values()) {
-                if (s.pgrp() == mp.pid && s.pid() != mp.pid && !s.isDead()) {
-                    out.add(new Member(s.pid(), s.startTicks()));
-                }
-            }
-        } else if (mp.leaderAlive()) {
+        if (mp.leaderAlive()) {
             mp.process.toHandle().descendants().forEach(h -> out.add(new Member(h.pid(), startMillis(h))));
         }
         return out;
     }
 
-    /** Sends {@code "TERM"} or {@code "KILL"} to the process's group, or else to each known member. */
+    /** {@code a} and the members of {@code b} not in it. */
+    static List<Member> union(List<Member> a, List<Member> b) {
+        Set<Member> all = new LinkedHashSet<>(a);
+        all.addAll(b);
+        return new ArrayList<>(all);
+    }
+
+    /**
+     * Sends {@code "TERM"} or {@code "KILL"} to the process's group, or else to each known member,
+     * and to each escapee's group, or else to the escapee.
+     */
     static void send(ManagedProcess mp, String signal, List<Member> members) {
         boolean kill = "KILL".equals(signal);
-        if (mp.grouped && groupIsOurs(mp) && Launcher.signalGroup(mp.pid, signal)) {
+        boolean group = mp.grouped && groupIsOurs(mp) && Launcher.signalGroup(mp.pid, signal);
+        if (!ProcStats.AVAILABLE) {
+            if (!group && mp.leaderAlive()) {
+                Launcher.signalTree(mp.pid, kill);
+            }
+            for (Member m : members) {
+                handle(m).ifPresent(h -> destroy(h, kill));
+            }
             return;
         }
-        if (mp.leaderAlive()) {
-            Launcher.signalTree(mp.pid, kill);
+        if (!group && mp.leaderAlive()) {
+            // Its descendants are members (Lineage#look): they are signalled below, once.
+            destroy(mp.process.toHandle(), kill);
         }
+        // Who runs now, as checked now: only these vouch for a group.
+        Map<Long, ProcStats.Stat> live = new LinkedHashMap<>();
         for (Member m : members) {
-            handle(m).ifPresent(h -> {
-                if (kill) {
-                    h.destroyForcibly();
-                } else {
-                    h.destroy();
-                }
-            });
+            ProcStats.Stat s = ProcStats.stat(m.pid());
+            if (s != null && !s.isDead() && s.startTicks() == m.start()) {
+                live.put(m.pid(), s);
+            }
+        }
+        ProcStats.Stat self = ProcStats.stat(ProcessHandle.current().pid());
+        long ownGroup = self != null ? self.pgrp() : -1;
+        Set<Long> signalled = new HashSet<>();
+        if (group) {
+            signalled.add(mp.pid);
+        }
+        for (ProcStats.Stat s : live.values()) {
+            long g = s.pgrp();
+            if (signalled.contains(g)) {
+                continue;
+            }
+            if (groupIsOurs(mp, g, ownGroup, live) && Launcher.signalGroup(g, signal)) {
+                signalled.add(g);
+                continue;
+            }
+            handle(new Member(s.pid(), s.startTicks())).ifPresent(h -> destroy(h, kill));
         }
     }
 
@@ -78,6 +119,26 @@ final class Signals {
 
     private static boolean groupIsOurs(ManagedProcess mp) {
         return mp.leaderAlive() || (ProcStats.AVAILABLE && !ProcStats.exists(mp.pid));
+    }
+
+    /**
+     * Whether group {@code g}, which one of {@code live} is in, may be signalled: never the
+     * server's; yes if its leader is one of ours, or (with groups of our own, so that {@code g}
+     * was made in one of our sessions) if no process has its id.
+     */
+    private static boolean groupIsOurs(ManagedProcess mp, long g, long ownGroup, Map<Long, ProcStats.Stat> live) {
+        if (g <= 1 || g == ownGroup) {
+            return false;
+        }
+        return live.containsKey(g) || (mp.grouped && !ProcStats.exists(g));
+    }
+
+    private static void destroy(ProcessHandle h, boolean kill) {
+        if (kill) {
+            h.destroyForcibly();
+        } else {
+            h.destroy();
+        }
     }
 
     private static Optional<ProcessHandle> handle(Member m) {

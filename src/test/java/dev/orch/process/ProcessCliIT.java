@@ -203,6 +203,43 @@ class ProcessCliIT {
     }
 
     @Test
+    void escapeesSeenByPsDieWithAServerKilledOutright() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "needs util-linux setsid");
+        // An escapee (setsid: a session and group of its own) with a child in its group.
+        Path esc = dir.resolve("esc");
+        Result spawn = run("spawn", "--name", "escaper", "--", "sh", "-c", "setsid sh -c \"$1\" \"$0\" & echo $! > \"$0\"; wait",
+                esc.toString(), "sleep 1000 & echo $! > \"$0.child\"; wait");
+        assertEquals(0, spawn.code(), spawn.err());
+        long pid = entry(ps(), spawn.out().trim()).get("pid").asLong();
+        long[] family = {-1, -1};
+        try {
+            Poll.until(WAIT, "the escapee and its child started", () -> {
+                try {
+                    family[0] = Long.parseLong(Files.readString(esc).trim());
+                    family[1] = Long.parseLong(Files.readString(dir.resolve("esc.child")).trim());
+                    return true;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            String stat = Files.readString(Path.of("/proc/" + family[0] + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            assertEquals(Long.toString(family[0]), f[2], "the escapee leads a group of its own");
+            ps(); // the look that remembers it
+            server.destroyForcibly(); // SIGKILL: no chance to stop anything
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS));
+            for (long p : family) {
+                Poll.until(Duration.ofSeconds(10), "escapee process " + p + " ends with the server", () -> ended(p));
+            }
+        } finally {
+            killTree(pid);
+            for (long p : family) {
+                ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    @Test
     void watchAndFollowFailWithExit3WhenTheServerIsLost() throws Exception {
         Result spawn = run("spawn", "--name", "talker", "--", "sh", "-c", "echo hello; sleep 1000");
         assertEquals(0, spawn.code(), spawn.err());
