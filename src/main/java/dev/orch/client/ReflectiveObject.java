@@ -65,7 +65,7 @@ public final class ReflectiveObject implements HostedObject {
         try {
             return JsonMapping.toJson(chosen.invoke(target, javaArgs));
         } catch (InvocationTargetException e) {
-            throw OrchClient.asOrchException(e.getCause());
+            throw HostedAnswers.asOrchException(e.getCause());
         } catch (IllegalAccessException e) {
             throw OrchException.raised("TypeError", "method " + method + " is not accessible");
         }
