@@ -13,7 +13,9 @@ import java.util.TreeSet;
 /**
  * Hosts a plain Java object: its public instance methods (not those of {@link Object}) are the
  * exposed methods, chosen by name and argument count; arguments are converted from JSON with
- * Jackson. Keyword arguments are not supported. In a native image, register the class for
+ * Jackson, never coerced: an argument the parameter's type does not take as it is (1.5 or null for
+ * an {@code int}, 1 for a {@code String}) fails the call with a {@code TypeError}. Integral
+ * parameters take whole numbers, {@code 2.0} too. Keyword arguments are not supported. In a native image, register the class for
  * reflection.
  */
 public final class ReflectiveObject implements HostedObject {
@@ -55,12 +57,12 @@ public final class ReflectiveObject implements HostedObject {
         }
         Object[] javaArgs = new Object[args.size()];
         java.lang.reflect.Type[] types = chosen.getGenericParameterTypes();
-        try {
-            for (int i = 0; i < javaArgs.length; i++) {
+        for (int i = 0; i < javaArgs.length; i++) {
+            try {
                 javaArgs[i] = JsonMapping.toJava(args.getValue(i), types[i]);
+            } catch (JsonMapping.Mismatch e) {
+                throw OrchException.raised("TypeError", method + "() argument " + (i + 1) + ": " + e.getMessage());
             }
-        } catch (IllegalArgumentException e) {
-            throw OrchException.raised("TypeError", "bad argument for " + method + ": " + e.getMessage());
         }
         try {
             return JsonMapping.toJson(chosen.invoke(target, javaArgs));

@@ -11,7 +11,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Views a {@link RemoteObject} through a Java interface: each interface method calls the remote
  * method of the same name (or the one named by {@link Remote}), arguments and results converted
- * with Jackson. A method returning {@code CompletableFuture<T>} does not block.
+ * with Jackson. A method returning {@code CompletableFuture<T>} does not block. A result is never
+ * coerced: one the return type does not take as it is (2.7 or null for an {@code int}, 1 for a
+ * {@code boolean} or a {@code String}) throws a {@link ClassCastException} naming the method (an
+ * asynchronous method's future fails with it). Integral types take whole numbers, {@code 2.0} too.
  * In a native image, register the interface for dynamic proxies.
  */
 public final class TypedProxy {
@@ -51,9 +54,20 @@ public final class TypedProxy {
         if (method.getReturnType() == CompletableFuture.class) {
             CompletableFuture<Object> call = target.callAsync(name, jsonArgs, null);
             Type inner = ret instanceof ParameterizedType ? ((ParameterizedType) ret).getActualTypeArguments()[0] : Object.class;
-            return call.thenApply(v -> JsonMapping.toJava(v, inner));
+            return call.thenApply(v -> result(method, name, v, inner));
         }
-        Object result = target.call(name, jsonArgs, null);
-        return JsonMapping.toJava(result, ret);
+        return result(method, name, target.call(name, jsonArgs, null), ret);
+    }
+
+    /** The call's result as the method declares it; a result it does not take is an error, not a coerced value. */
+    private static Object result(Method method, String name, Object value, Type type) {
+        try {
+            return JsonMapping.toJava(value, type);
+        } catch (JsonMapping.Mismatch e) {
+            ClassCastException c = new ClassCastException(method.getDeclaringClass().getSimpleName() + "." + method.getName()
+                    + "(): the result of '" + name + "' cannot be converted to " + type.getTypeName() + ": " + e.getMessage());
+            c.initCause(e);
+            throw c;
+        }
     }
 }
