@@ -495,10 +495,26 @@ public final class OrchClient implements AutoCloseable {
         return directServer == null ? null : directServer.address();
     }
 
-    /** Hosts a plain Java class: public methods become the exposed methods (see {@link ReflectiveObject}). */
+    /**
+     * Hosts a plain Java class: the public methods of {@code type} become the exposed methods, and
+     * each {@code create} calls {@code factory} for an instance of it (see {@link ReflectiveObject}
+     * for how calls choose among overloads and convert their arguments). {@code type} may be an
+     * interface the instances implement.
+     *
+     * @throws IllegalArgumentException when some of those methods could not be called (a class
+     *     that is not public, in a package its module does not open)
+     */
     public void host(String typeid, java.util.function.Supplier<?> factory, Class<?> type) {
-        List<String> exposed = ReflectiveObject.exposedMethods(type);
-        host(typeid, exposed, (args, kwargs) -> new ReflectiveObject(factory.get()));
+        ReflectiveObject.requireCallable(type);
+        host(typeid, ReflectiveObject.exposedMethods(type), (args, kwargs) -> {
+            Object target = factory.get();
+            if (target != null && !type.isInstance(target)) {
+                throw OrchException.raised("TypeError", "the factory of '" + typeid + "' returned a "
+                        + target.getClass().getName() + ", not a " + type.getName());
+            }
+            // A null instance is refused where every factory's is (hostCreate).
+            return target == null ? null : new ReflectiveObject(target, type);
+        });
     }
 
     private synchronized void ensureHostAddress() {
