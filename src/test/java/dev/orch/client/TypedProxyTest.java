@@ -1,12 +1,16 @@
 package dev.orch.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.testing.TestServer;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -49,6 +53,20 @@ class TypedProxyTest {
 
         @Remote("__getitem__")
         CompletableFuture<Integer> getIntAsync(String k);
+    }
+
+    /** Default methods built on the abstract one, which alone reaches the dict. */
+    public interface Sized {
+        @Remote("__len__")
+        int size();
+
+        default int twice() {
+            return size() * 2;
+        }
+
+        default boolean isEmpty() {
+            return size() == 0;
+        }
     }
 
     @BeforeAll
@@ -106,6 +124,48 @@ class TypedProxyTest {
             ExecutionException async = assertThrows(ExecutionException.class,
                     () -> d.getIntAsync("fraction").get(5, TimeUnit.SECONDS));
             assertInstanceOf(ClassCastException.class, async.getCause());
+        }
+    }
+
+    @Test
+    void defaultMethodsRunHere() {
+        try (OrchClient c = server.client()) {
+            RemoteObject dict = c.create("dict");
+            Sized s = dict.as(Sized.class);
+            assertTrue(s.isEmpty());
+            dict.call("__setitem__", "a", 1);
+            dict.call("__setitem__", "b", 2);
+            assertEquals(2, s.size());
+            assertEquals(4, s.twice());
+            assertFalse(s.isEmpty());
+        }
+    }
+
+    @Test
+    void objectMethodsDescribeTheViewedObject() {
+        try (OrchClient c = server.client()) {
+            RemoteObject dict = c.create("dict");
+            Sized s = dict.as(Sized.class);
+            Dict d = dict.as(Dict.class);
+            Sized other = c.create("dict").as(Sized.class);
+
+            assertEquals(s, s);
+            assertEquals(s, d, "two views of one object");
+            assertEquals(s.hashCode(), d.hashCode());
+            assertEquals(s, c.lookupId(dict.id()).as(Sized.class));
+            assertNotEquals(s, other);
+            assertFalse(s.equals(null));
+            assertFalse(s.equals(dict), "a proxy equals proxies only");
+            assertTrue(s.toString().contains(dict.id()), s.toString());
+
+            // Another kind of proxy is not asked anything.
+            AtomicInteger asked = new AtomicInteger();
+            Object foreign = Proxy.newProxyInstance(Sized.class.getClassLoader(), new Class<?>[] {Sized.class}, (p, m, a) -> {
+                asked.incrementAndGet();
+                return m.getName().equals("toString") ? s.toString() : m.getName().equals("equals") ? true : 0;
+            });
+            assertFalse(s.equals(foreign));
+            assertEquals(0, asked.get());
         }
     }
 }
