@@ -41,6 +41,7 @@ final class DirectServer implements AutoCloseable {
     private final boolean tls;
     private final byte[] authKey;
     private final String session;
+    private final long answerLimit;
     private final Function<String, HostedInstance> objects;
     private final Set<DirectSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger threadCount = new AtomicInteger();
@@ -59,12 +60,13 @@ final class DirectServer implements AutoCloseable {
     private volatile boolean closed;
 
     private DirectServer(ServerSocket listener, String advertised, boolean tls, byte[] authKey, String session,
-            Function<String, HostedInstance> objects) {
+            long answerLimit, Function<String, HostedInstance> objects) {
         this.listener = listener;
         this.advertised = advertised;
         this.tls = tls;
         this.authKey = authKey;
         this.session = session;
+        this.answerLimit = answerLimit;
         this.objects = objects;
     }
 
@@ -72,10 +74,11 @@ final class DirectServer implements AutoCloseable {
      * Listens on {@code host:port} (port 0 for any free one) for clients that know {@code authKey};
      * {@code session} is this process's session at the server, which clients check at login. With
      * a TLS {@code sockets} factory ({@code tls} true) connections are TLS; the handshake runs on
-     * the connection's own thread, within its time to log in.
+     * the connection's own thread, within its time to log in. Answers are held to
+     * {@code answerLimit} bytes, the orch server's own limit (see {@link HostedAnswers}).
      */
     static DirectServer open(InetAddress host, int port, ServerSocketFactory sockets, boolean tls, byte[] authKey,
-            String session, Function<String, HostedInstance> objects) throws IOException {
+            String session, long answerLimit, Function<String, HostedInstance> objects) throws IOException {
         ServerSocket s = sockets.createServerSocket();
         try {
             s.bind(new InetSocketAddress(host, port), 256);
@@ -89,7 +92,7 @@ final class DirectServer implements AutoCloseable {
             h = h.substring(0, percent);
         }
         String advertised = (h.contains(":") ? "[" + h + "]" : h) + ":" + s.getLocalPort();
-        DirectServer d = new DirectServer(s, advertised, tls, authKey, session, objects);
+        DirectServer d = new DirectServer(s, advertised, tls, authKey, session, answerLimit, objects);
         Thread accept = new Thread(d::acceptLoop, "orch-direct-accept");
         accept.setDaemon(true);
         accept.start();
@@ -120,6 +123,11 @@ final class DirectServer implements AutoCloseable {
 
     int maxFrame() {
         return FrameCodec.DEFAULT_MAX_FRAME;
+    }
+
+    /** The largest answer payload sent: the orch server's, so a call fails or not by either route. */
+    long answerLimit() {
+        return answerLimit;
     }
 
     private void acceptLoop() {

@@ -193,13 +193,7 @@ final class DirectSession {
     private void call(JsonObject frame) {
         Object r = frame.getValue(Frames.REPLY_ADDRESS);
         String reply = r instanceof String ? (String) r : null;
-        byte[] answer;
-        try {
-            answer = FrameCodec.encodeMessageBytes(reply, new JsonObject().put("result", invoke(frame, reply)));
-        } catch (Throwable e) {
-            answer = FrameCodec.encodeBytes(Frames.err(reply, OrchClient.asOrchException(e)));
-        }
-        write(answer);
+        write(HostedAnswers.answer(HostedAnswers.direct(reply), server.answerLimit(), () -> invoke(frame, reply)));
     }
 
     private Object invoke(JsonObject frame, String reply) {

@@ -1,35 +1,97 @@
 package dev.orch.client;
 
-import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.DatabindCodec;
 import java.lang.reflect.Type;
 
-/** Converts JSON values to and from Java types with Jackson, for typed proxies and hosted classes. */
+/**
+ * Converts JSON values to and from Java types with Jackson, for typed proxies and hosted classes.
+ * Into Java nothing is coerced (see {@link StrictScalars}): a value the declared type does not
+ * take is a {@link Mismatch}, never a silently different value.
+ */
 final class JsonMapping {
+    /** Vert.x's mapper (it writes JsonObject and JsonArray), without Jackson's coercions. */
+    private static final ObjectMapper STRICT = strict(DatabindCodec.mapper().copy());
+
     private JsonMapping() {
     }
 
-    private static ObjectMapper mapper() {
-        return DatabindCodec.mapper();
+    /** A JSON value that a Java type does not take as it is. */
+    static final class Mismatch extends IllegalArgumentException {
+        Mismatch(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
+    @SuppressWarnings("deprecation") // configure(MapperFeature) is the way to change a copy
+    private static ObjectMapper strict(ObjectMapper m) {
+        m.registerModule(StrictScalars.module());
+        // For the types StrictScalars leaves to Jackson (BigDecimal, enums, Number, ...).
+        m.configure(MapperFeature.ALLOW_COERCION_OF_SCALARS, false);
+        m.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+        m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+        m.enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS);
+        return m;
+    }
+
+    /** {@code json} as a {@code type}; throws {@link Mismatch} when the type does not take it. */
     static Object toJava(Object json, Type type) {
         if (type == void.class || type == Void.class) {
             return null;
         }
-        if (type == Object.class) {
-            return json;
-        }
-        if (type == JsonObject.class || type == JsonArray.class) {
+        if (type instanceof Class && boxed((Class<?>) type).isInstance(json)) {
+            // Already what was asked for (Object, String, a JsonObject, an int as Integer).
             return json;
         }
         Object plain = json instanceof JsonObject ? ((JsonObject) json).getMap()
                 : json instanceof JsonArray ? ((JsonArray) json).getList() : json;
-        JavaType jt = mapper().getTypeFactory().constructType(type);
-        return mapper().convertValue(plain, jt);
+        try {
+            return STRICT.convertValue(plain, STRICT.constructType(type));
+        } catch (IllegalArgumentException e) {
+            throw new Mismatch(describe(e), e);
+        }
+    }
+
+    /** Jackson's message without its location, and where in the value the fault is. */
+    private static String describe(IllegalArgumentException e) {
+        if (!(e.getCause() instanceof JsonMappingException)) {
+            return e.getMessage();
+        }
+        JsonMappingException m = (JsonMappingException) e.getCause();
+        StringBuilder at = new StringBuilder();
+        for (JsonMappingException.Reference r : m.getPath()) {
+            if (r.getFieldName() != null) {
+                at.append('.').append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                at.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return m.getOriginalMessage() + (at.length() == 0 ? "" : " at " + at);
+    }
+
+    private static Class<?> boxed(Class<?> c) {
+        if (!c.isPrimitive()) {
+            return c;
+        }
+        if (c == int.class) {
+            return Integer.class;
+        }
+        if (c == long.class) {
+            return Long.class;
+        }
+        if (c == double.class) {
+            return Double.class;
+        }
+        if (c == boolean.class) {
+            return Boolean.class;
+        }
+        // float, short, byte and char: the JSON decoder never makes these, so Jackson converts.
+        return Void.class;
     }
 
     static Object toJson(Object value) {
@@ -37,7 +99,7 @@ final class JsonMapping {
                 || value instanceof JsonObject || value instanceof JsonArray) {
             return value;
         }
-        Object plain = mapper().convertValue(value, Object.class);
+        Object plain = STRICT.convertValue(value, Object.class);
         if (plain instanceof java.util.Map) {
             return new JsonObject(castMap(plain));
         }

@@ -237,17 +237,45 @@ public final class OrchClient implements AutoCloseable {
                 f = CompletableFuture.failedFuture(e);
             }
             if (in.replyAddress != null) {
+                HostedAnswers.Framing framing = served(in.replyAddress);
                 f.whenComplete((r, t) -> {
                     if (t != null) {
                         Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-                        connection.send(in.replyAddress, errorBody(c instanceof RuntimeException ? (RuntimeException) c
-                                : new IllegalStateException(String.valueOf(c.getMessage()))));
+                        connection.sendEncoded(HostedAnswers.failure(framing, answerLimit(), c));
                     } else {
-                        connection.send(in.replyAddress, r instanceof JsonObject ? (JsonObject) r : new JsonObject().put("result", r));
+                        connection.sendEncoded(HostedAnswers.answer(framing, answerLimit(), () -> r));
                     }
                 });
             }
         });
+    }
+
+    /** What {@link #serve} sends: the handler's object as the body, any other value as {@code {"result":…}}. */
+    private static HostedAnswers.Framing served(String replyAddress) {
+        HostedAnswers.Framing results = HostedAnswers.viaServer(replyAddress);
+        return new HostedAnswers.Framing() {
+            @Override
+            public byte[] result(Object result) {
+                return result instanceof JsonObject ? FrameCodec.encodeSendBytes(replyAddress, null, (JsonObject) result)
+                        : results.result(result);
+            }
+
+            @Override
+            public byte[] failure(OrchException e) {
+                return results.failure(e);
+            }
+        };
+    }
+
+    /**
+     * The largest answer this process may send the server (its login reply's {@code maxFrame}),
+     * the limit {@link HostedAnswers} holds every hosted answer to, direct ones too.
+     */
+    long answerLimit() {
+        Object limit = connection.loginReply().getValue("maxFrame");
+        // A server that does not say takes what the protocol's default allows.
+        return limit instanceof Number && ((Number) limit).longValue() > 0 ? ((Number) limit).longValue()
+                : FrameCodec.DEFAULT_MAX_FRAME;
     }
 
     /** Sends a message without a reply address (no answer is expected). */
@@ -440,7 +468,7 @@ public final class OrchClient implements AutoCloseable {
                     java.net.InetAddress host = fixed != null ? java.net.InetAddress.getByName(fixed.host())
                             : connection.localAddress();
                     directServer = DirectServer.open(host, fixed != null ? fixed.port() : 0, sockets, certified,
-                            config.authKey(), session(), hostedObjects::get);
+                            config.authKey(), session(), answerLimit(), hostedObjects::get);
                     // Without its session the objects are the server's to forget: stop serving them.
                     DirectServer opened = directServer;
                     connection.closedFuture().thenRun(opened::close);
@@ -467,10 +495,26 @@ public final class OrchClient implements AutoCloseable {
         return directServer == null ? null : directServer.address();
     }
 
-    /** Hosts a plain Java class: public methods become the exposed methods (see {@link ReflectiveObject}). */
+    /**
+     * Hosts a plain Java class: the public methods of {@code type} become the exposed methods, and
+     * each {@code create} calls {@code factory} for an instance of it (see {@link ReflectiveObject}
+     * for how calls choose among overloads and convert their arguments). {@code type} may be an
+     * interface the instances implement.
+     *
+     * @throws IllegalArgumentException when some of those methods could not be called (a class
+     *     that is not public, in a package its module does not open)
+     */
     public void host(String typeid, java.util.function.Supplier<?> factory, Class<?> type) {
-        List<String> exposed = ReflectiveObject.exposedMethods(type);
-        host(typeid, exposed, (args, kwargs) -> new ReflectiveObject(factory.get()));
+        ReflectiveObject.requireCallable(type);
+        host(typeid, ReflectiveObject.exposedMethods(type), (args, kwargs) -> {
+            Object target = factory.get();
+            if (target != null && !type.isInstance(target)) {
+                throw OrchException.raised("TypeError", "the factory of '" + typeid + "' returned a "
+                        + target.getClass().getName() + ", not a " + type.getName());
+            }
+            // A null instance is refused where every factory's is (hostCreate).
+            return target == null ? null : new ReflectiveObject(target, type);
+        });
     }
 
     private synchronized void ensureHostAddress() {
@@ -516,8 +560,8 @@ public final class OrchClient implements AutoCloseable {
             connection.send(replyAddress, new JsonObject().put("id", id));
         } catch (Throwable e) {
             // Whatever the factory throws (an Error too) must reach the creator, who would
-            // otherwise wait for its call timeout.
-            connection.send(replyAddress, errorBody(e));
+            // otherwise wait for its call timeout; a huge message is cut to fit a frame.
+            connection.sendEncoded(HostedAnswers.failure(HostedAnswers.viaServer(replyAddress), answerLimit(), e));
         }
     }
 
@@ -526,66 +570,16 @@ public final class OrchClient implements AutoCloseable {
             return;
         }
         JsonObject call = (JsonObject) in.body;
-        Runnable work = () -> {
-            byte[] answer;
-            try {
-                Object result = obj.call(call.getString("method"), call.getJsonArray("args", new JsonArray()),
-                        call.getJsonObject("kwargs", new JsonObject()), call.getString("session"));
-                // Encoded here, so that a result that is not JSON fails the call instead of
-                // leaving the caller without an answer.
-                answer = FrameCodec.encodeSendBytes(in.replyAddress, null, new JsonObject().put("result", result));
-            } catch (Throwable e) {
-                answer = FrameCodec.encodeSendBytes(in.replyAddress, null, errorBody(e));
-            }
-            connection.sendEncoded(answer);
-        };
+        // Encoded here, so that a result that is not JSON, or too large for the server, fails
+        // the call instead of leaving the caller without an answer or this worker disconnected.
+        Runnable work = () -> connection.sendEncoded(HostedAnswers.answer(HostedAnswers.viaServer(in.replyAddress),
+                answerLimit(), () -> obj.call(call.getString("method"), call.getJsonArray("args", new JsonArray()),
+                        call.getJsonObject("kwargs", new JsonObject()), call.getString("session"))));
         // Run the call on the thread that read it, so the answer needs no thread wake-up; only
         // when that thread must go on reading for a waiting caller does a pool thread take it.
         if (!connection.runOffReader(work)) {
             hostExecutor.execute(work);
         }
-    }
-
-    /**
-     * A hosted method's failure as the protocol describes it: its own code, or a 500 with a
-     * Python-style name. A code a method may not fail with (401 or 413, say, from a call the
-     * method made itself) is a 502, as the server makes of it: a direct call fails alike.
-     */
-    static OrchException asOrchException(Throwable e) {
-        if (e instanceof OrchException) {
-            OrchException oe = (OrchException) e;
-            if (!ErrorCode.isMethodFailure(oe.failureCode())) {
-                return new OrchException(ErrorCode.BAD_REPLY, "the method failed with code " + oe.failureCode() + " ("
-                        + oe.wireMessage() + "), which is not a method's failure (400-599, not 401 or 413)");
-            }
-            return oe;
-        }
-        if (e instanceof io.vertx.core.json.EncodeException) {
-            return OrchException.raised("TypeError", "the result is not JSON: " + e.getMessage());
-        }
-        return OrchException.raised(pythonName(e), e.getMessage() == null ? "" : e.getMessage());
-    }
-
-    private static JsonObject errorBody(Throwable e) {
-        OrchException oe = asOrchException(e);
-        return new JsonObject().put("error", new JsonObject().put("code", oe.failureCode()).put("name", oe.name()).put("message", oe.detail()));
-    }
-
-    /** Java exceptions in Python's vocabulary where one fits, so clients map them alike. */
-    static String pythonName(Throwable e) {
-        if (e instanceof IllegalArgumentException) {
-            return "ValueError";
-        }
-        if (e instanceof IndexOutOfBoundsException) {
-            return "IndexError";
-        }
-        if (e instanceof UnsupportedOperationException) {
-            return "NotImplementedError";
-        }
-        if (e instanceof ClassCastException) {
-            return "TypeError";
-        }
-        return e.getClass().getSimpleName();
     }
 
     @Override

@@ -1,0 +1,260 @@
+package dev.orch.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
+import dev.orch.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Plain Java classes hosted with {@link OrchClient#host(String, java.util.function.Supplier, Class)}
+ * ({@link ReflectiveObject}), called by another client through a real server.
+ */
+class ReflectiveHostingTest {
+    static TestServer server;
+
+    /** Parameters of each kind, to see what each takes. */
+    public static class Conversions {
+        public int prim(int x) {
+            return x * 2;
+        }
+
+        public String boxed(Integer x) {
+            return String.valueOf(x);
+        }
+
+        public long wide(long x) {
+            return x;
+        }
+
+        public double half(double x) {
+            return x / 2;
+        }
+
+        public String echo(String s) {
+            return s;
+        }
+
+        public boolean not(boolean b) {
+            return !b;
+        }
+
+        public List<Integer> list(List<Integer> in) {
+            return in;
+        }
+
+        public int sum(int[] xs) {
+            int s = 0;
+            for (int x : xs) {
+                s += x;
+            }
+            return s;
+        }
+    }
+
+    /** Overloads in the order javac writes them; getMethods() may give them in any. */
+    public static class Overloads {
+        public String add(String a, String b) {
+            return a + b;
+        }
+
+        public int add(int a, int b) {
+            return a + b;
+        }
+
+        public String kind(int x) {
+            return "int";
+        }
+
+        public String kind(long x) {
+            return "long";
+        }
+
+        public String kind(double x) {
+            return "double";
+        }
+
+        public String kind(Object x) {
+            return "Object";
+        }
+
+        public int sum(int... xs) {
+            int s = 0;
+            for (int x : xs) {
+                s += x;
+            }
+            return s;
+        }
+
+        public String join(String separator, String... parts) {
+            return String.join(separator, parts);
+        }
+
+        public String pick(Integer a, int b) {
+            return "Integer, int";
+        }
+
+        public String pick(int a, Integer b) {
+            return "int, Integer";
+        }
+    }
+
+    /** Not public: its public methods are not reachable through their own Method without help. */
+    static class Hidden {
+        public int get() {
+            return 42;
+        }
+
+        public String twice(String s) {
+            return s + s;
+        }
+    }
+
+    public interface Greeter {
+        String greet(String name);
+    }
+
+    private static final class SecretGreeter implements Greeter {
+        @Override
+        public String greet(String name) {
+            return "hello " + name;
+        }
+    }
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static OrchException typeError(Runnable call) {
+        OrchException e = assertThrows(OrchException.class, call::run);
+        assertEquals(ErrorCode.REMOTE, e.code(), e.getMessage());
+        assertEquals("TypeError", e.name(), e.getMessage());
+        return e;
+    }
+
+    @Test
+    void argumentsAreNeverCoerced() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Conversions", Conversions::new, Conversions.class);
+            RemoteObject o = user.create("Conversions");
+
+            assertEquals(4, o.call("prim", 2));
+            assertEquals(4, o.call("prim", 2.0), "a whole number sent as a float is that number");
+            OrchException fraction = typeError(() -> o.call("prim", 1.5));
+            assertEquals("prim() argument 1: expected an int, got 1.5 (not a whole number)", fraction.detail());
+            assertEquals("prim() argument 1: expected an int, got null", typeError(() -> o.call("prim", (Object) null)).detail());
+            assertTrue(typeError(() -> o.call("prim", 1L << 40)).detail().contains("out of range"));
+            typeError(() -> o.call("prim", "2"));
+            typeError(() -> o.call("prim", true));
+
+            assertEquals("null", o.call("boxed", (Object) null), "a box takes null");
+            assertEquals("3", o.call("boxed", 3));
+            assertEquals(1L << 40, ((Number) o.call("wide", 1L << 40)).longValue());
+            assertEquals(1.5, o.call("half", 3), "a double takes an integer");
+
+            assertEquals("echo() argument 1: expected a string, got 1", typeError(() -> o.call("echo", 1)).detail());
+            assertEquals(null, o.call("echo", (Object) null));
+            typeError(() -> o.call("not", 1));
+            assertEquals(false, o.call("not", true));
+
+            assertEquals(new JsonArray().add(1).add(2), o.call("list", new JsonArray().add(1).add(2.0)));
+            OrchException inList = typeError(() -> o.call("list", new JsonArray().add(1).add(2.5)));
+            assertTrue(inList.detail().endsWith("at [1]"), inList.detail());
+            typeError(() -> o.call("list", new JsonArray().add(1).add("2")));
+            assertEquals(3, o.call("sum", new JsonArray().add(1).add(2)));
+            typeError(() -> o.call("sum", new JsonArray().add(1).addNull()));
+            typeError(() -> o.call("sum", new JsonArray().add(1).add(0.5)));
+        }
+    }
+
+    @Test
+    void theOverloadThatTakesTheArgumentsRuns() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Overloads", Overloads::new, Overloads.class);
+            RemoteObject o = user.create("Overloads");
+
+            assertEquals("ab", o.call("add", "a", "b"));
+            assertEquals(3, o.call("add", 1, 2));
+            OrchException neither = typeError(() -> o.call("add", "a", 1));
+            assertEquals("no overload of add() takes these arguments: add(String, String) (argument 2: expected a string,"
+                    + " got 1); add(int, int) (argument 1: expected an int, got 'a')", neither.detail());
+            assertTrue(typeError(() -> o.call("add", 1)).detail().startsWith("add() does not take 1 argument"));
+
+            // The most specific that takes the argument, as Java would choose.
+            assertEquals("int", o.call("kind", 1));
+            assertEquals("long", o.call("kind", 1L << 40));
+            assertEquals("double", o.call("kind", 1.5));
+            assertEquals("double", o.call("kind", 2.0), "written as a float, meant as one");
+            assertEquals("Object", o.call("kind", "x"));
+            assertEquals("Object", o.call("kind", (Object) null));
+
+            assertEquals("Integer, int", o.call("pick", null, 2));
+            OrchException ambiguous = typeError(() -> o.call("pick", 1, 2));
+            assertEquals("pick() is ambiguous for these arguments: pick(Integer, int), pick(int, Integer)", ambiguous.detail());
+        }
+    }
+
+    @Test
+    void varargsTakeTheirArgumentsOneByOneOrAsAnArray() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Varargs", Overloads::new, Overloads.class);
+            RemoteObject o = user.create("Varargs");
+
+            assertEquals(0, o.call("sum"));
+            assertEquals(5, o.call("sum", 5));
+            assertEquals(6, o.call("sum", 1, 2, 3));
+            assertEquals(3, o.call("sum", new JsonArray().add(1).add(2)));
+            assertEquals("sum() argument 2: expected an int, got 2.5 (not a whole number)",
+                    typeError(() -> o.call("sum", 1, 2.5)).detail());
+            assertEquals("a-b-c", o.call("join", "-", "a", "b", "c"));
+            assertEquals("", o.call("join", "-"));
+            typeError(() -> o.call("join"));
+        }
+    }
+
+    @Test
+    void aClassThatIsNotPublicIsHosted() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Hidden", Hidden::new, Hidden.class);
+            RemoteObject h = user.create("Hidden");
+            assertEquals(42, h.call("get"));
+            assertEquals("abab", h.call("twice", "ab"));
+
+            // A private class behind the public interface that is hosted.
+            worker.host("Greeter", SecretGreeter::new, Greeter.class);
+            assertEquals("hello bob", user.create("Greeter").call("greet", "bob"));
+
+            // A JDK class in a package not open to orch: its methods are reached through List.
+            List<Integer> fixed = java.util.Collections.unmodifiableList(new java.util.ArrayList<>(List.of(1, 2, 3)));
+            worker.host("ReadOnly", () -> java.util.Collections.unmodifiableList(new java.util.ArrayList<>(List.of(1, 2, 3))),
+                    fixed.getClass());
+            RemoteObject r = user.create("ReadOnly");
+            assertEquals(2, r.call("get", 1));
+            assertEquals(3, r.call("size"));
+            assertEquals("[1, 2, 3]", r.call("toString"));
+            assertEquals("NotImplementedError", assertThrows(OrchException.class, () -> r.call("clear")).name());
+        }
+    }
+
+    @Test
+    void aFactoryReturningAnotherTypeFailsTheCreate() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Mistyped", () -> "not a greeter", Greeter.class);
+            OrchException e = typeError(() -> user.create("Mistyped"));
+            assertTrue(e.detail().contains("returned a java.lang.String, not a"), e.detail());
+        }
+    }
+}

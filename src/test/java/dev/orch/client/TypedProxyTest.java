@@ -1,0 +1,171 @@
+package dev.orch.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.orch.testing.TestServer;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Typed views ({@link RemoteObject#as}) of a server's dict, against a real server. */
+class TypedProxyTest {
+    static TestServer server;
+
+    public interface Dict {
+        @Remote("__setitem__")
+        void put(String k, Object v);
+
+        @Remote("__getitem__")
+        int getInt(String k);
+
+        @Remote("__getitem__")
+        long getLong(String k);
+
+        @Remote("__getitem__")
+        double getDouble(String k);
+
+        @Remote("__getitem__")
+        boolean getBool(String k);
+
+        @Remote("__getitem__")
+        String getStr(String k);
+
+        @Remote("__getitem__")
+        List<Integer> getInts(String k);
+
+        @Remote("get")
+        int getPrim(String k);
+
+        @Remote("get")
+        Integer getBoxed(String k);
+
+        @Remote("__getitem__")
+        CompletableFuture<Integer> getIntAsync(String k);
+    }
+
+    /** Default methods built on the abstract one, which alone reaches the dict. */
+    public interface Sized {
+        @Remote("__len__")
+        int size();
+
+        default int twice() {
+            return size() * 2;
+        }
+
+        default boolean isEmpty() {
+            return size() == 0;
+        }
+    }
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static String refused(Runnable call) {
+        ClassCastException e = assertThrows(ClassCastException.class, call::run);
+        return e.getMessage();
+    }
+
+    @Test
+    void resultsAreNeverCoerced() throws Exception {
+        try (OrchClient c = server.client()) {
+            Dict d = c.create("dict").as(Dict.class);
+            d.put("int", 2);
+            d.put("whole", 2.0);
+            d.put("fraction", 2.7);
+            d.put("big", 1L << 40);
+            d.put("one", 1);
+            d.put("text", "x");
+            d.put("yes", true);
+            d.put("ints", List.of(1, 2));
+            d.put("mixed", List.of(1, 2.5));
+
+            assertEquals(2, d.getInt("int"));
+            assertEquals(2, d.getInt("whole"), "a whole number stored as a float is that number");
+            assertEquals("Dict.getInt(): the result of '__getitem__' cannot be converted to int: expected an int, got 2.7"
+                    + " (not a whole number)", refused(() -> d.getInt("fraction")));
+            assertTrue(refused(() -> d.getInt("big")).contains("out of range"));
+            assertEquals(1L << 40, d.getLong("big"));
+            assertEquals(2.7, d.getDouble("fraction"));
+            assertEquals(2.0, d.getDouble("int"));
+
+            assertTrue(refused(() -> d.getBool("one")).endsWith("expected a boolean, got 1"));
+            assertTrue(d.getBool("yes"));
+            assertTrue(refused(() -> d.getStr("one")).endsWith("expected a string, got 1"));
+            assertEquals("x", d.getStr("text"));
+            refused(() -> d.getInt("text"));
+
+            assertEquals(List.of(1, 2), d.getInts("ints"));
+            assertTrue(refused(() -> d.getInts("mixed")).endsWith("at [1]"));
+
+            // get() answers null for a missing key: a box takes it, a primitive does not.
+            assertNull(d.getBoxed("missing"));
+            assertTrue(refused(() -> d.getPrim("missing")).endsWith("expected an int, got null"));
+
+            assertEquals(2, d.getIntAsync("int").get(5, TimeUnit.SECONDS));
+            ExecutionException async = assertThrows(ExecutionException.class,
+                    () -> d.getIntAsync("fraction").get(5, TimeUnit.SECONDS));
+            assertInstanceOf(ClassCastException.class, async.getCause());
+        }
+    }
+
+    @Test
+    void defaultMethodsRunHere() {
+        try (OrchClient c = server.client()) {
+            RemoteObject dict = c.create("dict");
+            Sized s = dict.as(Sized.class);
+            assertTrue(s.isEmpty());
+            dict.call("__setitem__", "a", 1);
+            dict.call("__setitem__", "b", 2);
+            assertEquals(2, s.size());
+            assertEquals(4, s.twice());
+            assertFalse(s.isEmpty());
+        }
+    }
+
+    @Test
+    void objectMethodsDescribeTheViewedObject() {
+        try (OrchClient c = server.client()) {
+            RemoteObject dict = c.create("dict");
+            Sized s = dict.as(Sized.class);
+            Dict d = dict.as(Dict.class);
+            Sized other = c.create("dict").as(Sized.class);
+
+            assertEquals(s, s);
+            assertEquals(s, d, "two views of one object");
+            assertEquals(s.hashCode(), d.hashCode());
+            assertEquals(s, c.lookupId(dict.id()).as(Sized.class));
+            assertNotEquals(s, other);
+            assertFalse(s.equals(null));
+            assertFalse(s.equals(dict), "a proxy equals proxies only");
+            assertTrue(s.toString().contains(dict.id()), s.toString());
+
+            // Another kind of proxy is not asked anything.
+            AtomicInteger asked = new AtomicInteger();
+            Object foreign = Proxy.newProxyInstance(Sized.class.getClassLoader(), new Class<?>[] {Sized.class}, (p, m, a) -> {
+                asked.incrementAndGet();
+                return m.getName().equals("toString") ? s.toString() : m.getName().equals("equals") ? true : 0;
+            });
+            assertFalse(s.equals(foreign));
+            assertEquals(0, asked.get());
+        }
+    }
+}
