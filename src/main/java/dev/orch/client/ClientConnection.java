@@ -1007,13 +1007,18 @@ final class ClientConnection {
                 : "connection to " + config.address() + " lost");
     }
 
-    private static long deadline(Duration timeout) {
+    /** The {@link System#nanoTime} deadline {@code timeout} from now; {@code Long.MAX_VALUE} for none or one beyond reach. */
+    static long deadline(Duration timeout) {
         if (timeout.isZero() || timeout.isNegative()) {
+            return Long.MAX_VALUE;
+        }
+        if (timeout.getSeconds() >= Long.MAX_VALUE / 2_000_000_000L) {
+            // Over a century: as good as never (toNanos overflows past 292 years).
             return Long.MAX_VALUE;
         }
         long now = System.nanoTime();
         long d = now + timeout.toNanos();
-        return d < now ? Long.MAX_VALUE : d;
+        return d < now || d == Long.MAX_VALUE ? Long.MAX_VALUE : d;
     }
 
     private static int timeoutMillis(long deadline) {

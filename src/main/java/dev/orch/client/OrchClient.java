@@ -304,7 +304,16 @@ public final class OrchClient implements AutoCloseable {
     Object invokeParked(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration serverWait) {
         Duration t = config.callTimeout();
         return invokeSync(target, method, args, kwargs,
-                t.isZero() || t.isNegative() || serverWait.isNegative() ? t : t.plus(serverWait));
+                t.isZero() || t.isNegative() || serverWait.isNegative() ? t : plusOrForever(t, serverWait));
+    }
+
+    /** {@code a + b}, or zero (no limit) past what a Duration holds: a wait that long is for ever. */
+    private static Duration plusOrForever(Duration a, Duration b) {
+        try {
+            return a.plus(b);
+        } catch (ArithmeticException e) {
+            return Duration.ZERO;
+        }
     }
 
     private Object invokeSync(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration timeout) {
