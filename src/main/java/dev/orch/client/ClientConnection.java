@@ -108,6 +108,8 @@ final class ClientConnection {
      * (the caller gets that answer rather than the server giving away what nobody receives).
      */
     private static final long CANCEL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Announced frame lengths from an authenticated peer above this cannot be held in one array. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
     private static final byte[] PING = FrameCodec.encodeBytes(Frames.ping());
 
     private final ClientConfig config;
@@ -153,6 +155,8 @@ final class ClientConnection {
     private volatile long maxFrame = Long.MAX_VALUE;
     private volatile JsonObject loginReply;
     private ScheduledFuture<?> pinger;
+    /** Why this side closed the connection, for the errors of the calls it ends; null if it did not. */
+    private volatile String closeReason;
 
     ClientConnection(ClientConfig config) {
         this.config = config;
@@ -213,6 +217,9 @@ final class ClientConnection {
                 if (expired.get()) {
                     throw new OrchConnectException("no login answer from " + config.address() + " within "
                             + config.connectTimeout().toMillis() + " ms");
+                }
+                if (closeReason != null) {
+                    throw new OrchConnectException("cannot log in to " + config.address() + ": " + closeReason, e);
                 }
                 if (!config.tls() && e instanceof OrchConnectException && !(e instanceof OrchAuthException) && loginReply == null) {
                     // A TLS listener drops a plain client's first frame: say so, not just "lost".
@@ -512,8 +519,12 @@ final class ClientConnection {
             while (true) {
                 if (frames.hasLength()) {
                     int len = frames.length();
-                    if (len <= 0) {
-                        throw new IOException("bad frame length " + Integer.toUnsignedString(len));
+                    if (len <= 0 || len > MAX_ARRAY || (loginReply == null && len > FrameCodec.MAX_LOGIN_FRAME)) {
+                        closeReason = loginReply == null
+                                ? "it announced a frame of " + Integer.toUnsignedString(len) + " bytes before login (at most "
+                                        + FrameCodec.MAX_LOGIN_FRAME + "): not an orch server?"
+                                : "it announced a frame of " + Integer.toUnsignedString(len) + " bytes";
+                        throw new IOException(closeReason);
                     }
                     if (frames.holds(len)) {
                         JsonObject frame;
@@ -536,6 +547,7 @@ final class ClientConnection {
                 if (!outbox.isEmpty()) {
                     flush();
                 }
+                // Memory for a frame is taken as its bytes arrive, not when its length does (FrameBuffer).
                 if (!frames.fill(in)) {
                     throw new IOException("closed by the server");
                 }
@@ -1003,7 +1015,9 @@ final class ClientConnection {
     }
 
     private OrchConnectException lost() {
+        String reason = closeReason;
         return new OrchConnectException(closing.get() ? "connection to " + config.address() + " closed"
+                : reason != null ? "connection to " + config.address() + " closed: " + reason
                 : "connection to " + config.address() + " lost");
     }
 

@@ -195,4 +195,31 @@ class ClientTransportTest {
             assertEquals(500, ((Number) d.call("__len__")).intValue());
         }
     }
+
+    @Test
+    void aPeerThatAnnouncesAHugeFrameBeforeLoginIsRefusedAtOnce() throws Exception {
+        // Not an orch server: 7f ff ff ff announces a 2 GB frame, and a megabyte of it follows.
+        try (java.net.ServerSocket junk = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread peer = new Thread(() -> {
+                try (java.net.Socket s = junk.accept()) {
+                    s.getOutputStream().write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+                    s.getOutputStream().write(new byte[1 << 20]);
+                    while (s.getInputStream().read() >= 0) {
+                        // Until the client hangs up.
+                    }
+                } catch (java.io.IOException e) {
+                    // The client hung up.
+                }
+            });
+            peer.setDaemon(true);
+            peer.start();
+            ClientConfig cfg = new ClientConfig().host("127.0.0.1").port(junk.getLocalPort()).authKey(TestServer.KEY)
+                    .connectTimeout(Duration.ofSeconds(10));
+            long t0 = System.nanoTime();
+            OrchConnectException e = assertThrows(OrchConnectException.class, () -> OrchClient.connect(cfg).close());
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(e.getMessage().contains("2147483647 bytes before login"), e.getMessage());
+            assertTrue(ms < 5000, "refused after " + ms + " ms");
+        }
+    }
 }
