@@ -108,6 +108,11 @@ final class ClientConnection {
      * (the caller gets that answer rather than the server giving away what nobody receives).
      */
     private static final long CANCEL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Background readers running inline work beyond which hosted work goes to the host's pool. */
+    private static final int MAX_READERS = 8;
+    /** Idle background readers kept; more end after a second without work. */
+    private static final int IDLE_READERS_KEPT = 1;
+    private static final long READER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Announced frame lengths from an authenticated peer above this cannot be held in one array. */
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
     private static final byte[] PING = FrameCodec.encodeBytes(Frames.ping());
@@ -732,16 +737,39 @@ final class ClientConnection {
                 }
                 // Woken by new work or a released role; the nap only bounds a missed hand-off, and is
                 // long so that idle workers cost nothing at rest.
+                long idleFrom = System.nanoTime();
                 idleReaders.add(me);
                 try {
-                    LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(1));
+                    LockSupport.parkNanos(this, READER_IDLE_NANOS);
                 } finally {
                     idleReaders.remove(me);
+                }
+                if (System.nanoTime() - idleFrom >= READER_IDLE_NANOS && retire(me)) {
+                    return;
                 }
             }
         } finally {
             readers.remove(me);
         }
+    }
+
+    /**
+     * Ends an idle reader unless it is one of the few kept: a burst of long inline calls starts
+     * readers to take over reading (see watch), and they must not outlive it.
+     */
+    private boolean retire(ReaderThread me) {
+        synchronized (this) {
+            // Under the lock startReader takes, so that two readers never both leave the last one.
+            if (readers.size() <= IDLE_READERS_KEPT) {
+                return false;
+            }
+            readers.remove(me);
+        }
+        // A wake-up may have been meant for this thread.
+        if (backgroundNeeded() && !readRole.isLocked()) {
+            wakeBackground();
+        }
+        return true;
     }
 
     /**
@@ -755,7 +783,9 @@ final class ClientConnection {
      */
     boolean runOffReader(Runnable work) {
         ReaderThread me = pumpingReader();
-        if (me == null || !readRole.isHeldByCurrentThread() || readRole.getHoldCount() != 1) {
+        if (me == null || !readRole.isHeldByCurrentThread() || readRole.getHoldCount() != 1
+                || readers.size() > MAX_READERS) {
+            // Past MAX_READERS the readers are busy with inline work already: the pool takes it.
             return false;
         }
         me.pumping = false;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -221,5 +222,46 @@ class ClientTransportTest {
             assertTrue(e.getMessage().contains("2147483647 bytes before login"), e.getMessage());
             assertTrue(ms < 5000, "refused after " + ms + " ms");
         }
+    }
+
+    @Test
+    void readersStartedForABurstOfLongHostedCallsAreFewAndEndOnceIdle() throws Exception {
+        try (TestServer s = TestServer.start();
+             OrchClient host = OrchClient.connect(s.clientConfig().direct("off"));
+             OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {
+            host.host("Sleepy", List.of("nap"), (args, kwargs) -> (method, margs, mkwargs, session) -> {
+                try {
+                    Thread.sleep(margs.getInteger(0));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return "ok";
+            });
+            RemoteObject o = c.create("Sleepy");
+            int before = readerThreads();
+            int peak = 0;
+            for (int round = 0; round < 2; round++) {
+                List<CompletableFuture<Object>> calls = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    calls.add(o.callAsync("nap", 300));
+                }
+                CompletableFuture<Void> all = CompletableFuture.allOf(calls.toArray(new CompletableFuture[0]));
+                while (!all.isDone()) {
+                    peak = Math.max(peak, readerThreads());
+                    Thread.sleep(20);
+                }
+                all.get(30, TimeUnit.SECONDS);
+            }
+            // Each long call run inline has another reader take over reading, but only so many.
+            assertTrue(peak <= before + 12, "reader threads went from " + before + " to " + peak);
+            Poll.until(Duration.ofSeconds(10), "idle readers to end (" + readerThreads() + " left, " + before + " before)",
+                    () -> readerThreads() <= before + 3);
+            assertEquals("ok", o.call("nap", 1));
+        }
+    }
+
+    private static int readerThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("orch-client-reader") && t.isAlive()).count();
     }
 }
