@@ -162,6 +162,10 @@ final class ClientConnection {
     private ScheduledFuture<?> pinger;
     /** Why this side closed the connection, for the errors of the calls it ends; null if it did not. */
     private volatile String closeReason;
+    /** Runs the handlers of {@link #subscribe}, off the reading thread. */
+    private final OrderedHandlers subscribers = new OrderedHandlers();
+    /** {@link #closed}, once the subscription messages read before the close have reached their handlers. */
+    private final CompletableFuture<Void> closedNotice = new CompletableFuture<>();
 
     ClientConnection(ClientConfig config) {
         this.config = config;
@@ -885,11 +889,36 @@ final class ClientConnection {
         write(frame);
     }
 
-    /** Receives messages for {@code address} on the reading thread; handlers must not block. */
+    /**
+     * Receives messages for {@code address} on the reading thread; handlers must not block: while
+     * one runs, nothing else on this connection is read (see {@link #subscribe} for handlers that may).
+     */
     void register(String address, Consumer<Incoming> handler) {
         handlers.put(address, handler);
         write(FrameCodec.encodeBytes(Frames.register(address)));
         wakeBackground();
+    }
+
+    /**
+     * Receives the bodies of messages for {@code address}: one at a time, in order, on a thread of
+     * their own ({@link OrderedHandlers}), so a handler may take its time.
+     */
+    void subscribe(String address, Consumer<Object> handler) {
+        register(address, in -> subscribers.run(() -> handler.accept(in.body), this::subscriberWaits));
+    }
+
+    /** Whether the thread running subscription handlers waits for a reply on this connection. */
+    private boolean subscriberWaits() {
+        Thread t = subscribers.current();
+        if (t == null || closed.isDone()) {
+            return true;
+        }
+        for (Pending p : pending.values()) {
+            if (p.waiter == t) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void unregister(String address) {
@@ -983,13 +1012,16 @@ final class ClientConnection {
 
     // ---- lifecycle ----
 
-    /** Completes when the connection closes; asking for it keeps a reader on the socket to notice. */
+    /**
+     * Completes when the connection closes, after the subscription messages read before have
+     * reached their handlers; asking for it keeps a reader on the socket to notice.
+     */
     CompletableFuture<Void> closedFuture() {
         if (!watched) {
             watched = true;
             wakeBackground();
         }
-        return closed;
+        return closedNotice;
     }
 
     boolean isOpen() {
@@ -1014,6 +1046,11 @@ final class ClientConnection {
                 pinger.cancel(false);
             }
             closed.complete(null);
+        }
+        if (subscribers.used()) {
+            subscribers.then(() -> closedNotice.complete(null));
+        } else {
+            closedNotice.complete(null);
         }
         OrchConnectException lost = lost();
         for (Pending p : pending.values()) {

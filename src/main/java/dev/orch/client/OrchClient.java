@@ -218,9 +218,15 @@ public final class OrchClient implements AutoCloseable {
         return connection.request(address, body);
     }
 
-    /** Receives messages for {@code address} (e.g. {@code orch.events}). */
+    /**
+     * Receives messages for {@code address} (e.g. {@code orch.events}). The handler runs on a
+     * thread of this client's, one message at a time in the order they came, not on the thread
+     * that reads the connection: a slow handler holds up no call (though with 10,000 messages
+     * waiting for it, reading waits too). {@link #closedFuture} completes after it has handled
+     * the messages read before the connection closed.
+     */
     public void subscribe(String address, java.util.function.Consumer<Object> handler) {
-        connection.register(address, in -> handler.accept(in.body));
+        connection.subscribe(address, handler);
     }
 
     /**
