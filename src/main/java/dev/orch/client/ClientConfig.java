@@ -95,6 +95,10 @@ public final class ClientConfig {
         return this;
     }
 
+    /**
+     * How often to send a keep-alive {@code ping} (default 30 s; zero sends none); shortened to a
+     * third of the server's idle timeout when its login reply gives a shorter one.
+     */
     public ClientConfig pingInterval(Duration d) {
         this.pingInterval = d;
         return this;

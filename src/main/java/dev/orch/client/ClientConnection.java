@@ -135,7 +135,7 @@ final class ClientConnection {
     private final FrameBuffer frames = new FrameBuffer(64 * 1024);
 
     private volatile boolean watched;
-    /** Sends queued frames of pipelined requests; null until the first one. */
+    /** Sends frames of pipelined requests and frames posted by threads that must not block; null when none runs. */
     private volatile Thread writer;
     /** When the inline work of {@link #runOffReader} started; 0 when none runs. */
     private volatile long inlineSince;
@@ -247,11 +247,29 @@ final class ClientConnection {
             throw new OrchConnectException("no login answer from " + config.address() + " within "
                     + config.connectTimeout().toMillis() + " ms");
         }
-        long every = config.pingInterval().toMillis();
+        long every = pingMillis(config.pingInterval(), loginReply.getValue("idleTimeout"));
         if (every > 0) {
-            pinger = TIMER.scheduleAtFixedRate(() -> write(PING), every, every, TimeUnit.MILLISECONDS);
+            // Through the writer thread: the timer must never block on a socket that is not drained.
+            pinger = TIMER.scheduleAtFixedRate(() -> post(PING), every, every, TimeUnit.MILLISECONDS);
         }
         return loginReply;
+    }
+
+    /**
+     * How often to ping (0: never): the configured interval, shortened to a third of the peer's
+     * idle timeout (its login reply's {@code idleTimeout}, seconds, PROTOCOL.md §3; 120 when
+     * absent) so that an idle connection stays open.
+     */
+    static long pingMillis(Duration configured, Object idleTimeout) {
+        if (configured.isZero() || configured.isNegative()) {
+            return 0;
+        }
+        long every = configured.getSeconds() >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : configured.toMillis();
+        double idleSeconds = idleTimeout instanceof Number ? ((Number) idleTimeout).doubleValue() : 120;
+        if (idleSeconds > 0 && Double.isFinite(idleSeconds)) {
+            every = Math.min(every, Math.max(10, (long) (idleSeconds * 1000 / 3)));
+        }
+        return Math.max(1, every);
     }
 
     private void login(long deadline) {
@@ -935,64 +953,81 @@ final class ClientConnection {
         flush();
     }
 
+    /**
+     * Has the writer thread send {@code frame}: for a thread that must not block on a socket the
+     * server does not drain (the timer).
+     */
+    private void post(byte[] frame) {
+        if (closed.isDone()) {
+            return;
+        }
+        outbox.add(frame);
+        wakeWriter();
+    }
+
     /** Sends what the outbox holds, unless another thread is sending (it then sends it too). */
     private void flush() {
         // Whoever holds the lock sends what others queued meanwhile; re-check after unlocking so
         // a frame queued just before the release is not left behind.
         while (!outbox.isEmpty() && writeLock.tryLock()) {
             try {
-                byte[] first = outbox.poll();
-                byte[] next = first == null ? null : outbox.poll();
-                if (next == null) {
-                    if (first != null) {
-                        out.write(first);
-                    }
-                } else {
-                    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(first.length * 8);
-                    batch.write(first);
-                    do {
-                        batch.write(next);
-                    } while ((next = outbox.poll()) != null);
-                    batch.writeTo(out);
-                }
-            } catch (IOException e) {
-                outbox.clear();
-                onClosed();
-                return;
+                writeOutbox();
             } finally {
                 writeLock.unlock();
             }
         }
     }
 
-    private void wakeWriter() {
-        if (!writerParked) {
-            // Busy writing: it sends this frame too before it parks again (see writeLoop).
-            if (writer != null) {
-                return;
-            }
-        }
-        writerParked = false;
-        Thread w = writer;
-        if (w == null) {
-            synchronized (this) {
-                w = writer;
-                if (w == null && !closed.isDone()) {
-                    w = new Thread(this::writeLoop, "orch-client-writer");
-                    w.setDaemon(true);
-                    writer = w;
-                    w.start();
-                    return;
+    /** Writes what the outbox holds; the caller holds {@link #writeLock}. */
+    private void writeOutbox() {
+        try {
+            byte[] first = outbox.poll();
+            byte[] next = first == null ? null : outbox.poll();
+            if (next == null) {
+                if (first != null) {
+                    out.write(first);
                 }
+            } else {
+                java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(first.length * 8);
+                batch.write(first);
+                do {
+                    batch.write(next);
+                } while ((next = outbox.poll()) != null);
+                batch.writeTo(out);
             }
-        }
-        if (w != null) {
-            LockSupport.unpark(w);
+        } catch (IOException e) {
+            outbox.clear();
+            onClosed();
         }
     }
 
-    /** The writer thread: started by the first pipelined request, it lives as long as the connection. */
+    private void wakeWriter() {
+        if (!writerParked && writer != null) {
+            // Busy writing: it sends this frame too before it parks again (see writeLoop).
+            return;
+        }
+        // Under the lock the writer takes to retire: it either sees this frame or is replaced.
+        synchronized (this) {
+            writerParked = false;
+            Thread w = writer;
+            if (w != null) {
+                LockSupport.unpark(w);
+            } else if (!closed.isDone()) {
+                w = new Thread(this::writeLoop, "orch-client-writer");
+                w.setDaemon(true);
+                writer = w;
+                w.start();
+            }
+        }
+    }
+
+    /**
+     * The writer thread: started by a pipelined request or a frame posted by a thread that must
+     * not block; it ends after a second with nothing to send. It may block on the socket, so it
+     * waits for the lock rather than spinning while a caller holds it.
+     */
     private void writeLoop() {
+        long idleSince = System.nanoTime();
         while (!closed.isDone()) {
             if (outbox.isEmpty()) {
                 // Announce the park, then look again: a producer that queued after the first look
@@ -1002,9 +1037,25 @@ final class ClientConnection {
                 if (outbox.isEmpty()) {
                     LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(1));
                 }
+                if (outbox.isEmpty() && System.nanoTime() - idleSince >= TimeUnit.SECONDS.toNanos(1)) {
+                    // Still flagged as parked, so a producer goes through wakeWriter's lock.
+                    synchronized (this) {
+                        if (outbox.isEmpty()) {
+                            writer = null;
+                            writerParked = false;
+                            return;
+                        }
+                    }
+                }
                 writerParked = false;
             } else {
-                flush();
+                writeLock.lock();
+                try {
+                    writeOutbox();
+                } finally {
+                    writeLock.unlock();
+                }
+                idleSince = System.nanoTime();
             }
         }
         outbox.clear();

@@ -264,4 +264,27 @@ class ClientTransportTest {
         return (int) Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("orch-client-reader") && t.isAlive()).count();
     }
+
+    @Test
+    void anIdleClientStaysConnectedToAServerWithAShortIdleTimeout() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(1500))); OrchClient c = s.client()) {
+            RemoteObject d = c.create("dict");
+            Thread.sleep(5000);
+            d.call("__setitem__", "k", 1);
+            assertEquals(1, ((Number) d.call("__len__")).intValue());
+            assertTrue(c.isOpen());
+        }
+    }
+
+    @Test
+    void pingsComeOftenEnoughForThePeersIdleTimeout() {
+        Duration every = Duration.ofSeconds(30);
+        assertEquals(30_000, ClientConnection.pingMillis(every, 120));
+        assertEquals(30_000, ClientConnection.pingMillis(every, null), "an old server closes idle connections after 120 s");
+        assertEquals(20_000, ClientConnection.pingMillis(every, 60.0));
+        assertEquals(500, ClientConnection.pingMillis(every, 1.5));
+        assertEquals(1_000, ClientConnection.pingMillis(Duration.ofSeconds(1), 120));
+        assertEquals(0, ClientConnection.pingMillis(Duration.ZERO, 1.5), "pings turned off stay off");
+        assertEquals(30_000, ClientConnection.pingMillis(java.time.temporal.ChronoUnit.FOREVER.getDuration(), 90));
+    }
 }
