@@ -28,7 +28,11 @@ import javax.net.ServerSocketFactory;
  * while the server holds the call parked (a {@code get} on an empty queue), the client withdraws
  * it there and throws an {@link OrchException} ({@code CANCELLED} or {@code TIMEOUT}), so the
  * call takes nothing later; an answer already on its way is returned instead. The thread's
- * interrupt status is kept. Calls on hosted objects are never parked: they run to their answer.
+ * interrupt status is kept. Calls on hosted objects and manager operations cannot be withdrawn:
+ * an interrupt or timeout only ends the wait for them. A server that answers nothing for a
+ * second after such a cancel, or does not read a request written past its call timeout or
+ * interrupt, is taken to be gone: the connection is closed and the call fails with
+ * {@link OrchConnectException}, its outcome unknown.
  *
  * <pre>{@code
  * try (OrchClient c = OrchClient.connect(new ClientConfig().address("127.0.0.1:55555").authKey(key))) {
