@@ -89,12 +89,22 @@ public final class ClientConfig {
         return this;
     }
 
-    /** Timeout of the blocking calls; zero waits forever. */
+    /**
+     * Timeout of the blocking calls, writing the request included; zero waits forever. A call the
+     * server may hold parked (a queue's {@code get}) is then withdrawn, and its caller waits for
+     * the server to confirm it, so that a call reported as timed out took nothing; a server that
+     * answers nothing within a second more is taken to be gone and the connection is closed.
+     * Durations too long to count in nanoseconds wait forever.
+     */
     public ClientConfig callTimeout(Duration d) {
         this.callTimeout = d;
         return this;
     }
 
+    /**
+     * How often to send a keep-alive {@code ping} (default 30 s; zero sends none); shortened to a
+     * third of the server's idle timeout when its login reply gives a shorter one.
+     */
     public ClientConfig pingInterval(Duration d) {
         this.pingInterval = d;
         return this;

@@ -44,6 +44,13 @@ import java.util.function.Consumer;
  *
  * <p>Writes are combined: a thread that finds the socket busy leaves its frame in an outbox the
  * current writer sends with its own, so concurrent callers share system calls.
+ *
+ * <p>A caller whose deadline passes, or whose thread is interrupted, stops waiting as
+ * {@link #stop} says: a request still in the outbox is dropped unsent; a call the server may hold
+ * parked is cancelled and its caller waits for the server's word on it, so that nothing taken
+ * for it is lost; other calls are given up. Neither timeouts nor interrupts end a blocking socket
+ * read or write, so the watchdog ({@link #watch}) wakes a reader with a frame, and closes the
+ * connection when the server has stopped answering or reading.
  */
 final class ClientConnection {
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ClientConnection.class);
@@ -67,12 +74,26 @@ final class ClientConnection {
         final boolean async;
         final long started = System.nanoTime();
         volatile Thread waiter;
-        /** When the caller stops waiting; past it, a cancel buys {@link #CANCEL_GRACE_NANOS} more. */
+        /** When the caller stops waiting (see {@link ClientConnection#stop}). */
         volatile long deadline = Long.MAX_VALUE;
-        /** 1 once a cancel was sent for this call. */
-        volatile int cancelSent;
-        /** The cancel was sent because the deadline passed, not for an interrupt. */
+        /** The request, while it may still wait unsent in the outbox (then a stop drops it). */
+        volatile byte[] unsent;
+        /** True once the caller stopped waiting, for its deadline or an interrupt. */
+        volatile boolean stopped;
+        /** The stop was for the deadline, not an interrupt. */
         volatile boolean expired;
+        /** True once a cancel was sent for this call, at {@link #cancelAt}. */
+        volatile boolean cancelSent;
+        volatile long cancelAt;
+        /** When the watchdog sent a ping to wake the thread reading for this call; 0 if none. */
+        volatile long pingAt;
+        /**
+         * Settled here, without the server's word, when its caller stopped waiting: the caller
+         * makes its error when it throws, so that the time it gives is when it gave up.
+         */
+        volatile boolean abandoned;
+        /** Abandoned before any of it was sent. */
+        volatile boolean neverSent;
 
         Pending(String reply, String address, boolean async) {
             this.reply = reply;
@@ -80,12 +101,22 @@ final class ClientConnection {
             this.async = async;
         }
 
-        /** True for the one caller that gets to send this call's cancel (rare: a plain lock will do). */
-        synchronized boolean claimCancel() {
-            if (cancelSent != 0) {
+        /** True for the one thread that gets to stop this call (rare: a plain lock will do). */
+        synchronized boolean claimStop() {
+            if (stopped) {
                 return false;
             }
-            cancelSent = 1;
+            stopped = true;
+            return true;
+        }
+
+        /** True for the one thread that gets to send this call's cancel. */
+        synchronized boolean claimCancel() {
+            if (cancelSent) {
+                return false;
+            }
+            cancelAt = System.nanoTime();
+            cancelSent = true;
             return true;
         }
     }
@@ -96,18 +127,31 @@ final class ClientConnection {
         t.setDaemon(true);
         return t;
     });
-    /** Longest a follower sleeps before checking the reader role again (guards against lost hand-offs). */
     /** Inline hosted work longer than this has another thread take over reading. */
     private static final long INLINE_WATCHDOG_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
-    /** How long past a reader's deadline the watchdog waits for any frame before giving the connection up. */
-    private static final long LEADER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** Longest a follower sleeps before checking the reader role again (guards against lost hand-offs). */
     private static final long FOLLOWER_NAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /**
-     * How long a call past its deadline waits for the server to answer its cancel: the answer
-     * says whether the call was withdrawn (the caller times out) or had already been answered
-     * (the caller gets that answer rather than the server giving away what nobody receives).
+     * How long the server has to answer a cancel (or the ping that wakes a reader) while this
+     * side waits on it, in a socket read or a stalled write: past it, the server is taken to be
+     * gone or wedged and the connection is closed. The cancel's answer says whether the call was
+     * withdrawn (the caller times out) or had already been answered (the caller gets that answer
+     * rather than the server giving away what nobody receives); a caller that gave up without it
+     * could lose an item taken for it. Time this side spends busy (a reader held up by a handler
+     * or a collection pause) does not count: the answer is then waited for.
      */
-    private static final long CANCEL_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long ANSWER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a write of a caller's interrupted thread may block before the connection is closed. */
+    private static final long INTERRUPTED_WRITE_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Background readers running inline work beyond which hosted work goes to the host's pool. */
+    private static final int MAX_READERS = 8;
+    /** Idle background readers kept; more end after a second without work. */
+    private static final int IDLE_READERS_KEPT = 1;
+    private static final long READER_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Announced frame lengths from an authenticated peer above this cannot be held in one array. */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
+    /** Writes of large frames go out in pieces of this size (see writeFully). */
+    private static final int WRITE_PIECE = 256 * 1024;
     private static final byte[] PING = FrameCodec.encodeBytes(Frames.ping());
 
     private final ClientConfig config;
@@ -122,13 +166,15 @@ final class ClientConnection {
     private final ConcurrentLinkedQueue<byte[]> outbox = new ConcurrentLinkedQueue<>();
 
     private Socket socket;
+    /** The TCP socket under {@link #socket} when that is TLS: closed first, as it never blocks. */
+    private Socket plain;
     private InputStream in;
     private OutputStream out;
     /** Read buffer, touched only by the holder of {@link #readRole}. */
     private final FrameBuffer frames = new FrameBuffer(64 * 1024);
 
     private volatile boolean watched;
-    /** Sends queued frames of pipelined requests; null until the first one. */
+    /** Sends frames of pipelined requests and frames posted by threads that must not block; null when none runs. */
     private volatile Thread writer;
     /** When the inline work of {@link #runOffReader} started; 0 when none runs. */
     private volatile long inlineSince;
@@ -153,6 +199,18 @@ final class ClientConnection {
     private volatile long maxFrame = Long.MAX_VALUE;
     private volatile JsonObject loginReply;
     private ScheduledFuture<?> pinger;
+    /** Why this side closed the connection, for the errors of the calls it ends; null if it did not. */
+    private volatile String closeReason;
+    /** When the read now blocked in the socket began; 0 when no read is blocked. */
+    private volatile long readWaitSince;
+    /** When the write now in the socket began, or last got a piece out (see writeFully); 0 when none is. */
+    private volatile long writeSince;
+    /** The call whose own thread is writing now, if that thread is a synchronous caller. */
+    private volatile Pending writingFor;
+    /** Runs the handlers of {@link #subscribe}, off the reading thread. */
+    private final OrderedHandlers subscribers = new OrderedHandlers();
+    /** {@link #closed}, once the subscription messages read before the close have reached their handlers. */
+    private final CompletableFuture<Void> closedNotice = new CompletableFuture<>();
 
     ClientConnection(ClientConfig config) {
         this.config = config;
@@ -189,6 +247,7 @@ final class ClientConnection {
                 s.connect(new InetSocketAddress(config.host(), config.port()));
                 Socket open = s;
                 if (config.tls()) {
+                    plain = s;
                     open = Tls.wrap(s, config, timeoutMillis(deadline));
                 }
                 socket = open;
@@ -214,6 +273,9 @@ final class ClientConnection {
                     throw new OrchConnectException("no login answer from " + config.address() + " within "
                             + config.connectTimeout().toMillis() + " ms");
                 }
+                if (closeReason != null) {
+                    throw new OrchConnectException("cannot log in to " + config.address() + ": " + closeReason, e);
+                }
                 if (!config.tls() && e instanceof OrchConnectException && !(e instanceof OrchAuthException) && loginReply == null) {
                     // A TLS listener drops a plain client's first frame: say so, not just "lost".
                     throw new OrchConnectException("connection to " + config.address() + " ended during login: not an orch server,"
@@ -231,11 +293,29 @@ final class ClientConnection {
             throw new OrchConnectException("no login answer from " + config.address() + " within "
                     + config.connectTimeout().toMillis() + " ms");
         }
-        long every = config.pingInterval().toMillis();
+        long every = pingMillis(config.pingInterval(), loginReply.getValue("idleTimeout"));
         if (every > 0) {
-            pinger = TIMER.scheduleAtFixedRate(() -> write(PING), every, every, TimeUnit.MILLISECONDS);
+            // Through the writer thread: the timer must never block on a socket that is not drained.
+            pinger = TIMER.scheduleAtFixedRate(() -> post(PING), every, every, TimeUnit.MILLISECONDS);
         }
         return loginReply;
+    }
+
+    /**
+     * How often to ping (0: never): the configured interval, shortened to a third of the peer's
+     * idle timeout (its login reply's {@code idleTimeout}, seconds, PROTOCOL.md §3; 120 when
+     * absent) so that an idle connection stays open.
+     */
+    static long pingMillis(Duration configured, Object idleTimeout) {
+        if (configured.isZero() || configured.isNegative()) {
+            return 0;
+        }
+        long every = configured.getSeconds() >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : configured.toMillis();
+        double idleSeconds = idleTimeout instanceof Number ? ((Number) idleTimeout).doubleValue() : 120;
+        if (idleSeconds > 0 && Double.isFinite(idleSeconds)) {
+            every = Math.min(every, Math.max(10, (long) (idleSeconds * 1000 / 3)));
+        }
+        return Math.max(1, every);
     }
 
     private void login(long deadline) {
@@ -295,13 +375,16 @@ final class ClientConnection {
     }
 
     private Object call(String address, JsonObject body, long deadline) {
-        Pending p = start(address, body, false);
-        await(p, deadline);
+        Pending p = start(address, body, false, deadline);
+        await(p);
         try {
             return p.getNow(null);
         } catch (java.util.concurrent.CompletionException e) {
+            if (p.abandoned) {
+                throw abandoned(p);
+            }
             Throwable c = e.getCause();
-            if (c instanceof OrchException && ((OrchException) c).code() == ErrorCode.CANCELLED && p.cancelSent != 0) {
+            if (c instanceof OrchException && ((OrchException) c).code() == ErrorCode.CANCELLED && p.cancelSent) {
                 // Withdrawn on the server, so nothing was taken or changed for it.
                 throw p.expired ? timedOut(p) : new OrchException(ErrorCode.CANCELLED,
                         "the call was withdrawn: its thread was interrupted");
@@ -310,15 +393,26 @@ final class ClientConnection {
         }
     }
 
+    /** The error of a call its caller stopped waiting for without the server's word (see {@link #stop}). */
+    private static OrchException abandoned(Pending p) {
+        if (p.expired) {
+            OrchException e = timedOut(p);
+            return p.neverSent ? new OrchException(ErrorCode.TIMEOUT, e.detail() + ", before it could be sent") : e;
+        }
+        return new OrchException(ErrorCode.CANCELLED, p.neverSent ? "the call was not sent: its thread was interrupted"
+                : "stopped waiting after " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - p.started)
+                + " ms: the thread was interrupted; the call itself cannot be withdrawn and may still take effect");
+    }
+
     /** Sends a request; the future completes with the reply body or an {@link OrchException}. */
     CompletableFuture<Object> request(String address, JsonObject body) {
         asyncInFlight.incrementAndGet();
-        Pending p = start(address, body, true);
+        Pending p = start(address, body, true, Long.MAX_VALUE);
         wakeBackground();
         return p;
     }
 
-    private Pending start(String address, JsonObject body, boolean async) {
+    private Pending start(String address, JsonObject body, boolean async, long deadline) {
         Pending p = new Pending("r" + nextReply.incrementAndGet(), address, async);
         if (closed.isDone()) {
             settle(p, null, lost());
@@ -348,8 +442,19 @@ final class ClientConnection {
             // so the caller goes on encoding instead of paying a write per request.
             outbox.add(frame);
             wakeWriter();
-        } else {
+        } else if (async) {
             write(frame);
+        } else {
+            p.deadline = deadline;
+            p.waiter = Thread.currentThread();
+            // The watchdog ends a write that blocks past the deadline (see watch).
+            armWatchdog();
+            outbox.add(frame);
+            flush(p);
+            if (!outbox.isEmpty()) {
+                // Maybe left for a busy writer: a caller that stops waiting before it goes out drops it.
+                p.unsent = frame;
+            }
         }
         if (closed.isDone() && pending.remove(p.reply) != null) {
             settle(p, null, lost());
@@ -359,27 +464,28 @@ final class ClientConnection {
 
     /**
      * Blocks until {@code p} is settled: reads frames itself while nobody else does, otherwise
-     * sleeps until the reader completes {@code p} or hands over the role.
+     * sleeps until the reader completes {@code p} or hands over the role. An interrupt or the
+     * deadline stops the call ({@link #stop}); the interrupt status is kept.
      */
-    private void await(Pending p, long deadline) {
-        p.deadline = deadline;
-        p.waiter = Thread.currentThread();
-        // An interrupt or the deadline cancels the call on the server, and the wait goes on to its
-        // answer: Cancelled if it was withdrawn, else what the server had already answered (an
-        // item taken from a queue must reach its caller). The interrupt status is kept.
+    private void await(Pending p) {
         boolean interrupted = false;
         try {
             while (!p.isDone()) {
+                if (Thread.interrupted()) {
+                    interrupted = true;
+                    stop(p, false);
+                    continue;
+                }
                 long now = System.nanoTime();
-                long left = p.deadline - now;
-                if (left <= 0) {
-                    if (expire(p, now)) {
-                        continue;
-                    }
-                    if (pending.remove(p.reply) != null) {
-                        settle(p, null, timedOut(p));
-                    }
-                    break;
+                long deadline = p.deadline;
+                boolean timed = !p.stopped && deadline != Long.MAX_VALUE;
+                if (timed && now - deadline >= 0) {
+                    stop(p, true);
+                    continue;
+                }
+                if (p.cancelSent && unresponsive(p.cancelAt, now)) {
+                    fail(noAnswer("a cancel"));
+                    continue;
                 }
                 if (readRole.tryLock()) {
                     // A reader thread that leads for its own call (inside a handler) must not
@@ -388,8 +494,8 @@ final class ClientConnection {
                     if (reader != null) {
                         reader.pumping = false;
                     }
-                    // Reads block without a timeout and ignore interrupts; the watchdog sends the
-                    // cancel that ends this wait (see watch).
+                    // Reads block without a timeout and ignore interrupts; the watchdog wakes
+                    // this thread with a frame, or closes the connection (see watch).
                     leaderPending = p;
                     armWatchdog();
                     try {
@@ -403,13 +509,7 @@ final class ClientConnection {
                         handOver();
                     }
                 } else {
-                    LockSupport.parkNanos(this, Math.min(left, FOLLOWER_NAP_NANOS));
-                }
-                if (Thread.interrupted()) {
-                    interrupted = true;
-                    if (!p.isDone()) {
-                        sendCancel(p);
-                    }
+                    LockSupport.parkNanos(this, timed ? Math.min(deadline - now, FOLLOWER_NAP_NANOS) : FOLLOWER_NAP_NANOS);
                 }
             }
         } finally {
@@ -435,10 +535,13 @@ final class ClientConnection {
         wakeBackground();
     }
 
+    /** Reads for {@code p} until it is settled, or its caller must stop waiting (back in {@link #await}). */
     private void readUntil(Pending p) {
+        Thread me = Thread.currentThread();
         while (!p.isDone() && !closed.isDone()) {
-            long deadline = p.deadline;
-            if (!readFrame(deadline) && System.nanoTime() - deadline >= 0) {
+            if (p.stopped) {
+                readFrame(Long.MAX_VALUE);
+            } else if (me.isInterrupted() || !readFrame(p.deadline)) {
                 return;
             }
         }
@@ -450,10 +553,42 @@ final class ClientConnection {
     }
 
     /**
+     * {@code p}'s caller stops waiting, for its deadline ({@code expired}) or an interrupt; once.
+     * A request still in the outbox is dropped unsent. A call the server may hold parked is
+     * cancelled, and its caller waits for what the server says: withdrawn, or the answer it had
+     * already given (an item taken from a queue must reach its caller), or neither yet, which for
+     * a call on a server object means it is still running, not parked. Other calls are given up
+     * at once, their answers dropped when they come.
+     */
+    private void stop(Pending p, boolean expired) {
+        if (p.isDone() || !p.claimStop()) {
+            return;
+        }
+        p.expired = expired;
+        byte[] f = p.unsent;
+        if (f != null && outbox.remove(f)) {
+            p.neverSent = true;
+            abandon(p);
+        } else if (withdrawable(p)) {
+            sendCancel(p);
+        } else {
+            abandon(p);
+        }
+    }
+
+    /** Settles {@code p} without an answer; its caller makes the error (see {@link #abandoned}). */
+    private void abandon(Pending p) {
+        if (pending.remove(p.reply) != null) {
+            p.abandoned = true;
+            settle(p, null, new OrchException(ErrorCode.TIMEOUT, "abandoned"));
+        }
+    }
+
+    /**
      * Asks the server, once, to withdraw {@code p} if it is parked; the call's own answer then says
-     * how it ended. If nothing was withdrawn and the call is past its deadline, it times out at
-     * once: the server writes a call's answer before its cancel's, so none is on its way (a hosted
-     * call, which takes nothing from a server object, is the exception).
+     * how it ended. If nothing was withdrawn and the call's answer has not come, a stopped call
+     * ends at once: the server writes a call's answer before its cancel's, so none is on its way
+     * (the call is a hosted one, still running, which takes nothing from a server object).
      */
     private void sendCancel(Pending p) {
         if (!withdrawable(p) || !p.claimCancel()) {
@@ -463,12 +598,14 @@ final class ClientConnection {
         Pending answer = new Pending(p.reply + "c", p.address, false);
         answer.whenComplete((body, error) -> {
             boolean withdrawn = body instanceof JsonObject && Boolean.TRUE.equals(((JsonObject) body).getValue("result"));
-            if (error == null && !withdrawn && p.expired && pending.remove(p.reply) != null) {
-                settle(p, null, timedOut(p));
+            // A lost connection fails p itself, with the reason.
+            if (!withdrawn && p.stopped && !(error instanceof OrchConnectException)) {
+                abandon(p);
             }
         });
         pending.put(answer.reply, answer);
-        write(FrameCodec.encodeSendBytes(p.address, answer.reply, Frames.cancel(p.reply)));
+        // Never on the caller's thread or the timer's: a socket that is not drained would hold them.
+        post(FrameCodec.encodeSendBytes(p.address, answer.reply, Frames.cancel(p.reply)));
     }
 
     /**
@@ -486,18 +623,22 @@ final class ClientConnection {
     }
 
     /**
-     * {@code p}'s deadline has passed: cancels it and allows the grace for the answer. False once
-     * the grace has been given, or if {@code p} cannot be withdrawn: it then times out.
+     * Whether the server has failed to answer something sent at {@code since} for the whole
+     * {@link #ANSWER_GRACE_NANOS}, while this side waited on it all along: in a read that found
+     * nothing to read, or a write the server did not drain. Time spent busy here does not count.
      */
-    private boolean expire(Pending p, long now) {
-        if (p.expired || !withdrawable(p)) {
+    private boolean unresponsive(long since, long now) {
+        if (now - since < ANSWER_GRACE_NANOS) {
             return false;
         }
-        p.expired = true;
-        p.deadline = now + CANCEL_GRACE_NANOS;
-        // Already sent for an interrupt, the cancel's answers serve as well.
-        sendCancel(p);
-        return true;
+        long r = readWaitSince;
+        long w = writeSince;
+        return (r != 0 && now - r >= ANSWER_GRACE_NANOS) || (w != 0 && now - w >= ANSWER_GRACE_NANOS);
+    }
+
+    private String noAnswer(String what) {
+        return "the server did not answer " + what + " within " + TimeUnit.NANOSECONDS.toMillis(ANSWER_GRACE_NANOS)
+                + " ms (a call past its timeout or interrupted); it is taken to be gone";
     }
 
     // ---- frames in ----
@@ -505,15 +646,19 @@ final class ClientConnection {
     /**
      * Reads and dispatches one frame; false when {@code deadline} had passed before a read was
      * needed. The caller holds {@link #readRole}. Reads block without a timeout (see
-     * {@link #open}); a reader whose deadline passes is woken by the watchdog's ping.
+     * {@link #open}); a reader whose deadline passes is woken by the watchdog (see {@link #watch}).
      */
     private boolean readFrame(long deadline) {
         try {
             while (true) {
                 if (frames.hasLength()) {
                     int len = frames.length();
-                    if (len <= 0) {
-                        throw new IOException("bad frame length " + Integer.toUnsignedString(len));
+                    if (len <= 0 || len > MAX_ARRAY || (loginReply == null && len > FrameCodec.MAX_LOGIN_FRAME)) {
+                        closeReason = loginReply == null
+                                ? "it announced a frame of " + Integer.toUnsignedString(len) + " bytes before login (at most "
+                                        + FrameCodec.MAX_LOGIN_FRAME + "): not an orch server?"
+                                : "it announced a frame of " + Integer.toUnsignedString(len) + " bytes";
+                        throw new IOException(closeReason);
                     }
                     if (frames.holds(len)) {
                         JsonObject frame;
@@ -529,14 +674,21 @@ final class ClientConnection {
                         return true;
                     }
                 }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (deadline != Long.MAX_VALUE && deadline - System.nanoTime() <= 0) {
                     return false;
                 }
                 if (!outbox.isEmpty()) {
-                    flush();
+                    flush(null);
                 }
-                if (!frames.fill(in)) {
+                // Memory for a frame is taken as its bytes arrive, not when its length does (FrameBuffer).
+                readWaitSince = System.nanoTime();
+                boolean open;
+                try {
+                    open = frames.fill(in);
+                } finally {
+                    readWaitSince = 0;
+                }
+                if (!open) {
                     throw new IOException("closed by the server");
                 }
             }
@@ -611,7 +763,7 @@ final class ClientConnection {
     private void settle(Pending p, Object body, RuntimeException error) {
         if (p.async) {
             asyncInFlight.decrementAndGet();
-            if (p.cancelSent != 0 && error instanceof OrchException && ((OrchException) error).code() == ErrorCode.CANCELLED) {
+            if (p.cancelSent && error instanceof OrchException && ((OrchException) error).code() == ErrorCode.CANCELLED) {
                 // Withdrawn at the caller's request (see withdraw): the future ends cancelled.
                 error = new CancellationException("withdrawn on the server");
             }
@@ -720,16 +872,39 @@ final class ClientConnection {
                 }
                 // Woken by new work or a released role; the nap only bounds a missed hand-off, and is
                 // long so that idle workers cost nothing at rest.
+                long idleFrom = System.nanoTime();
                 idleReaders.add(me);
                 try {
-                    LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(1));
+                    LockSupport.parkNanos(this, READER_IDLE_NANOS);
                 } finally {
                     idleReaders.remove(me);
+                }
+                if (System.nanoTime() - idleFrom >= READER_IDLE_NANOS && retire(me)) {
+                    return;
                 }
             }
         } finally {
             readers.remove(me);
         }
+    }
+
+    /**
+     * Ends an idle reader unless it is one of the few kept: a burst of long inline calls starts
+     * readers to take over reading (see watch), and they must not outlive it.
+     */
+    private boolean retire(ReaderThread me) {
+        synchronized (this) {
+            // Under the lock startReader takes, so that two readers never both leave the last one.
+            if (readers.size() <= IDLE_READERS_KEPT) {
+                return false;
+            }
+            readers.remove(me);
+        }
+        // A wake-up may have been meant for this thread.
+        if (backgroundNeeded() && !readRole.isLocked()) {
+            wakeBackground();
+        }
+        return true;
     }
 
     /**
@@ -743,7 +918,9 @@ final class ClientConnection {
      */
     boolean runOffReader(Runnable work) {
         ReaderThread me = pumpingReader();
-        if (me == null || !readRole.isHeldByCurrentThread() || readRole.getHoldCount() != 1) {
+        if (me == null || !readRole.isHeldByCurrentThread() || readRole.getHoldCount() != 1
+                || readers.size() > MAX_READERS) {
+            // Past MAX_READERS the readers are busy with inline work already: the pool takes it.
             return false;
         }
         me.pumping = false;
@@ -775,32 +952,52 @@ final class ClientConnection {
         }
     }
 
-    /** Wakes a reader when inline work has held this connection's reading up too long; disarms when idle. */
+    /**
+     * Runs every {@link #INLINE_WATCHDOG_NANOS} while this connection is busy. It ends what a
+     * blocking socket call would hold past its time: a write that blocks past its caller's
+     * deadline or interrupt closes the connection (the frame may be half sent); a caller reading
+     * for its own call past its deadline or interrupt is stopped ({@link #stop}) and woken by
+     * the cancel's answer, or by a pong; and when the server answers neither within
+     * {@link #ANSWER_GRACE_NANOS}, the connection is closed. It also wakes a reader when inline
+     * work has held this connection's reading up too long, and disarms when idle.
+     */
     private void watch() {
         long since = inlineSince;
         long now = System.nanoTime();
+        Pending wp = writingFor;
+        long ws = writeSince;
+        if (wp != null && ws != 0 && !wp.stopped) {
+            Thread t = wp.waiter;
+            if (wp.deadline != Long.MAX_VALUE && now - wp.deadline >= 0) {
+                fail("a request could not be written within its call timeout (" + TimeUnit.NANOSECONDS.toMillis(now - wp.started)
+                        + " ms): the server is not reading; part of it may have been sent");
+                return;
+            }
+            if (t != null && t.isInterrupted() && now - ws >= INTERRUPTED_WRITE_NANOS) {
+                fail("the thread writing a request was interrupted: the server is not reading it; part of it may have been sent");
+                return;
+            }
+        }
         Pending lp = leaderPending;
         if (lp != null) {
             watchIdleSince = 0;
-            Thread w = lp.waiter;
-            if (w != null && w.isInterrupted()) {
-                // The reader is blocked in read(), which an interrupt does not end: the answer to
-                // the cancel does.
-                sendCancel(lp);
-            }
-            long deadline = lp.deadline;
-            if (deadline != Long.MAX_VALUE && now - deadline >= 0) {
-                if (expire(lp, now)) {
-                    // The answer to the cancel wakes the reader.
-                } else if (pending.remove(lp.reply) != null) {
-                    settle(lp, null, timedOut(lp));
-                    // The reader is blocked in read(): the server's pong wakes it.
-                    write(PING);
-                } else if (now - deadline > LEADER_GRACE_NANOS) {
-                    // Not even a pong in all that time: the server is gone or wedged.
-                    LOG.debugf("no answer from %s to a ping: closing", config.address());
-                    onClosed();
+            if (!lp.stopped && !lp.isDone()) {
+                Thread w = lp.waiter;
+                boolean interrupted = w != null && w.isInterrupted();
+                if (interrupted || (lp.deadline != Long.MAX_VALUE && now - lp.deadline >= 0)) {
+                    // The reader is blocked in read(), which neither ends: the answer to the cancel
+                    // wakes it, or, when nothing was sent to the server, the pong.
+                    stop(lp, !interrupted);
+                    if (!lp.cancelSent) {
+                        lp.pingAt = now;
+                        post(PING);
+                    }
                 }
+            }
+            long asked = lp.cancelSent ? lp.cancelAt : lp.pingAt;
+            if (asked != 0 && unresponsive(asked, now)) {
+                fail(noAnswer(lp.cancelSent ? "a cancel" : "a ping"));
+                return;
             }
         }
         if (since != 0) {
@@ -817,7 +1014,7 @@ final class ClientConnection {
             }
             return;
         }
-        if (lp != null) {
+        if (lp != null || ws != 0) {
             return;
         }
         if (watchIdleSince == 0) {
@@ -843,11 +1040,36 @@ final class ClientConnection {
         write(frame);
     }
 
-    /** Receives messages for {@code address} on the reading thread; handlers must not block. */
+    /**
+     * Receives messages for {@code address} on the reading thread; handlers must not block: while
+     * one runs, nothing else on this connection is read (see {@link #subscribe} for handlers that may).
+     */
     void register(String address, Consumer<Incoming> handler) {
         handlers.put(address, handler);
         write(FrameCodec.encodeBytes(Frames.register(address)));
         wakeBackground();
+    }
+
+    /**
+     * Receives the bodies of messages for {@code address}: one at a time, in order, on a thread of
+     * their own ({@link OrderedHandlers}), so a handler may take its time.
+     */
+    void subscribe(String address, Consumer<Object> handler) {
+        register(address, in -> subscribers.run(() -> handler.accept(in.body), this::subscriberWaits));
+    }
+
+    /** Whether the thread running subscription handlers waits for a reply on this connection. */
+    private boolean subscriberWaits() {
+        Thread t = subscribers.current();
+        if (t == null || closed.isDone()) {
+            return true;
+        }
+        for (Pending p : pending.values()) {
+            if (p.waiter == t) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void unregister(String address) {
@@ -861,67 +1083,120 @@ final class ClientConnection {
             return;
         }
         outbox.add(frame);
-        flush();
+        flush(null);
     }
 
-    /** Sends what the outbox holds, unless another thread is sending (it then sends it too). */
-    private void flush() {
+    /**
+     * Has the writer thread send {@code frame}: for a thread that must not block on a socket the
+     * server does not drain (the timer, a caller that stopped waiting).
+     */
+    private void post(byte[] frame) {
+        if (closed.isDone()) {
+            return;
+        }
+        outbox.add(frame);
+        wakeWriter();
+    }
+
+    /**
+     * Sends what the outbox holds, unless another thread is sending (it then sends it too).
+     * {@code owner} is the synchronous call whose thread this is, if any: the watchdog ends its
+     * write if it blocks past the call's deadline.
+     */
+    private void flush(Pending owner) {
         // Whoever holds the lock sends what others queued meanwhile; re-check after unlocking so
         // a frame queued just before the release is not left behind.
         while (!outbox.isEmpty() && writeLock.tryLock()) {
             try {
-                byte[] first = outbox.poll();
-                byte[] next = first == null ? null : outbox.poll();
-                if (next == null) {
-                    if (first != null) {
-                        out.write(first);
-                    }
-                } else {
-                    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream(first.length * 8);
-                    batch.write(first);
-                    do {
-                        batch.write(next);
-                    } while ((next = outbox.poll()) != null);
-                    batch.writeTo(out);
-                }
-            } catch (IOException e) {
-                outbox.clear();
-                onClosed();
-                return;
+                writeOutbox(owner);
             } finally {
                 writeLock.unlock();
             }
         }
     }
 
-    private void wakeWriter() {
-        if (!writerParked) {
-            // Busy writing: it sends this frame too before it parks again (see writeLoop).
-            if (writer != null) {
+    /** Writes what the outbox holds; the caller holds {@link #writeLock}. */
+    private void writeOutbox(Pending owner) {
+        try {
+            byte[] first = outbox.poll();
+            byte[] next = first == null ? null : outbox.poll();
+            if (first == null) {
                 return;
             }
-        }
-        writerParked = false;
-        Thread w = writer;
-        if (w == null) {
-            synchronized (this) {
-                w = writer;
-                if (w == null && !closed.isDone()) {
-                    w = new Thread(this::writeLoop, "orch-client-writer");
-                    w.setDaemon(true);
-                    writer = w;
-                    w.start();
-                    return;
-                }
+            writingFor = owner;
+            writeSince = System.nanoTime();
+            if (next == null) {
+                writeFully(first, first.length);
+            } else {
+                Batch batch = new Batch(first.length * 8);
+                batch.write(first);
+                do {
+                    batch.write(next);
+                } while ((next = outbox.poll()) != null);
+                writeFully(batch.bytes(), batch.size());
             }
-        }
-        if (w != null) {
-            LockSupport.unpark(w);
+        } catch (IOException e) {
+            outbox.clear();
+            onClosed();
+        } finally {
+            writeSince = 0;
+            writingFor = null;
         }
     }
 
-    /** The writer thread: started by the first pipelined request, it lives as long as the connection. */
+    /**
+     * Writes {@code len} bytes of {@code b}, a large frame in pieces: each piece the server takes
+     * restarts {@link #writeSince}, so a write that moves is not taken for a server that stopped
+     * reading (see unresponsive).
+     */
+    private void writeFully(byte[] b, int len) throws IOException {
+        int off = 0;
+        while (len - off > WRITE_PIECE) {
+            out.write(b, off, WRITE_PIECE);
+            off += WRITE_PIECE;
+            writeSince = System.nanoTime();
+        }
+        out.write(b, off, len - off);
+    }
+
+    /** Frames written in one system call; its array is written as it is, not copied. */
+    private static final class Batch extends java.io.ByteArrayOutputStream {
+        Batch(int size) {
+            super(size);
+        }
+
+        byte[] bytes() {
+            return buf;
+        }
+    }
+
+    private void wakeWriter() {
+        if (!writerParked && writer != null) {
+            // Busy writing: it sends this frame too before it parks again (see writeLoop).
+            return;
+        }
+        // Under the lock the writer takes to retire: it either sees this frame or is replaced.
+        synchronized (this) {
+            writerParked = false;
+            Thread w = writer;
+            if (w != null) {
+                LockSupport.unpark(w);
+            } else if (!closed.isDone()) {
+                w = new Thread(this::writeLoop, "orch-client-writer");
+                w.setDaemon(true);
+                writer = w;
+                w.start();
+            }
+        }
+    }
+
+    /**
+     * The writer thread: started by a pipelined request or a frame posted by a thread that must
+     * not block; it ends after a second with nothing to send. It may block on the socket, so it
+     * waits for the lock rather than spinning while a caller holds it.
+     */
     private void writeLoop() {
+        long idleSince = System.nanoTime();
         while (!closed.isDone()) {
             if (outbox.isEmpty()) {
                 // Announce the park, then look again: a producer that queued after the first look
@@ -931,9 +1206,25 @@ final class ClientConnection {
                 if (outbox.isEmpty()) {
                     LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(1));
                 }
+                if (outbox.isEmpty() && System.nanoTime() - idleSince >= TimeUnit.SECONDS.toNanos(1)) {
+                    // Still flagged as parked, so a producer goes through wakeWriter's lock.
+                    synchronized (this) {
+                        if (outbox.isEmpty()) {
+                            writer = null;
+                            writerParked = false;
+                            return;
+                        }
+                    }
+                }
                 writerParked = false;
             } else {
-                flush();
+                writeLock.lock();
+                try {
+                    writeOutbox(null);
+                } finally {
+                    writeLock.unlock();
+                }
+                idleSince = System.nanoTime();
             }
         }
         outbox.clear();
@@ -941,13 +1232,16 @@ final class ClientConnection {
 
     // ---- lifecycle ----
 
-    /** Completes when the connection closes; asking for it keeps a reader on the socket to notice. */
+    /**
+     * Completes when the connection closes, after the subscription messages read before have
+     * reached their handlers; asking for it keeps a reader on the socket to notice.
+     */
     CompletableFuture<Void> closedFuture() {
         if (!watched) {
             watched = true;
             wakeBackground();
         }
-        return closed;
+        return closedNotice;
     }
 
     boolean isOpen() {
@@ -973,6 +1267,11 @@ final class ClientConnection {
             }
             closed.complete(null);
         }
+        if (subscribers.used()) {
+            subscribers.then(() -> closedNotice.complete(null));
+        } else {
+            closedNotice.complete(null);
+        }
         OrchConnectException lost = lost();
         for (Pending p : pending.values()) {
             if (pending.remove(p.reply) != null) {
@@ -987,8 +1286,11 @@ final class ClientConnection {
     }
 
     private void closeSocket() {
-        Socket s = socket;
-        if (s != null) {
+        // The TCP socket first: closing a TLS socket waits for a write blocked in it.
+        for (Socket s : new Socket[] {plain, socket}) {
+            if (s == null) {
+                continue;
+            }
             try {
                 s.close();
             } catch (IOException e) {
@@ -1003,17 +1305,36 @@ final class ClientConnection {
     }
 
     private OrchConnectException lost() {
+        String reason = closeReason;
         return new OrchConnectException(closing.get() ? "connection to " + config.address() + " closed"
+                : reason != null ? "connection to " + config.address() + " closed: " + reason
                 : "connection to " + config.address() + " lost");
     }
 
-    private static long deadline(Duration timeout) {
+    /** Closes the connection for {@code reason}, which the calls it ends report. */
+    private void fail(String reason) {
+        if (closed.isDone()) {
+            return;
+        }
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        LOG.debugf("closing the connection to %s: %s", config.address(), reason);
+        onClosed();
+    }
+
+    /** The {@link System#nanoTime} deadline {@code timeout} from now; {@code Long.MAX_VALUE} for none or one beyond reach. */
+    static long deadline(Duration timeout) {
         if (timeout.isZero() || timeout.isNegative()) {
+            return Long.MAX_VALUE;
+        }
+        if (timeout.getSeconds() >= Long.MAX_VALUE / 2_000_000_000L) {
+            // Over a century: as good as never (toNanos overflows past 292 years).
             return Long.MAX_VALUE;
         }
         long now = System.nanoTime();
         long d = now + timeout.toNanos();
-        return d < now ? Long.MAX_VALUE : d;
+        return d < now || d == Long.MAX_VALUE ? Long.MAX_VALUE : d;
     }
 
     private static int timeoutMillis(long deadline) {

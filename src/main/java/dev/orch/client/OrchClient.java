@@ -28,7 +28,11 @@ import javax.net.ServerSocketFactory;
  * while the server holds the call parked (a {@code get} on an empty queue), the client withdraws
  * it there and throws an {@link OrchException} ({@code CANCELLED} or {@code TIMEOUT}), so the
  * call takes nothing later; an answer already on its way is returned instead. The thread's
- * interrupt status is kept. Calls on hosted objects are never parked: they run to their answer.
+ * interrupt status is kept. Calls on hosted objects and manager operations cannot be withdrawn:
+ * an interrupt or timeout only ends the wait for them. A server that answers nothing for a
+ * second after such a cancel, or does not read a request written past its call timeout or
+ * interrupt, is taken to be gone: the connection is closed and the call fails with
+ * {@link OrchConnectException}, its outcome unknown.
  *
  * <pre>{@code
  * try (OrchClient c = OrchClient.connect(new ClientConfig().address("127.0.0.1:55555").authKey(key))) {
@@ -218,9 +222,15 @@ public final class OrchClient implements AutoCloseable {
         return connection.request(address, body);
     }
 
-    /** Receives messages for {@code address} (e.g. {@code orch.events}). */
+    /**
+     * Receives messages for {@code address} (e.g. {@code orch.events}). The handler runs on a
+     * thread of this client's, one message at a time in the order they came, not on the thread
+     * that reads the connection: a slow handler holds up no call (though with 10,000 messages
+     * waiting for it, reading waits too). {@link #closedFuture} completes after it has handled
+     * the messages read before the connection closed.
+     */
     public void subscribe(String address, java.util.function.Consumer<Object> handler) {
-        connection.register(address, in -> handler.accept(in.body));
+        connection.subscribe(address, handler);
     }
 
     /**
@@ -332,7 +342,16 @@ public final class OrchClient implements AutoCloseable {
     Object invokeParked(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration serverWait) {
         Duration t = config.callTimeout();
         return invokeSync(target, method, args, kwargs,
-                t.isZero() || t.isNegative() || serverWait.isNegative() ? t : t.plus(serverWait));
+                t.isZero() || t.isNegative() || serverWait.isNegative() ? t : plusOrForever(t, serverWait));
+    }
+
+    /** {@code a + b}, or zero (no limit) past what a Duration holds: a wait that long is for ever. */
+    private static Duration plusOrForever(Duration a, Duration b) {
+        try {
+            return a.plus(b);
+        } catch (ArithmeticException e) {
+            return Duration.ZERO;
+        }
     }
 
     private Object invokeSync(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration timeout) {

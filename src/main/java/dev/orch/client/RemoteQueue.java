@@ -89,8 +89,9 @@ public final class RemoteQueue {
         return Boolean.TRUE.equals(queue.callParked("join", new JsonArray(), seconds(timeout), timeout));
     }
 
+    /** The server's {@code timeout} argument; any Duration fits (the server takes a huge one as forever). */
     static JsonObject seconds(Duration d) {
-        return new JsonObject().put("timeout", d.toNanos() / 1e9);
+        return new JsonObject().put("timeout", d.getSeconds() + d.getNano() / 1e9);
     }
 
     static boolean isNamed(OrchException e, String name) {

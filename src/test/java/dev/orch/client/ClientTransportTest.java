@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -194,5 +195,96 @@ class ClientTransportTest {
             assertTrue(all.isDone());
             assertEquals(500, ((Number) d.call("__len__")).intValue());
         }
+    }
+
+    @Test
+    void aPeerThatAnnouncesAHugeFrameBeforeLoginIsRefusedAtOnce() throws Exception {
+        // Not an orch server: 7f ff ff ff announces a 2 GB frame, and a megabyte of it follows.
+        try (java.net.ServerSocket junk = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread peer = new Thread(() -> {
+                try (java.net.Socket s = junk.accept()) {
+                    s.getOutputStream().write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+                    s.getOutputStream().write(new byte[1 << 20]);
+                    while (s.getInputStream().read() >= 0) {
+                        // Until the client hangs up.
+                    }
+                } catch (java.io.IOException e) {
+                    // The client hung up.
+                }
+            });
+            peer.setDaemon(true);
+            peer.start();
+            ClientConfig cfg = new ClientConfig().host("127.0.0.1").port(junk.getLocalPort()).authKey(TestServer.KEY)
+                    .connectTimeout(Duration.ofSeconds(10));
+            long t0 = System.nanoTime();
+            OrchConnectException e = assertThrows(OrchConnectException.class, () -> OrchClient.connect(cfg).close());
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(e.getMessage().contains("2147483647 bytes before login"), e.getMessage());
+            assertTrue(ms < 5000, "refused after " + ms + " ms");
+        }
+    }
+
+    @Test
+    void readersStartedForABurstOfLongHostedCallsAreFewAndEndOnceIdle() throws Exception {
+        try (TestServer s = TestServer.start();
+             OrchClient host = OrchClient.connect(s.clientConfig().direct("off"));
+             OrchClient c = OrchClient.connect(s.clientConfig().direct("off"))) {
+            host.host("Sleepy", List.of("nap"), (args, kwargs) -> (method, margs, mkwargs, session) -> {
+                try {
+                    Thread.sleep(margs.getInteger(0));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return "ok";
+            });
+            RemoteObject o = c.create("Sleepy");
+            int before = readerThreads();
+            int peak = 0;
+            for (int round = 0; round < 2; round++) {
+                List<CompletableFuture<Object>> calls = new ArrayList<>();
+                for (int i = 0; i < 100; i++) {
+                    calls.add(o.callAsync("nap", 300));
+                }
+                CompletableFuture<Void> all = CompletableFuture.allOf(calls.toArray(new CompletableFuture[0]));
+                while (!all.isDone()) {
+                    peak = Math.max(peak, readerThreads());
+                    Thread.sleep(20);
+                }
+                all.get(30, TimeUnit.SECONDS);
+            }
+            // Each long call run inline has another reader take over reading, but only so many.
+            assertTrue(peak <= before + 12, "reader threads went from " + before + " to " + peak);
+            Poll.until(Duration.ofSeconds(10), "idle readers to end (" + readerThreads() + " left, " + before + " before)",
+                    () -> readerThreads() <= before + 3);
+            assertEquals("ok", o.call("nap", 1));
+        }
+    }
+
+    private static int readerThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("orch-client-reader") && t.isAlive()).count();
+    }
+
+    @Test
+    void anIdleClientStaysConnectedToAServerWithAShortIdleTimeout() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(1500))); OrchClient c = s.client()) {
+            RemoteObject d = c.create("dict");
+            Thread.sleep(5000);
+            d.call("__setitem__", "k", 1);
+            assertEquals(1, ((Number) d.call("__len__")).intValue());
+            assertTrue(c.isOpen());
+        }
+    }
+
+    @Test
+    void pingsComeOftenEnoughForThePeersIdleTimeout() {
+        Duration every = Duration.ofSeconds(30);
+        assertEquals(30_000, ClientConnection.pingMillis(every, 120));
+        assertEquals(30_000, ClientConnection.pingMillis(every, null), "an old server closes idle connections after 120 s");
+        assertEquals(20_000, ClientConnection.pingMillis(every, 60.0));
+        assertEquals(500, ClientConnection.pingMillis(every, 1.5));
+        assertEquals(1_000, ClientConnection.pingMillis(Duration.ofSeconds(1), 120));
+        assertEquals(0, ClientConnection.pingMillis(Duration.ZERO, 1.5), "pings turned off stay off");
+        assertEquals(30_000, ClientConnection.pingMillis(java.time.temporal.ChronoUnit.FOREVER.getDuration(), 90));
     }
 }

@@ -56,6 +56,28 @@ class SyncProxyTest {
     }
 
     @Test
+    void waitsTooLongForNanosecondsWaitForEver() throws Exception {
+        Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+        try (OrchClient c = client(Duration.ofSeconds(20)); OrchClient producer = client(Duration.ofSeconds(20))) {
+            RemoteQueue q = c.queue("long-waits", 0);
+            CompletableFuture<Object> polled = CompletableFuture.supplyAsync(() -> q.poll(Duration.ofDays(365_000)));
+            Thread.sleep(300);
+            producer.queue("long-waits", 0).put("item");
+            assertEquals("item", polled.get(10, TimeUnit.SECONDS));
+            assertTrue(q.offer("again", forever));
+            assertEquals("again", q.poll(forever));
+            RemoteLock lock = c.lock("long-waits-lock");
+            assertTrue(lock.tryLock(forever));
+            lock.unlock();
+        }
+        try (OrchClient patient = client(forever)) {
+            RemoteObject d = patient.create("dict");
+            d.call("__setitem__", "k", 1);
+            assertTrue(patient.lock("long-waits-lock").tryLock(Duration.ofDays(365_000)));
+        }
+    }
+
+    @Test
     void joinWaitsForEveryTakenItemToBeMarkedDone() throws Exception {
         try (OrchClient c = client(SHORT); OrchClient worker = client(SHORT)) {
             RemoteQueue q = c.queue("join-q", 0);
