@@ -152,6 +152,11 @@ final class DirectRoutes implements AutoCloseable {
         return e;
     }
 
+    /** Whether {@link #close()} was called: the client is closing. */
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         closed = true;

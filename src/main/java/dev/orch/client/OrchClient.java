@@ -322,7 +322,7 @@ public final class OrchClient implements AutoCloseable {
                         return unwrapResult(r);
                     }
                     Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-                    if (c instanceof OrchConnectException) {
+                    if (c instanceof OrchConnectException && !directRoutes.isClosed()) {
                         throw DirectRoutes.hostGone(target.direct(), (OrchConnectException) c);
                     }
                     throw c instanceof RuntimeException ? (RuntimeException) c : new CompletionException(c);
@@ -362,7 +362,8 @@ public final class OrchClient implements AutoCloseable {
         try {
             return unwrapResult(d.call(target.address(), callBody(method, args, kwargs), timeout));
         } catch (OrchConnectException e) {
-            throw DirectRoutes.hostGone(target.direct(), e);
+            // This client's own close is no news of the worker: its calls fail as the others do.
+            throw directRoutes.isClosed() ? e : DirectRoutes.hostGone(target.direct(), e);
         }
     }
 

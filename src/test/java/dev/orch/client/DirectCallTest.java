@@ -92,6 +92,27 @@ class DirectCallTest {
     }
 
     @Test
+    void closingTheClientFailsItsDirectCallsAsItsOthersNotAsHostGone() throws Exception {
+        Probe probe = new Probe();
+        try (OrchClient worker = client("on")) {
+            worker.host("DirectProbeClosing", Probe.EXPOSED, (a, k) -> probe);
+            OrchClient user = client("on");
+            RemoteObject p = user.create("DirectProbeClosing");
+            assertTrue(((String) p.call("where")).startsWith("orch-direct-"));
+            CompletableFuture<Object> sync = CompletableFuture.supplyAsync(() -> p.call("hold"));
+            CompletableFuture<Object> async = p.callAsync("hold");
+            Thread.sleep(200); // both calls are in flight at the worker
+            user.close();
+            for (CompletableFuture<Object> f : List.of(sync, async)) {
+                Throwable t = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> f.get(10, TimeUnit.SECONDS)).getCause();
+                assertTrue(t instanceof OrchConnectException, "the client's own close, not the worker's end: " + t);
+            }
+            probe.release.countDown();
+        }
+    }
+
+    @Test
     void offMeansThroughTheServerOnEitherSide() {
         try (OrchClient worker = client("on"); OrchClient user = client("off")) {
             worker.host("DirectProbeOffUser", Probe.EXPOSED, (a, k) -> new Probe());
