@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,8 @@ public final class Fleet {
         JsonObject metrics = new JsonObject();
         /** The agent's processes as last reported (by remote id), for names and for marking them lost. */
         final Map<String, JsonObject> processes = new LinkedHashMap<>();
+        /** The states of the processes marked lost with the node, to restore if it comes back. */
+        final Map<String, String> beforeLost = new HashMap<>();
 
         Node(String name) {
             this.name = name;
@@ -384,13 +387,33 @@ public final class Fleet {
         return new JsonObject().put("node", name).put("heartbeatMs", heartbeatMs);
     }
 
+    /**
+     * The node whose agent is {@code session}. A lost one comes back: its agent is talking, so it
+     * was only held up (stopped, swapping, cut off for a while) with its connection still open,
+     * and it would otherwise stay lost, its processes out of reach, until it attached again.
+     */
     private Node ownNode(String session) {
         for (Node n : nodes.values()) {
-            if (session.equals(n.session) && !n.lost) {
+            if (session.equals(n.session)) {
+                if (n.lost) {
+                    revive(n);
+                }
                 return n;
             }
         }
         throw OrchException.notFound("this session is not an attached node");
+    }
+
+    private void revive(Node n) {
+        n.lost = false;
+        n.beforeLost.forEach((id, state) -> {
+            JsonObject p = n.processes.get(id);
+            if (p != null && ProcessState.LOST.wire().equals(p.getString("state"))) {
+                p.put("state", state);
+            }
+        });
+        n.beforeLost.clear();
+        publish(n.json().put("event", "node-attached").put("reattached", true));
     }
 
     synchronized void nodeHeartbeat(String session, JsonObject body) {
@@ -399,11 +422,11 @@ public final class Fleet {
         n.metrics = new JsonObject().put("cpuPercent", body.getValue("cpuPercent")).put("rssBytes", body.getValue("rssBytes"));
     }
 
-    /** True when {@code session} is the live agent of a node; its name then. */
+    /** The name of the node whose agent is {@code session} (a lost one comes back), or null. */
     synchronized String nodeOf(String session) {
         for (Node n : nodes.values()) {
-            if (session.equals(n.session) && !n.lost) {
-                return n.name;
+            if (session.equals(n.session)) {
+                return ownNode(session).name;
             }
         }
         return null;
@@ -559,6 +582,7 @@ public final class Fleet {
         publish(n.json().put("event", "node-lost").put("reason", why));
         for (JsonObject p : n.processes.values()) {
             if (isLive(p.getString("state"))) {
+                n.beforeLost.put(p.getString("id"), p.getString("state"));
                 p.put("state", ProcessState.LOST.wire());
                 JsonObject ev = p.copy().put("event", "lost").put("time", Timestamps.millis(Instant.now()))
                         .put("id", p.getString("id") + "@" + n.name).put("node", n.name).put("reason", why);

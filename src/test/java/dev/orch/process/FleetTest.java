@@ -136,6 +136,24 @@ class FleetTest {
     }
 
     @Test
+    void aLostNodeWhoseAgentSpeaksAgainIsBack() {
+        // A node agent held up (SIGSTOP, a long pause) with its connection open: lost after three
+        // missed heartbeats, and back with the next one, its process no longer lost.
+        OrchClient n = client();
+        cleanup.add(n);
+        call(n, new JsonObject().put("op", "attach").put("kind", "node").put("name", "nd").put("pid", 1).put("host", "h")
+                .put("processes", new JsonArray().add(new JsonObject().put("id", "p1").put("name", "job").put("pid", 2)
+                        .put("state", "running").put("restarts", 0))));
+        Poll.until(WAIT, "node lost", () -> sawEvent("node-lost", "node:nd"));
+        Poll.until(WAIT, "its process lost", () -> sawEvent("lost", "p1@nd"));
+        assertEquals("lost", entry("p1@nd", true).getString("state"));
+        call(n, new JsonObject().put("op", "heartbeat").put("cpuPercent", 1.0).put("rssBytes", 10));
+        Poll.until(WAIT, "node back", () -> events.stream().anyMatch(e -> "node-attached".equals(e.getString("event"))
+                && "node:nd".equals(e.getString("id")) && e.getBoolean("reattached", false)));
+        assertEquals("running", entry("node:nd", true).getString("state"));
+    }
+
+    @Test
     void aWorkerNameThatReadsAsAnIdIsRefusedAndOnlyTheIdFieldReattaches() {
         // A name like w1 re-attached to (took over) worker w1's entry, even an ended one, and
         // an unknown one such as w99 was dropped, leaving the worker with an id for a name.
