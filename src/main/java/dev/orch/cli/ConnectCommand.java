@@ -102,6 +102,10 @@ class ConnectCommand implements Callable<Integer> {
         if (command.isEmpty() && name == null) {
             throw CliException.usage("a node needs --name (or give a command after --)");
         }
+        if (command.isEmpty() && !labelMap.isEmpty()) {
+            // Labels describe a worker's command; a node has none, and would drop them silently.
+            throw CliException.usage("--label is for a worker (a command after --), not a node");
+        }
         if (!command.isEmpty()) {
             try {
                 WorkerRunner.checkCommand(command);

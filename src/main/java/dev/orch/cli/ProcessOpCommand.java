@@ -2,6 +2,7 @@ package dev.orch.cli;
 
 import dev.orch.cli.common.CliException;
 import dev.orch.cli.common.JsonArgs;
+import dev.orch.cli.common.Seconds;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
 import io.vertx.core.json.JsonObject;
@@ -42,14 +43,14 @@ abstract class ProcessOpCommand extends ClientCommand {
 
         @Override
         protected void validate() {
-            if (grace != null && !(grace >= 0)) {
-                throw CliException.usage("--grace must not be negative");
+            if (grace != null) {
+                Seconds.of("--grace", grace, 0); // the rules of every option in seconds
             }
         }
 
         @Override
         protected Duration serverSideWait() {
-            return grace == null ? Duration.ZERO : Duration.ofMillis((long) Math.min(grace * 1000, Long.MAX_VALUE / 4));
+            return grace == null ? Duration.ZERO : Seconds.of("--grace", grace, 0);
         }
 
         @Override

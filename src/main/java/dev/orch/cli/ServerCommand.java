@@ -34,6 +34,8 @@ class ServerCommand implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger("dev.orch.server");
     /** Set by {@code --detach} for the child: where to write "HOST:PORT" once listening. */
     static final String ENV_READY_FILE = "ORCH_READY_FILE";
+    /** The smallest --max-frame: a login, with a client name, takes a few hundred bytes. */
+    static final int MIN_FRAME = 1024;
 
     @Option(names = {"-l", "--listen"}, paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:55555",
             description = "Address to listen on (default: ${DEFAULT-VALUE}; port 0 picks a free one).")
@@ -52,8 +54,8 @@ class ServerCommand implements Callable<Integer> {
     int maxFrame;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "120",
-            description = "Close connections idle this long (default: ${DEFAULT-VALUE}).")
-    int idleTimeout;
+            description = "Close connections idle this long (default: ${DEFAULT-VALUE}, at least 1).")
+    double idleTimeout;
 
     @Option(names = "--login-timeout", paramLabel = "SECONDS", defaultValue = "30",
             description = "Close connections not logged in this long after their connect (default: ${DEFAULT-VALUE}).")
@@ -129,12 +131,11 @@ class ServerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw CliException.usage("--listen: " + e.getMessage());
         }
-        if (maxFrame < 64) {
-            throw CliException.usage("--max-frame must be at least 64 bytes");
+        if (maxFrame < MIN_FRAME) {
+            // Below this not even a login fits, and clients would be refused without a reason.
+            throw CliException.usage("--max-frame must be at least " + MIN_FRAME + " bytes");
         }
-        if (idleTimeout < 1) {
-            throw CliException.usage("--idle-timeout must be at least 1 second");
-        }
+        Duration idleAfter = Seconds.of("--idle-timeout", idleTimeout, 1);
         Duration stopGrace = Seconds.of("--grace", grace, 0);
         Duration heartbeatEvery = Seconds.of("--heartbeat", heartbeat, 0.05);
         Duration loginWithin = Seconds.of("--login-timeout", loginTimeout, 0.1);
@@ -167,7 +168,7 @@ class ServerCommand implements Callable<Integer> {
             LOG.warn(exposed);
         }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
-                .maxFrame(maxFrame).idleTimeout(Duration.ofSeconds(idleTimeout)).loginTimeout(loginWithin)
+                .maxFrame(maxFrame).idleTimeout(idleAfter).loginTimeout(loginWithin)
                 .maxPendingOutput(maxPendingOutput == null ? 0 : maxPendingOutput)
                 .stopGrace(stopGrace).heartbeat(heartbeatEvery).version(OrchCommand.version());
         c.eventLoops(eventLoops == null ? 0 : eventLoops);

@@ -224,12 +224,31 @@ public class CliTest {
             at(address, keyFile, "health", "--timeout", "0.0001"),
             {"server", "--listen", closed, "--grace", "0.0004"},
             at(closed, keyFile, "connect", "--name", "n1", "--grace", "NaN"),
+            // stop had its own check, which let these through to "long overflow" (exit 1).
+            at(closed, keyFile, "stop", "--grace", "Infinity", "web"),
+            at(closed, keyFile, "stop", "--grace", "1e10", "web"),
+            at(closed, keyFile, "stop", "--grace", "0.0001", "web"),
+            {"server", "--listen", closed, "--idle-timeout", "0.5"},
         };
         for (String[] args : cases) {
             LaunchResult r = l.launch(args);
             assertExit(2, r);
-            assertOneLineError(args[args.length - 2] + " must", r);
+            String option = args[args.length - 2].startsWith("--") ? args[args.length - 2] : args[args.length - 3];
+            assertOneLineError(option + " must", r);
         }
+    }
+
+    @Test
+    void optionsThatCannotWorkAreUsageErrors(QuarkusMainLauncher l) throws IOException {
+        String closed = "127.0.0.1:" + closedPort();
+        // A server that takes no frame large enough for a login refused every client, unexplained.
+        LaunchResult tiny = l.launch("server", "--listen", closed, "--max-frame", "100");
+        assertExit(2, tiny);
+        assertOneLineError("--max-frame must be at least 1024 bytes", tiny);
+        // A node has no command to label: the labels were dropped without a word.
+        LaunchResult label = l.launch(at(closed, keyFile, "connect", "--name", "n1", "--label", "a=b"));
+        assertExit(2, label);
+        assertOneLineError("--label is for a worker", label);
     }
 
     @Test
