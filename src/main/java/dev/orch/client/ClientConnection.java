@@ -85,6 +85,12 @@ final class ClientConnection {
         /** True once a cancel was sent for this call, at {@link #cancelAt}. */
         volatile boolean cancelSent;
         volatile long cancelAt;
+        /**
+         * True once the server answered the cancel: its word is in, and the call's own answer is
+         * sure to come (a withdrawn {@code Condition.wait} is answered only once it holds its
+         * lock again, however long that takes), so the grace for an answer no longer applies.
+         */
+        volatile boolean cancelAnswered;
         /** When the watchdog sent a ping to wake the thread reading for this call; 0 if none. */
         volatile long pingAt;
         /**
@@ -483,7 +489,7 @@ final class ClientConnection {
                     stop(p, true);
                     continue;
                 }
-                if (p.cancelSent && unresponsive(p.cancelAt, now)) {
+                if (p.cancelSent && !p.cancelAnswered && unresponsive(p.cancelAt, now)) {
                     fail(noAnswer("a cancel"));
                     continue;
                 }
@@ -597,6 +603,7 @@ final class ClientConnection {
         // Unique among the connection's requests: theirs are "r" and digits only.
         Pending answer = new Pending(p.reply + "c", p.address, false);
         answer.whenComplete((body, error) -> {
+            p.cancelAnswered = true;
             boolean withdrawn = body instanceof JsonObject && Boolean.TRUE.equals(((JsonObject) body).getValue("result"));
             // A lost connection fails p itself, with the reason.
             if (!withdrawn && p.stopped && !(error instanceof OrchConnectException)) {
@@ -994,7 +1001,8 @@ final class ClientConnection {
                     }
                 }
             }
-            long asked = lp.cancelSent ? lp.cancelAt : lp.pingAt;
+            // Once the cancel is answered, the call's own answer is sure to come: no grace then.
+            long asked = lp.cancelSent ? (lp.cancelAnswered ? 0 : lp.cancelAt) : lp.pingAt;
             if (asked != 0 && unresponsive(asked, now)) {
                 fail(noAnswer(lp.cancelSent ? "a cancel" : "a ping"));
                 return;
