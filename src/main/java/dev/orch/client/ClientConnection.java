@@ -131,8 +131,11 @@ final class ClientConnection {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "orch-client-timer");
         t.setDaemon(true);
+        timerThread = t;
         return t;
     });
+    /** The thread of {@link #TIMER}: it must never run what a close completes (see fail). */
+    private static volatile Thread timerThread;
     /** Inline hosted work longer than this has another thread take over reading. */
     private static final long INLINE_WATCHDOG_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** Longest a follower sleeps before checking the reader role again (guards against lost hand-offs). */
@@ -205,6 +208,8 @@ final class ClientConnection {
     private volatile long maxFrame = Long.MAX_VALUE;
     private volatile JsonObject loginReply;
     private ScheduledFuture<?> pinger;
+    /** Set once the timer has handed this connection's close to a thread of its own (see fail). */
+    private final AtomicBoolean failing = new AtomicBoolean();
     /** Why this side closed the connection, for the errors of the calls it ends; null if it did not. */
     private volatile String closeReason;
     /** When the read now blocked in the socket began; 0 when no read is blocked. */
@@ -1328,6 +1333,17 @@ final class ClientConnection {
             closeReason = reason;
         }
         LOG.debugf("closing the connection to %s: %s", config.address(), reason);
+        if (Thread.currentThread() == timerThread) {
+            // The watchdog's verdict. The close completes closedFuture and fails asynchronous
+            // calls, whose callbacks run on the completing thread and may block (a reconnect,
+            // say): never on the timer, which keeps every connection's deadlines and pings.
+            if (failing.compareAndSet(false, true)) {
+                Thread t = new Thread(this::onClosed, "orch-client-close");
+                t.setDaemon(true);
+                t.start();
+            }
+            return;
+        }
         onClosed();
     }
 
