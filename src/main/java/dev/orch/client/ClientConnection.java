@@ -100,6 +100,12 @@ final class ClientConnection {
         volatile boolean abandoned;
         /** Abandoned before any of it was sent. */
         volatile boolean neverSent;
+        /**
+         * A call on an object the server itself holds, whose answer always comes (see sendCancel).
+         * Set by the caller before it waits, so before anything can stop the call; plain, as what
+         * reads it (a cancel's answer) comes after the stop.
+         */
+        boolean serverObject;
 
         Pending(String reply, String address, boolean async) {
             this.reply = reply;
@@ -382,11 +388,25 @@ final class ClientConnection {
 
     /** Sends a request and waits for its reply body; a zero timeout waits for ever. */
     Object call(String address, JsonObject body, Duration timeout) {
-        return call(address, body, deadline(timeout));
+        return call(address, body, deadline(timeout), false);
+    }
+
+    /**
+     * As {@link #call(String, JsonObject, Duration)}, for a call on an object the server itself
+     * holds (not one a worker hosts): withdrawn past its deadline, such a call is waited for to
+     * its answer unless the server confirms the withdrawal (see {@link #sendCancel}).
+     */
+    Object callServerObject(String address, JsonObject body, Duration timeout) {
+        return call(address, body, deadline(timeout), true);
     }
 
     private Object call(String address, JsonObject body, long deadline) {
+        return call(address, body, deadline, false);
+    }
+
+    private Object call(String address, JsonObject body, long deadline, boolean serverObject) {
         Pending p = start(address, body, false, deadline);
+        p.serverObject = serverObject;
         await(p);
         try {
             return p.getNow(null);
@@ -597,9 +617,11 @@ final class ClientConnection {
 
     /**
      * Asks the server, once, to withdraw {@code p} if it is parked; the call's own answer then says
-     * how it ended. If nothing was withdrawn and the call's answer has not come, a stopped call
-     * ends at once: the server writes a call's answer before its cancel's, so none is on its way
-     * (the call is a hosted one, still running, which takes nothing from a server object).
+     * how it ended. If nothing was withdrawn and the call's answer has not come, the call is still
+     * running (the server writes a call's answer before its cancel's). A hosted one takes nothing
+     * from a server object, and a stopped call on it ends at once. A call on a server object is
+     * waited for: it may still take something for its caller, as a notified {@code Condition.wait}
+     * that is taking its lock back does, and its answer says so.
      */
     private void sendCancel(Pending p) {
         if (!withdrawable(p) || !p.claimCancel()) {
@@ -611,7 +633,7 @@ final class ClientConnection {
             p.cancelAnswered = true;
             boolean withdrawn = body instanceof JsonObject && Boolean.TRUE.equals(((JsonObject) body).getValue("result"));
             // A lost connection fails p itself, with the reason.
-            if (!withdrawn && p.stopped && !(error instanceof OrchConnectException)) {
+            if (!withdrawn && p.stopped && !(p.serverObject && error == null) && !(error instanceof OrchConnectException)) {
                 abandon(p);
             }
         });
