@@ -93,7 +93,9 @@ public final class ClientConfig {
      * Timeout of the blocking calls, writing the request included; zero waits forever. A call the
      * server may hold parked (a queue's {@code get}) is then withdrawn, and its caller waits for
      * the server to confirm it, so that a call reported as timed out took nothing; a server that
-     * answers nothing within a second more is taken to be gone and the connection is closed.
+     * answers nothing within a second more is taken to be gone and the connection is closed. Once
+     * the server has answered the cancel, the call's own answer is waited for however long it
+     * takes: a withdrawn {@code Condition.wait} ends only when it holds its lock again.
      * Durations too long to count in nanoseconds wait forever.
      */
     public ClientConfig callTimeout(Duration d) {

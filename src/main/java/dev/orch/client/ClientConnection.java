@@ -85,6 +85,12 @@ final class ClientConnection {
         /** True once a cancel was sent for this call, at {@link #cancelAt}. */
         volatile boolean cancelSent;
         volatile long cancelAt;
+        /**
+         * True once the server answered the cancel: its word is in, and the call's own answer is
+         * sure to come (a withdrawn {@code Condition.wait} is answered only once it holds its
+         * lock again, however long that takes), so the grace for an answer no longer applies.
+         */
+        volatile boolean cancelAnswered;
         /** When the watchdog sent a ping to wake the thread reading for this call; 0 if none. */
         volatile long pingAt;
         /**
@@ -94,6 +100,12 @@ final class ClientConnection {
         volatile boolean abandoned;
         /** Abandoned before any of it was sent. */
         volatile boolean neverSent;
+        /**
+         * A call on an object the server itself holds, whose answer always comes (see sendCancel).
+         * Set by the caller before it waits, so before anything can stop the call; plain, as what
+         * reads it (a cancel's answer) comes after the stop.
+         */
+        boolean serverObject;
 
         Pending(String reply, String address, boolean async) {
             this.reply = reply;
@@ -125,8 +137,11 @@ final class ClientConnection {
     private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "orch-client-timer");
         t.setDaemon(true);
+        timerThread = t;
         return t;
     });
+    /** The thread of {@link #TIMER}: it must never run what a close completes (see fail). */
+    private static volatile Thread timerThread;
     /** Inline hosted work longer than this has another thread take over reading. */
     private static final long INLINE_WATCHDOG_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /** Longest a follower sleeps before checking the reader role again (guards against lost hand-offs). */
@@ -199,6 +214,8 @@ final class ClientConnection {
     private volatile long maxFrame = Long.MAX_VALUE;
     private volatile JsonObject loginReply;
     private ScheduledFuture<?> pinger;
+    /** Set once the timer has handed this connection's close to a thread of its own (see fail). */
+    private final AtomicBoolean failing = new AtomicBoolean();
     /** Why this side closed the connection, for the errors of the calls it ends; null if it did not. */
     private volatile String closeReason;
     /** When the read now blocked in the socket began; 0 when no read is blocked. */
@@ -371,11 +388,25 @@ final class ClientConnection {
 
     /** Sends a request and waits for its reply body; a zero timeout waits for ever. */
     Object call(String address, JsonObject body, Duration timeout) {
-        return call(address, body, deadline(timeout));
+        return call(address, body, deadline(timeout), false);
+    }
+
+    /**
+     * As {@link #call(String, JsonObject, Duration)}, for a call on an object the server itself
+     * holds (not one a worker hosts): withdrawn past its deadline, such a call is waited for to
+     * its answer unless the server confirms the withdrawal (see {@link #sendCancel}).
+     */
+    Object callServerObject(String address, JsonObject body, Duration timeout) {
+        return call(address, body, deadline(timeout), true);
     }
 
     private Object call(String address, JsonObject body, long deadline) {
+        return call(address, body, deadline, false);
+    }
+
+    private Object call(String address, JsonObject body, long deadline, boolean serverObject) {
         Pending p = start(address, body, false, deadline);
+        p.serverObject = serverObject;
         await(p);
         try {
             return p.getNow(null);
@@ -483,7 +514,7 @@ final class ClientConnection {
                     stop(p, true);
                     continue;
                 }
-                if (p.cancelSent && unresponsive(p.cancelAt, now)) {
+                if (p.cancelSent && !p.cancelAnswered && unresponsive(p.cancelAt, now)) {
                     fail(noAnswer("a cancel"));
                     continue;
                 }
@@ -586,9 +617,11 @@ final class ClientConnection {
 
     /**
      * Asks the server, once, to withdraw {@code p} if it is parked; the call's own answer then says
-     * how it ended. If nothing was withdrawn and the call's answer has not come, a stopped call
-     * ends at once: the server writes a call's answer before its cancel's, so none is on its way
-     * (the call is a hosted one, still running, which takes nothing from a server object).
+     * how it ended. If nothing was withdrawn and the call's answer has not come, the call is still
+     * running (the server writes a call's answer before its cancel's). A hosted one takes nothing
+     * from a server object, and a stopped call on it ends at once. A call on a server object is
+     * waited for: it may still take something for its caller, as a notified {@code Condition.wait}
+     * that is taking its lock back does, and its answer says so.
      */
     private void sendCancel(Pending p) {
         if (!withdrawable(p) || !p.claimCancel()) {
@@ -597,9 +630,10 @@ final class ClientConnection {
         // Unique among the connection's requests: theirs are "r" and digits only.
         Pending answer = new Pending(p.reply + "c", p.address, false);
         answer.whenComplete((body, error) -> {
+            p.cancelAnswered = true;
             boolean withdrawn = body instanceof JsonObject && Boolean.TRUE.equals(((JsonObject) body).getValue("result"));
             // A lost connection fails p itself, with the reason.
-            if (!withdrawn && p.stopped && !(error instanceof OrchConnectException)) {
+            if (!withdrawn && p.stopped && !(p.serverObject && error == null) && !(error instanceof OrchConnectException)) {
                 abandon(p);
             }
         });
@@ -994,7 +1028,8 @@ final class ClientConnection {
                     }
                 }
             }
-            long asked = lp.cancelSent ? lp.cancelAt : lp.pingAt;
+            // Once the cancel is answered, the call's own answer is sure to come: no grace then.
+            long asked = lp.cancelSent ? (lp.cancelAnswered ? 0 : lp.cancelAt) : lp.pingAt;
             if (asked != 0 && unresponsive(asked, now)) {
                 fail(noAnswer(lp.cancelSent ? "a cancel" : "a ping"));
                 return;
@@ -1320,6 +1355,17 @@ final class ClientConnection {
             closeReason = reason;
         }
         LOG.debugf("closing the connection to %s: %s", config.address(), reason);
+        if (Thread.currentThread() == timerThread) {
+            // The watchdog's verdict. The close completes closedFuture and fails asynchronous
+            // calls, whose callbacks run on the completing thread and may block (a reconnect,
+            // say): never on the timer, which keeps every connection's deadlines and pings.
+            if (failing.compareAndSet(false, true)) {
+                Thread t = new Thread(this::onClosed, "orch-client-close");
+                t.setDaemon(true);
+                t.start();
+            }
+            return;
+        }
         onClosed();
     }
 

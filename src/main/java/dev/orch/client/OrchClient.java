@@ -357,7 +357,11 @@ public final class OrchClient implements AutoCloseable {
     private Object invokeSync(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration timeout) {
         ClientConnection d = directFor(target);
         if (d == null) {
-            return unwrapResult(connection.call(target.address(), callBody(method, args, kwargs), timeout));
+            // Withdrawn past its timeout, a call on a server object still running (a notified
+            // Condition.wait taking its lock back) is waited for; a hosted one is not.
+            return unwrapResult(target.host() == null
+                    ? connection.callServerObject(target.address(), callBody(method, args, kwargs), timeout)
+                    : connection.call(target.address(), callBody(method, args, kwargs), timeout));
         }
         try {
             return unwrapResult(d.call(target.address(), callBody(method, args, kwargs), timeout));

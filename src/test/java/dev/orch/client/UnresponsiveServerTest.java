@@ -87,6 +87,36 @@ class UnresponsiveServerTest {
     }
 
     @Test
+    void aCallbackOfAConnectionTheWatchdogClosedHoldsUpNoOtherConnection() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (FrozenServer stuck = FrozenServer.notReading(); FrozenServer silent = FrozenServer.silent();
+             OrchClient a = OrchClient.connect(stuck.clientConfig().callTimeout(Duration.ofMillis(500)));
+             OrchClient b = OrchClient.connect(silent.clientConfig().callTimeout(Duration.ofMillis(500)))) {
+            java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+            // A callback that blocks, as a reconnect may.
+            a.closedFuture().thenRun(() -> {
+                closed.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            RemoteObject d = object(a, "dict");
+            Outcome first = run(() -> d.call("__setitem__", "k", BIG), null);
+            assertTrue(first.error instanceof OrchConnectException, String.valueOf(first.error));
+            assertTrue(closed.await(10, TimeUnit.SECONDS), "closedFuture did not complete");
+            // The watchdog that ends this call past its timeout is the one a's close was made on.
+            RemoteObject q = object(b, "Queue");
+            Outcome o = run(() -> q.call("get"), null);
+            assertTrue(o.error instanceof OrchConnectException, String.valueOf(o.error));
+            assertTrue(o.error.getMessage().contains("did not answer a cancel"), o.error.getMessage());
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void aCallWhoseCancelIsNeverAnsweredEndsSoonAfterItsTimeout() throws Exception {
         try (FrozenServer f = FrozenServer.silent();
              OrchClient c = OrchClient.connect(f.clientConfig().callTimeout(Duration.ofSeconds(2)))) {
