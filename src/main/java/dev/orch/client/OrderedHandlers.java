@@ -37,7 +37,10 @@ final class OrderedHandlers {
      */
     void run(Runnable task, BooleanSupplier workerWaits) {
         enqueue(task);
-        while (size.get() > LIMIT && Thread.currentThread() != current() && !workerWaits.getAsBoolean()) {
+        // An interrupted reader goes on (a park would return at once, a busy spin): its own
+        // call ends on the interrupt, and the brake applies again with the next message.
+        while (size.get() > LIMIT && Thread.currentThread() != current() && !workerWaits.getAsBoolean()
+                && !Thread.currentThread().isInterrupted()) {
             LockSupport.parkNanos(this, FULL_NAP_NANOS);
         }
     }
@@ -90,6 +93,9 @@ final class OrderedHandlers {
                     // A failing handler must not stop the messages after it.
                     LOG.warnf("subscription handler failed: %s", e);
                 }
+                // An interrupt a handler left set was meant for it: carried over, it would
+                // withdraw the next handler's calls and keep this thread's parks from parking.
+                Thread.interrupted();
                 idleSince = System.nanoTime();
                 continue;
             }

@@ -136,6 +136,35 @@ class HeldUpReaderTest {
     }
 
     @Test
+    void anInterruptLeftByOneHandlerDoesNotReachTheNext() throws Exception {
+        try (TestServer s = TestServer.start(); OrchClient c = s.client(); OrchClient other = s.client()) {
+            RemoteObject ev = c.create("Event");
+            java.util.List<Object> outcomes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            CountDownLatch two = new CountDownLatch(2);
+            c.subscribe("orch.events", body -> {
+                if (!"started".equals(((JsonObject) body).getString("event"))) {
+                    return;
+                }
+                if (two.getCount() == 2) {
+                    Thread.currentThread().interrupt(); // and returns with it set
+                } else {
+                    try {
+                        outcomes.add(ev.call("wait", 0.3)); // a call that waits, where an interrupt tells
+                    } catch (RuntimeException e) {
+                        outcomes.add(e);
+                    }
+                }
+                two.countDown();
+            });
+            spawn(other);
+            spawn(other);
+            assertTrue(two.await(10, TimeUnit.SECONDS), "two started events");
+            assertEquals(1, outcomes.size(), outcomes::toString);
+            assertEquals(false, outcomes.get(0), "the second handler's call");
+        }
+    }
+
+    @Test
     void closedFutureCompletesAfterTheMessagesReadBeforeTheClose() throws Exception {
         TestServer s = TestServer.start();
         try (OrchClient c = s.client()) {
