@@ -527,12 +527,15 @@ final class ClientConnection {
                     }
                     // Reads block without a timeout and ignore interrupts; the watchdog wakes
                     // this thread with a frame, or closes the connection (see watch).
+                    // A call made by a handler this thread runs while it reads for its own call
+                    // nests here (the role is reentrant): the outer call leads again after it.
+                    Pending outer = leaderPending;
                     leaderPending = p;
                     armWatchdog();
                     try {
                         readUntil(p);
                     } finally {
-                        leaderPending = null;
+                        leaderPending = outer;
                         if (reader != null) {
                             reader.pumping = true;
                         }
