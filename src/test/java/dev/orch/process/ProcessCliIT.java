@@ -493,15 +493,35 @@ class ProcessCliIT {
             ps.add(p);
             errs.add(err);
         }
-        Thread.sleep(500); // let events subscribe before the spawn it must print
-        assertEquals(0, run("spawn", "--", "sleep", "1000").code());
+        // Each reads its first line, then goes away. A stream that started after the last
+        // spawn has nothing to print yet (a slow start missed it, and the test then waited for
+        // sleep 1000 to end): spawn again until every one has printed.
+        List<java.util.concurrent.CompletableFuture<String>> first = new ArrayList<>();
         for (Process p : ps) {
-            java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()));
-            assertTrue(r.readLine() != null, "a first line");
-            r.close(); // the reader goes away
+            first.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+                    return r.readLine();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }));
+        }
+        java.util.concurrent.CompletableFuture<Void> all = java.util.concurrent.CompletableFuture.allOf(
+                first.toArray(new java.util.concurrent.CompletableFuture[0]));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int i = 0; !all.isDone() && System.nanoTime() < deadline; i++) {
+            assertEquals(0, run("spawn", "--", "sleep", String.valueOf(1000 + i)).code());
+            try {
+                all.get(1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // another spawn
+            }
+        }
+        for (int i = 0; i < ps.size(); i++) {
+            assertTrue(first.get(i).isDone() && first.get(i).join() != null, String.join(" ", streams[i]) + ": a first line");
         }
         // Something to write: events and a changed table for the watches, ticks for logs.
-        assertEquals(0, run("spawn", "--", "sleep", "1001").code());
+        assertEquals(0, run("spawn", "--", "sleep", "999").code());
         for (int i = 0; i < ps.size(); i++) {
             Process p = ps.get(i);
             String what = String.join(" ", streams[i]);
