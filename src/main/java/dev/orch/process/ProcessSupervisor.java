@@ -393,7 +393,7 @@ public final class ProcessSupervisor {
         if (!ProcStats.AVAILABLE || mp.stopping != null) {
             return Future.succeededFuture();
         }
-        return ctx.executeBlocking(() -> Signals.members(mp).size(), false).transform(ar -> {
+        return ctx.executeBlocking(() -> Signals.members(mp.target()).size(), false).transform(ar -> {
             if (ar.failed() || ar.result() == 0 || mp.stopping != null) {
                 return Future.succeededFuture();
             }
@@ -480,8 +480,9 @@ public final class ProcessSupervisor {
             killed = mp.escalate;
             String sig = killed ? "KILL" : "TERM";
             ctx.executeBlocking(() -> {
-                List<Signals.Member> m = Signals.members(mp);
-                Signals.send(mp, sig, m);
+                Signals.Target t = mp.target();
+                List<Signals.Member> m = Signals.members(t);
+                Signals.send(t, sig, m);
                 return m;
             }, false).onComplete(ar -> {
                 members = ar.succeeded() ? ar.result() : List.of();
@@ -499,8 +500,9 @@ public final class ProcessSupervisor {
                 boolean busy = mp.leaderAlive() || Signals.anyAlive(known);
                 List<Signals.Member> now = known;
                 if (busy && sendKill) {
-                    now = Signals.union(known, Signals.members(mp));
-                    Signals.send(mp, "KILL", now);
+                    Signals.Target t = mp.target();
+                    now = Signals.union(known, Signals.members(t));
+                    Signals.send(t, "KILL", now);
                 } else if (!busy) {
                     mp.lineage.forgetGone(); // else an ended process would keep them listed in the GroupReaper
                 }
