@@ -170,18 +170,19 @@ public final class ProcessSupervisor {
             List<Metrics.Row> rows = new ArrayList<>();
             for (ManagedProcess mp : table.values()) {
                 if (all || mp.state.isLive()) {
-                    rows.add(new Metrics.Row(mp.baseJson(), mp.state == ProcessState.RUNNING ? mp.pid : -1, mp.startTicks));
+                    rows.add(new Metrics.Row(mp.baseJson(), mp.state == ProcessState.RUNNING ? mp.pid : -1, mp.startTicks,
+                            mp.lineage));
                 }
             }
             List<Lineage> lineages = runningLineages();
             return ctx.executeBlocking(() -> {
                 Map<Long, ProcStats.Stat> procs = ProcStats.AVAILABLE ? ProcStats.scan() : Map.of();
-                JsonArray t = Metrics.table(rows, cpu, procs);
-                // The scan is made anyway: it also serves to remember escapees.
+                // The scan is made anyway: it also serves to remember escapees, before they are
+                // listed (an orphaned one is found only by being remembered).
                 if (ProcStats.AVAILABLE) {
                     lineageWatch.looked(procs, lineages);
                 }
-                return t;
+                return Metrics.table(rows, cpu, procs);
             }, false);
         });
     }
