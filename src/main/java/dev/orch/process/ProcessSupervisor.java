@@ -59,7 +59,7 @@ public final class ProcessSupervisor {
          */
         public static Config defaults() {
             return new Config(Map.of(), Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000,
-                    Duration.ofSeconds(5));
+                    LineageWatch.DEFAULT_PERIOD);
         }
 
         /** Children reach orch at {@code address} with the key in {@code keyFile}. */

@@ -240,6 +240,64 @@ class ProcessCliIT {
     }
 
     @Test
+    void aWorkersEscapeesEndWithItsOrchConnect() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "needs util-linux setsid");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs /proc");
+        // SIGTERM to orch connect: forwarded to CMD's group and to its escapee.
+        Path esc = dir.resolve("esc-term");
+        Process termed = background(dir.resolve("termed.log"), "connect", "--name", "termed", "--", "sh", "-c",
+                "setsid sleep 1000 & echo $! > \"$0\"; exec sleep 1000", esc.toString());
+        long first = escapeeIn(esc);
+        try {
+            termed.destroy();
+            assertTrue(termed.waitFor(30, TimeUnit.SECONDS), "orch connect ended on SIGTERM");
+            assertEquals(143, termed.exitValue());
+            Poll.until(Duration.ofSeconds(5), "escapee " + first + " ends with orch connect", () -> ended(first));
+        } finally {
+            ProcessHandle.of(first).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        // CMD exits on its own once its escapee was seen (ps shows it under the worker): the
+        // escapee, no longer its descendant, is ended as orch connect ends.
+        Path esc2 = dir.resolve("esc-exit");
+        Process exiting = background(dir.resolve("exiting.log"), "connect", "--name", "exiting", "--", "sh", "-c",
+                "setsid sleep 1000 & echo $! > \"$0\"; while [ ! -e \"$0.go\" ]; do sleep 0.05; done; exit 3", esc2.toString());
+        long second = escapeeIn(esc2);
+        try {
+            Poll.until(WAIT, "ps lists escapee " + second + " under the worker", () -> {
+                try {
+                    JsonNode w = entryByName(ps(), "exiting");
+                    return w != null && w.path("children").findValues("pid").stream().anyMatch(p -> p.asLong() == second);
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            Files.createFile(Path.of(esc2 + ".go"));
+            assertTrue(exiting.waitFor(30, TimeUnit.SECONDS), "orch connect ended with its command");
+            assertEquals(3, exiting.exitValue());
+            Poll.until(Duration.ofSeconds(5), "escapee " + second + " ends with orch connect", () -> ended(second));
+        } finally {
+            ProcessHandle.of(second).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** The pid written to {@code file}, once that process runs in a session of its own. */
+    static long escapeeIn(Path file) throws Exception {
+        long[] pid = {-1};
+        Poll.until(WAIT, "an escapee's pid in " + file, () -> {
+            try {
+                pid[0] = Long.parseLong(Files.readString(file).trim());
+                String stat = Files.readString(Path.of("/proc/" + pid[0] + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                // Field 6, the session: its own once setsid has run (and exec'd sleep).
+                return f[3].equals(Long.toString(pid[0])) && stat.contains("(sleep)");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        return pid[0];
+    }
+
+    @Test
     void watchAndFollowFailWithExit3WhenTheServerIsLost() throws Exception {
         Result spawn = run("spawn", "--name", "talker", "--", "sh", "-c", "echo hello; sleep 1000");
         assertEquals(0, spawn.code(), spawn.err());
