@@ -263,14 +263,7 @@ class ProcessCliIT {
                 "setsid sleep 1000 & echo $! > \"$0\"; while [ ! -e \"$0.go\" ]; do sleep 0.05; done; exit 3", esc2.toString());
         long second = escapeeIn(esc2);
         try {
-            Poll.until(WAIT, "ps lists escapee " + second + " under the worker", () -> {
-                try {
-                    JsonNode w = entryByName(ps(), "exiting");
-                    return w != null && w.path("children").findValues("pid").stream().anyMatch(p -> p.asLong() == second);
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            Poll.until(WAIT, "ps lists escapee " + second + " under the worker", () -> listsEscaped("exiting", second));
             Files.createFile(Path.of(esc2 + ".go"));
             assertTrue(exiting.waitFor(30, TimeUnit.SECONDS), "orch connect ended with its command");
             assertEquals(3, exiting.exitValue());
@@ -278,6 +271,43 @@ class ProcessCliIT {
         } finally {
             ProcessHandle.of(second).ifPresent(ProcessHandle::destroyForcibly);
         }
+        // orch connect killed outright: its reaper kills the escapee it saw, as a killed server's does.
+        Path esc3 = dir.resolve("esc-kill");
+        Process killed = background(dir.resolve("killed.log"), "connect", "--name", "killed", "--", "sh", "-c",
+                "setsid sleep 1000 & echo $! > \"$0\"; exec sleep 1000", esc3.toString());
+        long third = escapeeIn(esc3);
+        // A handle checks the start time, so it never hits a process that reused the pid.
+        java.util.Optional<ProcessHandle> cmd = ProcessHandle.of(third).flatMap(ProcessHandle::parent);
+        try {
+            Poll.until(WAIT, "ps lists escapee " + third + " under the worker", () -> listsEscaped("killed", third));
+            killed.destroyForcibly();
+            assertTrue(killed.waitFor(30, TimeUnit.SECONDS));
+            Poll.until(Duration.ofSeconds(10), "escapee " + third + " ends with orch connect", () -> ended(third));
+        } finally {
+            ProcessHandle.of(third).ifPresent(ProcessHandle::destroyForcibly);
+            cmd.ifPresent(ProcessHandle::destroyForcibly); // without setpriv, CMD outlives a killed orch connect
+        }
+    }
+
+    /**
+     * Whether ps lists {@code pid} under worker {@code name} as {@code sleep}: setsid has exec'd it,
+     * so it had left CMD's group when the heartbeat behind that listing looked.
+     */
+    boolean listsEscaped(String name, long pid) {
+        try {
+            JsonNode w = entryByName(ps(), name);
+            if (w == null) {
+                return false;
+            }
+            for (JsonNode c : w.path("children")) {
+                if (c.path("pid").asLong() == pid && "sleep".equals(c.path("command").path(0).asText())) {
+                    return true;
+                }
+            }
+        } catch (Exception e) {
+            return false;
+        }
+        return false;
     }
 
     /** The pid written to {@code file}, once that process runs in a session of its own. */

@@ -107,7 +107,7 @@ class WorkerEscapeesTest {
                 + "while [ ! -e \"$0/go\" ]; do sleep 0.05; done; exit 3");
         long esc = escapee(runner.pid());
         // Seen by a look (a heartbeat's) while a descendant: once CMD exits, it is init's.
-        Poll.until(WAIT, "a heartbeat lists the escapee", () -> childPids().contains(esc));
+        Poll.until(WAIT, "a heartbeat lists the escapee", () -> seenEscaped(esc));
         Files.createFile(dir.resolve("go"));
         assertEquals(3, code.get(30, TimeUnit.SECONDS));
         gone(esc, "the escapee left behind");
@@ -129,7 +129,7 @@ class WorkerEscapeesTest {
         run("sh -c \"$1\" \"$0\" & exec sleep 1000", middle);
         long leader = runner.pid();
         long esc = escapee(leader);
-        Poll.until(WAIT, "a heartbeat lists the escapee", () -> childPids().contains(esc));
+        Poll.until(WAIT, "a heartbeat lists the escapee", () -> seenEscaped(esc));
         long mid = ProcStats.stat(esc).ppid();
         Files.createFile(dir.resolve("go"));
         Poll.until(GONE, "the escapee was reparented", () -> !alive(mid) && ProcStats.stat(esc).ppid() != mid);
@@ -181,10 +181,13 @@ class WorkerEscapeesTest {
         return new JsonArray();
     }
 
-    private List<Long> childPids() {
-        List<Long> out = new ArrayList<>();
-        children().forEach(c -> out.add(((JsonObject) c).getLong("pid")));
-        return out;
+    /**
+     * Whether the last heartbeat lists {@code pid} as {@code sleep}: setsid has exec'd it, so it
+     * had left the group when that heartbeat looked.
+     */
+    private boolean seenEscaped(long pid) {
+        JsonObject c = child(pid);
+        return c != null && "sleep".equals(c.getJsonArray("command").getString(0));
     }
 
     private JsonObject child(long pid) {
