@@ -52,7 +52,8 @@ class ConnectCommand implements Callable<Integer> {
     List<String> labels;
 
     @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "10",
-            description = "Node mode: on stop, time processes get between SIGTERM and SIGKILL (default: ${DEFAULT-VALUE}).")
+            description = {"Time between SIGTERM and SIGKILL for what a node stops, or for what CMD leaves running",
+                "when it ends (default: ${DEFAULT-VALUE})."})
     double grace;
 
     @Parameters(paramLabel = "[ADDRESS] [-- CMD [ARG…]]", arity = "0..*", description = "Server address, then the command after --.")
@@ -121,7 +122,7 @@ class ConnectCommand implements Callable<Integer> {
             return node(config, keyFile, connectLimit, stopGrace);
         }
         WorkerRunner w = new WorkerRunner(vertx, config, name, labelMap, new ArrayList<>(command), client.address(), keyFile,
-                System.out, System.err);
+                System.out, System.err, stopGrace);
         for (String sig : new String[] {"TERM", "INT", "HUP"}) {
             try {
                 Signal.handle(new Signal(sig), s -> w.signal(sig));

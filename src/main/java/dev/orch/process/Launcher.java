@@ -175,16 +175,30 @@ final class Launcher {
     }
 
     /**
-     * Sends {@code signal} ({@code "TERM"} or {@code "KILL"}) to process group {@code pgid} with
+     * Sends {@code signal} (a name {@code kill -s} takes: {@code "TERM"}, {@code "KILL"},
+     * {@code "INT"}…) to process group {@code pgid} with
      * {@code kill -s SIG -- -PGID}; returns false if that could not be done (no kill binary, no
      * such group).
      */
     static boolean signalGroup(long pgid, String signal) {
-        if (KILL == null || pgid <= 1) {
+        return pgid > 1 && kill(signal, "-" + pgid);
+    }
+
+    /**
+     * Sends {@code signal} (a name such as {@code "INT"}) to process {@code pid} alone; returns
+     * false if that could not be done. The caller checks first that {@code pid} is still the
+     * process it means.
+     */
+    static boolean signalProcess(long pid, String signal) {
+        return pid > 1 && kill(signal, Long.toString(pid));
+    }
+
+    private static boolean kill(String signal, String target) {
+        if (KILL == null) {
             return false;
         }
         try {
-            Process k = new ProcessBuilder(KILL, "-s", signal, "--", "-" + pgid)
+            Process k = new ProcessBuilder(KILL, "-s", signal, "--", target)
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             return k.waitFor(5, TimeUnit.SECONDS) && k.exitValue() == 0;
         } catch (IOException e) {

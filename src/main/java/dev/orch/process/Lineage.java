@@ -98,6 +98,11 @@ final class Lineage {
         return out;
     }
 
+    /** The escapees remembered, as of the last look. */
+    synchronized List<Signals.Member> escapees() {
+        return new ArrayList<>(escapees.values());
+    }
+
     /** Forgets the escapees that no longer run, reading only theirs from /proc (a stop has just ended them). */
     synchronized void forgetGone() {
         for (Iterator<Signals.Member> it = escapees.values().iterator(); it.hasNext();) {

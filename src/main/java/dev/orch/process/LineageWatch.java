@@ -15,9 +15,12 @@ import java.util.function.Supplier;
  * period grows where a scan is costly (many processes), so that looking takes at most about
  * 0.5% of one CPU.
  *
- * <p>Scheduling ({@link #wake()}, {@link #close()}) happens on the supervisor's context.
+ * <p>Used by the {@link ProcessSupervisor} for its processes and by the {@link WorkerRunner} for
+ * its command. Scheduling ({@link #wake()}, {@link #close()}) happens on the owner's context.
  */
 final class LineageWatch {
+    /** How often trees are looked at, where a scan is cheap. */
+    static final Duration DEFAULT_PERIOD = Duration.ofSeconds(5);
     /** The period is at least this many times what the last scan took. */
     private static final long COST_FACTOR = 200;
 

@@ -54,6 +54,11 @@ final class ManagedProcess {
         this.created = created;
     }
 
+    /** The current run, to signal. */
+    Signals.Target target() {
+        return new Signals.Target(pid, process, grouped, lineage);
+    }
+
     boolean leaderAlive() {
         return process != null && process.isAlive();
     }

@@ -17,10 +17,20 @@ import java.util.Set;
 /**
  * Builds {@code ps} entries with CPU, memory and descendants. Blocking (reads {@code /proc}
  * once per call, on demand: nothing is sampled while nobody asks).
+ *
+ * <p>A process's {@code children} are its descendants, then the escapees its {@link Lineage}
+ * remembers that are no longer descendants (their parent died: they were handed to init) with
+ * their own descendants: a stop ends them too, so ps shows them.
  */
 final class Metrics {
-    /** A process to report: fields known on the context, pid (-1 if not running) and identity. */
-    record Row(JsonObject base, long pid, long startTicks) {
+    /**
+     * A process to report: fields known on the context, pid (-1 if not running), identity, and
+     * what remembers its escapees (null: none).
+     */
+    record Row(JsonObject base, long pid, long startTicks, Lineage lineage) {
+        Row(JsonObject base, long pid, long startTicks) {
+            this(base, pid, startTicks, null);
+        }
     }
 
     private Metrics() {
@@ -62,22 +72,41 @@ final class Metrics {
             }
             measure(j, s, cpu, now, uptime, measured);
             JsonArray children = new JsonArray();
+            Set<Long> listed = new HashSet<>();
             if (s != null) {
-                ArrayDeque<ProcStats.Stat> todo = new ArrayDeque<>(kids.getOrDefault(s.pid(), List.of()));
-                while (!todo.isEmpty()) {
-                    ProcStats.Stat c = todo.removeFirst();
-                    JsonObject cj = new JsonObject().put("pid", c.pid())
-                            .put("ppid", c.ppid())
-                            .put("command", new JsonArray(new ArrayList<>(ProcStats.cmdline(c.pid()))));
-                    measure(cj, c, cpu, now, uptime, measured);
-                    children.add(cj);
-                    todo.addAll(kids.getOrDefault(c.pid(), List.of()));
+                listed.add(s.pid());
+                descendants(kids.getOrDefault(s.pid(), List.of()), kids, listed, children, cpu, now, uptime, measured);
+            }
+            if (r.lineage() != null) {
+                for (Signals.Member m : r.lineage().escapees()) {
+                    ProcStats.Stat e = procs.get(m.pid());
+                    if (e != null && !e.isDead() && e.startTicks() == m.start() && !listed.contains(e.pid())) {
+                        descendants(List.of(e), kids, listed, children, cpu, now, uptime, measured);
+                    }
                 }
             }
             out.add(j.put("children", children));
         }
         cpu.retain(measured);
         return out;
+    }
+
+    /** Adds {@code first} and their descendants, each once, to {@code children}. */
+    private static void descendants(List<ProcStats.Stat> first, Map<Long, List<ProcStats.Stat>> kids, Set<Long> listed,
+            JsonArray children, CpuMeter cpu, long now, double uptime, Set<Long> measured) {
+        ArrayDeque<ProcStats.Stat> todo = new ArrayDeque<>(first);
+        while (!todo.isEmpty()) {
+            ProcStats.Stat c = todo.removeFirst();
+            if (!listed.add(c.pid())) {
+                continue;
+            }
+            JsonObject cj = new JsonObject().put("pid", c.pid())
+                    .put("ppid", c.ppid())
+                    .put("command", new JsonArray(new ArrayList<>(ProcStats.cmdline(c.pid()))));
+            measure(cj, c, cpu, now, uptime, measured);
+            children.add(cj);
+            todo.addAll(kids.getOrDefault(c.pid(), List.of()));
+        }
     }
 
     private static void measure(JsonObject j, ProcStats.Stat s, CpuMeter cpu, long now, double uptime, Set<Long> measured) {

@@ -59,7 +59,7 @@ public final class ProcessSupervisor {
          */
         public static Config defaults() {
             return new Config(Map.of(), Backoff.DEFAULT, Duration.ofSeconds(10), LogRing.DEFAULT_CAPACITY, 1000,
-                    Duration.ofSeconds(5));
+                    LineageWatch.DEFAULT_PERIOD);
         }
 
         /** Children reach orch at {@code address} with the key in {@code keyFile}. */
@@ -170,18 +170,19 @@ public final class ProcessSupervisor {
             List<Metrics.Row> rows = new ArrayList<>();
             for (ManagedProcess mp : table.values()) {
                 if (all || mp.state.isLive()) {
-                    rows.add(new Metrics.Row(mp.baseJson(), mp.state == ProcessState.RUNNING ? mp.pid : -1, mp.startTicks));
+                    rows.add(new Metrics.Row(mp.baseJson(), mp.state == ProcessState.RUNNING ? mp.pid : -1, mp.startTicks,
+                            mp.lineage));
                 }
             }
             List<Lineage> lineages = runningLineages();
             return ctx.executeBlocking(() -> {
                 Map<Long, ProcStats.Stat> procs = ProcStats.AVAILABLE ? ProcStats.scan() : Map.of();
-                JsonArray t = Metrics.table(rows, cpu, procs);
-                // The scan is made anyway: it also serves to remember escapees.
+                // The scan is made anyway: it also serves to remember escapees, before they are
+                // listed (an orphaned one is found only by being remembered).
                 if (ProcStats.AVAILABLE) {
                     lineageWatch.looked(procs, lineages);
                 }
-                return t;
+                return Metrics.table(rows, cpu, procs);
             }, false);
         });
     }
@@ -393,7 +394,7 @@ public final class ProcessSupervisor {
         if (!ProcStats.AVAILABLE || mp.stopping != null) {
             return Future.succeededFuture();
         }
-        return ctx.executeBlocking(() -> Signals.members(mp).size(), false).transform(ar -> {
+        return ctx.executeBlocking(() -> Signals.members(mp.target()).size(), false).transform(ar -> {
             if (ar.failed() || ar.result() == 0 || mp.stopping != null) {
                 return Future.succeededFuture();
             }
@@ -480,8 +481,9 @@ public final class ProcessSupervisor {
             killed = mp.escalate;
             String sig = killed ? "KILL" : "TERM";
             ctx.executeBlocking(() -> {
-                List<Signals.Member> m = Signals.members(mp);
-                Signals.send(mp, sig, m);
+                Signals.Target t = mp.target();
+                List<Signals.Member> m = Signals.members(t);
+                Signals.send(t, sig, m);
                 return m;
             }, false).onComplete(ar -> {
                 members = ar.succeeded() ? ar.result() : List.of();
@@ -499,8 +501,9 @@ public final class ProcessSupervisor {
                 boolean busy = mp.leaderAlive() || Signals.anyAlive(known);
                 List<Signals.Member> now = known;
                 if (busy && sendKill) {
-                    now = Signals.union(known, Signals.members(mp));
-                    Signals.send(mp, "KILL", now);
+                    Signals.Target t = mp.target();
+                    now = Signals.union(known, Signals.members(t));
+                    Signals.send(t, "KILL", now);
                 } else if (!busy) {
                     mp.lineage.forgetGone(); // else an ended process would keep them listed in the GroupReaper
                 }

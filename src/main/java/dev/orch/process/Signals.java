@@ -27,6 +27,18 @@ final class Signals {
     record Member(long pid, long start) {
     }
 
+    /**
+     * What is signalled: one run of a command started by {@link Launcher}, the leader
+     * ({@code process}, null before it started), in a group of its own when {@code grouped}, and
+     * the {@link Lineage} that remembers what it started. A spawned process
+     * ({@link ManagedProcess#target()}) or an {@code orch connect} worker's command.
+     */
+    record Target(long pid, Process process, boolean grouped, Lineage lineage) {
+        boolean leaderAlive() {
+            return process != null && process.isAlive();
+        }
+    }
+
     private Signals() {
     }
 
@@ -34,13 +46,13 @@ final class Signals {
      * The other members of the process's group and its escapees, now (remembering the escapees);
      * without /proc, its descendants.
      */
-    static List<Member> members(ManagedProcess mp) {
+    static List<Member> members(Target t) {
         if (ProcStats.AVAILABLE) {
-            return mp.lineage.look(ProcStats.scan());
+            return t.lineage().look(ProcStats.scan());
         }
         List<Member> out = new ArrayList<>();
-        if (mp.leaderAlive()) {
-            mp.process.toHandle().descendants().forEach(h -> out.add(new Member(h.pid(), startMillis(h))));
+        if (t.leaderAlive()) {
+            t.process().toHandle().descendants().forEach(h -> out.add(new Member(h.pid(), startMillis(h))));
         }
         return out;
     }
@@ -53,24 +65,25 @@ final class Signals {
     }
 
     /**
-     * Sends {@code "TERM"} or {@code "KILL"} to the process's group, or else to each known member,
-     * and to each escapee's group, or else to the escapee.
+     * Sends {@code signal} ({@code "TERM"}, {@code "KILL"}, or another name {@code kill -s}
+     * takes) to the process's group, or else to each known member, and to each escapee's group,
+     * or else to the escapee. Without /proc, any signal but KILL is sent as TERM.
      */
-    static void send(ManagedProcess mp, String signal, List<Member> members) {
+    static void send(Target t, String signal, List<Member> members) {
         boolean kill = "KILL".equals(signal);
-        boolean group = mp.grouped && groupIsOurs(mp) && Launcher.signalGroup(mp.pid, signal);
+        boolean group = t.grouped() && groupIsOurs(t) && Launcher.signalGroup(t.pid(), signal);
         if (!ProcStats.AVAILABLE) {
-            if (!group && mp.leaderAlive()) {
-                Launcher.signalTree(mp.pid, kill);
+            if (!group && t.leaderAlive()) {
+                Launcher.signalTree(t.pid(), kill);
             }
             for (Member m : members) {
-                handle(m).ifPresent(h -> destroy(h, kill));
+                handle(m).ifPresent(h -> destroy(h, kill ? "KILL" : "TERM"));
             }
             return;
         }
-        if (!group && mp.leaderAlive()) {
+        if (!group && t.leaderAlive()) {
             // Its descendants are members (Lineage#look): they are signalled below, once.
-            destroy(mp.process.toHandle(), kill);
+            destroy(t.process().toHandle(), signal);
         }
         // Who runs now, as checked now: only these vouch for a group.
         Map<Long, ProcStats.Stat> live = new LinkedHashMap<>();
@@ -84,18 +97,18 @@ final class Signals {
         long ownGroup = self != null ? self.pgrp() : -1;
         Set<Long> signalled = new HashSet<>();
         if (group) {
-            signalled.add(mp.pid);
+            signalled.add(t.pid());
         }
         for (ProcStats.Stat s : live.values()) {
             long g = s.pgrp();
             if (signalled.contains(g)) {
                 continue;
             }
-            if (groupIsOurs(mp, g, ownGroup, live) && Launcher.signalGroup(g, signal)) {
+            if (groupIsOurs(t, g, ownGroup, live) && Launcher.signalGroup(g, signal)) {
                 signalled.add(g);
                 continue;
             }
-            handle(new Member(s.pid(), s.startTicks())).ifPresent(h -> destroy(h, kill));
+            handle(new Member(s.pid(), s.startTicks())).ifPresent(h -> destroy(h, signal));
         }
     }
 
@@ -117,8 +130,8 @@ final class Signals {
         return handle(m).isPresent();
     }
 
-    private static boolean groupIsOurs(ManagedProcess mp) {
-        return mp.leaderAlive() || (ProcStats.AVAILABLE && !ProcStats.exists(mp.pid));
+    private static boolean groupIsOurs(Target t) {
+        return t.leaderAlive() || (ProcStats.AVAILABLE && !ProcStats.exists(t.pid()));
     }
 
     /**
@@ -126,18 +139,20 @@ final class Signals {
      * server's; yes if its leader is one of ours, or (with groups of our own, so that {@code g}
      * was made in one of our sessions) if no process has its id.
      */
-    private static boolean groupIsOurs(ManagedProcess mp, long g, long ownGroup, Map<Long, ProcStats.Stat> live) {
+    private static boolean groupIsOurs(Target t, long g, long ownGroup, Map<Long, ProcStats.Stat> live) {
         if (g <= 1 || g == ownGroup) {
             return false;
         }
-        return live.containsKey(g) || (mp.grouped && !ProcStats.exists(g));
+        return live.containsKey(g) || (t.grouped() && !ProcStats.exists(g));
     }
 
-    private static void destroy(ProcessHandle h, boolean kill) {
-        if (kill) {
-            h.destroyForcibly();
-        } else {
-            h.destroy();
+    /** {@code h} was just checked to be the process we mean (pid and start time). */
+    private static void destroy(ProcessHandle h, String signal) {
+        switch (signal) {
+            case "KILL" -> h.destroyForcibly();
+            case "TERM" -> h.destroy();
+            // A forwarded INT or HUP must arrive as itself: ProcessHandle knows only TERM and KILL.
+            default -> Launcher.signalProcess(h.pid(), signal);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.client.OrchEnv;
 import dev.orch.protocol.OrchException;
 import dev.orch.protocol.Timestamps;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -16,14 +17,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * {@code orch connect -- CMD}: runs CMD as a worker attached to a server. CMD gets the
  * environment of a spawned child; its output is echoed locally and reported to the server
  * ({@code output}), its metrics go with each heartbeat, its exit is reported ({@code exit}) and
  * becomes our exit code. Signals are forwarded with {@link #signal}. PROTOCOL.md §11.
+ *
+ * <p>What CMD starts is treated as the server treats a spawned process's (PROTOCOL.md §10): its
+ * group and its <em>escapees</em> (descendants that left the group, see {@link Lineage}),
+ * remembered at each heartbeat and every few seconds ({@link LineageWatch}) so that they are
+ * found after their parent died, get every forwarded signal, and are stopped when CMD ends.
  */
 public final class WorkerRunner extends AttachedLink {
+    private static final Logger LOG = Logger.getLogger(WorkerRunner.class);
     private static final int BATCH = 500;
 
     private final String name;
@@ -37,6 +45,10 @@ public final class WorkerRunner extends AttachedLink {
     private final PrintStream err;
     private final LogRing ring = new LogRing(LogRing.DEFAULT_CAPACITY);
     private final CpuMeter cpu = new CpuMeter();
+    private final Lineage lineage = new Lineage();
+    private final Duration stopGrace;
+    private final Context ctx;
+    private final LineageWatch watch;
     private final Instant startedAt = Instant.now();
     private volatile String id;
     private volatile Process process;
@@ -51,7 +63,19 @@ public final class WorkerRunner extends AttachedLink {
      */
     public WorkerRunner(Vertx vertx, ClientConfig config, String name, Map<String, String> labels, List<String> command,
             String orchAddress, String keyFile, PrintStream out, PrintStream err) {
+        this(vertx, config, name, labels, command, orchAddress, keyFile, out, err, Duration.ofSeconds(10));
+    }
+
+    /**
+     * As the other constructor, with the time what CMD leaves running when it ends gets between
+     * SIGTERM and SIGKILL.
+     */
+    public WorkerRunner(Vertx vertx, ClientConfig config, String name, Map<String, String> labels, List<String> command,
+            String orchAddress, String keyFile, PrintStream out, PrintStream err, Duration stopGrace) {
         super(vertx, config);
+        this.stopGrace = stopGrace;
+        this.ctx = vertx.getOrCreateContext();
+        this.watch = new LineageWatch(vertx, ctx, LineageWatch.DEFAULT_PERIOD, this::runningLineage);
         this.name = name;
         this.labels = new JsonObject();
         labels.forEach(this.labels::put);
@@ -158,9 +182,11 @@ public final class WorkerRunner extends AttachedLink {
             report(127, e.getMessage());
             throw e;
         }
-        process = p;
         ProcStats.Stat st = ProcStats.AVAILABLE ? ProcStats.stat(p.pid()) : null;
         startTicks = st != null ? st.startTicks() : -1;
+        lineage.started(p.pid(), startTicks, Launcher.groups());
+        process = p;
+        ctx.runOnContext(v -> watch.wake());
         ring.snapshot(0, 0, new LogRing.Follower() {
             @Override
             public void lines(List<LogLine> lines) {
@@ -172,25 +198,72 @@ public final class WorkerRunner extends AttachedLink {
         Thread e = PipeReader.start(p.getErrorStream(), ring, true, "orch-worker-err");
         sendHeartbeatNow();
         int code = p.waitFor();
+        ctx.runOnContext(v -> watch.close());
+        // Before joining the readers: a leftover may hold CMD's stdout open.
+        endLeftovers(target(p));
         o.join(5000);
         e.join(5000);
         report(code, null);
         return code;
     }
 
-    /** Forwards a signal (TERM, INT, HUP, KILL…) to CMD and its process group. */
+    /**
+     * Forwards a signal (TERM, INT, HUP, KILL…) to CMD, its process group and its escapees (looked
+     * for now, and those remembered). After CMD has ended, to what it left running while that is
+     * being stopped: a KILL (the server's, after its grace) cuts the stop short.
+     */
     public void signal(String sig) {
         Process p = process;
-        if (p == null || !p.isAlive()) {
+        if (p == null || (!p.isAlive() && !ProcStats.AVAILABLE)) {
             return;
         }
-        if (!(Launcher.groups() && Launcher.signalGroup(p.pid(), sig))) {
-            if ("KILL".equals(sig)) {
-                p.destroyForcibly();
-            } else {
-                p.destroy();
+        Signals.Target t = target(p);
+        Signals.send(t, sig, Signals.members(t));
+    }
+
+    private Signals.Target target(Process p) {
+        return new Signals.Target(p.pid(), p, Launcher.groups(), lineage);
+    }
+
+    /** For the {@link LineageWatch}: CMD's lineage while CMD runs. */
+    private List<Lineage> runningLineage() {
+        Process p = process;
+        return p != null && p.isAlive() ? List.of(lineage) : List.of();
+    }
+
+    /**
+     * Stops what CMD left running when it ended, in its group or escaped from it, as the server
+     * does for a spawned process: SIGTERM, SIGKILL after the grace. Left alone it would run on
+     * unwatched once orch connect is gone. Blocking.
+     */
+    private void endLeftovers(Signals.Target t) throws InterruptedException {
+        if (!ProcStats.AVAILABLE) {
+            return;
+        }
+        List<Signals.Member> left = Signals.members(t);
+        if (!left.isEmpty()) {
+            LOG.debugf("%s exited leaving %d process%s running: stopping them", command.get(0), left.size(),
+                    left.size() == 1 ? "" : "es");
+            Signals.send(t, "TERM", left);
+            if (!awaitGone(left, stopGrace)) {
+                // Again, for what was forked meanwhile.
+                left = Signals.union(left, Signals.members(t));
+                Signals.send(t, "KILL", left);
+                awaitGone(left, Duration.ofSeconds(10));
             }
         }
+        lineage.forgetGone(); // else they would stay listed in the GroupReaper
+    }
+
+    private static boolean awaitGone(List<Signals.Member> members, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (Signals.anyAlive(members)) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
     }
 
     private void echo(List<LogLine> lines) {
@@ -236,7 +309,12 @@ public final class WorkerRunner extends AttachedLink {
         JsonObject hb = new JsonObject().put("op", "heartbeat").put("id", id).put("pid", pid() > 0 ? pid() : null);
         long pid = pid();
         if (pid > 0 && process.isAlive()) {
-            JsonArray t = Metrics.table(List.of(new Metrics.Row(new JsonObject(), pid, startTicks)), cpu);
+            Map<Long, ProcStats.Stat> procs = ProcStats.AVAILABLE ? ProcStats.scan() : Map.of();
+            if (ProcStats.AVAILABLE) {
+                // The scan serves to remember escapees too (and so the watch need not look again).
+                watch.looked(procs, List.of(lineage));
+            }
+            JsonArray t = Metrics.table(List.of(new Metrics.Row(new JsonObject(), pid, startTicks, lineage)), cpu, procs);
             JsonObject row = t.getJsonObject(1);
             hb.put("cpuPercent", row.getValue("cpuPercent")).put("rssBytes", row.getValue("rssBytes"))
                     .put("children", row.getJsonArray("children"));

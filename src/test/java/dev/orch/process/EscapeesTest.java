@@ -113,6 +113,31 @@ class EscapeesTest {
     }
 
     @Test
+    void psListsAnOrphanedEscapeeUnderItsProcess() throws Exception {
+        JsonObject r = spawnOrphaner();
+        String id = r.getString("id");
+        long leader = r.getLong("pid");
+        long esc = escapee("esc", leader);
+        await(supervisor.ps(false)); // the look that remembers it
+        long middle = orphan(leader, esc);
+        JsonObject c = null;
+        for (Object o : await(supervisor.ps(false))) {
+            JsonObject e = (JsonObject) o;
+            if (id.equals(e.getString("id"))) {
+                for (Object k : e.getJsonArray("children")) {
+                    if (((JsonObject) k).getLong("pid") == esc) {
+                        c = (JsonObject) k;
+                    }
+                }
+            }
+        }
+        assertTrue(c != null, "the orphaned escapee is listed under " + id);
+        assertNotEquals(middle, c.getLong("ppid"));
+        assertEquals("sleep", c.getJsonArray("command").getString(0));
+        assertTrue(c.containsKey("cpuPercent") && c.getLong("rssBytes") > 0, c.encode());
+    }
+
+    @Test
     void anEscapeeSeenByTheWatchIsStoppedAfterItsParentDied() throws Exception {
         await(supervisor.close());
         long period = 50;

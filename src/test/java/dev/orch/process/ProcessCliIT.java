@@ -240,6 +240,94 @@ class ProcessCliIT {
     }
 
     @Test
+    void aWorkersEscapeesEndWithItsOrchConnect() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "needs util-linux setsid");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs /proc");
+        // SIGTERM to orch connect: forwarded to CMD's group and to its escapee.
+        Path esc = dir.resolve("esc-term");
+        Process termed = background(dir.resolve("termed.log"), "connect", "--name", "termed", "--", "sh", "-c",
+                "setsid sleep 1000 & echo $! > \"$0\"; exec sleep 1000", esc.toString());
+        long first = escapeeIn(esc);
+        try {
+            termed.destroy();
+            assertTrue(termed.waitFor(30, TimeUnit.SECONDS), "orch connect ended on SIGTERM");
+            assertEquals(143, termed.exitValue());
+            Poll.until(Duration.ofSeconds(5), "escapee " + first + " ends with orch connect", () -> ended(first));
+        } finally {
+            ProcessHandle.of(first).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        // CMD exits on its own once its escapee was seen (ps shows it under the worker): the
+        // escapee, no longer its descendant, is ended as orch connect ends.
+        Path esc2 = dir.resolve("esc-exit");
+        Process exiting = background(dir.resolve("exiting.log"), "connect", "--name", "exiting", "--", "sh", "-c",
+                "setsid sleep 1000 & echo $! > \"$0\"; while [ ! -e \"$0.go\" ]; do sleep 0.05; done; exit 3", esc2.toString());
+        long second = escapeeIn(esc2);
+        try {
+            Poll.until(WAIT, "ps lists escapee " + second + " under the worker", () -> listsEscaped("exiting", second));
+            Files.createFile(Path.of(esc2 + ".go"));
+            assertTrue(exiting.waitFor(30, TimeUnit.SECONDS), "orch connect ended with its command");
+            assertEquals(3, exiting.exitValue());
+            Poll.until(Duration.ofSeconds(5), "escapee " + second + " ends with orch connect", () -> ended(second));
+        } finally {
+            ProcessHandle.of(second).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        // orch connect killed outright: its reaper kills the escapee it saw, as a killed server's does.
+        Path esc3 = dir.resolve("esc-kill");
+        Process killed = background(dir.resolve("killed.log"), "connect", "--name", "killed", "--", "sh", "-c",
+                "setsid sleep 1000 & echo $! > \"$0\"; exec sleep 1000", esc3.toString());
+        long third = escapeeIn(esc3);
+        // A handle checks the start time, so it never hits a process that reused the pid.
+        java.util.Optional<ProcessHandle> cmd = ProcessHandle.of(third).flatMap(ProcessHandle::parent);
+        try {
+            Poll.until(WAIT, "ps lists escapee " + third + " under the worker", () -> listsEscaped("killed", third));
+            killed.destroyForcibly();
+            assertTrue(killed.waitFor(30, TimeUnit.SECONDS));
+            Poll.until(Duration.ofSeconds(10), "escapee " + third + " ends with orch connect", () -> ended(third));
+        } finally {
+            ProcessHandle.of(third).ifPresent(ProcessHandle::destroyForcibly);
+            cmd.ifPresent(ProcessHandle::destroyForcibly); // without setpriv, CMD outlives a killed orch connect
+        }
+    }
+
+    /**
+     * Whether ps lists {@code pid} under worker {@code name} as {@code sleep}: setsid has exec'd it,
+     * so it had left CMD's group when the heartbeat behind that listing looked.
+     */
+    boolean listsEscaped(String name, long pid) {
+        try {
+            JsonNode w = entryByName(ps(), name);
+            if (w == null) {
+                return false;
+            }
+            for (JsonNode c : w.path("children")) {
+                if (c.path("pid").asLong() == pid && "sleep".equals(c.path("command").path(0).asText())) {
+                    return true;
+                }
+            }
+        } catch (Exception e) {
+            return false;
+        }
+        return false;
+    }
+
+    /** The pid written to {@code file}, once that process runs in a session of its own. */
+    static long escapeeIn(Path file) throws Exception {
+        long[] pid = {-1};
+        Poll.until(WAIT, "an escapee's pid in " + file, () -> {
+            try {
+                pid[0] = Long.parseLong(Files.readString(file).trim());
+                String stat = Files.readString(Path.of("/proc/" + pid[0] + "/stat"));
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                // Field 6, the session: its own once setsid has run (and exec'd sleep).
+                return f[3].equals(Long.toString(pid[0])) && stat.contains("(sleep)");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        return pid[0];
+    }
+
+    @Test
     void watchAndFollowFailWithExit3WhenTheServerIsLost() throws Exception {
         Result spawn = run("spawn", "--name", "talker", "--", "sh", "-c", "echo hello; sleep 1000");
         assertEquals(0, spawn.code(), spawn.err());
