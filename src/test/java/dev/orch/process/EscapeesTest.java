@@ -1,5 +1,7 @@
 package dev.orch.process;
 
+import static dev.orch.process.EscapeeProbe.alive;
+import static dev.orch.process.EscapeeProbe.gone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -214,29 +216,8 @@ class EscapeesTest {
         return middle;
     }
 
-    /**
-     * The pid written to {@code file}, once that process runs in a session of its own (its
-     * {@code setsid} done) outside the group of {@code leader}.
-     */
-    private long escapee(String file, long leader) throws Exception {
-        Path f = dir.resolve(file);
-        long[] pid = {-1};
-        Poll.until(GONE, "an escapee's pid in " + file, () -> {
-            try {
-                pid[0] = Long.parseLong(Files.readString(f).trim());
-                return true;
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        escapees.add(pid[0]);
-        Poll.until(GONE, "escapee " + pid[0] + " in a session of its own", () -> {
-            ProcStats.Stat s = ProcStats.stat(pid[0]);
-            return s != null && s.session() == pid[0] && ProcStats.cmdline(pid[0]).size() > 0
-                    && !ProcStats.cmdline(pid[0]).get(0).equals("setsid");
-        });
-        assertNotEquals(leader, ProcStats.stat(pid[0]).pgrp(), "out of the leader's group");
-        return pid[0];
+    private long escapee(String file, long leader) {
+        return EscapeeProbe.escapee(dir.resolve(file), leader, EscapeeProbe.GONE, escapees);
     }
 
     private String state(String id) {
@@ -247,15 +228,6 @@ class EscapeesTest {
         }
     }
 
-    private static void gone(long pid, String what) {
-        Poll.until(GONE, what + " (pid " + pid + ") ended", () -> !alive(pid));
-    }
-
-    /** Running (zombies count as gone: nobody may reap orphans here). */
-    private static boolean alive(long pid) {
-        ProcStats.Stat s = ProcStats.stat(pid);
-        return s != null && !s.isDead();
-    }
 
     private static <T> T await(Future<T> f) throws Exception {
         return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

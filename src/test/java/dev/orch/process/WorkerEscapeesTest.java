@@ -1,8 +1,9 @@
 package dev.orch.process;
 
+import static dev.orch.process.EscapeeProbe.alive;
+import static dev.orch.process.EscapeeProbe.gone;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.client.ClientConfig;
@@ -199,35 +200,8 @@ class WorkerEscapeesTest {
         return null;
     }
 
-    /** The pid in file {@code esc}, once it runs in a session of its own outside the group of {@code leader}. */
-    private long escapee(long leader) throws Exception {
-        Path f = dir.resolve("esc");
-        long[] pid = {-1};
-        Poll.until(WAIT, "an escapee's pid in esc", () -> {
-            try {
-                pid[0] = Long.parseLong(Files.readString(f).trim());
-                return true;
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        escapees.add(pid[0]);
-        Poll.until(GONE, "escapee " + pid[0] + " in a session of its own", () -> {
-            ProcStats.Stat s = ProcStats.stat(pid[0]);
-            return s != null && s.session() == pid[0] && ProcStats.cmdline(pid[0]).size() > 0
-                    && !ProcStats.cmdline(pid[0]).get(0).equals("setsid");
-        });
-        assertNotEquals(leader, ProcStats.stat(pid[0]).pgrp(), "out of the leader's group");
-        return pid[0];
+    private long escapee(long leader) {
+        return EscapeeProbe.escapee(dir.resolve("esc"), leader, WAIT, escapees);
     }
 
-    private static void gone(long pid, String what) {
-        Poll.until(GONE, what + " (pid " + pid + ") ended", () -> !alive(pid));
-    }
-
-    /** Running (zombies count as gone: nobody may reap orphans here). */
-    private static boolean alive(long pid) {
-        ProcStats.Stat s = ProcStats.stat(pid);
-        return s != null && !s.isDead();
-    }
 }
