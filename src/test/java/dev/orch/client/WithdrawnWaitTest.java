@@ -28,17 +28,7 @@ class WithdrawnWaitTest {
                 OrchClient waiter = OrchClient.connect(s.clientConfig().callTimeout(Duration.ofMillis(300)))) {
             RemoteObject cond = holder.create("cond", "Condition", new JsonArray(), new JsonObject());
             RemoteObject mine = waiter.lookup("cond");
-            assertEquals(true, mine.call("acquire"));
-            CompletableFuture<Object> waited = new CompletableFuture<>();
-            Thread t = new Thread(() -> {
-                try {
-                    waited.complete(mine.call("wait"));
-                } catch (Throwable e) {
-                    waited.complete(e);
-                }
-            }, "waiter");
-            t.setDaemon(true);
-            t.start();
+            CompletableFuture<Object> waited = waitingIn(mine);
             // Granted once the wait has released the lock; held well past the waiter's timeout and
             // the 1 s the client gives a server to answer a cancel.
             assertEquals(true, cond.call("acquire"));
@@ -59,17 +49,7 @@ class WithdrawnWaitTest {
                 OrchClient waiter = OrchClient.connect(s.clientConfig().callTimeout(Duration.ofMillis(300)))) {
             RemoteObject cond = holder.create("cond", "Condition", new JsonArray(), new JsonObject());
             RemoteObject mine = waiter.lookup("cond");
-            assertEquals(true, mine.call("acquire"));
-            CompletableFuture<Object> waited = new CompletableFuture<>();
-            Thread t = new Thread(() -> {
-                try {
-                    waited.complete(mine.call("wait"));
-                } catch (Throwable e) {
-                    waited.complete(e);
-                }
-            }, "waiter");
-            t.setDaemon(true);
-            t.start();
+            CompletableFuture<Object> waited = waitingIn(mine);
             assertEquals(true, cond.call("acquire"));
             // Notified, the wait queues for the lock, which is held past the waiter's timeout: the
             // server cannot withdraw it (the cancel's answer is false), and the lock will be the
@@ -84,5 +64,21 @@ class WithdrawnWaitTest {
             assertEquals(false, cond.call("acquire", false), "the lock is the waiter's");
             mine.call("release");
         }
+    }
+
+    /** Acquires {@code cond} and calls its {@code wait} on a thread of its own: the outcome, result or exception. */
+    private static CompletableFuture<Object> waitingIn(RemoteObject cond) {
+        assertEquals(true, cond.call("acquire"));
+        CompletableFuture<Object> waited = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                waited.complete(cond.call("wait"));
+            } catch (Throwable e) {
+                waited.complete(e);
+            }
+        }, "waiter");
+        t.setDaemon(true);
+        t.start();
+        return waited;
     }
 }
