@@ -7,11 +7,13 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Proxy;
 import java.lang.reflect.Type;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * Views a {@link RemoteObject} through a Java interface: each interface method calls the remote
  * method of the same name (or the one named by {@link Remote}), arguments and results converted
- * with Jackson. A method returning {@code CompletableFuture<T>} does not block. A result is never
+ * with Jackson. A method returning {@code CompletableFuture<T>} does not block, and cancelling
+ * its future withdraws a call the server holds parked, as {@link RemoteObject#callAsync} does. A result is never
  * coerced: one the return type does not take as it is (2.7 or null for an {@code int}, 1 for a
  * {@code boolean} or a {@code String}) throws a {@link ClassCastException} naming the method (an
  * asynchronous method's future fails with it). Integral types take whole numbers, {@code 2.0} too.
@@ -97,7 +99,7 @@ public final class TypedProxy {
         if (method.getReturnType() == CompletableFuture.class) {
             CompletableFuture<Object> call = target.callAsync(name, jsonArgs, null);
             Type inner = ret instanceof ParameterizedType ? ((ParameterizedType) ret).getActualTypeArguments()[0] : Object.class;
-            return call.thenApply(v -> result(method, name, v, inner));
+            return new Converted(call, v -> result(method, name, v, inner));
         }
         return result(method, name, target.call(name, jsonArgs, null), ret);
     }
@@ -111,6 +113,37 @@ public final class TypedProxy {
                     + "(): the result of '" + name + "' cannot be converted to " + type.getTypeName() + ": " + e.getMessage());
             c.initCause(e);
             throw c;
+        }
+    }
+
+    /**
+     * The converted result of an asynchronous call. Unlike {@code thenApply}'s future, cancelling
+     * it cancels the call itself, so a call the server holds parked is withdrawn there instead of
+     * taking an item whose answer nobody reads.
+     */
+    private static final class Converted extends CompletableFuture<Object> {
+        private final CompletableFuture<Object> call;
+
+        Converted(CompletableFuture<Object> call, Function<Object, Object> convert) {
+            this.call = call;
+            call.whenComplete((value, error) -> {
+                if (error != null) {
+                    completeExceptionally(error);
+                    return;
+                }
+                try {
+                    complete(convert.apply(value));
+                } catch (RuntimeException e) {
+                    completeExceptionally(e);
+                }
+            });
+        }
+
+        /** As the call's own future: false while a withdrawal is asked for, then this ends cancelled. */
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            call.cancel(mayInterruptIfRunning);
+            return isCancelled();
         }
     }
 }

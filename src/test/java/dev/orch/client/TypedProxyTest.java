@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.testing.Poll;
+import io.vertx.core.json.JsonArray;
 import dev.orch.testing.TestServer;
+import java.time.Duration;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.List;
@@ -55,6 +58,15 @@ class TypedProxyTest {
         CompletableFuture<Integer> getIntAsync(String k);
     }
 
+    public interface Jobs {
+        void put(Object item);
+
+        @Remote("get")
+        CompletableFuture<String> takeAsync();
+
+        int qsize();
+    }
+
     /** Default methods built on the abstract one, which alone reaches the dict. */
     public interface Sized {
         @Remote("__len__")
@@ -66,6 +78,21 @@ class TypedProxyTest {
 
         default boolean isEmpty() {
             return size() == 0;
+        }
+    }
+
+    @Test
+    void cancellingAnAsyncCallWithdrawsItOnTheServer() throws Exception {
+        try (OrchClient c = server.client(); OrchClient producer = server.client()) {
+            Jobs jobs = c.create("typed-jobs", "Queue", new JsonArray(), null).as(Jobs.class);
+            CompletableFuture<String> take = jobs.takeAsync();
+            CompletableFuture<String> next = jobs.takeAsync();
+            assertFalse(take.cancel(true), "cancelled before the server said whether it had answered");
+            Poll.until(Duration.ofSeconds(10), "the withdrawn take to end", take::isDone);
+            assertTrue(take.isCancelled(), "the withdrawn take did not end cancelled");
+            producer.lookup("typed-jobs").as(Jobs.class).put("item");
+            assertEquals("item", next.get(10, TimeUnit.SECONDS), "the item went to the withdrawn take");
+            assertEquals(0, jobs.qsize());
         }
     }
 
