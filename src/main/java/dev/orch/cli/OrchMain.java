@@ -1,5 +1,6 @@
 package dev.orch.cli;
 
+import dev.orch.cli.common.CommandLineBytes;
 import dev.orch.cli.common.ErrorMapper;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -19,6 +20,6 @@ public class OrchMain implements QuarkusApplication {
                 .setExecutionExceptionHandler(errors)
                 .setParameterExceptionHandler(errors)
                 .setCaseInsensitiveEnumValuesAllowed(true)
-                .execute(args);
+                .execute(CommandLineBytes.recover(args));
     }
 }

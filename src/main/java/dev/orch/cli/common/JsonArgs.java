@@ -53,8 +53,41 @@ public final class JsonArgs {
         return o;
     }
 
-    /** Compact JSON of a value, as {@code orch call} prints results and {@code -o json} prints rows. */
+    /**
+     * Compact JSON of a value, as {@code orch call} prints results and {@code -o json} prints rows.
+     * A lone surrogate (half of an emoji, which a string may hold) is written as its {@code \\uXXXX}
+     * escape: stdout is UTF-8, which has no bytes for it, and the encoder would print {@code ?}.
+     */
     public static String encode(Object value) {
-        return FrameCodec.toJson(value);
+        return escapeLoneSurrogates(FrameCodec.toJson(value));
+    }
+
+    /**
+     * {@code json} with each lone surrogate escaped. Only a string literal can hold one (JSON's
+     * own syntax is ASCII), and there the escape means the same character.
+     */
+    static String escapeLoneSurrogates(String json) {
+        StringBuilder out = null;
+        int n = json.length();
+        for (int i = 0; i < n; i++) {
+            char c = json.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(json.charAt(i + 1))) {
+                if (out != null) {
+                    out.append(c).append(json.charAt(i + 1));
+                }
+                i++; // a pair: one character
+                continue;
+            }
+            boolean lone = Character.isSurrogate(c);
+            if (lone && out == null) {
+                out = new StringBuilder(n + 16).append(json, 0, i);
+            }
+            if (lone) {
+                out.append(String.format("\\u%04x", (int) c));
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? json : out.toString();
     }
 }
