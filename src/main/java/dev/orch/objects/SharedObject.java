@@ -25,6 +25,14 @@ public interface SharedObject {
     }
 
     /**
+     * Whether {@link #undelivered} may take back an answer to {@code method}: a connection keeps
+     * track of these answers until they are written, and of no others.
+     */
+    static boolean mayGiveBack(String method) {
+        return method.equals("get") || method.equals("get_nowait");
+    }
+
+    /**
      * The session withdraws its call {@code callId} (see {@link Invocation#id}). If that call is
      * parked, it ends as if never made and is answered now with 499 {@code Cancelled}; a wait
      * that must take a lock back first (a Condition's) is answered once it has. False when no

@@ -1,5 +1,6 @@
 package dev.orch.server;
 
+import dev.orch.objects.SharedObject;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.ErrorCode;
@@ -8,6 +9,8 @@ import dev.orch.protocol.FrameParser;
 import dev.orch.protocol.MalformedFrame;
 import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.AsyncResult;
@@ -15,7 +18,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -26,6 +28,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.impl.NetSocketInternal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,10 +92,14 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Frames encoded since the last flush. */
     private final FrameOut out;
     /**
-     * What the answers queued in {@link #out} gave their callers, as (address, method, result)
-     * triples laid flat, so the hot path allocates nothing; see {@link #givesBack}.
+     * What the answers queued in {@link #out} gave their callers, as (address, method, result,
+     * end of the answer's frame in {@link #out}) laid flat, so the hot path allocates nothing;
+     * see {@link #givesBack}.
      */
     private final List<Object> unwritten = new ArrayList<>();
+    private static final int NOTE = 4;
+    /** Noted answers whose write failed, given back together (see {@link #lostAnswer}). */
+    private final List<Object> lostAnswers = new ArrayList<>();
     /** Bytes handed to the socket and not written out to the client yet. */
     private long unwrittenBytes;
     /** Set once the connection was cut off for not reading its output; nothing more is written. */
@@ -311,13 +318,10 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         if (error == null) {
-            // Noted first: writing it may flush the output, and with it the notes (see write).
-            if (gives) {
-                unwritten.add(address);
-                unwritten.add(method);
-                unwritten.add(((JsonObject) reply).getValue("result"));
+            if (!writeAnswer(replyAddress, reply, gives ? address : null, method) && gives) {
+                // Too large or deep to send: its caller gets an error, so what it took goes back.
+                giveBack(address, method, ((JsonObject) reply).getValue("result"));
             }
-            writeMessage(replyAddress, null, reply);
         } else {
             write(Frames.err(replyAddress, error));
         }
@@ -328,7 +332,8 @@ final class BridgeConnection implements FrameParser.Listener {
      * {@code Queue.get}) if the answer never leaves, the caller being gone: an object's result.
      */
     private static boolean givesBack(String address, Object method, Object reply) {
-        return method instanceof String && reply instanceof JsonObject && address.startsWith(Addresses.OBJECT_PREFIX);
+        return method instanceof String && SharedObject.mayGiveBack((String) method) && reply instanceof JsonObject
+                && address.startsWith(Addresses.OBJECT_PREFIX);
     }
 
     private void giveBack(Object address, Object method, Object result) {
@@ -665,9 +670,7 @@ final class BridgeConnection implements FrameParser.Listener {
         closed = true;
         // Answers queued in this loop turn that will now never be written: a caller that died
         // just before (its end read in the same turn as the put that fed its get) takes nothing.
-        for (int i = 0; i < unwritten.size(); i += 3) {
-            giveBack(unwritten.get(i), unwritten.get(i + 1), unwritten.get(i + 2));
-        }
+        giveBackAll(unwritten);
         unwritten.clear();
         vertx.cancelTimer(idleTimer);
         if (session != null) {
@@ -702,6 +705,29 @@ final class BridgeConnection implements FrameParser.Listener {
         }
     }
 
+    /**
+     * Queues the answer to a request, as {@link #writeMessage} would. With {@code givenBy}, the
+     * answer gave its caller something: it is noted until written, so that a close before then
+     * gives it back (see {@link #flush}). False when the answer was not sendable and its caller
+     * gets an error instead (see {@link FrameOut#message}).
+     */
+    private boolean writeAnswer(String replyAddress, Object reply, String givenBy, Object method) {
+        if (out.isEmpty()) {
+            scheduleFlush();
+        }
+        boolean queued = out.message(replyAddress, null, reply);
+        if (queued && givenBy != null) {
+            unwritten.add(givenBy);
+            unwritten.add(method);
+            unwritten.add(((JsonObject) reply).getValue("result"));
+            unwritten.add(out.size());
+        }
+        if (out.size() >= FLUSH_NOW_BYTES) {
+            flush();
+        }
+        return queued;
+    }
+
     /** Like {@code write(Frames.message(address, replyAddress, body))}, without building the frame. */
     private void writeMessage(String address, String replyAddress, Object body) {
         if (closed) {
@@ -731,17 +757,50 @@ final class BridgeConnection implements FrameParser.Listener {
         }
     }
 
-    /** Writes the queued frames, if any; before a close so that its last frames are not lost. */
+    /**
+     * Writes the queued frames, if any; before a close so that its last frames are not lost.
+     * They go out in one system call, but an answer that gave its caller something (an item of a
+     * queue) ends a piece of its own, whose write fails if the connection closes before all of
+     * it reached the kernel (a slow consumer cut off, a client gone): the answer never arrived
+     * whole, and what it gave goes back. Written past Vert.x, whose write has one outcome for all.
+     */
     private void flush() {
-        Buffer frames = out.take();
-        if (frames == null || closed || cutOff) {
-            // Cut off, the answers are dropped: what they gave is given back on the close.
+        ByteBuf frames = out.take();
+        if (frames == null) {
             return;
         }
-        unwritten.clear();
-        int n = frames.length();
+        if (closed || cutOff) {
+            // Cut off, the answers are dropped: what they gave is given back on the close.
+            frames.release();
+            return;
+        }
+        int n = frames.readableBytes();
         unwrittenBytes += n;
-        socket.write(frames).onComplete(ar -> unwrittenBytes -= n);
+        ChannelHandlerContext ctx = ((NetSocketInternal) socket).channelHandlerContext();
+        if (unwritten.isEmpty()) {
+            ctx.writeAndFlush(frames).addListener(f -> unwrittenBytes -= n);
+        } else {
+            int from = 0;
+            for (int i = 0; i < unwritten.size(); i += NOTE) {
+                int end = (Integer) unwritten.get(i + 3);
+                Object[] note = unwritten.subList(i, i + NOTE).toArray(); // a result may be null
+                int length = end - from;
+                ctx.write(frames.retainedSlice(from, length)).addListener(f -> {
+                    unwrittenBytes -= length;
+                    if (!f.isSuccess()) {
+                        lostAnswer(note);
+                    }
+                });
+                from = end;
+            }
+            unwritten.clear();
+            int rest = n - from;
+            if (rest > 0) {
+                ctx.write(frames.retainedSlice(from, rest)).addListener(f -> unwrittenBytes -= rest);
+            }
+            frames.release();
+            ctx.flush();
+        }
         if (unwrittenBytes > config.maxPendingOutput()) {
             dropSlowConsumer();
             return;
@@ -750,6 +809,28 @@ final class BridgeConnection implements FrameParser.Listener {
             // A client that does not read its replies stops being read: memory stays bounded.
             socket.pause();
             socket.drainHandler(v -> socket.resume());
+        }
+    }
+
+    /**
+     * An answer that will never reach its caller whole. Its write fails with those after it, in
+     * order, so the give-backs wait for the last and go first-taken last: back at the head of a
+     * queue, the items keep their order.
+     */
+    private void lostAnswer(Object[] note) {
+        if (lostAnswers.isEmpty()) {
+            context.runOnContext(v -> {
+                giveBackAll(lostAnswers);
+                lostAnswers.clear();
+            });
+        }
+        lostAnswers.addAll(Arrays.asList(note));
+    }
+
+    /** Gives back what the noted answers gave, last first (see {@link #lostAnswer}). */
+    private void giveBackAll(List<Object> notes) {
+        for (int i = notes.size() - NOTE; i >= 0; i -= NOTE) {
+            giveBack(notes.get(i), notes.get(i + 1), notes.get(i + 2));
         }
     }
 

@@ -8,7 +8,6 @@ import dev.orch.protocol.OrchException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
@@ -57,8 +56,12 @@ final class FrameOut {
         end(start);
     }
 
-    /** Queues a {@code message} frame, as {@link Frames#message} would build it. */
-    void message(String address, String replyAddress, Object body) {
+    /**
+     * Queues a {@code message} frame, as {@link Frames#message} would build it. False when, being
+     * an answer no client could take (too large, or nested too deep), it was queued as its
+     * caller's error instead: what the call took must then be given back.
+     */
+    boolean message(String address, String replyAddress, Object body) {
         int start = begin();
         try (JsonGenerator g = JSON.createGenerator((OutputStream) stream)) {
             FrameCodec.writeAddressed(g, Frames.MESSAGE, address, replyAddress, body);
@@ -67,7 +70,7 @@ final class FrameOut {
                 // A result clients could not all decode (PROTOCOL.md §1): its caller gets an error.
                 buf.writerIndex(start);
                 frame(Frames.err(address, FrameCodec.tooDeep()));
-                return;
+                return false;
             }
             fallback(start, Frames.message(address, replyAddress, body));
         }
@@ -75,22 +78,24 @@ final class FrameOut {
         if (replyAddress == null && length > maxAnswer) {
             // Clients take frames up to the limit they were told at login, and a frame that
             // large counts as unread output at once: the caller gets an error, not the answer,
-            // and keeps its connection. (What is put in comes in frames within the limit, so a
-            // dropped answer never held an item taken out.)
+            // and keeps its connection. An item put in within the limit can still come out
+            // larger (a longer reply address, numbers written longer), so the caller gives back
+            // what the call took.
             buf.writerIndex(start);
             frame(Frames.err(address, OrchException.raised("ValueError", "the result is " + length
                     + " bytes; the orch server sends frames of at most " + maxAnswer + " (server --max-frame)")));
-            return;
+            return false;
         }
         end(start);
+        return true;
     }
 
-    /** The queued frames, leaving this empty; null if none. */
-    Buffer take() {
+    /** The queued frames, leaving this empty; null if none. The caller owns (and releases) them. */
+    ByteBuf take() {
         ByteBuf b = buf;
         buf = null;
         stream = null;
-        return b == null ? null : Buffer.buffer(b);
+        return b;
     }
 
     private int begin() {

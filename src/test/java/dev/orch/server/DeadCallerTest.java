@@ -55,6 +55,74 @@ class DeadCallerTest {
         }
     }
 
+    @Test
+    void aGetWhoseAnswerIsTooLargeToSendLeavesItsItemInTheQueue() throws Exception {
+        // The item came in a frame within the limit; a long reply address makes its answer larger.
+        try (TestServer s = TestServer.start(c -> c.maxFrame(2048)); RawClient c = s.raw()) {
+            c.login(TestServer.KEY);
+            String queue = queue(c);
+            String big = "x".repeat(1800);
+            c.request(queue, new JsonObject().put("method", "put").put("args", new JsonArray().add(big)));
+            c.request(queue, new JsonObject().put("method", "put").put("args", new JsonArray().add("second")));
+            String longReply = "r".repeat(300);
+            c.send(queue, longReply, new JsonObject().put("method", "get"));
+            JsonObject refused = c.read();
+            assertEquals(longReply, refused.getString("address"));
+            assertEquals(500, refused.getInteger("failureCode"), refused.encode());
+            assertTrue(refused.getString("message").startsWith("ValueError"), refused.encode());
+            // Back where it was, first in line.
+            assertEquals(2L, size(c, queue));
+            assertEquals(big, c.request(queue, new JsonObject().put("method", "get_nowait")).getJsonObject("body").getValue("result"));
+        }
+    }
+
+    @Test
+    void itemsAnsweredToASlowConsumerThatIsCutOffAreNotLost() throws Exception {
+        // A consumer parks its gets and stops reading; the answers pass the unread-output limit
+        // and the server closes it under them. Each item is either read by it whole or back in
+        // the queue, whatever had been handed to the socket.
+        int items = 48;
+        String pad = "i".repeat(256 * 1024);
+        try (TestServer s = TestServer.start(c -> c.maxPendingOutput(1024 * 1024));
+                RawClient consumer = s.raw(); RawClient producer = s.raw()) {
+            consumer.login(TestServer.KEY);
+            producer.login(TestServer.KEY);
+            String queue = queue(producer);
+            for (int i = 0; i < items; i++) {
+                consumer.send(queue, "g" + i, new JsonObject().put("method", "get"));
+            }
+            assertEquals(0L, size(consumer, queue)); // in order after the gets: all parked
+            for (int i = 0; i < items; i++) {
+                producer.send(queue, null, new JsonObject().put("method", "put").put("args", new JsonArray().add(i + pad)));
+            }
+            Poll.until(Duration.ofSeconds(20), "the consumer to be cut off", () -> s.server.connections().stream()
+                    .noneMatch(conn -> consumer.session.equals(conn.session())));
+            int received = 0;
+            try {
+                for (JsonObject f = consumer.read(); f != null; f = consumer.read()) {
+                    if (f.getJsonObject("body").getValue("result") instanceof String) {
+                        received++;
+                    }
+                }
+            } catch (java.io.IOException cut) {
+                // Closed in the middle of a frame: that answer did not arrive.
+            }
+            int got = received;
+            assertTrue(got < items, "the consumer was cut off after " + got + " items");
+            long left = size(producer, queue);
+            for (int t = 0; t < 100 && got + left != items; t++) {
+                Thread.sleep(100); // the give-backs travel to the queue's loop
+                left = size(producer, queue);
+            }
+            assertEquals(items, got + left, got + " items read and " + left + " left in the queue");
+        }
+    }
+
+    private static String queue(RawClient c) throws java.io.IOException {
+        JsonObject created = c.manager(new JsonObject().put("op", "create").put("typeid", "Queue"));
+        return "orch.obj." + created.getJsonObject("body").getString("id");
+    }
+
     private static long size(RawClient c, String queue) {
         try {
             return c.request(queue, new JsonObject().put("method", "qsize")).getJsonObject("body").getLong("result");

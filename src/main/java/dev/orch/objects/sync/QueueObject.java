@@ -3,6 +3,7 @@ package dev.orch.objects.sync;
 import dev.orch.objects.Args;
 import dev.orch.objects.Invocation;
 import dev.orch.objects.ObjectContext;
+import dev.orch.objects.SharedObject;
 import dev.orch.protocol.OrchException;
 import java.util.ArrayDeque;
 
@@ -187,7 +188,7 @@ class QueueObject extends SyncObject {
 
     @Override
     public void undelivered(String method, Object result) {
-        if (method.equals("get") || method.equals("get_nowait")) {
+        if (SharedObject.mayGiveBack(method)) {
             // Back at the head, as if never taken; the unfinished-task count was never decremented.
             items.addFirst(result == null ? NONE : result);
             settle();
