@@ -53,9 +53,27 @@ def _default(value: Any) -> Any:
 _TOO_DEEP = ("value nests too deeply to send (a frame takes %d levels of lists and dicts) or "
              "contains itself" % MAX_DEPTH)
 
+
+class _OutOfRange(ValueError):
+    """A number token beyond a double's range: the server refuses such a frame with this
+    message (PROTOCOL.md §1), so a direct peer's frame is refused the same way."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value - value:  # only for ±inf: float() of a JSON number token is never NaN
+        raise _OutOfRange("number %s is out of range (a double is at most about 1.8e308)" % text)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError("%s is not a JSON number" % name)
+
+
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                             default=_default)
-_decoder = json.JSONDecoder()
+# The hooks run only for float tokens and NaN/Infinity, never for strings, ints or structure.
+_decoder = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)
 try:
     from json.encoder import c_make_encoder as _c_make_encoder
     from json.scanner import c_make_scanner as _c_make_scanner
@@ -68,13 +86,126 @@ if _c_make_encoder is not None:
     _c_encode = _c_make_encoder(None, _encoder.default, json.encoder.encode_basestring, None,
                                 ":", ",", False, False, False)
 
-    def _dumps(value: Any) -> str:
-        try:
-            return "".join(_c_encode(value, 0))
-        except RecursionError:
-            raise ValueError(_TOO_DEEP) from None
+    def _encode_text(value: Any) -> str:
+        return "".join(_c_encode(value, 0))
 else:
-    _dumps = _encoder.encode
+    _encode_text = _encoder.encode
+
+#: What an int, float, bool or None dict key looks like once the encoder has made it a string
+#: (a superset: str keys such as "1" or "null" match too). The encoder converts such keys
+#: without a word, so {1: "a", "1": "b"} would lose an entry; a frame without a match has no
+#: such key at all, and only one with a match pays for the walk of _check_keys.
+_MAYBE_CONVERTED_KEY = re.compile(r'"[-0-9tfn][-+.0-9eEaslru]*":').search
+
+
+def _dumps(value: Any) -> str:
+    try:
+        text = _encode_text(value)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+    except ValueError as e:
+        if "Out of range float" not in str(e):
+            raise
+        raise ValueError(_not_finite_message(value)) from None
+    if _MAYBE_CONVERTED_KEY(text) is not None:
+        _check_keys(value)
+    return text
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (UTF-8 has none) can only be inside a JSON string here: written as
+        # its escape \udXXX it is valid JSON, which the server and other clients take back.
+        return text.encode("utf-8", "backslashreplace")
+
+
+def _walk(value: Any) -> Any:
+    """Every scalar and Mapping inside ``value`` (itself included), each container once: on
+    the NaN error path, where ``value`` may also hold a cycle the encoder did not reach."""
+    stack = [value]
+    visited = set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, int, float)) or item is None:
+            yield item
+            continue
+        if id(item) in visited:
+            continue
+        visited.add(id(item))
+        if isinstance(item, Mapping):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, range, AbstractSet, ValuesView)):
+            stack.extend(item)
+
+
+def _key_text(key: Any) -> Any:
+    """``key`` as the encoder writes it in an object (None for a key it would refuse)."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return json.dumps(key)
+    if isinstance(key, float):
+        return float.__repr__(key)
+    if isinstance(key, int):
+        return int.__repr__(key)
+    return None
+
+
+_SCALARS = (str, int, float, type(None))  # bool is an int
+
+
+def _check_keys(value: Any) -> None:
+    """Raises ValueError when a dict in ``value`` has two keys that become one JSON key. Only
+    a dict whose keys are of more than one type can: keys of one type stay distinct as text (1
+    and 1.0, or True and 1, are one key in Python already)."""
+    stack = [value]
+    visited = set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _SCALARS) or id(item) in visited:
+            continue
+        visited.add(id(item))
+        if isinstance(item, Mapping):
+            if len(set(map(type, item))) > 1:
+                _check_dict(item)
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple, AbstractSet, ValuesView)):
+            children = item
+        else:
+            continue
+        if not _SCALAR_TYPES.issuperset(map(type, children)):
+            stack.extend(children)
+
+
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
+
+
+def _check_dict(item: Mapping) -> None:
+    seen: Dict[Any, Any] = {}
+    for key in item:
+        text = _key_text(key)
+        if text in seen:
+            raise ValueError(
+                "dict keys %r and %r both become the JSON key %s, so one entry would be lost: "
+                "JSON object keys are strings; make the keys distinct strings"
+                % (seen[text], key, json.dumps(text, ensure_ascii=False)))
+        seen[text] = key
+
+
+def _not_finite_message(value: Any) -> str:
+    found = "NaN or infinity"
+    for item in _walk(value):
+        keys = item.keys() if isinstance(item, Mapping) else (item,)
+        bad = [x for x in keys if isinstance(x, float) and x - x != 0]
+        if bad:
+            found = repr(bad[0])
+            break
+    return ("%s cannot be sent: JSON has no NaN or infinite numbers (orch refuses them rather "
+            "than send them as strings)" % found)
+
 
 if _c_make_scanner is not None:
     _scan = _c_make_scanner(_decoder)
@@ -121,13 +252,21 @@ def _envelope(text: str) -> Dict[str, str]:
 
 def encode(frame: Dict[str, Any]) -> bytes:
     """Encodes one frame. Raises ``TypeError``/``ValueError`` if the frame is not strict JSON."""
-    payload = _dumps(frame).encode("utf-8")
+    text = _dumps(frame)
+    try:
+        payload = text.encode("utf-8")
+    except UnicodeEncodeError:
+        payload = _utf8(text)
     return _pack_header(len(payload)) + payload
 
 
 def encode_json(value: Any) -> bytes:
     """``value`` as compact UTF-8 JSON; raises ``TypeError``/``ValueError`` if not strict JSON."""
-    return _dumps(value).encode("utf-8")
+    text = _dumps(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _utf8(text)
 
 
 def send_prefix(address: str) -> bytes:
@@ -135,7 +274,7 @@ def send_prefix(address: str) -> bytes:
 
     A proxy makes it once: per call only the reply address and the body are encoded.
     """
-    return ('{"type":"send","address":%s,' % _dumps(address)).encode("utf-8")
+    return _utf8('{"type":"send","address":%s,' % _dumps(address))
 
 
 def encode_send(prefix: bytes, reply_address: str, body_json: bytes) -> bytes:
@@ -148,7 +287,7 @@ def encode_send(prefix: bytes, reply_address: str, body_json: bytes) -> bytes:
 
 def encode_reply(address: str, body_json: bytes) -> bytes:
     """A ``send`` frame without ``replyAddress``: a worker's answer to a request."""
-    payload = b"".join((b'{"type":"send","address":', _dumps(address).encode("utf-8"),
+    payload = b"".join((b'{"type":"send","address":', _utf8(_dumps(address)),
                         b',"body":', body_json, b"}"))
     return _pack_header(len(payload)) + payload
 
@@ -156,7 +295,7 @@ def encode_reply(address: str, body_json: bytes) -> bytes:
 def encode_message(address: str, body_json: bytes) -> bytes:
     """A ``message`` frame to ``address`` with an already encoded body: a worker's answer on a
     direct connection, where it speaks as the server does."""
-    payload = b"".join((b'{"type":"message","address":', _dumps(address).encode("utf-8"),
+    payload = b"".join((b'{"type":"message","address":', _utf8(_dumps(address)),
                         b',"body":', body_json, b"}"))
     return _pack_header(len(payload)) + payload
 
@@ -170,6 +309,8 @@ def decode_payload(payload: Buffer) -> Dict[str, Any]:
                          _envelope(str(payload, "utf-8", "replace"))) from None
     try:
         value = _loads(text)
+    except _OutOfRange as e:
+        raise FrameError(str(e), _envelope(text)) from None
     except ValueError as e:
         raise FrameError(f"frame is not valid JSON: {e}", _envelope(text)) from None
     except RecursionError:

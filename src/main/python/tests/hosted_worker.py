@@ -68,6 +68,9 @@ class Utility:
         time.sleep(delay)
         raise failure(kind)
 
+    def colliding_keys(self):
+        return {1: "a", "1": "b"}  # one JSON key, "1": refused rather than sent as {"1":"b"}
+
     def not_json(self):
         return b"bytes"  # not JSON (a set would be: the client sends it as an array)
 

@@ -80,6 +80,11 @@ class FakeWorker:
                                 "failureType": "RECIPIENT_FAILURE", "name": "Teapot",
                                 "message": "Teapot: short and stout"}))
                             continue
+                        if which == "huge-number":  # out of a double's range: not encodable here
+                            payload = (b'{"type":"message","address":"%s","body":{"result":1e400}}'
+                                       % reply_to.encode())
+                            conn.sendall(len(payload).to_bytes(4, "big") + payload)
+                            continue
                         answer = {**BAD_BODIES, **GOOD_BODIES}[which]
                     conn.sendall(_framing.encode({"type": "message", "address": reply_to,
                                                   "body": answer}))
@@ -147,6 +152,14 @@ class DirectBadReplyTest(ServerTestCase):
                     self.assertEqual((e.code, e.name), (502, "BadReply"), e.message)
                     self.assertIn("not a method's failure", e.message)
         self.assertEqual(len(self.worker.conns), 1, "the calls went direct")
+
+
+    def test_a_number_beyond_a_double_is_a_bad_reply_as_through_the_server(self):
+        with self.assertRaises(orch.RemoteError) as cm:
+            self.proxy.answer("huge-number")
+        self.assertEqual((cm.exception.code, cm.exception.name), (502, "BadReply"))
+        self.assertIn("number 1e400 is out of range", cm.exception.message)
+        self.assertEqual(self.proxy.answer("result"), 7)  # the connection is still usable
 
 
 class Bad:

@@ -159,6 +159,19 @@ class DirectCallTest(ServerTestCase):
         self.assertTrue(u.thread_name().startswith("orch-reader"), u.thread_name())
         self.assertEqual(u.caller(), m.session)  # the server sends the caller's session too
         self.assertEqual(m._routes, {})
+        self.assert_values_kept_or_refused(u)
+
+    def assert_values_kept_or_refused(self, u):
+        self.assertEqual(u.echo(["a\ud800b", "\udc00"]), ["a\ud800b", "\udc00"])
+        with self.assertRaisesRegex(ValueError, "keys 1 and '1' both become the JSON key"):
+            u.colliding_keys()
+        with self.assertRaisesRegex(ValueError, "both become the JSON key"):
+            u.echo({True: 1, "true": 2})  # refused here, before anything is sent
+
+    def test_values_kept_or_refused_direct(self):
+        u = self.make()
+        self.assert_values_kept_or_refused(u)
+        self.assertTrue(u.thread_name().startswith("orch-direct"), u.thread_name())
 
     def test_exposure_errors(self):
         u = self.make()
@@ -381,6 +394,16 @@ class DirectCallTest(ServerTestCase):
             send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "c6",
                            "body": {"method": "echo", "args": [7]}})
             self.assertEqual(recv_frame(s)["body"], {"result": 7})
+            # numbers the server refuses (PROTOCOL.md §1) are refused here too, not taken as inf
+            for token, detail in (("1E+400", "number 1E+400 is out of range"),
+                                  ("NaN", "NaN is not a JSON number")):
+                send_frame(s, b'{"type":"send","address":"%s","replyAddress":"c7",'
+                              b'"body":{"method":"echo","args":[%s]}}'
+                           % (u._address_.encode(), token.encode()))
+                err = recv_frame(s)
+                self.assertEqual((err["address"], err["failureCode"], err["name"]),
+                                 ("c7", 400, "BadRequest"))
+                self.assertIn(detail, err["message"])
 
     def test_wrong_key_is_refused(self):
         with raw_connect(self.direct) as s:

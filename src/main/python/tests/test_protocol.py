@@ -37,8 +37,35 @@ class FramingTest(unittest.TestCase):
             _framing.FrameDecoder().feed(b"\x00\x00\x00\x00")
 
     def test_nan_is_not_json(self):
-        with self.assertRaises(ValueError):
-            _framing.encode({"x": float("nan")})
+        for bad in ({"x": float("nan")}, [1, {"y": float("-inf")}]):
+            with self.assertRaisesRegex(ValueError, "cannot be sent: JSON has no NaN"):
+                _framing.encode(bad)
+
+    def test_numbers_json_has_not_are_bad_frames_as_at_the_server(self):
+        # PROTOCOL.md §1: the server refuses them; a worker's direct port and a client reading
+        # a worker's answer must too, or a number turns into inf on that route alone.
+        with self.assertRaisesRegex(_framing.FrameError, r"number -1E\+400 is out of range"):
+            _framing.decode_payload(b'{"x":[1,-1E+400]}')
+        for token in (b"NaN", b"Infinity", b"-Infinity"):
+            with self.assertRaisesRegex(_framing.FrameError, "not a JSON number"):
+                _framing.decode_payload(b'{"x":%s}' % token)
+        self.assertEqual(_framing.decode_payload(b'{"x":1e-400}'), {"x": 0.0})
+        reply = b'{"type":"message","address":"r1","body":{"result":1e400}}'
+        (err,) = _framing.FrameDecoder().feed(len(reply).to_bytes(4, "big") + reply)
+        self.assertEqual((err["type"], err["address"], err["failureCode"], err["name"]),
+                         ("err", "r1", 502, "BadReply"))
+
+    def test_dict_keys_that_become_one_json_key_are_refused(self):
+        for bad in ({1: "a", "1": "b"}, [{True: 1, "true": 2}], {"k": {None: 1, "null": 2}},
+                    {"a": [{1.5: 0, "1.5": 1}]}):
+            with self.assertRaisesRegex(ValueError, "both become the JSON key"):
+                _framing.encode_json(bad)
+        self.assertEqual(_framing.encode_json({1: 0, "2": 0, None: 0}), b'{"1":0,"2":0,"null":0}')
+
+    def test_lone_surrogates_travel_as_json_escapes(self):
+        data = _framing.encode({"s": "a\ud800b", "t": "\udc00"})
+        self.assertIn(b'"a\\ud800b"', data)
+        self.assertEqual(_framing.decode_payload(data[4:]), {"s": "a\ud800b", "t": "\udc00"})
 
 
 class AuthTest(unittest.TestCase):
