@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Java values either arrive as what they were or are refused where they are sent (README, Java
- * client): by the client for arguments, by the worker for hosted results.
+ * client): by the client for arguments, by the worker for hosted results, by the server for an
+ * answer it cannot write.
  */
 class ValueFidelityTest {
     static TestServer server;
@@ -124,6 +125,23 @@ class ValueFidelityTest {
             assertEquals(new JsonArray().add(1).add(2), v.call("get"));
             v.call("set", new java.math.BigDecimal("0.10000000000000000000001"));
             assertEquals(0.1, v.call("get"), "a fraction is a double at the server");
+        }
+    }
+
+    @Test
+    void anAnswerTooDeepToWriteFailsTheCallNotTheRequest() {
+        try (OrchClient c = server.client()) {
+            RemoteObject d = c.create("dict");
+            // frame, body, args, value: the deepest argument a call takes.
+            Object deepest = nested(FrameCodec.MAX_DEPTH - 3);
+            d.call("__setitem__", "k", deepest);
+            assertEquals(new JsonObject().put("k", deepest).encode(), ((JsonObject) d.call("copy")).encode());
+            // items() answers [["k", value]]: two levels deeper than the value went in.
+            OrchException e = assertThrows(OrchException.class, () -> d.call("items"));
+            assertEquals(ErrorCode.REMOTE, e.code(), e.getMessage());
+            assertEquals("ValueError", e.name());
+            assertTrue(e.detail().startsWith("the result nests deeper than 256"), e.detail());
+            assertEquals(1, d.call("__len__"), "the connection and the object are fine");
         }
     }
 
