@@ -36,7 +36,8 @@ import java.util.Map;
  * application's JSON mapper, on the same generator: NaN, binary data, depth and colliding keys
  * within it are refused alike.</li>
  * </ul>
- * NaN and the infinities are refused by the {@link JsonOnly} generator values are written to.
+ * NaN and the infinities are refused by the {@link JsonOnly} generator values are written to, and
+ * a {@code BigDecimal} beyond a double's range as the server would refuse it.
  */
 public final class JsonValues {
     private JsonValues() {
@@ -103,6 +104,12 @@ public final class JsonValues {
         } else if (n instanceof BigInteger) {
             g.writeNumber((BigInteger) n);
         } else if (n instanceof BigDecimal) {
+            // Refused here as the server refuses it: a Python worker called directly would
+            // otherwise take it as infinity.
+            if (Double.isInfinite(n.doubleValue())) {
+                throw new IllegalArgumentException("number " + Characters.clip(n.toString(), 40)
+                        + " cannot be sent: it is out of range (a double is at most about 1.8e308)");
+            }
             g.writeNumber((BigDecimal) n);
         } else {
             g.writeNumber(n.doubleValue());

@@ -125,6 +125,9 @@ class ValueFidelityTest {
             assertEquals(new JsonArray().add(1).add(2), v.call("get"));
             v.call("set", new java.math.BigDecimal("0.10000000000000000000001"));
             assertEquals(0.1, v.call("get"), "a fraction is a double at the server");
+            IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+                    () -> v.call("set", new java.math.BigDecimal("1e400")));
+            assertTrue(huge.getMessage().contains("out of range"), huge.getMessage());
         }
     }
 
