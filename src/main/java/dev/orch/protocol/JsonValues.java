@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -59,7 +58,7 @@ public final class JsonValues {
             g.writeString((String) v);
         } else if (v instanceof Map) {
             writeObject((Map<?, ?>) v, g);
-        } else if (v instanceof List || v instanceof Collection) {
+        } else if (v instanceof Collection) {
             g.writeStartArray();
             for (Object item : (Collection<?>) v) {
                 write(item, g);
