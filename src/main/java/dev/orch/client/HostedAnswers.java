@@ -4,6 +4,7 @@ import dev.orch.protocol.Characters;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.Frames;
+import dev.orch.protocol.NotJsonException;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Supplier;
@@ -62,21 +63,46 @@ final class HostedAnswers {
 
     /**
      * Runs {@code call} and encodes its result, or its failure: whatever it throws, a result
-     * that is not JSON, and a result larger than {@code limit} bytes (a frame's payload) all
-     * become the call's own error answer.
+     * that cannot be sent (not JSON, nested deeper than a frame takes), and a result larger than
+     * {@code limit} bytes (a frame's payload) all become the call's own error answer.
      */
     static byte[] answer(Framing framing, long limit, Supplier<Object> call) {
+        Object result;
         try {
-            byte[] frame = framing.result(call.get());
-            int size = frame.length - 4;
-            if (size > limit) {
-                return failure(framing, limit, OrchException.raised("ValueError", "the result is " + size
-                        + " bytes; the orch server takes frames of at most " + limit + " (server --max-frame)"));
-            }
-            return frame;
+            result = call.get();
         } catch (Throwable e) {
             return failure(framing, limit, e);
         }
+        byte[] frame;
+        try {
+            frame = framing.result(result);
+        } catch (Throwable e) {
+            return failure(framing, limit, unsendable(e));
+        }
+        int size = frame.length - 4;
+        if (size > limit) {
+            return failure(framing, limit, OrchException.raised("ValueError", "the result is " + size
+                    + " bytes; the orch server takes frames of at most " + limit + " (server --max-frame)"));
+        }
+        return frame;
+    }
+
+    /**
+     * Why a result could not be encoded, as the caller gets it. Too deep is the result's fault,
+     * not the request's: a 500 {@code ValueError} as the server makes of an answer it cannot
+     * write, not the 400 the encoder raises for a request.
+     */
+    private static Throwable unsendable(Throwable e) {
+        if (e instanceof OrchException && ((OrchException) e).failureCode() == ErrorCode.BAD_REQUEST.code()) {
+            return FrameCodec.resultTooDeep();
+        }
+        if (e instanceof NotJsonException) {
+            return OrchException.raised("TypeError", "the result is not JSON: " + e.getMessage());
+        }
+        if (e instanceof IllegalArgumentException) {
+            return OrchException.raised("ValueError", "the result cannot be sent: " + e.getMessage());
+        }
+        return e;
     }
 
     /**

@@ -10,9 +10,11 @@ import io.vertx.core.json.jackson.DatabindCodec;
 import java.lang.reflect.Type;
 
 /**
- * Converts JSON values to and from Java types with Jackson, for typed proxies and hosted classes.
- * Into Java nothing is coerced (see {@link StrictScalars}): a value the declared type does not
- * take is a {@link Mismatch}, never a silently different value.
+ * Converts JSON values into Java types with Jackson, for typed proxies and hosted classes.
+ * Nothing is coerced (see {@link StrictScalars}): a value the declared type does not take is a
+ * {@link Mismatch}, never a silently different value. Java values go out as they are, written
+ * into their frame by {@link dev.orch.protocol.JsonValues}, which refuses what would not arrive
+ * as it was.
  */
 final class JsonMapping {
     /** Vert.x's mapper (it writes JsonObject and JsonArray), without Jackson's coercions. */
@@ -92,25 +94,5 @@ final class JsonMapping {
         }
         // float, short, byte and char: the JSON decoder never makes these, so Jackson converts.
         return Void.class;
-    }
-
-    static Object toJson(Object value) {
-        if (value == null || value instanceof String || value instanceof Number || value instanceof Boolean
-                || value instanceof JsonObject || value instanceof JsonArray) {
-            return value;
-        }
-        Object plain = STRICT.convertValue(value, Object.class);
-        if (plain instanceof java.util.Map) {
-            return new JsonObject(castMap(plain));
-        }
-        if (plain instanceof java.util.List) {
-            return new JsonArray((java.util.List<?>) plain);
-        }
-        return plain;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static java.util.Map<String, Object> castMap(Object o) {
-        return (java.util.Map<String, Object>) o;
     }
 }

@@ -83,7 +83,7 @@ public final class ReflectiveObject implements HostedObject {
         }
         Overload.Fit fit = choose(method, overloads, args);
         try {
-            return JsonMapping.toJson(fit.overload.method.invoke(target, fit.args));
+            return fit.overload.method.invoke(target, fit.args);
         } catch (InvocationTargetException e) {
             throw HostedAnswers.asOrchException(e.getCause());
         } catch (IllegalAccessException e) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import dev.orch.protocol.Characters;
 import dev.orch.protocol.Frames;
 import java.io.IOException;
 import java.lang.reflect.Array;
@@ -22,7 +23,10 @@ import java.util.function.LongFunction;
  * {@code "1"}. A value a type does not take fails (a {@link com.fasterxml.jackson.databind.exc.MismatchedInputException})
  * instead of arriving changed. An integral type takes a JSON number with an exact integral value
  * in its range: {@code 2} and {@code 2.0} (a client in another language may send whole numbers as
- * floats), never {@code 2.5}. A primitive takes no null; its box does.
+ * floats), never {@code 2.5}. A {@code double} or {@code float} takes a number it can hold,
+ * rounded as Java's widening rounds ({@code 0.1}, 2**53+1), but not one beyond its range that
+ * would become infinite ({@code 10**400}) or, for a {@code float}, a nonzero one that would
+ * become 0 ({@code 1e-50}). A primitive takes no null; its box does.
  */
 final class StrictScalars {
     private StrictScalars() {
@@ -87,7 +91,7 @@ final class StrictScalars {
             case VALUE_NULL:
                 return "null";
             default:
-                return p.getText();
+                return Characters.clip(p.getText(), 40); // 10**400 need not be shown whole
         }
     }
 
@@ -175,9 +179,19 @@ final class StrictScalars {
                 return refuse(p, ctxt, "");
             }
             double d = p.getDoubleValue();
+            // Frames hold no infinities: one here is an integer beyond a double (10**400).
+            if (Double.isInfinite(d)) {
+                return refuse(p, ctxt, " (out of range)");
+            }
             T v = box.apply(d);
-            // A finite double beyond a float's range would become infinity.
-            return v instanceof Float && ((Float) v).isInfinite() && !Double.isInfinite(d) ? refuse(p, ctxt, " (out of range)") : v;
+            if (v instanceof Float) {
+                // Rounding is Java's widening; becoming infinite or zero is losing the number.
+                float f = (Float) v;
+                if (Float.isInfinite(f) || (f == 0 && d != 0)) {
+                    return refuse(p, ctxt, " (out of range)");
+                }
+            }
+            return v;
         }
     }
 

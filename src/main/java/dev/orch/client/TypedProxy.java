@@ -92,7 +92,7 @@ public final class TypedProxy {
         JsonArray jsonArgs = new JsonArray();
         if (args != null) {
             for (Object a : args) {
-                jsonArgs.add(JsonMapping.toJson(a));
+                jsonArgs.add(a);
             }
         }
         Type ret = method.getGenericReturnType();

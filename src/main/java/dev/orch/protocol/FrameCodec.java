@@ -13,11 +13,8 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.EncodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -72,28 +69,12 @@ public final class FrameCodec {
     public static byte[] encodeBytes(JsonObject frame) {
         Out out = OUT.get();
         out.restart();
-        try (JsonGenerator g = new FiniteNumbers(STREAMING.createGenerator(out))) {
-            JacksonCodec.encodeJson(frame, g);
-        } catch (IOException | EncodeException e) {
-            if (nestsTooDeep(e)) {
-                throw tooDeep();
-            }
-            return encodeWithMapper(frame);
+        try (JsonGenerator g = new JsonOnly(STREAMING.createGenerator(out))) {
+            JsonValues.write(frame, g);
+        } catch (IOException e) {
+            throw unwritable(e);
         }
         return finish(out);
-    }
-
-    /** A frame holding a value only the application's JSON mapper knows how to write. */
-    private static byte[] encodeWithMapper(JsonObject frame) {
-        Buffer json = frame.toBuffer();
-        int n = json.length();
-        byte[] out = new byte[n + 4];
-        out[0] = (byte) (n >>> 24);
-        out[1] = (byte) (n >>> 16);
-        out[2] = (byte) (n >>> 8);
-        out[3] = (byte) n;
-        json.getBytes(0, n, out, 4);
-        return out;
     }
 
     /**
@@ -114,17 +95,20 @@ public final class FrameCodec {
         // larger frames page faults on newly touched heap.
         Out out = OUT.get();
         out.restart();
-        try (JsonGenerator g = new FiniteNumbers(STREAMING.createGenerator(out))) {
+        try (JsonGenerator g = new JsonOnly(STREAMING.createGenerator(out))) {
             writeAddressed(g, type, address, replyAddress, body);
-        } catch (IOException | EncodeException e) {
-            if (nestsTooDeep(e)) {
-                throw tooDeep();
-            }
-            // A value only the application's mapper knows how to write.
-            return encodeWithMapper(Frames.SEND.equals(type) ? Frames.send(address, replyAddress, (JsonObject) body)
-                    : Frames.message(address, replyAddress, body));
+        } catch (IOException e) {
+            throw unwritable(e);
         }
         return finish(out);
+    }
+
+    /** The error for a value the generator could not write: its depth, or a fault of its own. */
+    private static RuntimeException unwritable(IOException e) {
+        if (nestsTooDeep(e)) {
+            return tooDeep();
+        }
+        return new IllegalArgumentException("the value cannot be written as JSON: " + e.getMessage(), e);
     }
 
     private static byte[] finish(Out out) {
@@ -137,18 +121,15 @@ public final class FrameCodec {
 
     /**
      * Compact JSON of a value as frames carry it (a JsonObject, JsonArray, map, list, string,
-     * number, boolean or null), written like a frame: no data-binding mapper is set up for it.
-     * Refuses NaN and the infinities ({@link IllegalArgumentException}).
+     * number, boolean or null), written like a frame ({@link JsonValues}): no data-binding mapper
+     * is set up for it. Refuses NaN and the infinities ({@link IllegalArgumentException}).
      */
     public static String toJson(Object value) {
         StringWriter out = new StringWriter();
-        try (JsonGenerator g = new FiniteNumbers(STREAMING.createGenerator(out))) {
-            JacksonCodec.encodeJson(value, g);
-        } catch (IOException | EncodeException e) {
-            if (nestsTooDeep(e)) {
-                throw tooDeep();
-            }
-            return Json.encode(value); // a value only the application's mapper knows how to write
+        try (JsonGenerator g = new JsonOnly(STREAMING.createGenerator(out))) {
+            JsonValues.write(value, g);
+        } catch (IOException e) {
+            throw unwritable(e);
         }
         return out.toString();
     }
@@ -182,7 +163,7 @@ public final class FrameCodec {
      * Streams a frame of {@code type} with an address, the reply address if not null, and a body,
      * field for field as {@link Frames#send} and {@link Frames#message} build them.
      *
-     * @throws EncodeException for a body value only the application's JSON mapper can write
+     * @throws IllegalArgumentException for a body value that cannot be sent ({@link JsonValues})
      */
     public static void writeAddressed(JsonGenerator g, String type, String address, String replyAddress, Object body)
             throws IOException {
@@ -193,7 +174,7 @@ public final class FrameCodec {
             g.writeStringField(Frames.REPLY_ADDRESS, replyAddress);
         }
         g.writeFieldName(Frames.BODY);
-        JacksonCodec.encodeJson(body, g);
+        JsonValues.write(body, g);
         g.writeEndObject();
     }
 
@@ -323,6 +304,16 @@ public final class FrameCodec {
     /** The error for a value that would nest deeper than {@link #MAX_DEPTH} in its frame. */
     public static OrchException tooDeep() {
         return OrchException.badRequest("value nests deeper than " + MAX_DEPTH + " levels of objects and arrays (the frame included)");
+    }
+
+    /**
+     * The error for an answer that would nest deeper than {@link #MAX_DEPTH} in its frame: a
+     * request that was fine got a result no client could be sent, so the call fails (500), not
+     * the request (400).
+     */
+    public static OrchException resultTooDeep() {
+        return OrchException.raised("ValueError", "the result nests deeper than " + MAX_DEPTH
+                + " levels of objects and arrays (the frame included)");
     }
 
     /** Whether {@code e}, from a parser or generator of {@link #STREAMING}, is its depth limit. */

@@ -67,9 +67,11 @@ final class FrameOut {
             FrameCodec.writeAddressed(g, Frames.MESSAGE, address, replyAddress, body);
         } catch (IOException | EncodeException e) {
             if (FrameCodec.nestsTooDeep(e)) {
-                // A result clients could not all decode (PROTOCOL.md §1): its caller gets an error.
+                // A result clients could not all decode (PROTOCOL.md §1): its caller gets an
+                // error. The request was fine (items() wraps a value two levels deeper than it
+                // was stored), so an answer fails as one larger than --max-frame does, not as 400.
                 buf.writerIndex(start);
-                frame(Frames.err(address, FrameCodec.tooDeep()));
+                frame(Frames.err(address, replyAddress == null ? FrameCodec.resultTooDeep() : FrameCodec.tooDeep()));
                 return false;
             }
             fallback(start, Frames.message(address, replyAddress, body));

@@ -59,6 +59,25 @@ class ReflectiveHostingTest {
         }
     }
 
+    /** Floating-point parameters of each form. */
+    public static class Floats {
+        public double dbl(double x) {
+            return x;
+        }
+
+        public float flt(Float x) {
+            return x;
+        }
+
+        public double sum(double[] xs) {
+            return java.util.Arrays.stream(xs).sum();
+        }
+
+        public int count(List<Double> xs) {
+            return xs.size();
+        }
+    }
+
     /** Overloads in the order javac writes them; getMethods() may give them in any. */
     public static class Overloads {
         public String add(String a, String b) {
@@ -177,6 +196,29 @@ class ReflectiveHostingTest {
             assertEquals(3, o.call("sum", new JsonArray().add(1).add(2)));
             typeError(() -> o.call("sum", new JsonArray().add(1).addNull()));
             typeError(() -> o.call("sum", new JsonArray().add(1).add(0.5)));
+        }
+    }
+
+    @Test
+    void aNumberAFloatingTypeCannotHoldIsRefusedNotMadeInfiniteOrZero() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Floats", Floats::new, Floats.class);
+            RemoteObject o = user.create("Floats");
+            java.math.BigInteger huge = java.math.BigInteger.TEN.pow(400);
+
+            assertEquals("dbl() argument 1: expected a number, got 1" + "0".repeat(38) + "… (out of range)",
+                    typeError(() -> o.call("dbl", huge)).detail());
+            typeError(() -> o.call("dbl", java.math.BigInteger.TEN.pow(309).negate()));
+            assertTrue(typeError(() -> o.call("sum", new JsonArray().add(1).add(huge))).detail().endsWith("at [1]"));
+            typeError(() -> o.call("count", new JsonArray().add(huge)));
+            typeError(() -> o.call("flt", 1e300));
+            typeError(() -> o.call("flt", 1e-50));
+
+            // Rounding, as Java's widening rounds, is no loss of the number.
+            assertEquals(9007199254740992.0, o.call("dbl", (1L << 53) + 1));
+            assertEquals(0.1, o.call("flt", 0.1), "0.1f, written back as 0.1");
+            assertEquals(0.0, o.call("flt", 0.0));
+            assertEquals(4.9e-324, o.call("dbl", 4.9e-324));
         }
     }
 
