@@ -10,7 +10,10 @@ import dev.orch.testing.TestServer;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -115,6 +118,33 @@ class DeadCallerTest {
                 left = size(producer, queue);
             }
             assertEquals(items, got + left, got + " items read and " + left + " left in the queue");
+        }
+    }
+
+    @Test
+    void aCallerThatDiesWhileParkedLeavesNothingOfItsConnectionBehind() throws Exception {
+        // Two loops: the queue lives on its creator's, and a caller on the other loop waits for
+        // its parked get's answer on the event bus. Consecutive connections alternate loops, so
+        // one of the two callers is on the other loop.
+        try (TestServer s = TestServer.start(new VertxOptions().setEventLoopPoolSize(2), c -> c.eventLoops(2));
+                RawClient owner = s.raw(); RawClient first = s.raw(); RawClient second = s.raw()) {
+            owner.login(TestServer.KEY);
+            String queue = queue(owner);
+            List<WeakReference<BridgeConnection>> gone = new ArrayList<>();
+            for (RawClient caller : new RawClient[] {first, second}) {
+                caller.login(TestServer.KEY);
+                caller.send(queue, "g", new JsonObject().put("method", "get"));
+                assertEquals(0L, size(caller, queue));
+                s.server.connections().stream().filter(conn -> caller.session.equals(conn.session()))
+                        .forEach(conn -> gone.add(new WeakReference<>(conn)));
+                caller.close();
+            }
+            assertEquals(2, gone.size());
+            Poll.until(Duration.ofSeconds(10), "the closed connections to be collected", () -> {
+                System.gc();
+                return gone.stream().allMatch(ref -> ref.get() == null);
+            });
+            assertEquals(0L, size(owner, queue));
         }
     }
 

@@ -82,6 +82,7 @@ final class WaitQueue {
             if (isLive(w)) {
                 return w;
             }
+            abandon(w);
         }
         return null;
     }
@@ -97,6 +98,7 @@ final class WaitQueue {
             it.remove();
             unindex(w);
             cancelTimer(w);
+            abandon(w);
         }
         return false;
     }
@@ -108,6 +110,8 @@ final class WaitQueue {
             cancelTimer(w);
             if (isLive(w)) {
                 live.add(w);
+            } else {
+                abandon(w);
             }
         }
         waiters.clear();
@@ -127,6 +131,7 @@ final class WaitQueue {
                 it.remove();
                 unindex(w);
                 cancelTimer(w);
+                abandon(w);
             }
         }
         return n;
@@ -168,7 +173,7 @@ final class WaitQueue {
         return byCall.size();
     }
 
-    /** Drops, without answering, every waiter of a closed session. */
+    /** Drops every waiter of a closed session (see {@link #abandon}). */
     void dropSession(String session) {
         Iterator<Waiter> it = waiters.iterator();
         while (it.hasNext()) {
@@ -177,7 +182,19 @@ final class WaitQueue {
                 it.remove();
                 unindex(w);
                 cancelTimer(w);
+                abandon(w);
             }
+        }
+    }
+
+    /**
+     * Ends the call of a waiter dropped because its session closed. Nobody reads the answer, but
+     * a call from another event loop waits for one on the event bus, and its reply handler holds
+     * the closed connection (its socket and buffers) until answered: with no timeout, for ever.
+     */
+    private static void abandon(Waiter w) {
+        if (!w.call.isDone()) {
+            w.call.fail(SyncObject.cancelled());
         }
     }
 

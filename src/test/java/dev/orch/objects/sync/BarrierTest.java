@@ -117,7 +117,7 @@ class BarrierTest extends SyncTestBase {
         h.assertParked(c);
         assertEquals(1L, await(h.call(b, "d", "wait")));
         assertEquals(0L, await(c));
-        h.assertParked(a);
+        h.assertAbandoned(a);
     }
 
     @Test

@@ -165,7 +165,7 @@ class ConditionTest extends SyncTestBase {
         h.closeSession(c, "w1");
         await(h.call(c, "n", "release"));
         assertEquals(true, await(ws[1]));
-        h.assertParked(ws[0]);
+        h.assertAbandoned(ws[0]);
     }
 
     @Test
@@ -177,7 +177,7 @@ class ConditionTest extends SyncTestBase {
         await(h.call(c, "n", "notify"));
         await(h.call(c, "n", "release"));
         assertEquals(true, await(ws[1]));
-        h.assertParked(ws[0]);
+        h.assertAbandoned(ws[0]);
     }
 
     @Test

@@ -75,7 +75,7 @@ class EventTest extends SyncTestBase {
         h.closeSession(e, "a");
         assertEquals(0, h.activeTimers());
         await(h.call(e, "b", "set"));
-        h.assertParked(w);
+        h.assertAbandoned(w);
     }
 
     @Test

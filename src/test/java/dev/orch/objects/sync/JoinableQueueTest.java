@@ -87,6 +87,6 @@ class JoinableQueueTest extends SyncTestBase {
         assertEquals(0, h.activeTimers());
         await(h.call(q, "a", "get"));
         await(h.call(q, "a", "task_done"));
-        h.assertParked(j);
+        h.assertAbandoned(j);
     }
 }

@@ -91,7 +91,7 @@ class LockTest extends SyncTestBase {
         h.markDead("b");
         h.call(l, "a", "release");
         assertEquals(true, await(c));
-        h.assertParked(b);
+        h.assertAbandoned(b);
     }
 
     @Test
@@ -104,7 +104,7 @@ class LockTest extends SyncTestBase {
         assertEquals(0, h.activeTimers());
         await(h.call(l, "a", "release"));
         assertEquals(true, await(h.call(l, "c", "acquire", false)));
-        h.assertParked(b);
+        h.assertAbandoned(b);
     }
 
     @Test

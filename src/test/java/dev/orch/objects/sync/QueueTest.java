@@ -152,13 +152,13 @@ class QueueTest extends SyncTestBase {
         h.markDead("a");
         await(h.call(q, "p", "put", "item"));
         assertEquals("item", await(live));
-        h.assertParked(dead);
+        h.assertAbandoned(dead);
         assertEquals(0L, await(h.call(q, "p", "qsize")));
         assertEquals(0, h.activeTimers());
     }
 
     @Test
-    void closedSessionsGetIsDroppedWithoutAnswer() {
+    void closedSessionsGetIsDroppedAndTakesNothing() {
         SharedObject q = h.create("Queue");
         CompletableFuture<Object> g = h.call(q, "a", "get", true, 30);
         h.assertParked(g);
@@ -166,7 +166,7 @@ class QueueTest extends SyncTestBase {
         assertEquals(0, h.activeTimers());
         await(h.call(q, "p", "put", "item"));
         assertEquals(1L, await(h.call(q, "p", "qsize")));
-        h.assertParked(g);
+        h.assertAbandoned(g);
     }
 
     @Test

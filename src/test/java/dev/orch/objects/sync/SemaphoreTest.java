@@ -125,7 +125,7 @@ class SemaphoreTest extends SyncTestBase {
         h.markDead("a");
         h.call(s, "r", "release");
         assertEquals(true, await(b));
-        h.assertParked(a);
+        h.assertAbandoned(a);
     }
 
     @Test

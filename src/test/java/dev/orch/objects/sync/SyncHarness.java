@@ -224,6 +224,20 @@ final class SyncHarness implements ObjectContext {
         }
     }
 
+    /**
+     * Asserts these calls, whose session is gone, were dropped: answered 499 Cancelled, which
+     * nobody reads, and never served.
+     */
+    void assertAbandoned(CompletableFuture<?>... fs) {
+        sync();
+        for (CompletableFuture<?> f : fs) {
+            assertTrue(f.isCompletedExceptionally(), "a dropped call must be ended, not left parked");
+            @SuppressWarnings("unchecked")
+            OrchException e = awaitError((CompletableFuture<Object>) f);
+            assertEquals(499, e.failureCode(), e::toString);
+        }
+    }
+
     /** Asserts a timeout fired roughly when asked: not early, and not much later. */
     static void assertElapsed(long startNanos, double requestedSeconds) {
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
