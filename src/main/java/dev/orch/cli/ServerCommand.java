@@ -11,6 +11,7 @@ import dev.orch.cli.common.VerboseOption;
 import dev.orch.client.HostPort;
 import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
+import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import jakarta.inject.Inject;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -102,6 +104,11 @@ class ServerCommand implements Callable<Integer> {
             return new Detacher(spec.commandLine().getOut(), spec.commandLine().getErr(),
                     ErrorMapper.verbose(spec.commandLine())).detach(config);
         }
+        // The stop handler goes in before the start: a SIGTERM while the server starts (a pod
+        // deleted at once) would otherwise start the JVM's shutdown, whose hook waits for this
+        // method, which would wait for a stop that never comes.
+        Stop stop = new Stop();
+        StopSignals.onStop(stop::request);
         OrchServer server;
         try {
             server = OrchServer.start(vertx, config).toCompletionStage().toCompletableFuture().get();
@@ -111,17 +118,48 @@ class ServerCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         server.closeFuture().onComplete(v -> stopped.countDown());
-        StopSignals.onStop(() -> {
-            LOG.info("stopping");
-            server.close();
-        });
+        stop.started(server);
         String ready = System.getenv(ENV_READY_FILE);
         if (ready != null) {
             Files.writeString(Path.of(ready), config.host() + ":" + server.port() + "\n" + ProcessHandle.current().pid() + "\n");
         }
-        stopped.await();
+        // A signal that came before the handler was in place started the JVM's shutdown instead.
+        while (!stopped.await(1, TimeUnit.SECONDS)) {
+            if (ApplicationLifecycleManager.isVmShuttingDown()) {
+                stop.request();
+            }
+        }
         LOG.info("stopped");
         return ExitCodes.OK;
+    }
+
+    /** A stop asked for by a signal, before or after the server has started. */
+    private static final class Stop {
+        private OrchServer server;
+        private boolean requested;
+
+        void request() {
+            OrchServer s;
+            synchronized (this) {
+                requested = true;
+                s = server;
+            }
+            if (s != null) {
+                LOG.info("stopping");
+                s.close();
+            }
+        }
+
+        void started(OrchServer s) {
+            boolean now;
+            synchronized (this) {
+                server = s;
+                now = requested;
+            }
+            if (now) {
+                request();
+            }
+        }
     }
 
     private ServerConfig config() throws AuthKeys.KeyException {
