@@ -298,6 +298,11 @@ public final class FrameCodec {
         if (e instanceof StreamConstraintsException) {
             return "frame exceeds a JSON limit: " + ((StreamConstraintsException) e).getOriginalMessage();
         }
+        if (String.valueOf(e.getMessage()).contains("surrogate pair in field name")) {
+            // Jackson takes a lone surrogate escape in a string value but not in an object key.
+            return "an object key holds a lone surrogate (\\ud800-\\udfff not part of a pair), which orch takes in"
+                    + " string values only";
+        }
         return "frame is not valid JSON";
     }
 

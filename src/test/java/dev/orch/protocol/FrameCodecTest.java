@@ -346,6 +346,15 @@ class FrameCodecTest {
     }
 
     @Test
+    void aLoneSurrogateIsTakenInAStringButNamedWhenItIsAKey() {
+        byte[] value = "{\"v\":\"a\\ud800b\"}".getBytes(StandardCharsets.UTF_8);
+        assertEquals("a\ud800b", FrameCodec.decode(value, 0, value.length).getString("v"));
+        MalformedFrame e = malformed("{\"replyAddress\":\"r4\",\"body\":{\"\\ud800\":1}}");
+        assertEquals("r4", e.replyAddress());
+        assertTrue(e.detail().contains("object key holds a lone surrogate"), e.detail());
+    }
+
+    @Test
     void malformedPayloadsKeepTheEnvelopeReadBeforeTheFault() {
         MalformedFrame e = malformed("{\"type\":\"send\",\"replyAddress\":\"r3\",\"body\":{\"x\":tru}}");
         assertEquals("r3", e.replyAddress());
