@@ -247,11 +247,15 @@ class Host:
             code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
             raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
         args = body.get("args") or ()
+        kwargs = body.get("kwargs")
+        if not isinstance(args, (list, tuple)) or not (kwargs is None or isinstance(kwargs, dict)):
+            # As the server answers such a body for its own objects (PROTOCOL.md §5): a string
+            # would otherwise be spread into characters, a dict into its keys.
+            raise _Failure(400, "BadRequest", "'args' must be an array and 'kwargs' an object")
         if args and method in _SLICED and isinstance(obj, list):
             # A ListProxy sends slices as {"start","stop","step"} (PROTOCOL.md §5): a hosted list
             # (register(..., proxytype=ListProxy)) takes them as the slices they stand for.
             args = [wire_slice(args[0])] + list(args[1:])
-        kwargs = body.get("kwargs")
         local = _local
         local.session = session
         try:

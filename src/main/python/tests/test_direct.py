@@ -385,6 +385,15 @@ class DirectCallTest(ServerTestCase):
             err = recv_frame(s)
             self.assertEqual((err["type"], err["address"], err["failureCode"]),
                              ("err", "c5", 400))
+            # args that are not an array, kwargs not an object: 400, as the server's objects say
+            for i, body in enumerate(({"method": "capitalize", "args": "ab"},
+                                      {"method": "capitalize", "args": {"x": 1}},
+                                      {"method": "capitalize", "args": ["ab"], "kwargs": [1]})):
+                send_frame(s, {"type": "send", "address": u._address_, "replyAddress": f"a{i}",
+                               "body": body})
+                err = recv_frame(s)
+                self.assertEqual((err["type"], err["address"], err["failureCode"], err["name"]),
+                                 ("err", f"a{i}", 400, "BadRequest"), err)
             send_frame(s, {"type": "register", "address": "orch.events"})
             self.assertEqual(recv_frame(s)["failureCode"], 400)
             send_frame(s, b"[1, 2]")  # not a JSON object
