@@ -65,16 +65,18 @@ final class FrameOut {
         int start = begin();
         try (JsonGenerator g = JSON.createGenerator((OutputStream) stream)) {
             FrameCodec.writeAddressed(g, Frames.MESSAGE, address, replyAddress, body);
-        } catch (IOException | EncodeException e) {
+        } catch (IOException | RuntimeException e) {
+            buf.writerIndex(start);
             if (FrameCodec.nestsTooDeep(e)) {
                 // A result clients could not all decode (PROTOCOL.md §1): its caller gets an
                 // error. The request was fine (items() wraps a value two levels deeper than it
                 // was stored), so an answer fails as one larger than --max-frame does, not as 400.
-                buf.writerIndex(start);
                 frame(Frames.err(address, replyAddress == null ? FrameCodec.resultTooDeep() : FrameCodec.tooDeep()));
-                return false;
+            } else {
+                // Values here came from JSON, so none should fail; if one does, its caller hears.
+                frame(Frames.err(address, OrchException.raised("ValueError", "the result cannot be sent: " + e.getMessage())));
             }
-            fallback(start, Frames.message(address, replyAddress, body));
+            return false;
         }
         int length = buf.writerIndex() - start - 4;
         if (replyAddress == null && length > maxAnswer) {
