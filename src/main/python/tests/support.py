@@ -282,3 +282,13 @@ def assert_sleep_does_not_stall(test: unittest.TestCase, u, seconds: float = 5) 
         test.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
     test.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
     sleeper.join(30)
+
+
+def call_later(test: unittest.TestCase, seconds: float, fn: Callable[..., object], *args) -> threading.Timer:
+    """Calls ``fn(*args)`` on a timer thread after ``seconds``; the test's cleanup waits for that
+    call to end first. A call on a manager can be answered after the test has seen its effect:
+    if the test's cleanup closed the manager first, the late call would fail on its thread."""
+    timer = threading.Timer(seconds, fn, args)
+    timer.start()
+    test.addCleanup(timer.join, 30)
+    return timer
