@@ -278,8 +278,14 @@ def assert_sleep_does_not_stall(test: unittest.TestCase, u, seconds: float = 30)
     is created, which ends the sleep: ``seconds`` only bounds a sleep nobody ends, so a slow
     machine cannot see it end before the 20 calls are answered."""
     wake = Path(tempfile.mkdtemp(prefix="orch-wake-")) / "wake"
-    test.addCleanup(shutil.rmtree, wake.parent, True)
     sleeper = threading.Thread(target=u.sleep, args=(seconds, str(wake)))
+
+    def end_sleep() -> None:  # also when an assertion below failed: no sleep outlives the test
+        wake.touch()
+        sleeper.join(seconds + 30)
+        shutil.rmtree(wake.parent, True)
+
+    test.addCleanup(end_sleep)
     sleeper.start()
     # The sleep reaches the worker first.
     wait_until(lambda: Path(str(wake) + ".started").exists(), seconds, "the sleep to start in its worker",
