@@ -12,7 +12,7 @@ orch's Python client, CPython), and each table shows the median round: on a shar
 pass of one system can land in a slow minute of the host, and alternating rounds spread that
 over all three. The per-round ratios are printed too.
 
-  python3 src/bench/compare.py [--calls 20000] [--clients 4] [--connections 1000] [--rounds 3]
+  python3 src/bench/compare.py [--calls 20000] [--clients 4] [--connections 1000] [--rounds 3] [--settle S]
 """
 import argparse
 import json
@@ -102,7 +102,11 @@ def main():
     ap.add_argument("--connections", type=int, default=1000)
     ap.add_argument("--cli-runs", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=3, help="one-client rounds; tables show the median")
+    ap.add_argument("--settle", type=float, default=None,
+                    help="passed to each `orch bench` (its default when absent: warm up until the JIT is quiet);"
+                         " 0 for a quick run whose figures do not matter")
     a = ap.parse_args()
+    settle = [] if a.settle is None else ["--settle", str(a.settle)]
     if a.rounds < 1:
         raise SystemExit("--rounds must be at least 1")
     if not os.access(ORCH, os.X_OK):
@@ -154,14 +158,14 @@ def main():
 
         # The server is a fresh JVM: one untimed pass first so its JIT reaches steady state
         # (CPython's manager has nothing to warm). The CPU time it takes is reported.
-        run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--worker", "inproc",
+        run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--worker", "inproc", *settle,
              "--scenarios", "method,hosted_method,echo_1k,hosted_echo_1k,dict_set,create_proxy,pipelined"], env)
         # One-client rounds, the three systems taking turns; then held connections and N client
         # processes once.
         orch_rounds, pyc_rounds, py_rounds = [], [], []
         for i in range(a.rounds):
             log(f"round {i + 1} of {a.rounds}")
-            orch_rounds.append(json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", "1",
+            orch_rounds.append(json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", "1", *settle,
                                                "--scenarios", ONE_CLIENT], env)))
             # orch's Python client against the same server (issue: Python client at CPython's rate).
             pyc_rounds.append(json_lines(run([sys.executable, PY_ORCH_BENCH, "--calls", str(a.calls), "--clients", "1"], env)))
@@ -176,7 +180,7 @@ def main():
         pyc = median_rows(pyc_rounds)
         py1 = median_rows(py_rounds)
         report["rounds"] = (orch_rounds, pyc_rounds, py_rounds)
-        orchn = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", str(a.clients), "--processes",
+        orchn = json_lines(run([ORCH, "bench", "-o", "json", "--calls", str(a.calls), "--clients", str(a.clients), "--processes", *settle,
                                 "--scenarios", "method,hosted_method,echo_1k,hosted_echo_1k,dict_set,tcp_pingpong"], env))
         report["rss_after"] = rss_mb(server.pid)
         pyn = json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", str(a.clients),

@@ -51,8 +51,16 @@ class Utility:
             payload = [payload]
         return payload
 
-    def sleep(self, seconds):
-        time.sleep(seconds)
+    def sleep(self, seconds, until=None):
+        """Blocks this call for ``seconds``; given a path ``until``, first creates
+        ``until + ".started"``, and ends as soon as ``until`` exists (the caller's "enough")."""
+        if until is None:
+            time.sleep(seconds)
+            return seconds
+        open(until + ".started", "w").close()
+        deadline = time.monotonic() + seconds
+        while not os.path.exists(until) and time.monotonic() < deadline:
+            time.sleep(0.01)
         return seconds
 
     def remote_get(self, name, key):

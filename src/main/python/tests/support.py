@@ -272,13 +272,48 @@ def assert_hosted_errors(test: unittest.TestCase, u) -> None:
         u.capitalize()  # wrong arity, raised in the worker
 
 
-def assert_sleep_does_not_stall(test: unittest.TestCase, u, seconds: float = 5) -> None:
-    """While ``u.sleep(seconds)`` runs in its worker, 20 ``u.capitalize`` calls on the same
-    connection are answered: a method that blocks holds up nobody else's calls."""
-    sleeper = threading.Thread(target=u.sleep, args=(seconds,))
+def assert_sleep_does_not_stall(test: unittest.TestCase, u, seconds: float = 30) -> None:
+    """While ``u.sleep(seconds, until=FILE)`` runs in its worker, 20 ``u.capitalize`` calls on the
+    same connection are answered: a method that blocks holds up nobody else's calls. Then FILE
+    is created, which ends the sleep: ``seconds`` only bounds a sleep nobody ends, so a slow
+    machine cannot see it end before the 20 calls are answered."""
+    wake = Path(tempfile.mkdtemp(prefix="orch-wake-")) / "wake"
+    sleeper = threading.Thread(target=u.sleep, args=(seconds, str(wake)))
+
+    def end_sleep() -> None:  # also when an assertion below failed: no sleep outlives the test
+        wake.touch()
+        sleeper.join(seconds + 30)
+        shutil.rmtree(wake.parent, True)
+
+    test.addCleanup(end_sleep)
     sleeper.start()
-    time.sleep(0.2)  # let the sleep reach the worker first
+    # The sleep reaches the worker first.
+    wait_until(lambda: Path(str(wake) + ".started").exists(), seconds, "the sleep to start in its worker",
+               interval=0.01)
     for i in range(20):
         test.assertEqual(u.capitalize("x%d" % i), "X%d" % i)
     test.assertTrue(sleeper.is_alive(), "calls waited for the sleeping method")
-    sleeper.join(30)
+    wake.touch()
+    sleeper.join(seconds + 30)
+    test.assertFalse(sleeper.is_alive(), "the sleep did not end once told to")
+
+
+def call_later(test: unittest.TestCase, seconds: float, fn: Callable[..., object], *args) -> threading.Timer:
+    """Calls ``fn(*args)`` on a timer thread after ``seconds``; the test's cleanup waits for that
+    call to end first. A call on a manager can be answered after the test has seen its effect:
+    if the test's cleanup closed the manager first, the late call would fail on its thread."""
+    timer = threading.Timer(seconds, fn, args)
+    timer.start()
+    test.addCleanup(timer.join, 30)
+    return timer
+
+
+def kill_once_started(server: OrchServer, wake: Path, timeout: float = 30) -> None:
+    """SIGKILLs ``server`` once a ``u.sleep(…, str(wake))`` call has started in its worker (see
+    tests/hosted_worker.py): the kill lands mid-call, with no fixed delay to guess. Kills it
+    anyway after ``timeout``, so the call it waits for cannot hang the test."""
+    started = Path(str(wake) + ".started")
+    deadline = time.monotonic() + timeout
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    server.kill()

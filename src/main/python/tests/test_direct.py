@@ -8,19 +8,23 @@ the server. ``thread_name()`` tells which path a call took: a direct call runs o
 import base64
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
+from pathlib import Path
 
 import orch
 from orch import _auth
 from tests.support import (ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
-                           assert_sleep_does_not_stall, patched_env, run_in_threads, wait_until)
+                           assert_sleep_does_not_stall, call_later, kill_once_started, patched_env,
+                           run_in_threads, wait_until)
 
 
 def start_worker(server: OrchServer, typeid: str, **env_extra: str):
@@ -297,7 +301,7 @@ class DirectCallTest(ServerTestCase):
         wait_until(lambda: typeid in hosted_types(self.m), 30, "the forked child to host")
         c = self.m.create(typeid)
         self.assertTrue(c.thread_name().startswith("orch-direct"))
-        assert_sleep_does_not_stall(self, c, seconds=2)
+        assert_sleep_does_not_stall(self, c)
 
     def test_reconnected_manager_calls_direct_at_once(self):
         m = self.server.manager()
@@ -639,10 +643,12 @@ class ServerKilledMidDirectCallTest(unittest.TestCase):
         self.addCleanup(m.close)
         u = m.UtilityClass()
         self.assertTrue(u.thread_name().startswith("orch-direct"))
-        threading.Timer(1.0, self.server.kill).start()
+        wake = Path(tempfile.mkdtemp(prefix="orch-wake-")) / "wake"
+        self.addCleanup(shutil.rmtree, wake.parent, True)
+        call_later(self, 0, kill_once_started, self.server, wake)
         start = time.monotonic()
         with self.assertRaises(orch.RemoteError) as cm:
-            u.sleep(60)
+            u.sleep(60, str(wake))
         self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
         self.assertLess(time.monotonic() - start, 30)
         with self.assertRaises(ConnectionError):

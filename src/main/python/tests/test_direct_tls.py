@@ -128,7 +128,7 @@ class TlsServerDirectTest(unittest.TestCase):
     def test_blocking_call_does_not_stall_other_tls_calls(self):
         u = self.m.create(self.TRUSTED)
         self.assertTrue(u.thread_name().startswith("orch-direct"))
-        assert_sleep_does_not_stall(self, u, 3)
+        assert_sleep_does_not_stall(self, u)
         self.assertEqual(len(self.m._routes), 1)
 
     def test_worker_without_certificate_offers_nothing(self):

@@ -1,17 +1,20 @@
 """Types hosted by a Python worker, called from Python (this and another process) and Java."""
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 import unittest
+from pathlib import Path
 
 import orch
 from tests.support import (PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
-                           assert_sleep_does_not_stall, patched_env, run_in_threads,
-                           wait_until)
+                           assert_sleep_does_not_stall, call_later, kill_once_started, patched_env,
+                           run_in_threads, wait_until)
 
 
 def start_worker(server: OrchServer) -> subprocess.Popen:
@@ -425,10 +428,12 @@ class ServerKilledTest(unittest.TestCase):
                 os.environ["ORCH_DIRECT"] = saved
         self.addCleanup(m.close)
         u = m.UtilityClass()
-        threading.Timer(1.0, self.server.kill).start()
+        wake = Path(tempfile.mkdtemp(prefix="orch-wake-")) / "wake"
+        self.addCleanup(shutil.rmtree, wake.parent, True)
+        call_later(self, 0, kill_once_started, self.server, wake)
         start = time.monotonic()
         with self.assertRaises(ConnectionError):
-            u.sleep(60)
+            u.sleep(60, str(wake))
         self.assertLess(time.monotonic() - start, 30)
         with self.assertRaises(ConnectionError):
             u.capitalize("again")

@@ -16,10 +16,19 @@ class KeepaliveTest(unittest.TestCase):
 
     IDLE = 2.5  # seconds idle: past the server's timeout, more than twice over
 
-    def setUp(self):
-        self.server = OrchServer(extra_args=("--idle-timeout", "1"))
-        self.addCleanup(self.server.cleanup)
-        self.server.start()
+    @classmethod
+    def setUpClass(cls):
+        # One server for the class: each test uses connections of its own.
+        cls.server = OrchServer(extra_args=("--idle-timeout", "1"))
+        try:
+            cls.server.start()
+        except BaseException:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
 
     def test_pings_follow_the_idle_timeout_the_server_gives(self):
         host = self.server.manager()  # a worker, idle as well: its types must not go
@@ -72,15 +81,28 @@ class Counter:
 
 @unittest.skipUnless(shutil.which("openssl"), "openssl not installed (needed to make a test cert)")
 class TlsTest(unittest.TestCase):
-    def setUp(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="orch-tls-"))
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        cert, key = self_signed_cert(self.dir, "server")
-        self.cert = cert
-        self.server = OrchServer(extra_args=("--tls-cert", str(cert), "--tls-key", str(key)),
-                                 tls_ca=str(cert))
-        self.addCleanup(self.server.cleanup)
-        self.server.start()
+    @classmethod
+    def setUpClass(cls):
+        # One certificate and server for the class: each test uses connections of its own.
+        cls.dir = Path(tempfile.mkdtemp(prefix="orch-tls-"))
+        try:
+            cert, key = self_signed_cert(cls.dir, "server")
+            cls.cert = cert
+            cls.server = OrchServer(extra_args=("--tls-cert", str(cert), "--tls-key", str(key)),
+                                    tls_ca=str(cert))
+            try:
+                cls.server.start()
+            except BaseException:
+                cls.server.cleanup()
+                raise
+        except BaseException:
+            shutil.rmtree(cls.dir, True)
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.dir, True)
 
     def test_tls_round_trip(self):
         with orch.Manager(self.server.address, authkey=self.server.authkey, tls=True,

@@ -5,7 +5,7 @@ import time
 import unittest
 
 import orch
-from tests.support import OrchServer, ServerTestCase
+from tests.support import OrchServer, ServerTestCase, call_later
 
 
 class QueueTest(ServerTestCase):
@@ -32,7 +32,7 @@ class QueueTest(ServerTestCase):
 
     def test_blocking_get_is_woken_by_another_thread(self):
         q = self.create_or_skip("Queue")
-        threading.Timer(0.3, lambda: q.put("late")).start()
+        call_later(self, 0.3, q.put, "late")
         self.assertEqual(q.get(timeout=10), "late")
 
     def test_blocking_get_does_not_block_other_calls(self):
@@ -62,7 +62,7 @@ class JoinableQueueTest(ServerTestCase):
         q.put("job")
         self.assertFalse(q.join(0.1))
         self.assertEqual(q.get(), "job")
-        threading.Timer(0.2, q.task_done).start()
+        call_later(self, 0.2, q.task_done)
         self.assertTrue(q.join(10))
         with self.assertRaises(ValueError):
             q.task_done()
@@ -95,7 +95,7 @@ class EventTest(ServerTestCase):
         ev = self.create_or_skip("Event")
         self.assertFalse(ev.is_set())
         self.assertFalse(ev.wait(0.1))
-        threading.Timer(0.2, ev.set).start()
+        call_later(self, 0.2, ev.set)
         self.assertTrue(ev.wait(10))
         ev.clear()
         self.assertFalse(ev.is_set())
@@ -128,7 +128,7 @@ class BarrierTest(ServerTestCase):
 
     def test_abort_breaks_barrier(self):
         barrier = self.create_or_skip("Barrier", 2)
-        threading.Timer(0.2, barrier.abort).start()
+        call_later(self, 0.2, barrier.abort)
         with self.assertRaises(threading.BrokenBarrierError):
             barrier.wait(10)
 
