@@ -164,6 +164,11 @@ public final class LogRing {
         followers.removeIf(f -> f.follower() == follower);
     }
 
+    /** Followers being called now. */
+    public int followerCount() {
+        return followers.size();
+    }
+
     /** Bytes held now, at most the capacity. */
     public synchronized long bytes() {
         return bytes;

@@ -34,6 +34,7 @@ class ProcessEndpointTest {
     private ProcessEndpoint endpoint;
     private MessageConsumer<JsonObject> eventConsumer;
     private final ConcurrentLinkedQueue<JsonObject> events = new ConcurrentLinkedQueue<>();
+    private final java.util.Set<String> closedSessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void startVertx() {
@@ -52,7 +53,7 @@ class ProcessEndpointTest {
                 .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofSeconds(60)))
                 .withStopGrace(Duration.ofSeconds(2));
         supervisor = new ProcessSupervisor(vertx, config);
-        endpoint = new ProcessEndpoint(vertx, supervisor);
+        endpoint = new ProcessEndpoint(vertx, supervisor, null, s -> !closedSessions.contains(s));
         await(endpoint.register());
         eventConsumer = vertx.eventBus().consumer(Addresses.EVENTS, m -> events.add(m.body()));
         registered(eventConsumer);
@@ -303,6 +304,22 @@ class ProcessEndpointTest {
         assertTrue(reply.getLong("dropped") > 0, "older lines dropped to stay within 1 MiB");
         LogRing ring = await(supervisor.logs(big.getString("id"))).ring();
         assertTrue(ring.bytes() <= LogRing.DEFAULT_CAPACITY);
+    }
+
+    @Test
+    void aFollowArrivingAfterItsSessionClosedEnds() throws Exception {
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("while true; do echo tick; sleep 0.1; done"))).getString("id");
+        LogRing ring = await(supervisor.logs(id)).ring();
+        // The session closed while its logs request was on its way: sessionClosed found nothing.
+        closedSessions.add("s9");
+        endpoint.sessionClosed("s9");
+        io.vertx.core.eventbus.DeliveryOptions opts = new io.vertx.core.eventbus.DeliveryOptions()
+                .addHeader(ProcessEndpoint.SESSION_HEADER, "s9");
+        await(vertx.eventBus().request(ProcessEndpoint.ADDRESS, new JsonObject().put("op", "logs").put("id", id)
+                .put("follow", Addresses.replyPrefix("s9") + "logs"), opts));
+        assertEquals(0, endpoint.followCount());
+        assertEquals(0, ring.followerCount());
     }
 
     @Test
