@@ -11,6 +11,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
@@ -92,12 +93,24 @@ public final class Fleet {
     private final long heartbeatMs;
     private final Map<String, Worker> workers = new LinkedHashMap<>();
     private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /**
+     * As the supervisor's ended processes: at most {@code historyLimit} ended (or lost) workers
+     * and lost nodes are kept, each kind on its own, and the one that ended longest ago goes first.
+     */
+    private final int historyLimit;
+    private final ArrayDeque<Worker> endedWorkers = new ArrayDeque<>();
+    private final ArrayDeque<Node> lostNodes = new ArrayDeque<>();
     private int nextWorker = 1;
     private long timer = -1;
 
     public Fleet(Vertx vertx, long heartbeatMs) {
+        this(vertx, heartbeatMs, ProcessSupervisor.Config.defaults().historyLimit());
+    }
+
+    public Fleet(Vertx vertx, long heartbeatMs, int historyLimit) {
         this.vertx = vertx;
         this.heartbeatMs = heartbeatMs;
+        this.historyLimit = historyLimit;
     }
 
     public long heartbeatMs() {
@@ -154,6 +167,7 @@ public final class Fleet {
             workers.put(w.id, w);
         } else {
             w.reattaches++;
+            endedWorkers.remove(w);
         }
         if (name != null || w.name == null) {
             w.name = name != null ? name : w.id;
@@ -207,6 +221,7 @@ public final class Fleet {
                 .put("children", body.getJsonArray("children", new JsonArray()));
         if (w.state == ProcessState.LOST) {
             w.state = ProcessState.RUNNING;
+            endedWorkers.remove(w);
             publish(w.json().put("event", "worker-attached").put("reattached", true));
         }
     }
@@ -259,7 +274,9 @@ public final class Fleet {
         w.state = w.exitCode != null && w.exitCode == 0 ? ProcessState.EXITED
                 : body.getBoolean("stopped", false) ? ProcessState.STOPPED : ProcessState.FAILED;
         publish(w.json().put("event", w.state == ProcessState.EXITED ? "exited" : w.state == ProcessState.STOPPED ? "stopped" : "failed"));
-        return w.json();
+        JsonObject entry = w.json();
+        ended(w);
+        return entry;
     }
 
     synchronized Future<JsonObject> signalWorker(String ref, String signal) {
@@ -325,6 +342,7 @@ public final class Fleet {
             throw new OrchException(ErrorCode.NAME_TAKEN, "Busy", "worker " + w.id + " is running; stop it first");
         }
         workers.remove(w.id);
+        endedWorkers.remove(w);
         w.ring.close();
         return true;
     }
@@ -372,6 +390,7 @@ public final class Fleet {
             n = new Node(name);
             nodes.put(name, n);
         }
+        lostNodes.remove(n);
         n.session = session;
         n.lost = false;
         n.pid = body.getLong("pid", -1L);
@@ -406,6 +425,7 @@ public final class Fleet {
 
     private void revive(Node n) {
         n.lost = false;
+        lostNodes.remove(n);
         n.beforeLost.forEach((id, state) -> {
             JsonObject p = n.processes.get(id);
             if (p != null && ProcessState.LOST.wire().equals(p.getString("state"))) {
@@ -524,14 +544,16 @@ public final class Fleet {
 
     // ---- sessions and heartbeats ----
 
+    // Over copies: losing one may forget another that ended long ago.
+
     /** A session ended: its running worker or node is lost unless it detached first. */
     public synchronized void sessionClosed(String session) {
-        for (Worker w : workers.values()) {
+        for (Worker w : new ArrayList<>(workers.values())) {
             if (session.equals(w.session) && w.state == ProcessState.RUNNING) {
                 lose(w, "connection closed");
             }
         }
-        for (Node n : nodes.values()) {
+        for (Node n : new ArrayList<>(nodes.values())) {
             if (session.equals(n.session) && !n.lost) {
                 lose(n, "connection closed");
             }
@@ -540,18 +562,23 @@ public final class Fleet {
 
     /** A clean goodbye: the worker or node is forgotten (a worker keeps its entry if it ended). */
     synchronized void detach(String session) {
-        for (Worker w : workers.values()) {
+        for (Worker w : new ArrayList<>(workers.values())) {
             if (session.equals(w.session)) {
-                if (w.state == ProcessState.RUNNING) {
+                boolean running = w.state == ProcessState.RUNNING;
+                if (running) {
                     w.state = ProcessState.STOPPED;
                 }
                 w.session = "";
                 publish(w.json().put("event", "worker-detached"));
+                if (running) {
+                    ended(w);
+                }
             }
         }
         for (Node n : new ArrayList<>(nodes.values())) {
             if (session.equals(n.session)) {
                 nodes.remove(n.name);
+                lostNodes.remove(n);
                 publish(n.json().put("state", "stopped").put("event", "node-detached"));
             }
         }
@@ -560,12 +587,12 @@ public final class Fleet {
     private synchronized void check() {
         long limit = 3 * heartbeatMs * 1_000_000L;
         long now = System.nanoTime();
-        for (Worker w : workers.values()) {
+        for (Worker w : new ArrayList<>(workers.values())) {
             if (w.state == ProcessState.RUNNING && now - w.lastBeat > limit) {
                 lose(w, "missed heartbeats");
             }
         }
-        for (Node n : nodes.values()) {
+        for (Node n : new ArrayList<>(nodes.values())) {
             if (!n.lost && now - n.lastBeat > limit) {
                 lose(n, "missed heartbeats");
             }
@@ -575,6 +602,7 @@ public final class Fleet {
     private void lose(Worker w, String why) {
         w.state = ProcessState.LOST;
         publish(w.json().put("event", "lost").put("reason", why));
+        ended(w);
     }
 
     private void lose(Node n, String why) {
@@ -587,6 +615,24 @@ public final class Fleet {
                 JsonObject ev = p.copy().put("event", "lost").put("time", Timestamps.millis(Instant.now()))
                         .put("id", p.getString("id") + "@" + n.name).put("node", n.name).put("reason", why);
                 vertx.eventBus().publish(Addresses.EVENTS, ev);
+            }
+        }
+        lostNodes.remove(n);
+        lostNodes.addLast(n);
+        while (lostNodes.size() > historyLimit) {
+            Node old = lostNodes.removeFirst();
+            nodes.remove(old.name, old);
+        }
+    }
+
+    /** Files a worker as ended, last; forgets the one that ended first when there are too many. */
+    private void ended(Worker w) {
+        endedWorkers.remove(w);
+        endedWorkers.addLast(w);
+        while (endedWorkers.size() > historyLimit) {
+            Worker old = endedWorkers.removeFirst();
+            if (old.state != ProcessState.RUNNING && workers.remove(old.id, old)) {
+                old.ring.close();
             }
         }
     }

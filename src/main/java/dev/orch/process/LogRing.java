@@ -8,8 +8,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A bounded log of lines with live followers. Holds at most {@code capacity} bytes of output (each
- * line counts its bytes plus one for the newline); the oldest lines are dropped first. Appending is
+ * A bounded log of lines with live followers. Holds at most {@code capacity} bytes of heap: each
+ * line counts what it takes there, not only its text (see {@link #cost}); the oldest lines are
+ * dropped first. Appending is
  * a short critical section so that snapshots never wait on followers; followers are called on an
  * appending thread, outside that lock, with each batch of lines read in one go, every line once
  * and in sequence order even when stdout and stderr are appended from two threads.
@@ -25,7 +26,7 @@ public final class LogRing {
         }
     }
 
-    /** Default capacity, 1 MiB. */
+    /** Default capacity, 1 MiB of heap: about 7,000 lines of 80 characters. */
     public static final int DEFAULT_CAPACITY = 1 << 20;
 
     private final long capacity;
@@ -164,7 +165,12 @@ public final class LogRing {
         followers.removeIf(f -> f.follower() == follower);
     }
 
-    /** Bytes held now, at most the capacity. */
+    /** Followers being called now. */
+    public int followerCount() {
+        return followers.size();
+    }
+
+    /** Heap bytes its lines take now (see {@link #cost}), at most the capacity. */
     public synchronized long bytes() {
         return bytes;
     }
@@ -188,7 +194,17 @@ public final class LogRing {
         return capacity;
     }
 
+    /**
+     * The heap a stored line takes: its LogLine (12-byte header, two longs, a reference, two
+     * booleans: 40 bytes), its byte[] (16-byte header, rounded up to 8 bytes) and its slot in the
+     * deque (4 bytes, up to 8 as the deque doubles), with compressed pointers (heaps below 32 GB).
+     * Counting only the text let a process printing empty lines hold 60 times the capacity.
+     */
+    static long cost(int length) {
+        return 40 + ((16 + length + 7L) & ~7L) + 8;
+    }
+
     private static long cost(LogLine l) {
-        return l.bytes().length + 1L;
+        return cost(l.bytes().length);
     }
 }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The event-bus face of a {@link ProcessSupervisor}: a consumer on {@value #ADDRESS} taking
@@ -36,6 +37,8 @@ public final class ProcessEndpoint {
     /** Follows served by a node agent: follow address to node name. */
     private final Map<String, String> nodeFollows = new ConcurrentHashMap<>();
     private final Fleet fleet;
+    /** Whether a session is still connected; its follows must not outlive it. */
+    private final Predicate<String> sessionOpen;
     private MessageConsumer<Object> consumer;
 
     private record Follow(LogRing ring, LogRing.Follower follower) {
@@ -47,9 +50,18 @@ public final class ProcessEndpoint {
 
     /** With a {@link Fleet}, the endpoint also serves workers and nodes (PROTOCOL.md §11). */
     public ProcessEndpoint(Vertx vertx, ProcessSupervisor supervisor, Fleet fleet) {
+        this(vertx, supervisor, fleet, s -> true);
+    }
+
+    /**
+     * {@code sessionOpen} must turn false before {@link #sessionClosed} is called for that
+     * session: a follow put in place after its session's close then sees it and ends itself.
+     */
+    public ProcessEndpoint(Vertx vertx, ProcessSupervisor supervisor, Fleet fleet, Predicate<String> sessionOpen) {
         this.vertx = vertx;
         this.supervisor = supervisor;
         this.fleet = fleet;
+        this.sessionOpen = sessionOpen;
     }
 
     /**
@@ -424,12 +436,17 @@ public final class ProcessEndpoint {
         if (follow != null) {
             checkFollowAddress(follow, session);
         }
-        return route(ref(body), r -> supervisor.logs(r).compose(l -> logsOf(l, tail, after, follow)),
-                w -> logsOf(new ProcessSupervisor.Logs(w.id, w.name, w.ring), tail, after, follow),
+        return route(ref(body), r -> supervisor.logs(r).compose(l -> logsOf(l, tail, after, follow, session)),
+                w -> logsOf(new ProcessSupervisor.Logs(w.id, w.name, w.ring), tail, after, follow, session),
                 (node, rid) -> {
                     if (follow != null) {
                         unfollow(follow);
                         nodeFollows.put(follow, node);
+                        if (sessionGone(session)) {
+                            // Its sessionClosed may have run already: nothing would end this follow.
+                            nodeFollows.remove(follow, node);
+                            return Future.failedFuture(OrchException.badRequest("the session has closed"));
+                        }
                     }
                     return toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000).onFailure(e -> {
                         if (follow != null) {
@@ -439,7 +456,7 @@ public final class ProcessEndpoint {
                 });
     }
 
-    private Future<JsonObject> logsOf(ProcessSupervisor.Logs l, int tail, long after, String follow) {
+    private Future<JsonObject> logsOf(ProcessSupervisor.Logs l, int tail, long after, String follow, String session) {
         // Encoding up to 100,000 lines is too slow for an event loop: do it on a worker.
         return vertx.executeBlocking(() -> {
             LogRing.Follower f = follow == null ? null : follower(l.id(), follow);
@@ -448,6 +465,11 @@ public final class ProcessEndpoint {
                 follows.put(follow, new Follow(l.ring(), f));
             }
             List<LogLine> lines = l.ring().snapshot(tail, after, f);
+            if (f != null && sessionGone(session)) {
+                // Its sessionClosed may have run already, finding nothing to drop.
+                l.ring().unfollow(f);
+                follows.remove(follow, new Follow(l.ring(), f));
+            }
             JsonArray arr = new JsonArray(new ArrayList<>(lines.size()));
             for (LogLine line : lines) {
                 arr.add(line.toJson());
@@ -475,6 +497,15 @@ public final class ProcessEndpoint {
                 vertx.eventBus().send(address, new JsonObject().put("id", id).put("end", true));
             }
         };
+    }
+
+    /**
+     * Whether the session that asked for a follow has closed. Asked once the follow is in place:
+     * the session is marked closed before its sessionClosed runs, so either that run finds the
+     * follow and ends it, or this finds the session closed (or both, and ending twice is harmless).
+     */
+    private boolean sessionGone(String session) {
+        return session != null && !sessionOpen.test(session);
     }
 
     private boolean unfollow(String address) {

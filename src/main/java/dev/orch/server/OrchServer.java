@@ -232,7 +232,7 @@ public final class OrchServer {
                 .withStopGrace(config.stopGrace()));
         fleet = new Fleet(vertx, config.heartbeat().toMillis());
         fleet.start();
-        processes = new ProcessEndpoint(vertx, supervisor, fleet);
+        processes = new ProcessEndpoint(vertx, supervisor, fleet, sessions::isAlive);
         vertx.eventBus().<String>consumer(ManagerService.SESSION_CLOSED, m -> processes.sessionClosed(m.body()));
         state.addService(ProcessEndpoint.ADDRESS);
         return processes.register();

@@ -187,6 +187,32 @@ class FleetTest {
     }
 
     @Test
+    void endedWorkersAndLostNodesAreForgottenOldestFirstBeyondTheLimit() {
+        // As for local processes: 1000 kept (ProcessSupervisor.Config.defaults), the first ended goes first.
+        int limit = ProcessSupervisor.Config.defaults().historyLimit();
+        OrchClient w = client();
+        cleanup.add(w);
+        for (int i = 0; i <= limit; i++) {
+            String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker")).getString("id");
+            call(w, new JsonObject().put("op", "exit").put("id", id).put("exitCode", 0));
+        }
+        OrchClient n = client();
+        for (int i = 0; i <= limit; i++) {
+            call(n, new JsonObject().put("op", "attach").put("kind", "node").put("name", "n" + i));
+        }
+        n.close();
+        Poll.until(WAIT, "every node lost", () -> ps(false).stream().noneMatch(o -> "node".equals(((JsonObject) o).getString("kind"))
+                && !"lost".equals(((JsonObject) o).getString("state"))));
+        JsonArray all = ps(true);
+        long workers = all.stream().filter(o -> "worker".equals(((JsonObject) o).getString("kind"))).count();
+        long nodes = all.stream().filter(o -> "node".equals(((JsonObject) o).getString("kind"))).count();
+        assertEquals(limit, workers);
+        assertEquals(limit, nodes);
+        assertTrue(entry("w1", true) == null && entry("w2", true) != null, "w1 ended first");
+        assertTrue(entry("node:n0", true) == null && entry("node:n1", true) != null, "n0 was lost first");
+    }
+
+    @Test
     void workerWhoseConnectionIsCutIsLost() {
         OrchClient w = client();
         String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "cut")).getString("id");

@@ -49,10 +49,10 @@ class LogRingTest {
         for (int i = 1; i <= 1000; i++) {
             sb.append(String.format("%09d", i)).append('\n'); // 10 bytes per line
         }
-        LogRing ring = new LogRing(1000);
+        LogRing ring = new LogRing(100 * LogRing.cost(9));
         PipeReader.start(new ByteArrayInputStream(sb.toString().getBytes(StandardCharsets.US_ASCII)), ring, true, "t").join(5000);
         assertEquals(100, ring.size());
-        assertTrue(ring.bytes() <= 1000);
+        assertTrue(ring.bytes() <= ring.capacity());
         assertEquals(900, ring.dropped());
         List<LogLine> tail = ring.snapshot(3, 0, null);
         assertEquals("000000998", tail.get(0).toJson().getString("text"));

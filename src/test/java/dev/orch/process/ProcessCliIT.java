@@ -567,6 +567,84 @@ class ProcessCliIT {
     }
 
     @Test
+    void streamsEndOnTermOrIntAtAnyMoment() throws Exception {
+        assertEquals(0, run("spawn", "--name", "ticker", "--", "sh", "-c", "while true; do echo tick; sleep 0.2; done").code());
+        // "starting": Quarkus has made its Vert.x, so its shutdown hook is in place and start can
+        // no longer fail on a JVM that is exiting, but it has not run the command yet. A signal
+        // then left the command running for good. That window lasts milliseconds, so several
+        // commands aim at it at once (the load widens it); the class load log tells the moment.
+        String[][] cases = {
+            {"launch", "TERM", "events"}, {"launch", "INT", "ps", "--watch"},
+            {"starting", "TERM", "events"}, {"starting", "INT", "events"},
+            {"starting", "TERM", "logs", "-f", "ticker"}, {"starting", "INT", "logs", "-f", "ticker"},
+            {"starting", "TERM", "ps", "--watch"}, {"starting", "INT", "ps", "--watch"},
+            {"streaming", "TERM", "logs", "-f", "ticker"}, {"streaming", "INT", "ps", "--watch"}};
+        List<java.util.concurrent.CompletableFuture<Void>> runs = new ArrayList<>();
+        // A thread each: every command must be watched for its moment at the same time.
+        java.util.concurrent.ExecutorService watchers = java.util.concurrent.Executors.newFixedThreadPool(cases.length);
+        for (int i = 0; i < cases.length; i++) {
+            String when = cases[i][0];
+            String signal = cases[i][1];
+            String[] args = java.util.Arrays.copyOfRange(cases[i], 2, cases[i].length);
+            String what = String.join(" ", args) + " with SIG" + signal + " at " + when;
+            Path out = dir.resolve("sig-out-" + i);
+            Path classes = dir.resolve("sig-classes-" + i);
+            ProcessBuilder pb = orch(args).redirectErrorStream(true).redirectOutput(out.toFile());
+            pb.environment().put("ORCH_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+            Process p = pb.start();
+            background.add(p);
+            runs.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    if (when.equals("starting")) {
+                        awaitLine(classes, "io.vertx.core.impl.DeploymentManager ", p);
+                    } else if (when.equals("streaming")) {
+                        Poll.until(WAIT, what, () -> read(out).contains("tick"));
+                    }
+                    assertEquals(0, new ProcessBuilder("kill", "-s", signal, String.valueOf(p.pid())).start().waitFor());
+                    assertTrue(p.waitFor(15, TimeUnit.SECONDS), what + ": still running 15 s later");
+                    // As a shell reports a command ended by that signal.
+                    assertEquals(signal.equals("TERM") ? 143 : 130, p.exitValue(), what + ": " + read(out));
+                } catch (Exception e) {
+                    throw new AssertionError(what, e);
+                }
+            }, watchers));
+        }
+        try {
+            for (java.util.concurrent.CompletableFuture<Void> r : runs) {
+                try {
+                    r.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw (AssertionError) e.getCause();
+                }
+            }
+        } finally {
+            watchers.shutdownNow();
+        }
+    }
+
+    /** Returns as soon as {@code text} is in the growing file {@code log}: only its new bytes are read. */
+    static void awaitLine(Path log, String text, Process p) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        StringBuilder seen = new StringBuilder();
+        long offset = 0;
+        while (seen.indexOf(text) < 0) {
+            assertTrue(System.nanoTime() < deadline && p.isAlive(), "no " + text + " in " + log);
+            if (Files.exists(log)) {
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+                    byte[] b = new byte[(int) Math.max(0, f.length() - offset)];
+                    f.seek(offset);
+                    f.readFully(b);
+                    offset += b.length;
+                    // Keep a line's worth from before, in case the text was cut between two reads.
+                    seen.delete(0, Math.max(0, seen.length() - text.length()));
+                    seen.append(new String(b, java.nio.charset.StandardCharsets.ISO_8859_1));
+                }
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
     void streamsEndQuietlyWhenTheirReaderGoesAway() throws Exception {
         // As "orch events | head -1": a PrintWriter swallowed the write errors, and the
         // command wrote into the closed pipe until the server went away.

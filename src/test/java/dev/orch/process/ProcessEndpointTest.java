@@ -34,6 +34,7 @@ class ProcessEndpointTest {
     private ProcessEndpoint endpoint;
     private MessageConsumer<JsonObject> eventConsumer;
     private final ConcurrentLinkedQueue<JsonObject> events = new ConcurrentLinkedQueue<>();
+    private final java.util.Set<String> closedSessions = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void startVertx() {
@@ -52,7 +53,7 @@ class ProcessEndpointTest {
                 .withBackoff(new Backoff(Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofSeconds(60)))
                 .withStopGrace(Duration.ofSeconds(2));
         supervisor = new ProcessSupervisor(vertx, config);
-        endpoint = new ProcessEndpoint(vertx, supervisor);
+        endpoint = new ProcessEndpoint(vertx, supervisor, null, s -> !closedSessions.contains(s));
         await(endpoint.register());
         eventConsumer = vertx.eventBus().consumer(Addresses.EVENTS, m -> events.add(m.body()));
         registered(eventConsumer);
@@ -282,15 +283,16 @@ class ProcessEndpointTest {
     }
 
     @Test
-    void hundredThousandLinesCapturedAndFloodDoesNotStallChild() throws Exception {
-        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("seq").add("1").add("100000"))).getString("id");
+    void tenThousandLinesCapturedAndFloodDoesNotStallChild() throws Exception {
+        // 10,000 short lines take about 720 KB of heap: all within the 1 MiB ring.
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("seq").add("1").add("10000"))).getString("id");
         eventually(() -> "exited".equals(psEntry(id, true).getString("state")), "seq exits");
         JsonArray lines = logs(id, 100000);
-        assertEquals(100000, lines.size());
-        for (int i = 0; i < lines.size(); i += 9973) {
+        assertEquals(10000, lines.size());
+        for (int i = 0; i < lines.size(); i += 997) {
             assertEquals(Integer.toString(i + 1), lines.getJsonObject(i).getString("text"));
         }
-        assertEquals("100000", lines.getJsonObject(99999).getString("text"));
+        assertEquals("10000", lines.getJsonObject(9999).getString("text"));
 
         // ~21 MB in a burst: the ring stays bounded, keeps the newest lines, and the child runs at pipe speed.
         JsonObject big = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("seq").add("1").add("3000000")));
@@ -303,6 +305,34 @@ class ProcessEndpointTest {
         assertTrue(reply.getLong("dropped") > 0, "older lines dropped to stay within 1 MiB");
         LogRing ring = await(supervisor.logs(big.getString("id"))).ring();
         assertTrue(ring.bytes() <= LogRing.DEFAULT_CAPACITY);
+    }
+
+    @Test
+    void theLogCapBoundsTheHeapOfEmptyLines() throws Exception {
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("head -c 200000 /dev/zero | tr '\\0' '\\n'"))).getString("id");
+        LogRing ring = await(supervisor.logs(id)).ring();
+        eventually(() -> ring.nextSeq() == 200_001, "200,000 lines captured");
+        // Each line takes at least a LogLine object (32 bytes or more) and an empty byte[] (16):
+        // charged one byte each, 200,000 of them fitted in 1 MiB, 10 MB of heap.
+        assertTrue(ring.size() * 48L <= ring.capacity(), ring.size() + " lines kept");
+        assertTrue(ring.size() > 10_000, ring.size() + " lines kept");
+    }
+
+    @Test
+    void aFollowArrivingAfterItsSessionClosedEnds() throws Exception {
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("while true; do echo tick; sleep 0.1; done"))).getString("id");
+        LogRing ring = await(supervisor.logs(id)).ring();
+        // The session closed while its logs request was on its way: sessionClosed found nothing.
+        closedSessions.add("s9");
+        endpoint.sessionClosed("s9");
+        io.vertx.core.eventbus.DeliveryOptions opts = new io.vertx.core.eventbus.DeliveryOptions()
+                .addHeader(ProcessEndpoint.SESSION_HEADER, "s9");
+        await(vertx.eventBus().request(ProcessEndpoint.ADDRESS, new JsonObject().put("op", "logs").put("id", id)
+                .put("follow", Addresses.replyPrefix("s9") + "logs"), opts));
+        assertEquals(0, endpoint.followCount());
+        assertEquals(0, ring.followerCount());
     }
 
     @Test
