@@ -52,6 +52,8 @@ public final class WorkerRunner extends AttachedLink {
     private final Instant startedAt = Instant.now();
     private volatile String id;
     private volatile Process process;
+    /** A signal that came before CMD was running (see {@link #signal}); guarded by this. */
+    private String early;
     private volatile long startTicks = -1;
     private volatile boolean stopRequested;
     private long sentSeq;
@@ -185,7 +187,14 @@ public final class WorkerRunner extends AttachedLink {
         ProcStats.Stat st = ProcStats.AVAILABLE ? ProcStats.stat(p.pid()) : null;
         startTicks = st != null ? st.startTicks() : -1;
         lineage.started(p.pid(), startTicks, Launcher.groups());
-        process = p;
+        String pending;
+        synchronized (this) {
+            process = p;
+            pending = early;
+        }
+        if (pending != null) {
+            signal(pending);
+        }
         ctx.runOnContext(v -> watch.wake());
         ring.snapshot(0, 0, new LogRing.Follower() {
             @Override
@@ -213,8 +222,17 @@ public final class WorkerRunner extends AttachedLink {
      * being stopped: a KILL (the server's, after its grace) cuts the stop short.
      */
     public void signal(String sig) {
-        Process p = process;
-        if (p == null || (!p.isAlive() && !ProcStats.AVAILABLE)) {
+        Process p;
+        synchronized (this) {
+            p = process;
+            if (p == null) {
+                // Before CMD runs (attaching, or just started and not yet recorded): it gets the
+                // signal as soon as it does, or a SIGTERM then would be lost and CMD run on.
+                early = sig;
+                return;
+            }
+        }
+        if (!p.isAlive() && !ProcStats.AVAILABLE) {
             return;
         }
         Signals.Target t = target(p);

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A server stopped while it starts (a pod deleted as soon as it was created) exits, whenever the
- * SIGTERM comes: before its handler is in place the JVM's shutdown had waited for a stop that
- * never came, and the server served on.
+ * Commands stopped while they start exit, whenever the SIGTERM comes. A server (a pod deleted as
+ * soon as it was created): before its handler was in place the JVM's shutdown had waited for a
+ * stop that never came, and the server served on.
  */
 class EarlyStopIT {
     @AfterAll
@@ -25,14 +25,32 @@ class EarlyStopIT {
     @Test
     void aServerSignalledWhileStartingExits() throws Exception {
         Path key = Procs.keyFile("early-stop-" + System.nanoTime());
+        signalWhileStarting("server", List.of("server", "--listen", "127.0.0.1:0", "--authkey-file", key.toString()));
+    }
+
+    /**
+     * {@code orch connect -- CMD} signalled while it attaches: the SIGTERM reaches CMD once it
+     * runs. It had been dropped when CMD was not running yet or not yet recorded, and CMD ran on.
+     */
+    @Test
+    void aWorkerSignalledWhileAttachingEnds() throws Exception {
+        Path key = Procs.keyFile("early-connect-" + System.nanoTime());
+        Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
+        signalWhileStarting("orch connect", List.of("connect", "--address", server.address, "--authkey-file", key.toString(),
+                "--", "sleep", "1000"));
+    }
+
+    /** Starts {@code orch ARGS} four times, SIGTERMs each at another moment of its start, and sees each end. */
+    private static void signalWhileStarting(String what, List<String> args) throws Exception {
         long[] delaysMs = {300, 900, 1500, 2200};
-        List<Process> servers = new ArrayList<>();
+        List<Process> started = new ArrayList<>();
         List<Path> logs = new ArrayList<>();
         for (int i = 0; i < delaysMs.length; i++) {
-            Path log = Procs.tempDir("early-stop-").resolve("server.log");
+            Path log = Procs.tempDir("early-stop-").resolve("out.log");
             logs.add(log);
-            servers.add(Procs.start(List.of(Procs.launcher(), "server", "--listen", "127.0.0.1:0",
-                    "--authkey-file", key.toString()), Map.of(), log));
+            List<String> cmd = new ArrayList<>(List.of(Procs.launcher()));
+            cmd.addAll(args);
+            started.add(Procs.start(cmd, Map.of(), log));
         }
         long start = System.nanoTime();
         for (int i = 0; i < delaysMs.length; i++) {
@@ -40,12 +58,12 @@ class EarlyStopIT {
             if (wait > 0) {
                 Thread.sleep(wait);
             }
-            servers.get(i).destroy(); // SIGTERM
+            started.get(i).destroy(); // SIGTERM
         }
         for (int i = 0; i < delaysMs.length; i++) {
-            Process p = servers.get(i);
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the server signalled " + delaysMs[i]
-                    + " ms after its launch is still running; its log:\n" + Files.readString(logs.get(i)));
+            Process p = started.get(i);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), what + " signalled " + delaysMs[i]
+                    + " ms after its launch is still running; its output:\n" + Files.readString(logs.get(i)));
         }
     }
 }
