@@ -544,10 +544,9 @@ public final class Fleet {
 
     // ---- sessions and heartbeats ----
 
-    // Over copies: losing one may forget another that ended long ago.
-
     /** A session ended: its running worker or node is lost unless it detached first. */
     public synchronized void sessionClosed(String session) {
+        // Here and below over copies: losing one may forget another that ended long ago.
         for (Worker w : new ArrayList<>(workers.values())) {
             if (session.equals(w.session) && w.state == ProcessState.RUNNING) {
                 lose(w, "connection closed");
