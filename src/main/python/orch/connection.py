@@ -138,6 +138,11 @@ class Connection:
         # reader's next tick sends it.
         self._deferred: Deque[Tuple[str, Dict[str, Any]]] = collections.deque()
         self._last_send = time.monotonic()
+        # When a frame last arrived, and when a ping went out that nothing has answered since:
+        # a peer that stops answering without closing (frozen, or cut off by the network) is
+        # found out by the ticker, or a parked call would wait on it for ever.
+        self._last_recv = self._last_send
+        self._ping_sent: Optional[float] = None
         self._closed = threading.Event()
         self._close_error: Optional[BaseException] = None
         self._last_err: Optional[str] = None
@@ -348,6 +353,7 @@ class Connection:
         if not n:
             raise ConnectionError(f"{self._peer} closed the connection"
                                   + (f": {self._last_err}" if self._last_err else ""))
+        self._last_recv = time.monotonic()
         return decoder.feed(self._rbuf[:n])
 
     @property
@@ -640,6 +646,7 @@ class Connection:
         n = sock.recv_into(self._rbuf)
         if not n:
             raise ConnectionError(f"{self._peer} closed the connection")
+        self._last_recv = time.monotonic()
         self._frames.extend(self._decoder.feed(self._rbuf[:n]))
 
     def _fail_reading(self, e: BaseException) -> None:
@@ -732,6 +739,7 @@ class Connection:
                 n = sock.recv_into(rbuf)
                 if not n:
                     raise ConnectionError(f"{self._peer} closed the connection")
+                self._last_recv = time.monotonic()
                 frames.extend(decoder.feed(rbuf[:n]))
         except BaseException as e:
             if self._reader_ident != me:
@@ -747,8 +755,33 @@ class Connection:
     def _tick(self) -> None:
         if self._deferred:
             self._flush_deferred()
-        if time.monotonic() - self._last_send >= self.keepalive_seconds:
+        now = time.monotonic()
+        period = self.keepalive_seconds
+        sent = self._ping_sent
+        if sent is not None:
+            if self._last_recv >= sent:
+                sent = self._ping_sent = None
+            elif now - sent > period and not self._readable():
+                raise ConnectionError(f"{self._peer} did not answer a ping within {period:g} s")
+        # A ping when this side has sent nothing (the peer's idle timeout), and also when it has
+        # heard nothing, so that a silent peer is noticed while requests still go out.
+        if now - self._last_send >= period or (sent is None and now - self._last_recv >= period):
             self._write({"type": "ping"})
+            if sent is None:
+                self._ping_sent = now
+
+    def _readable(self) -> bool:
+        """Whether bytes from the peer wait to be read: with no caller reading (an idle client
+        has no reader), its answer to a ping is there though nothing took it."""
+        sock = self._sock
+        if sock is None:
+            return False
+        if isinstance(sock, _tls.TlsSocket) and sock.pending():
+            return True
+        try:
+            return bool(select.select([sock.fileno()], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     def _dispatch(self, frame: Dict[str, Any]) -> None:
         kind = frame.get("type")

@@ -1,6 +1,9 @@
 """Keepalive against a short server idle timeout, and TLS."""
+import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -68,6 +71,41 @@ class KeepaliveTest(unittest.TestCase):
             time.sleep(self.IDLE)
             with self.assertRaises(ConnectionError):
                 d["k"] = 1
+
+
+class FrozenServerTest(unittest.TestCase):
+    """A server that stops answering without closing (a frozen JVM, a network cut): the
+    client's pings find it out, and a parked call fails instead of waiting for ever."""
+
+    def test_a_parked_call_ends_when_the_server_stops_answering(self):
+        server = OrchServer(extra_args=("--idle-timeout", "1"))
+        self.addCleanup(server.cleanup)
+        server.start()
+        self.addCleanup(os.kill, server.proc.pid, signal.SIGCONT)  # before the cleanup stops it
+        m = server.manager()
+        self.addCleanup(m.close)
+        idle = server.manager()
+        self.addCleanup(idle.close)
+        q = m.Queue()
+        # An idle client reads nothing, so the pongs wait unread: that is no silence.
+        time.sleep(1.5)
+        self.assertEqual(idle.dict({"k": 1}).copy(), {"k": 1})
+        outcome = {}
+
+        def get():
+            try:
+                outcome["result"] = q.get()
+            except BaseException as e:  # noqa: B902 - handed to the test thread
+                outcome["error"] = e
+
+        t = threading.Thread(target=get, daemon=True)
+        t.start()
+        time.sleep(0.3)  # parked by now; sent or parked, it must end all the same
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        t.join(15)
+        self.assertFalse(t.is_alive(), "a parked get still waits on a server that answers nothing")
+        self.assertIsInstance(outcome.get("error"), ConnectionError, outcome)
+        self.assertIn("did not answer a ping", str(outcome["error"]))
 
 
 class Counter:
