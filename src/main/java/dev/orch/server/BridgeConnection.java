@@ -414,6 +414,13 @@ final class BridgeConnection implements FrameParser.Listener {
             write(Frames.err(null, OrchException.badRequest("orch.auth needs a replyAddress")));
             return;
         }
+        if (session == null && state.stopping()) {
+            // Said, not just closed: a connection closed at the login reads to clients as a
+            // server that wants TLS, or none at all.
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.SHUTTING_DOWN, "server is shutting down")));
+            closeSocket();
+            return;
+        }
         if (session != null) {
             write(Frames.err(replyAddress, OrchException.badRequest("already logged in")));
             return;

@@ -200,13 +200,8 @@ public final class OrchServer {
                     .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()));
         }
         NetServer server = vertx.createNetServer(options);
-        server.connectHandler(socket -> {
-            if (state.stopping()) {
-                socket.close();
-            } else {
-                new BridgeConnection(vertx, socket, config, sessions, state, shardOnThisLoop()).start();
-            }
-        });
+        // While stopping too: a new connection's login is answered 503 ShuttingDown.
+        server.connectHandler(socket -> new BridgeConnection(vertx, socket, config, sessions, state, shardOnThisLoop()).start());
         return server.listen().map(s -> {
             listeners.add(s);
             return null;

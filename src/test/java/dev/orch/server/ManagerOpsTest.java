@@ -475,6 +475,16 @@ class ManagerOpsTest {
                     return e.code() == ErrorCode.SHUTTING_DOWN;
                 }
             });
+            // A client that connects now is told why at its login, not just closed (which
+            // clients report as a server that wants TLS).
+            try (RawClient late = s.raw()) {
+                late.send("orch.auth", "a1", new JsonObject().put("op", "challenge")
+                        .put("clientNonce", java.util.Base64.getEncoder().encodeToString(new byte[32])));
+                JsonObject refused = late.read();
+                assertEquals("a1", refused.getString("address"), refused.encode());
+                assertEquals(503, refused.getInteger("failureCode"), refused.encode());
+                assertTrue(late.closedByServer());
+            }
             s.server.closeFuture().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
             assertTrue(raw.closedByServer());
             assertThrows(java.util.concurrent.ExecutionException.class, () -> inFlight.get(10, java.util.concurrent.TimeUnit.SECONDS));
