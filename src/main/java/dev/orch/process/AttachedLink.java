@@ -73,6 +73,9 @@ abstract class AttachedLink {
     }
 
 
+    /** The last reason a re-attach was refused, said once (see {@link #loop}); on the loop's thread only. */
+    private String refusal;
+
     private void loop() {
         long backoff = 500;
         while (!closed) {
@@ -85,6 +88,10 @@ abstract class AttachedLink {
                 long hb = Math.max(50, reply.getLong("heartbeatMs", 2000L));
                 startHeartbeats(hb);
                 firstAttach.complete(null);
+                if (refusal != null) {
+                    LOG.infof("attached again to %s", config.address());
+                    refusal = null;
+                }
                 LOG.debugf("attached to %s", config.address());
                 c.closedFuture().join();
             } catch (Exception e) {
@@ -92,6 +99,13 @@ abstract class AttachedLink {
                 if (!firstAttach.isDone() && permanent(e)) {
                     firstAttach.completeExceptionally(e);
                     closed = true;
+                } else if (permanent(e) && !String.valueOf(e.getMessage()).equals(refusal)) {
+                    // Once attached there is a command to keep watching, so the link keeps trying
+                    // (a restarted server may get its key or free the name back), but says why,
+                    // once per reason: the process is missing from 'orch ps' meanwhile.
+                    refusal = String.valueOf(e.getMessage());
+                    LOG.warnf("cannot attach again to %s: %s (retrying every %d s)", config.address(), refusal,
+                            MAX_BACKOFF_MS / 1000);
                 }
             } finally {
                 client = null;
