@@ -52,6 +52,18 @@ abstract class AttachedLink {
         return firstAttach;
     }
 
+    /**
+     * Gives up the first attach if it has not succeeded yet: {@link #awaitFirst} then throws
+     * {@code why}, and the link stops trying. False if it had already attached.
+     */
+    boolean abandonFirst(Exception why) {
+        if (!firstAttach.completeExceptionally(why)) {
+            return false;
+        }
+        closed = true;
+        return true;
+    }
+
     /** Waits at most {@code limit} for the first attach; rethrows its failure. */
     void awaitFirst(Duration limit) throws Exception {
         try {

@@ -91,6 +91,19 @@ public final class WorkerRunner extends AttachedLink {
     }
 
     /** CMD cannot be started; {@link #exitCode()} is what a shell exits with for it. */
+    /** The signals that stop orch connect itself while it attaches, with their numbers. */
+    private static final Map<String, Integer> STOPS = Map.of("HUP", 1, "INT", 2, "TERM", 15);
+
+    /** A stop signal that came while attaching, before CMD was started. */
+    private static final class StoppedBeforeStart extends Exception {
+        final int exitCode;
+
+        StoppedBeforeStart(int exitCode) {
+            super("stopped before the command started", null, false, false);
+            this.exitCode = exitCode;
+        }
+    }
+
     public static final class CommandException extends Exception {
         private final int exitCode;
 
@@ -170,7 +183,11 @@ public final class WorkerRunner extends AttachedLink {
      */
     public int run(Duration connectLimit) throws Exception {
         start();
-        awaitFirst(connectLimit);
+        try {
+            awaitFirst(connectLimit);
+        } catch (StoppedBeforeStart stopped) {
+            return stopped.exitCode;
+        }
         java.util.Map<String, String> env = new java.util.LinkedHashMap<>(OrchEnv.reach(orchAddress, keyFile));
         env.putAll(OrchEnv.tls(tlsToServer, tlsCa));
         env.put("ORCH_PROCESS_ID", id);
@@ -226,8 +243,14 @@ public final class WorkerRunner extends AttachedLink {
         synchronized (this) {
             p = process;
             if (p == null) {
-                // Before CMD runs (attaching, or just started and not yet recorded): it gets the
-                // signal as soon as it does, or a SIGTERM then would be lost and CMD run on.
+                // Still attaching (a server that is down, say): a stop ends orch connect without
+                // starting CMD, as Ctrl-C would end the command itself.
+                Integer number = STOPS.get(sig);
+                if (number != null && abandonFirst(new StoppedBeforeStart(128 + number))) {
+                    return;
+                }
+                // Just started and not yet recorded: CMD gets the signal as soon as it is, or a
+                // SIGTERM now would be lost and CMD run on.
                 early = sig;
                 return;
             }

@@ -1,5 +1,7 @@
 package dev.orch.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -38,6 +40,34 @@ class EarlyStopIT {
         Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
         signalWhileStarting("orch connect", List.of("connect", "--address", server.address, "--authkey-file", key.toString(),
                 "--", "sleep", "1000"));
+    }
+
+    /** Stopped while it waits for a server that is not there, orch connect ends at once, CMD never started. */
+    @Test
+    void aWorkerStoppedWhileItCannotAttachEndsWithoutStartingItsCommand() throws Exception {
+        Path key = Procs.keyFile("no-server-" + System.nanoTime());
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        Path marker = Procs.tempDir("no-server-").resolve("started");
+        Path log = marker.resolveSibling("out.log");
+        Process p = Procs.start(List.of(Procs.launcher(), "connect", "--address", "127.0.0.1:" + port, "--authkey-file",
+                key.toString(), "--timeout", "120", "--", "sh", "-c", "touch \"$0\"; exec sleep 1000", marker.toString()),
+                Map.of(), log);
+        Thread.sleep(3000); // started, and retrying its attach
+        p.destroy();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "orch connect still waits for its attach; its output:\n" + Files.readString(log));
+        assertEquals(143, p.exitValue(), () -> "exit code; output:\n" + read(log));
+        assertFalse(Files.exists(marker), "the command was started after all");
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
     }
 
     /** Starts {@code orch ARGS} four times, SIGTERMs each at another moment of its start, and sees each end. */
