@@ -318,7 +318,7 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         if (error == null) {
-            if (!writeAnswer(replyAddress, reply, gives ? address : null, method) && gives) {
+            if (!writeMessage(replyAddress, null, reply, gives ? address : null, method) && gives) {
                 // Too large or deep to send: its caller gets an error, so what it took goes back.
                 giveBack(address, method, ((JsonObject) reply).getValue("result"));
             }
@@ -568,7 +568,7 @@ final class BridgeConnection implements FrameParser.Listener {
             // front end's forward, whose body is given away once sent, so it can be changed here.
             ((JsonObject) body).put("session", caller);
         }
-        writeMessage(msg.address(), reply, body);
+        writeMessage(msg.address(), reply, body, null, null);
     }
 
     /** The server, not the worker, enforces a hosted type's exposed list, as it does for its own objects. */
@@ -713,40 +713,30 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     /**
-     * Queues the answer to a request, as {@link #writeMessage} would. With {@code givenBy}, the
-     * answer gave its caller something: it is noted until written, so that a close before then
-     * gives it back (see {@link #flush}). False when the answer was not sendable and its caller
-     * gets an error instead (see {@link FrameOut#message}).
+     * Like {@code write(Frames.message(address, replyAddress, body))}, without building the frame.
+     * With {@code givenBy}, an answer that gave its caller something (see {@link #givesBack}): it
+     * is noted until written, so that a close before then gives it back (see {@link #flush}).
+     * False when the answer was not sendable and its caller gets an error instead (see
+     * {@link FrameOut#message}).
      */
-    private boolean writeAnswer(String replyAddress, Object reply, String givenBy, Object method) {
+    private boolean writeMessage(String address, String replyAddress, Object body, String givenBy, Object method) {
+        if (closed) {
+            return true;
+        }
         if (out.isEmpty()) {
             scheduleFlush();
         }
-        boolean queued = out.message(replyAddress, null, reply);
+        boolean queued = out.message(address, replyAddress, body);
         if (queued && givenBy != null) {
             unwritten.add(givenBy);
             unwritten.add(method);
-            unwritten.add(((JsonObject) reply).getValue("result"));
+            unwritten.add(((JsonObject) body).getValue("result"));
             unwritten.add(out.size());
         }
         if (out.size() >= FLUSH_NOW_BYTES) {
             flush();
         }
         return queued;
-    }
-
-    /** Like {@code write(Frames.message(address, replyAddress, body))}, without building the frame. */
-    private void writeMessage(String address, String replyAddress, Object body) {
-        if (closed) {
-            return;
-        }
-        if (out.isEmpty()) {
-            scheduleFlush();
-        }
-        out.message(address, replyAddress, body);
-        if (out.size() >= FLUSH_NOW_BYTES) {
-            flush();
-        }
     }
 
     private void scheduleFlush() {

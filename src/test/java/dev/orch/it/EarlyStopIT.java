@@ -57,18 +57,11 @@ class EarlyStopIT {
                 Map.of(), log);
         Thread.sleep(3000); // started, and retrying its attach
         p.destroy();
-        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "orch connect still waits for its attach; its output:\n" + Files.readString(log));
-        assertEquals(143, p.exitValue(), () -> "exit code; output:\n" + read(log));
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS), "orch connect still waits for its attach; its output:\n" + Procs.readOrEmpty(log));
+        assertEquals(143, p.exitValue(), () -> "exit code; output:\n" + Procs.readOrEmpty(log));
         assertFalse(Files.exists(marker), "the command was started after all");
     }
 
-    private static String read(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (java.io.IOException e) {
-            return e.toString();
-        }
-    }
 
     /** Starts {@code orch ARGS} four times, SIGTERMs each at another moment of its start, and sees each end. */
     private static void signalWhileStarting(String what, List<String> args) throws Exception {
@@ -93,7 +86,7 @@ class EarlyStopIT {
         for (int i = 0; i < delaysMs.length; i++) {
             Process p = started.get(i);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), what + " signalled " + delaysMs[i]
-                    + " ms after its launch is still running; its output:\n" + Files.readString(logs.get(i)));
+                    + " ms after its launch is still running; its output:\n" + Procs.readOrEmpty(logs.get(i)));
         }
     }
 }

@@ -256,6 +256,15 @@ public final class Procs {
         return found[0];
     }
 
+    /** The text of a file a process writes to, "" while it does not exist yet (for polls and failure messages). */
+    public static String readOrEmpty(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     /** Writes a fresh key file (mode 0600, no trailing newline) and returns its path. */
     public static Path keyFile(String key) {
         try {

@@ -3,8 +3,6 @@ package dev.orch.it;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.testing.Poll;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,17 +36,10 @@ class ReattachIT {
         Process second = Procs.start(List.of(Procs.launcher(), "server", "--listen", first.address, "--authkey-file",
                 other.toString()), Map.of("ORCH_READY_FILE", dir.resolve("ready").toString()), dir.resolve("server.log"));
         Procs.awaitReadyFile(dir.resolve("ready"), second, dir.resolve("server.log"));
-        Poll.until(Duration.ofSeconds(40), "orch connect to say why it cannot attach again", () -> read(log).contains("cannot attach again"));
+        Poll.until(Duration.ofSeconds(40), "orch connect to say why it cannot attach again", () -> Procs.readOrEmpty(log).contains("cannot attach again"));
         assertTrue(worker.isAlive(), "orch connect keeps its command and keeps trying");
-        String said = read(log);
+        String said = Procs.readOrEmpty(log);
         assertTrue(said.indexOf("cannot attach again") == said.lastIndexOf("cannot attach again"), "said once:\n" + said);
     }
 
-    private static String read(Path log) {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "";
-        }
-    }
 }

@@ -68,23 +68,16 @@ class SyncAcrossProcessesIT {
 
     private static void awaitLine(Path log, Process p, String line) {
         Poll.until(BOUND, "'" + line + "' from a worker", () -> {
-            String text = read(log);
+            String text = Procs.readOrEmpty(log);
             assertTrue(p.isAlive() || text.contains(line), () -> "worker exited: " + text);
             return text.lines().anyMatch(line::equals);
         });
     }
 
-    private static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "";
-        }
-    }
 
     private static void awaitExit(Process p, Path log) throws InterruptedException {
-        assertTrue(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), () -> "worker still running: " + read(log));
-        assertEquals(0, p.exitValue(), () -> read(log));
+        assertTrue(p.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS), () -> "worker still running: " + Procs.readOrEmpty(log));
+        assertEquals(0, p.exitValue(), () -> Procs.readOrEmpty(log));
     }
 
     @Test
