@@ -179,11 +179,23 @@ public final class Fleet {
         w.labels = body.getJsonObject("labels", new JsonObject());
         w.state = ProcessState.RUNNING;
         w.exitCode = null;
-        String started = body.getString("startedAt");
-        w.startedAt = started != null ? Instant.parse(started) : Instant.now();
+        w.startedAt = startedAt(body, Instant.now());
         w.lastBeat = System.nanoTime();
         publish(w.json().put("event", "worker-attached").put("reattached", again));
         return new JsonObject().put("id", w.id).put("name", w.name).put("heartbeatMs", heartbeatMs).put("reattached", again);
+    }
+
+    /** A worker's {@code startedAt}, or {@code otherwise} when the body has none. */
+    private static Instant startedAt(JsonObject body, Instant otherwise) {
+        Object v = body.getValue("startedAt");
+        if (v == null) {
+            return otherwise;
+        }
+        try {
+            return Instant.parse((String) v);
+        } catch (ClassCastException | java.time.format.DateTimeParseException e) {
+            throw OrchException.badRequest("'startedAt' must be an ISO-8601 instant such as 2025-05-01T12:00:00Z");
+        }
     }
 
     synchronized Worker worker(String ref) {
@@ -217,6 +229,7 @@ public final class Fleet {
         if (body.getValue("pid") instanceof Number) {
             w.pid = body.getLong("pid");
         }
+        w.startedAt = startedAt(body, w.startedAt);
         w.metrics = new JsonObject().put("cpuPercent", body.getValue("cpuPercent")).put("rssBytes", body.getValue("rssBytes"))
                 .put("children", body.getJsonArray("children", new JsonArray()));
         if (w.state == ProcessState.LOST) {

@@ -49,7 +49,8 @@ public final class WorkerRunner extends AttachedLink {
     private final Duration stopGrace;
     private final Context ctx;
     private final LineageWatch watch;
-    private final Instant startedAt = Instant.now();
+    /** When CMD started; until then, when this runner did (an entry's start before CMD runs). */
+    private volatile Instant startedAt = Instant.now();
     private volatile String id;
     private volatile Process process;
     /** A signal that came before CMD was running (see {@link #signal}); guarded by this. */
@@ -197,6 +198,7 @@ public final class WorkerRunner extends AttachedLink {
             Launcher.check(spec);
             // Used like CMD itself: what is piped to orch connect reaches CMD.
             p = Launcher.start(spec, env, Launcher.stdinIsPipeOrFile());
+            startedAt = Instant.now();
         } catch (Exception e) {
             report(127, e.getMessage());
             throw e;
@@ -347,7 +349,10 @@ public final class WorkerRunner extends AttachedLink {
 
     @Override
     protected JsonObject heartbeat() {
-        JsonObject hb = new JsonObject().put("op", "heartbeat").put("id", id).put("pid", pid() > 0 ? pid() : null);
+        // startedAt too: the attach said when orch connect started, which may be long before CMD
+        // (a server that took a while to come up), and ps counts a worker's uptime from it.
+        JsonObject hb = new JsonObject().put("op", "heartbeat").put("id", id).put("pid", pid() > 0 ? pid() : null)
+                .put("startedAt", Timestamps.millis(startedAt));
         long pid = pid();
         if (pid > 0 && process.isAlive()) {
             Map<Long, ProcStats.Stat> procs = ProcStats.AVAILABLE ? ProcStats.scan() : Map.of();

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -218,6 +219,32 @@ class FleetTest {
         String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "cut")).getString("id");
         w.close();
         Poll.until(WAIT, "worker lost after disconnect", () -> "lost".equals(entry(id, false).getString("state")));
+    }
+
+    @Test
+    void aWorkersStartIsItsCommandsNotItsAttach() throws Exception {
+        OrchClient w = client();
+        cleanup.add(w);
+        String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "late")
+                .put("startedAt", "2020-01-01T00:00:00Z")).getString("id");
+        assertEquals(Instant.parse("2020-01-01T00:00:00Z"), Instant.parse(entry(id, false).getString("startedAt")));
+        call(w, new JsonObject().put("op", "heartbeat").put("id", id).put("startedAt", "2021-02-03T04:05:06.789Z"));
+        assertEquals(Instant.parse("2021-02-03T04:05:06.789Z"), Instant.parse(entry(id, false).getString("startedAt")));
+        OrchException bad = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(w, new JsonObject().put("op", "heartbeat").put("id", id).put("startedAt", "yesterday")));
+        assertEquals(400, bad.code().code());
+
+        // orch connect attaches before it starts CMD: the entry ends up with CMD's start.
+        Vertx wv = Vertx.vertx();
+        cleanup.add(() -> wv.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        WorkerRunner runner = new WorkerRunner(wv, config(), "job2", java.util.Map.of(), List.of("true"),
+                "127.0.0.1:" + server.port(), dir.resolve("key").toString(), WorkerRunner.nullStream(),
+                WorkerRunner.nullStream());
+        Thread.sleep(300); // a gap between the runner's start and CMD's, which the entry must not count
+        Instant beforeRun = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        assertEquals(0, runner.run(WAIT));
+        Instant started = Instant.parse(entry(runner.id(), true).getString("startedAt"));
+        assertFalse(started.isBefore(beforeRun), started + " is before the run began at " + beforeRun);
     }
 
     @Test
