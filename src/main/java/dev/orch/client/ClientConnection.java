@@ -19,10 +19,12 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -227,7 +229,7 @@ final class ClientConnection {
     /** Runs the handlers of {@link #subscribe}, off the reading thread. */
     private final OrderedHandlers subscribers = new OrderedHandlers();
     /** {@link #closed}, once the subscription messages read before the close have reached their handlers. */
-    private final CompletableFuture<Void> closedNotice = new CompletableFuture<>();
+    private final CompletableFuture<Void> closedNotice = new ClosedNotice();
 
     ClientConnection(ClientConfig config) {
         this.config = config;
@@ -1280,6 +1282,38 @@ final class ClientConnection {
             wakeBackground();
         }
         return closedNotice;
+    }
+
+    /**
+     * {@link #closedFuture}'s future. It completes from the subscription handlers' thread, after
+     * the handlers queued before it, so a handler that waited for it there would wait for ever:
+     * such a wait fails at once instead.
+     */
+    private final class ClosedNotice extends CompletableFuture<Void> {
+        @Override
+        public Void get() throws InterruptedException, ExecutionException {
+            refuseHandlerWait();
+            return super.get();
+        }
+
+        @Override
+        public Void get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            refuseHandlerWait();
+            return super.get(timeout, unit);
+        }
+
+        @Override
+        public Void join() {
+            refuseHandlerWait();
+            return super.join();
+        }
+
+        private void refuseHandlerWait() {
+            if (!isDone() && Thread.currentThread() == subscribers.current()) {
+                throw new IllegalStateException("closedFuture() completes after the subscription handlers that"
+                        + " run before it: a handler cannot wait for it (use thenRun instead)");
+            }
+        }
     }
 
     boolean isOpen() {

@@ -110,7 +110,11 @@ public final class OrchClient implements AutoCloseable {
         return config;
     }
 
-    /** Completes when the connection closes. */
+    /**
+     * Completes when the connection closes, after the subscription handlers have had the messages
+     * read before; a subscription handler that waits for it (get, join) gets an
+     * {@link IllegalStateException}, as it would wait for ever.
+     */
     public CompletableFuture<Void> closedFuture() {
         return connection.closedFuture();
     }

@@ -188,4 +188,27 @@ class HeldUpReaderTest {
             s.close();
         }
     }
+
+    @Test
+    void aHandlerThatWaitsForClosedFutureFailsAtOnceInsteadOfForEver() throws Exception {
+        TestServer s = TestServer.start();
+        try (OrchClient c = s.client()) {
+            CompletableFuture<Object> waited = new CompletableFuture<>();
+            c.subscribe("orch.events", body -> {
+                try {
+                    waited.complete(c.closedFuture().get());
+                } catch (Throwable e) {
+                    waited.complete(e);
+                }
+            });
+            spawn(c);
+            Object outcome = waited.get(20, TimeUnit.SECONDS);
+            assertTrue(outcome instanceof IllegalStateException, String.valueOf(outcome));
+            // Off the handlers' thread the future is an ordinary one: it completes on close.
+            s.close();
+            assertEquals(null, c.closedFuture().get(20, TimeUnit.SECONDS));
+        } finally {
+            s.close();
+        }
+    }
 }
