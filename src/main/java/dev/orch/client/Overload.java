@@ -111,6 +111,22 @@ final class Overload {
     }
 
     /**
+     * True when a number or boolean of {@code args} goes to a reference parameter ({@code Integer},
+     * {@code Object}…): a call Java makes only in its second phase, when no overload takes the
+     * arguments without boxing (JLS 15.12.2.2–3), JSON's numbers and booleans standing for Java's
+     * primitive literals.
+     */
+    boolean boxes(JsonArray args, boolean spread) {
+        for (int i = 0; i < args.size(); i++) {
+            Object a = args.getValue(i);
+            if ((a instanceof Number || a instanceof Boolean) && !typeAt(i, spread).isPrimitive()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * True when this overload is at least as specific as {@code other} for {@code args}: each
      * argument's type here is the same as, or a subtype (a narrower primitive) of, the other's.
      */

@@ -124,6 +124,15 @@ public final class ReflectiveObject implements HostedObject {
     }
 
     private static Overload.Fit mostSpecific(String method, List<Overload.Fit> fitting, JsonArray args, boolean spread) {
+        if (fitting.size() > 1) {
+            // As Java does: overloads that take the arguments without boxing come first, so
+            // f(long) takes 5 before f(Integer) does.
+            List<Overload.Fit> strict = fitting.stream().filter(f -> !f.overload.boxes(args, spread))
+                    .collect(Collectors.toList());
+            if (!strict.isEmpty()) {
+                fitting = strict;
+            }
+        }
         if (fitting.size() == 1) {
             return fitting.get(0);
         }

@@ -123,6 +123,18 @@ class ReflectiveHostingTest {
         public String pick(int a, Integer b) {
             return "int, Integer";
         }
+
+        public String boxed(Integer x) {
+            return "Integer";
+        }
+
+        public String boxed(long x) {
+            return "long";
+        }
+
+        public String boxed(String x) {
+            return "String";
+        }
     }
 
     /** Not public: its public methods are not reachable through their own Method without help. */
@@ -246,6 +258,11 @@ class ReflectiveHostingTest {
             assertEquals("Integer, int", o.call("pick", null, 2));
             OrchException ambiguous = typeError(() -> o.call("pick", 1, 2));
             assertEquals("pick() is ambiguous for these arguments: pick(Integer, int), pick(int, Integer)", ambiguous.detail());
+            // Java's first phase: an overload that takes the number without boxing wins.
+            assertEquals("long", o.call("boxed", 5));
+            assertEquals("boxed() is ambiguous for these arguments: boxed(Integer), boxed(String)",
+                    typeError(() -> o.call("boxed", (Object) null)).detail(), "as in Java");
+            assertEquals("String", o.call("boxed", "5"));
         }
     }
 
