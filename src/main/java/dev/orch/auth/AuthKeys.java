@@ -96,7 +96,106 @@ public final class AuthKeys {
      */
     public Resolved forServer(Path explicitFile) throws KeyException {
         Resolved r = find(explicitFile);
-        return r != null ? r : generate(defaultKeyFile());
+        if (r == null) {
+            return generate(defaultKeyFile());
+        }
+        if (r.file() != null) {
+            refuseReplaceable(r.file(), r.file().equals(defaultKeyFile().toAbsolutePath()));
+        }
+        return r;
+    }
+
+    /**
+     * Refuses a key file that someone else could have put there: one in a directory that every
+     * user may write to (without the sticky bit that keeps them from replacing others' files),
+     * or, for {@code $ORCH_HOME/authkey}, which the server itself creates, one that belongs to
+     * another user. Whoever plants the key the server uses can run commands as the server's user.
+     * (A key named by the environment or an option may belong to another user: Kubernetes mounts
+     * secrets owned by root.)
+     */
+    static void refuseReplaceable(Path file, boolean mustBeOurs) throws KeyException {
+        Path dir = file.toAbsolutePath().getParent();
+        try {
+            if (dir != null) {
+                Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir);
+                boolean sticky = (((Number) Files.getAttribute(dir, "unix:mode")).intValue() & 01000) != 0;
+                if (mode.contains(PosixFilePermission.OTHERS_WRITE) && !sticky) {
+                    throw new KeyException("refusing auth key file " + file + ": every user of this machine can replace it, as "
+                            + dir + " is writable by all (" + PosixFilePermissions.toString(mode) + "); chmod 700 " + dir);
+                }
+            }
+            if (mustBeOurs) {
+                int owner = ((Number) Files.getAttribute(file, "unix:uid")).intValue();
+                int us = ((Number) Files.getAttribute(Paths.get("/proc/self"), "unix:uid")).intValue();
+                if (owner != us) {
+                    throw new KeyException("refusing auth key file " + file + ": it belongs to uid " + owner
+                            + ", not to this user (uid " + us + "); remove it to have a new one generated, or name a key"
+                            + " with --authkey-file or " + ENV_KEY_FILE);
+                }
+            }
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            // No POSIX attributes or /proc here: nothing to check with.
+        }
+    }
+
+    /**
+     * Creates {@code dir} and its missing parents readable by this user alone, whatever the umask:
+     * the orch home holds the key, logs and start-up files, and a home others may write to would
+     * let them plant a key of their own.
+     */
+    public static void createPrivateDirectories(Path dir) throws IOException {
+        try {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createDirectories(dir);
+        }
+    }
+
+    private static final String COPY_PREFIX = "orch-authkey-";
+
+    /**
+     * Writes {@code key} to a new file only this user can read, for child processes to be given
+     * as {@code ORCH_AUTHKEY_FILE} instead of the key itself. The file goes when this JVM exits
+     * normally; copies that killed orch processes left behind (their pid, in the name, is gone)
+     * are removed here.
+     */
+    public static Path privateCopy(byte[] key) throws IOException {
+        Path tmp = Paths.get(System.getProperty("java.io.tmpdir"));
+        sweepCopies(tmp);
+        Path f = Files.createTempFile(tmp, COPY_PREFIX + ProcessHandle.current().pid() + "-", "",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(f, key);
+        f.toFile().deleteOnExit();
+        return f;
+    }
+
+    /** Removes key copies in {@code dir} whose orch process is gone (those of others are left alone). */
+    static void sweepCopies(Path dir) {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            files.forEach(f -> {
+                String n = f.getFileName().toString();
+                if (!n.startsWith(COPY_PREFIX)) {
+                    return;
+                }
+                String rest = n.substring(COPY_PREFIX.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(dash < 0 ? "" : rest.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    return;
+                }
+                if (ProcessHandle.of(pid).isEmpty()) {
+                    try {
+                        Files.deleteIfExists(f);
+                    } catch (IOException e) {
+                        // Another user's copy, in a sticky directory: not ours to remove.
+                    }
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // The sweep is a courtesy: a copy is still written.
+        }
     }
 
     private Resolved find(Path explicitFile) throws KeyException {
@@ -171,7 +270,7 @@ public final class AuthKeys {
         // 32 random bytes written as base64 text, so the file can be copied and pasted safely.
         byte[] key = AuthProofs.b64(AuthProofs.nonce()).getBytes(StandardCharsets.US_ASCII);
         try {
-            Files.createDirectories(file.getParent());
+            createPrivateDirectories(file.getParent());
             try {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             } catch (UnsupportedOperationException e) {

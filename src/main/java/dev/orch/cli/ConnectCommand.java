@@ -13,9 +13,7 @@ import dev.orch.process.WorkerRunner;
 import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -161,10 +159,6 @@ class ConnectCommand implements Callable<Integer> {
         if (key.file() != null) {
             return key.file().toString();
         }
-        Path f = Files.createTempFile("orch-authkey-", "",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(f, key.key());
-        f.toFile().deleteOnExit();
-        return f.toString();
+        return AuthKeys.privateCopy(key.key()).toString();
     }
 }

@@ -45,7 +45,7 @@ final class Detacher {
         List<String> cmd = selfCommand();
         Path home = AuthKeys.fromEnvironment().home();
         try {
-            Files.createDirectories(home);
+            AuthKeys.createPrivateDirectories(home);
         } catch (FileAlreadyExistsException e) {
             throw new CliException(ExitCodes.REMOTE_ERROR, "cannot use " + home + " as the orch home: not a directory", e);
         } catch (IOException e) {
@@ -181,7 +181,9 @@ final class Detacher {
     /** Creates {@code f}; false if it already exists (a log of an earlier server on that port). */
     private static boolean createNew(Path f) throws IOException {
         try {
-            Files.createFile(f);
+            // Private, as the logs of port 0 (temporary files) are: a log tells what ran and why.
+            Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
             return true;
         } catch (java.nio.file.FileAlreadyExistsException e) {
             return false;

@@ -1,5 +1,6 @@
 package dev.orch.process;
 
+import dev.orch.auth.AuthKeys;
 import dev.orch.protocol.OrchException;
 import java.io.File;
 import java.io.IOException;
@@ -70,6 +71,11 @@ final class Launcher {
         }
         argv.addAll(spec.command());
         ProcessBuilder pb = new ProcessBuilder(argv);
+        // Children reach the server with ORCH_AUTHKEY_FILE (extraEnv): the key itself in an
+        // environment is readable by everything the child starts and shows in crash dumps. The
+        // ready file is orch server --detach's own business. A spec may still set either.
+        pb.environment().remove(AuthKeys.ENV_KEY);
+        pb.environment().remove("ORCH_READY_FILE"); // ServerCommand.ENV_READY_FILE
         pb.environment().putAll(spec.env());
         pb.environment().putAll(extraEnv);
         if (spec.cwd() != null) {

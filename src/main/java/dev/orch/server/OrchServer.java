@@ -1,14 +1,13 @@
 package dev.orch.server;
 
+import dev.orch.auth.AuthKeys;
 import dev.orch.objects.TypeRegistry;
 import dev.orch.process.Fleet;
 import dev.orch.process.ProcessEndpoint;
 import dev.orch.process.ProcessSupervisor;
 import dev.orch.protocol.Addresses;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -241,10 +240,7 @@ public final class OrchServer {
         if (config.authKeyFile() != null) {
             return config.authKeyFile();
         }
-        Path f = Files.createTempFile("orch-authkey-", "",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.write(f, config.authKey());
-        f.toFile().deleteOnExit();
+        Path f = AuthKeys.privateCopy(config.authKey());
         temporaryKeyFile = f;
         return f;
     }

@@ -214,6 +214,20 @@ class ServerProcessIT {
                 "ORCH_ADDRESS", s.address), "types");
         assertEquals(0, byEnv.exit, byEnv::toString);
         assertTrue(byEnv.out.contains("dict"), byEnv::toString);
+
+        // Spawned children reach the server through a private key file, never with the key itself
+        // (nor with the server's own start-up variables) in their environment.
+        Map<String, String> client = Map.of("ORCH_HOME", clientHome.toString(), "ORCH_AUTHKEY", "env-secret-1",
+                "ORCH_ADDRESS", s.address);
+        Procs.Result spawned = Procs.orch(client, "spawn", "--name", "envcheck", "--", "sh", "-c",
+                "echo \"key=${ORCH_AUTHKEY-unset} ready=${ORCH_READY_FILE-unset}\"; test \"$(cat \"$ORCH_AUTHKEY_FILE\")\" = env-secret-1 && echo file-ok");
+        assertEquals(0, spawned.exit, spawned::toString);
+        String[] out = new String[1];
+        dev.orch.testing.Poll.until(BOUND, "the child's output", () -> {
+            out[0] = Procs.orch(client, "logs", "envcheck").out;
+            return out[0].contains("file-ok");
+        });
+        assertTrue(out[0].contains("key=unset ready=unset"), out[0]);
     }
 
     @Test
