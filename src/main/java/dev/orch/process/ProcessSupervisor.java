@@ -342,8 +342,11 @@ public final class ProcessSupervisor {
         mp.readers = List.of(PipeReader.start(p.getInputStream(), mp.ring, false, "orch-out-" + mp.id),
                 PipeReader.start(p.getErrorStream(), mp.ring, true, "orch-err-" + mp.id));
         List<Thread> readers = mp.readers;
-        p.onExit().whenComplete((x, t) -> drained(readers).onComplete(v -> exited(mp, gen)));
+        // Published first: for a child that has already exited, the exit's handlers can run
+        // within the next line, on this very thread (drained's future completes before it gets
+        // its listener, which then runs at once), and the start came after its own end.
         publish(kind, mp, null);
+        p.onExit().whenComplete((x, t) -> drained(readers).onComplete(v -> exited(mp, gen)));
         lineageWatch.wake();
     }
 
