@@ -63,6 +63,11 @@ class ServerCommand implements Callable<Integer> {
             description = "Close connections not logged in this long after their connect (default: ${DEFAULT-VALUE}).")
     double loginTimeout;
 
+    @Option(names = "--max-pending-logins", paramLabel = "N",
+            description = "Connections that may wait to log in at once; past it the one that waited longest is closed"
+                    + " (default: ${DEFAULT-VALUE}).", defaultValue = "1024")
+    int maxPendingLogins;
+
     @Option(names = "--max-pending-output", paramLabel = "BYTES",
             description = "Close a connection whose unread output passes this (default: twice --max-frame, at least 32 MiB).")
     Long maxPendingOutput;
@@ -182,6 +187,9 @@ class ServerCommand implements Callable<Integer> {
         if (maxPendingOutput != null && maxPendingOutput < maxFrame) {
             throw CliException.usage("--max-pending-output must be at least --max-frame (" + maxFrame + " bytes)");
         }
+        if (maxPendingLogins < 1) {
+            throw CliException.usage("--max-pending-logins must be at least 1");
+        }
         if (eventLoops != null && eventLoops < 1) {
             throw CliException.usage("--event-loops must be at least 1");
         }
@@ -207,7 +215,7 @@ class ServerCommand implements Callable<Integer> {
         }
         ServerConfig c = new ServerConfig().host(hp.host()).port(hp.port()).authKey(key.key()).authKeyFile(key.file())
                 .maxFrame(maxFrame).idleTimeout(idleAfter).loginTimeout(loginWithin)
-                .maxPendingOutput(maxPendingOutput == null ? 0 : maxPendingOutput)
+                .maxPendingOutput(maxPendingOutput == null ? 0 : maxPendingOutput).maxPendingLogins(maxPendingLogins)
                 .stopGrace(stopGrace).heartbeat(heartbeatEvery).version(OrchCommand.version());
         c.eventLoops(eventLoops == null ? 0 : eventLoops);
         if (tlsCert != null) {

@@ -78,6 +78,8 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Set once this side began to close the connection. */
     private boolean closing;
     private volatile int inFlight;
+    /** Set once logged in or closed: {@link PendingLogins} reads it from other loops. */
+    private volatile boolean loggedInOrClosed;
     private final long connectedAt = System.nanoTime();
     /** When the client last sent a whole frame or had an answer; bytes of a frame not yet whole do not count. */
     private long lastActivity = connectedAt;
@@ -140,7 +142,27 @@ final class BridgeConnection implements FrameParser.Listener {
         });
         long period = Math.max(250, Math.min(config.idleTimeout().toMillis(), config.loginTimeout().toMillis()) / 4);
         idleTimer = vertx.setPeriodic(period, id -> checkIdle());
+        state.pendingLogins().admit(waiting);
     }
+
+    /** This connection as {@link PendingLogins} sees it, from any event loop. */
+    private final PendingLogins.Waiting waiting = new PendingLogins.Waiting() {
+        @Override
+        public boolean waitingForLogin() {
+            return !loggedInOrClosed;
+        }
+
+        @Override
+        public void evict() {
+            context.runOnContext(v -> {
+                if (session == null && !closed) {
+                    LOG.debugf("closing connection %s: too many connections wait to log in, and it waited longest",
+                            socket.remoteAddress());
+                    closeSocket();
+                }
+            });
+        }
+    };
 
     String session() {
         return session;
@@ -457,6 +479,7 @@ final class BridgeConnection implements FrameParser.Listener {
             forwardOptions = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS).addHeader(SESSION_HEADER, session)
                     .setCodecName(SharedJsonCodec.NAME);
             sessions.add(session, this);
+            loggedInOrClosed = true;
             parser.maxFrame(config.maxFrame());
             LOG.debugf("session %s logged in from %s as %s", session, socket.remoteAddress(), clientName);
             write(Frames.message(replyAddress, null, new JsonObject()
@@ -675,6 +698,7 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         closed = true;
+        loggedInOrClosed = true;
         // Answers queued in this loop turn that will now never be written: a caller that died
         // just before (its end read in the same turn as the put that fed its get) takes nothing.
         giveBackAll(unwritten);

@@ -40,7 +40,7 @@ public final class OrchServer {
     private final Vertx vertx;
     private final ServerConfig config;
     private final Sessions sessions = new Sessions();
-    private final ServerState state = new ServerState();
+    private final ServerState state;
     private final List<String> deployments = new CopyOnWriteArrayList<>();
     private final Promise<Void> closed = Promise.promise();
     private final List<Runnable> shutdownListeners = new CopyOnWriteArrayList<>();
@@ -58,6 +58,7 @@ public final class OrchServer {
     private OrchServer(Vertx vertx, ServerConfig config) {
         this.vertx = vertx;
         this.config = config;
+        this.state = new ServerState(config.maxPendingLogins());
     }
 
     /**

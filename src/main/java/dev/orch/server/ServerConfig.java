@@ -15,6 +15,9 @@ public final class ServerConfig {
     private int maxFrame = FrameCodec.DEFAULT_MAX_FRAME;
     private Duration idleTimeout = Duration.ofSeconds(120);
     private Duration loginTimeout = Duration.ofSeconds(30);
+    private int maxPendingLogins = DEFAULT_MAX_PENDING_LOGINS;
+    /** Default of {@link #maxPendingLogins()}: a few MiB of login frames at most. */
+    public static final int DEFAULT_MAX_PENDING_LOGINS = 1024;
     private Duration hostTimeout = Duration.ofSeconds(30);
     private Duration drainTimeout = Duration.ofSeconds(2);
     private Duration stopGrace = Duration.ofSeconds(10);
@@ -94,6 +97,19 @@ public final class ServerConfig {
 
     public ServerConfig idleTimeout(Duration d) {
         this.idleTimeout = d;
+        return this;
+    }
+
+    /** Connections that may wait to log in at once before the oldest is closed (at least 1). */
+    public int maxPendingLogins() {
+        return maxPendingLogins;
+    }
+
+    public ServerConfig maxPendingLogins(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("maxPendingLogins must be at least 1");
+        }
+        this.maxPendingLogins = n;
         return this;
     }
 

@@ -4,11 +4,21 @@ import java.security.SecureRandom;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Server-wide facts shared by connections: ids, the stopping flag and the service addresses. */
+/** Server-wide facts shared by connections: ids, the stopping flag, the service addresses and the connections yet to log in. */
 final class ServerState {
     private static final SecureRandom RANDOM = new SecureRandom();
     private final Set<String> services = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
+    private final PendingLogins pendingLogins;
+
+    ServerState(int maxPendingLogins) {
+        this.pendingLogins = new PendingLogins(maxPendingLogins);
+    }
+
+    /** Connections that have not logged in yet, bounded by {@code --max-pending-logins}. */
+    PendingLogins pendingLogins() {
+        return pendingLogins;
+    }
 
     String newSessionId() {
         byte[] b = new byte[8];

@@ -245,6 +245,10 @@ public class CliTest {
         LaunchResult tiny = l.launch("server", "--listen", closed, "--max-frame", "100");
         assertExit(2, tiny);
         assertOneLineError("--max-frame must be at least 1024 bytes", tiny);
+        // No connection could ever wait to log in.
+        LaunchResult noLogins = l.launch("server", "--listen", closed, "--max-pending-logins", "0");
+        assertExit(2, noLogins);
+        assertOneLineError("--max-pending-logins must be at least 1", noLogins);
         // A node has no command to label: the labels were dropped without a word.
         LaunchResult label = l.launch(at(closed, keyFile, "connect", "--name", "n1", "--label", "a=b"));
         assertExit(2, label);

@@ -90,6 +90,36 @@ class ConnectionLifecycleTest {
     }
 
     @Test
+    void pastThePendingLoginLimitTheConnectionThatWaitedLongestIsClosed() throws Exception {
+        try (TestServer s = TestServer.start(c -> c.maxPendingLogins(4))) {
+            List<RawClient> silent = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    RawClient r = s.raw();
+                    silent.add(r);
+                    // Answered before login: the server has taken this one before the next comes.
+                    r.write(new JsonObject().put("type", "ping"));
+                    assertEquals("pong", r.read().getString("type"));
+                }
+                for (int i = 0; i < 4; i++) {
+                    assertTrue(silent.get(i).closedByServerWithin(Duration.ofSeconds(10)), "connection " + i + " left open");
+                }
+                for (int i = 4; i < 8; i++) {
+                    assertFalse(silent.get(i).closedByServerQuickly(), "connection " + i + " closed");
+                }
+                // A client that logs in gets in past them, and logged-in clients count no more.
+                try (OrchClient a = s.client(); OrchClient b = s.client(); OrchClient c = s.client();
+                     OrchClient d = s.client(); OrchClient e = s.client()) {
+                    assertTrue(a.types().size() > 0);
+                    assertTrue(e.types().size() > 0);
+                }
+            } finally {
+                silent.forEach(RawClient::close);
+            }
+        }
+    }
+
+    @Test
     void idleCountsWholeFramesNotBytes() throws Exception {
         try (TestServer s = TestServer.start(c -> c.idleTimeout(Duration.ofMillis(800)));
              RawClient trickling = s.raw(); RawClient garbled = s.raw()) {
