@@ -52,6 +52,16 @@ public final class FrameParser implements Handler<Buffer> {
         this.maxFrame = bytes;
     }
 
+    /**
+     * Stops parsing and lets go of any partial frame: for a connection being closed, which may
+     * linger a while (its last output being written) and should not hold up to a frame meanwhile.
+     */
+    public void stop() {
+        failed = true;
+        pending = null;
+        capacity = 0;
+    }
+
     /** Bytes allocated for a partial frame now (for tests of how memory follows the input). */
     int allocated() {
         return pending == null ? 0 : capacity;

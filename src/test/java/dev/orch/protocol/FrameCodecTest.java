@@ -118,6 +118,21 @@ class FrameCodecTest {
     }
 
     @Test
+    void aStoppedParserHoldsNothingAndTakesNoMoreFrames() {
+        Buffer frame = FrameCodec.encode(new JsonObject().put("type", "ping").put("pad", "p".repeat(60_000)));
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(64 * 1024, r);
+        p.handle(frame.getBuffer(0, 50_000));
+        assertTrue(p.allocated() >= 50_000, "holds the partial frame");
+        p.stop();
+        assertEquals(0, p.allocated());
+        p.handle(frame.getBuffer(50_000, frame.length()));
+        p.handle(FrameCodec.encode(new JsonObject().put("type", "ping")));
+        assertEquals(0, r.frames.size());
+        assertEquals(0, p.allocated());
+    }
+
+    @Test
     void parserMemoryFollowsTheBytesReceivedNotTheLengthAnnounced() {
         // A 15 MB frame in socket-sized chunks: the buffer grows with what arrived (at most twice
         // it), never to the announced length up front, and the frame still costs linear time.
