@@ -1,7 +1,7 @@
 """Seed scenario 3: a custom manager, ``MyManager``, with a class-level ``register``.
 
 Run against a running ``target/orch server`` (address and key from ORCH_ADDRESS and
-ORCH_AUTHKEY_FILE / ~/.orch/authkey, as for the CLI)::
+ORCH_AUTHKEY, ORCH_AUTHKEY_FILE or $ORCH_HOME/authkey, as for the CLI)::
 
     PYTHONPATH=src/main/python python3 src/main/python/examples/custom_manager.py
 

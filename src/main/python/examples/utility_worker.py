@@ -2,7 +2,7 @@
 
 Start the worker (it serves until Ctrl-C), then run the caller from another terminal; both
 talk to a running ``target/orch server`` (address and key from ORCH_ADDRESS and
-ORCH_AUTHKEY_FILE / ~/.orch/authkey, as for the CLI)::
+ORCH_AUTHKEY, ORCH_AUTHKEY_FILE or $ORCH_HOME/authkey, as for the CLI)::
 
     PYTHONPATH=src/main/python python3 src/main/python/examples/utility_worker.py serve
     PYTHONPATH=src/main/python python3 src/main/python/examples/utility_worker.py call

@@ -50,8 +50,8 @@ class ConnectCommand implements Callable<Integer> {
     List<String> labels;
 
     @Option(names = "--grace", paramLabel = "SECONDS", defaultValue = "10",
-            description = {"Time between SIGTERM and SIGKILL for what a node stops, or for what CMD leaves running",
-                "when it ends (default: ${DEFAULT-VALUE})."})
+            description = "Time between SIGTERM and SIGKILL for what a node stops, or for what CMD leaves running"
+                    + " when it ends (default: ${DEFAULT-VALUE}).")
     double grace;
 
     @Parameters(paramLabel = "[ADDRESS] [-- CMD [ARG…]]", arity = "0..*", description = "Server address, then the command after --.")

@@ -52,7 +52,7 @@ class ServerCommand implements Callable<Integer> {
     List<String> objects;
 
     @Option(names = "--max-frame", paramLabel = "BYTES", defaultValue = "16777216",
-            description = "Largest frame accepted (default: ${DEFAULT-VALUE}).")
+            description = "Largest frame accepted, at least 1024 (default: ${DEFAULT-VALUE}).")
     int maxFrame;
 
     @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "120",
@@ -60,7 +60,8 @@ class ServerCommand implements Callable<Integer> {
     double idleTimeout;
 
     @Option(names = "--login-timeout", paramLabel = "SECONDS", defaultValue = "30",
-            description = "Close connections not logged in this long after their connect (default: ${DEFAULT-VALUE}).")
+            description = "Close connections not logged in this long after their connect, at least 0.1"
+                    + " (default: ${DEFAULT-VALUE}).")
     double loginTimeout;
 
     @Option(names = "--max-pending-logins", paramLabel = "N",
@@ -77,7 +78,8 @@ class ServerCommand implements Callable<Integer> {
     double grace;
 
     @Option(names = "--heartbeat", paramLabel = "SECONDS", defaultValue = "2",
-            description = "Heartbeat interval of workers and nodes; 3 missed make them lost (default: ${DEFAULT-VALUE}).")
+            description = "Heartbeat interval of workers and nodes, at least 0.05; 3 missed make them lost"
+                    + " (default: ${DEFAULT-VALUE}).")
     double heartbeat;
 
     @Option(names = "--event-loops", paramLabel = "N",
