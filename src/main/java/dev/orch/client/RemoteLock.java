@@ -50,13 +50,21 @@ public final class RemoteLock {
         lock.call("release");
     }
 
-    /** Takes the lock and returns a handle whose {@code close} releases it. */
+    /**
+     * Takes the lock and returns a handle whose first {@code close} releases it; later ones do
+     * nothing, as any session may release a lock and a second release could free someone else's.
+     */
     public Held hold() {
         lock();
-        return this::unlock;
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+        return () -> {
+            if (held.getAndSet(false)) {
+                unlock();
+            }
+        };
     }
 
-    /** A held lock, released by {@link #close}. */
+    /** A held lock, released by the first {@link #close}. */
     @FunctionalInterface
     public interface Held extends AutoCloseable {
         @Override

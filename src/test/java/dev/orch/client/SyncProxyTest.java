@@ -237,4 +237,20 @@ class SyncProxyTest {
             assertEquals(0, q.size());
         }
     }
+
+    @Test
+    void closingAHeldLockTwiceReleasesItOnce() {
+        try (OrchClient first = client(Duration.ofSeconds(20)); OrchClient second = client(Duration.ofSeconds(20))) {
+            RemoteLock mine = first.lock("held-twice");
+            RemoteLock theirs = second.lock("held-twice");
+            RemoteLock.Held held = mine.hold();
+            held.close();
+            assertTrue(theirs.tryLock(Duration.ofSeconds(5)));
+            // Any session may release a Lock: a second release would free the other client's.
+            held.close();
+            assertFalse(mine.tryLock(Duration.ofMillis(200)), "the second close released the other client's lock");
+            theirs.unlock();
+        }
+    }
+
 }
