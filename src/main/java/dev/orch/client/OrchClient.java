@@ -527,7 +527,9 @@ public final class OrchClient implements AutoCloseable {
      * Hosts a plain Java class: the public methods of {@code type} become the exposed methods, and
      * each {@code create} calls {@code factory} for an instance of it (see {@link ReflectiveObject}
      * for how calls choose among overloads and convert their arguments). {@code type} may be an
-     * interface the instances implement.
+     * interface the instances implement. A supplier takes no arguments, so a {@code create} that
+     * passes some fails with a {@code TypeError}; for constructor arguments, host a
+     * {@link HostedType} with {@link #host(String, List, HostedType)} instead.
      *
      * @throws IllegalArgumentException when some of those methods could not be called (a class
      *     that is not public, in a package its module does not open)
@@ -535,6 +537,10 @@ public final class OrchClient implements AutoCloseable {
     public void host(String typeid, java.util.function.Supplier<?> factory, Class<?> type) {
         ReflectiveObject.requireCallable(type);
         host(typeid, ReflectiveObject.exposedMethods(type), (args, kwargs) -> {
+            // Dropping them would hand the creator an object built otherwise than it asked.
+            if (!args.isEmpty() || !kwargs.isEmpty()) {
+                throw OrchException.raised("TypeError", typeid + "() takes no arguments");
+            }
             Object target = factory.get();
             if (target != null && !type.isInstance(target)) {
                 throw OrchException.raised("TypeError", "the factory of '" + typeid + "' returned a "

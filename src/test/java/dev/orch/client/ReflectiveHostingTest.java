@@ -316,4 +316,15 @@ class ReflectiveHostingTest {
             assertTrue(e.detail().contains("returned a java.lang.String, not a"), e.detail());
         }
     }
+
+    @Test
+    void aSupplierTakesNoConstructorArguments() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("NoArgs", Hidden::new, Hidden.class);
+            assertEquals("NoArgs() takes no arguments", typeError(() -> user.create("NoArgs", 10)).detail());
+            assertEquals("NoArgs() takes no arguments", typeError(() -> user.create(null, "NoArgs", new JsonArray(),
+                    new io.vertx.core.json.JsonObject().put("n", 1))).detail());
+            assertEquals(42, user.create("NoArgs").call("get"));
+        }
+    }
 }
