@@ -125,7 +125,12 @@ public final class RemoteObject {
         throw new IllegalArgumentException(this + " is not a " + String.join(" or ", typeids));
     }
 
-    /** A typed view of this object through a Java interface (see {@link TypedProxy}). */
+    /**
+     * A typed view of this object through a Java interface (see {@link TypedProxy}).
+     *
+     * @throws IllegalArgumentException if {@code type} is not an interface, or has a method whose
+     *     types cannot work (the message names it)
+     */
     public <T> T as(Class<T> type) {
         return TypedProxy.create(this, type);
     }
