@@ -19,7 +19,8 @@ import java.lang.reflect.Type;
 /**
  * Converts JSON values into Java types with Jackson, for typed proxies and hosted classes.
  * Nothing is coerced (see {@link StrictScalars}): a value the declared type does not take is a
- * {@link Mismatch}, never a silently different value. Java values go out as they are, written
+ * {@link Mismatch}, never a silently different value. Fields a record or POJO does not have are
+ * ignored, so a peer may add one. Java values go out as they are, written
  * into their frame by {@link dev.orch.protocol.JsonValues}, which refuses what would not arrive
  * as it was.
  */
@@ -47,6 +48,9 @@ final class JsonMapping {
         m.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
         m.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
         m.enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS);
+        // A peer that adds a field to what it sends must not break a record or POJO here
+        // (Quarkus's own default); a missing or mistyped field still fails.
+        m.disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         return m;
     }
 

@@ -327,4 +327,23 @@ class ReflectiveHostingTest {
             assertEquals(42, user.create("NoArgs").call("get"));
         }
     }
+
+    public record Point(int x, int y) {
+    }
+
+    public static class Points {
+        public int sum(Point p) {
+            return p.x() + p.y();
+        }
+    }
+
+    @Test
+    void argumentFieldsARecordDoesNotHaveAreIgnored() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Points", Points::new, Points.class);
+            RemoteObject p = user.create("Points");
+            assertEquals(3, p.call("sum", java.util.Map.of("x", 1, "y", 2, "z", 3)));
+            typeError(() -> p.call("sum", java.util.Map.of("x", 1, "y", 2.5)));
+        }
+    }
 }

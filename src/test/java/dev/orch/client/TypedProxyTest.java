@@ -340,4 +340,14 @@ class TypedProxyTest {
             assertTrue(refused(o::get).contains("expected an int"));
         }
     }
+
+    @Test
+    void fieldsARecordDoesNotHaveAreIgnored() {
+        try (OrchClient c = server.client()) {
+            RemoteObject v = c.create("Value", java.util.Map.of("x", 1, "y", 2, "z", 3));
+            assertEquals(new Pt(1, 2), v.as(PtBox.class).get());
+            v.call("set", java.util.Map.of("x", 1, "y", "two", "z", 3));
+            assertTrue(refused(() -> v.as(PtBox.class).get()).contains("expected an int"), "a mistyped field is still refused");
+        }
+    }
 }
