@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -231,9 +232,16 @@ public final class OrchClient implements AutoCloseable {
      * thread of this client's, one message at a time in the order they came, not on the thread
      * that reads the connection: a slow handler holds up no call (though with 10,000 messages
      * waiting for it, reading waits too). {@link #closedFuture} completes after it has handled
-     * the messages read before the connection closed.
+     * the messages read before the connection closed. Subscribing again to an address replaces
+     * its handler. The server does not acknowledge a subscription: one it refuses (an address
+     * this session may not register, PROTOCOL.md §6) is logged as a warning.
+     *
+     * @throws OrchConnectException if the connection is closed
      */
     public void subscribe(String address, java.util.function.Consumer<Object> handler) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        connection.requireOpen();
         connection.subscribe(address, handler);
     }
 
@@ -241,8 +249,14 @@ public final class OrchClient implements AutoCloseable {
      * Serves requests delivered to {@code address} (e.g. this session's {@code orch.host.SESSION}):
      * {@code handler} gets each body and completes with the answer, or fails with an
      * {@link OrchException} sent back as an error. Messages without a reply address get no answer.
+     * Serving an address again replaces its handler; a refusal is logged as for {@link #subscribe}.
+     *
+     * @throws OrchConnectException if the connection is closed
      */
     public void serve(String address, java.util.function.Function<Object, CompletableFuture<Object>> handler) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        connection.requireOpen();
         connection.register(address, in -> {
             CompletableFuture<Object> f;
             try {
@@ -292,8 +306,15 @@ public final class OrchClient implements AutoCloseable {
                 : FrameCodec.DEFAULT_MAX_FRAME;
     }
 
-    /** Sends a message without a reply address (no answer is expected). */
+    /**
+     * Sends a message without a reply address (no answer is expected); one the server refuses is
+     * logged as a warning, as nothing else would tell.
+     *
+     * @throws OrchConnectException if the connection is closed
+     */
     public void send(String address, JsonObject body) {
+        Objects.requireNonNull(address, "address");
+        connection.requireOpen();
         connection.send(address, body);
     }
 
