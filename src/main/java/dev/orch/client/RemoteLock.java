@@ -11,6 +11,13 @@ import java.time.Duration;
  * server, as for {@link RemoteQueue}; interrupting a waiting thread withdraws its wait (a
  * {@code CANCELLED} {@link OrchException}), and the lock stays with whoever gets it next.
  *
+ * <p>The lock is held by this client's session, not by a thread (SYNC.md): over an {@code RLock},
+ * a second thread of this client takes the lock another of its threads holds at once, re-entrantly,
+ * so threads of one client do not exclude each other. Over a {@code Lock}, a second
+ * {@code acquire} waits whichever thread makes it, and any thread (any session) may release
+ * it. To exclude threads of one process from each other, give each its own {@link OrchClient}, or
+ * lock locally as well.
+ *
  * <pre>{@code
  * try (RemoteLock.Held held = orch.lock("counter-lock").hold()) {
  *     // critical section

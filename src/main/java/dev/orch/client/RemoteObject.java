@@ -110,7 +110,11 @@ public final class RemoteObject {
         return new RemoteQueue(this);
     }
 
-    /** This object as a lock ({@code Lock} or {@code RLock}). */
+    /**
+     * This object as a lock ({@code Lock} or {@code RLock}), held by this client's session, not a
+     * thread: over an {@code RLock} threads of one client do not exclude each other (see
+     * {@link RemoteLock}).
+     */
     public RemoteLock asLock() {
         requireType("Lock", "RLock");
         return new RemoteLock(this);
