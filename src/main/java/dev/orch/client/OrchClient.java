@@ -79,6 +79,7 @@ public final class OrchClient implements AutoCloseable {
      * a calling thread sends its request and reads its own reply (see {@link ClientConnection}).
      */
     public static OrchClient connect(ClientConfig config) {
+        Objects.requireNonNull(config, "config");
         if (config.authKey() == null) {
             throw new IllegalArgumentException("no auth key");
         }
