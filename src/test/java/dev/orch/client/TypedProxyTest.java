@@ -81,6 +81,13 @@ class TypedProxyTest {
     public interface PtBox extends Box<Pt> {
     }
 
+    /** Redeclares get: javac adds a bridge method returning Object. */
+    public interface OwnPtBox extends Box<Pt> {
+        @Override
+        @Remote("get")
+        Pt get();
+    }
+
     /** A generic interface between: its own variable bound by the one below. */
     public interface ListBox<E> extends Box<List<E>> {
     }
@@ -272,6 +279,9 @@ class TypedProxyTest {
             assertEquals(List.of(new Pt(3, 4)), pts);
             v.as(PtBox.class).set(new Pt(5, 6));
             assertEquals(new Pt(5, 6), v.as(PtBox.class).get());
+            Box<Pt> own = v.as(OwnPtBox.class);
+            assertEquals(new Pt(5, 6), own.get());
+            assertEquals(new Pt(5, 6), v.as(OwnPtBox.class).get());
         }
     }
 
