@@ -3,6 +3,7 @@ package dev.orch.client;
 import dev.orch.auth.AuthKeys;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 
 /** How to reach and authenticate to a server. */
 public final class ClientConfig {
@@ -62,7 +63,17 @@ public final class ClientConfig {
         return this;
     }
 
+    /**
+     * The shared secret the server was started with (copied).
+     *
+     * @throws NullPointerException if {@code key} is null
+     * @throws IllegalArgumentException if it is empty, which no server accepts
+     */
     public ClientConfig authKey(byte[] key) {
+        Objects.requireNonNull(key, "authKey: the key is null");
+        if (key.length == 0) {
+            throw new IllegalArgumentException("authKey: the key is empty");
+        }
         this.authKey = key.clone();
         return this;
     }
@@ -84,7 +95,15 @@ public final class ClientConfig {
         return this;
     }
 
+    /**
+     * How long connecting may take, TCP connect, TLS handshake and login together (default 10 s).
+     *
+     * @throws IllegalArgumentException if {@code d} is null, zero or negative: a connect must end
+     */
     public ClientConfig connectTimeout(Duration d) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException("connectTimeout must be positive, not " + d);
+        }
         this.connectTimeout = d;
         return this;
     }
@@ -96,20 +115,31 @@ public final class ClientConfig {
      * answers nothing within a second more is taken to be gone and the connection is closed. Once
      * the server has answered the cancel, the call's own answer is waited for however long it
      * takes: a withdrawn {@code Condition.wait} ends only when it holds its lock again.
-     * Durations too long to count in nanoseconds wait forever.
+     * Durations too long to count in nanoseconds wait forever. Default 60 s.
+     *
+     * @throws IllegalArgumentException if {@code d} is null or negative
      */
     public ClientConfig callTimeout(Duration d) {
-        this.callTimeout = d;
+        this.callTimeout = notNegative("callTimeout", d);
         return this;
     }
 
     /**
      * How often to send a keep-alive {@code ping} (default 30 s; zero sends none); shortened to a
      * third of the server's idle timeout when its login reply gives a shorter one.
+     *
+     * @throws IllegalArgumentException if {@code d} is null or negative
      */
     public ClientConfig pingInterval(Duration d) {
-        this.pingInterval = d;
+        this.pingInterval = notNegative("pingInterval", d);
         return this;
+    }
+
+    private static Duration notNegative(String setter, Duration d) {
+        if (d == null || d.isNegative()) {
+            throw new IllegalArgumentException(setter + " must be zero or positive, not " + d);
+        }
+        return d;
     }
 
     /**

@@ -779,6 +779,10 @@ final class ClientConnection {
                     settle(p, null, checked(p, e));
                 } else if (e.code() == ErrorCode.UNAUTHENTICATED || e.code() == ErrorCode.FRAME_TOO_LARGE) {
                     close();
+                } else if (address == null) {
+                    // A refused register or send names nothing (PROTOCOL.md §1): no call to fail, but not silent.
+                    // (One naming an abandoned call is that call's late answer, dropped as its result would be.)
+                    LOG.warnf("the server at %s refused a frame: %s", config.address(), e.getMessage());
                 }
                 return;
             }
@@ -1318,6 +1322,13 @@ final class ClientConnection {
 
     boolean isOpen() {
         return socket != null && !closed.isDone();
+    }
+
+    /** Throws what a call would now, for frames that expect no answer and so would go unnoticed. */
+    void requireOpen() {
+        if (closed.isDone()) {
+            throw lost();
+        }
     }
 
     void close() {

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,6 +79,7 @@ public final class OrchClient implements AutoCloseable {
      * a calling thread sends its request and reads its own reply (see {@link ClientConnection}).
      */
     public static OrchClient connect(ClientConfig config) {
+        Objects.requireNonNull(config, "config");
         if (config.authKey() == null) {
             throw new IllegalArgumentException("no auth key");
         }
@@ -231,9 +233,16 @@ public final class OrchClient implements AutoCloseable {
      * thread of this client's, one message at a time in the order they came, not on the thread
      * that reads the connection: a slow handler holds up no call (though with 10,000 messages
      * waiting for it, reading waits too). {@link #closedFuture} completes after it has handled
-     * the messages read before the connection closed.
+     * the messages read before the connection closed. Subscribing again to an address replaces
+     * its handler. The server does not acknowledge a subscription: one it refuses (an address
+     * this session may not register, PROTOCOL.md §6) is logged as a warning.
+     *
+     * @throws OrchConnectException if the connection is closed
      */
     public void subscribe(String address, java.util.function.Consumer<Object> handler) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        connection.requireOpen();
         connection.subscribe(address, handler);
     }
 
@@ -241,8 +250,14 @@ public final class OrchClient implements AutoCloseable {
      * Serves requests delivered to {@code address} (e.g. this session's {@code orch.host.SESSION}):
      * {@code handler} gets each body and completes with the answer, or fails with an
      * {@link OrchException} sent back as an error. Messages without a reply address get no answer.
+     * Serving an address again replaces its handler; a refusal is logged as for {@link #subscribe}.
+     *
+     * @throws OrchConnectException if the connection is closed
      */
     public void serve(String address, java.util.function.Function<Object, CompletableFuture<Object>> handler) {
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(handler, "handler");
+        connection.requireOpen();
         connection.register(address, in -> {
             CompletableFuture<Object> f;
             try {
@@ -292,8 +307,15 @@ public final class OrchClient implements AutoCloseable {
                 : FrameCodec.DEFAULT_MAX_FRAME;
     }
 
-    /** Sends a message without a reply address (no answer is expected). */
+    /**
+     * Sends a message without a reply address (no answer is expected); one the server refuses is
+     * logged as a warning, as nothing else would tell.
+     *
+     * @throws OrchConnectException if the connection is closed
+     */
     public void send(String address, JsonObject body) {
+        Objects.requireNonNull(address, "address");
+        connection.requireOpen();
         connection.send(address, body);
     }
 
@@ -527,7 +549,9 @@ public final class OrchClient implements AutoCloseable {
      * Hosts a plain Java class: the public methods of {@code type} become the exposed methods, and
      * each {@code create} calls {@code factory} for an instance of it (see {@link ReflectiveObject}
      * for how calls choose among overloads and convert their arguments). {@code type} may be an
-     * interface the instances implement.
+     * interface the instances implement. A supplier takes no arguments, so a {@code create} that
+     * passes some fails with a {@code TypeError}; for constructor arguments, host a
+     * {@link HostedType} with {@link #host(String, List, HostedType)} instead.
      *
      * @throws IllegalArgumentException when some of those methods could not be called (a class
      *     that is not public, in a package its module does not open)
@@ -535,6 +559,10 @@ public final class OrchClient implements AutoCloseable {
     public void host(String typeid, java.util.function.Supplier<?> factory, Class<?> type) {
         ReflectiveObject.requireCallable(type);
         host(typeid, ReflectiveObject.exposedMethods(type), (args, kwargs) -> {
+            // Dropping them would hand the creator an object built otherwise than it asked.
+            if (!args.isEmpty() || !kwargs.isEmpty()) {
+                throw OrchException.raised("TypeError", typeid + "() takes no arguments");
+            }
             Object target = factory.get();
             if (target != null && !type.isInstance(target)) {
                 throw OrchException.raised("TypeError", "the factory of '" + typeid + "' returned a "

@@ -11,6 +11,13 @@ import java.time.Duration;
  * server, as for {@link RemoteQueue}; interrupting a waiting thread withdraws its wait (a
  * {@code CANCELLED} {@link OrchException}), and the lock stays with whoever gets it next.
  *
+ * <p>The lock is held by this client's session, not by a thread (SYNC.md): over an {@code RLock},
+ * a second thread of this client takes the lock another of its threads holds at once, re-entrantly,
+ * so threads of one client do not exclude each other. Over a {@code Lock}, a second
+ * {@code acquire} waits whichever thread makes it, and any thread (any session) may release
+ * it. To exclude threads of one process from each other, give each its own {@link OrchClient}, or
+ * lock locally as well.
+ *
  * <pre>{@code
  * try (RemoteLock.Held held = orch.lock("counter-lock").hold()) {
  *     // critical section
@@ -50,13 +57,21 @@ public final class RemoteLock {
         lock.call("release");
     }
 
-    /** Takes the lock and returns a handle whose {@code close} releases it. */
+    /**
+     * Takes the lock and returns a handle whose first {@code close} releases it; later ones do
+     * nothing, as any session may release a lock and a second release could free someone else's.
+     */
     public Held hold() {
         lock();
-        return this::unlock;
+        java.util.concurrent.atomic.AtomicBoolean held = new java.util.concurrent.atomic.AtomicBoolean(true);
+        return () -> {
+            if (held.getAndSet(false)) {
+                unlock();
+            }
+        };
     }
 
-    /** A held lock, released by {@link #close}. */
+    /** A held lock, released by the first {@link #close}. */
     @FunctionalInterface
     public interface Held extends AutoCloseable {
         @Override

@@ -110,7 +110,11 @@ public final class RemoteObject {
         return new RemoteQueue(this);
     }
 
-    /** This object as a lock ({@code Lock} or {@code RLock}). */
+    /**
+     * This object as a lock ({@code Lock} or {@code RLock}), held by this client's session, not a
+     * thread: over an {@code RLock} threads of one client do not exclude each other (see
+     * {@link RemoteLock}).
+     */
     public RemoteLock asLock() {
         requireType("Lock", "RLock");
         return new RemoteLock(this);
@@ -125,7 +129,12 @@ public final class RemoteObject {
         throw new IllegalArgumentException(this + " is not a " + String.join(" or ", typeids));
     }
 
-    /** A typed view of this object through a Java interface (see {@link TypedProxy}). */
+    /**
+     * A typed view of this object through a Java interface (see {@link TypedProxy}).
+     *
+     * @throws IllegalArgumentException if {@code type} is not an interface, or has a method whose
+     *     types cannot work (the message names it)
+     */
     public <T> T as(Class<T> type) {
         return TypedProxy.create(this, type);
     }

@@ -5,7 +5,9 @@ import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A shared {@code Queue} (or {@code JoinableQueue}, the same) with Java-style methods. Waiting happens on the
@@ -28,8 +30,12 @@ public final class RemoteQueue {
     /**
      * Adds an item, waiting for room in a bounded queue at most the client's call timeout (a
      * {@code Timeout} {@link OrchException} then; without a call timeout, for ever).
+     *
+     * @throws NullPointerException if {@code item} is null, as for a {@code BlockingQueue}: a
+     *     null would read as "empty" to {@link #poll}
      */
     public void put(Object item) {
+        Objects.requireNonNull(item, "item");
         Duration wait = queue.client().config().callTimeout();
         if (wait.isZero() || wait.isNegative()) {
             queue.call("put", item);
@@ -38,8 +44,13 @@ public final class RemoteQueue {
         }
     }
 
-    /** Adds an item if there is room within {@code timeout}; false if the queue stayed full. */
+    /**
+     * Adds an item if there is room within {@code timeout}; false if the queue stayed full.
+     *
+     * @throws NullPointerException if {@code item} is null (see {@link #put})
+     */
     public boolean offer(Object item, Duration timeout) {
+        Objects.requireNonNull(item, "item");
         try {
             queue.callParked("put", new JsonArray().add(item), seconds(timeout), timeout);
             return true;
@@ -54,13 +65,29 @@ public final class RemoteQueue {
     /**
      * Takes the next item, waiting without limit on the server (the returned future completes with
      * it). {@code cancel} on the future withdraws the take on the server and returns false: the
-     * future then ends cancelled, or with the item if it was already on its way.
+     * future then ends cancelled, or with the item if it was already on its way. Do not give up
+     * on it with a timeout of the client's ({@code orTimeout}, {@code get(timeout)}): the take
+     * goes on at the server and the item it takes later is lost. Use {@link #pollAsync} for a
+     * bounded wait, or {@code cancel}.
      */
     public CompletableFuture<Object> takeAsync() {
         return queue.callAsync("get");
     }
 
-    /** Takes the next item if one arrives within {@code timeout}; null otherwise. */
+    /**
+     * Takes the next item if one arrives within {@code timeout}, without blocking: the wait is
+     * the server's, and the future completes with the item, or with null when the time passed
+     * (see {@link #poll} for items that are null). {@code cancel} withdraws the wait as for
+     * {@link #takeAsync}.
+     */
+    public CompletableFuture<Object> pollAsync(Duration timeout) {
+        return new Polled(queue.callAsync("get", new JsonArray(), seconds(timeout)));
+    }
+
+    /**
+     * Takes the next item if one arrives within {@code timeout}; null otherwise. An item another
+     * client put as null (Python's {@code None}) comes back as null too.
+     */
     public Object poll(Duration timeout) {
         try {
             return queue.callParked("get", new JsonArray(), seconds(timeout), timeout);
@@ -96,5 +123,33 @@ public final class RemoteQueue {
 
     static boolean isNamed(OrchException e, String name) {
         return e.code() == ErrorCode.REMOTE && name.equals(e.name());
+    }
+
+    /**
+     * A {@link #pollAsync} answer, {@code Empty} read as null. Cancelling it cancels the call
+     * itself (a {@code handle} stage would not), so the server withdraws the wait.
+     */
+    private static final class Polled extends CompletableFuture<Object> {
+        private final CompletableFuture<Object> call;
+
+        Polled(CompletableFuture<Object> call) {
+            this.call = call;
+            call.whenComplete((item, error) -> {
+                Throwable c = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                if (c == null) {
+                    complete(item);
+                } else if (c instanceof OrchException && isNamed((OrchException) c, "Empty")) {
+                    complete(null);
+                } else {
+                    completeExceptionally(c);
+                }
+            });
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            call.cancel(mayInterruptIfRunning);
+            return isCancelled();
+        }
     }
 }

@@ -1,22 +1,42 @@
 package dev.orch.client;
 
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.type.TypeBindings;
+import com.fasterxml.jackson.databind.type.TypeFactory;
 import io.vertx.core.json.JsonArray;
+import java.lang.reflect.GenericArrayType;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Proxy;
 import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Views a {@link RemoteObject} through a Java interface: each interface method calls the remote
  * method of the same name (or the one named by {@link Remote}), arguments and results converted
- * with Jackson. A method returning {@code CompletableFuture<T>} does not block, and cancelling
- * its future withdraws a call the server holds parked, as {@link RemoteObject#callAsync} does. A result is never
+ * with Jackson. A method returning {@code CompletableFuture<T>}, {@code CompletionStage<T>} or
+ * {@code Future<T>} does not block (it is given a CompletableFuture), and cancelling its future
+ * withdraws a call the server holds parked, as {@link RemoteObject#callAsync} does. A result is never
  * coerced: one the return type does not take as it is (2.7 or null for an {@code int}, 1 for a
  * {@code boolean} or a {@code String}) throws a {@link ClassCastException} naming the method (an
  * asynchronous method's future fails with it). Integral types take whole numbers, {@code 2.0} too.
+ * An {@code Optional<T>} result is empty for null; an {@code Optional} argument is sent as its
+ * value, or null when empty. Type variables of generic super-interfaces take the arguments the
+ * viewed interface gives them ({@code interface PtBox extends Box<Pt>}).
+ *
+ * <p>The interface's methods are checked when the view is made: a return type with a type
+ * variable nothing binds, one Jackson can make no value of (an interface such as
+ * {@code Runnable}), or a {@code byte[]} parameter, which no frame can carry, is refused then
+ * with an {@link IllegalArgumentException} naming the method, rather than after a call has run.
  *
  * <p>A default method runs its own body here, calling the proxy's other methods; only abstract
  * methods reach the remote object. {@code toString} and {@code hashCode} describe the viewed
@@ -27,11 +47,123 @@ public final class TypedProxy {
     private TypedProxy() {
     }
 
+    /**
+     * How each interface calls: checked once per interface, so a type that cannot work is refused
+     * by {@code as} rather than after a call has run (a take whose item is then lost).
+     */
+    private static final ClassValue<Map<Method, Call>> CALLS = new ClassValue<>() {
+        @Override
+        protected Map<Method, Call> computeValue(Class<?> type) {
+            return calls(type);
+        }
+    };
+
     static <T> T create(RemoteObject target, Class<T> type) {
         if (!type.isInterface()) {
             throw new IllegalArgumentException(type.getName() + " is not an interface");
         }
-        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, new Handler(target)));
+        return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+                new Handler(target, CALLS.get(type))));
+    }
+
+    /** A remote method as the proxied interface declares it, its type variables resolved. */
+    private static final class Call {
+        final String name;
+        final boolean async;
+        /** The result's type; for an asynchronous method, its future's. */
+        final JavaType result;
+
+        Call(String name, boolean async, JavaType result) {
+            this.name = name;
+            this.async = async;
+            this.result = result;
+        }
+    }
+
+    private static Map<Method, Call> calls(Class<?> type) {
+        TypeFactory types = JsonMapping.types();
+        JavaType proxied = types.constructType(type);
+        Map<TypeVariable<?>, Type> bound = new HashMap<>();
+        bindings(type, bound);
+        Map<Method, Call> calls = new HashMap<>();
+        for (Method m : type.getMethods()) {
+            if (m.isDefault() || java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+                continue;
+            }
+            // Generic super-interfaces (PtBox extends Box<Pt>): T is Pt here.
+            JavaType declaring = proxied.findSuperType(m.getDeclaringClass());
+            TypeBindings bindings = declaring == null ? TypeBindings.emptyBindings() : declaring.getBindings();
+            String where = m.getDeclaringClass().getSimpleName() + "." + m.getName() + "()";
+            for (Class<?> p : m.getParameterTypes()) {
+                if (p == byte[].class || io.vertx.core.buffer.Buffer.class.isAssignableFrom(p)) {
+                    // JsonValues refuses these: every call but one with null would fail.
+                    throw refused(type, where, "a " + p.getSimpleName() + " cannot be sent (JSON has no bytes)");
+                }
+            }
+            Type ret = m.getGenericReturnType();
+            if (!resolved(ret, bound)) {
+                throw refused(type, where, "its return type " + ret.getTypeName() + " has a type variable that "
+                        + type.getSimpleName() + " does not bind, so its results could not be converted");
+            }
+            JavaType result = types.resolveMemberType(ret, bindings);
+            // Future, CompletionStage and CompletableFuture: all are given a CompletableFuture.
+            boolean async = m.getReturnType() != Object.class && m.getReturnType().isAssignableFrom(CompletableFuture.class);
+            if (async) {
+                result = result.containedTypeOrUnknown(0);
+            }
+            String why = JsonMapping.unconstructible(result);
+            if (why != null) {
+                throw refused(type, where, "its result type " + result.toCanonical() + " cannot be made from JSON: " + why);
+            }
+            Remote remote = m.getAnnotation(Remote.class);
+            calls.put(m, new Call(remote != null ? remote.value() : m.getName(), async, result));
+        }
+        return calls;
+    }
+
+    private static IllegalArgumentException refused(Class<?> type, String method, String why) {
+        return new IllegalArgumentException("cannot view a remote object as " + type.getName() + ": " + method + " cannot work, as "
+                + why);
+    }
+
+    /** What the type variables of {@code type}'s super-interfaces stand for, as it declares them. */
+    private static void bindings(Class<?> type, Map<TypeVariable<?>, Type> bound) {
+        for (Type s : type.getGenericInterfaces()) {
+            if (s instanceof ParameterizedType) {
+                Class<?> raw = (Class<?>) ((ParameterizedType) s).getRawType();
+                Type[] args = ((ParameterizedType) s).getActualTypeArguments();
+                TypeVariable<?>[] vars = raw.getTypeParameters();
+                for (int i = 0; i < vars.length; i++) {
+                    bound.put(vars[i], args[i]);
+                }
+                bindings(raw, bound);
+            } else if (s instanceof Class) {
+                bindings((Class<?>) s, bound);
+            }
+        }
+    }
+
+    /**
+     * False when {@code t} has a type variable that nothing binds: the method's own, the proxied
+     * interface's, or one a raw super-interface leaves open (Jackson would quietly take Object).
+     */
+    private static boolean resolved(Type t, Map<TypeVariable<?>, Type> bound) {
+        if (t instanceof TypeVariable) {
+            Type b = bound.get(t);
+            return b != null && resolved(b, bound);
+        }
+        if (t instanceof ParameterizedType) {
+            return Arrays.stream(((ParameterizedType) t).getActualTypeArguments()).allMatch(a -> resolved(a, bound));
+        }
+        if (t instanceof GenericArrayType) {
+            return resolved(((GenericArrayType) t).getGenericComponentType(), bound);
+        }
+        if (t instanceof WildcardType) {
+            WildcardType w = (WildcardType) t;
+            return Stream.concat(Arrays.stream(w.getUpperBounds()), Arrays.stream(w.getLowerBounds()))
+                    .allMatch(a -> resolved(a, bound));
+        }
+        return true;
     }
 
     /** The object a typed proxy views; null for anything else. */
@@ -45,9 +177,11 @@ public final class TypedProxy {
 
     private static final class Handler implements InvocationHandler {
         final RemoteObject target;
+        final Map<Method, Call> calls;
 
-        Handler(RemoteObject target) {
+        Handler(RemoteObject target, Map<Method, Call> calls) {
             this.target = target;
+            this.calls = calls;
         }
 
         @Override
@@ -64,7 +198,7 @@ public final class TypedProxy {
                             + method.getDeclaringClass().getName() + " (make the interface public)", e);
                 }
             }
-            return remote(target, method, args);
+            return remote(target, method, calls.get(method), args);
         }
     }
 
@@ -86,31 +220,29 @@ public final class TypedProxy {
         }
     }
 
-    private static Object remote(RemoteObject target, Method method, Object[] args) {
-        Remote remote = method.getAnnotation(Remote.class);
-        String name = remote != null ? remote.value() : method.getName();
+    private static Object remote(RemoteObject target, Method method, Call call, Object[] args) {
         JsonArray jsonArgs = new JsonArray();
         if (args != null) {
             for (Object a : args) {
-                jsonArgs.add(a);
+                // An Optional is its value or null, as the peer has no such type.
+                jsonArgs.add(a instanceof Optional ? ((Optional<?>) a).orElse(null) : a);
             }
         }
-        Type ret = method.getGenericReturnType();
-        if (method.getReturnType() == CompletableFuture.class) {
-            CompletableFuture<Object> call = target.callAsync(name, jsonArgs, null);
-            Type inner = ret instanceof ParameterizedType ? ((ParameterizedType) ret).getActualTypeArguments()[0] : Object.class;
-            return new Converted(call, v -> result(method, name, v, inner));
+        if (call.async) {
+            CompletableFuture<Object> answer = target.callAsync(call.name, jsonArgs, null);
+            return new Converted(answer, v -> result(method, call, v));
         }
-        return result(method, name, target.call(name, jsonArgs, null), ret);
+        return result(method, call, target.call(call.name, jsonArgs, null));
     }
 
     /** The call's result as the method declares it; a result it does not take is an error, not a coerced value. */
-    private static Object result(Method method, String name, Object value, Type type) {
+    private static Object result(Method method, Call call, Object value) {
         try {
-            return JsonMapping.toJava(value, type);
+            return JsonMapping.toJava(value, call.result);
         } catch (JsonMapping.Mismatch e) {
             ClassCastException c = new ClassCastException(method.getDeclaringClass().getSimpleName() + "." + method.getName()
-                    + "(): the result of '" + name + "' cannot be converted to " + type.getTypeName() + ": " + e.getMessage());
+                    + "(): the result of '" + call.name + "' cannot be converted to " + call.result.toCanonical()
+                    + ": " + e.getMessage());
             c.initCause(e);
             throw c;
         }

@@ -316,4 +316,34 @@ class ReflectiveHostingTest {
             assertTrue(e.detail().contains("returned a java.lang.String, not a"), e.detail());
         }
     }
+
+    @Test
+    void aSupplierTakesNoConstructorArguments() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("NoArgs", Hidden::new, Hidden.class);
+            assertEquals("NoArgs() takes no arguments", typeError(() -> user.create("NoArgs", 10)).detail());
+            assertEquals("NoArgs() takes no arguments", typeError(() -> user.create(null, "NoArgs", new JsonArray(),
+                    new io.vertx.core.json.JsonObject().put("n", 1))).detail());
+            assertEquals(42, user.create("NoArgs").call("get"));
+        }
+    }
+
+    public record Point(int x, int y) {
+    }
+
+    public static class Points {
+        public int sum(Point p) {
+            return p.x() + p.y();
+        }
+    }
+
+    @Test
+    void argumentFieldsARecordDoesNotHaveAreIgnored() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Points", Points::new, Points.class);
+            RemoteObject p = user.create("Points");
+            assertEquals(3, p.call("sum", java.util.Map.of("x", 1, "y", 2, "z", 3)));
+            typeError(() -> p.call("sum", java.util.Map.of("x", 1, "y", 2.5)));
+        }
+    }
 }

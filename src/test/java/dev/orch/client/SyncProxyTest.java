@@ -237,4 +237,50 @@ class SyncProxyTest {
             assertEquals(0, q.size());
         }
     }
+
+    @Test
+    void closingAHeldLockTwiceReleasesItOnce() {
+        try (OrchClient first = client(Duration.ofSeconds(20)); OrchClient second = client(Duration.ofSeconds(20))) {
+            RemoteLock mine = first.lock("held-twice");
+            RemoteLock theirs = second.lock("held-twice");
+            RemoteLock.Held held = mine.hold();
+            held.close();
+            assertTrue(theirs.tryLock(Duration.ofSeconds(5)));
+            // Any session may release a Lock: a second release would free the other client's.
+            held.close();
+            assertFalse(mine.tryLock(Duration.ofMillis(200)), "the second close released the other client's lock");
+            theirs.unlock();
+        }
+    }
+
+    @Test
+    void pollAsyncWaitsOnTheServerAndLosesNoItem() throws Exception {
+        try (OrchClient c = client(Duration.ofSeconds(20))) {
+            RemoteQueue q = c.queue("poll-async", 0);
+            long t0 = System.nanoTime();
+            assertNull(q.pollAsync(Duration.ofMillis(300)).get(10, TimeUnit.SECONDS));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(ms >= 250, "answered after " + ms + " ms");
+            q.put("item");
+            assertEquals(1, q.size(), "the item went to a poll that had ended");
+            assertEquals("item", q.pollAsync(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS));
+
+            CompletableFuture<Object> waiting = q.pollAsync(Duration.ofSeconds(30));
+            assertFalse(waiting.cancel(true), "cancelled before the server said whether it had answered");
+            Poll.until(Duration.ofSeconds(10), "the withdrawn poll to end", waiting::isDone);
+            assertTrue(waiting.isCancelled());
+            q.put("kept");
+            assertEquals(1, q.size(), "the item went to the withdrawn poll");
+        }
+    }
+
+    @Test
+    void nullItemsAreRefusedAsByABlockingQueue() {
+        try (OrchClient c = client(Duration.ofSeconds(20))) {
+            RemoteQueue q = c.queue("null-items", 0);
+            assertEquals("item", assertThrows(NullPointerException.class, () -> q.put(null)).getMessage());
+            assertEquals("item", assertThrows(NullPointerException.class, () -> q.offer(null, SHORT)).getMessage());
+            assertEquals(0, q.size());
+        }
+    }
 }

@@ -67,6 +67,78 @@ class TypedProxyTest {
         int qsize();
     }
 
+    public record Pt(int x, int y) {
+    }
+
+    public interface Box<T> {
+        @Remote("get")
+        T get();
+
+        @Remote("set")
+        void set(T value);
+    }
+
+    public interface PtBox extends Box<Pt> {
+    }
+
+    /** Redeclares get: javac adds a bridge method returning Object. */
+    public interface OwnPtBox extends Box<Pt> {
+        @Override
+        @Remote("get")
+        Pt get();
+    }
+
+    /** A generic interface between: its own variable bound by the one below. */
+    public interface ListBox<E> extends Box<List<E>> {
+    }
+
+    public interface PtsBox extends ListBox<Pt> {
+    }
+
+    /** Box's T is bound by nothing. */
+    @SuppressWarnings("rawtypes")
+    public interface RawBox extends Box {
+    }
+
+    public interface Anything {
+        @Remote("get")
+        <X> X get();
+    }
+
+    public interface Runner {
+        @Remote("get")
+        Runnable get();
+    }
+
+    public interface Bytes {
+        @Remote("set")
+        void set(byte[] value);
+    }
+
+    public interface Futures {
+        @Remote("get")
+        java.util.concurrent.Future<String> future();
+
+        @Remote("get")
+        java.util.concurrent.CompletionStage<Pt> stage();
+
+        @Remote("get")
+        CompletableFuture<Pt> completable();
+    }
+
+    public interface FutureRunner {
+        @Remote("get")
+        java.util.concurrent.Future<Runnable> runnable();
+    }
+
+    public interface Optionals {
+        @Remote("get")
+        java.util.Optional<Integer> get();
+
+        @Remote("set")
+        void set(java.util.Optional<Object> value);
+    }
+
     /** Default methods built on the abstract one, which alone reaches the dict. */
     public interface Sized {
         @Remote("__len__")
@@ -193,6 +265,99 @@ class TypedProxyTest {
             });
             assertFalse(s.equals(foreign));
             assertEquals(0, asked.get());
+        }
+    }
+
+    @Test
+    void typeVariablesOfSuperInterfacesAreBound() throws Exception {
+        try (OrchClient c = server.client()) {
+            RemoteObject v = c.create("Value", java.util.Map.of("x", 1, "y", 2));
+            Pt p = v.as(PtBox.class).get();
+            assertEquals(new Pt(1, 2), p);
+            v.call("set", List.of(java.util.Map.of("x", 3, "y", 4)));
+            List<Pt> pts = v.as(PtsBox.class).get();
+            assertEquals(List.of(new Pt(3, 4)), pts);
+            v.as(PtBox.class).set(new Pt(5, 6));
+            assertEquals(new Pt(5, 6), v.as(PtBox.class).get());
+            Box<Pt> own = v.as(OwnPtBox.class);
+            assertEquals(new Pt(5, 6), own.get());
+            assertEquals(new Pt(5, 6), v.as(OwnPtBox.class).get());
+        }
+    }
+
+    private static String refusedView(RemoteObject o, Class<?> type) {
+        return assertThrows(IllegalArgumentException.class, () -> o.as(type)).getMessage();
+    }
+
+    @Test
+    void anInterfaceWhoseTypesCannotWorkIsRefusedBeforeAnyCall() {
+        try (OrchClient c = server.client()) {
+            RemoteQueue q = c.create("Queue").asQueue();
+            q.put("job");
+            RemoteObject o = q.object();
+            String raw = refusedView(o, RawBox.class);
+            assertTrue(raw.contains("Box.get()") && raw.contains("type variable"), raw);
+            assertTrue(refusedView(o, Box.class).contains("Box.get()"));
+            assertTrue(refusedView(o, Anything.class).contains("Anything.get()"));
+            String runner = refusedView(o, Runner.class);
+            assertTrue(runner.contains("Runner.get()") && runner.contains("java.lang.Runnable"), runner);
+            assertTrue(refusedView(o, FutureRunner.class).contains("FutureRunner.runnable()"));
+            assertTrue(refusedView(o, Bytes.class).contains("Bytes.set()"));
+            assertEquals(1, q.size(), "a refused view took an item");
+        }
+    }
+
+    @Test
+    void everyKindOfFutureIsAsynchronous() throws Exception {
+        try (OrchClient c = server.client()) {
+            Futures f = c.create("Value", java.util.Map.of("x", 1, "y", 2)).as(Futures.class);
+            assertEquals(new Pt(1, 2), f.stage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+            assertEquals(new Pt(1, 2), f.completable().get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    public interface Take {
+        @Remote("get")
+        java.util.concurrent.Future<String> take();
+
+        int qsize();
+    }
+
+    @Test
+    void aFutureOfAQueueGetTakesAndGivesTheItem() throws Exception {
+        try (OrchClient c = server.client()) {
+            RemoteQueue q = c.create("Queue").asQueue();
+            Take t = q.object().as(Take.class);
+            java.util.concurrent.Future<String> pending = t.take();
+            q.put("job-1");
+            assertEquals("job-1", pending.get(10, TimeUnit.SECONDS));
+            assertEquals(0, t.qsize());
+        }
+    }
+
+    @Test
+    void optionalsAreEmptyForNull() {
+        try (OrchClient c = server.client()) {
+            RemoteObject v = c.create("Value", 7);
+            Optionals o = v.as(Optionals.class);
+            assertEquals(java.util.Optional.of(7), o.get());
+            o.set(java.util.Optional.empty());
+            assertNull(v.call("get"));
+            assertEquals(java.util.Optional.empty(), o.get());
+            o.set(java.util.Optional.of(8));
+            assertEquals(8, v.call("get"));
+            v.call("set", 2.5);
+            assertTrue(refused(o::get).contains("expected an int"));
+        }
+    }
+
+    @Test
+    void fieldsARecordDoesNotHaveAreIgnored() {
+        try (OrchClient c = server.client()) {
+            RemoteObject v = c.create("Value", java.util.Map.of("x", 1, "y", 2, "z", 3));
+            assertEquals(new Pt(1, 2), v.as(PtBox.class).get());
+            v.call("set", java.util.Map.of("x", 1, "y", "two", "z", 3));
+            assertTrue(refused(() -> v.as(PtBox.class).get()).contains("expected an int"), "a mistyped field is still refused");
         }
     }
 }
