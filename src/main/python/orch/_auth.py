@@ -82,19 +82,20 @@ class ServerHandshake:
             return None, (400, "clientNonce must be base64 of 16 to 1024 bytes")
         self._client_nonce = client_nonce
         self._server_nonce = nonce()
-        return {"serverNonce": b64(self._server_nonce),
-                "serverProof": b64(server_proof(self._key, client_nonce, self._server_nonce)),
-                "alg": ALGORITHM}, None
+        # No proof of ours yet: a MAC given to a peer that has proved nothing would let it
+        # guess the key offline. It comes with the login reply.
+        return {"serverNonce": b64(self._server_nonce), "alg": ALGORITHM}, None
 
-    def login(self, body: dict) -> Optional[Tuple[int, str]]:
-        """None when ``{"op":"login","proof":…}`` proves the key, else ``(401, why)`` (the
-        connection must then be closed)."""
+    def login(self, body: dict) -> Tuple[Optional[dict], Optional[Tuple[int, str]]]:
+        """For ``{"op":"login","proof":…}`` that proves the key, the fields to add to the login
+        reply (``serverProof``); else ``(401, why)``, and the connection must then be closed."""
         if self._server_nonce is None or self._client_nonce is None:
-            return 401, "login before challenge"
+            return None, (401, "login before challenge")
         expected = client_proof(self._key, self._server_nonce, self._client_nonce)
         if not matches(expected, unb64(body.get("proof"))):
-            return 401, "wrong auth key"
-        return None
+            return None, (401, "wrong auth key")
+        return {"serverProof": b64(server_proof(self._key, self._client_nonce,
+                                                self._server_nonce))}, None
 
 
 def read_key_file(path: Union[str, os.PathLike]) -> bytes:

@@ -274,6 +274,13 @@ class Connection:
         where = "%s:%d" % self.address
         peer = self._peer
 
+        # Both ways a key mismatch shows (the peer refuses our proof with 401, or its own proof
+        # is wrong) read the same, as they did when the server proved itself first.
+        def wrong_key() -> AuthenticationError:
+            return AuthenticationError(
+                f"authentication failed: the {peer} at {where} does not hold the same "
+                "authkey as this client (check ORCH_AUTHKEY / ORCH_AUTHKEY_FILE / ORCH_HOME)")
+
         def exchange(reply_address: str, body: Dict[str, Any]) -> Dict[str, Any]:
             self._write({"type": "send", "address": "orch.auth", "replyAddress": reply_address,
                          "body": body})
@@ -288,9 +295,7 @@ class Connection:
                     if frame.get("type") == "err":
                         exc = from_err_frame(frame)
                         if frame.get("failureCode") == 401:
-                            raise AuthenticationError(
-                                f"{peer} at {where} refused the login: {frame.get('message')}"
-                                " (wrong authkey?)")
+                            raise wrong_key()
                         raise exc
                     if frame.get("type") == "message" and frame.get("address") == reply_address:
                         reply = frame.get("body")
@@ -308,13 +313,8 @@ class Connection:
                 raise
             raise self._plain_to_tls_hint(e)
         server_nonce = _auth.unb64(reply.get("serverNonce"))
-        proof = _auth.unb64(reply.get("serverProof"))
         if server_nonce is None or reply.get("alg", _auth.ALGORITHM) != _auth.ALGORITHM:
             raise AuthenticationError(f"{peer} at {where} sent an invalid challenge")
-        if not _auth.matches(_auth.server_proof(self._authkey, client_nonce, server_nonce), proof):
-            raise AuthenticationError(
-                f"authentication failed: the {peer} at {where} does not hold the same "
-                "authkey as this client (check ORCH_AUTHKEY / ORCH_AUTHKEY_FILE / ORCH_HOME)")
         body: Dict[str, Any] = {
             "op": "login",
             "proof": _auth.b64(_auth.client_proof(self._authkey, server_nonce, client_nonce))}
@@ -323,6 +323,10 @@ class Connection:
         if self._login_session:
             body["session"] = self._login_session
         reply = exchange("a2", body)
+        # Our proof has gone out; until the peer's proof checks out, it may be anyone that took it.
+        proof = _auth.unb64(reply.get("serverProof"))
+        if not _auth.matches(_auth.server_proof(self._authkey, client_nonce, server_nonce), proof):
+            raise wrong_key()
         if reply.get("protocol") != 1 or not isinstance(reply.get("session"), str):
             raise ConnectionError(
                 f"{peer} at {where} speaks protocol {reply.get('protocol')!r}, not 1")

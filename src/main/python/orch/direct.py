@@ -472,7 +472,7 @@ class _Peer:
                 self._write(_framing.encode({"type": "message", "address": reply_to,
                                              "body": reply}))
         elif op == "login":
-            error = self._handshake.login(body)
+            proved, error = self._handshake.login(body)
             if error is not None:
                 log.info("orch: refused a direct login from %s: %s", self._where, error[1])
                 self._write_err(reply_to, 401, "Unauthenticated", error[1])
@@ -486,7 +486,7 @@ class _Peer:
             import orch  # the package, for its version (it imports this module)
             self._write(_framing.encode({"type": "message", "address": reply_to, "body": {
                 "session": self._listener._conn.session, "protocol": 1, "maxFrame": MAX_FRAME,
-                "server": "orch-worker/%s" % getattr(orch, "__version__", "0")}}))
+                "server": "orch-worker/%s" % getattr(orch, "__version__", "0"), **proved}}))
         else:
             self._write_err(reply_to, 400, "BadRequest",
                             "orch.auth op must be 'challenge' or 'login'")

@@ -69,9 +69,10 @@ class FakeWorker:
                         if body.get("op") == "challenge":
                             answer, _ = handshake.challenge(body)
                         else:
-                            assert handshake.login(body) is None, "wrong key"
+                            proved, error = handshake.login(body)
+                            assert error is None, "wrong key"
                             answer = {"session": self.session, "protocol": 1,
-                                      "server": "orch-worker/fake"}
+                                      "server": "orch-worker/fake", **proved}
                     else:
                         which = (body.get("args") or [""])[0]
                         if which in ERR_CODES:

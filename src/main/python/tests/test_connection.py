@@ -3,6 +3,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -12,15 +13,21 @@ from pathlib import Path
 from unittest import mock
 
 import orch
+from orch import _auth
 from tests.support import (ORCH_BIN, OrchServer, ServerTestCase, free_port, patched_env,
                            run_in_threads)
+from tests.test_direct import recv_frame, send_frame
 
 
 class LoginTest(ServerTestCase):
     def test_wrong_authkey_is_a_clear_error(self):
         with self.assertRaises(orch.AuthenticationError) as cm:
             orch.Manager(self.server.address, authkey=b"wrong").connect()
-        self.assertIn("authkey", str(cm.exception))
+        # Refused by the server now (it proves nothing first), worded as before.
+        self.assertEqual(str(cm.exception),
+                         "authentication failed: the orch server at %s does not hold the same "
+                         "authkey as this client (check ORCH_AUTHKEY / ORCH_AUTHKEY_FILE / "
+                         "ORCH_HOME)" % self.server.address)
 
     def test_key_and_address_from_environment(self):
         env = {"ORCH_AUTHKEY_FILE": str(self.server.keyfile), "ORCH_ADDRESS": self.server.address}
@@ -73,6 +80,60 @@ class LoginTest(ServerTestCase):
         self.assertEqual(len(d), 2400)
         self.assertTrue(self.m._connection()._background)
         self.assertEqual(self.m.Value(7).get(), 7)
+
+
+class ServerProofTest(unittest.TestCase):
+    """The client proves the key first and takes the connection only once the proof in the
+    server's login reply checks out (PROTOCOL.md §3): a fake server on a real socket."""
+
+    KEY = b"the-key"
+
+    def refused(self, server_proof) -> None:
+        """Asserts a login reply with ``server_proof(cn, sn)`` (absent when None) is refused."""
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+        seen: dict = {}
+
+        def serve():
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(10)
+                challenge = recv_frame(conn)
+                cn = _auth.unb64(challenge["body"]["clientNonce"])
+                sn = os.urandom(32)
+                send_frame(conn, {"type": "message", "address": challenge["replyAddress"],
+                                  "body": {"serverNonce": _auth.b64(sn), "alg": _auth.ALGORITHM}})
+                login = recv_frame(conn)
+                seen["proved"] = _auth.matches(_auth.client_proof(self.KEY, sn, cn),
+                                               _auth.unb64(login["body"].get("proof")))
+                body = {"session": "fake", "protocol": 1, "server": "orch/fake"}
+                proof = server_proof(cn, sn)
+                if proof is not None:
+                    body["serverProof"] = proof
+                send_frame(conn, {"type": "message", "address": login["replyAddress"],
+                                  "body": body})
+                try:
+                    seen["after"] = conn.recv(1)
+                except OSError:
+                    seen["after"] = b""
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        host, port = listener.getsockname()[:2]
+        with self.assertRaises(orch.AuthenticationError) as cm:
+            orch.Manager("%s:%d" % (host, port), authkey=self.KEY).connect()
+        self.assertIn("does not hold the same authkey", str(cm.exception))
+        t.join(10)
+        self.assertTrue(seen.get("proved"), "the client proved the key first")
+        self.assertEqual(seen.get("after"), b"", "nothing sent after a bad login reply")
+
+    def test_missing_server_proof_is_refused(self):
+        self.refused(lambda cn, sn: None)
+
+    def test_wrong_server_proof_is_refused(self):
+        self.refused(lambda cn, sn: _auth.b64(_auth.server_proof(b"other", cn, sn)))
+        self.refused(lambda cn, sn: _auth.b64(_auth.client_proof(self.KEY, sn, cn)))
+        self.refused(lambda cn, sn: "%%")
 
 
 class KeyResolutionMatchesCliTest(ServerTestCase):

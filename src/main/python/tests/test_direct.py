@@ -114,7 +114,11 @@ def raw_login(sock: socket.socket, key: bytes, session=None) -> dict:
     if session is not None:
         body["session"] = session
     send_frame(sock, {"type": "send", "address": "orch.auth", "replyAddress": "a2", "body": body})
-    return recv_frame(sock)
+    login = recv_frame(sock)
+    if login["type"] == "message":
+        assert _auth.matches(_auth.server_proof(key, client_nonce, server_nonce),
+                             _auth.unb64(login["body"].get("serverProof"))), login
+    return login
 
 
 class DirectCallTest(ServerTestCase):
@@ -418,27 +422,34 @@ class DirectCallTest(ServerTestCase):
                                  ("c7", 400, "BadRequest"))
                 self.assertIn(detail, err["message"])
 
-    def test_wrong_key_is_refused(self):
+    def test_worker_proves_the_key_only_after_the_client(self):
+        # A MAC before the client's proof would let anyone who connects guess the key offline.
+        client_nonce = os.urandom(32)
+        challenge = {"type": "send", "address": "orch.auth", "replyAddress": "a1",
+                     "body": {"op": "challenge", "clientNonce": _auth.b64(client_nonce)}}
         with raw_connect(self.direct) as s:
-            client_nonce = os.urandom(32)
-            send_frame(s, {"type": "send", "address": "orch.auth", "replyAddress": "a1",
-                           "body": {"op": "challenge", "clientNonce": _auth.b64(client_nonce)}})
+            send_frame(s, challenge)
             reply = recv_frame(s)["body"]
+            self.assertEqual(set(reply), {"serverNonce", "alg"})
             server_nonce = base64.b64decode(reply["serverNonce"])
-            # the worker proves the real key, which is not ours
-            self.assertFalse(_auth.matches(
-                _auth.server_proof(b"wrong-key", client_nonce, server_nonce),
-                base64.b64decode(reply["serverProof"])))
-            self.assertTrue(_auth.matches(
-                _auth.server_proof(self.server.authkey, client_nonce, server_nonce),
-                base64.b64decode(reply["serverProof"])))
             send_frame(s, {"type": "send", "address": "orch.auth", "replyAddress": "a2",
                            "body": {"op": "login", "proof": _auth.b64(
                                _auth.client_proof(b"wrong-key", server_nonce, client_nonce))}})
             err = recv_frame(s)
             self.assertEqual((err["type"], err["address"], err["failureCode"], err["name"]),
                              ("err", "a2", 401, "Unauthenticated"))
+            self.assertNotIn("serverProof", err)
             assert_closed(self, s)
+        with raw_connect(self.direct) as s:
+            send_frame(s, challenge)
+            server_nonce = base64.b64decode(recv_frame(s)["body"]["serverNonce"])
+            send_frame(s, {"type": "send", "address": "orch.auth", "replyAddress": "a2",
+                           "body": {"op": "login", "proof": _auth.b64(
+                               _auth.client_proof(self.server.authkey, server_nonce,
+                                                  client_nonce))}})
+            login = recv_frame(s)["body"]
+            self.assertEqual(base64.b64decode(login["serverProof"]),
+                             _auth.server_proof(self.server.authkey, client_nonce, server_nonce))
 
     def test_client_with_wrong_key_falls_back_to_the_server(self):
         u = self.make()

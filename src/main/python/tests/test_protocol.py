@@ -80,6 +80,21 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(_auth.unb64(_auth.b64(cn)), cn)
         self.assertIsNone(_auth.unb64("not base64!"))
 
+    def test_server_handshake_proves_the_key_only_after_the_client(self):
+        key, cn = b"k", os.urandom(32)
+        h = _auth.ServerHandshake(key)
+        reply, error = h.challenge({"op": "challenge", "clientNonce": _auth.b64(cn)})
+        self.assertIsNone(error)
+        self.assertEqual(set(reply), {"serverNonce", "alg"})  # nothing to guess the key against
+        sn = _auth.unb64(reply["serverNonce"])
+        self.assertEqual(h.login({"proof": _auth.b64(_auth.client_proof(b"x", sn, cn))}),
+                         (None, (401, "wrong auth key")))
+        proved, error = h.login({"proof": _auth.b64(_auth.client_proof(key, sn, cn))})
+        self.assertIsNone(error)
+        self.assertEqual(proved, {"serverProof": _auth.b64(_auth.server_proof(key, cn, sn))})
+        self.assertEqual(_auth.ServerHandshake(key).login({"proof": "AAAA"}),
+                         (None, (401, "login before challenge")))
+
     def test_key_resolution_order(self):
         with tempfile.TemporaryDirectory() as d:
             home = Path(d)

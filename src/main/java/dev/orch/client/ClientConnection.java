@@ -292,6 +292,10 @@ final class ClientConnection {
                     throw new OrchConnectException("no login answer from " + config.address() + " within "
                             + config.connectTimeout().toMillis() + " ms");
                 }
+                if (e instanceof OrchAuthException) {
+                    // The server closes as it refuses our proof; the refusal is the news.
+                    throw e;
+                }
                 if (closeReason != null) {
                     throw new OrchConnectException("cannot log in to " + config.address() + ": " + closeReason, e);
                 }
@@ -339,15 +343,17 @@ final class ClientConnection {
 
     private void login(long deadline) {
         byte[] clientNonce = AuthProofs.nonce();
+        // Both ways a key mismatch shows (the server refuses our proof, or its own is wrong) read
+        // the same, as they did when the server proved itself first.
+        String wrongKey = "the server at " + config.address() + " does not know our auth key";
         JsonObject r;
+        byte[] serverNonce;
         try {
             r = (JsonObject) call(Addresses.AUTH,
                     new JsonObject().put("op", "challenge").put("clientNonce", AuthProofs.b64(clientNonce)), deadline);
-            byte[] serverNonce = AuthProofs.unb64(r.getString("serverNonce"));
-            byte[] serverProof = AuthProofs.unb64(r.getString("serverProof"));
-            if (serverNonce == null || !AuthProofs.matches(
-                    AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), serverProof)) {
-                throw new OrchAuthException("the server at " + config.address() + " does not know our auth key");
+            serverNonce = AuthProofs.unb64(r.getString("serverNonce"));
+            if (serverNonce == null) {
+                throw new OrchAuthException(wrongKey);
             }
             JsonObject login = new JsonObject().put("op", "login")
                     .put("proof", AuthProofs.b64(AuthProofs.clientProof(config.authKey(), serverNonce, clientNonce)))
@@ -358,11 +364,16 @@ final class ClientConnection {
             r = (JsonObject) call(Addresses.AUTH, login, deadline);
         } catch (OrchException e) {
             if (e.code() == ErrorCode.UNAUTHENTICATED) {
-                throw new OrchAuthException("login to " + config.address() + " refused: wrong auth key");
+                throw new OrchAuthException(wrongKey);
             }
             throw e;
         } catch (ClassCastException e) {
             throw new OrchConnectException("the server at " + config.address() + " answered the login with something else");
+        }
+        // Our proof has gone out; until the server's proof checks out, this may be any peer that took it.
+        if (!(r.getValue("serverProof") instanceof String) || !AuthProofs.matches(
+                AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce), AuthProofs.unb64(r.getString("serverProof")))) {
+            throw new OrchAuthException(wrongKey);
         }
         loginReply = r;
         session = r.getString("session");

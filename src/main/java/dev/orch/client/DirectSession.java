@@ -164,9 +164,9 @@ final class DirectSession {
             }
             clientNonce = nonce;
             serverNonce = AuthProofs.nonce();
+            // Our proof waits for the login reply, as the server's does (PROTOCOL.md §3).
             write(FrameCodec.encodeBytes(Frames.message(reply, null, new JsonObject()
                     .put("serverNonce", AuthProofs.b64(serverNonce))
-                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(server.authKey(), clientNonce, serverNonce)))
                     .put("alg", AuthProofs.ALGORITHM))));
         } else if ("login".equals(op)) {
             Object p = body.getValue("proof");
@@ -184,7 +184,8 @@ final class DirectSession {
             loggedIn = true;
             write(FrameCodec.encodeBytes(Frames.message(reply, null, new JsonObject()
                     .put("session", server.session()).put("protocol", 1).put("server", "orch-worker/" + OrchClient.VERSION)
-                    .put("maxFrame", server.maxFrame()))));
+                    .put("maxFrame", server.maxFrame())
+                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(server.authKey(), clientNonce, serverNonce))))));
         } else {
             write(FrameCodec.encodeBytes(Frames.err(reply, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'"))));
         }

@@ -10,7 +10,9 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The mutual HMAC-SHA256 handshake of protocol v1. The key never crosses the wire:
- * each side proves it holds the key by MACing both nonces with a role label.
+ * each side proves it holds the key by MACing both nonces with a role label. The client proves
+ * first; the {@link #serverProof} goes out only in the login reply, so a peer that has not proved
+ * the key gets no MAC to guess it against offline (PROTOCOL.md §3).
  */
 public final class AuthProofs {
     public static final String ALGORITHM = "HMAC-SHA256";

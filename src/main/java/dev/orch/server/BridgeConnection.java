@@ -465,10 +465,10 @@ final class BridgeConnection implements FrameParser.Listener {
             }
             clientNonce = nonce;
             serverNonce = AuthProofs.nonce();
-            byte[] proof = AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce);
+            // No proof of ours yet: a MAC given to a peer that has proved nothing would let it
+            // guess the key offline. Ours comes with the login reply.
             write(Frames.message(replyAddress, null, new JsonObject()
                     .put("serverNonce", AuthProofs.b64(serverNonce))
-                    .put("serverProof", AuthProofs.b64(proof))
                     .put("alg", AuthProofs.ALGORITHM)));
         } else if ("login".equals(op)) {
             byte[] proof = AuthProofs.unb64(stringOrNull(body.getValue("proof")));
@@ -495,7 +495,8 @@ final class BridgeConnection implements FrameParser.Listener {
                     .put("protocol", 1)
                     .put("server", "orch/" + config.version())
                     .put("maxFrame", config.maxFrame())
-                    .put("idleTimeout", idleTimeoutSeconds())));
+                    .put("idleTimeout", idleTimeoutSeconds())
+                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(config.authKey(), clientNonce, serverNonce)))));
         } else {
             write(Frames.err(replyAddress, OrchException.badRequest("orch.auth op must be 'challenge' or 'login'")));
         }

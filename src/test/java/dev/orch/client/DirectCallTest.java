@@ -11,6 +11,7 @@ import dev.orch.protocol.AuthProofs;
 import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
+import dev.orch.testing.LoginOrder;
 import dev.orch.testing.Poll;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
@@ -302,6 +303,16 @@ class DirectCallTest {
     }
 
     @Test
+    void theWorkersPortProvesTheKeyOnlyAfterTheClientHas() throws Exception {
+        try (OrchClient worker = client("on")) {
+            worker.host("DirectProbeOrder", Probe.EXPOSED.subList(0, 4), (a, k) -> new Probe());
+            worker.create("DirectProbeOrder");
+            HostPort hp = HostPort.parse(worker.directAddress(), 0);
+            LoginOrder.assertClientProvesFirst(() -> new RawClient(hp.host(), hp.port()), TestServer.KEY);
+        }
+    }
+
+    @Test
     void aWorkersOwnErrFramesAreCheckedAsTheServerChecksItsAnswers() throws Exception {
         try (RawClient host = server.raw(); ServerSocket port = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 OrchClient user = client("on")) {
@@ -324,12 +335,12 @@ class DirectCallTest {
                     byte[] serverNonce = AuthProofs.nonce();
                     peer.write(new JsonObject().put("type", "message").put("address", challenge.getString("replyAddress"))
                             .put("body", new JsonObject().put("serverNonce", AuthProofs.b64(serverNonce))
-                                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(TestServer.KEY, clientNonce, serverNonce)))
                                     .put("alg", AuthProofs.ALGORITHM)));
                     JsonObject login = peer.read();
                     peer.write(new JsonObject().put("type", "message").put("address", login.getString("replyAddress"))
                             .put("body", new JsonObject().put("session", host.session).put("protocol", 1)
-                                    .put("server", "fake").put("maxFrame", 16777216)));
+                                    .put("server", "fake").put("maxFrame", 16777216)
+                                    .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(TestServer.KEY, clientNonce, serverNonce)))));
                     for (JsonObject call = peer.read(); call != null; call = peer.read()) {
                         calls.incrementAndGet();
                         peer.write(new JsonObject().put("type", "err").put("address", call.getString("replyAddress"))

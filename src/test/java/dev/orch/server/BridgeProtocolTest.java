@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.testing.LoginOrder;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
 import io.vertx.core.eventbus.ReplyException;
@@ -55,6 +56,11 @@ class BridgeProtocolTest {
             assertEquals(401, reply.getInteger("failureCode"));
             assertTrue(c.closedByServer());
         }
+    }
+
+    @Test
+    void theServerProvesTheKeyOnlyAfterTheClientHas() throws Exception {
+        LoginOrder.assertClientProvesFirst(server::raw, TestServer.KEY);
     }
 
     @Test

@@ -73,12 +73,12 @@ public final class FrozenServer implements AutoCloseable {
             byte[] serverNonce = AuthProofs.nonce();
             write(out, new JsonObject().put("type", "message").put("address", challenge.getString("replyAddress"))
                     .put("body", new JsonObject().put("serverNonce", AuthProofs.b64(serverNonce))
-                            .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(TestServer.KEY, clientNonce, serverNonce)))
                             .put("alg", AuthProofs.ALGORITHM)));
             JsonObject login = read(in);
             write(out, new JsonObject().put("type", "message").put("address", login.getString("replyAddress"))
                     .put("body", new JsonObject().put("session", "frozen").put("protocol", 1).put("server", "orch/frozen")
-                            .put("maxFrame", 64 * 1024 * 1024).put("idleTimeout", 120)));
+                            .put("maxFrame", 64 * 1024 * 1024).put("idleTimeout", 120)
+                            .put("serverProof", AuthProofs.b64(AuthProofs.serverProof(TestServer.KEY, clientNonce, serverNonce)))));
             if (reads) {
                 byte[] sink = new byte[64 * 1024];
                 while (in.read(sink) >= 0) {

@@ -161,19 +161,23 @@ public final class RawClient implements AutoCloseable {
         return login(key, true);
     }
 
-    /** Like {@link #login(byte[])}; without the server check, to test what the server does with a wrong proof. */
+    /**
+     * Like {@link #login(byte[])}; without checking the server's proof in the login reply, to
+     * test what the server does with a wrong proof of ours.
+     */
     public JsonObject login(byte[] key, boolean checkServerProof) throws IOException {
         byte[] clientNonce = AuthProofs.nonce();
         JsonObject ch = request("orch.auth", new JsonObject().put("op", "challenge").put("clientNonce", AuthProofs.b64(clientNonce)));
-        JsonObject body = ch.getJsonObject("body");
-        byte[] serverNonce = AuthProofs.unb64(body.getString("serverNonce"));
-        if (checkServerProof && !AuthProofs.matches(AuthProofs.serverProof(key, clientNonce, serverNonce), AuthProofs.unb64(body.getString("serverProof")))) {
-            throw new IllegalStateException("server proof mismatch");
-        }
+        byte[] serverNonce = AuthProofs.unb64(ch.getJsonObject("body").getString("serverNonce"));
         JsonObject lr = request("orch.auth", new JsonObject().put("op", "login")
                 .put("proof", AuthProofs.b64(AuthProofs.clientProof(key, serverNonce, clientNonce))).put("name", "raw"));
-        if (lr.getJsonObject("body") != null) {
-            session = lr.getJsonObject("body").getString("session");
+        JsonObject body = lr.getJsonObject("body");
+        if (checkServerProof && body != null && !AuthProofs.matches(AuthProofs.serverProof(key, clientNonce, serverNonce),
+                AuthProofs.unb64(body.getString("serverProof")))) {
+            throw new IllegalStateException("server proof mismatch");
+        }
+        if (body != null) {
+            session = body.getString("session");
         }
         return lr;
     }
