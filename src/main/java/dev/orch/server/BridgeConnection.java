@@ -502,8 +502,11 @@ final class BridgeConnection implements FrameParser.Listener {
         }
     }
 
+    /** Refused logins, server-wide: a warning an operator sees, at most every 10 s (a guessing attack). */
+    private static final ThrottledWarning REFUSED = new ThrottledWarning(LOG);
+
     private void refuse(String replyAddress, String why) {
-        LOG.infof("refused login from %s: %s", socket.remoteAddress(), why);
+        REFUSED.occurred("refused a login from %s: %s (%d refused since the last warning)", socket.remoteAddress(), why);
         write(Frames.err(replyAddress, new OrchException(ErrorCode.UNAUTHENTICATED, why)));
         closeSocket();
     }

@@ -14,7 +14,6 @@ import org.jboss.logging.Logger;
  */
 final class PendingLogins {
     private static final Logger LOG = Logger.getLogger(PendingLogins.class);
-    private static final long WARN_EVERY_NANOS = 10_000_000_000L;
 
     /** The contract a waiting connection offers; read from other event loops. */
     interface Waiting {
@@ -28,8 +27,7 @@ final class PendingLogins {
     private final int limit;
     /** Connections in the order they came; logged-in and closed ones are dropped lazily. */
     private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
-    private long evictedSinceWarning;
-    private long lastWarning = System.nanoTime() - WARN_EVERY_NANOS;
+    private final ThrottledWarning evictions = new ThrottledWarning(LOG);
 
     PendingLogins(int limit) {
         this.limit = limit;
@@ -49,15 +47,8 @@ final class PendingLogins {
                 }
                 if (queue.size() > limit) {
                     evicted = queue.pollFirst();
-                    evictedSinceWarning++;
-                    long now = System.nanoTime();
-                    if (now - lastWarning >= WARN_EVERY_NANOS) {
-                        LOG.warnf("more than %d connections waited to log in: closed the oldest of them (%d since the"
-                                + " last warning); a flood of connections without logins, or raise --max-pending-logins",
-                                limit, evictedSinceWarning);
-                        lastWarning = now;
-                        evictedSinceWarning = 0;
-                    }
+                    evictions.occurred("more than %d connections waited to log in: closed the oldest of them (%d since the"
+                            + " last warning); a flood of connections without logins, or raise --max-pending-logins", limit);
                 }
             }
         }

@@ -208,6 +208,9 @@ class ServerProcessIT {
                 "health", "--address", s.address);
         assertEquals(3, wrong.exit, wrong::toString);
         assertOneLineError("auth key", wrong);
+        // An operator sees refused logins (a key guessed at, a client with an old key).
+        dev.orch.testing.Poll.until(BOUND, "a warning of the refused login",
+                () -> s.log().contains("WARN") && s.log().contains("refused a login from"));
 
         // ORCH_ADDRESS is the default for --address.
         Procs.Result byEnv = Procs.orch(Map.of("ORCH_HOME", clientHome.toString(), "ORCH_AUTHKEY", "env-secret-1",

@@ -265,7 +265,7 @@ class FleetTest {
         lines.forEach(l -> texts.add(((JsonObject) l).getString("text")));
         assertTrue(texts.contains("id=" + id), texts.toString());
         assertTrue(texts.contains("oops"), texts.toString());
-        assertTrue(sawEvent("failed", id));
+        Poll.until(WAIT, "failed event", () -> sawEvent("failed", id));
         Poll.until(WAIT, "detached", () -> sawEvent("worker-detached", id));
         assertEquals(true, call(admin, new JsonObject().put("op", "rm").put("id", id)).getBoolean("removed"));
     }
