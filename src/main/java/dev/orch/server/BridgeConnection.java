@@ -78,8 +78,6 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Set once this side began to close the connection. */
     private boolean closing;
     private volatile int inFlight;
-    /** Set once logged in or closed: {@link PendingLogins} reads it from other loops. */
-    private volatile boolean loggedInOrClosed;
     private final long connectedAt = System.nanoTime();
     /** When the client last sent a whole frame or had an answer; bytes of a frame not yet whole do not count. */
     private long lastActivity = connectedAt;
@@ -147,11 +145,6 @@ final class BridgeConnection implements FrameParser.Listener {
 
     /** This connection as {@link PendingLogins} sees it, from any event loop. */
     private final PendingLogins.Waiting waiting = new PendingLogins.Waiting() {
-        @Override
-        public boolean waitingForLogin() {
-            return !loggedInOrClosed;
-        }
-
         @Override
         public void evict() {
             // At once when on this loop (always, with one loop): queued behind a flood's reads,
@@ -487,7 +480,7 @@ final class BridgeConnection implements FrameParser.Listener {
             forwardOptions = new DeliveryOptions().setSendTimeout(FORWARD_TIMEOUT_MS).addHeader(SESSION_HEADER, session)
                     .setCodecName(SharedJsonCodec.NAME);
             sessions.add(session, this);
-            loggedInOrClosed = true;
+            state.pendingLogins().leave(waiting);
             parser.maxFrame(config.maxFrame());
             LOG.debugf("session %s logged in from %s as %s", session, socket.remoteAddress(), clientName);
             write(Frames.message(replyAddress, null, new JsonObject()
@@ -713,7 +706,9 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         closed = true;
-        loggedInOrClosed = true;
+        if (session == null) {
+            state.pendingLogins().leave(waiting);
+        }
         // Answers queued in this loop turn that will now never be written: a caller that died
         // just before (its end read in the same turn as the put that fed its get) takes nothing.
         giveBackAll(unwritten);

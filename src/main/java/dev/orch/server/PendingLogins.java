@@ -1,7 +1,7 @@
 package dev.orch.server;
 
-import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import org.jboss.logging.Logger;
 
 /**
@@ -15,18 +15,15 @@ import org.jboss.logging.Logger;
 final class PendingLogins {
     private static final Logger LOG = Logger.getLogger(PendingLogins.class);
 
-    /** The contract a waiting connection offers; read from other event loops. */
+    /** A connection as seen from here, from any event loop. */
     interface Waiting {
-        /** False once logged in or closed (may lag: {@link #evict} checks again on its own loop). */
-        boolean waitingForLogin();
-
         /** Closes the connection on its own loop if it still has not logged in. */
         void evict();
     }
 
     private final int limit;
-    /** Connections in the order they came; logged-in and closed ones are dropped lazily. */
-    private final ArrayDeque<Waiting> queue = new ArrayDeque<>();
+    /** Connections waiting to log in, oldest first; each leaves when it logs in or closes. */
+    private final LinkedHashSet<Waiting> waiting = new LinkedHashSet<>();
     private final ThrottledWarning evictions = new ThrottledWarning(LOG);
 
     PendingLogins(int limit) {
@@ -37,19 +34,13 @@ final class PendingLogins {
     void admit(Waiting c) {
         Waiting evicted = null;
         synchronized (this) {
-            queue.addLast(c);
-            if (queue.size() > limit) {
-                // Amortized: after this the queue holds only those still waiting.
-                for (Iterator<Waiting> it = queue.iterator(); it.hasNext();) {
-                    if (!it.next().waitingForLogin()) {
-                        it.remove();
-                    }
-                }
-                if (queue.size() > limit) {
-                    evicted = queue.pollFirst();
-                    evictions.occurred("more than %d connections waited to log in: closed the oldest of them (%d since the"
-                            + " last warning); a flood of connections without logins, or raise --max-pending-logins", limit);
-                }
+            waiting.add(c);
+            if (waiting.size() > limit) {
+                Iterator<Waiting> oldest = waiting.iterator();
+                evicted = oldest.next();
+                oldest.remove();
+                evictions.occurred("more than %d connections waited to log in: closed the oldest of them (%d since the"
+                        + " last warning); a flood of connections without logins, or raise --max-pending-logins", limit);
             }
         }
         if (evicted != null) {
@@ -57,8 +48,13 @@ final class PendingLogins {
         }
     }
 
-    /** Connections counted now, waiting or not yet dropped (for tests). */
+    /** {@code c} logged in or closed: it waits no more (and is not kept reachable from here). */
+    synchronized void leave(Waiting c) {
+        waiting.remove(c);
+    }
+
+    /** Connections waiting now (for tests). */
     synchronized int size() {
-        return queue.size();
+        return waiting.size();
     }
 }
