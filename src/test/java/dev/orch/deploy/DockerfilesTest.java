@@ -46,6 +46,8 @@ class DockerfilesTest {
         assertTrue(d.contains("/usr/bin/setsid"), "setsid for orch's children");
         assertTrue(d.contains("COPY --from=tools /usr/bin/setpriv /usr/bin/setpriv"), "setpriv, so children die with orch");
         assertTrue(d.contains("COPY --from=tools /usr/bin/kill /usr/bin/kill"), "kill, to signal process groups");
+        assertTrue(d.contains("libcap-ng.so.0"), "setpriv's library, which the micro image lacks");
+        assertTrue(d.contains("RUN /usr/bin/setpriv --pdeathsig KILL --"), "setpriv run once in the runtime image");
         assertTrue(d.contains("/usr/local/bin/tini"), "tini");
     }
 
@@ -56,6 +58,8 @@ class DockerfilesTest {
         assertTrue(d.contains("target/quarkus-app/"), "copies the fast-jar");
         assertTrue(d.contains("target/orch /opt/orch/orch"), "launcher beside quarkus-app/");
         assertTrue(d.contains("17-jre"), "Java 17 runtime");
+        assertTrue(d.contains("procps"), "kill(1), to signal process groups, is not in the Temurin base");
+        assertTrue(d.contains("/usr/bin/kill -l"), "kill run once at build time");
     }
 
     @Test
