@@ -186,14 +186,20 @@ class InterruptedCallTest(ServerTestCase):
         logging.getLogger("orch").addHandler(handler)
         self.addCleanup(logging.getLogger("orch").removeHandler, handler)
 
-    def interrupted_get(self, m, name):
+    def interrupted_get(self, m, name, interrupt=None, expected=KeyboardInterrupt):
         q = m.Queue(name=name)
-        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
-        with self.assertRaises(KeyboardInterrupt):
+        if interrupt is None:
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        else:
+            interrupt()
+        with self.assertRaises(type(expected) if isinstance(expected, BaseException)
+                               else expected) as raised:
             q.get()
+        if isinstance(expected, BaseException):  # the very exception, not one made from it
+            self.assertIs(raised.exception, expected)
         with self.assertRaises(ConnectionError) as cm:
             q.qsize()
-        self.assertIn("interrupted (KeyboardInterrupt)", str(cm.exception))
+        self.assertIn("interrupted (%s)" % type(raised.exception).__name__, str(cm.exception))
         with self.assertRaises(ConnectionError):
             m.dict()
         # The server dropped the parked get: the next item goes to the next consumer.
@@ -213,6 +219,51 @@ class InterruptedCallTest(ServerTestCase):
         self.addCleanup(m.close)
         m.start_serving()  # background readers read; the caller sleeps until its reply is in
         self.interrupted_get(m, "interrupted-background")
+
+    def alarm_raising(self, error):
+        """The ``signal.alarm`` timeout pattern: a handler that raises ``error`` into the wait."""
+        def handler(signum, frame):
+            raise error
+        previous = signal.signal(signal.SIGALRM, handler)
+        self.addCleanup(signal.signal, signal.SIGALRM, previous)
+        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+        return lambda: signal.setitimer(signal.ITIMER_REAL, 0.3)
+
+    def test_a_signal_handlers_exception_in_a_lone_caller(self):
+        # TimeoutError is an OSError, as the socket's own failures are; it stays the caller's.
+        for error in (TimeoutError("deadline"), LookupError("mine")):
+            with self.subTest(error=type(error).__name__):
+                m = self.server.manager()
+                self.addCleanup(m.close)
+                self.interrupted_get(m, "alarm-lone-%s" % type(error).__name__,
+                                     self.alarm_raising(error), error)
+
+    def test_a_signal_handlers_exception_while_a_background_thread_reads(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        m.start_serving()
+        error = TimeoutError("deadline")
+        self.interrupted_get(m, "alarm-background", self.alarm_raising(error), error)
+
+    def test_a_signal_handlers_exception_while_another_caller_reads(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        other = m.Queue()
+        outcome = []
+
+        def read():  # this thread's own wait makes it the reader
+            try:
+                outcome.append(other.get(timeout=10))
+            except BaseException as e:
+                outcome.append(e)
+        reader = threading.Thread(target=read)
+        reader.start()
+        self.addCleanup(reader.join, 15)
+        time.sleep(0.2)
+        error = TimeoutError("deadline")
+        self.interrupted_get(m, "alarm-other-reader", self.alarm_raising(error), error)
+        reader.join(15)
+        self.assertIsInstance(outcome[0], ConnectionError)
 
 
 class ServerKilledDuringQueueGetTest(unittest.TestCase):
