@@ -22,9 +22,11 @@ TLS_CA_ENV = "ORCH_TLS_CA"
 TLS_ENV = "ORCH_TLS"
 _TRUE = ("1", "on", "true", "yes")
 _FALSE = ("", "0", "off", "false", "no")
-# Types whose constructor takes any keyword as an entry, so the sugar m.dict(...) cannot take
-# name= for the object's name without swallowing an entry called 'name'.
-_ENTRY_KWARGS = ("dict", "Namespace")
+# The server's built-ins whose constructors have a fixed signature without 'name', so their
+# sugar m.Queue(name=N) may take it for the object's name. Every other typeid (dict and
+# Namespace, whose keywords are entries, and hosted types) gets every keyword, as in Python.
+_NAMED_SUGAR = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
+                          "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "list"))
 
 
 def _env_tls() -> bool:
@@ -322,15 +324,17 @@ class Manager:
         # copy/pickle/inspect probe.
         if typeid.startswith("_"):
             raise AttributeError(typeid)
-        if typeid in _ENTRY_KWARGS:
-            # As in Python, every keyword is an entry (m.Namespace(name="w") has an attribute
-            # 'name'); such an object is named with m.create(typeid, ..., name=N).
-            def entries(*args: Any, **kwargs: Any) -> BaseProxy:
+        if typeid not in _NAMED_SUGAR:
+            # As in Python, every keyword goes to the constructor (m.Namespace(name="w") has an
+            # attribute 'name', m.Person(name="Ann") is Ann); such an object is named with
+            # m.create(typeid, ..., name=N).
+            def construct(*args: Any, **kwargs: Any) -> BaseProxy:
                 return self._create(typeid, args, kwargs, None)
-            entries.__name__ = entries.__qualname__ = typeid
-            entries.__doc__ = ("A new anonymous shared %s; every keyword argument is an entry, as "
-                               "in Python. Name one with create(%r, ..., name=N)." % (typeid, typeid))
-            return entries
+            construct.__name__ = construct.__qualname__ = typeid
+            construct.__doc__ = ("A new anonymous shared %s; every keyword argument goes to its "
+                                 "constructor, as in Python. Name one with create(%r, ..., name=N)."
+                                 % (typeid, typeid))
+            return construct
         creator = functools.partial(self.create, typeid)
         functools.update_wrapper(creator, self.create)
         return creator

@@ -188,6 +188,31 @@ class InProcessHostingTest(ServerTestCase):
             c.incr()
         self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
 
+    def test_name_keyword_goes_to_a_hosted_constructor_as_in_python(self):
+        class Person:
+            def __init__(self, name, age=0):
+                self.who = (name, age)
+
+            def get(self):
+                return list(self.who)
+
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("PersonKw", Person)
+        host.start_serving()
+        before = {o["name"] for o in self.m.objects()}
+        self.assertEqual(self.m.PersonKw(name="Ann").get(), ["Ann", 0])
+        self.assertEqual(self.m.PersonKw(name="Ann", age=3).get(), ["Ann", 3])  # no NameTaken
+        self.assertEqual({o["name"] for o in self.m.objects()}, before, "nothing was named")
+        named = self.m.create("PersonKw", "Bob", name="person-bob")
+        self.addCleanup(self.m.delete, "person-bob")
+        self.assertEqual(self.m.lookup("person-bob").get(), ["Bob", 0])
+        self.assertEqual(named._name, "person-bob")
+        # The server's fixed-signature built-ins still take name= for the object's name.
+        q = self.m.Queue(name="sugar-named-queue")
+        self.addCleanup(self.m.delete, "sugar-named-queue")
+        self.assertEqual(q._name, "sugar-named-queue")
+
     def test_register_after_close_then_start_again(self):
         host = self.server.manager()
         self.addCleanup(host.close)
