@@ -85,9 +85,29 @@ def _mixed_class(name: str) -> Optional[type]:
             # The Python base class formats the message (KeyError quotes its key, etc.).
             "__str__": base.__str__,
             "__init__": base.__init__,
+            # Made here, these classes are no module attributes pickle could find by name.
+            "__reduce__": _reduce_mixed,
         })
         _MIXED[name] = cls
     return cls
+
+
+def _reduce_mixed(exc: BaseException) -> Any:
+    state = dict(exc.__dict__)
+    # AttributeError keeps 'name' in a slot of its own (Python 3.10+), not in __dict__.
+    state.update((k, getattr(exc, k, None)) for k in ("code", "name", "message", "detail"))
+    return _unpickle_mixed, (type(exc).__name__, exc.args, state)
+
+
+def _unpickle_mixed(name: str, args: tuple, state: Dict[str, Any]) -> BaseException:
+    """A pickled remote error (say from a ProcessPoolExecutor task) as it was."""
+    cls = _mixed_class(name)
+    if cls is None:
+        return RemoteError(state.get("code", 500), name, state.get("message", ""))
+    exc = cls(*args)
+    for key, value in state.items():
+        setattr(exc, key, value)
+    return exc
 
 
 def remote_error(code: int, name: Optional[str], message: Optional[str]) -> BaseException:

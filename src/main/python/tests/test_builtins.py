@@ -24,6 +24,15 @@ class DictTest(ServerTestCase):
         d.update({"x": None})
         self.assertEqual(d.copy(), {"x": None})
 
+    def test_a_missing_key_error_pickles(self):
+        import pickle
+        with self.assertRaises(KeyError) as cm:
+            self.m.dict()["missing"]
+        back = pickle.loads(pickle.dumps(cm.exception))
+        self.assertIsInstance(back, KeyError)
+        self.assertIsInstance(back, orch.RemoteError)
+        self.assertEqual((back.args, back.code), (("missing",), 500))
+
     def test_repr_and_str(self):
         d = self.m.dict()
         d["k"] = 1
