@@ -77,6 +77,8 @@ class BaseProxy:
         # A tuple encodes as a JSON array as it is: no copy.
         if type(args) is not tuple:
             args = list(args)
+        if methodname in _INDEXED and args:
+            args = _wire_index_args(args)
         body: Dict[str, Any] = {"method": methodname, "args": args}
         if kwds:
             body["kwargs"] = kwds
@@ -180,20 +182,37 @@ class DictProxy(BaseProxy):
         return iter(self._callmethod("keys"))
 
 
-def _wire_index(index: Any) -> Any:
-    # PROTOCOL.md: a list slice travels as {"start","stop","step"}, so an index that is itself a
-    # mapping would be taken for one: refused here, with Python's own message.
-    if isinstance(index, slice):
-        return {"start": index.start, "stop": index.stop, "step": index.step}
+#: Methods whose first argument may be a slice, and the fields of a slice on the wire.
+_INDEXED = ("__getitem__", "__setitem__", "__delitem__")
+_SLICE_FIELDS = frozenset(("start", "stop", "step"))
+
+
+def _wire_index_args(args: Sequence[Any]) -> Sequence[Any]:
+    """``args`` of an indexing call with a slice index in its wire form (PROTOCOL.md §5:
+    ``{"start","stop","step"}``), for the server's lists and hosted objects alike. A mapping
+    index of that shape would reach the object as a slice, so it is refused."""
+    index = args[0]
+    if type(index) is slice:
+        wire = {"start": index.start, "stop": index.stop, "step": index.step}
+        return (wire,) + tuple(args[1:])
+    if isinstance(index, Mapping) and set(index) <= _SLICE_FIELDS:
+        raise TypeError("an index that is a mapping with no keys other than 'start', 'stop' and "
+                        "'step' would reach the object as a slice (PROTOCOL.md §5)")
+    return args
+
+
+def _list_index(index: Any) -> Any:
+    # Any mapping: a list index never is one (Python's own message).
     if isinstance(index, Mapping):
         raise TypeError("list indices must be integers or slices, not %s" % type(index).__name__)
     return index
 
 
 def wire_slice(index: Any) -> Any:
-    """The inverse of :func:`_wire_index` for a hosted list: a ``{"start","stop","step"}``
-    object becomes the slice it stands for (anything else is returned as it is)."""
-    if type(index) is dict and index.keys() <= {"start", "stop", "step"}:
+    """The inverse of :func:`_wire_index_args` for a hosted object: a ``{"start","stop",
+    "step"}`` object (any of them, or none) becomes the slice it stands for (anything else is
+    returned as it is)."""
+    if type(index) is dict and index.keys() <= _SLICE_FIELDS:
         return slice(index.get("start"), index.get("stop"), index.get("step"))
     return index
 
@@ -208,16 +227,16 @@ class ListProxy(BaseProxy):
                  "sort")
 
     def _getvalue(self) -> List[Any]:
-        return self._callmethod("__getitem__", ({},))
+        return self._callmethod("__getitem__", (slice(None),))
 
     def __getitem__(self, index: Any) -> Any:
-        return self._callmethod("__getitem__", (_wire_index(index),))
+        return self._callmethod("__getitem__", (_list_index(index),))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._callmethod("__setitem__", (_wire_index(index), value))
+        self._callmethod("__setitem__", (_list_index(index), value))
 
     def __delitem__(self, index: Any) -> None:
-        self._callmethod("__delitem__", (_wire_index(index),))
+        self._callmethod("__delitem__", (_list_index(index),))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._getvalue())

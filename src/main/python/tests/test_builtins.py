@@ -105,6 +105,11 @@ class ListTest(ServerTestCase):
         lst[0:2] = ["a"]
         del lst[-2:]
         self.assertEqual(lst[:], ["a", 2, 3])
+        # A slice through the generic _callmethod travels as the list's own slices do.
+        self.assertEqual(lst._callmethod("__getitem__", (slice(1, 3),)), [2, 3])
+        lst._callmethod("__setitem__", (slice(0, 1), ["b", "c"]))
+        lst._callmethod("__delitem__", [slice(None, None, -3)])
+        self.assertEqual(lst[:], ["c", 2])
 
     def test_errors(self):
         lst = self.m.list()
