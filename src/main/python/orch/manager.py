@@ -285,6 +285,17 @@ class Manager:
             args = args[1:2]
         return self.create("Value", *args, name=name, **kwargs)
 
+    def Barrier(self, parties: int, action: Any = None, timeout: Optional[float] = None, *,
+                name: Optional[str] = None) -> BaseProxy:
+        """A shared ``Barrier``, with ``threading.Barrier``'s signature. ``action`` must be
+        None: the server, which releases the parties, cannot run a Python callable."""
+        if action is not None:
+            raise NotImplementedError(
+                "orch barriers take no action: the orch server releases the parties and cannot "
+                "run a callable (SYNC.md, Barrier); have the party whose wait() returns 0 run it")
+        kwargs = {} if timeout is None else {"timeout": timeout}
+        return self._create("Barrier", [parties], kwargs, name)
+
     def _make_proxy(self, desc: Dict[str, Any], owned: bool) -> BaseProxy:
         typeid = desc.get("typeid", "")
         spec = self._types.get(typeid) or type(self)._registry.get(typeid)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 import os
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
@@ -326,9 +327,53 @@ class NamespaceProxy(BaseProxy):
         return str(value)
 
 
+class ConditionProxy(AutoProxy):
+    """Proxy of a shared ``Condition``; ``wait_for`` runs its predicate here, as Python's
+    ConditionProxy does."""
+
+    _exposed_ = ("acquire", "release", "wait", "notify", "notify_all")
+
+    def wait_for(self, predicate: Any, timeout: Optional[float] = None) -> Any:
+        """Waits until ``predicate()`` is true (the lock held, as for ``wait``) or ``timeout``
+        seconds pass; returns the predicate's last value."""
+        result = predicate()
+        if result:
+            return result
+        endtime = None if timeout is None else time.monotonic() + timeout
+        waittime = None
+        while not result:
+            if endtime is not None:
+                waittime = endtime - time.monotonic()
+                if waittime <= 0:
+                    break
+            self.wait(waittime)  # type: ignore[attr-defined]
+            result = predicate()
+        return result
+
+
+class BarrierProxy(AutoProxy):
+    """Proxy of a shared ``Barrier``: ``parties``, ``n_waiting`` and ``broken`` are properties,
+    as on ``threading.Barrier`` (each one call)."""
+
+    _exposed_ = ("wait", "abort", "reset", "parties", "n_waiting", "broken")
+
+    @property
+    def parties(self) -> int:
+        return self._callmethod("parties")
+
+    @property
+    def n_waiting(self) -> int:
+        return self._callmethod("n_waiting")
+
+    @property
+    def broken(self) -> bool:
+        return self._callmethod("broken")
+
+
 #: Proxy base class for the built-in typeids; others get AutoProxy.
 BUILTIN_PROXIES: Dict[str, Type[BaseProxy]] = {
     "dict": DictProxy, "list": ListProxy, "Value": ValueProxy, "Namespace": NamespaceProxy,
+    "Condition": ConditionProxy, "Barrier": BarrierProxy,
 }
 
 _cache: Dict[Tuple[type, str, Tuple[str, ...]], type] = {}

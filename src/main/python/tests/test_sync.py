@@ -133,7 +133,61 @@ class BarrierTest(ServerTestCase):
             barrier.wait(10)
 
 
+    def test_parties_n_waiting_and_broken_are_properties(self):
+        barrier = self.m.Barrier(2)
+        self.assertIsInstance(barrier, orch.BarrierProxy)
+        self.assertEqual((barrier.parties, barrier.n_waiting, barrier.broken), (2, 0, False))
+        t = threading.Thread(target=lambda: self.assertRaises(threading.BrokenBarrierError,
+                                                              barrier.wait, 10))
+        t.start()
+        deadline = time.monotonic() + 10
+        while barrier.n_waiting != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(barrier.n_waiting, 1)
+        barrier.abort()
+        t.join(10)
+        self.assertIs(barrier.broken, True)
+
+    def test_threading_signature(self):
+        barrier = self.m.Barrier(2, None, 0.2)  # parties, action, timeout
+        with self.assertRaises(threading.BrokenBarrierError):  # the barrier's timeout
+            barrier.wait()
+        self.assertIs(self.m.Barrier(1, action=None, timeout=5).wait(), 0)
+        for call in (lambda: self.m.Barrier(2, print), lambda: self.m.Barrier(2, action=print)):
+            with self.assertRaisesRegex(NotImplementedError, "orch barriers take no action"):
+                call()
+        named = self.m.Barrier(3, name="barrier-named")
+        self.addCleanup(self.m.delete, "barrier-named")
+        self.assertEqual(self.m.lookup("barrier-named").parties, named.parties)
+
+
 class ConditionTest(ServerTestCase):
+    def test_wait_for_runs_the_predicate_here(self):
+        cond = self.m.Condition(name="cond-wait-for")
+        self.addCleanup(self.m.delete, "cond-wait-for")
+        self.assertIsInstance(cond, orch.ConditionProxy)
+        ready = self.m.Value(False, name="cond-ready")
+        self.addCleanup(self.m.delete, "cond-ready")
+        other = self.server.manager()  # ownership is per session: another one notifies
+        self.addCleanup(other.close)
+
+        def setter():
+            time.sleep(0.3)
+            c = other.lookup("cond-wait-for")
+            with c:
+                other.lookup("cond-ready").value = True
+                c.notify_all()
+        t = threading.Thread(target=setter)
+        t.start()
+        with cond:
+            self.assertIs(cond.wait_for(lambda: ready.value, timeout=10), True)
+        t.join(10)
+        start = time.monotonic()
+        with cond:
+            self.assertIs(cond.wait_for(lambda: not ready.value, timeout=0.3), False)
+        self.assertGreaterEqual(time.monotonic() - start, 0.25)
+
+
     def test_notify(self):
         cond = self.create_or_skip("Condition")
         woke = []
