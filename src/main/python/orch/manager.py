@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, U
 from . import _auth, direct
 from .connection import Connection
 from .hosting import Host, TypeSpec, make_spec
-from .proxy import BaseProxy, proxy_type
+from .proxy import BaseProxy, finite_timeout, proxy_type
 
 Address = Union[Tuple[str, int], str]
 
@@ -293,6 +293,7 @@ class Manager:
             raise NotImplementedError(
                 "orch barriers take no action: the orch server releases the parties and cannot "
                 "run a callable (SYNC.md, Barrier); have the party whose wait() returns 0 run it")
+        timeout = finite_timeout(timeout)
         kwargs = {} if timeout is None else {"timeout": timeout}
         return self._create("Barrier", [parties], kwargs, name)
 

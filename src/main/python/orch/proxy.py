@@ -12,6 +12,7 @@ round trip per item, until ``IndexError`` (Python's sequence protocol). Nothing 
 """
 from __future__ import annotations
 
+import math
 import operator
 import os
 import threading
@@ -400,9 +401,29 @@ def _sequence_iter(proxy: BaseProxy) -> Iterator[Any]:
         i += 1
 
 
-def _method(name: str):
-    def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
-        return self._callmethod(name, args, kwds)
+#: The server's sync types, and where their methods take a timeout (its position).
+_SYNC_TYPEIDS = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
+                           "BoundedSemaphore", "Event", "Condition", "Barrier"))
+_TIMEOUT_AT = {"get": 1, "put": 2, "join": 0, "acquire": 1, "wait": 0}
+
+
+def finite_timeout(timeout: Any) -> Any:
+    """An infinite timeout as None, which waits for ever as in Python (JSON has no infinity)."""
+    return None if type(timeout) is float and timeout == math.inf else timeout
+
+
+def _method(name: str, timeout_at: Optional[int] = None):
+    if timeout_at is None:
+        def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
+            return self._callmethod(name, args, kwds)
+    else:
+        def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
+            if len(args) > timeout_at:
+                args = (args[:timeout_at] + (finite_timeout(args[timeout_at]),)
+                        + args[timeout_at + 1:])
+            if "timeout" in kwds:
+                kwds["timeout"] = finite_timeout(kwds["timeout"])
+            return self._callmethod(name, args, kwds)
     method.__name__ = name
     method.__qualname__ = name
     method.__doc__ = f"Calls {name}() on the shared object."
@@ -426,7 +447,7 @@ def proxy_type(typeid: str, exposed: Sequence[str],
             continue
         if name in _FORWARDED_DUNDERS and name in base.__dict__:
             continue
-        ns[name] = _method(name)
+        ns[name] = _method(name, _TIMEOUT_AT.get(name) if typeid in _SYNC_TYPEIDS else None)
     names = set(exposed)
     if "__iter__" not in base.__dict__ and base is AutoProxy:
         if "keys" in names:

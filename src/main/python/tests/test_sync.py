@@ -1,4 +1,5 @@
 """The synchronisation types (Queue, Lock, Event…), skipped while the server lacks them (404)."""
+import math
 import queue
 import threading
 import time
@@ -48,6 +49,59 @@ class QueueTest(ServerTestCase):
         q.put("done")
         t.join(10)
         self.assertEqual(got, ["done"])
+
+
+class InfiniteTimeoutTest(ServerTestCase):
+    """timeout=math.inf waits for ever, as in Python (JSON cannot carry it: it goes as null)."""
+
+    def test_queue(self):
+        q = self.m.Queue(1)
+        call_later(self, 0.3, q.put, "late")
+        self.assertEqual(q.get(timeout=math.inf), "late")
+        call_later(self, 0.3, q.put, "later")
+        self.assertEqual(q.get(True, math.inf), "later")
+        q.put("full")
+        call_later(self, 0.3, q.get)
+        q.put("next", True, math.inf)
+        self.assertEqual(q.get(), "next")
+        for _ in range(3):  # of the four items put
+            q.task_done()
+        call_later(self, 0.3, q.task_done)
+        self.assertTrue(q.join(math.inf))
+        jq = self.m.JoinableQueue()
+        jq.put(1, timeout=math.inf)
+        self.assertEqual(jq.get(block=True, timeout=math.inf), 1)
+        jq.task_done()
+        self.assertTrue(jq.join(timeout=math.inf))
+
+    def test_locks_events_conditions_barriers(self):
+        for typeid in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"):
+            with self.subTest(typeid=typeid):
+                lock = self.m.create(typeid)
+                self.assertTrue(lock.acquire(True, math.inf))
+                lock.release()
+                self.assertTrue(lock.acquire(timeout=math.inf))
+                lock.release()
+        event = self.m.Event()
+        call_later(self, 0.3, event.set)
+        self.assertTrue(event.wait(math.inf))
+        self.assertTrue(event.wait(timeout=math.inf))
+        self.assertEqual(self.m.Barrier(1, timeout=math.inf).wait(math.inf), 0)
+        self.assertEqual(self.m.Barrier(1).wait(timeout=math.inf), 0)
+        cond = self.m.Condition(name="cond-inf")
+        self.addCleanup(self.m.delete, "cond-inf")
+        other = self.server.manager()  # ownership is per session: another one notifies
+        self.addCleanup(other.close)
+
+        def notify():
+            c = other.lookup("cond-inf")
+            with c:
+                c.notify()
+        with cond:
+            call_later(self, 0.3, notify)
+            self.assertTrue(cond.wait(math.inf))
+            call_later(self, 0.3, notify)
+            self.assertTrue(cond.wait(timeout=math.inf))
 
 
 class JoinableQueueTest(ServerTestCase):
