@@ -27,6 +27,12 @@ _FALSE = ("", "0", "off", "false", "no")
 # Namespace, whose keywords are entries, and hosted types) gets every keyword, as in Python.
 _NAMED_SUGAR = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
                           "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "list"))
+# SyncManager's typeids the server has no type for: AttributeError, so hasattr() says so.
+_NOT_OFFERED = {
+    "Pool": "the orch server runs no Python functions; host a type (register() and "
+            "serve_forever()) or have worker processes take jobs from a Queue",
+    "Array": "orch values are untyped JSON; use m.list()",
+}
 
 
 def _env_tls() -> bool:
@@ -336,6 +342,8 @@ class Manager:
         # copy/pickle/inspect probe.
         if typeid.startswith("_"):
             raise AttributeError(typeid)
+        if typeid in _NOT_OFFERED and typeid not in self._specs():
+            raise AttributeError("orch.Manager has no %s(): %s" % (typeid, _NOT_OFFERED[typeid]))
         if typeid not in _NAMED_SUGAR:
             # As in Python, every keyword goes to the constructor (m.Namespace(name="w") has an
             # attribute 'name', m.Person(name="Ann") is Ann); such an object is named with
@@ -432,6 +440,20 @@ class Manager:
         :meth:`start_serving`.
         """
         return self.start_serving()
+
+    def get_server(self) -> Any:
+        """Not offered: BaseManager's server object runs in the manager's own process, and the
+        orch server runs on its own; :meth:`serve_forever` hosts the registered types."""
+        raise NotImplementedError(
+            "orch.Manager.get_server(): the orch server runs on its own (orch server); to host "
+            "the registered types in this process call serve_forever() or start()")
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        """Not offered: there is no manager process to wait for (BaseManager.join waits for
+        the one start() launched); :meth:`serve_forever` blocks until :meth:`close`."""
+        raise NotImplementedError(
+            "orch.Manager.join(): start() launches no process to wait for; serve_forever() "
+            "hosts the registered types until close()")
 
     def serve_forever(self) -> None:
         """Hosts the registered types until :meth:`close` or Ctrl-C.

@@ -243,6 +243,18 @@ class ValueAndNamespaceTest(ServerTestCase):
 
 
 class ManagerOperationsTest(ServerTestCase):
+    def test_base_manager_api_orch_lacks_says_so(self):
+        for name in ("Pool", "Array"):
+            with self.subTest(name=name):
+                self.assertFalse(hasattr(self.m, name))
+                with self.assertRaisesRegex(AttributeError, "orch.Manager has no %s" % name):
+                    getattr(self.m, name)(4)
+        for call, hint in ((self.m.get_server, "serve_forever"), (self.m.join, "serve_forever")):
+            with self.assertRaisesRegex(NotImplementedError, hint):
+                call()
+        host, port = self.server.address.rsplit(":", 1)
+        self.assertEqual(self.m.address, (host, int(port)))
+
     def test_named_objects_are_shared_and_deleted(self):
         d = self.m.create("dict", name="shared-d")
         d["k"] = 1
