@@ -28,7 +28,7 @@ import time
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 
 from . import _auth, _framing, _tls
-from .errors import AuthenticationError, RemoteError, from_err_frame
+from .errors import AuthenticationError, RemoteError, connect_error, from_err_frame
 
 log = logging.getLogger("orch")
 
@@ -204,12 +204,14 @@ class Connection:
     def open(self) -> "Connection":
         """Connects, runs the mutual login and starts the reader thread."""
         host, port = self.address
+        # As socket.connect() takes "" (INADDR_ANY, which reaches this host), so
+        # multiprocessing's ("", port) does; getaddrinfo would not resolve it.
+        host = host or "127.0.0.1"
         deadline = time.monotonic() + self._connect_timeout
         try:
             sock = socket.create_connection((host, port), timeout=self._connect_timeout)
         except OSError as e:
-            raise ConnectionRefusedError(
-                f"cannot connect to {self._peer} at {host}:{port}: {e}") from e
+            raise connect_error(e, f"cannot connect to {self._peer} at {host}:{port}") from e
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._ssl_context is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import queue
+import socket
 import threading
 from typing import Any, Dict, Optional, Type
 
@@ -43,6 +44,33 @@ class RemoteError(OrchError):
 
 class AuthenticationError(OrchError):
     """The mutual HMAC login failed: client and server do not hold the same authkey."""
+
+
+class ConnectTimeoutError(ConnectionError, socket.timeout):
+    """The TCP connect to the server timed out (``connect_timeout``); a ``TimeoutError``
+    (``socket.timeout`` before Python 3.10)."""
+
+
+class HostLookupError(ConnectionError, socket.gaierror):
+    """The server's host name did not resolve (``socket.gaierror``)."""
+
+
+def connect_error(e: OSError, what: str) -> OSError:
+    """The error for a failed TCP connect: a ``ConnectionError`` (as documented for connect())
+    that is also of ``e``'s class, with ``e``'s errno, saying what failed and why."""
+    text = "%s: %s" % (what, e.strerror or e)
+    if isinstance(e, socket.gaierror):
+        cls: type = HostLookupError
+    elif isinstance(e, (TimeoutError, socket.timeout)):
+        cls = ConnectTimeoutError
+    elif isinstance(e, ConnectionError):
+        cls = type(e)
+    else:  # unreachable network or host...
+        cls = ConnectionError
+    try:
+        return cls(e.errno, text) if e.errno is not None else cls(text)
+    except Exception:  # a subclass with a constructor of its own
+        return ConnectionError(e.errno, text) if e.errno is not None else ConnectionError(text)
 
 
 # Python exception classes a remote error name maps onto (PROTOCOL.md §2 uses Python's vocabulary).
@@ -212,5 +240,5 @@ def safe_text(text: str) -> str:
         return "<text not printable>"
 
 
-__all__ = ["OrchError", "RemoteError", "AuthenticationError", "remote_error", "from_err_frame",
-           "error_body", "bad_reply"]
+__all__ = ["OrchError", "RemoteError", "AuthenticationError", "ConnectTimeoutError",
+           "HostLookupError", "remote_error", "from_err_frame", "error_body", "bad_reply"]

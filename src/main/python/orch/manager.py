@@ -149,7 +149,8 @@ class Manager:
 
     def connect(self) -> "Manager":
         """Connects and logs in (idempotent). Raises ``ConnectionError`` or
-        :class:`orch.AuthenticationError`.
+        :class:`orch.AuthenticationError`. A failed TCP connect is also of its cause's class:
+        ``ConnectionRefusedError``, ``socket.gaierror`` (an unknown host), ``TimeoutError``.
 
         Once the connection is closed or lost, connects again, as a new session: proxies made
         before belong to the old connection (their calls raise ``ConnectionError``); get new

@@ -3,7 +3,9 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -73,6 +75,44 @@ class LoginTest(ServerTestCase):
         self.assertEqual(len(d), 2400)
         self.assertTrue(self.m._connection()._background)
         self.assertEqual(self.m.Value(7).get(), 7)
+
+
+class ConnectFailureTest(ServerTestCase):
+    """A failed connect keeps its cause's class (and is a ConnectionError, as connect() says)."""
+
+    def test_refused(self):
+        with self.assertRaises(ConnectionRefusedError) as cm:
+            orch.Manager(("127.0.0.1", free_port()), authkey=b"k").connect()
+        self.assertIn("cannot connect to orch server at 127.0.0.1:", str(cm.exception))
+
+    def test_unknown_host(self):
+        with self.assertRaises(socket.gaierror) as cm:
+            orch.Manager(("no-such-host.invalid", 1), authkey=b"k").connect()
+        self.assertIsInstance(cm.exception, ConnectionError)
+        self.assertIsNotNone(cm.exception.errno)
+        self.assertIn("cannot connect to orch server at no-such-host.invalid:1: ",
+                      str(cm.exception))
+
+    def test_timeout(self):
+        # A listener whose backlog is full drops further SYNs: the connect times out.
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        filler = socket.create_connection(listener.getsockname())
+        self.addCleanup(filler.close)
+        start = time.monotonic()
+        with self.assertRaises(TimeoutError if sys.version_info >= (3, 10) else socket.timeout) as cm:
+            orch.Manager(listener.getsockname(), authkey=b"k", connect_timeout=0.5).connect()
+        self.assertIsInstance(cm.exception, ConnectionError)
+        self.assertIn("cannot connect", str(cm.exception))
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_empty_host_is_this_host_as_for_socket_connect(self):
+        with orch.Manager(("", self.server.port), authkey=self.server.authkey,
+                          tls_ca=self.server.tls_ca) as m:
+            self.assertEqual(m.address, ("", self.server.port))
+            self.assertEqual(m.dict(a=1).copy(), {"a": 1})
 
 
 class KeyResolutionMatchesCliTest(ServerTestCase):
