@@ -10,8 +10,10 @@ See :class:`orch.Manager`; the wire protocol is ``src/docs/PROTOCOL.md``.
 from .errors import AuthenticationError, OrchError, RemoteError
 from .hosting import caller_session
 from .manager import Manager
-from .proxy import AutoProxy, BaseProxy, DictProxy, ListProxy, NamespaceProxy, ValueProxy
+from .proxy import (AutoProxy, BarrierProxy, BaseProxy, ConditionProxy, DictProxy, ListProxy,
+                    NamespaceProxy, ValueProxy)
 
 __all__ = ["Manager", "BaseProxy", "AutoProxy", "DictProxy", "ListProxy", "ValueProxy",
-           "NamespaceProxy", "RemoteError", "AuthenticationError", "OrchError", "caller_session"]
+           "NamespaceProxy", "ConditionProxy", "BarrierProxy", "RemoteError",
+           "AuthenticationError", "OrchError", "caller_session"]
 __version__ = "0.1.0"

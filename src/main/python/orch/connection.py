@@ -28,7 +28,7 @@ import time
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 
 from . import _auth, _framing, _tls
-from .errors import AuthenticationError, RemoteError, from_err_frame
+from .errors import AuthenticationError, RemoteError, connect_error, from_err_frame
 
 log = logging.getLogger("orch")
 
@@ -64,6 +64,34 @@ def _after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
+
+#: Modules whose frames raise the socket's own failures (besides this package's).
+_IO_MODULES = frozenset(("socket", "ssl", "selectors", "json", "json.decoder", "json.encoder"))
+_PACKAGE = __name__.rpartition(".")[0] + "."
+
+
+def _from_io(e: BaseException) -> bool:
+    """Whether ``e`` is the socket's (or this package's) own failure, not an exception that
+    interrupted it. A signal handler's exception has the handler's frame innermost, and may
+    well be an OSError like the socket's: the ``signal.alarm`` timeout pattern raises
+    TimeoutError. orch installs no signal handler."""
+    tb = e.__traceback__
+    if tb is None:
+        return True
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__") or ""
+    return module.startswith(_PACKAGE) or module in _IO_MODULES
+
+
+class _Failure:
+    """A call's failure, returned rather than raised so that :meth:`Connection.request` tells
+    it from an exception that interrupted the call."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 #: Handler of a ``message`` frame to an address this connection registered.
 MessageHandler = Callable[[Dict[str, Any]], None]
@@ -176,12 +204,14 @@ class Connection:
     def open(self) -> "Connection":
         """Connects, runs the mutual login and starts the reader thread."""
         host, port = self.address
+        # As socket.connect() takes "" (INADDR_ANY, which reaches this host), so
+        # multiprocessing's ("", port) does; getaddrinfo would not resolve it.
+        host = host or "127.0.0.1"
         deadline = time.monotonic() + self._connect_timeout
         try:
             sock = socket.create_connection((host, port), timeout=self._connect_timeout)
         except OSError as e:
-            raise ConnectionRefusedError(
-                f"cannot connect to {self._peer} at {host}:{port}: {e}") from e
+            raise connect_error(e, f"cannot connect to {self._peer} at {host}:{port}") from e
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._ssl_context is not None:
@@ -394,8 +424,8 @@ class Connection:
         self._check_usable()
         try:
             self._write(frame)
-        except OSError as e:
-            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+        except BaseException as e:
+            self._write_failed(e)
             raise self._lost_error() from e
 
     def send_encoded(self, data: bytes) -> None:
@@ -408,31 +438,49 @@ class Connection:
             with self._write_lock:
                 sock.sendall(data)
                 self._last_send = time.monotonic()
-        except OSError as e:
-            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+        except BaseException as e:
+            self._write_failed(e)
             raise self._lost_error() from e
+
+    def _write_failed(self, e: BaseException) -> None:
+        """Marks the connection lost when ``e`` is the socket's failure; otherwise (Ctrl-C, a
+        signal handler's exception) closes it, as a frame may be half written, and re-raises."""
+        if isinstance(e, (OSError, AttributeError)) and _from_io(e):
+            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+            return
+        self._interrupted(e)
+        raise e
 
     def request(self, address: str, body: Dict[str, Any],
                 timeout: Optional[float] = None, prefix: Optional[bytes] = None) -> Any:
         """Sends ``body`` to ``address`` and returns the reply body; raises the mapped error.
 
         ``prefix``, from ``_framing.send_prefix(address)``, saves encoding the address again.
-        A ``KeyboardInterrupt`` (or ``SystemExit``) that ends the call closes the connection:
-        see :meth:`_interrupted`.
+        Any other exception that ends the call, Ctrl-C or one a signal handler raises (the
+        ``signal.alarm`` timeout pattern), closes the connection and propagates as it is: see
+        :meth:`_interrupted`.
         """
+        if _pid != self.pid or self._closed.is_set():
+            self._check_usable()
+        # Encoded first: an argument that is not JSON fails this call alone, before sending.
+        reply_address, data = self._encode_request(address, body, prefix)
         try:
-            return self._request(address, body, timeout, prefix)
+            outcome = self._request(reply_address, data, timeout)
         except BaseException as e:
-            if not isinstance(e, Exception):
+            # The answer and the connection's loss come back as outcomes; anything else was
+            # raised into the wait, and the server may hold the call.
+            if not self._closed.is_set():
                 self._interrupted(e)
             raise
+        if type(outcome) is _Failure:
+            raise outcome.error
+        return outcome
 
-    def _request(self, address: str, body: Dict[str, Any], timeout: Optional[float],
-                 prefix: Optional[bytes]) -> Any:
+    def _request(self, reply_address: str, data: bytes, timeout: Optional[float]) -> Any:
         if (timeout is None and not self._background and not self._deferred
                 and self._role.acquire(blocking=False)):
             try:
-                reply = self._request_as_reader(address, body, prefix)
+                reply = self._request_as_reader(reply_address, data)
             finally:
                 self._role.release()
                 if self._pending:
@@ -441,27 +489,26 @@ class Connection:
                 return reply
             pending = reply  # background readers started meanwhile: they deliver the reply
         else:
-            pending = self._start(address, body, None, prefix=prefix)
+            if self._deferred:
+                self._flush_deferred()
+            pending = self._register(reply_address, data, None)
         if not pending.done and not self._await(pending, timeout):
             with self._pending_lock:
                 self._pending = {k: v for k, v in self._pending.items() if v is not pending}
-            raise TimeoutError(f"no reply from orch server within {timeout} s")
+            return _Failure(TimeoutError(f"no reply from orch server within {timeout} s"))
         if pending.error is not None:
-            raise pending.error
+            return _Failure(pending.error)
         return pending.body
 
-    def _request_as_reader(self, address: str, body: Dict[str, Any],
-                           prefix: Optional[bytes]) -> Any:
+    def _request_as_reader(self, reply_address: str, data: bytes) -> Any:
         """:meth:`request` for a caller that holds the reader role and may read its own reply:
         the common case of one thread calling. Its reply is taken straight off the socket, with
         no pending slot, lock or wake-up; replies to other threads' requests that arrive first
         are dispatched as usual. A reply cannot go astray: only the role's holder reads.
 
-        Returns the reply's body, or a registered :class:`_Pending` for it when background
-        readers start meanwhile (they take over reading at the next frame boundary)."""
-        if _pid != self.pid or self._closed.is_set():
-            self._check_usable()
-        reply_address, data = self._encode_request(address, body, prefix)
+        Returns the reply's body, a :class:`_Failure`, or a registered :class:`_Pending` for
+        the reply when background readers start meanwhile (they take over reading at the next
+        frame boundary)."""
         if not self._send_request(data):
             raise self._lost_error()
         frames = self._frames
@@ -480,7 +527,7 @@ class Connection:
                     if kind == "message":
                         return frame.get("body")
                     if kind == "err":
-                        raise from_err_frame(frame, self._from_worker)
+                        return _Failure(from_err_frame(frame, self._from_worker))
                 self._dispatch(frame)
                 continue
             if self._closed.is_set():
@@ -513,8 +560,8 @@ class Connection:
                 self._sock.sendall(data)  # type: ignore[union-attr]
                 self._last_send = time.monotonic()
             return True
-        except (OSError, AttributeError) as e:
-            self._lost(ConnectionError(f"orch connection lost while sending: {e}"))
+        except BaseException as e:
+            self._write_failed(e)
             return False
 
     def request_async(self, address: str, body: Dict[str, Any],
@@ -531,6 +578,9 @@ class Connection:
             self._flush_deferred()
         # Encode before registering so a non-JSON argument fails cleanly without a pending entry.
         reply_address, data = self._encode_request(address, body, prefix)
+        return self._register(reply_address, data, callback)
+
+    def _register(self, reply_address: str, data: bytes, callback) -> _Pending:
         pending = _Pending(callback)
         with self._pending_lock:
             if self._closed.is_set():
@@ -552,7 +602,7 @@ class Connection:
                 return
             try:
                 self._start(address, body, _ignore_reply, flush=False)
-            except (ConnectionError, OSError):
+            except ConnectionError:  # not OSError: a signal handler's TimeoutError goes on
                 return
 
     # -- incoming messages -------------------------------------------------------------------
@@ -654,6 +704,10 @@ class Connection:
         self._frames.extend(self._decoder.feed(self._rbuf[:n]))
 
     def _fail_reading(self, e: BaseException) -> None:
+        if not isinstance(e, Exception) or not _from_io(e):
+            # Ctrl-C, SystemExit, or an exception a signal handler raised: the caller's own.
+            self._interrupted(e)
+            raise e
         if isinstance(e, (OSError, ValueError, _framing.FrameError)):
             # ValueError: fileno -1 after close(); FrameError: the byte stream is unusable.
             if self._closed.is_set():
@@ -664,15 +718,14 @@ class Connection:
                 err = ConnectionError(f"orch connection lost: {e}")
             self._lost(err)
             return
-        if not isinstance(e, Exception):  # KeyboardInterrupt, SystemExit: the caller's doing
-            self._interrupted(e)
-            raise e
         log.exception("orch: reading failed")
         self._lost(ConnectionError(f"orch reader failed: {e!r}"))
         raise e
 
     def _interrupted(self, e: BaseException) -> None:
-        """A caller left its call unanswered (Ctrl-C), perhaps with its frame half written. The
+        """A caller left its call unanswered (Ctrl-C, or an exception a signal handler raised
+        such as the TimeoutError of the ``signal.alarm`` pattern), perhaps with its frame half
+        written. The
         server may be holding that call: a parked ``get`` would later take an item nobody
         receives, an ``acquire`` a lock nobody releases. The protocol has no way to withdraw one
         call, so the connection closes, which withdraws them all: the server drops its parked

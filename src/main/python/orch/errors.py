@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import queue
+import socket
 import threading
 from typing import Any, Dict, Optional, Type
 
@@ -43,6 +44,33 @@ class RemoteError(OrchError):
 
 class AuthenticationError(OrchError):
     """The mutual HMAC login failed: client and server do not hold the same authkey."""
+
+
+class ConnectTimeoutError(ConnectionError, socket.timeout):
+    """The TCP connect to the server timed out (``connect_timeout``); a ``TimeoutError``
+    (``socket.timeout`` before Python 3.10)."""
+
+
+class HostLookupError(ConnectionError, socket.gaierror):
+    """The server's host name did not resolve (``socket.gaierror``)."""
+
+
+def connect_error(e: OSError, what: str) -> OSError:
+    """The error for a failed TCP connect: a ``ConnectionError`` (as documented for connect())
+    that is also of ``e``'s class, with ``e``'s errno, saying what failed and why."""
+    text = "%s: %s" % (what, e.strerror or e)
+    if isinstance(e, socket.gaierror):
+        cls: type = HostLookupError
+    elif isinstance(e, (TimeoutError, socket.timeout)):
+        cls = ConnectTimeoutError
+    elif isinstance(e, ConnectionError):
+        cls = type(e)
+    else:  # unreachable network or host...
+        cls = ConnectionError
+    try:
+        return cls(e.errno, text) if e.errno is not None else cls(text)
+    except Exception:  # a subclass with a constructor of its own
+        return ConnectionError(e.errno, text) if e.errno is not None else ConnectionError(text)
 
 
 # Python exception classes a remote error name maps onto (PROTOCOL.md §2 uses Python's vocabulary).
@@ -85,9 +113,29 @@ def _mixed_class(name: str) -> Optional[type]:
             # The Python base class formats the message (KeyError quotes its key, etc.).
             "__str__": base.__str__,
             "__init__": base.__init__,
+            # Made here, these classes are no module attributes pickle could find by name.
+            "__reduce__": _reduce_mixed,
         })
         _MIXED[name] = cls
     return cls
+
+
+def _reduce_mixed(exc: BaseException) -> Any:
+    state = dict(exc.__dict__)
+    # AttributeError keeps 'name' in a slot of its own (Python 3.10+), not in __dict__.
+    state.update((k, getattr(exc, k, None)) for k in ("code", "name", "message", "detail"))
+    return _unpickle_mixed, (type(exc).__name__, exc.args, state)
+
+
+def _unpickle_mixed(name: str, args: tuple, state: Dict[str, Any]) -> BaseException:
+    """A pickled remote error (say from a ProcessPoolExecutor task) as it was."""
+    cls = _mixed_class(name)
+    if cls is None:
+        return RemoteError(state.get("code", 500), name, state.get("message", ""))
+    exc = cls(*args)
+    for key, value in state.items():
+        setattr(exc, key, value)
+    return exc
 
 
 def remote_error(code: int, name: Optional[str], message: Optional[str]) -> BaseException:
@@ -192,5 +240,5 @@ def safe_text(text: str) -> str:
         return "<text not printable>"
 
 
-__all__ = ["OrchError", "RemoteError", "AuthenticationError", "remote_error", "from_err_frame",
-           "error_body", "bad_reply"]
+__all__ = ["OrchError", "RemoteError", "AuthenticationError", "ConnectTimeoutError",
+           "HostLookupError", "remote_error", "from_err_frame", "error_body", "bad_reply"]

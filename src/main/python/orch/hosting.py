@@ -252,9 +252,9 @@ class Host:
             # As the server answers such a body for its own objects (PROTOCOL.md §5): a string
             # would otherwise be spread into characters, a dict into its keys.
             raise _Failure(400, "BadRequest", "'args' must be an array and 'kwargs' an object")
-        if args and method in _SLICED and isinstance(obj, list):
-            # A ListProxy sends slices as {"start","stop","step"} (PROTOCOL.md §5): a hosted list
-            # (register(..., proxytype=ListProxy)) takes them as the slices they stand for.
+        if args and method in _SLICED:
+            # Proxies send slices as {"start","stop","step"} (PROTOCOL.md §5), and no other
+            # mapping of that shape: the object takes them as the slices they stand for.
             args = [wire_slice(args[0])] + list(args[1:])
         local = _local
         local.session = session

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, U
 from . import _auth, direct
 from .connection import Connection
 from .hosting import Host, TypeSpec, make_spec
-from .proxy import BaseProxy, proxy_type
+from .proxy import BaseProxy, finite_timeout, proxy_type
 
 Address = Union[Tuple[str, int], str]
 
@@ -22,9 +22,17 @@ TLS_CA_ENV = "ORCH_TLS_CA"
 TLS_ENV = "ORCH_TLS"
 _TRUE = ("1", "on", "true", "yes")
 _FALSE = ("", "0", "off", "false", "no")
-# Types whose constructor takes any keyword as an entry, so the sugar m.dict(...) cannot take
-# name= for the object's name without swallowing an entry called 'name'.
-_ENTRY_KWARGS = ("dict", "Namespace")
+# The server's built-ins whose constructors have a fixed signature without 'name', so their
+# sugar m.Queue(name=N) may take it for the object's name. Every other typeid (dict and
+# Namespace, whose keywords are entries, and hosted types) gets every keyword, as in Python.
+_NAMED_SUGAR = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
+                          "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "list"))
+# SyncManager's typeids the server has no type for: AttributeError, so hasattr() says so.
+_NOT_OFFERED = {
+    "Pool": "the orch server runs no Python functions; host a type (register() and "
+            "serve_forever()) or have worker processes take jobs from a Queue",
+    "Array": "orch values are untyped JSON; use m.list()",
+}
 
 
 def _env_tls() -> bool:
@@ -141,7 +149,8 @@ class Manager:
 
     def connect(self) -> "Manager":
         """Connects and logs in (idempotent). Raises ``ConnectionError`` or
-        :class:`orch.AuthenticationError`.
+        :class:`orch.AuthenticationError`. A failed TCP connect is also of its cause's class:
+        ``ConnectionRefusedError``, ``socket.gaierror`` (an unknown host), ``TimeoutError``.
 
         Once the connection is closed or lost, connects again, as a new session: proxies made
         before belong to the old connection (their calls raise ``ConnectionError``); get new
@@ -283,6 +292,18 @@ class Manager:
             args = args[1:2]
         return self.create("Value", *args, name=name, **kwargs)
 
+    def Barrier(self, parties: int, action: Any = None, timeout: Optional[float] = None, *,
+                name: Optional[str] = None) -> BaseProxy:
+        """A shared ``Barrier``, with ``threading.Barrier``'s signature. ``action`` must be
+        None: the server, which releases the parties, cannot run a Python callable."""
+        if action is not None:
+            raise NotImplementedError(
+                "orch barriers take no action: the orch server releases the parties and cannot "
+                "run a callable (SYNC.md, Barrier); have the party whose wait() returns 0 run it")
+        timeout = finite_timeout(timeout)
+        kwargs = {} if timeout is None else {"timeout": timeout}
+        return self._create("Barrier", [parties], kwargs, name)
+
     def _make_proxy(self, desc: Dict[str, Any], owned: bool) -> BaseProxy:
         typeid = desc.get("typeid", "")
         spec = self._types.get(typeid) or type(self)._registry.get(typeid)
@@ -322,15 +343,19 @@ class Manager:
         # copy/pickle/inspect probe.
         if typeid.startswith("_"):
             raise AttributeError(typeid)
-        if typeid in _ENTRY_KWARGS:
-            # As in Python, every keyword is an entry (m.Namespace(name="w") has an attribute
-            # 'name'); such an object is named with m.create(typeid, ..., name=N).
-            def entries(*args: Any, **kwargs: Any) -> BaseProxy:
+        if typeid in _NOT_OFFERED and typeid not in self._specs():
+            raise AttributeError("orch.Manager has no %s(): %s" % (typeid, _NOT_OFFERED[typeid]))
+        if typeid not in _NAMED_SUGAR:
+            # As in Python, every keyword goes to the constructor (m.Namespace(name="w") has an
+            # attribute 'name', m.Person(name="Ann") is Ann); such an object is named with
+            # m.create(typeid, ..., name=N).
+            def construct(*args: Any, **kwargs: Any) -> BaseProxy:
                 return self._create(typeid, args, kwargs, None)
-            entries.__name__ = entries.__qualname__ = typeid
-            entries.__doc__ = ("A new anonymous shared %s; every keyword argument is an entry, as "
-                               "in Python. Name one with create(%r, ..., name=N)." % (typeid, typeid))
-            return entries
+            construct.__name__ = construct.__qualname__ = typeid
+            construct.__doc__ = ("A new anonymous shared %s; every keyword argument goes to its "
+                                 "constructor, as in Python. Name one with create(%r, ..., name=N)."
+                                 % (typeid, typeid))
+            return construct
         creator = functools.partial(self.create, typeid)
         functools.update_wrapper(creator, self.create)
         return creator
@@ -416,6 +441,20 @@ class Manager:
         :meth:`start_serving`.
         """
         return self.start_serving()
+
+    def get_server(self) -> Any:
+        """Not offered: BaseManager's server object runs in the manager's own process, and the
+        orch server runs on its own; :meth:`serve_forever` hosts the registered types."""
+        raise NotImplementedError(
+            "orch.Manager.get_server(): the orch server runs on its own (orch server); to host "
+            "the registered types in this process call serve_forever() or start()")
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        """Not offered: there is no manager process to wait for (BaseManager.join waits for
+        the one start() launched); :meth:`serve_forever` blocks until :meth:`close`."""
+        raise NotImplementedError(
+            "orch.Manager.join(): start() launches no process to wait for; serve_forever() "
+            "hosts the registered types until close()")
 
     def serve_forever(self) -> None:
         """Hosts the registered types until :meth:`close` or Ctrl-C.

@@ -12,9 +12,11 @@ round trip per item, until ``IndexError`` (Python's sequence protocol). Nothing 
 """
 from __future__ import annotations
 
+import math
 import operator
 import os
 import threading
+import time
 import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
@@ -77,6 +79,8 @@ class BaseProxy:
         # A tuple encodes as a JSON array as it is: no copy.
         if type(args) is not tuple:
             args = list(args)
+        if methodname in _INDEXED and args:
+            args = _wire_index_args(args)
         body: Dict[str, Any] = {"method": methodname, "args": args}
         if kwds:
             body["kwargs"] = kwds
@@ -180,20 +184,37 @@ class DictProxy(BaseProxy):
         return iter(self._callmethod("keys"))
 
 
-def _wire_index(index: Any) -> Any:
-    # PROTOCOL.md: a list slice travels as {"start","stop","step"}, so an index that is itself a
-    # mapping would be taken for one: refused here, with Python's own message.
-    if isinstance(index, slice):
-        return {"start": index.start, "stop": index.stop, "step": index.step}
+#: Methods whose first argument may be a slice, and the fields of a slice on the wire.
+_INDEXED = ("__getitem__", "__setitem__", "__delitem__")
+_SLICE_FIELDS = frozenset(("start", "stop", "step"))
+
+
+def _wire_index_args(args: Sequence[Any]) -> Sequence[Any]:
+    """``args`` of an indexing call with a slice index in its wire form (PROTOCOL.md §5:
+    ``{"start","stop","step"}``), for the server's lists and hosted objects alike. A mapping
+    index of that shape would reach the object as a slice, so it is refused."""
+    index = args[0]
+    if type(index) is slice:
+        wire = {"start": index.start, "stop": index.stop, "step": index.step}
+        return (wire,) + tuple(args[1:])
+    if isinstance(index, Mapping) and set(index) <= _SLICE_FIELDS:
+        raise TypeError("an index that is a mapping with no keys other than 'start', 'stop' and "
+                        "'step' would reach the object as a slice (PROTOCOL.md §5)")
+    return args
+
+
+def _list_index(index: Any) -> Any:
+    # Any mapping: a list index never is one (Python's own message).
     if isinstance(index, Mapping):
         raise TypeError("list indices must be integers or slices, not %s" % type(index).__name__)
     return index
 
 
 def wire_slice(index: Any) -> Any:
-    """The inverse of :func:`_wire_index` for a hosted list: a ``{"start","stop","step"}``
-    object becomes the slice it stands for (anything else is returned as it is)."""
-    if type(index) is dict and index.keys() <= {"start", "stop", "step"}:
+    """The inverse of :func:`_wire_index_args` for a hosted object: a ``{"start","stop",
+    "step"}`` object (any of them, or none) becomes the slice it stands for (anything else is
+    returned as it is)."""
+    if type(index) is dict and index.keys() <= _SLICE_FIELDS:
         return slice(index.get("start"), index.get("stop"), index.get("step"))
     return index
 
@@ -208,16 +229,16 @@ class ListProxy(BaseProxy):
                  "sort")
 
     def _getvalue(self) -> List[Any]:
-        return self._callmethod("__getitem__", ({},))
+        return self._callmethod("__getitem__", (slice(None),))
 
     def __getitem__(self, index: Any) -> Any:
-        return self._callmethod("__getitem__", (_wire_index(index),))
+        return self._callmethod("__getitem__", (_list_index(index),))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._callmethod("__setitem__", (_wire_index(index), value))
+        self._callmethod("__setitem__", (_list_index(index), value))
 
     def __delitem__(self, index: Any) -> None:
-        self._callmethod("__delitem__", (_wire_index(index),))
+        self._callmethod("__delitem__", (_list_index(index),))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._getvalue())
@@ -307,9 +328,53 @@ class NamespaceProxy(BaseProxy):
         return str(value)
 
 
+class ConditionProxy(AutoProxy):
+    """Proxy of a shared ``Condition``; ``wait_for`` runs its predicate here, as Python's
+    ConditionProxy does."""
+
+    _exposed_ = ("acquire", "release", "wait", "notify", "notify_all")
+
+    def wait_for(self, predicate: Any, timeout: Optional[float] = None) -> Any:
+        """Waits until ``predicate()`` is true (the lock held, as for ``wait``) or ``timeout``
+        seconds pass; returns the predicate's last value."""
+        result = predicate()
+        if result:
+            return result
+        endtime = None if timeout is None else time.monotonic() + timeout
+        waittime = None
+        while not result:
+            if endtime is not None:
+                waittime = endtime - time.monotonic()
+                if waittime <= 0:
+                    break
+            self.wait(waittime)  # type: ignore[attr-defined]
+            result = predicate()
+        return result
+
+
+class BarrierProxy(AutoProxy):
+    """Proxy of a shared ``Barrier``: ``parties``, ``n_waiting`` and ``broken`` are properties,
+    as on ``threading.Barrier`` (each one call)."""
+
+    _exposed_ = ("wait", "abort", "reset", "parties", "n_waiting", "broken")
+
+    @property
+    def parties(self) -> int:
+        return self._callmethod("parties")
+
+    @property
+    def n_waiting(self) -> int:
+        return self._callmethod("n_waiting")
+
+    @property
+    def broken(self) -> bool:
+        return self._callmethod("broken")
+
+
 #: Proxy base class for the built-in typeids; others get AutoProxy.
 BUILTIN_PROXIES: Dict[str, Type[BaseProxy]] = {
     "dict": DictProxy, "list": ListProxy, "Value": ValueProxy, "Namespace": NamespaceProxy,
+    "Condition": ConditionProxy, "Barrier": BarrierProxy,
 }
 
 _cache: Dict[Tuple[type, str, Tuple[str, ...]], type] = {}
@@ -336,9 +401,29 @@ def _sequence_iter(proxy: BaseProxy) -> Iterator[Any]:
         i += 1
 
 
-def _method(name: str):
-    def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
-        return self._callmethod(name, args, kwds)
+#: The server's sync types, and where their methods take a timeout (its position).
+_SYNC_TYPEIDS = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
+                           "BoundedSemaphore", "Event", "Condition", "Barrier"))
+_TIMEOUT_AT = {"get": 1, "put": 2, "join": 0, "acquire": 1, "wait": 0}
+
+
+def finite_timeout(timeout: Any) -> Any:
+    """An infinite timeout as None, which waits for ever as in Python (JSON has no infinity)."""
+    return None if type(timeout) is float and timeout == math.inf else timeout
+
+
+def _method(name: str, timeout_at: Optional[int] = None):
+    if timeout_at is None:
+        def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
+            return self._callmethod(name, args, kwds)
+    else:
+        def method(self: BaseProxy, *args: Any, **kwds: Any) -> Any:
+            if len(args) > timeout_at:
+                args = (args[:timeout_at] + (finite_timeout(args[timeout_at]),)
+                        + args[timeout_at + 1:])
+            if "timeout" in kwds:
+                kwds["timeout"] = finite_timeout(kwds["timeout"])
+            return self._callmethod(name, args, kwds)
     method.__name__ = name
     method.__qualname__ = name
     method.__doc__ = f"Calls {name}() on the shared object."
@@ -362,7 +447,7 @@ def proxy_type(typeid: str, exposed: Sequence[str],
             continue
         if name in _FORWARDED_DUNDERS and name in base.__dict__:
             continue
-        ns[name] = _method(name)
+        ns[name] = _method(name, _TIMEOUT_AT.get(name) if typeid in _SYNC_TYPEIDS else None)
     names = set(exposed)
     if "__iter__" not in base.__dict__ and base is AutoProxy:
         if "keys" in names:

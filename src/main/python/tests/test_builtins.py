@@ -24,6 +24,15 @@ class DictTest(ServerTestCase):
         d.update({"x": None})
         self.assertEqual(d.copy(), {"x": None})
 
+    def test_a_missing_key_error_pickles(self):
+        import pickle
+        with self.assertRaises(KeyError) as cm:
+            self.m.dict()["missing"]
+        back = pickle.loads(pickle.dumps(cm.exception))
+        self.assertIsInstance(back, KeyError)
+        self.assertIsInstance(back, orch.RemoteError)
+        self.assertEqual((back.args, back.code), (("missing",), 500))
+
     def test_repr_and_str(self):
         d = self.m.dict()
         d["k"] = 1
@@ -96,6 +105,11 @@ class ListTest(ServerTestCase):
         lst[0:2] = ["a"]
         del lst[-2:]
         self.assertEqual(lst[:], ["a", 2, 3])
+        # A slice through the generic _callmethod travels as the list's own slices do.
+        self.assertEqual(lst._callmethod("__getitem__", (slice(1, 3),)), [2, 3])
+        lst._callmethod("__setitem__", (slice(0, 1), ["b", "c"]))
+        lst._callmethod("__delitem__", [slice(None, None, -3)])
+        self.assertEqual(lst[:], ["c", 2])
 
     def test_errors(self):
         lst = self.m.list()
@@ -229,6 +243,18 @@ class ValueAndNamespaceTest(ServerTestCase):
 
 
 class ManagerOperationsTest(ServerTestCase):
+    def test_base_manager_api_orch_lacks_says_so(self):
+        for name in ("Pool", "Array"):
+            with self.subTest(name=name):
+                self.assertFalse(hasattr(self.m, name))
+                with self.assertRaisesRegex(AttributeError, "orch.Manager has no %s" % name):
+                    getattr(self.m, name)(4)
+        for call, hint in ((self.m.get_server, "serve_forever"), (self.m.join, "serve_forever")):
+            with self.assertRaisesRegex(NotImplementedError, hint):
+                call()
+        host, port = self.server.address.rsplit(":", 1)
+        self.assertEqual(self.m.address, (host, int(port)))
+
     def test_named_objects_are_shared_and_deleted(self):
         d = self.m.create("dict", name="shared-d")
         d["k"] = 1

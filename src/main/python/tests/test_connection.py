@@ -5,6 +5,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -136,6 +137,44 @@ class ServerProofTest(unittest.TestCase):
         self.refused(lambda cn, sn: "%%")
 
 
+class ConnectFailureTest(ServerTestCase):
+    """A failed connect keeps its cause's class (and is a ConnectionError, as connect() says)."""
+
+    def test_refused(self):
+        with self.assertRaises(ConnectionRefusedError) as cm:
+            orch.Manager(("127.0.0.1", free_port()), authkey=b"k").connect()
+        self.assertIn("cannot connect to orch server at 127.0.0.1:", str(cm.exception))
+
+    def test_unknown_host(self):
+        with self.assertRaises(socket.gaierror) as cm:
+            orch.Manager(("no-such-host.invalid", 1), authkey=b"k").connect()
+        self.assertIsInstance(cm.exception, ConnectionError)
+        self.assertIsNotNone(cm.exception.errno)
+        self.assertIn("cannot connect to orch server at no-such-host.invalid:1: ",
+                      str(cm.exception))
+
+    def test_timeout(self):
+        # A listener whose backlog is full drops further SYNs: the connect times out.
+        listener = socket.socket()
+        self.addCleanup(listener.close)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        filler = socket.create_connection(listener.getsockname())
+        self.addCleanup(filler.close)
+        start = time.monotonic()
+        with self.assertRaises(TimeoutError if sys.version_info >= (3, 10) else socket.timeout) as cm:
+            orch.Manager(listener.getsockname(), authkey=b"k", connect_timeout=0.5).connect()
+        self.assertIsInstance(cm.exception, ConnectionError)
+        self.assertIn("cannot connect", str(cm.exception))
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_empty_host_is_this_host_as_for_socket_connect(self):
+        with orch.Manager(("", self.server.port), authkey=self.server.authkey,
+                          tls_ca=self.server.tls_ca) as m:
+            self.assertEqual(m.address, ("", self.server.port))
+            self.assertEqual(m.dict(a=1).copy(), {"a": 1})
+
+
 class KeyResolutionMatchesCliTest(ServerTestCase):
     """The README promises keys "resolve like the CLI": each case runs ``orch health`` and
     ``orch.Manager().connect()`` with the same environment and expects the same outcome."""
@@ -247,14 +286,20 @@ class InterruptedCallTest(ServerTestCase):
         logging.getLogger("orch").addHandler(handler)
         self.addCleanup(logging.getLogger("orch").removeHandler, handler)
 
-    def interrupted_get(self, m, name):
+    def interrupted_get(self, m, name, interrupt=None, expected=KeyboardInterrupt):
         q = m.Queue(name=name)
-        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
-        with self.assertRaises(KeyboardInterrupt):
+        if interrupt is None:
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        else:
+            interrupt()
+        with self.assertRaises(type(expected) if isinstance(expected, BaseException)
+                               else expected) as raised:
             q.get()
+        if isinstance(expected, BaseException):  # the very exception, not one made from it
+            self.assertIs(raised.exception, expected)
         with self.assertRaises(ConnectionError) as cm:
             q.qsize()
-        self.assertIn("interrupted (KeyboardInterrupt)", str(cm.exception))
+        self.assertIn("interrupted (%s)" % type(raised.exception).__name__, str(cm.exception))
         with self.assertRaises(ConnectionError):
             m.dict()
         # The server dropped the parked get: the next item goes to the next consumer.
@@ -274,6 +319,51 @@ class InterruptedCallTest(ServerTestCase):
         self.addCleanup(m.close)
         m.start_serving()  # background readers read; the caller sleeps until its reply is in
         self.interrupted_get(m, "interrupted-background")
+
+    def alarm_raising(self, error):
+        """The ``signal.alarm`` timeout pattern: a handler that raises ``error`` into the wait."""
+        def handler(signum, frame):
+            raise error
+        previous = signal.signal(signal.SIGALRM, handler)
+        self.addCleanup(signal.signal, signal.SIGALRM, previous)
+        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+        return lambda: signal.setitimer(signal.ITIMER_REAL, 0.3)
+
+    def test_a_signal_handlers_exception_in_a_lone_caller(self):
+        # TimeoutError is an OSError, as the socket's own failures are; it stays the caller's.
+        for error in (TimeoutError("deadline"), LookupError("mine")):
+            with self.subTest(error=type(error).__name__):
+                m = self.server.manager()
+                self.addCleanup(m.close)
+                self.interrupted_get(m, "alarm-lone-%s" % type(error).__name__,
+                                     self.alarm_raising(error), error)
+
+    def test_a_signal_handlers_exception_while_a_background_thread_reads(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        m.start_serving()
+        error = TimeoutError("deadline")
+        self.interrupted_get(m, "alarm-background", self.alarm_raising(error), error)
+
+    def test_a_signal_handlers_exception_while_another_caller_reads(self):
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        other = m.Queue()
+        outcome = []
+
+        def read():  # this thread's own wait makes it the reader
+            try:
+                outcome.append(other.get(timeout=10))
+            except BaseException as e:
+                outcome.append(e)
+        reader = threading.Thread(target=read)
+        reader.start()
+        self.addCleanup(reader.join, 15)
+        time.sleep(0.2)
+        error = TimeoutError("deadline")
+        self.interrupted_get(m, "alarm-other-reader", self.alarm_raising(error), error)
+        reader.join(15)
+        self.assertIsInstance(outcome[0], ConnectionError)
 
 
 class ServerKilledDuringQueueGetTest(unittest.TestCase):

@@ -188,6 +188,31 @@ class InProcessHostingTest(ServerTestCase):
             c.incr()
         self.assertEqual((cm.exception.code, cm.exception.name), (410, "HostGone"))
 
+    def test_name_keyword_goes_to_a_hosted_constructor_as_in_python(self):
+        class Person:
+            def __init__(self, name, age=0):
+                self.who = (name, age)
+
+            def get(self):
+                return list(self.who)
+
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("PersonKw", Person)
+        host.start_serving()
+        before = {o["name"] for o in self.m.objects()}
+        self.assertEqual(self.m.PersonKw(name="Ann").get(), ["Ann", 0])
+        self.assertEqual(self.m.PersonKw(name="Ann", age=3).get(), ["Ann", 3])  # no NameTaken
+        self.assertEqual({o["name"] for o in self.m.objects()}, before, "nothing was named")
+        named = self.m.create("PersonKw", "Bob", name="person-bob")
+        self.addCleanup(self.m.delete, "person-bob")
+        self.assertEqual(self.m.lookup("person-bob").get(), ["Bob", 0])
+        self.assertEqual(named._name, "person-bob")
+        # The server's fixed-signature built-ins still take name= for the object's name.
+        q = self.m.Queue(name="sugar-named-queue")
+        self.addCleanup(self.m.delete, "sugar-named-queue")
+        self.assertEqual(q._name, "sugar-named-queue")
+
     def test_register_after_close_then_start_again(self):
         host = self.server.manager()
         self.addCleanup(host.close)
@@ -224,6 +249,44 @@ class InProcessHostingTest(ServerTestCase):
         lst[0:2] = ["x"]
         del lst[::2]
         self.assertEqual(shared_list, [3])
+
+    def test_slices_reach_a_hosted_sequence(self):
+        class Seq:
+            def __init__(self):
+                self.d = [10, 20, 30, 40]
+
+            def __getitem__(self, i):
+                if isinstance(i, dict):
+                    return "dict %s" % sorted(i)
+                return self.d[i]
+
+            def __setitem__(self, i, value):
+                self.d[i] = value
+
+            def __delitem__(self, i):
+                del self.d[i]
+
+            def __len__(self):
+                return len(self.d)
+
+        host = self.server.manager()
+        self.addCleanup(host.close)
+        host.register("SliceSeq", Seq, exposed=("__getitem__", "__setitem__", "__delitem__",
+                                                "__len__"))
+        host.start_serving()
+        seq = self.m.SliceSeq()
+        self.assertEqual((seq[1:3], seq[::-1], seq[-1]), ([20, 30], [40, 30, 20, 10], 40))
+        self.assertEqual(seq._callmethod("__getitem__", (slice(None, 2),)), [10, 20])
+        seq[0:2] = [1]
+        del seq[::2]
+        self.assertEqual(seq[:], [30])
+        # A mapping index other than a slice's shape reaches the object as it is; one of that
+        # shape would be read as a slice, so the client refuses it.
+        self.assertEqual(seq[{"start": 1, "k": 2}], "dict ['k', 'start']")
+        for ambiguous in ({}, {"start": 1}):
+            with self.assertRaisesRegex(TypeError, "would reach the object as a slice"):
+                seq[ambiguous]
+        self.assertEqual(seq[:], [30])
 
     def test_a_factory_without_exposed_exposes_each_objects_own_methods(self):
         # The tutorial's register('get_my_string', callable=lambda: my_string), as is: like

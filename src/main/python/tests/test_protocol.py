@@ -182,6 +182,25 @@ class ErrorMappingTest(unittest.TestCase):
             self.assertIsInstance(e, RemoteError)
             self.assertEqual((e.code, e.name), (500, name))
 
+    def test_mapped_errors_pickle(self):
+        # A ProcessPoolExecutor task that hits one sends it back pickled.
+        import pickle
+        from orch import errors
+        for name in errors._PYTHON_ERRORS:
+            e = remote_error(500, name, f"{name}: 'detail'")
+            for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+                with self.subTest(name=name, protocol=protocol):
+                    back = pickle.loads(pickle.dumps(e, protocol))
+                    self.assertIs(type(back), type(e))
+                    self.assertEqual(back.args, e.args)
+                    self.assertEqual((back.code, back.name, back.message, back.detail),
+                                     (e.code, e.name, e.message, e.detail))
+                    self.assertEqual(str(back), str(e))
+        e = remote_error(404, "NotFound", "NotFound: no object named 'x'")
+        back = pickle.loads(pickle.dumps(e))
+        self.assertEqual((type(back), back.code, back.name, back.detail, str(back)),
+                         (RemoteError, 404, "NotFound", e.detail, str(e)))
+
     def test_key_error_carries_the_key(self):
         e = remote_error(500, "KeyError", "KeyError: 'x'")
         self.assertEqual(e.args, ("x",))

@@ -1,4 +1,5 @@
 """The synchronisation types (Queue, Lock, Event…), skipped while the server lacks them (404)."""
+import math
 import queue
 import threading
 import time
@@ -48,6 +49,59 @@ class QueueTest(ServerTestCase):
         q.put("done")
         t.join(10)
         self.assertEqual(got, ["done"])
+
+
+class InfiniteTimeoutTest(ServerTestCase):
+    """timeout=math.inf waits for ever, as in Python (JSON cannot carry it: it goes as null)."""
+
+    def test_queue(self):
+        q = self.m.Queue(1)
+        call_later(self, 0.3, q.put, "late")
+        self.assertEqual(q.get(timeout=math.inf), "late")
+        call_later(self, 0.3, q.put, "later")
+        self.assertEqual(q.get(True, math.inf), "later")
+        q.put("full")
+        call_later(self, 0.3, q.get)
+        q.put("next", True, math.inf)
+        self.assertEqual(q.get(), "next")
+        for _ in range(3):  # of the four items put
+            q.task_done()
+        call_later(self, 0.3, q.task_done)
+        self.assertTrue(q.join(math.inf))
+        jq = self.m.JoinableQueue()
+        jq.put(1, timeout=math.inf)
+        self.assertEqual(jq.get(block=True, timeout=math.inf), 1)
+        jq.task_done()
+        self.assertTrue(jq.join(timeout=math.inf))
+
+    def test_locks_events_conditions_barriers(self):
+        for typeid in ("Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition"):
+            with self.subTest(typeid=typeid):
+                lock = self.m.create(typeid)
+                self.assertTrue(lock.acquire(True, math.inf))
+                lock.release()
+                self.assertTrue(lock.acquire(timeout=math.inf))
+                lock.release()
+        event = self.m.Event()
+        call_later(self, 0.3, event.set)
+        self.assertTrue(event.wait(math.inf))
+        self.assertTrue(event.wait(timeout=math.inf))
+        self.assertEqual(self.m.Barrier(1, timeout=math.inf).wait(math.inf), 0)
+        self.assertEqual(self.m.Barrier(1).wait(timeout=math.inf), 0)
+        cond = self.m.Condition(name="cond-inf")
+        self.addCleanup(self.m.delete, "cond-inf")
+        other = self.server.manager()  # ownership is per session: another one notifies
+        self.addCleanup(other.close)
+
+        def notify():
+            c = other.lookup("cond-inf")
+            with c:
+                c.notify()
+        with cond:
+            call_later(self, 0.3, notify)
+            self.assertTrue(cond.wait(math.inf))
+            call_later(self, 0.3, notify)
+            self.assertTrue(cond.wait(timeout=math.inf))
 
 
 class JoinableQueueTest(ServerTestCase):
@@ -133,7 +187,61 @@ class BarrierTest(ServerTestCase):
             barrier.wait(10)
 
 
+    def test_parties_n_waiting_and_broken_are_properties(self):
+        barrier = self.m.Barrier(2)
+        self.assertIsInstance(barrier, orch.BarrierProxy)
+        self.assertEqual((barrier.parties, barrier.n_waiting, barrier.broken), (2, 0, False))
+        t = threading.Thread(target=lambda: self.assertRaises(threading.BrokenBarrierError,
+                                                              barrier.wait, 10))
+        t.start()
+        deadline = time.monotonic() + 10
+        while barrier.n_waiting != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(barrier.n_waiting, 1)
+        barrier.abort()
+        t.join(10)
+        self.assertIs(barrier.broken, True)
+
+    def test_threading_signature(self):
+        barrier = self.m.Barrier(2, None, 0.2)  # parties, action, timeout
+        with self.assertRaises(threading.BrokenBarrierError):  # the barrier's timeout
+            barrier.wait()
+        self.assertIs(self.m.Barrier(1, action=None, timeout=5).wait(), 0)
+        for call in (lambda: self.m.Barrier(2, print), lambda: self.m.Barrier(2, action=print)):
+            with self.assertRaisesRegex(NotImplementedError, "orch barriers take no action"):
+                call()
+        named = self.m.Barrier(3, name="barrier-named")
+        self.addCleanup(self.m.delete, "barrier-named")
+        self.assertEqual(self.m.lookup("barrier-named").parties, named.parties)
+
+
 class ConditionTest(ServerTestCase):
+    def test_wait_for_runs_the_predicate_here(self):
+        cond = self.m.Condition(name="cond-wait-for")
+        self.addCleanup(self.m.delete, "cond-wait-for")
+        self.assertIsInstance(cond, orch.ConditionProxy)
+        ready = self.m.Value(False, name="cond-ready")
+        self.addCleanup(self.m.delete, "cond-ready")
+        other = self.server.manager()  # ownership is per session: another one notifies
+        self.addCleanup(other.close)
+
+        def setter():
+            time.sleep(0.3)
+            c = other.lookup("cond-wait-for")
+            with c:
+                other.lookup("cond-ready").value = True
+                c.notify_all()
+        t = threading.Thread(target=setter)
+        t.start()
+        with cond:
+            self.assertIs(cond.wait_for(lambda: ready.value, timeout=10), True)
+        t.join(10)
+        start = time.monotonic()
+        with cond:
+            self.assertIs(cond.wait_for(lambda: not ready.value, timeout=0.3), False)
+        self.assertGreaterEqual(time.monotonic() - start, 0.25)
+
+
     def test_notify(self):
         cond = self.create_or_skip("Condition")
         woke = []
