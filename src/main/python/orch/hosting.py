@@ -262,6 +262,11 @@ class Host:
             result = getattr(obj, method)(*args, **kwargs) if kwargs else getattr(obj, method)(*args)
         finally:
             local.session = None
+        if method == "copy" and isinstance(obj, dict) and isinstance(result, dict) \
+                and not all(type(k) is str for k in result):
+            # As the server answers a shared dict's copy (DictProxy.copy takes either): a JSON
+            # object would turn the keys 1 and None into "1" and "null".
+            result = [[k, v] for k, v in result.items()]
         # Encoded here so a result that is not JSON fails as a TypeError for the caller.
         return b'{"result":%s}' % _framing.encode_json(result)
 

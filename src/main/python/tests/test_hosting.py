@@ -244,6 +244,10 @@ class InProcessHostingTest(ServerTestCase):
         self.assertEqual(sorted(d.items()), [("a", 1), ("b", 2)])
         self.assertEqual(d.copy(), {"a": 1, "b": 2})
         self.assertEqual(shared_dict, {"a": 1, "b": 2}, "the calls ran on the hosted dict")
+        # Keys that are not strings keep their type in a copy, as a shared dict's do.
+        d[2] = "two"
+        d[None] = "none"
+        self.assertEqual(d.copy(), {"a": 1, "b": 2, 2: "two", None: "none"})
         lst.append(4)
         self.assertEqual((lst[1:3], lst[-1], len(lst)), ([2, 3], 4, 4))  # slices reach the list
         lst[0:2] = ["x"]
