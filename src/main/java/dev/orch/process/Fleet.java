@@ -30,6 +30,8 @@ public final class Fleet {
     /** Kinds of attached entries. */
     static final String WORKER = "worker";
     static final String NODE = "node";
+    /** A node's id in ps rows and events: {@code node:NAME}. */
+    static final String NODE_PREFIX = "node:";
 
     /** An attached worker: an external command whose output and exit are reported to us. */
     static final class Worker {
@@ -80,11 +82,13 @@ public final class Fleet {
         }
 
         JsonObject json() {
-            return new JsonObject().put("id", "node:" + name).put("name", name).put("kind", NODE).put("node", name)
+            return new JsonObject().put("id", NODE_PREFIX + name).put("name", name).put("kind", NODE).put("node", name)
                     .put("pid", pid > 0 ? pid : null).put("state", lost ? "lost" : "running").put("restarts", 0)
                     .put("exitCode", null).put("startedAt", Timestamps.millis(attachedAt))
                     .put("command", new JsonArray().add("orch").add("connect").add("--name").add(name))
-                    .put("cpuPercent", metrics.getValue("cpuPercent")).put("rssBytes", metrics.getValue("rssBytes"))
+                    // A lost agent's last figures describe nothing that is known to run now.
+                    .put("cpuPercent", lost ? null : metrics.getValue("cpuPercent"))
+                    .put("rssBytes", lost ? null : metrics.getValue("rssBytes"))
                     .put("children", new JsonArray());
         }
     }
@@ -404,18 +408,37 @@ public final class Fleet {
             nodes.put(name, n);
         }
         lostNodes.remove(n);
+        long pid = body.getLong("pid", -1L);
+        boolean sameAgent = pid == n.pid;
+        Map<String, JsonObject> wereLost = new LinkedHashMap<>();
+        if (n.lost) {
+            n.processes.forEach((id, p) -> {
+                if (ProcessState.LOST.wire().equals(p.getString("state"))) {
+                    wereLost.put(id, p);
+                }
+            });
+        }
         n.session = session;
         n.lost = false;
-        n.pid = body.getLong("pid", -1L);
+        n.pid = pid;
         n.host = body.getString("host");
         n.attachedAt = Instant.now();
         n.lastBeat = System.nanoTime();
         n.processes.clear();
+        n.beforeLost.clear();
         for (Object o : body.getJsonArray("processes", new JsonArray())) {
             JsonObject p = (JsonObject) o;
             n.processes.put(p.getString("id"), p.copy());
         }
         publish(n.json().put("event", "node-attached").put("reattached", again));
+        // Each process marked lost had a lost event, so it gets a last word: found again (the
+        // same agent attached again, reconnected), or gone (another agent: what the lost one ran
+        // died with it, and the new one numbers its processes from p1, so the id may come back
+        // for another process).
+        for (Map.Entry<String, JsonObject> e : wereLost.entrySet()) {
+            JsonObject now = sameAgent ? n.processes.get(e.getKey()) : null;
+            publishNodeProcess(n, now != null ? now : e.getValue(), now != null ? "found" : "gone", null);
+        }
         return new JsonObject().put("node", name).put("heartbeatMs", heartbeatMs);
     }
 
@@ -439,14 +462,16 @@ public final class Fleet {
     private void revive(Node n) {
         n.lost = false;
         lostNodes.remove(n);
+        publish(n.json().put("event", "node-attached").put("reattached", true));
         n.beforeLost.forEach((id, state) -> {
             JsonObject p = n.processes.get(id);
             if (p != null && ProcessState.LOST.wire().equals(p.getString("state"))) {
                 p.put("state", state);
+                // Each had a lost event: an event stream must learn it is back too.
+                publishNodeProcess(n, p, "found", null);
             }
         });
         n.beforeLost.clear();
-        publish(n.json().put("event", "node-attached").put("reattached", true));
     }
 
     synchronized void nodeHeartbeat(String session, JsonObject body) {
@@ -544,6 +569,36 @@ public final class Fleet {
         return null;
     }
 
+    /**
+     * Forgets process {@code rid} of {@code node} if that node is lost (true); false if the node
+     * is attached, when the node itself must remove it. 404 if there is no such node or process.
+     */
+    synchronized boolean forgetLostNodeProcess(String node, String rid) {
+        Node n = nodes.get(node);
+        if (n == null || !n.lost) {
+            return false;
+        }
+        if (n.processes.remove(rid) == null) {
+            throw OrchException.notFound("no process " + rid + "@" + node);
+        }
+        n.beforeLost.remove(rid);
+        return true;
+    }
+
+    /** Forgets a lost node and what it last reported: 404 if unknown, 409 if it is attached. */
+    synchronized void rmLostNode(String name) {
+        Node n = nodes.get(name);
+        if (n == null) {
+            throw OrchException.notFound("no node named '" + name + "'");
+        }
+        if (!n.lost) {
+            throw new OrchException(ErrorCode.NAME_TAKEN, "Busy", "node '" + name + "' is attached: stop its orch connect to"
+                    + " detach it");
+        }
+        nodes.remove(name);
+        lostNodes.remove(n);
+    }
+
     synchronized void forgetNodeProcess(String node, String rid) {
         Node n = nodes.get(node);
         if (n != null) {
@@ -617,6 +672,16 @@ public final class Fleet {
         ended(w);
     }
 
+    /** Publishes {@code kind} for a process {@code p} of node {@code n}, as the node's own events read. */
+    private void publishNodeProcess(Node n, JsonObject p, String kind, JsonObject extra) {
+        JsonObject ev = p.copy().put("event", kind).put("time", Timestamps.millis(Instant.now()))
+                .put("id", p.getString("id") + "@" + n.name).put("node", n.name);
+        if (extra != null) {
+            ev.mergeIn(extra);
+        }
+        vertx.eventBus().publish(Addresses.EVENTS, ev);
+    }
+
     private void lose(Node n, String why) {
         n.lost = true;
         publish(n.json().put("event", "node-lost").put("reason", why));
@@ -624,9 +689,7 @@ public final class Fleet {
             if (isLive(p.getString("state"))) {
                 n.beforeLost.put(p.getString("id"), p.getString("state"));
                 p.put("state", ProcessState.LOST.wire());
-                JsonObject ev = p.copy().put("event", "lost").put("time", Timestamps.millis(Instant.now()))
-                        .put("id", p.getString("id") + "@" + n.name).put("node", n.name).put("reason", why);
-                vertx.eventBus().publish(Addresses.EVENTS, ev);
+                publishNodeProcess(n, p, "lost", new JsonObject().put("reason", why));
             }
         }
         lostNodes.remove(n);

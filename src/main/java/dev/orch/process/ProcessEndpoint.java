@@ -171,15 +171,30 @@ public final class ProcessEndpoint {
                 return route(ref(body), supervisor::restart, w -> {
                     throw OrchException.badRequest("worker " + w.id + " is run by orch connect; it cannot be restarted from here");
                 }, (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000));
-            case "rm":
+            case "rm": {
+                String ref = ref(body);
+                if (fleet != null && ref != null && ref.startsWith(Fleet.NODE_PREFIX)) {
+                    // A lost node that will not come back: forget it and its processes.
+                    String name = ref.substring(Fleet.NODE_PREFIX.length());
+                    fleet.rmLostNode(name);
+                    return Future.succeededFuture(new JsonObject().put("id", ref).put("removed", true));
+                }
                 // The reply names the id removed, which a name alone does not tell the caller.
-                return route(ref(body), r -> supervisor.rm(r).map(id -> new JsonObject().put("id", id).put("removed", true)),
+                return route(ref, r -> supervisor.rm(r).map(id -> new JsonObject().put("id", id).put("removed", true)),
                         w -> Future.succeededFuture(new JsonObject().put("id", w.id).put("removed", fleet.rmWorker(w.id))),
-                        (node, rid) -> toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000)
-                                .map(r -> {
-                                    fleet.forgetNodeProcess(node, rid);
-                                    return r;
-                                }));
+                        (node, rid) -> {
+                            if (fleet.forgetLostNodeProcess(node, rid)) {
+                                // Its node is lost: nothing there can be asked, and the entry says
+                                // only what was last known, so it is forgotten here.
+                                return Future.succeededFuture(new JsonObject().put("id", rid + "@" + node).put("removed", true));
+                            }
+                            return toNode(node, body.copy().put("id", rid).put("name", (String) null), 60_000)
+                                    .map(r -> {
+                                        fleet.forgetNodeProcess(node, rid);
+                                        return r;
+                                    });
+                        });
+            }
             case "attach":
             case "heartbeat":
             case "output":

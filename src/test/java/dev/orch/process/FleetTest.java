@@ -152,6 +152,48 @@ class FleetTest {
         Poll.until(WAIT, "node back", () -> events.stream().anyMatch(e -> "node-attached".equals(e.getString("event"))
                 && "node:nd".equals(e.getString("id")) && e.getBoolean("reattached", false)));
         assertEquals("running", entry("node:nd", true).getString("state"));
+        // Its process, announced lost, is announced back.
+        Poll.until(WAIT, "its process found", () -> events.stream().anyMatch(e -> "found".equals(e.getString("event"))
+                && "p1@nd".equals(e.getString("id")) && "running".equals(e.getString("state"))));
+    }
+
+    @Test
+    void aLostNodeIsForgottenOnRequestOrItsProcessesGoneWhenAnotherAgentTakesItsName() {
+        OrchClient first = client();
+        call(first, new JsonObject().put("op", "attach").put("kind", "node").put("name", "nx").put("pid", 11)
+                .put("host", "h").put("processes", new JsonArray()
+                        .add(new JsonObject().put("id", "p1").put("name", "a").put("pid", 2).put("state", "running"))
+                        .add(new JsonObject().put("id", "p2").put("name", "b").put("pid", 3).put("state", "running"))));
+        call(first, new JsonObject().put("op", "heartbeat").put("cpuPercent", 50.0).put("rssBytes", 1000));
+        first.close();
+        Poll.until(WAIT, "its process lost", () -> sawEvent("lost", "p2@nx"));
+        JsonObject lostNode = entry("node:nx", false);
+        assertEquals("lost", lostNode.getString("state"));
+        assertEquals(null, lostNode.getValue("rssBytes"), "a lost agent's last figures are not shown");
+
+        // Its processes' entries can go one by one; an attached node keeps its own.
+        assertEquals(true, call(admin, new JsonObject().put("op", "rm").put("id", "p1@nx")).getBoolean("removed"));
+        assertEquals(null, entry("p1@nx", true));
+
+        // Another agent takes the name (a new pid): p2 gets a last event, as its id will return.
+        OrchClient second = client();
+        cleanup.add(second);
+        call(second, new JsonObject().put("op", "attach").put("kind", "node").put("name", "nx").put("pid", 12)
+                .put("host", "h").put("processes", new JsonArray()));
+        Poll.until(WAIT, "p2 gone", () -> sawEvent("gone", "p2@nx"));
+        assertFalse(sawEvent("found", "p2@nx"));
+        OrchException attached = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(admin, new JsonObject().put("op", "rm").put("id", "node:nx")));
+        assertEquals(409, attached.code().code());
+
+        // A node that will not come back is forgotten with rm node:NAME.
+        second.close();
+        Poll.until(WAIT, "lost again", () -> "lost".equals(entry("node:nx", false).getString("state")));
+        assertEquals(true, call(admin, new JsonObject().put("op", "rm").put("id", "node:nx")).getBoolean("removed"));
+        assertEquals(null, entry("node:nx", true));
+        OrchException unknown = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(admin, new JsonObject().put("op", "rm").put("id", "node:nx")));
+        assertEquals(404, unknown.code().code());
     }
 
     @Test
