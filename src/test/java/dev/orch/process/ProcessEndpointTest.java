@@ -273,6 +273,20 @@ class ProcessEndpointTest {
     }
 
     @Test
+    void anUnfinishedLineIsInTheLogWhileTheProcessRuns() throws Exception {
+        // A prompt or a progress bar: no newline, and the process goes on.
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("printf 'Password: '; sleep 30"))).getString("id");
+        try {
+            eventually(() -> texts(logs(id, 10)).contains("Password: "), "the prompt in the log");
+            JsonObject line = logs(id, 10).getJsonObject(0);
+            assertEquals(false, line.getBoolean("eol"), line.encode());
+        } finally {
+            call(new JsonObject().put("op", "kill").put("id", id));
+        }
+    }
+
+    @Test
     void anEndedProcessHasItsWholeOutputWhenItsEndIsAnnounced() throws Exception {
         java.nio.file.Path go = java.nio.file.Files.createTempDirectory("orch-go").resolve("go");
         for (int round = 0; round < 3; round++) {
