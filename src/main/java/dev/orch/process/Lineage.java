@@ -98,6 +98,11 @@ final class Lineage {
         return out;
     }
 
+    /** Whether the run leads a process group of its own, whose members are all its. */
+    synchronized boolean ownsGroup() {
+        return grouped;
+    }
+
     /** The escapees remembered, as of the last look. */
     synchronized List<Signals.Member> escapees() {
         return new ArrayList<>(escapees.values());

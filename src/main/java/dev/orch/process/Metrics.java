@@ -59,6 +59,13 @@ final class Metrics {
                 kids.computeIfAbsent(s.ppid(), k -> new ArrayList<>()).add(s);
             }
         }
+        // Group members by group: a double fork's orphan stays in the group, reparented away.
+        Map<Long, List<ProcStats.Stat>> groups = new HashMap<>();
+        for (ProcStats.Stat s : procs.values()) {
+            if (!s.isDead() && s.pgrp() != s.pid()) {
+                groups.computeIfAbsent(s.pgrp(), k -> new ArrayList<>()).add(s);
+            }
+        }
         Set<Long> measured = new HashSet<>();
         long self = ProcessHandle.current().pid();
         JsonObject server = server();
@@ -76,6 +83,14 @@ final class Metrics {
             if (s != null) {
                 listed.add(s.pid());
                 descendants(kids.getOrDefault(s.pid(), List.of()), kids, listed, children, cpu, now, uptime, measured);
+            }
+            if (s != null && r.lineage() != null && r.lineage().ownsGroup()) {
+                for (ProcStats.Stat g : groups.getOrDefault(s.pid(), List.of())) {
+                    // Started after the leader: not a stranger that had the group's id before.
+                    if (g.startTicks() >= s.startTicks() && !listed.contains(g.pid())) {
+                        descendants(List.of(g), kids, listed, children, cpu, now, uptime, measured);
+                    }
+                }
             }
             if (r.lineage() != null) {
                 for (Signals.Member m : r.lineage().escapees()) {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /** Real children, a real Vert.x, requests through the event bus. */
@@ -270,6 +271,24 @@ class ProcessEndpointTest {
         List<String> kinds = new ArrayList<>();
         eventsOf(id).forEach(ev -> kinds.add(ev.getString("event")));
         assertEquals(List.of("started", "stopped"), kinds);
+    }
+
+    @Test
+    void aDoubleForkedOrphanThatStaysInTheGroupIsListed() throws Exception {
+        Assumptions.assumeTrue(ProcessSupervisor.usesProcessGroups(), "needs setsid");
+        // (cmd &) in a subshell: cmd is orphaned at once, reparented away from the leader's tree,
+        // but stays in its group, which stop and kill signal.
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("(sleep 5004 &); exec sleep 5005"))).getString("id");
+        try {
+            eventually(() -> {
+                JsonObject e = psEntry(id, false);
+                return e != null && e.getJsonArray("children").stream().anyMatch(
+                        c -> List.of("sleep", "5004").equals(((JsonObject) c).getJsonArray("command").getList()));
+            }, "the orphaned sleep among the children");
+        } finally {
+            call(new JsonObject().put("op", "kill").put("id", id));
+        }
     }
 
     @Test
