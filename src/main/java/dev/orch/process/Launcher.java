@@ -166,18 +166,48 @@ final class Launcher {
             if (!Files.isExecutable(p) || Files.isDirectory(p)) {
                 return new Unrunnable(126, "not an executable file: " + cmd);
             }
-            return null;
+            return badInterpreter(p, cmd);
         }
         String path = spec.env().getOrDefault("PATH", System.getenv("PATH"));
         if (path != null) {
             for (String dir : path.split(":")) {
                 Path p = Path.of(dir.isEmpty() ? "." : dir).resolve(cmd);
                 if (Files.isExecutable(p) && !Files.isDirectory(p)) {
-                    return null;
+                    return badInterpreter(p, cmd);
                 }
             }
         }
         return new Unrunnable(127, "command not found: " + cmd);
+    }
+
+    /**
+     * A script whose {@code #!} names an interpreter that cannot run, as a shell says it (exit
+     * 126): the exec would fail in the wrapper (setsid, setpriv), whose own message named it.
+     */
+    private static Unrunnable badInterpreter(Path script, String cmd) {
+        byte[] head = new byte[256];
+        int n;
+        try (java.io.InputStream in = Files.newInputStream(script)) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (java.io.IOException e) {
+            return null; // the exec will say what is wrong
+        }
+        if (n < 3 || head[0] != '#' || head[1] != '!') {
+            return null;
+        }
+        String line = new String(head, 2, n - 2, java.nio.charset.StandardCharsets.UTF_8).split("\n", 2)[0].trim();
+        String interpreter = line.split("[ \t]", 2)[0];
+        if (!interpreter.startsWith("/")) {
+            return null; // a relative interpreter is resolved by the kernel against the caller's directory
+        }
+        Path i = Path.of(interpreter);
+        if (!Files.exists(i)) {
+            return new Unrunnable(126, cmd + ": " + interpreter + ": bad interpreter: no such file");
+        }
+        if (!Files.isExecutable(i) || Files.isDirectory(i)) {
+            return new Unrunnable(126, cmd + ": " + interpreter + ": bad interpreter: not an executable file");
+        }
+        return null;
     }
 
     /**

@@ -342,6 +342,17 @@ public class CliTest {
         LaunchResult notExecutable = l.launch(at(closed, keyFile, "connect", "--", keyFile.toString()));
         assertExit(126, notExecutable);
         assertOneLineError("not an executable file: " + keyFile, notExecutable);
+        // A script whose interpreter is missing: the exec failed in setpriv, which said so.
+        java.nio.file.Path script = java.nio.file.Files.createTempFile("orch-bad-interp", ".sh");
+        try {
+            java.nio.file.Files.writeString(script, "#!/nonexistent/interp -x\necho hi\n");
+            script.toFile().setExecutable(true);
+            LaunchResult badInterp = l.launch(at(closed, keyFile, "connect", "--", script.toString()));
+            assertExit(126, badInterp);
+            assertOneLineError(script + ": /nonexistent/interp: bad interpreter: no such file", badInterp);
+        } finally {
+            java.nio.file.Files.deleteIfExists(script);
+        }
     }
 
     @Test
