@@ -314,6 +314,11 @@ public final class ProcessSupervisor {
                 if (initial) {
                     table.remove(mp.id);
                     launching.remove(mp.id);
+                    if (mp.id.equals("p" + (nextId - 1))) {
+                        // Never listed, so its id goes to the next process, unless a spawn took
+                        // the one after it meanwhile: ids stay in the order processes came.
+                        nextId--;
+                    }
                 } else {
                     mp.state = ProcessState.FAILED;
                     publish("failed", mp, null);

@@ -154,6 +154,12 @@ class ProcessEndpointTest {
         assertEquals("stopped", call(new JsonObject().put("op", "stop").put("id", id).put("grace", 0)).getString("state"));
         JsonObject rm = call(new JsonObject().put("op", "rm").put("name", "refusals"));
         assertEquals(id, rm.getString("id"), "rm by name answers with the id it removed");
+
+        // A command that cannot start uses up no id: the next process has the one after.
+        assertEquals(400, failure(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("/nonexistent/x"))));
+        String next = call(spawn.copy()).getString("id");
+        assertEquals("p" + (Integer.parseInt(id.substring(1)) + 1), next);
+        call(new JsonObject().put("op", "kill").put("id", next));
     }
 
     @Test
