@@ -306,7 +306,7 @@ public final class ProcessEndpoint {
                 new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs))
                 .transform(ar -> {
                     if (ar.failed()) {
-                        return Future.failedFuture(fromReply(ar.cause(), node));
+                        return Future.failedFuture(globalize(fromReply(ar.cause(), node), body.getString("id"), node));
                     }
                     Object r = ar.result().body();
                     return Future.succeededFuture(r instanceof JsonObject && ((JsonObject) r).containsKey("id")
@@ -316,6 +316,19 @@ public final class ProcessEndpoint {
 
     private static long stopTimeout(Duration g) {
         return (g == null ? 60_000 : g.toMillis()) + 60_000;
+    }
+
+    /**
+     * A node's failure as the caller knows the process: the node says {@code process p1}, which
+     * here is {@code p1@NODE} (a local {@code p1} may exist too).
+     */
+    private static OrchException globalize(OrchException e, String rid, String node) {
+        if (rid == null || e.detail() == null) {
+            return e;
+        }
+        String detail = e.detail().replaceAll("\\bprocess " + java.util.regex.Pattern.quote(rid) + "\\b(?!@)",
+                java.util.regex.Matcher.quoteReplacement("process " + rid + "@" + node));
+        return detail.equals(e.detail()) ? e : new OrchException(e.failureCode(), e.name(), detail);
     }
 
     private static OrchException fromReply(Throwable t, String node) {

@@ -366,6 +366,12 @@ class FleetTest {
         assertTrue(call(admin, new JsonObject().put("op", "unfollow").put("follow", follow)).getBoolean("unfollowed"));
         Poll.until(WAIT, "end of follow", () -> got.stream().anyMatch(m -> m.getBoolean("end", false)));
 
+        // The node's refusal names the process as the caller knows it.
+        OrchException busy = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(admin, new JsonObject().put("op", "rm").put("id", "there")));
+        assertEquals(409, busy.code().code());
+        assertTrue(busy.detail().contains("process p1@n1 is running"), busy.detail());
+
         JsonObject stopped = call(admin, new JsonObject().put("op", "stop").put("id", "there"));
         assertEquals("stopped", stopped.getString("state"));
         assertFalse(ProcStats.exists(pid) && !ProcStats.stat(pid).isDead());
