@@ -211,8 +211,35 @@ def error_body(exc: BaseException) -> Dict[str, Any]:
             name = type(exc).__name__
         message = safe_text(message) if isinstance(message, str) else exception_text(exc)
     else:
-        code, name, message = 500, type(exc).__name__, exception_text(exc)
+        code, name, message = 500, type(exc).__name__, exception_text(exc) + _causes(exc)
     return {"error": {"code": code, "name": safe_text(name), "message": message}}
+
+
+#: How many causes a message names at most: enough for a wrapped wrapper, bounded for a loop.
+_MAX_CAUSES = 4
+
+
+def _causes(exc: BaseException) -> str:
+    """What ``exc`` was raised from, as text to follow its message (``"; caused by OSError:
+    disk full"``, or ``"; while handling KeyError: 'k'"`` for an exception raised in an
+    ``except`` block): the caller sees no traceback, and the cause is often the only part that
+    says what went wrong."""
+    parts, seen = [], {id(exc)}
+    cur = exc
+    while len(parts) < _MAX_CAUSES:
+        if cur.__cause__ is not None:
+            nxt, how = cur.__cause__, "caused by"
+        elif cur.__context__ is not None and not cur.__suppress_context__:
+            nxt, how = cur.__context__, "while handling"
+        else:
+            break
+        if id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        text = exception_text(nxt)
+        parts.append("%s %s%s" % (how, safe_text(type(nxt).__name__), ": " + text if text else ""))
+        cur = nxt
+    return "".join("; " + p for p in parts)
 
 
 def exception_text(exc: BaseException) -> str:

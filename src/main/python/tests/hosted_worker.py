@@ -23,14 +23,26 @@ class BadStr(Exception):
 
 def failure(kind):
     """The exception ``fail(kind)`` raises: ``value``, ``key``, ``runtime`` (message "boom"),
-    ``badstr`` (str() raises), ``surrogate`` (a lone surrogate, not encodable as UTF-8) or
-    ``huge:N`` (a ValueError of N characters)."""
+    ``badstr`` (str() raises), ``surrogate`` (a lone surrogate, not encodable as UTF-8),
+    ``huge:N`` (a ValueError of N characters), ``caused`` (raised from an OSError) or
+    ``context`` (raised while handling a KeyError)."""
     if kind == "badstr":
         return BadStr()
     if kind == "surrogate":
         return ValueError("file \udcff not found")
     if kind.startswith("huge:"):
         return ValueError("x" * int(kind[5:]))
+    if kind == "caused":
+        e = ValueError("save failed")
+        e.__cause__ = OSError("disk full")  # as ``raise e from OSError(...)`` sets it
+        return e
+    if kind == "context":
+        try:
+            {}["k"]
+        except KeyError as k:
+            e = RuntimeError("lookup failed")
+            e.__context__ = k  # as raising e in the except block sets it
+            return e
     return {"value": ValueError, "key": KeyError, "runtime": RuntimeError}[kind]("boom")
 
 

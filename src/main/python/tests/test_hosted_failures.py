@@ -105,6 +105,18 @@ class HostedFailureTest(unittest.TestCase):
                         self.assertIn(r"file \udcff not found", error.message)
                     self.assert_still_serving(m, u, route)
 
+    def test_the_causes_of_a_failure_reach_the_caller_by_either_route(self):
+        for route in ("direct", "server"):
+            m = self.manager(route)
+            u = self.make(m, route)
+            with self.subTest(route=route):
+                caused = call_within(self, u.fail, "caused")
+                self.assertIsInstance(caused, ValueError, repr(caused))
+                self.assertEqual(caused.message, "ValueError: save failed; caused by OSError: disk full")
+                context = call_within(self, u.fail, "context")
+                self.assertEqual(context.message,
+                                 "RuntimeError: lookup failed; while handling KeyError: 'k'")
+
     def test_unreportable_constructor_errors_fail_that_create_alone(self):
         m = self.manager("server")
         u = self.make(m, "server")

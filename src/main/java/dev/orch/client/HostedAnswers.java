@@ -144,7 +144,34 @@ final class HostedAnswers {
         if (e instanceof io.vertx.core.json.EncodeException) {
             return OrchException.raised("TypeError", "the result is not JSON: " + e.getMessage());
         }
-        return OrchException.raised(pythonName(e), e.getMessage() == null ? "" : e.getMessage());
+        return OrchException.raised(pythonName(e), withCauses(e));
+    }
+
+    /** How many causes a message names at most: enough for a wrapped wrapper, bounded for a loop. */
+    static final int MAX_CAUSES = 4;
+
+    /**
+     * {@code e}'s message followed by its causes ({@code "save failed; caused by IOException:
+     * disk full"}): the caller sees no stack trace, and the cause is often the only part that
+     * says what went wrong. A cause whose text the message already holds (as
+     * {@code new RuntimeException(cause)} makes it) is not repeated.
+     */
+    static String withCauses(Throwable e) {
+        StringBuilder text = new StringBuilder(e.getMessage() == null ? "" : e.getMessage());
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        seen.add(e);
+        int named = 0;
+        for (Throwable c = e.getCause(); c != null && seen.add(c) && named < MAX_CAUSES; c = c.getCause()) {
+            if (text.indexOf(c.toString()) >= 0) {
+                continue;
+            }
+            text.append(text.length() == 0 ? "" : "; ").append("caused by ").append(c.getClass().getSimpleName());
+            if (c.getMessage() != null) {
+                text.append(": ").append(c.getMessage());
+            }
+            named++;
+        }
+        return text.toString();
     }
 
     /** The {@code {"error":{"code","name","message"}}} body of a failure sent through the server. */

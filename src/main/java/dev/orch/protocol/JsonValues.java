@@ -15,6 +15,10 @@ import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * Writes a Java value as a frame carries it. JSON's own types (JsonObject, JsonArray, maps,
@@ -29,6 +33,8 @@ import java.util.Map;
  * Any other key type is refused ({@link NotJsonException}).</li>
  * <li>Sets and other collections and {@code Object[]} are arrays; an {@link Instant} an
  * ISO-8601 string and an enum its name (as Vert.x writes them).</li>
+ * <li>An {@link Optional} (and {@code OptionalInt}, {@code OptionalLong}, {@code OptionalDouble})
+ * is its value, or null when empty: what a typed proxy's {@code Optional} result reads back.</li>
  * <li>{@code byte[]} and Vert.x {@link Buffer}s are refused ({@link NotJsonException}), as
  * Python's client refuses bytes: no receiver would know a base64 string for bytes.</li>
  * <li>Anything else (a POJO, a {@code java.util.Date}, an {@code int[]}) is written by the
@@ -40,6 +46,17 @@ import java.util.Map;
  */
 public final class JsonValues {
     private JsonValues() {
+    }
+
+    /**
+     * Vert.x's mapper, taught {@code Optional} (as Quarkus's own mapper is) the first time a
+     * value needs it: a record with an {@code Optional} field is written as its value or null,
+     * as a typed proxy reads it back. Registering twice is a no-op, so an application that did
+     * so already is left as it was.
+     */
+    private static final class Mapper {
+        static final com.fasterxml.jackson.databind.ObjectMapper INSTANCE =
+                DatabindCodec.mapper().registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module());
     }
 
     /**
@@ -80,6 +97,14 @@ public final class JsonValues {
             g.writeString(DateTimeFormatter.ISO_INSTANT.format((Instant) v));
         } else if (v instanceof Enum) {
             g.writeString(((Enum<?>) v).name());
+        } else if (v instanceof Optional) {
+            write(((Optional<?>) v).orElse(null), g);
+        } else if (v instanceof OptionalInt) {
+            write(((OptionalInt) v).isPresent() ? ((OptionalInt) v).getAsInt() : null, g);
+        } else if (v instanceof OptionalLong) {
+            write(((OptionalLong) v).isPresent() ? ((OptionalLong) v).getAsLong() : null, g);
+        } else if (v instanceof OptionalDouble) {
+            write(((OptionalDouble) v).isPresent() ? ((OptionalDouble) v).getAsDouble() : null, g);
         } else if (v instanceof byte[] || v instanceof Buffer) {
             throw binary();
         } else {
@@ -184,7 +209,7 @@ public final class JsonValues {
         boolean detecting = g.isEnabled(JsonGenerator.Feature.STRICT_DUPLICATE_DETECTION);
         g.enable(JsonGenerator.Feature.STRICT_DUPLICATE_DETECTION);
         try {
-            DatabindCodec.mapper().writeValue(g, v);
+            Mapper.INSTANCE.writeValue(g, v);
         } catch (JsonMappingException e) {
             // The mapper wraps what the generator refused with the path to it.
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) {

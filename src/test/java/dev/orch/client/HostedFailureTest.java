@@ -104,6 +104,39 @@ class HostedFailureTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"off", "on"})
+    void theCausesOfAHostedFailureReachTheCaller(String direct) {
+        try (OrchClient worker = client(direct); OrchClient user = client(direct)) {
+            String type = "Caused" + direct;
+            worker.host(type, List.of("wrapped", "rewrapped", "loop"), (a, k) -> (method, args, kwargs, caller) -> {
+                java.io.IOException io = new java.io.IOException("disk full");
+                switch (method) {
+                    case "wrapped":
+                        throw new IllegalStateException("save failed", io);
+                    case "rewrapped":
+                        // new RuntimeException(cause) takes the cause's text as its message.
+                        throw new RuntimeException(new java.io.UncheckedIOException("write", io));
+                    default:
+                        RuntimeException a1 = new RuntimeException("a");
+                        RuntimeException b1 = new RuntimeException("b", a1);
+                        a1.initCause(b1);
+                        throw a1;
+                }
+            });
+            RemoteObject o = user.create(type);
+
+            OrchException wrapped = fails(() -> o.call("wrapped"));
+            assertEquals("IllegalStateException", wrapped.name());
+            assertEquals("save failed; caused by IOException: disk full", wrapped.detail());
+
+            OrchException rewrapped = fails(() -> o.call("rewrapped"));
+            assertEquals("java.io.UncheckedIOException: write; caused by IOException: disk full", rewrapped.detail());
+
+            assertEquals("a; caused by RuntimeException: b", fails(() -> o.call("loop")).detail(), "a cycle ends");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"off", "on"})
     void aFailingFactoryFailsTheCreate(String direct) {
         try (OrchClient worker = client(direct); OrchClient user = client(direct)) {
             worker.host("ErrorFactory" + direct, List.of("m"), (a, k) -> {

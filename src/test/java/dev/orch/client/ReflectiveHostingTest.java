@@ -8,6 +8,7 @@ import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.TestServer;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -344,6 +345,37 @@ class ReflectiveHostingTest {
             RemoteObject p = user.create("Points");
             assertEquals(3, p.call("sum", java.util.Map.of("x", 1, "y", 2, "z", 3)));
             typeError(() -> p.call("sum", java.util.Map.of("x", 1, "y", 2.5)));
+        }
+    }
+
+    public record Named(String name, java.util.Optional<String> nickname) {
+    }
+
+    public static class Finder {
+        public java.util.Optional<String> find(String key) {
+            return key.equals("a") ? java.util.Optional.of("found") : java.util.Optional.empty();
+        }
+
+        public java.util.OptionalInt count(boolean some) {
+            return some ? java.util.OptionalInt.of(3) : java.util.OptionalInt.empty();
+        }
+
+        public Named named(String nick) {
+            return new Named("n", java.util.Optional.ofNullable(nick));
+        }
+    }
+
+    @Test
+    void anOptionalResultIsItsValueOrNull() {
+        try (OrchClient worker = server.client(); OrchClient user = server.client()) {
+            worker.host("Finder", Finder::new, Finder.class);
+            RemoteObject f = user.create("Finder");
+            assertEquals("found", f.call("find", "a"));
+            assertEquals(null, f.call("find", "b"));
+            assertEquals(3, f.call("count", true));
+            assertEquals(null, f.call("count", false));
+            assertEquals(new JsonObject().put("name", "n").put("nickname", "x"), f.call("named", "x"));
+            assertEquals(new JsonObject().put("name", "n").putNull("nickname"), f.call("named", (Object) null));
         }
     }
 }
