@@ -457,6 +457,14 @@ final class ClientConnection {
     }
 
     private Pending start(String address, JsonObject body, boolean async, long deadline) {
+        return start(address, reply -> FrameCodec.encodeSendBytes(address, reply, body), async, deadline);
+    }
+
+    /**
+     * Starts a request whose frame {@code encode} makes from its reply address; {@code address}
+     * says what it is for (an object's address makes it one the server may hold parked).
+     */
+    private Pending start(String address, java.util.function.Function<String, byte[]> encode, boolean async, long deadline) {
         Pending p = new Pending("r" + nextReply.incrementAndGet(), address, async);
         if (closed.isDone()) {
             settle(p, null, lost());
@@ -464,7 +472,7 @@ final class ClientConnection {
         }
         byte[] frame;
         try {
-            frame = FrameCodec.encodeSendBytes(address, p.reply, body);
+            frame = encode.apply(p.reply);
         } catch (RuntimeException e) {
             // A body that cannot be sent (NaN, nesting too deep) fails this call alone, before
             // anything waits for its reply.
@@ -1106,11 +1114,35 @@ final class ClientConnection {
     }
 
     /**
+     * As {@link #register}, and waits (at most {@code timeout}) for the server to acknowledge it
+     * (PROTOCOL.md §1). A refusal throws its {@link OrchException} and drops the handler, unless
+     * the address was already served here (a refused replacement keeps nothing of the old one).
+     */
+    void registerAcknowledged(String address, Consumer<Incoming> handler, Duration timeout) {
+        handlers.put(address, handler);
+        wakeBackground();
+        // Not an object's address: a register is never held parked, so never withdrawn.
+        Pending p = start("register " + address, reply -> FrameCodec.encodeBytes(
+                Frames.register(address).put(Frames.REPLY_ADDRESS, reply)), false, deadline(timeout));
+        await(p);
+        try {
+            p.getNow(null);
+        } catch (java.util.concurrent.CompletionException e) {
+            handlers.remove(address, handler);
+            if (p.abandoned) {
+                throw abandoned(p);
+            }
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException ? (RuntimeException) c : new OrchConnectException(String.valueOf(c), c);
+        }
+    }
+
+    /**
      * Receives the bodies of messages for {@code address}: one at a time, in order, on a thread of
      * their own ({@link OrderedHandlers}), so a handler may take its time.
      */
-    void subscribe(String address, Consumer<Object> handler) {
-        register(address, in -> subscribers.run(() -> handler.accept(in.body), this::subscriberWaits));
+    void subscribe(String address, Consumer<Object> handler, Duration timeout) {
+        registerAcknowledged(address, in -> subscribers.run(() -> handler.accept(in.body), this::subscriberWaits), timeout);
     }
 
     /** Whether the thread running subscription handlers waits for a reply on this connection. */

@@ -234,31 +234,33 @@ public final class OrchClient implements AutoCloseable {
      * that reads the connection: a slow handler holds up no call (though with 10,000 messages
      * waiting for it, reading waits too). {@link #closedFuture} completes after it has handled
      * the messages read before the connection closed. Subscribing again to an address replaces
-     * its handler. The server does not acknowledge a subscription: one it refuses (an address
-     * this session may not register, PROTOCOL.md §6) is logged as a warning.
+     * its handler. Returns once the server has taken the subscription (within the call timeout).
      *
+     * @throws OrchException if the server refuses it (403 for an address this session may not
+     *         register, PROTOCOL.md §6; 429 past its registrations limit), or does not answer in time
      * @throws OrchConnectException if the connection is closed
      */
     public void subscribe(String address, java.util.function.Consumer<Object> handler) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         connection.requireOpen();
-        connection.subscribe(address, handler);
+        connection.subscribe(address, handler, config.callTimeout());
     }
 
     /**
      * Serves requests delivered to {@code address} (e.g. this session's {@code orch.host.SESSION}):
      * {@code handler} gets each body and completes with the answer, or fails with an
      * {@link OrchException} sent back as an error. Messages without a reply address get no answer.
-     * Serving an address again replaces its handler; a refusal is logged as for {@link #subscribe}.
+     * Serving an address again replaces its handler. Returns once the server has taken it.
      *
+     * @throws OrchException if the server refuses it, as for {@link #subscribe}
      * @throws OrchConnectException if the connection is closed
      */
     public void serve(String address, java.util.function.Function<Object, CompletableFuture<Object>> handler) {
         Objects.requireNonNull(address, "address");
         Objects.requireNonNull(handler, "handler");
         connection.requireOpen();
-        connection.register(address, in -> {
+        connection.registerAcknowledged(address, in -> {
             CompletableFuture<Object> f;
             try {
                 f = handler.apply(in.body);
@@ -276,7 +278,7 @@ public final class OrchClient implements AutoCloseable {
                     }
                 });
             }
-        });
+        }, config.callTimeout());
     }
 
     /** What {@link #serve} sends: the handler's object as the body, any other value as {@code {"result":…}}. */

@@ -202,12 +202,12 @@ final class BridgeConnection implements FrameParser.Listener {
                 break;
             case Frames.REGISTER:
                 if (requireLogin(replyAddress)) {
-                    onRegister(frame);
+                    onRegister(frame, replyAddress);
                 }
                 break;
             case Frames.UNREGISTER:
                 if (requireLogin(replyAddress)) {
-                    onUnregister(frame);
+                    onUnregister(frame, replyAddress);
                 }
                 break;
             case Frames.PUBLISH:
@@ -506,26 +506,35 @@ final class BridgeConnection implements FrameParser.Listener {
 
     // ---- registrations and messages out ----
 
-    private void onRegister(JsonObject frame) {
+    /**
+     * With a {@code replyAddress}, the register is acknowledged (PROTOCOL.md §1): a client that
+     * subscribes learns of a refusal as its call's error, not as an {@code err} naming nothing.
+     */
+    private void onRegister(JsonObject frame, String replyAddress) {
         String addr = stringOrNull(frame.getValue(Frames.ADDRESS));
         if (addr == null) {
-            write(Frames.err(null, OrchException.badRequest("register has no string 'address'")));
+            write(Frames.err(replyAddress, OrchException.badRequest("register has no string 'address'")));
             return;
         }
         if (!mayRegister(addr)) {
-            write(Frames.err(null, new OrchException(ErrorCode.FORBIDDEN, "may not register '" + addr + "'")));
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "may not register '" + addr + "'")));
             return;
         }
-        if (registrations.containsKey(addr)) {
-            return;
+        if (!registrations.containsKey(addr)) {
+            if (registrations.size() >= config.maxRegistrations()) {
+                write(Frames.err(replyAddress, new OrchException(ErrorCode.TOO_MANY,
+                        "more than " + config.maxRegistrations() + " registrations")));
+                return;
+            }
+            registrations.put(addr, eventBus.consumer(addr, this::deliver));
         }
-        if (registrations.size() >= config.maxRegistrations()) {
-            write(Frames.err(null, new OrchException(ErrorCode.TOO_MANY,
-                    "more than " + config.maxRegistrations() + " registrations")));
-            return;
+        acknowledge(replyAddress, true);
+    }
+
+    private void acknowledge(String replyAddress, boolean result) {
+        if (replyAddress != null) {
+            writeMessage(replyAddress, null, new JsonObject().put("result", result), null, null);
         }
-        MessageConsumer<Object> consumer = eventBus.consumer(addr, this::deliver);
-        registrations.put(addr, consumer);
     }
 
     private boolean mayRegister(String addr) {
@@ -536,16 +545,17 @@ final class BridgeConnection implements FrameParser.Listener {
                 && sessions.mayHost(session, addr.substring(Addresses.OBJECT_PREFIX.length()));
     }
 
-    private void onUnregister(JsonObject frame) {
+    private void onUnregister(JsonObject frame, String replyAddress) {
         String addr = stringOrNull(frame.getValue(Frames.ADDRESS));
         if (addr == null) {
-            write(Frames.err(null, OrchException.badRequest("unregister has no string 'address'")));
+            write(Frames.err(replyAddress, OrchException.badRequest("unregister has no string 'address'")));
             return;
         }
         MessageConsumer<Object> c = registrations.remove(addr);
         if (c != null) {
             c.unregister();
         }
+        acknowledge(replyAddress, c != null);
     }
 
     /** Drops a registration on the manager's behalf (the object was released). Any thread. */

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -20,8 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * subscribe, serve and send expect no answer, so their failures would go unnoticed: they are
- * refused here when they cannot work, and the server's refusal is logged.
+ * subscribe and serve wait for the server to take them, and throw when it refuses; send expects
+ * no answer, so the server's refusal of one is logged. All three are refused here when the
+ * client is closed.
  */
 class UnansweredFramesTest {
     static TestServer server;
@@ -37,7 +40,27 @@ class UnansweredFramesTest {
     }
 
     @Test
-    void aRefusedSubscriptionIsLogged() {
+    void aRefusedSubscriptionThrowsWhereItWasMade() {
+        try (OrchClient c = server.client()) {
+            OrchException sub = assertThrows(OrchException.class, () -> c.subscribe("orch.manager", body -> { }));
+            assertEquals(ErrorCode.FORBIDDEN, sub.code());
+            assertTrue(sub.detail().contains("orch.manager"), sub.detail());
+            OrchException serve = assertThrows(OrchException.class,
+                    () -> c.serve("orch.manager", b -> CompletableFuture.completedFuture(null)));
+            assertEquals(ErrorCode.FORBIDDEN, serve.code());
+            assertTrue(c.isOpen());
+
+            // One the server takes is in place once subscribe returns: an event published at
+            // once arrives.
+            List<Object> events = new CopyOnWriteArrayList<>();
+            c.subscribe("orch.events", events::add);
+            server.vertx.eventBus().publish("orch.events", new JsonObject().put("event", "probe"));
+            Poll.until(Duration.ofSeconds(10), "the event", () -> events.contains(new JsonObject().put("event", "probe")));
+        }
+    }
+
+    @Test
+    void aRefusedSendIsLogged() {
         Logger log = Logger.getLogger(ClientConnection.class.getName());
         List<String> warnings = new CopyOnWriteArrayList<>();
         Handler h = new Handler() {
@@ -59,11 +82,13 @@ class UnansweredFramesTest {
         };
         log.addHandler(h);
         try (OrchClient c = server.client()) {
-            c.subscribe("orch.manager", body -> { });
+            c.send("orch.nothing", new JsonObject());
+            // Nothing reads a connection with no call, handler or subscription; this call reads
+            // the refusal, which the server wrote before the call's answer.
+            c.objects();
             Poll.until(Duration.ofSeconds(10), "the refusal to be logged",
-                    () -> warnings.stream().anyMatch(w -> w.contains("orch.manager") && w.contains("Forbidden")));
+                    () -> warnings.stream().anyMatch(w -> w.contains("orch.nothing") && w.contains("Forbidden")));
             assertTrue(c.isOpen());
-            assertEquals(0, c.objects().size());
         } finally {
             log.removeHandler(h);
         }

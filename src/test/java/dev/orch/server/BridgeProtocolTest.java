@@ -211,6 +211,36 @@ class BridgeProtocolTest {
     }
 
     @Test
+    void aRegisterWithAReplyAddressIsAnsweredLikeASend() throws Exception {
+        try (RawClient c = server.raw()) {
+            c.login(TestServer.KEY);
+            c.write(new JsonObject().put("type", "register").put("address", "orch.manager").put("replyAddress", "a1"));
+            JsonObject refused = c.read();
+            assertEquals("err", refused.getString("type"));
+            assertEquals("a1", refused.getString("address"), "the refusal names the register");
+            assertEquals(403, refused.getInteger("failureCode"));
+
+            c.write(new JsonObject().put("type", "register").put("address", "orch.events").put("replyAddress", "a2"));
+            JsonObject taken = c.read();
+            assertEquals("message", taken.getString("type"));
+            assertEquals("a2", taken.getString("address"));
+            assertEquals(new JsonObject().put("result", true), taken.getJsonObject("body"));
+
+            c.write(new JsonObject().put("type", "register").put("address", 7).put("replyAddress", "a3"));
+            JsonObject bad = c.read();
+            assertEquals("a3", bad.getString("address"));
+            assertEquals(400, bad.getInteger("failureCode"));
+
+            c.write(new JsonObject().put("type", "unregister").put("address", "orch.events").put("replyAddress", "u1"));
+            assertEquals(new JsonObject().put("result", true), c.read().getJsonObject("body"));
+            c.write(new JsonObject().put("type", "unregister").put("address", "orch.events").put("replyAddress", "u2"));
+            JsonObject again = c.read();
+            assertEquals("u2", again.getString("address"));
+            assertEquals(new JsonObject().put("result", false), again.getJsonObject("body"), "nothing was registered");
+        }
+    }
+
+    @Test
     void sendingToAnotherSessionsAddressOrPublishingIsForbidden() throws Exception {
         try (RawClient a = server.raw(); RawClient b = server.raw()) {
             a.login(TestServer.KEY);
