@@ -68,6 +68,28 @@ class QueueTest extends SyncTestBase {
     }
 
     @Test
+    void anItemGivenBackToAFullQueueGoesPastItsBoundButAdmitsNoPutUntilBelowIt() {
+        SharedObject q = h.create("Queue", 1);
+        h.call(q, "p", "put", "head");
+        CompletableFuture<Object> putter = h.call(q, "p", "put", "next");
+        h.assertParked(putter);
+        assertEquals("head", await(h.call(q, "gone", "get")));
+        assertNull(await(putter), "the get made room for the parked putter");
+        h.undelivered(q, "get", "head");
+        // Nothing is lost: the queue holds one item more than its bound, at the head.
+        assertEquals(2L, await(h.call(q, "b", "qsize")));
+        assertEquals(true, await(h.call(q, "b", "full")));
+        assertRaises(h.call(q, "b", "put_nowait", "x"), "Full", "");
+        CompletableFuture<Object> later = h.call(q, "b", "put", "later");
+        h.assertParked(later);
+        assertEquals("head", await(h.call(q, "c", "get")));
+        h.assertParked(later); // still at the bound
+        assertEquals("next", await(h.call(q, "c", "get")));
+        assertNull(await(later));
+        assertEquals("later", await(h.call(q, "c", "get")));
+    }
+
+    @Test
     void parkedGettersAreServedInArrivalOrder() {
         SharedObject q = h.create("Queue");
         CompletableFuture<Object> a = h.call(q, "a", "get");
