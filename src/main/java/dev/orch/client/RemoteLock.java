@@ -48,7 +48,7 @@ public final class RemoteLock {
         }
     }
 
-    /** Takes the lock if it is free within {@code timeout}. */
+    /** Takes the lock if it is free within {@code timeout}; a zero or negative one does not wait. */
     public boolean tryLock(Duration timeout) {
         return Boolean.TRUE.equals(lock.callParked("acquire", new JsonArray(), RemoteQueue.seconds(timeout), timeout));
     }

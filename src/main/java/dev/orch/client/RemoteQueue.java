@@ -116,9 +116,13 @@ public final class RemoteQueue {
         return Boolean.TRUE.equals(queue.callParked("join", new JsonArray(), seconds(timeout), timeout));
     }
 
-    /** The server's {@code timeout} argument; any Duration fits (the server takes a huge one as forever). */
+    /**
+     * The server's {@code timeout} argument; any Duration fits (the server takes a huge one as
+     * forever). A negative one is zero, as for {@code java.util.concurrent}: no wait at all (sent
+     * as it is, -1 s would read as Python's "wait for ever").
+     */
     static JsonObject seconds(Duration d) {
-        return new JsonObject().put("timeout", d.getSeconds() + d.getNano() / 1e9);
+        return new JsonObject().put("timeout", d.isNegative() ? 0.0 : d.getSeconds() + d.getNano() / 1e9);
     }
 
     static boolean isNamed(OrchException e, String name) {

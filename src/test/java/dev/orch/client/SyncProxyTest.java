@@ -78,6 +78,27 @@ class SyncProxyTest {
     }
 
     @Test
+    void aNegativeTimeoutDoesNotWaitAtAll() {
+        try (OrchClient holder = client(SHORT); OrchClient c = client(Duration.ofSeconds(20))) {
+            holder.lock("negative-lock").lock();
+            RemoteLock lock = c.lock("negative-lock");
+            RemoteQueue q = c.queue("negative-queue", 1);
+            q.put("full");
+            for (Duration d : new Duration[] {Duration.ZERO, Duration.ofMillis(-500), Duration.ofSeconds(-1),
+                Duration.ofSeconds(-2)}) {
+                long t0 = System.nanoTime();
+                assertFalse(lock.tryLock(d), d.toString());
+                assertFalse(q.offer("more", d), d.toString());
+                assertEquals("full", q.poll(d), d.toString());
+                assertNull(q.poll(d), d.toString());
+                q.put("full");
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertTrue(ms < 5_000, d + " waited " + ms + " ms");
+            }
+        }
+    }
+
+    @Test
     void joinWaitsForEveryTakenItemToBeMarkedDone() throws Exception {
         try (OrchClient c = client(SHORT); OrchClient worker = client(SHORT)) {
             RemoteQueue q = c.queue("join-q", 0);
