@@ -105,6 +105,20 @@ class ServerProcessIT {
     }
 
     @Test
+    void detachWorksWithTheSmallestMaxFrame() throws Exception {
+        Map<String, String> env = Map.of("ORCH_HOME", home().toString());
+        Procs.Result detached = Procs.orch(env, "server", "--listen", "127.0.0.1:0", "--max-frame", "1024", "--detach");
+        assertEquals(0, detached.exit, detached::toString);
+        long pid = Long.parseLong(Procs.find("\\(pid (\\d+)", detached.out));
+        Procs.track(pid);
+        String address = Procs.find("listening on (127\\.0\\.0\\.1:\\d+)", detached.out);
+        assertEquals(0, Procs.orch(env, "health", "--address", address).exit);
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
+        h.destroy();
+        h.onExit().get(BOUND.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
     void aFailedDetachSaysWhyAndLeavesNoLogBehind() throws Exception {
         Path home = home();
         Map<String, String> env = Map.of("ORCH_HOME", home.toString());
