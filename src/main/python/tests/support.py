@@ -26,6 +26,16 @@ import orch
 PY_ROOT = Path(__file__).resolve().parents[1]          # src/main/python
 REPO_ROOT = PY_ROOT.parents[2]
 ORCH_BIN = os.environ.get("ORCH_BIN") or str(REPO_ROOT / "target" / "orch")
+
+
+def jvm_launcher() -> bool:
+    """Whether ORCH_BIN is the JVM launcher script, which reads ``ORCH_JAVA_OPTS`` (a native
+    executable, built with ``-Dnative``, takes no JVM options)."""
+    try:
+        with open(ORCH_BIN, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return False
 #: JVM start can be slow on a loaded machine.
 STARTUP_SECONDS = float(os.environ.get("ORCH_TEST_STARTUP_SECONDS", "90"))
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from unittest import mock
 
 import orch
 from orch import _auth, _tls, direct
-from tests.support import (OrchServer, ServerTestCase, assert_hosted_errors,
+from tests.support import (OrchServer, jvm_launcher, ServerTestCase, assert_hosted_errors,
                            assert_sleep_does_not_stall, patched_env, run_in_threads, self_signed_cert,
                            wait_until)
 from tests.test_direct import (assert_killed_worker_fails_call_in_flight, hosted_types, raw_connect, raw_login, recv_frame, send_frame,
@@ -207,6 +207,9 @@ class KeyUpdateTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        if not jvm_launcher():
+            raise unittest.SkipTest("the key limits are set through ORCH_JAVA_OPTS, which only "
+                                    "the JVM launcher reads")
         cls.dir = Path(tempfile.mkdtemp(prefix="orch-keyupdate-"))
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         limits = cls.dir / "key-limits.security"

@@ -1,6 +1,7 @@
 package dev.orch.bench;
 
 import dev.orch.protocol.FrameCodec;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,7 +9,10 @@ import java.util.Base64;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 
+// Decoding a histogram builds it through Histogram(long, long, int), found by reflection from a
+// class passed as an argument: a native image knows it only if it is registered.
 /** What one client measured: its calls, its timed window and its latencies (ns), or why it skipped. */
+@RegisterForReflection(targets = Histogram.class)
 public final class ClientResult {
     /** Latencies up to 10 minutes, 3 significant digits. */
     static final long MAX_NANOS = 600_000_000_000L;

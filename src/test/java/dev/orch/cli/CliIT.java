@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -86,7 +85,7 @@ public class CliIT extends CliTest {
         // whose first use sets up Jackson data binding: a tenth of a second of every CLI command.
         // Arguments, frames and results take the streaming codec instead. (JVM launcher only: a
         // native executable has no class loading to log.)
-        Assumptions.assumeTrue(Files.readString(Path.of(Procs.launcher())).startsWith("#!"), "not the JVM launcher");
+        Procs.assumeJvmLauncher();
         Procs.Server s = Procs.server(Map.of(), "--object", "v=Value:[0]", "--authkey-file", keyFile.toString());
         try {
             Path log = Files.createTempFile("orch-classes-", ".log");

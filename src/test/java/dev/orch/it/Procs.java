@@ -36,6 +36,23 @@ public final class Procs {
         return System.getProperty("orch.launcher", "target/orch");
     }
 
+    /** Whether the program under test is the JVM launcher script, which reads {@code ORCH_JAVA_OPTS}. */
+    public static boolean isJvmLauncher() {
+        try (java.io.InputStream in = Files.newInputStream(Path.of(launcher()))) {
+            return in.read() == '#' && in.read() == '!';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Skips the calling test unless the program under test is the JVM launcher: with
+     * {@code -Dnative} it is the native executable, which takes no JVM options.
+     */
+    public static void assumeJvmLauncher() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(isJvmLauncher(), "not the JVM launcher: ORCH_JAVA_OPTS has no effect");
+    }
+
     /** Exit code and output of a finished process. */
     public static final class Result {
         public final int exit;

@@ -29,7 +29,9 @@ class TlsVerificationIT {
                 "--tls-cert", certs.cert.toString(), "--tls-key", certs.key.toString());
         String port = server.address.substring(server.address.lastIndexOf(':') + 1);
 
-        // The JVM's default trust store, replaced by one holding this certificate (as if a public CA had signed it).
+        // The JVM's default trust store, replaced by one holding this certificate (as if a public CA
+        // had signed it): through ORCH_JAVA_OPTS, which only the JVM launcher reads.
+        Procs.assumeJvmLauncher();
         Path store = dir.resolve("roots.p12");
         Procs.Result imported = Procs.run(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
                 "-importcert", "-noprompt", "-alias", "orch", "-file", certs.cert.toString(), "-keystore", store.toString(),
