@@ -220,7 +220,7 @@ final class Detacher {
         try (OrchClient c = OrchClient.connect(cc)) {
             // The smallest answer the manager gives: a server with the smallest --max-frame
             // (1024) cannot send the type list.
-            c.objects();
+            c.status();
             return true;
         } catch (RuntimeException e) {
             return false;

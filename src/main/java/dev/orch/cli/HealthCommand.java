@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 class HealthCommand extends ClientCommand {
     @Override
     protected void run(OrchClient c, PrintWriter out) {
-        c.types();
+        c.status();
         if (!output.json()) {
             out.println("ok " + c.serverVersion());
         } else {

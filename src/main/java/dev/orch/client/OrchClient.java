@@ -209,6 +209,14 @@ public final class OrchClient implements AutoCloseable {
         return ((JsonObject) call(Addresses.MANAGER, new JsonObject().put("op", "objects"))).getJsonArray("objects");
     }
 
+    /**
+     * The server's counts, {@code {"objects","types","sessions"}}: the cheapest answer the manager
+     * gives, whatever the size of its tables (what {@code orch health} asks for).
+     */
+    public JsonObject status() {
+        return (JsonObject) call(Addresses.MANAGER, new JsonObject().put("op", "status"));
+    }
+
     /** Asks the server to stop. */
     public void shutdown() {
         call(Addresses.MANAGER, new JsonObject().put("op", "shutdown"));

@@ -165,6 +165,10 @@ final class ManagerService extends AbstractVerticle {
                 return Future.succeededFuture(types());
             case "objects":
                 return Future.succeededFuture(listObjects());
+            case "status":
+                // For probes: a few bytes however many objects and types there are.
+                return Future.succeededFuture(new JsonObject().put("objects", objects.size())
+                        .put("types", builtins.all().size() + hostedTypes.size()).put("sessions", sessions.count()));
             case "host":
                 return Future.succeededFuture(host(body, session));
             case "shutdown":

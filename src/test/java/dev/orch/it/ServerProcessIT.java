@@ -199,6 +199,7 @@ class ServerProcessIT {
     }
 
     private static void assertServerAnswersWithJavaOpts(String javaOpts) throws Exception {
+        Procs.assumeJvmLauncher();
         Map<String, String> env = Map.of("ORCH_HOME", home().toString(), "ORCH_JAVA_OPTS", javaOpts);
         Procs.Server s = Procs.server(env);
         Procs.Result health = Procs.orch(env, "health", "--address", s.address);

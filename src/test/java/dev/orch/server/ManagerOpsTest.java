@@ -85,6 +85,18 @@ class ManagerOpsTest {
     }
 
     @Test
+    void statusCountsWhatTheListsHold() {
+        JsonObject before = client.status();
+        assertEquals(client.types().size(), before.getInteger("types"));
+        assertEquals(client.objects().size(), before.getInteger("objects"));
+        assertTrue(before.getInteger("sessions") >= 1, before.encode());
+        RemoteObject l = client.create("list");
+        assertEquals(before.getInteger("objects") + 1, client.status().getInteger("objects"));
+        client.release(l);
+        assertEquals(before.getInteger("objects"), client.status().getInteger("objects"));
+    }
+
+    @Test
     void anonymousObjectsAreReleasedByRefcount() {
         RemoteObject l = client.create("list", new JsonArray().add(1).add(2));
         JsonObject listedEntry = (JsonObject) client.objects().stream().filter(o -> ((JsonObject) o).getString("id").equals(l.id())).findFirst().get();
