@@ -123,7 +123,7 @@ class ConnectCommand implements Callable<Integer> {
                 System.out, System.err, stopGrace);
         for (String sig : new String[] {"TERM", "INT", "HUP"}) {
             try {
-                Signal.handle(new Signal(sig), s -> w.signal(sig));
+                Signal.handle(new Signal(sig), s -> w.received(sig));
             } catch (IllegalArgumentException e) {
                 // Not available here.
             }

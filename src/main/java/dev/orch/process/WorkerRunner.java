@@ -57,6 +57,9 @@ public final class WorkerRunner extends AttachedLink {
     private String early;
     private volatile long startTicks = -1;
     private volatile boolean stopRequested;
+    /** A stop signal came to {@code orch connect} itself (see {@link #received}). */
+    private volatile boolean stoppingLocally;
+    private final java.util.concurrent.atomic.AtomicBoolean killScheduled = new java.util.concurrent.atomic.AtomicBoolean();
     private long sentSeq;
 
     /**
@@ -264,6 +267,32 @@ public final class WorkerRunner extends AttachedLink {
         Signals.send(t, sig, Signals.members(t));
     }
 
+    /**
+     * A signal {@code orch connect} itself received: forwarded as {@link #signal} does. After a
+     * SIGTERM (a pod being stopped, say), CMD still running after the grace gets SIGKILL, as the
+     * server does for a process it stops: otherwise a CMD that ignores SIGTERM would keep
+     * {@code orch connect} running until someone kills both.
+     */
+    public void received(String sig) {
+        stoppingLocally = true;
+        signal(sig);
+        if ("TERM".equals(sig) && !killScheduled.getAndSet(true)) {
+            Thread t = new Thread(() -> {
+                try {
+                    Thread.sleep(stopGrace.toMillis());
+                } catch (InterruptedException e) {
+                    return;
+                }
+                Process p = process;
+                if (p != null && p.isAlive()) {
+                    signal("KILL");
+                }
+            }, "orch-stop-grace");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
     private Signals.Target target(Process p) {
         return new Signals.Target(p.pid(), p, Launcher.groups(), lineage);
     }
@@ -370,9 +399,12 @@ public final class WorkerRunner extends AttachedLink {
         return hb;
     }
 
-    /** Flushes the output and reports the exit (waiting up to 10 s for a connection), then detaches. */
+    /**
+     * Flushes the output and reports the exit (waiting up to 10 s for a connection, 2 s when
+     * stopped by a signal: whoever sent it is waiting for this process to end), then detaches.
+     */
     private void report(int code, String error) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(stoppingLocally ? 2 : 10);
         while (client() == null && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(100); // waiting for the reconnect loop, bounded

@@ -1,6 +1,7 @@
 package dev.orch.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -395,16 +396,45 @@ class ProcessCliIT {
         } finally {
             killTree(pid); // nothing can stop it once its orch connect is gone
         }
+
+        // SIGTERM to orch connect itself (a pod being stopped): forwarded, then SIGKILL after its --grace.
+        Path log2 = dir.resolve("stubborn-worker-2.log");
+        Process worker2 = background(log2, "connect", "--name", "stubw2", "--grace", "1", "--", "sh", "-c",
+                "trap '' TERM; echo ready; while :; do sleep 0.1; done");
+        Poll.until(WAIT, "TERM trapped", () -> read(log2).contains("ready") && findByName("stubw2"));
+        long pid2 = entryByName(ps(), "stubw2").get("pid").asLong();
+        try {
+            worker2.destroy();
+            assertTrue(worker2.waitFor(30, TimeUnit.SECONDS), "orch connect still runs its command after SIGTERM");
+            assertEquals(137, worker2.exitValue(), "SIGKILL after the grace");
+            assertFalse(ProcessHandle.of(pid2).map(ProcessHandle::isAlive).orElse(false), "the command still runs");
+        } finally {
+            killTree(pid2);
+        }
     }
 
     @Test
-    void aRelativeCwdIsTakenFromWhereSpawnRuns() throws Exception {
+    void aRelativeCwdIsTakenFromWhereSpawnRunsAndTheCommandLineIsKept() throws Exception {
         Path sub = Files.createDirectories(dir.resolve("work").resolve("sub"));
         Result spawn = runIn(dir.resolve("work"), "spawn", "--cwd", "sub", "--", "pwd");
         assertEquals(0, spawn.code(), spawn.err());
         Poll.until(WAIT, "pwd printed", () -> {
             try {
                 return run("logs", spawn.out().trim()).out().equals(sub.toRealPath() + "\n");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        // JVM-style options in CMD are CMD's: a native orch must not take them as its own
+        // (GraalVM's runtime option parsing would, unless the build turns it off).
+        String[] jvmish = {"-Dmode=prod", "-Xmx64m", "-XX:+NoSuchOption", "-Xss1m"};
+        List<String> args = new ArrayList<>(List.of("spawn", "--", "sh", "-c", "echo \"$*\"", "sh"));
+        args.addAll(List.of(jvmish));
+        Result echo = run(args.toArray(String[]::new));
+        assertEquals(0, echo.code(), echo.err());
+        Poll.until(WAIT, "the arguments echoed", () -> {
+            try {
+                return run("logs", echo.out().trim()).out().equals(String.join(" ", jvmish) + "\n");
             } catch (Exception e) {
                 return false;
             }
@@ -568,6 +598,8 @@ class ProcessCliIT {
 
     @Test
     void streamsEndOnTermOrIntAtAnyMoment() throws Exception {
+        // The moments are found in the JVM's class-load log (ORCH_JAVA_OPTS, the JVM launcher's).
+        dev.orch.it.Procs.assumeJvmLauncher();
         assertEquals(0, run("spawn", "--name", "ticker", "--", "sh", "-c", "while true; do echo tick; sleep 0.2; done").code());
         // "starting": Quarkus has made its Vert.x, so its shutdown hook is in place and start can
         // no longer fail on a JVM that is exiting, but it has not run the command yet. A signal
