@@ -24,6 +24,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.impl.ContextInternal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.impl.NetSocketInternal;
@@ -581,41 +582,75 @@ final class BridgeConnection implements FrameParser.Listener {
         }
         Object body = msg.body();
         String caller = msg.headers().get(SESSION_HEADER);
-        boolean call = caller != null && body instanceof JsonObject && ((JsonObject) body).containsKey("method");
-        if (caller != null && msg.address().startsWith(Addresses.OBJECT_PREFIX)
-                && body instanceof JsonObject && Frames.isCancel((JsonObject) body)) {
+        // A client's message to an object this worker hosts: a call or a cancel, nothing else.
+        boolean call = caller != null && msg.address().startsWith(Addresses.OBJECT_PREFIX);
+        if (call && body instanceof JsonObject && Frames.isCancel((JsonObject) body)) {
             // Workers take no cancels (a hosted call runs, it is never parked): nothing was withdrawn.
             if (msg.replyAddress() != null) {
                 SharedJsonCodec.reply(msg, new JsonObject().put("result", false));
             }
             return;
         }
-        if (call && msg.address().startsWith(Addresses.OBJECT_PREFIX)) {
-            OrchException refused = checkExposed(msg.address(), ((JsonObject) body).getValue("method"));
+        if (call) {
+            OrchException refused = checkCall(msg.address(), body);
             if (refused != null) {
                 msg.fail(refused.code().code(), refused.wireMessage());
                 return;
             }
+            asHostedCall((JsonObject) body, caller);
         }
         String reply = msg.replyAddress();
         if (reply != null) {
             awaitingAnswer.put(reply, msg);
         }
-        if (call) {
-            // Hosts need the caller's session for per-session semantics. Calls come only from a
-            // front end's forward, whose body is given away once sent, so it can be changed here.
-            ((JsonObject) body).put("session", caller);
-        }
         writeMessage(msg.address(), reply, body, null, null);
     }
 
-    /** The server, not the worker, enforces a hosted type's exposed list, as it does for its own objects. */
-    private OrchException checkExposed(String address, Object method) {
-        if (!(method instanceof String)) {
+    /**
+     * A call as PROTOCOL.md §7 gives it to a worker: {@code method}, {@code args} and
+     * {@code kwargs} always there, and the caller's {@code session} (hosts need it for
+     * per-session semantics), nothing else. Calls come only from a front end's forward, whose
+     * body is given away once sent, so it can be changed here.
+     */
+    private static void asHostedCall(JsonObject body, String caller) {
+        boolean args = body.getValue("args") != null;
+        boolean kwargs = body.getValue("kwargs") != null;
+        if (body.size() > 1 + (args ? 1 : 0) + (kwargs ? 1 : 0)) {
+            body.getMap().keySet().removeIf(k -> !k.equals("method") && !k.equals("args") && !k.equals("kwargs"));
+        }
+        if (!args) {
+            body.put("args", new JsonArray());
+        }
+        if (!kwargs) {
+            body.put("kwargs", new JsonObject());
+        }
+        body.put("session", caller);
+    }
+
+    /**
+     * Why a call on a hosted object is refused before it reaches the worker, or null: checked as
+     * the server checks calls on its own objects (§5), so that the worker gets only well-formed
+     * calls and the caller the same error whoever hosts the object.
+     */
+    private OrchException checkCall(String address, Object body) {
+        if (!(body instanceof JsonObject)) {
+            return OrchException.badRequest("a call's body must be a JSON object");
+        }
+        JsonObject b = (JsonObject) body;
+        Object args = b.getValue("args");
+        Object kwargs = b.getValue("kwargs");
+        if (!(b.getValue("method") instanceof String)) {
             return OrchException.badRequest("call body needs a string 'method'");
         }
+        if ((args != null && !(args instanceof JsonArray)) || (kwargs != null && !(kwargs instanceof JsonObject))) {
+            return OrchException.badRequest("'args' must be an array and 'kwargs' an object");
+        }
+        return checkExposed(address, b.getString("method"));
+    }
+
+    /** The server, not the worker, enforces a hosted type's exposed list, as it does for its own objects. */
+    private OrchException checkExposed(String address, String m) {
         java.util.Set<String> exposed = sessions.hostedExposed(session, address.substring(Addresses.OBJECT_PREFIX.length()));
-        String m = (String) method;
         if (exposed == null || exposed.contains(m)) {
             return null;
         }
@@ -646,8 +681,7 @@ final class BridgeConnection implements FrameParser.Listener {
 
     /** A method call on a hosted object, as forwarded to this connection's worker (see above). */
     private static boolean isCall(Message<Object> msg) {
-        return msg.address().startsWith(Addresses.OBJECT_PREFIX) && msg.body() instanceof JsonObject
-                && ((JsonObject) msg.body()).containsKey("method");
+        return msg.address().startsWith(Addresses.OBJECT_PREFIX) && msg.headers().contains(SESSION_HEADER);
     }
 
     private void badReply(Message<Object> msg, String why) {

@@ -192,6 +192,41 @@ class ManagerOpsTest {
         }
     }
 
+    @Test
+    void aWorkerGetsOnlyWellFormedCallsWithEveryField() throws Exception {
+        try (TestServer s = TestServer.start(); RawClient host = s.raw(); RawClient caller = s.raw()) {
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            host.manager(new JsonObject().put("op", "host").put("typeid", "Made").put("exposed", new JsonArray()));
+            caller.login(TestServer.KEY);
+            String address = createAnswered(host, caller, new JsonArray().add("m")).getJsonObject("body").getString("address");
+            JsonObject[] malformed = {
+                new JsonObject().put("foo", 1),
+                new JsonObject().put("method", 7),
+                new JsonObject().put("method", "m").put("args", "x"),
+                new JsonObject().put("method", "m").put("kwargs", new JsonArray().add(1)),
+            };
+            for (JsonObject body : malformed) {
+                caller.send(address, "bad", body);
+                JsonObject refused = caller.read();
+                assertEquals("bad", refused.getString("address"), refused.encode());
+                assertEquals(400, refused.getInteger("failureCode"), body.encode());
+            }
+            caller.write(new JsonObject().put("type", "send").put("address", address).put("replyAddress", "s")
+                    .put("body", "not an object"));
+            assertEquals(400, caller.read().getInteger("failureCode"));
+            // A call with only its method arrives with args, kwargs and the caller's session, and
+            // nothing else the caller added (a session of its choosing least of all).
+            caller.send(address, "ok", new JsonObject().put("method", "m").put("extra", 1).put("session", "forged"));
+            JsonObject call = host.read();
+            assertEquals(new JsonObject().put("method", "m").put("args", new JsonArray()).put("kwargs", new JsonObject())
+                    .put("session", caller.session), call.getJsonObject("body"));
+            // And its answer is held to a call answer's form.
+            host.write(new JsonObject().put("type", "send").put("address", call.getString("replyAddress")).put("body", "x"));
+            assertEquals(502, caller.read().getInteger("failureCode"));
+        }
+    }
+
     /** Has {@code caller} create a Made, answered by the raw {@code host} with {@code exposed}. */
     private static JsonObject createAnswered(RawClient host, RawClient caller, JsonArray exposed) throws Exception {
         caller.send("orch.manager", "c", new JsonObject().put("op", "create").put("typeid", "Made"));
