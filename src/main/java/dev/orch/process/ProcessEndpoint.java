@@ -468,7 +468,7 @@ public final class ProcessEndpoint {
                 w -> logsOf(new ProcessSupervisor.Logs(w.id, w.name, w.ring), tail, after, follow, session),
                 (node, rid) -> {
                     if (follow != null) {
-                        unfollow(follow);
+                        unfollow(follow, false);
                         nodeFollows.put(follow, node);
                         if (sessionGone(session)) {
                             // Its sessionClosed may have run already: nothing would end this follow.
@@ -489,7 +489,7 @@ public final class ProcessEndpoint {
         return vertx.executeBlocking(() -> {
             LogRing.Follower f = follow == null ? null : follower(l.id(), follow);
             if (f != null) {
-                unfollow(follow);
+                unfollow(follow, false);
                 follows.put(follow, new Follow(l.ring(), f));
             }
             List<LogLine> lines = l.ring().snapshot(tail, after, f);
@@ -537,9 +537,20 @@ public final class ProcessEndpoint {
     }
 
     private boolean unfollow(String address) {
+        return unfollow(address, true);
+    }
+
+    /**
+     * Stops the follow sending to {@code address}; with {@code end}, tells its reader the stream
+     * ended. A follow replaced by another on the same address sends no end: the reader would
+     * take it for the end of the new stream.
+     */
+    private boolean unfollow(String address, boolean end) {
         String node = nodeFollows.remove(address);
         if (node != null) {
-            vertx.eventBus().send(address, new JsonObject().put("end", true));
+            if (end) {
+                vertx.eventBus().send(address, new JsonObject().put("end", true));
+            }
             try {
                 toNode(node, new JsonObject().put("op", "unfollow").put("follow", address), 10_000);
             } catch (OrchException e) {
@@ -552,7 +563,9 @@ public final class ProcessEndpoint {
             return false;
         }
         f.ring().unfollow(f.follower());
-        vertx.eventBus().send(address, new JsonObject().put("end", true));
+        if (end) {
+            vertx.eventBus().send(address, new JsonObject().put("end", true));
+        }
         return true;
     }
 

@@ -407,6 +407,12 @@ class ProcessEndpointTest {
             eventually(() -> got.stream().flatMap(m -> m.getJsonArray("lines", new JsonArray()).stream())
                     .anyMatch(l -> "second".equals(((JsonObject) l).getString("text"))), "second line streamed");
             assertEquals(1, endpoint.followCount());
+            // A second logs on the same address replaces the follow without ending the stream.
+            JsonObject again = call(new JsonObject().put("op", "logs").put("id", id).put("follow", "test.follow"));
+            assertTrue(again.getBoolean("following"));
+            assertEquals(1, endpoint.followCount());
+            call(new JsonObject().put("op", "ps")); // a round trip, by which an end would have been sent
+            assertFalse(got.stream().anyMatch(m -> m.getBoolean("end", false)), "the replaced follow ended the stream");
             // A remote session may only follow into its own reply addresses.
             assertEquals(403, failure(new JsonObject().put("op", "logs").put("id", id).put("follow", "orch.reply.other.x"), "s1"));
             assertTrue(call(new JsonObject().put("op", "unfollow").put("follow", "test.follow")).getBoolean("unfollowed"));
