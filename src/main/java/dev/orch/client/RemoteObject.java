@@ -80,6 +80,19 @@ public final class RemoteObject {
         return client.invokeSync(this, method, args, kwargs);
     }
 
+    /**
+     * Calls a method that waits on the server (Python's {@code Event.wait}, {@code Barrier.wait},
+     * {@code Semaphore.acquire}, {@code Condition.wait}, {@code Queue.get}…) with {@code timeout}
+     * as its {@code timeout} keyword argument, and waits for its answer that long plus the
+     * client's call timeout: {@link #call} would give up at the call timeout alone, however
+     * long the method was asked to wait. The method's own answer to its timeout comes back as
+     * usual ({@code false} from {@code Event.wait}, {@code Empty} from {@code Queue.get}…). A
+     * negative timeout is zero.
+     */
+    public Object callWithTimeout(String method, java.time.Duration timeout, Object... args) {
+        return callParked(method, OrchClient.toArray(args), RemoteQueue.seconds(timeout), timeout);
+    }
+
     /** Calls a method whose own timeout argument lets it park on the server for up to {@code serverWait}. */
     Object callParked(String method, JsonArray args, JsonObject kwargs, java.time.Duration serverWait) {
         return client.invokeParked(this, method, args, kwargs, serverWait);

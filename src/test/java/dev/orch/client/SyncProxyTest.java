@@ -10,6 +10,7 @@ import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
+import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -74,6 +75,26 @@ class SyncProxyTest {
             RemoteObject d = patient.create("dict");
             d.call("__setitem__", "k", 1);
             assertTrue(patient.lock("long-waits-lock").tryLock(Duration.ofDays(365_000)));
+        }
+    }
+
+    @Test
+    void aWaitLongerThanTheCallTimeoutIsWaitedForWithCallWithTimeout() throws Exception {
+        try (OrchClient c = client(SHORT); OrchClient setter = client(SHORT)) {
+            RemoteObject event = c.create("Event");
+            long t0 = System.nanoTime();
+            assertEquals(false, event.callWithTimeout("wait", Duration.ofMillis(900)), "the server's own timeout answer");
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(ms >= 850, "gave up after " + ms + " ms");
+            assertEquals(false, event.callWithTimeout("wait", Duration.ofSeconds(-3)));
+
+            RemoteObject barrier = c.create("shared-barrier", "Barrier", new JsonArray().add(2), null);
+            CompletableFuture<Object> first = CompletableFuture.supplyAsync(
+                    () -> barrier.callWithTimeout("wait", Duration.ofSeconds(20)));
+            Thread.sleep(SHORT.toMillis() + 300);
+            assertFalse(first.isDone(), "gave up at the call timeout: " + first);
+            Object second = setter.lookup("shared-barrier").call("wait");
+            assertEquals(1, ((Number) second).intValue() + ((Number) first.get(10, TimeUnit.SECONDS)).intValue());
         }
     }
 
@@ -287,7 +308,9 @@ class SyncProxyTest {
             assertEquals("item", q.pollAsync(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS));
 
             CompletableFuture<Object> waiting = q.pollAsync(Duration.ofSeconds(30));
-            assertFalse(waiting.cancel(true), "cancelled before the server said whether it had answered");
+            // Sent, the poll ends only once the server says whether it had answered; still
+            // unsent (a busy host), it is dropped and ends at once. Either way it takes nothing.
+            waiting.cancel(true);
             Poll.until(Duration.ofSeconds(10), "the withdrawn poll to end", waiting::isDone);
             assertTrue(waiting.isCancelled());
             q.put("kept");
