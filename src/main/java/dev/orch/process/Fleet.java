@@ -530,6 +530,35 @@ public final class Fleet {
         return out;
     }
 
+    /**
+     * What a live node last listed for its processes ({@code ps} rows, its own ids): kept whole,
+     * so that once the node is lost its rows still say what each process ran (events carry no
+     * command).
+     */
+    synchronized void noteNodeRows(String node, JsonArray rows) {
+        Node n = nodes.get(node);
+        if (n == null || n.lost) {
+            return;
+        }
+        for (Object o : rows) {
+            JsonObject p = (JsonObject) o;
+            if (p.getValue("id") instanceof String && !"server".equals(p.getString("id"))) {
+                n.processes.put(p.getString("id"), p.copy());
+            }
+        }
+    }
+
+    /** The command of a process just spawned on {@code node} as {@code rid}, until ps lists it. */
+    synchronized void noteNodeCommand(String node, String rid, Object command) {
+        Node n = nodes.get(node);
+        if (n != null && !n.lost) {
+            JsonObject known = n.processes.computeIfAbsent(rid, k -> new JsonObject().put("id", k));
+            if (known.getValue("command") == null) {
+                known.put("command", command);
+            }
+        }
+    }
+
     /** Rows for lost nodes: the node itself and its last known processes, all {@code lost}. */
     synchronized List<JsonObject> lostNodeRows() {
         List<JsonObject> out = new ArrayList<>();

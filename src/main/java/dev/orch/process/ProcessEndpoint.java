@@ -237,7 +237,12 @@ public final class ProcessEndpoint {
             String node = spec.node();
             JsonObject fwd = body.copy();
             fwd.remove("node");
-            return toNode(node, fwd, 60_000);
+            return toNode(node, fwd, 60_000).onSuccess(r -> {
+                String id = r instanceof JsonObject ? ((JsonObject) r).getString("id") : null;
+                if (id != null && id.endsWith("@" + node)) {
+                    fleet.noteNodeCommand(node, id.substring(0, id.length() - node.length() - 1), fwd.getValue("command"));
+                }
+            });
         }
         if (fleet != null && spec.name() != null && fleet.workerNameLive(spec.name())) {
             throw new OrchException(ErrorCode.NAME_TAKEN, "a worker named '" + spec.name() + "' is attached");
@@ -267,6 +272,7 @@ public final class ProcessEndpoint {
                     continue;
                 }
                 JsonArray procs = r instanceof JsonObject ? ((JsonObject) r).getJsonArray("processes", new JsonArray()) : new JsonArray();
+                fleet.noteNodeRows(nodes.get(i), procs);
                 for (Object o : procs) {
                     JsonObject p = (JsonObject) o;
                     if ("server".equals(p.getString("id"))) {

@@ -389,5 +389,7 @@ class FleetTest {
         Poll.until(WAIT, "node lost", () -> events.stream().anyMatch(ev -> "node-lost".equals(ev.getString("event"))));
         Poll.until(WAIT, "process lost", () -> sawEvent("lost", id2));
         assertEquals("lost", entry(id2, false).getString("state"));
+        // Its row still says what it ran, though no event carries a command.
+        assertEquals(new JsonArray().add("sleep").add("1000"), entry(id2, false).getJsonArray("command"));
     }
 }
