@@ -6,6 +6,7 @@ import os
 import ssl
 import threading
 import time
+import types
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _auth, direct
@@ -58,7 +59,9 @@ class _hybridmethod:
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
 
     def __get__(self, obj: Any, cls: type) -> Callable[..., Any]:
-        return functools.partial(self.func, obj if obj is not None else cls)
+        # A bound method, not a functools.partial: help() and inspect.signature() then show
+        # the function's own name, docstring and signature, as for any method.
+        return types.MethodType(self.func, obj if obj is not None else cls)
 
 
 class Manager:
@@ -349,16 +352,20 @@ class Manager:
             # As in Python, every keyword goes to the constructor (m.Namespace(name="w") has an
             # attribute 'name', m.Person(name="Ann") is Ann); such an object is named with
             # m.create(typeid, ..., name=N).
-            def construct(*args: Any, **kwargs: Any) -> BaseProxy:
+            def construct(*args, **kwargs):  # no annotations: help() shows it plain
                 return self._create(typeid, args, kwargs, None)
             construct.__name__ = construct.__qualname__ = typeid
             construct.__doc__ = ("A new anonymous shared %s; every keyword argument goes to its "
                                  "constructor, as in Python. Name one with create(%r, ..., name=N)."
                                  % (typeid, typeid))
             return construct
-        creator = functools.partial(self.create, typeid)
-        functools.update_wrapper(creator, self.create)
-        return creator
+        def create_named(*args, name=None, **kwargs):  # no annotations: help() shows it plain
+            return self.create(typeid, *args, name=name, **kwargs)
+        create_named.__name__ = create_named.__qualname__ = typeid
+        create_named.__doc__ = ("A new shared %s: create(%r, *args, name=name, **kwargs). With "
+                                "name it is named (it lives until delete(name), and lookup(name) "
+                                "finds it); without, it is anonymous." % (typeid, typeid))
+        return create_named
 
     # -- hosting -----------------------------------------------------------------------------
 
