@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, U
 
 from . import _auth, direct
 from .connection import Connection
+from .errors import RemoteError
 from .hosting import Host, TypeSpec, make_spec
 from .proxy import BaseProxy, finite_timeout, proxy_type
 
@@ -222,7 +223,23 @@ class Manager:
         self.close()
 
     def __enter__(self) -> "Manager":
-        return self.connect()
+        """Connects and, when a registered type has a callable, hosts the registered types as
+        :meth:`start` does: ``BaseManager.__enter__`` starts its server, which serves them, so
+        ``with MyManager() as m: m.Maths()`` works as in multiprocessing's docs. Leaving the
+        block closes the Manager (:meth:`close`), which ends the hosting.
+
+        Raises as :meth:`connect` and :meth:`start` do (409 ``NameTaken`` when another
+        session hosts one of the typeids), closing the connection first. A client that only
+        uses such types connects with :meth:`connect`, or registers them without a callable
+        on its instance (``m.register("Maths")``), as BaseManager clients do."""
+        self.connect()
+        if any(spec.factory is not None for spec in self._specs().values()):
+            try:
+                self.start_serving()
+            except BaseException:
+                self.close()  # __exit__ will not run: nothing may stay open behind the raise
+                raise
+        return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
@@ -259,8 +276,27 @@ class Manager:
             body["kwargs"] = kwargs
         if name is not None:
             body["name"] = name
-        desc = self._manager_op("create", **body)
+        try:
+            desc = self._manager_op("create", **body)
+        except RemoteError as e:
+            hint = self._not_hosted_hint(e, typeid)
+            if hint is None:
+                raise
+            raise hint from e
         return self._make_proxy(desc, owned=desc.get("name") is None)
+
+    def _not_hosted_hint(self, e: RemoteError, typeid: str) -> Optional[RemoteError]:
+        """For a 404 of a typeid this Manager registered with a callable but does not host,
+        the same error saying so (a bare "unknown typeid" sends one looking for a typo); else
+        None."""
+        spec = self._specs().get(typeid)
+        host = self._host
+        if (e.code != 404 or spec is None or spec.factory is None
+                or (self._serving and host is not None and typeid in host.typeids)):
+            return None
+        return RemoteError(e.code, e.name, "%s: this Manager registered it but does not host "
+                           "it; call start() or serve_forever() (or enter a 'with' block), or "
+                           "have another process host it" % (e.message,))
 
     def lookup(self, name: Optional[str] = None, *, id: Optional[str] = None) -> BaseProxy:
         """A proxy for the object called ``name`` (or with this ``id``)."""

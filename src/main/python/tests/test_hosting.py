@@ -426,6 +426,76 @@ class TypeidHostedElsewhereTest(ServerTestCase):
         self.assertEqual(early._route.address, late._route.address)
 
 
+class MathsClass:
+    def add(self, x, y):
+        return x + y
+
+
+class WithBlockTest(ServerTestCase):
+    """``with MyManager() as m`` hosts the registered types, as BaseManager.__enter__ starts
+    the server that serves them (the custom-manager example of multiprocessing's docs)."""
+
+    def manager_class(self, typeid):
+        class MyManager(orch.Manager):
+            pass
+        MyManager.register(typeid, MathsClass)
+        return MyManager
+
+    def new(self, manager_class):
+        return manager_class(self.m.address, authkey=self.server.authkey)
+
+    def hosted(self):
+        return {t["typeid"] for t in self.m.types()}
+
+    def test_the_docs_example(self):
+        MyManager = self.manager_class("MathsWith")
+        with self.new(MyManager) as manager:
+            self.assertEqual(manager.MathsWith().add(4, 3), 7)
+            self.assertIn("MathsWith", self.hosted())
+            self.assertEqual(self.m.MathsWith().add(1, 2), 3)  # other clients reach it too
+        self.assertIsNone(manager._conn)
+        wait_until(lambda: "MathsWith" not in self.hosted(), 10, "the type to go with the block")
+
+    def test_without_callables_it_only_connects(self):
+        m = orch.Manager(self.m.address, authkey=self.server.authkey)
+        m.register("MathsDeclared")  # a client's declaration: nothing to host
+        with m:
+            self.assertIsNone(m._host)
+            self.assertEqual(m.list([1])[:], [1])
+
+    def test_a_failed_start_closes_and_raises(self):
+        MyManager = self.manager_class("MathsTwice")
+        first = self.new(MyManager).start()
+        self.addCleanup(first.close)
+        second = self.new(MyManager)
+        with self.assertRaises(orch.RemoteError) as cm:
+            with second:
+                self.fail("the block must not run")
+        self.assertEqual(cm.exception.code, 409)
+        self.assertIsNone(second._conn)
+
+    def test_a_registered_type_not_hosted_gets_a_hint(self):
+        MyManager = self.manager_class("MathsNobodyHosts")
+        m = self.new(MyManager).connect()
+        self.addCleanup(m.close)
+        with self.assertRaises(orch.RemoteError) as cm:
+            m.MathsNobodyHosts()
+        self.assertEqual(cm.exception.code, 404)
+        self.assertIn("unknown typeid 'MathsNobodyHosts'", str(cm.exception))
+        self.assertIn("this Manager registered it but does not host it; call start()",
+                      str(cm.exception))
+        # Registered without a callable (a client's declaration), or never: no hint.
+        for declared in (True, False):
+            other = orch.Manager(self.m.address, authkey=self.server.authkey)
+            if declared:
+                other.register("MathsNobodyHosts")
+            with other:
+                with self.assertRaises(orch.RemoteError) as cm:
+                    other.MathsNobodyHosts()
+                self.assertEqual(cm.exception.code, 404)
+                self.assertNotIn("registered it", str(cm.exception))
+
+
 class OversizedResultTest(unittest.TestCase):
     """A result larger than the server takes fails that call; the worker keeps hosting."""
 
