@@ -152,9 +152,12 @@ class Manager:
         return self._conn.session if self._conn else None
 
     def connect(self) -> "Manager":
-        """Connects and logs in (idempotent). Raises ``ConnectionError`` or
-        :class:`orch.AuthenticationError`. A failed TCP connect is also of its cause's class:
-        ``ConnectionRefusedError``, ``socket.gaierror`` (an unknown host), ``TimeoutError``.
+        """Connects and logs in (idempotent). Raises :class:`orch.AuthenticationError` for a
+        wrong key and ``ConnectionError`` for any other failure, naming the address. It is also
+        of its cause's class: ``ConnectionRefusedError``, ``socket.gaierror`` (an unknown host),
+        ``TimeoutError`` (no connect, or no login answer, within ``connect_timeout``),
+        ``ssl.SSLError`` (the TLS handshake failed); a peer that is not an orch server gives a
+        plain ``ConnectionError`` that says so.
 
         Once the connection is closed or lost, connects again, as a new session: proxies made
         before belong to the old connection (their calls raise ``ConnectionError``); get new

@@ -175,6 +175,135 @@ class ConnectFailureTest(ServerTestCase):
             self.assertEqual(m.dict(a=1).copy(), {"a": 1})
 
 
+class FakeServer:
+    """A peer on 127.0.0.1 that takes one connection and runs ``script(conn)`` on it (the
+    login included, or not): for what no orch server sends."""
+
+    def __init__(self, test: unittest.TestCase, script) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        test.addCleanup(self.listener.close)
+        self.address = self.listener.getsockname()
+        self.thread = threading.Thread(target=self._run, args=(script,), daemon=True)
+        self.thread.start()
+        test.addCleanup(self.thread.join, 10)
+
+    def _run(self, script) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.settimeout(10)
+            try:
+                script(conn)
+            except OSError:
+                pass  # the client left
+
+
+KEY = b"fake-key"
+
+
+def until_closed(conn: socket.socket) -> None:
+    """Reads (and drops) what the client sends until it closes the connection."""
+    while conn.recv(65536):
+        pass
+
+
+def log_in(conn: socket.socket) -> None:
+    """The server's side of the login (PROTOCOL.md §3), for KEY."""
+    handshake = _auth.ServerHandshake(KEY)
+    challenge = recv_frame(conn)
+    answer, _ = handshake.challenge(challenge["body"])
+    send_frame(conn, {"type": "message", "address": challenge["replyAddress"], "body": answer})
+    login = recv_frame(conn)
+    proved, error = handshake.login(login["body"])
+    assert error is None, error
+    send_frame(conn, {"type": "message", "address": login["replyAddress"], "body": {
+        "session": "fake", "protocol": 1, "server": "orch/fake", **proved}})
+
+
+class LoginFailureTest(unittest.TestCase):
+    """Whatever ends the login but a wrong key is a ConnectionError (connect() says so, and the
+    serve_forever retry loop relies on it), also of its cause's class where that is public,
+    naming the address and what happened."""
+
+    def where(self, server: FakeServer) -> str:
+        return "%s:%d" % server.address
+
+    def test_no_login_answer(self):
+        # Accepts, never answers: the login times out.
+        server = FakeServer(self, until_closed)
+        m = orch.Manager(server.address, authkey=KEY, connect_timeout=1)
+        m.register("Hosted", dict)
+        start = time.monotonic()
+        with self.assertRaises(ConnectionError) as cm:
+            m.serve_forever()  # the documented retry loop catches ConnectionError
+        self.assertIsInstance(cm.exception, TimeoutError if sys.version_info >= (3, 10)
+                              else socket.timeout)
+        self.assertEqual(str(cm.exception), "no login answer from the orch server at %s within "
+                         "1 s" % self.where(server))
+        self.assertLess(time.monotonic() - start, 2.5)
+        self.assertIsNone(m._conn)
+
+    def test_not_an_orch_server(self):
+        from multiprocessing.managers import BaseManager
+        other = BaseManager(("127.0.0.1", 0), authkey=b"x")
+        other.start()
+        self.addCleanup(other.shutdown)
+        with self.assertRaises(ConnectionError) as cm:
+            orch.Manager(other.address, authkey=b"x", connect_timeout=5).connect()
+        self.assertNotIsInstance(cm.exception, orch.OrchError)
+        self.assertEqual(type(cm.exception), ConnectionError)
+        self.assertIn("%s:%d is not an orch server: it answered the login with bytes that are "
+                      "not an orch frame (" % other.address, str(cm.exception))
+
+    def test_other_protocol_announcing_a_huge_frame_is_found_out_at_once(self):
+        # "HTTP" read as a length is 1.2 GB: without a bound the client would wait for it.
+        server = FakeServer(self, lambda conn: (conn.sendall(b"HTTP/1.1 400 Bad Request\r\n"),
+                                                until_closed(conn)))
+        start = time.monotonic()
+        with self.assertRaises(ConnectionError) as cm:
+            orch.Manager(server.address, authkey=KEY, connect_timeout=4).connect()
+        self.assertLess(time.monotonic() - start, 3)
+        self.assertIn("is not an orch server", str(cm.exception))
+        self.assertIn("a frame of 1213486160 bytes announced at the login", str(cm.exception))
+
+    def test_a_login_refused_with_an_error_frame(self):
+        def refuse(conn):
+            challenge = recv_frame(conn)
+            send_frame(conn, {"type": "err", "address": challenge["replyAddress"],
+                              "failureCode": 400, "name": "BadRequest",
+                              "message": "BadRequest: no such op"})
+            until_closed(conn)
+        server = FakeServer(self, refuse)
+        with self.assertRaises(ConnectionError) as cm:
+            orch.Manager(server.address, authkey=KEY, connect_timeout=4).connect()
+        self.assertIsInstance(cm.exception, orch.RemoteError)
+        self.assertEqual((cm.exception.code, cm.exception.name), (400, "BadRequest"))
+        self.assertEqual(str(cm.exception), "the orch server at %s refused the login: [400] "
+                         "BadRequest: no such op" % self.where(server))
+
+    def test_a_malformed_frame_after_the_login_is_a_connection_error(self):
+        def serve(conn):
+            log_in(conn)
+            first = recv_frame(conn)  # an err frame whose fields are of the wrong types
+            send_frame(conn, {"type": "err", "address": first["replyAddress"], "failureCode": 404,
+                              "name": 5, "message": {"not": "text"}})
+            recv_frame(conn)
+            conn.sendall(b"\x00\x00\x00\x03\xff\xfe\xfd")  # not UTF-8: the stream is unusable
+            until_closed(conn)
+        server = FakeServer(self, serve)
+        m = orch.Manager(server.address, authkey=KEY, connect_timeout=4).connect()
+        self.addCleanup(m.close)
+        with self.assertRaises(orch.RemoteError) as cm:  # that call fails, the connection stays
+            m.lookup("x")
+        self.assertEqual(cm.exception.code, 404)
+        with self.assertRaises(ConnectionError) as cm:
+            m.lookup("y")
+        self.assertEqual(type(cm.exception), ConnectionError)
+        self.assertIn("the orch server at %s sent a malformed frame (frame is not valid UTF-8"
+                      % self.where(server), str(cm.exception))
+        with self.assertRaises(ConnectionError):
+            m.lookup("z")
+
+
 class KeyResolutionMatchesCliTest(ServerTestCase):
     """The README promises keys "resolve like the CLI": each case runs ``orch health`` and
     ``orch.Manager().connect()`` with the same environment and expects the same outcome."""
