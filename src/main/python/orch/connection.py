@@ -25,6 +25,7 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 
 from . import _auth, _framing, _tls
@@ -235,7 +236,12 @@ class Connection:
             if err is e:
                 raise
             raise err from e
-        threading.Thread(target=self._tick_loop, name=f"orch-ticker-{host}:{port}", daemon=True).start()
+        # Nothing below holds this object strongly, so that a connection nobody references any
+        # more (no Manager, no proxy, no call waiting, no background reader) is collected, and
+        # then closed: the server ends its session and drops its anonymous objects.
+        weakref.finalize(self, _unreferenced, sock, self._closed, self.pid).atexit = False
+        threading.Thread(target=_tick_loop, args=(weakref.ref(self), self._closed),
+                         name=f"orch-ticker-{host}:{port}", daemon=True).start()
         return self
 
     def _open_error(self, e: Exception, phase: str, where: str) -> BaseException:
@@ -261,17 +267,6 @@ class Connection:
                                        f"the {phase}: {e.strerror or e}")
         return connection_error(e, f"{where} is not an {peer}: its answer to the {phase} "
                                    f"could not be read ({type(e).__name__}: {e})")
-
-    def _tick_loop(self) -> None:
-        """Keepalive pings and deferred releases, even when no caller is reading."""
-        # Twice a keepalive period, at least: a ping then goes out at most one and a half
-        # periods after the last frame, half the peer's idle timeout.
-        while not self._closed.wait(min(_TICK_SECONDS, self.keepalive_seconds / 2)):
-            try:
-                self._tick()
-            except (OSError, ConnectionError) as e:
-                self._lost(ConnectionError(f"orch connection lost: {e}"))
-                return
 
     def start_background_reader(self) -> None:
         """From now on a dedicated thread reads the socket (needed to receive unrequested frames)."""
@@ -1032,6 +1027,45 @@ class Connection:
     @property
     def close_error(self) -> Optional[BaseException]:
         return self._close_error
+
+
+def _tick_loop(ref: "weakref.ref[Connection]", closed: threading.Event) -> None:
+    """The ticker thread: keepalive pings and deferred releases, even when no caller is
+    reading. It holds its connection only while it ticks, so that it never keeps one alive
+    that nothing else references (see :func:`_unreferenced`, which also wakes it)."""
+    while True:
+        conn = ref()
+        if conn is None:
+            return
+        # Twice a keepalive period, at least: a ping then goes out at most one and a half
+        # periods after the last frame, half the peer's idle timeout.
+        period = min(_TICK_SECONDS, conn.keepalive_seconds / 2)
+        del conn
+        if closed.wait(period):
+            return
+        conn = ref()
+        if conn is None:
+            return
+        try:
+            conn._tick()
+        except (OSError, ConnectionError) as e:
+            conn._lost(ConnectionError(f"orch connection lost: {e}"))
+            return
+        finally:
+            del conn
+
+
+def _unreferenced(sock: Any, closed: threading.Event, pid: int) -> None:
+    """Closes the socket of a connection that was garbage collected: nobody can call on it or
+    wait for it any more, and the server ends the session (releasing its anonymous objects,
+    locks and permits) only when the socket closes. In a process forked from the one that
+    connected, this closes only that process's copy of the socket, as :meth:`_abandon` does."""
+    if os.getpid() == pid:
+        closed.set()  # the ticker exits now rather than at its next look
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 def _ignore_reply(body: Any, error: Optional[BaseException]) -> None:

@@ -1,4 +1,5 @@
 """Login, key resolution and connection loss against a real server."""
+import gc
 import logging
 import os
 import shutil
@@ -10,13 +11,14 @@ import tempfile
 import threading
 import time
 import unittest
+import weakref
 from pathlib import Path
 from unittest import mock
 
 import orch
 from orch import _auth
 from tests.support import (ORCH_BIN, OrchServer, ServerTestCase, free_port, patched_env,
-                           run_in_threads)
+                           run_in_threads, wait_until)
 from tests.test_direct import recv_frame, send_frame
 
 
@@ -399,6 +401,118 @@ class KeyResolutionMatchesCliTest(ServerTestCase):
         for good in (key, bytearray(key), key.decode()):
             with self.subTest(authkey=good):
                 orch.Manager(self.server.address, authkey=good).connect().close()
+
+
+def server_connections(port: int) -> int:
+    """Established TCP connections whose local port is ``port``: the server's ends of its
+    sessions (and of nothing else, for a server that listens there)."""
+    count = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+class Thing:
+    def __init__(self, start=0):
+        self.n = start
+
+    def get(self):
+        return self.n
+
+
+@unittest.skipUnless(os.path.exists("/proc/net/tcp") and os.path.isdir("/proc/self/fd"),
+                     "needs Linux's /proc")
+class UnreferencedManagerTest(ServerTestCase):
+    """A Manager nothing references any more (no variable, no proxy, no call waiting, not
+    hosting) is closed once collected: its threads end, its sockets close and the server ends
+    its session. One still in use by any of those goes on working."""
+
+    @staticmethod
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def new(self) -> orch.Manager:
+        return orch.Manager(self.server.address, authkey=self.server.authkey,
+                            tls_ca=self.server.tls_ca).connect()
+
+    def assert_freed(self, use, count: int = 100) -> None:
+        gc.collect()
+        threads, fds = threading.active_count(), self.fds()
+        sessions = server_connections(self.server.port)
+        for _ in range(count):
+            use()
+        gc.collect()
+        # Tickers exit as their connection goes; give them and the server a moment.
+        wait_until(lambda: threading.active_count() < threads + 10, 10,
+                   "the threads of unreferenced Managers to end (%d, from %d)"
+                   % (threading.active_count(), threads))
+        wait_until(lambda: self.fds() < fds + 10, 10, "their sockets to close")
+        wait_until(lambda: server_connections(self.server.port) < sessions + 10, 10,
+                   "the server to end their sessions (%d, from %d)"
+                   % (server_connections(self.server.port), sessions))
+
+    def test_managers_dropped_without_close_are_freed(self):
+        self.m.Value(7, name="unreferenced-ctr")
+        self.addCleanup(self.m.delete, "unreferenced-ctr")
+
+        def get_value():
+            m = self.new()
+            return m.lookup("unreferenced-ctr").value
+        self.assert_freed(get_value)
+
+    def test_direct_connections_of_dropped_managers_are_freed(self):
+        self.m.register("UnreferencedThing", Thing)
+        self.m.start()
+
+        def call_direct():
+            t = self.new().UnreferencedThing(3)
+            self.assertIsNotNone(t._route)
+            self.assertEqual(t.get(), 3)
+            self.assertIsNotNone(t._route.conn, "the call went direct")
+        self.assert_freed(call_direct, 30)
+        wait_until(lambda: self.m._host._listener.peers < 10, 10,
+                   "the worker to see the direct connections close")
+
+    def test_a_proxy_keeps_its_connection(self):
+        lst = self.new().list([1])
+        gc.collect()
+        time.sleep(1.5)  # a ticker's period: it would have found its connection gone
+        lst.append(2)
+        self.assertEqual(lst[:], [1, 2])
+        self.assertFalse(lst._conn.closed)
+
+    def test_a_waiting_call_keeps_its_connection(self):
+        q = self.new().Queue(name="unreferenced-q")
+        self.addCleanup(self.m.delete, "unreferenced-q")
+        got = []
+        waiter = threading.Thread(target=lambda get: got.append(get(timeout=30)), args=(q.get,))
+        waiter.start()
+        del q
+        gc.collect()
+        time.sleep(1.5)
+        self.m.lookup("unreferenced-q").put("item")
+        waiter.join(30)
+        self.assertEqual(got, ["item"])
+
+    def test_a_hosting_manager_keeps_serving(self):
+        host = self.new()
+        host.register("UnreferencedHosted", Thing)
+        host.start()
+        conn = weakref.ref(host._conn)
+        self.addCleanup(lambda: conn() and conn().close())
+        del host
+        gc.collect()
+        time.sleep(1.5)
+        self.assertIsNotNone(conn(), "the hosting connection was collected")
+        self.assertEqual(self.m.UnreferencedHosted(5).get(), 5)
 
 
 class InterruptedCallTest(ServerTestCase):
