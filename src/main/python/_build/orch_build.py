@@ -36,7 +36,8 @@ def _metadata() -> str:
 def _package_files():
     pkg = os.path.join(ROOT, NAME)
     for name in sorted(os.listdir(pkg)):
-        if name.endswith(".py"):
+        # py.typed: the PEP 561 marker, so type checkers read the package's annotations.
+        if name.endswith(".py") or name == "py.typed":
             yield f"{NAME}/{name}", os.path.join(pkg, name)
 
 
@@ -70,23 +71,28 @@ def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     return dist_info
 
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+def _write_wheel(wheel_directory, files):
+    """Writes a wheel holding ``files`` (archive name -> bytes) and the dist-info; returns its
+    file name."""
     filename = f"{NAME}-{VERSION}-{TAG}.whl"
     dist_info, meta = _dist_info_files()
     records = []
     with zipfile.ZipFile(os.path.join(wheel_directory, filename), "w",
                          zipfile.ZIP_DEFLATED) as zf:
-        for arcname, path in _package_files():
-            with open(path, "rb") as f:
-                data = f.read()
-            zf.writestr(arcname, data)
-            records.append(_record_line(arcname, data))
-        for arcname, data in meta.items():
+        for arcname, data in list(files.items()) + list(meta.items()):
             zf.writestr(arcname, data)
             records.append(_record_line(arcname, data))
         records.append(f"{dist_info}/RECORD,,")
         zf.writestr(f"{dist_info}/RECORD", "\n".join(records) + "\n")
     return filename
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    files = {}
+    for arcname, path in _package_files():
+        with open(path, "rb") as f:
+            files[arcname] = f.read()
+    return _write_wheel(wheel_directory, files)
 
 
 def build_sdist(sdist_directory, config_settings=None):
