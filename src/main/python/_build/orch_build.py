@@ -3,7 +3,8 @@
 Why: the package must install offline, and setuptools older than 70.1 cannot build a wheel
 without the separate ``wheel`` package. With this backend ``requires = []``, so
 ``pip install src/main/python`` needs nothing from an index, with or without build isolation.
-It builds pure-Python wheels (and sdists) of the ``orch`` package, nothing more.
+It builds pure-Python wheels (and sdists) of the ``orch`` package, and editable wheels (PEP 660,
+``pip install -e``) that import it from this source tree, nothing more.
 """
 import base64
 import hashlib
@@ -108,3 +109,50 @@ def build_sdist(sdist_directory, config_settings=None):
         info.size = len(data)
         tf.addfile(info, io.BytesIO(data))
     return filename
+
+
+# -- editable installs (PEP 660): pip install -e src/main/python --------------------------------
+
+FINDER = f"__editable___{NAME}_finder"
+
+# Not a .pth line naming the source directory: that would put everything beside the package on
+# sys.path too, and its 'tests' package would shadow any other. The finder maps the one name.
+FINDER_SOURCE = '''"""Imports orch from its source tree: an editable install (pip install -e)."""
+import sys
+from importlib.machinery import PathFinder
+
+SOURCE = %r
+
+
+class OrchSourceFinder:
+    """Finds the top-level package orch in SOURCE; its submodules follow from its __path__."""
+
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        if fullname != %r:
+            return None
+        return PathFinder.find_spec(fullname, [SOURCE])
+
+
+def install():
+    if not any(getattr(f, "__name__", None) == "OrchSourceFinder" for f in sys.meta_path):
+        sys.meta_path.append(OrchSourceFinder)
+'''
+
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+
+def prepare_metadata_for_build_editable(metadata_directory, config_settings=None):
+    return prepare_metadata_for_build_wheel(metadata_directory, config_settings)
+
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    """A wheel whose .pth file makes ``import orch`` load the package from this source tree,
+    so edits take effect without reinstalling."""
+    return _write_wheel(wheel_directory, {
+        f"__editable__.{NAME}-{VERSION}.pth":
+            f"import {FINDER}; {FINDER}.install()\n".encode(),
+        f"{FINDER}.py": (FINDER_SOURCE % (ROOT, NAME)).encode(),
+    })

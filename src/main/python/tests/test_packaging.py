@@ -1,4 +1,4 @@
-"""`pip install src/main/python` works offline (README, issue 5): the in-tree backend
+"""`pip install src/main/python` (also `-e`) works offline (README, issue 5): the in-tree backend
 needs nothing from an index, the installed package is complete (its py.typed marker too), and
 the source tree is left clean."""
 import os
@@ -30,12 +30,24 @@ class PackagingTest(unittest.TestCase):
         return sorted(str(p.relative_to(PY_ROOT)) for p in PY_ROOT.rglob("*")
                       if "__pycache__" not in p.parts)
 
-    def pip(self, *args: str, source: Path = PY_ROOT) -> None:
+    def pip(self, *args: str, source: Path = PY_ROOT, editable: bool = False) -> None:
         # --no-index: any download would fail, as on a machine without a network.
         env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-        proc = subprocess.run([sys.executable, "-m", "pip", *args, "--no-index", str(source)],
+        proc = subprocess.run([sys.executable, "-m", "pip", *args, "--no-index",
+                               *(["-e"] if editable else []), str(source)],
                               env=env, capture_output=True, text=True, timeout=300)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+    def run_python(self, code: str, site_dir: Path) -> List[str]:
+        """Runs ``code`` elsewhere than the tree, without PYTHONPATH, with ``site_dir`` taken
+        as a site directory (its .pth files run, as in site-packages); returns its output's
+        words."""
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        code = "import site; site.addsitedir(%r)\n%s" % (str(site_dir), code)
+        proc = subprocess.run([sys.executable, "-c", code], cwd=self.tmp.name, env=env,
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        return proc.stdout.split()
 
     def package_files(self) -> List[str]:
         """What the package is made of: its modules and the py.typed marker (PEP 561)."""
@@ -93,6 +105,21 @@ class PackagingTest(unittest.TestCase):
                  source=Path(self.tmp.name, "orch-%s" % orch_build.VERSION))
         with zipfile.ZipFile(next(out.glob("orch-*.whl"))) as zf:
             self.assertIn("orch/py.typed", zf.namelist())
+
+    def test_editable_install_imports_the_source_tree(self):
+        target = Path(self.tmp.name, "site")
+        self.pip("install", "--no-deps", "--target", str(target), editable=True)
+        self.assertFalse((target / "orch").exists(), "an editable install copies nothing")
+        out = self.run_python("import importlib.util, orch, orch.connection\n"
+                              "print(orch.__file__, orch.connection.__file__)\n"
+                              "spec = importlib.util.find_spec('tests')\n"
+                              "print(spec.origin if spec else None)", site_dir=target)
+        self.assertEqual(out[:2], [str(PY_ROOT / "orch" / "__init__.py"),
+                                   str(PY_ROOT / "orch" / "connection.py")])
+        # Only the package is importable from the tree, not its tests or examples.
+        self.assertFalse(out[2].startswith(str(PY_ROOT)), out[2])
+        self.assertEqual(self.tree(), self.before, "the build must not write into the source tree")
+
 
 if __name__ == "__main__":
     unittest.main()
