@@ -8,11 +8,12 @@ ORCH_AUTHKEY, ORCH_AUTHKEY_FILE or $ORCH_HOME/authkey, as for the CLI)::
 orch has no built-in string type. Two ways were possible: host the string from a worker, or
 keep it in a ``Value`` and call the str methods locally on ``v.get()``. This example hosts it,
 because that is what the tutorial shows: a proxy whose ``isdigit()`` and ``capitalize()`` run
-*in the process that owns the string*, and whose ``str()`` is the remote value. The edits from
+*in the process that owns the string*, and whose ``str()`` is the remote string's ``repr()``
+(``'educative'``, with its quotes, as the tutorial prints it with BaseManager). The edits from
 the tutorial are: ``orch.Manager`` instead of ``BaseManager``; ``manager.start()`` connects to
 the running orch server and serves the type from this process instead of starting a server
 process. As with BaseManager, the proxy exposes the public methods of the object the callable
-returns (here a str's), and its ``str()``.
+returns (here a str's), and its ``repr()`` and ``str()``.
 """
 import time
 from multiprocessing import Process

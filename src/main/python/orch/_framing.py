@@ -367,3 +367,9 @@ class FrameDecoder:
     def buffered(self) -> int:
         """Bytes received but not yet part of a complete frame."""
         return len(self._buf)
+
+    @property
+    def next_length(self) -> Optional[int]:
+        """The payload length the next frame's header announces, once its header is in."""
+        buf = self._buf
+        return _unpack_header(buf, 0)[0] if len(buf) >= HEADER_SIZE else None

@@ -25,10 +25,12 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 
 from . import _auth, _framing, _tls
-from .errors import AuthenticationError, RemoteError, connect_error, from_err_frame
+from .errors import (AuthenticationError, RemoteError, connect_error, connection_error,
+                     from_err_frame)
 
 log = logging.getLogger("orch")
 
@@ -44,6 +46,8 @@ _TICK_SECONDS = 1.0
 #: and past malloc's mmap threshold (128 KiB) that is an mmap, an mremap and a munmap, with
 #: page faults, on every reply; recv_into one buffer allocates nothing.
 _RECV_BYTES = 256 * 1024
+#: The largest frame a peer may send before login (PROTOCOL.md §1): more means another protocol.
+_MAX_LOGIN_FRAME = 64 * 1024
 #: Idle background reader threads kept beyond the one that reads; more exit.
 _MAX_IDLE_READERS = 4
 #: A handler running longer than this (up to twice this, plus a GIL switch interval for one
@@ -212,31 +216,57 @@ class Connection:
             sock = socket.create_connection((host, port), timeout=self._connect_timeout)
         except OSError as e:
             raise connect_error(e, f"cannot connect to {self._peer} at {host}:{port}") from e
+        phase = "TLS handshake"
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._ssl_context is not None:
                 sock.settimeout(max(0.001, deadline - time.monotonic()))
                 sock = _tls.TlsSocket.client(sock, self._ssl_context, host)  # type: ignore[assignment]
             self._sock = sock
+            phase = "login"
             self._login(deadline)
             sock.settimeout(None)
-        except BaseException:
+        except BaseException as e:
             sock.close()
             self._sock = None
-            raise
-        threading.Thread(target=self._tick_loop, name=f"orch-ticker-{host}:{port}", daemon=True).start()
+            if (isinstance(e, AuthenticationError) or not isinstance(e, Exception)
+                    or not _from_io(e)):
+                raise  # a wrong key; Ctrl-C, or what a signal handler raised: as they are
+            err = self._open_error(e, phase, f"{host}:{port}")
+            if err is e:
+                raise
+            raise err from e
+        # Nothing below holds this object strongly, so that a connection nobody references any
+        # more (no Manager, no proxy, no call waiting, no background reader) is collected, and
+        # then closed: the server ends its session and drops its anonymous objects.
+        weakref.finalize(self, _unreferenced, sock, self._closed, self.pid).atexit = False
+        threading.Thread(target=_tick_loop, args=(weakref.ref(self), self._closed),
+                         name=f"orch-ticker-{host}:{port}", daemon=True).start()
         return self
 
-    def _tick_loop(self) -> None:
-        """Keepalive pings and deferred releases, even when no caller is reading."""
-        # Twice a keepalive period, at least: a ping then goes out at most one and a half
-        # periods after the last frame, half the peer's idle timeout.
-        while not self._closed.wait(min(_TICK_SECONDS, self.keepalive_seconds / 2)):
-            try:
-                self._tick()
-            except (OSError, ConnectionError) as e:
-                self._lost(ConnectionError(f"orch connection lost: {e}"))
-                return
+    def _open_error(self, e: Exception, phase: str, where: str) -> BaseException:
+        """The ConnectionError for ``e``, which ended the TLS handshake or the login (``phase``):
+        connect() promises ConnectionError (or AuthenticationError), and the serve_forever
+        retry loop relies on it. It is also of ``e``'s class where that is one a caller may
+        catch (TimeoutError, ssl.SSLError…), never of a private one (FrameError)."""
+        peer = self._peer
+        if type(e) is ConnectionError:
+            return e  # the login's own, which says what happened
+        if isinstance(e, (TimeoutError, socket.timeout)):
+            return connection_error(e, f"no {phase} answer from the {peer} at {where} within "
+                                       f"{self._connect_timeout:g} s")
+        if isinstance(e, _framing.FrameError):
+            return connection_error(e, f"{where} is not an {peer}: it answered the {phase} "
+                                       f"with bytes that are not an orch frame ({e})")
+        if isinstance(e, RemoteError):
+            return connection_error(e, f"the {peer} at {where} refused the {phase}: {e}")
+        if isinstance(e, ssl.SSLError):
+            return connection_error(e, f"the TLS handshake with the {peer} at {where} failed: {e}")
+        if isinstance(e, OSError):
+            return connection_error(e, f"the connection to the {peer} at {where} failed during "
+                                       f"the {phase}: {e.strerror or e}")
+        return connection_error(e, f"{where} is not an {peer}: its answer to the {phase} "
+                                   f"could not be read ({type(e).__name__}: {e})")
 
     def start_background_reader(self) -> None:
         """From now on a dedicated thread reads the socket (needed to receive unrequested frames)."""
@@ -388,7 +418,13 @@ class Connection:
             raise ConnectionError(f"{self._peer} closed the connection"
                                   + (f": {self._last_err}" if self._last_err else ""))
         self._last_recv = time.monotonic()
-        return decoder.feed(self._rbuf[:n])
+        frames = decoder.feed(self._rbuf[:n])
+        length = decoder.next_length
+        if length is not None and length > _MAX_LOGIN_FRAME:
+            # Login answers are small: this is some other protocol (an HTTP server's "HTTP"
+            # reads as 1.2 GB), which would otherwise be waited for until it closes.
+            raise _framing.FrameError(f"a frame of {length} bytes announced at the login")
+        return frames
 
     @property
     def idle_timeout(self) -> float:
@@ -535,7 +571,7 @@ class Connection:
             try:
                 self._read_step(None)
             except BaseException as e:
-                self._fail_reading(e)  # re-raises what is not a lost connection
+                self._fail_reading(e)  # re-raises an interruption (Ctrl-C…) as it is
                 raise self._lost_error() from e
 
     def _encode_request(self, address: str, body: Dict[str, Any],
@@ -714,13 +750,18 @@ class Connection:
                 err: BaseException = ConnectionError("orch connection closed")
             elif isinstance(e, ConnectionError):
                 err = ConnectionError(str(e) + (f": {self._last_err}" if self._last_err else ""))
+            elif isinstance(e, _framing.FrameError):
+                err = ConnectionError(f"orch connection lost: the {self._peer} at "
+                                      f"{self.address[0]}:{self.address[1]} sent a malformed "
+                                      f"frame ({e})")
             else:
                 err = ConnectionError(f"orch connection lost: {e}")
             self._lost(err)
             return
+        # A bug here, or a frame this client cannot take: the connection is unusable, and
+        # callers get the ConnectionError every lost connection gives, not this exception.
         log.exception("orch: reading failed")
         self._lost(ConnectionError(f"orch reader failed: {e!r}"))
-        raise e
 
     def _interrupted(self, e: BaseException) -> None:
         """A caller left its call unanswered (Ctrl-C, or an exception a signal handler raised
@@ -986,6 +1027,45 @@ class Connection:
     @property
     def close_error(self) -> Optional[BaseException]:
         return self._close_error
+
+
+def _tick_loop(ref: "weakref.ref[Connection]", closed: threading.Event) -> None:
+    """The ticker thread: keepalive pings and deferred releases, even when no caller is
+    reading. It holds its connection only while it ticks, so that it never keeps one alive
+    that nothing else references (see :func:`_unreferenced`, which also wakes it)."""
+    while True:
+        conn = ref()
+        if conn is None:
+            return
+        # Twice a keepalive period, at least: a ping then goes out at most one and a half
+        # periods after the last frame, half the peer's idle timeout.
+        period = min(_TICK_SECONDS, conn.keepalive_seconds / 2)
+        del conn
+        if closed.wait(period):
+            return
+        conn = ref()
+        if conn is None:
+            return
+        try:
+            conn._tick()
+        except (OSError, ConnectionError) as e:
+            conn._lost(ConnectionError(f"orch connection lost: {e}"))
+            return
+        finally:
+            del conn
+
+
+def _unreferenced(sock: Any, closed: threading.Event, pid: int) -> None:
+    """Closes the socket of a connection that was garbage collected: nobody can call on it or
+    wait for it any more, and the server ends the session (releasing its anonymous objects,
+    locks and permits) only when the socket closes. In a process forked from the one that
+    connected, this closes only that process's copy of the socket, as :meth:`_abandon` does."""
+    if os.getpid() == pid:
+        closed.set()  # the ticker exits now rather than at its next look
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 def _ignore_reply(body: Any, error: Optional[BaseException]) -> None:

@@ -47,8 +47,8 @@ class AuthenticationError(OrchError):
 
 
 class ConnectTimeoutError(ConnectionError, socket.timeout):
-    """The TCP connect to the server timed out (``connect_timeout``); a ``TimeoutError``
-    (``socket.timeout`` before Python 3.10)."""
+    """The TCP connect to the server, or the TLS handshake or login after it, took longer than
+    ``connect_timeout``; a ``TimeoutError`` (``socket.timeout`` before Python 3.10)."""
 
 
 class HostLookupError(ConnectionError, socket.gaierror):
@@ -58,19 +58,61 @@ class HostLookupError(ConnectionError, socket.gaierror):
 def connect_error(e: OSError, what: str) -> OSError:
     """The error for a failed TCP connect: a ``ConnectionError`` (as documented for connect())
     that is also of ``e``'s class, with ``e``'s errno, saying what failed and why."""
-    text = "%s: %s" % (what, e.strerror or e)
+    return connection_error(e, "%s: %s" % (what, e.strerror or e))
+
+
+#: ConnectionError subclasses that are also another class, made once per class.
+_ALSO_CONNECTION: Dict[type, type] = {}
+
+
+def _also_connection(cls: type) -> type:
+    """A class that is both ``ConnectionError`` and ``cls`` (an OSError or RemoteError class
+    that is not a ConnectionError), or ``ConnectionError`` when Python cannot make one."""
+    made = _ALSO_CONNECTION.get(cls)
+    if made is None:
+        try:
+            made = type(cls.__name__, (ConnectionError, cls), {
+                "__module__": __name__,
+                "__doc__": "A connection that could not be opened, for a %s; also a "
+                           "ConnectionError." % cls.__name__})
+        except TypeError:  # a base whose layout cannot be combined with OSError's
+            made = ConnectionError
+        _ALSO_CONNECTION[cls] = made
+    return made
+
+
+def connection_error(e: BaseException, text: str) -> OSError:
+    """The ``ConnectionError`` saying ``text`` for a connection that could not be opened or
+    logged in because of ``e``: one promise covers every failure (connect() raises
+    ConnectionError), and the cause's class is kept where it is one a caller may catch (an
+    OSError such as ``TimeoutError`` or ``ssl.SSLCertVerificationError``, or a RemoteError), with
+    its errno and attributes. Any other cause (a private class, a ValueError) gives a plain
+    ConnectionError; either way ``e`` is the ``__cause__`` to set."""
     if isinstance(e, socket.gaierror):
         cls: type = HostLookupError
     elif isinstance(e, (TimeoutError, socket.timeout)):
         cls = ConnectTimeoutError
     elif isinstance(e, ConnectionError):
         cls = type(e)
-    else:  # unreachable network or host...
+    elif isinstance(e, (OSError, RemoteError)):
+        cls = _also_connection(type(e))
+    else:
         cls = ConnectionError
+    errno = getattr(e, "errno", None) if isinstance(e, OSError) else None
     try:
-        return cls(e.errno, text) if e.errno is not None else cls(text)
+        err = cls(errno, text) if errno is not None else cls(text)
     except Exception:  # a subclass with a constructor of its own
-        return ConnectionError(e.errno, text) if e.errno is not None else ConnectionError(text)
+        cls = ConnectionError
+        err = ConnectionError(errno, text) if errno is not None else ConnectionError(text)
+    if cls is not ConnectionError:
+        # What the cause's class tells its catchers: ssl's reason and verify_message, a
+        # RemoteError's code and name...
+        for key, value in getattr(e, "__dict__", {}).items():
+            try:
+                setattr(err, key, value)
+            except (AttributeError, TypeError):
+                pass
+    return err
 
 
 # Python exception classes a remote error name maps onto (PROTOCOL.md §2 uses Python's vocabulary).
@@ -194,8 +236,11 @@ def from_err_frame(frame: Dict[str, Any], from_worker: bool = False) -> BaseExce
         return RemoteError(502, "BadReply", "BadReply: the worker answered with error code %s, "
                            "which is not a method's failure (400-599, not 401 or 413)"
                            % (repr(code)[:40],))
-    return remote_error(code if type(code) is int else 500, frame.get("name"),
-                        frame.get("message"))
+    name, message = frame.get("name"), frame.get("message")
+    # A peer's malformed frame must fail this call, not the reader that maps it.
+    return remote_error(code if type(code) is int else 500,
+                        name if isinstance(name, str) else None,
+                        message if isinstance(message, str) else None)
 
 
 def error_body(exc: BaseException) -> Dict[str, Any]:
@@ -268,4 +313,5 @@ def safe_text(text: str) -> str:
 
 
 __all__ = ["OrchError", "RemoteError", "AuthenticationError", "ConnectTimeoutError",
-           "HostLookupError", "remote_error", "from_err_frame", "error_body", "bad_reply"]
+           "HostLookupError", "connection_error", "remote_error", "from_err_frame", "error_body",
+           "bad_reply"]

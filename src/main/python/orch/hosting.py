@@ -56,8 +56,21 @@ class TypeSpec(NamedTuple):
     exposed: Optional[Tuple[str, ...]]
     proxytype: Optional[type]
     #: A factory that is not a class, registered without ``exposed``: each object's methods are
-    #: its own public ones (and ``__str__``), as BaseManager's AutoProxy finds them per object.
+    #: its own public ones, as BaseManager's AutoProxy finds them per object.
     per_object: bool = False
+
+
+#: What the worker answers for every object it hosts, whatever its ``exposed`` says, as
+#: multiprocessing's server does (``Server.fallback_mapping``): a proxy's ``str()`` is the
+#: object's ``repr()`` there, and here too. Announced with the exposed methods, because the
+#: server lets through only calls of exposed methods (PROTOCOL.md §5, §7).
+FALLBACK_METHODS = ("__repr__", "__str__")
+
+
+def with_fallback(exposed: Sequence[str]) -> Tuple[str, ...]:
+    """``exposed`` and then :data:`FALLBACK_METHODS` it does not name already."""
+    exposed = tuple(exposed)
+    return exposed + tuple(m for m in FALLBACK_METHODS if m not in exposed)
 
 
 def public_methods(cls: Any) -> Tuple[str, ...]:
@@ -166,7 +179,8 @@ class Host:
             raise ValueError(f"typeid {spec.typeid!r} has no callable to host")
         self.start()
         self._specs[spec.typeid] = spec
-        body: Dict[str, Any] = {"op": "host", "typeid": spec.typeid, "exposed": list(spec.exposed)}
+        body: Dict[str, Any] = {"op": "host", "typeid": spec.typeid,
+                                "exposed": list(with_fallback(spec.exposed))}
         listener = self._listener
         if listener is not None:
             body["direct"] = listener.address
@@ -200,8 +214,8 @@ class Host:
             if spec is None:
                 raise _Failure(404, "NotFound", f"typeid {body.get('typeid')!r} is not hosted here")
             obj = spec.factory(*(body.get("args") or ()), **(body.get("kwargs") or {}))
-            exposed = (public_methods(obj) + ("__str__",) if spec.per_object
-                       else (spec.exposed or ()))
+            exposed = with_fallback(public_methods(obj) if spec.per_object
+                                    else (spec.exposed or ()))
             answer: Dict[str, Any] = {"id": body.get("id")}
             if spec.per_object:
                 answer["exposed"] = list(exposed)

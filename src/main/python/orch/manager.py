@@ -6,10 +6,12 @@ import os
 import ssl
 import threading
 import time
+import types
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _auth, direct
 from .connection import Connection
+from .errors import RemoteError
 from .hosting import Host, TypeSpec, make_spec
 from .proxy import BaseProxy, finite_timeout, proxy_type
 
@@ -58,7 +60,9 @@ class _hybridmethod:
         functools.update_wrapper(self, func)  # type: ignore[arg-type]
 
     def __get__(self, obj: Any, cls: type) -> Callable[..., Any]:
-        return functools.partial(self.func, obj if obj is not None else cls)
+        # A bound method, not a functools.partial: help() and inspect.signature() then show
+        # the function's own name, docstring and signature, as for any method.
+        return types.MethodType(self.func, obj if obj is not None else cls)
 
 
 class Manager:
@@ -148,9 +152,12 @@ class Manager:
         return self._conn.session if self._conn else None
 
     def connect(self) -> "Manager":
-        """Connects and logs in (idempotent). Raises ``ConnectionError`` or
-        :class:`orch.AuthenticationError`. A failed TCP connect is also of its cause's class:
-        ``ConnectionRefusedError``, ``socket.gaierror`` (an unknown host), ``TimeoutError``.
+        """Connects and logs in (idempotent). Raises :class:`orch.AuthenticationError` for a
+        wrong key and ``ConnectionError`` for any other failure, naming the address. It is also
+        of its cause's class: ``ConnectionRefusedError``, ``socket.gaierror`` (an unknown host),
+        ``TimeoutError`` (no connect, or no login answer, within ``connect_timeout``),
+        ``ssl.SSLError`` (the TLS handshake failed); a peer that is not an orch server gives a
+        plain ``ConnectionError`` that says so.
 
         Once the connection is closed or lost, connects again, as a new session: proxies made
         before belong to the old connection (their calls raise ``ConnectionError``); get new
@@ -219,7 +226,23 @@ class Manager:
         self.close()
 
     def __enter__(self) -> "Manager":
-        return self.connect()
+        """Connects and, when a registered type has a callable, hosts the registered types as
+        :meth:`start` does: ``BaseManager.__enter__`` starts its server, which serves them, so
+        ``with MyManager() as m: m.Maths()`` works as in multiprocessing's docs. Leaving the
+        block closes the Manager (:meth:`close`), which ends the hosting.
+
+        Raises as :meth:`connect` and :meth:`start` do (409 ``NameTaken`` when another
+        session hosts one of the typeids), closing the connection first. A client that only
+        uses such types connects with :meth:`connect`, or registers them without a callable
+        on its instance (``m.register("Maths")``), as BaseManager clients do."""
+        self.connect()
+        if any(spec.factory is not None for spec in self._specs().values()):
+            try:
+                self.start_serving()
+            except BaseException:
+                self.close()  # __exit__ will not run: nothing may stay open behind the raise
+                raise
+        return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
@@ -256,8 +279,27 @@ class Manager:
             body["kwargs"] = kwargs
         if name is not None:
             body["name"] = name
-        desc = self._manager_op("create", **body)
+        try:
+            desc = self._manager_op("create", **body)
+        except RemoteError as e:
+            hint = self._not_hosted_hint(e, typeid)
+            if hint is None:
+                raise
+            raise hint from e
         return self._make_proxy(desc, owned=desc.get("name") is None)
+
+    def _not_hosted_hint(self, e: RemoteError, typeid: str) -> Optional[RemoteError]:
+        """For a 404 of a typeid this Manager registered with a callable but does not host,
+        the same error saying so (a bare "unknown typeid" sends one looking for a typo); else
+        None."""
+        spec = self._specs().get(typeid)
+        host = self._host
+        if (e.code != 404 or spec is None or spec.factory is None
+                or (self._serving and host is not None and typeid in host.typeids)):
+            return None
+        return RemoteError(e.code, e.name, "%s: this Manager registered it but does not host "
+                           "it; call start() or serve_forever() (or enter a 'with' block), or "
+                           "have another process host it" % (e.message,))
 
     def lookup(self, name: Optional[str] = None, *, id: Optional[str] = None) -> BaseProxy:
         """A proxy for the object called ``name`` (or with this ``id``)."""
@@ -349,16 +391,20 @@ class Manager:
             # As in Python, every keyword goes to the constructor (m.Namespace(name="w") has an
             # attribute 'name', m.Person(name="Ann") is Ann); such an object is named with
             # m.create(typeid, ..., name=N).
-            def construct(*args: Any, **kwargs: Any) -> BaseProxy:
+            def construct(*args, **kwargs):  # no annotations: help() shows it plain
                 return self._create(typeid, args, kwargs, None)
             construct.__name__ = construct.__qualname__ = typeid
             construct.__doc__ = ("A new anonymous shared %s; every keyword argument goes to its "
                                  "constructor, as in Python. Name one with create(%r, ..., name=N)."
                                  % (typeid, typeid))
             return construct
-        creator = functools.partial(self.create, typeid)
-        functools.update_wrapper(creator, self.create)
-        return creator
+        def create_named(*args, name=None, **kwargs):  # no annotations: help() shows it plain
+            return self.create(typeid, *args, name=name, **kwargs)
+        create_named.__name__ = create_named.__qualname__ = typeid
+        create_named.__doc__ = ("A new shared %s: create(%r, *args, name=name, **kwargs). With "
+                                "name it is named (it lives until delete(name), and lookup(name) "
+                                "finds it); without, it is anonymous." % (typeid, typeid))
+        return create_named
 
     # -- hosting -----------------------------------------------------------------------------
 

@@ -133,10 +133,15 @@ class BaseProxy:
         return "<%s object, typeid %r at %#x>" % (type(self).__name__, self._typeid, id(self))
 
     def __str__(self) -> str:
-        """str() of the remote value when the type has a way to get it, else repr(). Never
-        raises (it is used in logs and error handlers): as Python's proxies do, it says instead
-        that the call failed, the connection lost for instance."""
+        """The remote object's ``repr()`` when it answers ``__repr__`` (every hosted object
+        does, as with multiprocessing, whose proxies' str() is the referent's repr), else its
+        ``str()`` when it exposes ``__str__``, else str() of a snapshot of the value when the
+        type has one (``dict.copy``, ``list[:]``, ``Value.get``), else repr() of the proxy.
+        Never raises (it is used in logs and error handlers): as Python's proxies do, it says
+        instead that the call failed, the connection lost for instance."""
         try:
+            if "__repr__" in self._exposed_:
+                return str(self._callmethod("__repr__"))
             if "__str__" in self._exposed_:
                 return str(self._callmethod("__str__"))
             return str(self._getvalue())

@@ -1,4 +1,5 @@
 """Login, key resolution and connection loss against a real server."""
+import gc
 import logging
 import os
 import shutil
@@ -10,13 +11,14 @@ import tempfile
 import threading
 import time
 import unittest
+import weakref
 from pathlib import Path
 from unittest import mock
 
 import orch
 from orch import _auth
 from tests.support import (ORCH_BIN, OrchServer, ServerTestCase, free_port, patched_env,
-                           run_in_threads)
+                           run_in_threads, wait_until)
 from tests.test_direct import recv_frame, send_frame
 
 
@@ -175,6 +177,135 @@ class ConnectFailureTest(ServerTestCase):
             self.assertEqual(m.dict(a=1).copy(), {"a": 1})
 
 
+class FakeServer:
+    """A peer on 127.0.0.1 that takes one connection and runs ``script(conn)`` on it (the
+    login included, or not): for what no orch server sends."""
+
+    def __init__(self, test: unittest.TestCase, script) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        test.addCleanup(self.listener.close)
+        self.address = self.listener.getsockname()
+        self.thread = threading.Thread(target=self._run, args=(script,), daemon=True)
+        self.thread.start()
+        test.addCleanup(self.thread.join, 10)
+
+    def _run(self, script) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.settimeout(10)
+            try:
+                script(conn)
+            except OSError:
+                pass  # the client left
+
+
+KEY = b"fake-key"
+
+
+def until_closed(conn: socket.socket) -> None:
+    """Reads (and drops) what the client sends until it closes the connection."""
+    while conn.recv(65536):
+        pass
+
+
+def log_in(conn: socket.socket) -> None:
+    """The server's side of the login (PROTOCOL.md §3), for KEY."""
+    handshake = _auth.ServerHandshake(KEY)
+    challenge = recv_frame(conn)
+    answer, _ = handshake.challenge(challenge["body"])
+    send_frame(conn, {"type": "message", "address": challenge["replyAddress"], "body": answer})
+    login = recv_frame(conn)
+    proved, error = handshake.login(login["body"])
+    assert error is None, error
+    send_frame(conn, {"type": "message", "address": login["replyAddress"], "body": {
+        "session": "fake", "protocol": 1, "server": "orch/fake", **proved}})
+
+
+class LoginFailureTest(unittest.TestCase):
+    """Whatever ends the login but a wrong key is a ConnectionError (connect() says so, and the
+    serve_forever retry loop relies on it), also of its cause's class where that is public,
+    naming the address and what happened."""
+
+    def where(self, server: FakeServer) -> str:
+        return "%s:%d" % server.address
+
+    def test_no_login_answer(self):
+        # Accepts, never answers: the login times out.
+        server = FakeServer(self, until_closed)
+        m = orch.Manager(server.address, authkey=KEY, connect_timeout=1)
+        m.register("Hosted", dict)
+        start = time.monotonic()
+        with self.assertRaises(ConnectionError) as cm:
+            m.serve_forever()  # the documented retry loop catches ConnectionError
+        self.assertIsInstance(cm.exception, TimeoutError if sys.version_info >= (3, 10)
+                              else socket.timeout)
+        self.assertEqual(str(cm.exception), "no login answer from the orch server at %s within "
+                         "1 s" % self.where(server))
+        self.assertLess(time.monotonic() - start, 2.5)
+        self.assertIsNone(m._conn)
+
+    def test_not_an_orch_server(self):
+        from multiprocessing.managers import BaseManager
+        other = BaseManager(("127.0.0.1", 0), authkey=b"x")
+        other.start()
+        self.addCleanup(other.shutdown)
+        with self.assertRaises(ConnectionError) as cm:
+            orch.Manager(other.address, authkey=b"x", connect_timeout=5).connect()
+        self.assertNotIsInstance(cm.exception, orch.OrchError)
+        self.assertEqual(type(cm.exception), ConnectionError)
+        self.assertIn("%s:%d is not an orch server: it answered the login with bytes that are "
+                      "not an orch frame (" % other.address, str(cm.exception))
+
+    def test_other_protocol_announcing_a_huge_frame_is_found_out_at_once(self):
+        # "HTTP" read as a length is 1.2 GB: without a bound the client would wait for it.
+        server = FakeServer(self, lambda conn: (conn.sendall(b"HTTP/1.1 400 Bad Request\r\n"),
+                                                until_closed(conn)))
+        start = time.monotonic()
+        with self.assertRaises(ConnectionError) as cm:
+            orch.Manager(server.address, authkey=KEY, connect_timeout=4).connect()
+        self.assertLess(time.monotonic() - start, 3)
+        self.assertIn("is not an orch server", str(cm.exception))
+        self.assertIn("a frame of 1213486160 bytes announced at the login", str(cm.exception))
+
+    def test_a_login_refused_with_an_error_frame(self):
+        def refuse(conn):
+            challenge = recv_frame(conn)
+            send_frame(conn, {"type": "err", "address": challenge["replyAddress"],
+                              "failureCode": 400, "name": "BadRequest",
+                              "message": "BadRequest: no such op"})
+            until_closed(conn)
+        server = FakeServer(self, refuse)
+        with self.assertRaises(ConnectionError) as cm:
+            orch.Manager(server.address, authkey=KEY, connect_timeout=4).connect()
+        self.assertIsInstance(cm.exception, orch.RemoteError)
+        self.assertEqual((cm.exception.code, cm.exception.name), (400, "BadRequest"))
+        self.assertEqual(str(cm.exception), "the orch server at %s refused the login: [400] "
+                         "BadRequest: no such op" % self.where(server))
+
+    def test_a_malformed_frame_after_the_login_is_a_connection_error(self):
+        def serve(conn):
+            log_in(conn)
+            first = recv_frame(conn)  # an err frame whose fields are of the wrong types
+            send_frame(conn, {"type": "err", "address": first["replyAddress"], "failureCode": 404,
+                              "name": 5, "message": {"not": "text"}})
+            recv_frame(conn)
+            conn.sendall(b"\x00\x00\x00\x03\xff\xfe\xfd")  # not UTF-8: the stream is unusable
+            until_closed(conn)
+        server = FakeServer(self, serve)
+        m = orch.Manager(server.address, authkey=KEY, connect_timeout=4).connect()
+        self.addCleanup(m.close)
+        with self.assertRaises(orch.RemoteError) as cm:  # that call fails, the connection stays
+            m.lookup("x")
+        self.assertEqual(cm.exception.code, 404)
+        with self.assertRaises(ConnectionError) as cm:
+            m.lookup("y")
+        self.assertEqual(type(cm.exception), ConnectionError)
+        self.assertIn("the orch server at %s sent a malformed frame (frame is not valid UTF-8"
+                      % self.where(server), str(cm.exception))
+        with self.assertRaises(ConnectionError):
+            m.lookup("z")
+
+
 class KeyResolutionMatchesCliTest(ServerTestCase):
     """The README promises keys "resolve like the CLI": each case runs ``orch health`` and
     ``orch.Manager().connect()`` with the same environment and expects the same outcome."""
@@ -270,6 +401,118 @@ class KeyResolutionMatchesCliTest(ServerTestCase):
         for good in (key, bytearray(key), key.decode()):
             with self.subTest(authkey=good):
                 orch.Manager(self.server.address, authkey=good).connect().close()
+
+
+def server_connections(port: int) -> int:
+    """Established TCP connections whose local port is ``port``: the server's ends of its
+    sessions (and of nothing else, for a server that listens there)."""
+    count = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                count += 1
+    return count
+
+
+class Thing:
+    def __init__(self, start=0):
+        self.n = start
+
+    def get(self):
+        return self.n
+
+
+@unittest.skipUnless(os.path.exists("/proc/net/tcp") and os.path.isdir("/proc/self/fd"),
+                     "needs Linux's /proc")
+class UnreferencedManagerTest(ServerTestCase):
+    """A Manager nothing references any more (no variable, no proxy, no call waiting, not
+    hosting) is closed once collected: its threads end, its sockets close and the server ends
+    its session. One still in use by any of those goes on working."""
+
+    @staticmethod
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def new(self) -> orch.Manager:
+        return orch.Manager(self.server.address, authkey=self.server.authkey,
+                            tls_ca=self.server.tls_ca).connect()
+
+    def assert_freed(self, use, count: int = 100) -> None:
+        gc.collect()
+        threads, fds = threading.active_count(), self.fds()
+        sessions = server_connections(self.server.port)
+        for _ in range(count):
+            use()
+        gc.collect()
+        # Tickers exit as their connection goes; give them and the server a moment.
+        wait_until(lambda: threading.active_count() < threads + 10, 10,
+                   "the threads of unreferenced Managers to end (%d, from %d)"
+                   % (threading.active_count(), threads))
+        wait_until(lambda: self.fds() < fds + 10, 10, "their sockets to close")
+        wait_until(lambda: server_connections(self.server.port) < sessions + 10, 10,
+                   "the server to end their sessions (%d, from %d)"
+                   % (server_connections(self.server.port), sessions))
+
+    def test_managers_dropped_without_close_are_freed(self):
+        self.m.Value(7, name="unreferenced-ctr")
+        self.addCleanup(self.m.delete, "unreferenced-ctr")
+
+        def get_value():
+            m = self.new()
+            return m.lookup("unreferenced-ctr").value
+        self.assert_freed(get_value)
+
+    def test_direct_connections_of_dropped_managers_are_freed(self):
+        self.m.register("UnreferencedThing", Thing)
+        self.m.start()
+
+        def call_direct():
+            t = self.new().UnreferencedThing(3)
+            self.assertIsNotNone(t._route)
+            self.assertEqual(t.get(), 3)
+            self.assertIsNotNone(t._route.conn, "the call went direct")
+        self.assert_freed(call_direct, 30)
+        wait_until(lambda: self.m._host._listener.peers < 10, 10,
+                   "the worker to see the direct connections close")
+
+    def test_a_proxy_keeps_its_connection(self):
+        lst = self.new().list([1])
+        gc.collect()
+        time.sleep(1.5)  # a ticker's period: it would have found its connection gone
+        lst.append(2)
+        self.assertEqual(lst[:], [1, 2])
+        self.assertFalse(lst._conn.closed)
+
+    def test_a_waiting_call_keeps_its_connection(self):
+        q = self.new().Queue(name="unreferenced-q")
+        self.addCleanup(self.m.delete, "unreferenced-q")
+        got = []
+        waiter = threading.Thread(target=lambda get: got.append(get(timeout=30)), args=(q.get,))
+        waiter.start()
+        del q
+        gc.collect()
+        time.sleep(1.5)
+        self.m.lookup("unreferenced-q").put("item")
+        waiter.join(30)
+        self.assertEqual(got, ["item"])
+
+    def test_a_hosting_manager_keeps_serving(self):
+        host = self.new()
+        host.register("UnreferencedHosted", Thing)
+        host.start()
+        conn = weakref.ref(host._conn)
+        self.addCleanup(lambda: conn() and conn().close())
+        del host
+        gc.collect()
+        time.sleep(1.5)
+        self.assertIsNotNone(conn(), "the hosting connection was collected")
+        self.assertEqual(self.m.UnreferencedHosted(5).get(), 5)
 
 
 class InterruptedCallTest(ServerTestCase):

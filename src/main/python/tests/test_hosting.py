@@ -301,8 +301,9 @@ class InProcessHostingTest(ServerTestCase):
         host.register("echo", callable=lambda value: value)
         host.start_serving()
         proxy = self.m.get_my_string()
+        # str() is the string's repr, quotes and all, as multiprocessing's proxy gives it.
         self.assertEqual((proxy.isdigit(), proxy.capitalize(), str(proxy)),
-                         (False, "Educative", "educative"))
+                         (False, "Educative", "'educative'"))
         self.assertIn("upper", proxy._exposed_)
         self.assertEqual(self.m.echo([3, 1]).count(1), 1)  # a list's methods for a list
         with self.assertRaises(AttributeError):
@@ -356,7 +357,7 @@ class RegisterLikeBaseManagerTest(ServerTestCase):
             pass
         M.register("ThingP", Thing, ThingProxy)  # BaseManager: typeid, callable, proxytype
         self.hosting_manager(M).start()
-        self.assertIn({"typeid": "ThingP", "exposed": ["get", "big"]},
+        self.assertIn({"typeid": "ThingP", "exposed": ["get", "big", "__repr__", "__str__"]},
                       [{k: t[k] for k in ("typeid", "exposed")} for t in self.m.types()])
         caller = M(self.m.address, authkey=self.server.authkey).connect()
         self.addCleanup(caller.close)
@@ -374,7 +375,7 @@ class RegisterLikeBaseManagerTest(ServerTestCase):
         host.start()
         self.assertEqual(self.m.ThingK(1).get(), 1)
         self.assertEqual(self.m.ThingL(2).get(), 2)
-        self.assertEqual(self.m.ThingL(2)._exposed_, ("get",))
+        self.assertEqual(self.m.ThingL(2)._exposed_, ("get", "__repr__", "__str__"))
 
     def test_unsupported_or_wrong_arguments_fail_at_register(self):
         import multiprocessing.managers
@@ -424,6 +425,146 @@ class TypeidHostedElsewhereTest(ServerTestCase):
         self.assertEqual((early.get(), late.get()), (1, 3))
         # One host, one direct port: the retry did not start a second listener.
         self.assertEqual(early._route.address, late._route.address)
+
+
+class Shown:
+    def __init__(self, text):
+        self.text = text
+
+    def get(self):
+        return self.text
+
+    def __repr__(self):
+        return "Shown(%r)" % self.text
+
+    def __str__(self):
+        return self.text
+
+
+class StrOfHostedProxyTest(ServerTestCase):
+    """str() of a hosted object's proxy is the object's repr(), as multiprocessing's BaseProxy
+    gives it (its server answers __repr__ and __str__ for any object): by either route, and
+    whatever the registration exposes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.host = cls.server.manager()
+        cls.host.register("ShownAll", Shown)
+        cls.host.register("ShownOne", Shown, exposed=["get"])
+        cls.host.register("ShownText", callable=lambda: "educative")
+        cls.host.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.host.close()
+        super().tearDownClass()
+
+    def callers(self):
+        with patched_env(ORCH_DIRECT="off"):
+            through_server = self.server.manager()
+        self.addCleanup(through_server.close)
+        return {"direct": self.m, "through the server": through_server}
+
+    def test_str_is_the_referents_repr(self):
+        for route, m in self.callers().items():
+            with self.subTest(route=route):
+                for typeid in ("ShownAll", "ShownOne"):
+                    p = m.create(typeid, "hi")
+                    self.assertEqual(p._route is not None, route == "direct")
+                    self.assertEqual(str(p), "Shown('hi')")
+                    self.assertEqual(p._callmethod("__str__"), "hi")
+                    self.assertRegex(repr(p), r"^<AutoProxy\[%s\] object" % typeid)
+                self.assertEqual(str(m.ShownText()), "'educative'")
+                # Only those two: other private methods stay refused.
+                with self.assertRaises(orch.RemoteError) as cm:
+                    m.ShownOne("x")._callmethod("__init__", ("y",))
+                self.assertEqual(cm.exception.code, 403)
+
+    def test_other_clients_may_call_repr(self):
+        self.m.create("ShownOne", "cli", name="shown-cli")
+        self.addCleanup(self.m.delete, "shown-cli")
+        call = self.server.cli("call", "shown-cli", "__repr__")
+        self.assertEqual((call.returncode, call.stdout.strip()), (0, '"Shown(\'cli\')"'),
+                         call.stderr)
+
+    def test_server_types_keep_their_str(self):
+        self.assertEqual(str(self.m.dict(a=1)), "{'a': 1}")
+        self.assertEqual(str(self.m.list([1])), "[1]")
+        self.assertEqual(str(self.m.Namespace(a=1)), "Namespace(a=1)")
+        self.assertEqual(str(self.m.Value("i", 5)), "5")  # multiprocessing: "Value('i', 5)"
+        q = self.m.Queue()
+        self.assertEqual(str(q), repr(q))  # multiprocessing: "<queue.Queue object at 0x…>"
+
+
+class MathsClass:
+    def add(self, x, y):
+        return x + y
+
+
+class WithBlockTest(ServerTestCase):
+    """``with MyManager() as m`` hosts the registered types, as BaseManager.__enter__ starts
+    the server that serves them (the custom-manager example of multiprocessing's docs)."""
+
+    def manager_class(self, typeid):
+        class MyManager(orch.Manager):
+            pass
+        MyManager.register(typeid, MathsClass)
+        return MyManager
+
+    def new(self, manager_class):
+        return manager_class(self.m.address, authkey=self.server.authkey)
+
+    def hosted(self):
+        return {t["typeid"] for t in self.m.types()}
+
+    def test_the_docs_example(self):
+        MyManager = self.manager_class("MathsWith")
+        with self.new(MyManager) as manager:
+            self.assertEqual(manager.MathsWith().add(4, 3), 7)
+            self.assertIn("MathsWith", self.hosted())
+            self.assertEqual(self.m.MathsWith().add(1, 2), 3)  # other clients reach it too
+        self.assertIsNone(manager._conn)
+        wait_until(lambda: "MathsWith" not in self.hosted(), 10, "the type to go with the block")
+
+    def test_without_callables_it_only_connects(self):
+        m = orch.Manager(self.m.address, authkey=self.server.authkey)
+        m.register("MathsDeclared")  # a client's declaration: nothing to host
+        with m:
+            self.assertIsNone(m._host)
+            self.assertEqual(m.list([1])[:], [1])
+
+    def test_a_failed_start_closes_and_raises(self):
+        MyManager = self.manager_class("MathsTwice")
+        first = self.new(MyManager).start()
+        self.addCleanup(first.close)
+        second = self.new(MyManager)
+        with self.assertRaises(orch.RemoteError) as cm:
+            with second:
+                self.fail("the block must not run")
+        self.assertEqual(cm.exception.code, 409)
+        self.assertIsNone(second._conn)
+
+    def test_a_registered_type_not_hosted_gets_a_hint(self):
+        MyManager = self.manager_class("MathsNobodyHosts")
+        m = self.new(MyManager).connect()
+        self.addCleanup(m.close)
+        with self.assertRaises(orch.RemoteError) as cm:
+            m.MathsNobodyHosts()
+        self.assertEqual(cm.exception.code, 404)
+        self.assertIn("unknown typeid 'MathsNobodyHosts'", str(cm.exception))
+        self.assertIn("this Manager registered it but does not host it; call start()",
+                      str(cm.exception))
+        # Registered without a callable (a client's declaration), or never: no hint.
+        for declared in (True, False):
+            other = orch.Manager(self.m.address, authkey=self.server.authkey)
+            if declared:
+                other.register("MathsNobodyHosts")
+            with other:
+                with self.assertRaises(orch.RemoteError) as cm:
+                    other.MathsNobodyHosts()
+                self.assertEqual(cm.exception.code, 404)
+                self.assertNotIn("registered it", str(cm.exception))
 
 
 class OversizedResultTest(unittest.TestCase):

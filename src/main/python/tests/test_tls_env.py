@@ -267,8 +267,14 @@ class TrustedLeafTest(unittest.TestCase):
     def test_other_ca_or_its_leaf_is_refused(self):
         for ca in (CERTS["other_ca"], CERTS["other_leaf"]):
             with self.subTest(ca=ca):
-                with self.assertRaises(ssl.SSLCertVerificationError):
+                with self.assertRaises(ssl.SSLCertVerificationError) as cm:
                     self.connect(ca)
+                # A ConnectionError too, as connect() promises, saying where and why.
+                self.assertIsInstance(cm.exception, ConnectionError)
+                self.assertIn("the TLS handshake with the orch server at %s failed: "
+                              % self.server.address, str(cm.exception))
+                self.assertIn("CERTIFICATE_VERIFY_FAILED", str(cm.exception))
+                self.assertEqual(cm.exception.reason, "CERTIFICATE_VERIFY_FAILED")
 
     @unittest.skipUnless(PARTIAL_CHAIN, "needs ssl.VERIFY_X509_PARTIAL_CHAIN (Python 3.10+)")
     def test_direct_call_context_trusts_the_leaf_too(self):
