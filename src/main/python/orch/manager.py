@@ -320,6 +320,11 @@ class Manager:
         """Every live object: ``[{"id", "typeid", "name", "refs", "host"}]``."""
         return self._manager_op("objects")["objects"]
 
+    def status(self) -> Dict[str, int]:
+        """The server's counts, ``{"objects", "types", "sessions"}``: the cheapest question
+        to ask a server (a health check), however many objects it holds."""
+        return self._manager_op("status")
+
     def shutdown_server(self) -> None:
         """Stops the orch server itself (every client is disconnected)."""
         self._manager_op("shutdown")

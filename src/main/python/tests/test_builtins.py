@@ -277,6 +277,14 @@ class ManagerOperationsTest(ServerTestCase):
         typeids = {t["typeid"] for t in self.m.types()}
         self.assertLessEqual({"dict", "list", "Value", "Namespace"}, typeids)
 
+    def test_status_counts_what_the_lists_hold(self):
+        status = self.m.status()
+        self.assertEqual(status["types"], len(self.m.types()))
+        self.assertGreaterEqual(status["sessions"], 1)
+        d = self.m.dict()
+        self.addCleanup(d._release)
+        self.assertEqual(self.m.status()["objects"], len(self.m.objects()))
+
     def test_anonymous_object_released_when_proxy_collected(self):
         d = self.m.dict()
         oid = d._id
