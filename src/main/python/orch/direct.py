@@ -11,8 +11,18 @@ thread wake-up in its path. When it is done it takes the role back, or exits if 
 has it. A call that blocks or runs long must not stop the calls behind it on the same
 connection (clients share one connection between all their threads): one watchdog per process,
 ticking every ``_STALL_SECONDS`` only while some call runs, starts another reader thread for a
-connection whose role has been free while a call ran for a whole period. Replies are written
-under a per-connection lock. Every thread here is named ``orch-direct-…``.
+connection whose role has been free while a call ran for a whole period. Every thread here is
+named ``orch-direct-…``.
+
+Bounds, as the server bounds a connection (PROTOCOL.md §7, §8). A call read while
+``MAX_IN_FLIGHT`` calls of its connection are in flight (read, not yet answered) is answered 429
+``TooMany`` without running. Answers are written under a per-connection lock by whichever thread
+holds it; a thread that finds the lock taken queues its answer for the holder to write and goes
+back to reading, so a client that does not read its answers holds up one thread (the one whose
+write blocks: it gets a reader behind it, as a slow call does), not one per call. Once more than
+``MAX_PENDING_OUTPUT`` (or twice the largest answer) waits in that queue, the connection is
+closed as a slow consumer. Threads are thus bounded by connections plus calls that really run
+long, and memory by the limits.
 
 ``ORCH_DIRECT`` in the worker's environment: unset, ``on`` or ``1`` listens on the local
 address of the worker's connection to the server, on a free port; ``off`` or ``0`` offers
@@ -62,6 +72,13 @@ LOGIN_SECONDS = 30.0
 #: reader thread for its connection; see :mod:`.connection` for why not hand off every time.
 _STALL_SECONDS = 0.005
 _RECV_BYTES = 256 * 1024
+#: Calls in flight (read and not answered yet) on one direct connection: the server's limit per
+#: connection (PROTOCOL.md §8). A call past it is answered 429 ``TooMany`` without running.
+MAX_IN_FLIGHT = 4096
+#: Answers waiting to be written on one direct connection, in bytes, past which its client is a
+#: slow consumer and the connection is closed: the server's ``--max-pending-output`` default (or
+#: twice the largest answer, if more).
+MAX_PENDING_OUTPUT = 32 * 1024 * 1024
 _HEADER = struct.Struct(">I")
 
 _thread_ids = itertools.count(1)
@@ -308,9 +325,16 @@ class _Peer:
         self._closed = False
         self._role = threading.Lock()
         self._write_lock = threading.Lock()
-        self._state = threading.Lock()  # guards _running and _seq
-        self._running = 0  # calls running on this connection's threads now
+        self._state = threading.Lock()  # guards _running, _seq and _out_bytes
+        self._running = 0  # calls in flight on this connection: read and not answered yet
         self._seq = 0  # calls started so far; the watchdog sees whether one ran a whole period
+        # Answers (and other frames) waiting for the holder of _write_lock to write them, and
+        # their bytes; past _out_limit the client is a slow consumer (PROTOCOL.md §8).
+        self._out: Deque[bytes] = collections.deque()
+        self._out_bytes = 0
+        largest = self._host.max_frame
+        self._out_limit = max(MAX_PENDING_OUTPUT,
+                              2 * (MAX_FRAME if largest == float("inf") else int(largest)))
         # Used only by the holder of the read role:
         self._buf = bytearray()
         self._rbuf = memoryview(bytearray(_RECV_BYTES))
@@ -329,6 +353,7 @@ class _Peer:
 
     def _serve(self) -> None:
         role = self._role
+        state = self._state
         while True:
             if not role.acquire(blocking=False):
                 return  # another thread reads
@@ -345,6 +370,10 @@ class _Peer:
                 if frame is None:  # closed after an answer (bad login, bad length)
                     self._finish()
                     return
+                # Counted before the role is given up: the next reader holds it to the limit.
+                with state:
+                    self._running += 1
+                    self._seq += 1
             finally:
                 role.release()
             self._call(frame)
@@ -363,13 +392,16 @@ class _Peer:
                         and type(frame.get("replyAddress")) is str):
                     address = frame.get("address")
                     if type(address) is str and address.startswith("orch.obj."):
-                        return frame
+                        if self._running < MAX_IN_FLIGHT:
+                            return frame
+                        self._write_err(frame["replyAddress"], 429, "TooMany",
+                                        "more than %d calls in flight" % MAX_IN_FLIGHT)
+                        continue
                 self._other(frame)
             elif frame[0] == 400:
                 self._write_err(frame[2], 400, "BadRequest", frame[1])
             else:  # 413: the stream cannot be resynchronised
-                self._write_err(None, 413, "FrameTooLarge", frame[1])
-                self._lost()
+                self._write_last(_encode_err(None, 413, "FrameTooLarge", frame[1]))
                 return None
         return None
 
@@ -475,8 +507,7 @@ class _Peer:
             proved, error = self._handshake.login(body)
             if error is not None:
                 log.info("orch: refused a direct login from %s: %s", self._where, error[1])
-                self._write_err(reply_to, 401, "Unauthenticated", error[1])
-                self._lost()
+                self._write_last(_encode_err(reply_to, 401, "Unauthenticated", error[1]))
                 return
             session = body.get("session")
             self._session = session if isinstance(session, str) else None
@@ -492,39 +523,100 @@ class _Peer:
                             "orch.auth op must be 'challenge' or 'login'")
 
     def _call(self, frame: Dict[str, Any]) -> None:
-        """Runs one call on this thread and writes its answer."""
-        state = self._state
-        with state:
-            self._running += 1
-            self._seq += 1
+        """Runs one call (counted in ``_running`` by its reader) on this thread and writes its
+        answer, which ends the count."""
         reply_to = frame["replyAddress"]
         try:
-            try:
-                _watchdog.call_started(self)
-                body = frame.get("body")
-                if not isinstance(body, dict):
-                    raise _BadRequest("'body' must be a JSON object")
-                if not isinstance(body.get("method"), str):
-                    raise _BadRequest("call body needs a string 'method'")
-                data = _framing.encode_message(
-                    reply_to, self._host.execute(frame["address"], body, self._session))
-                self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
-            except BaseException as e:
-                data = _err_frame(reply_to, e, self._host.max_frame)
-            self._write(data)
-        finally:
-            with state:
-                self._running -= 1
+            _watchdog.call_started(self)
+            body = frame.get("body")
+            if not isinstance(body, dict):
+                raise _BadRequest("'body' must be a JSON object")
+            if not isinstance(body.get("method"), str):
+                raise _BadRequest("call body needs a string 'method'")
+            data = _framing.encode_message(
+                reply_to, self._host.execute(frame["address"], body, self._session))
+            self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
+        except BaseException as e:
+            data = _err_frame(reply_to, e, self._host.max_frame)
+        self._write(data, True)
 
     def _write_err(self, reply_to: Optional[str], code: int, name: str, detail: str) -> None:
         self._write(_encode_err(reply_to, code, name, detail))
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, answer: bool = False) -> None:
+        """Writes ``data`` on this thread if no other thread writes now; else queues it for the
+        one that does, which writes it before it lets go of the lock (a client that does not
+        read blocks that one thread, not every call's). ``answer``: ``data`` answers a call,
+        whose count ends once the answer is in the writer's hands (the lock held, or queued),
+        so that the watchdog, which looks at both, never sees neither."""
+        lock = self._write_lock
+        if lock.acquire(blocking=False):
+            if answer:
+                with self._state:
+                    self._running -= 1
+            try:
+                self._sock.sendall(data)
+                if self._out:
+                    self._drain()
+            except (OSError, ValueError):
+                self._lost()
+            finally:
+                lock.release()
+            if self._out:  # queued after the holder last looked: someone must write it
+                self._flush()
+            return
+        state = self._state
+        with state:
+            self._out_bytes += len(data)
+            queued = self._out_bytes
+        if queued <= self._out_limit:
+            self._out.append(data)
+        if answer:  # queued first: the watchdog sees the answer wait (see above)
+            with state:
+                self._running -= 1
+        if queued > self._out_limit:
+            self._slow_consumer(queued)
+            return
+        self._flush()
+
+    def _flush(self) -> None:
+        """Writes the queued frames unless another thread holds the lock (it writes them)."""
+        lock = self._write_lock
+        while self._out and not self._closed and lock.acquire(blocking=False):
+            try:
+                self._drain()
+            except (OSError, ValueError):
+                self._lost()
+            finally:
+                lock.release()
+
+    def _drain(self) -> None:
+        """Writes the queued frames; by the holder of the write lock."""
+        out, state = self._out, self._state
+        while out and not self._closed:
+            data = out.popleft()
+            self._sock.sendall(data)
+            with state:
+                self._out_bytes -= len(data)
+
+    def _write_last(self, data: bytes) -> None:
+        """Writes ``data`` after what is queued, waiting for the lock, then closes."""
         try:
             with self._write_lock:
+                self._drain()
                 self._sock.sendall(data)
         except (OSError, ValueError):
-            self._lost()
+            pass
+        self._lost()
+
+    def _slow_consumer(self, queued: int) -> None:
+        """Closes the connection of a client that does not read its answers (the server's
+        slow consumer, PROTOCOL.md §8): what it has not read is dropped."""
+        if not self._closed:
+            log.warning("orch: closing the direct connection from %s (session %s): a slow "
+                        "consumer, %d bytes of answers unwritten (limit %d)",
+                        self._where, self._session, queued, self._out_limit)
+        self._lost()
 
     # -- closing -----------------------------------------------------------------------------
 
@@ -532,9 +624,17 @@ class _Peer:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def writing(self) -> bool:
+        """A thread writes (maybe blocked by a client that does not read), or frames wait."""
+        return bool(self._out) or self._write_lock.locked()
+
     def call_stalled(self) -> bool:
-        """For the watchdog: a call runs and nobody holds the read role."""
-        return not self._closed and self._running > 0 and not self._role.locked()
+        """For the watchdog: a call runs, or a thread writes, and nobody holds the read role.
+        Only one thread at a time writes; the others queue what they write and go back to
+        reading, so a writer blocked by a client that does not read earns one reader, once."""
+        return (not self._closed and (self._running > 0 or self.writing)
+                and not self._role.locked())
 
     def _lost(self) -> None:
         """Marks the connection closed and wakes its reader (idempotent, any thread)."""
@@ -628,7 +728,7 @@ class _Watchdog:
                     continue
                 with peer._state:
                     running, seq = peer._running, peer._seq
-                if running:
+                if running or peer.writing:
                     busy = True
                     if seq == last and peer.call_stalled():
                         peer.spawn()
@@ -639,7 +739,7 @@ class _Watchdog:
                 self._parked = True
                 self._peers = {p: -1 for p in self._peers if not p.closed}
             # A call that started before _parked was set did not wake us: look again.
-            if any(p._running for p in list(self._peers)):
+            if any(p._running or p.writing for p in list(self._peers)):
                 with self._lock:
                     if self._parked:
                         self._parked = False

@@ -2,7 +2,9 @@
 [TYPEID]`` (TYPEID defaults to ``UtilityClass``).
 
 The authkey comes from the environment (``ORCH_AUTHKEY_FILE``), as for any orch client;
-``ORCH_TEST_TLS_CA`` (a PEM file) connects to the server with TLS, verified with it.
+``ORCH_TEST_TLS_CA`` (a PEM file) connects to the server with TLS, verified with it;
+``ORCH_TEST_DIRECT_MAX_IN_FLIGHT`` lowers the direct port's limit of calls in flight per
+connection (``orch.direct.MAX_IN_FLIGHT``), so a test reaches it without thousands of threads.
 Prints ``ready`` once the type is hosted, then ``direct HOST:PORT`` (or ``direct none``),
 followed by `` tls`` when the direct port speaks TLS.
 """
@@ -94,6 +96,18 @@ class Utility:
     def not_json(self):
         return b"bytes"  # not JSON (a set would be: the client sends it as an array)
 
+    def text(self, length):
+        """A string of ``length`` characters: a large answer from a small call."""
+        return "x" * length
+
+    def threads(self):
+        """The threads alive in this worker process now."""
+        return threading.active_count()
+
+    def direct_peers(self):
+        """The direct connections open to this worker now."""
+        return manager._host._listener.peers
+
     def thread_name(self):
         """The name of the thread running this call (orch-direct-… for a direct call)."""
         return threading.current_thread().name
@@ -132,6 +146,9 @@ class WorkerManager(orch.Manager):
 manager = None  # the worker's manager, for methods that call other objects
 
 if __name__ == "__main__":
+    if os.environ.get("ORCH_TEST_DIRECT_MAX_IN_FLIGHT"):
+        import orch.direct
+        orch.direct.MAX_IN_FLIGHT = int(os.environ["ORCH_TEST_DIRECT_MAX_IN_FLIGHT"])
     WorkerManager.register(sys.argv[2] if len(sys.argv) > 2 else "UtilityClass", Utility)
     manager = WorkerManager(sys.argv[1], name="test-worker",
                             tls_ca=os.environ.get("ORCH_TEST_TLS_CA") or None)

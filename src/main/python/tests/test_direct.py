@@ -21,6 +21,7 @@ import unittest
 from pathlib import Path
 
 import orch
+import orch.direct
 from orch import _auth
 from tests.support import (ORCH_BIN, PY_ROOT, OrchServer, ServerTestCase, assert_hosted_errors,
                            assert_sleep_does_not_stall, call_later, kill_once_started, patched_env,
@@ -513,6 +514,128 @@ class DirectCallTest(ServerTestCase):
                 self.assertEqual((err["type"], err["failureCode"], err["name"]),
                                  ("err", 413, "FrameTooLarge"))
                 assert_closed(self, s)
+
+
+def small_window(address: str) -> socket.socket:
+    """A socket connected to ``address`` with a receive buffer of 4 KiB."""
+    s = socket.socket(socket.AF_INET6 if address.startswith("[") else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window
+    s.settimeout(30)
+    s.connect(_auth.parse_address(address))
+    return s
+
+
+def assert_unread_client_is_closed(test: unittest.TestCase, u, s: socket.socket,
+                                   key: bytes) -> None:
+    """Over ``s`` (connected to ``u``'s worker), logs in and pipelines calls for 300 MB of
+    answers, far past 32 MiB, reading none: the worker closes the connection without a thread
+    per call, while ``u``'s own client (direct as well) gets its answers."""
+    test.addCleanup(s.close)
+    test.assertTrue(u.thread_name().startswith("orch-direct"))  # this client goes direct
+    threads_before = u.threads()
+    calls, size = 3000, 100_000
+    frames = b"".join(
+        struct.pack(">I", len(p)) + p for p in (
+            json.dumps({"type": "send", "address": u._address_, "replyAddress": "t%d" % i,
+                        "body": {"method": "text", "args": [size]}}).encode()
+            for i in range(calls)))
+    test.assertEqual(raw_login(s, key)["type"], "message")
+    test.assertEqual(u.direct_peers(), 2)  # this one and u's client's
+
+    def pipeline():
+        try:
+            s.sendall(frames)  # and never read
+        except OSError:
+            pass  # the worker closed the connection first
+    sender = threading.Thread(target=pipeline, daemon=True)
+    sender.start()
+    most = threads_before
+    deadline = time.monotonic() + 60
+    while u.direct_peers() > 1:
+        threads = u.threads()
+        most = max(most, threads)
+        test.assertLess(threads, threads_before + 20,
+                        "the worker started a thread per call the client does not read")
+        # The well-behaved client meanwhile gets its answers, directly.
+        test.assertEqual(u.capitalize("still here"), "Still here")
+        test.assertTrue(u.thread_name().startswith("orch-direct"))
+        test.assertLess(time.monotonic(), deadline,
+                        "the worker kept the connection open (%d threads at most)" % most)
+        time.sleep(0.05)
+    sender.join(30)
+    # Closed as a slow consumer: what reaches the client then is the little on its way.
+    received = 0
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            received += len(chunk)
+    except socket.timeout:
+        raise AssertionError("the worker kept the connection open")
+    except OSError:  # reset (or a TLS stream cut short): closed all the same
+        pass
+    test.assertLess(received, calls * size // 4)
+    test.assertEqual(u.capitalize("after"), "After")
+    test.assertLess(u.threads(), threads_before + 20)
+
+
+class DirectConnectionBoundsTest(ServerTestCase):
+    """A direct connection is bounded as a connection to the server is (PROTOCOL.md §7, §8):
+    calls in flight past the limit get 429, and a client that does not read its answers is
+    closed once they pass the output limit, without costing the worker a thread per call."""
+
+    TYPEID = "DirectBoundsUtility"
+
+    def start(self, **env: str) -> str:
+        worker, direct = start_worker(self.server, self.TYPEID, **env)
+        self.addCleanup(stop_worker, worker)
+        self.assertIsNotNone(direct)
+        return direct
+
+    def test_client_that_does_not_read_is_closed_and_threads_stay_bounded(self):
+        direct = self.start()
+        u = self.m.create(self.TYPEID)
+        assert_unread_client_is_closed(self, u, small_window(direct), self.server.authkey)
+
+    def test_calls_past_the_in_flight_limit_get_429(self):
+        # The worker under test has a lower limit than the server's (below), so that it is
+        # reached without thousands of threads, each blocked in a call.
+        limit = 8
+        direct = self.start(ORCH_TEST_DIRECT_MAX_IN_FLIGHT=str(limit))
+        u = self.m.create(self.TYPEID)
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp, True)
+        until = [os.path.join(tmp, "go%d" % i) for i in range(limit)]
+        self.addCleanup(lambda: [Path(p).touch() for p in until])  # no sleep outlives the test
+        with raw_connect(direct) as s:
+            self.assertEqual(raw_login(s, self.server.authkey)["type"], "message")
+            for i, path in enumerate(until):
+                send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "h%d" % i,
+                               "body": {"method": "sleep", "args": [60, path]}})
+            wait_until(lambda: all(os.path.exists(p + ".started") for p in until), 30,
+                       "every blocking call to start")
+            for i in range(5):
+                send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "x%d" % i,
+                               "body": {"method": "capitalize", "args": ["abc"]}})
+            for i in range(5):
+                err = recv_frame(s)
+                self.assertEqual((err["type"], err.get("address"), err.get("failureCode"),
+                                  err.get("name")), ("err", "x%d" % i, 429, "TooMany"), err)
+                self.assertIn("in flight", err["message"])
+            send_frame(s, {"type": "ping"})  # not a call: answered all the same
+            self.assertEqual(recv_frame(s), {"type": "pong"})
+            # The limit is this connection's: another one's calls run.
+            self.assertEqual(u.capitalize("other"), "Other")
+            for p in until:
+                Path(p).touch()
+            answers = {f["address"]: f["body"] for f in (recv_frame(s) for _ in until)}
+            self.assertEqual(answers, {"h%d" % i: {"result": 60} for i in range(limit)})
+            send_frame(s, {"type": "send", "address": u._address_, "replyAddress": "c1",
+                           "body": {"method": "capitalize", "args": ["abc"]}})
+            self.assertEqual(recv_frame(s), {"type": "message", "address": "c1",
+                                             "body": {"result": "Abc"}})
+        self.assertEqual(orch.direct.MAX_IN_FLIGHT, 4096)  # by default, the server's limit
 
 
 class WorkerWithDirectOffTest(ServerTestCase):

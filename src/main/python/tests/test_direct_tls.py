@@ -21,8 +21,9 @@ from orch import _auth, _tls, direct
 from tests.support import (OrchServer, jvm_launcher, ServerTestCase, assert_hosted_errors,
                            assert_sleep_does_not_stall, patched_env, run_in_threads, self_signed_cert,
                            wait_until)
-from tests.test_direct import (assert_killed_worker_fails_call_in_flight, hosted_types, raw_connect, raw_login, recv_frame, send_frame,
-                               start_worker, stop_worker)
+from tests.test_direct import (assert_killed_worker_fails_call_in_flight,
+                               assert_unread_client_is_closed, hosted_types, raw_connect, raw_login,
+                               recv_frame, send_frame, small_window, start_worker, stop_worker)
 
 CERTS: dict = {}
 
@@ -302,6 +303,15 @@ class PlainServerTlsWorkerTest(ServerTestCase):
         with raw_connect(self.direct) as s:
             with self.assertRaises((EOFError, ConnectionError, OSError)):
                 raw_login(s, self.server.authkey)
+
+    def test_client_that_does_not_read_is_closed_over_tls_too(self):
+        worker, address = start_worker(self.server, "TlsUnread", **worker_cert_env())
+        self.addCleanup(stop_worker, worker)
+        u = self.trusting_manager().create("TlsUnread")
+        self.assertEqual(u.capitalize("tls"), "Tls")
+        self.assertIsInstance(route_of(u).conn._sock, _tls.TlsSocket)  # u's calls go over TLS
+        s = direct.client_tls_context(CERTS["cert"]).wrap_socket(small_window(address))
+        assert_unread_client_is_closed(self, u, s, self.server.authkey)
 
     def test_forked_child_does_not_keep_a_tls_connection_open(self):
         # As test_direct's fork test, over TLS: after the worker dies, its forked child must not

@@ -26,13 +26,25 @@ import org.jboss.logging.Logger;
  * <p>Hosted methods are user code that may block, so each connection is served by plain threads
  * (see {@link DirectSession}): a call runs on the thread that read it, and the watchdog here
  * gives a connection another reading thread when a call has kept it from reading for
- * {@link #SLOW_CALL_NANOS}. Threads are bounded by connections plus concurrently slow calls, and
- * connections by {@link #MAX_CONNECTIONS}.
+ * {@link #SLOW_CALL_NANOS}.
+ *
+ * <p>Each connection is bounded as the orch server bounds one (PROTOCOL.md §7, §8): at most
+ * {@link #MAX_IN_FLIGHT} calls in flight (a call past it is answered 429 {@code TooMany} without
+ * running), and at most {@link #MAX_PENDING_OUTPUT} bytes of answers waiting to be written (or
+ * twice the largest answer, if more); past that its client is a slow consumer and the connection
+ * is closed. One thread at a time writes a connection's answers; the others queue theirs and go
+ * back to reading, so a client that does not read holds up one thread (it gets a reader behind
+ * it, as a slow call does), not one per call. Threads are thus bounded by connections plus calls
+ * that really run long, and connections by {@link #MAX_CONNECTIONS}.
  */
 final class DirectServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DirectServer.class);
     static final long SLOW_CALL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     static final int MAX_CONNECTIONS = 1024;
+    /** Calls in flight (read, not answered yet) per connection: the server's limit per connection. */
+    static final int MAX_IN_FLIGHT = 4096;
+    /** Bytes of answers a connection may have waiting unwritten: the server's {@code --max-pending-output} default. */
+    static final long MAX_PENDING_OUTPUT = 32L * 1024 * 1024;
     /** Seconds a new connection has to log in. */
     static final long LOGIN_SECONDS = 30;
 
@@ -42,6 +54,7 @@ final class DirectServer implements AutoCloseable {
     private final byte[] authKey;
     private final String session;
     private final long answerLimit;
+    private volatile int maxInFlight = MAX_IN_FLIGHT;
     private final Function<String, HostedInstance> objects;
     private final Set<DirectSession> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicInteger threadCount = new AtomicInteger();
@@ -130,6 +143,31 @@ final class DirectServer implements AutoCloseable {
         return answerLimit;
     }
 
+    /** Calls a connection may have in flight; past it, a call is answered 429 without running. */
+    int maxInFlight() {
+        return maxInFlight;
+    }
+
+    /** Sets {@link #maxInFlight()} for connections accepted from now on (for tests). */
+    void maxInFlight(int n) {
+        maxInFlight = n;
+    }
+
+    /** Bytes of answers a connection may have unwritten before it is closed as a slow consumer. */
+    long maxPendingOutput() {
+        return Math.max(MAX_PENDING_OUTPUT, 2 * answerLimit);
+    }
+
+    /** Threads serving connections now, idle ones of the pool included (for tests). */
+    int threads() {
+        return ((java.util.concurrent.ThreadPoolExecutor) threads).getPoolSize();
+    }
+
+    /** Connections open now (for tests). */
+    int connections() {
+        return sessions.size();
+    }
+
     private void acceptLoop() {
         while (!closed) {
             Socket s;
@@ -165,13 +203,23 @@ final class DirectServer implements AutoCloseable {
         }
     }
 
-    /** Calls running now, over all connections. */
+    /** Calls in flight now, over all connections. */
     int running() {
         int n = 0;
         for (DirectSession s : sessions) {
             n += s.running();
         }
         return n;
+    }
+
+    /** Whether some connection has calls in flight or answers being written. */
+    private boolean busy() {
+        for (DirectSession s : sessions) {
+            if (s.busy()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void ended(DirectSession s) {
@@ -191,12 +239,15 @@ final class DirectServer implements AutoCloseable {
         }
     }
 
-    /** Gives connections whose calls have run past the limit another reader; stops after a second with no calls. */
+    /**
+     * Gives connections whose calls (or whose writer) have kept them from reading past the limit
+     * another reader; stops after a second with no calls and nothing to write.
+     */
     private void watch() {
         long now = System.nanoTime();
         boolean busy = false;
         for (DirectSession s : sessions) {
-            if (s.running() > 0) {
+            if (s.busy()) {
                 busy = true;
                 if (s.needsReader(now, SLOW_CALL_NANOS)) {
                     threads.execute(s::serve);
@@ -213,7 +264,7 @@ final class DirectServer implements AutoCloseable {
                 // sees null in callStarted (and schedules anew) or is counted here.
                 ScheduledFuture<?> w = watching;
                 watching = null;
-                if (running() > 0) {
+                if (busy()) {
                     watching = w;
                     idleSince = 0;
                 } else {

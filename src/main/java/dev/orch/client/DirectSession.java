@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 
@@ -25,6 +27,13 @@ import org.jboss.logging.Logger;
  * so a fast call is answered by the thread that read it with no hand-off. Then it tries to take
  * the role again; if another thread took it meanwhile (the server's watchdog starts one when a
  * call runs long, see {@link #needsReader}) it goes back to the pool.
+ *
+ * <p>A call read while {@link DirectServer#maxInFlight()} calls are in flight (read, not
+ * answered yet) is answered 429 without running. Whoever holds {@link #writeLock} writes; a
+ * thread that finds it taken queues what it writes for the holder, which writes the queue before
+ * it lets go, and goes back to reading. So a client that does not read blocks one thread (the
+ * watchdog gives the connection a reader behind it), and past
+ * {@link DirectServer#maxPendingOutput()} bytes queued its connection is closed as a slow consumer.
  */
 final class DirectSession {
     private static final Logger LOG = Logger.getLogger(DirectSession.class);
@@ -35,8 +44,14 @@ final class DirectSession {
     private final InputStream in;
     private final OutputStream out;
     private final ReentrantLock readRole = new ReentrantLock();
-    private final Object writeLock = new Object();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Frames waiting for the holder of writeLock, and their bytes. */
+    private final ConcurrentLinkedQueue<byte[]> queued = new ConcurrentLinkedQueue<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    /** Calls in flight: counted by their reader, until their answer is written or queued. */
     private final AtomicInteger running = new AtomicInteger();
+    private final int maxInFlight;
+    private final long maxPendingOutput;
     /** When a call left the read role free; 0 while a thread reads or a reader has been sent for. */
     private volatile long freeSince;
     private volatile boolean closed;
@@ -53,6 +68,8 @@ final class DirectSession {
         this.socket = socket;
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
+        this.maxInFlight = server.maxInFlight();
+        this.maxPendingOutput = server.maxPendingOutput();
     }
 
     boolean loggedIn() {
@@ -63,7 +80,15 @@ final class DirectSession {
         return running.get();
     }
 
-    /** True (once per stall) when calls have kept this connection from reading for {@code limitNanos}. */
+    /** Calls in flight, or a thread writing (perhaps blocked by a client that does not read), or frames queued. */
+    boolean busy() {
+        return running.get() > 0 || writeLock.isLocked() || !queued.isEmpty();
+    }
+
+    /**
+     * True (once per stall) when calls, or a write its client does not take, have kept this
+     * connection from reading for {@code limitNanos}.
+     */
     boolean needsReader(long now, long limitNanos) {
         long since = freeSince;
         if (since != 0 && now - since > limitNanos && !readRole.isLocked() && !closed) {
@@ -80,9 +105,20 @@ final class DirectSession {
                 return;
             }
             JsonObject frame;
+            boolean isCall;
             try {
                 freeSince = 0;
                 frame = readFrame();
+                isCall = frame != null && loggedIn && Frames.SEND.equals(frame.getValue(Frames.TYPE));
+                if (isCall) {
+                    if (running.get() >= maxInFlight) {
+                        write(FrameCodec.encodeBytes(Frames.err(replyAddress(frame), new OrchException(ErrorCode.TOO_MANY,
+                                "more than " + maxInFlight + " calls in flight"))));
+                        continue;
+                    }
+                    // Counted before the role is given up: the next reader holds the connection to the limit.
+                    running.incrementAndGet();
+                }
             } catch (IOException e) {
                 close();
                 return;
@@ -92,15 +128,10 @@ final class DirectSession {
             if (frame == null) {
                 continue;
             }
-            if (loggedIn && Frames.SEND.equals(frame.getValue(Frames.TYPE))) {
-                running.incrementAndGet();
+            if (isCall) {
                 freeSince = System.nanoTime();
                 server.callStarted();
-                try {
-                    call(frame);
-                } finally {
-                    running.decrementAndGet();
-                }
+                call(frame);
             } else {
                 other(frame);
             }
@@ -115,7 +146,7 @@ final class DirectSession {
                 // Before login only what login takes, as at the server (PROTOCOL.md §3).
                 int limit = loggedIn ? server.maxFrame() : Math.min(server.maxFrame(), FrameCodec.MAX_LOGIN_FRAME);
                 if (len <= 0 || len > limit) {
-                    write(FrameCodec.encodeBytes(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
+                    writeLast(FrameCodec.encodeBytes(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
                             "frame length " + Integer.toUnsignedString(len) + " outside 1.." + limit
                             + (loggedIn ? "" : " before login")))));
                     throw new IOException("bad frame length");
@@ -137,9 +168,14 @@ final class DirectSession {
 
     // ---- frames ----
 
+    private static String replyAddress(JsonObject frame) {
+        Object r = frame.getValue(Frames.REPLY_ADDRESS);
+        return r instanceof String ? (String) r : null;
+    }
+
     private void other(JsonObject frame) {
         Object type = frame.getValue(Frames.TYPE);
-        String reply = frame.getValue(Frames.REPLY_ADDRESS) instanceof String ? frame.getString(Frames.REPLY_ADDRESS) : null;
+        String reply = replyAddress(frame);
         if (Frames.PING.equals(type)) {
             write(PONG);
         } else if (Frames.SEND.equals(type) && Addresses.AUTH.equals(frame.getValue(Frames.ADDRESS)) && !loggedIn) {
@@ -174,9 +210,8 @@ final class DirectSession {
             if (serverNonce == null || proof == null
                     || !AuthProofs.matches(AuthProofs.clientProof(server.authKey(), serverNonce, clientNonce), proof)) {
                 LOG.infof("direct calls: refused login from %s", socket.getRemoteSocketAddress());
-                write(FrameCodec.encodeBytes(Frames.err(reply, new OrchException(ErrorCode.UNAUTHENTICATED,
+                writeLast(FrameCodec.encodeBytes(Frames.err(reply, new OrchException(ErrorCode.UNAUTHENTICATED,
                         serverNonce == null ? "login before challenge" : "wrong auth key"))));
-                close();
                 return;
             }
             Object s = body.getValue("session");
@@ -191,10 +226,17 @@ final class DirectSession {
         }
     }
 
+    /** Runs a call counted in {@link #running} and writes its answer, which ends the count. */
     private void call(JsonObject frame) {
-        Object r = frame.getValue(Frames.REPLY_ADDRESS);
-        String reply = r instanceof String ? (String) r : null;
-        write(HostedAnswers.answer(HostedAnswers.direct(reply), server.answerLimit(), () -> invoke(frame, reply)));
+        String reply = replyAddress(frame);
+        byte[] answer;
+        try {
+            answer = HostedAnswers.answer(HostedAnswers.direct(reply), server.answerLimit(), () -> invoke(frame, reply));
+        } catch (RuntimeException | Error e) {
+            running.decrementAndGet();
+            throw e;
+        }
+        write(answer, true);
     }
 
     private Object invoke(JsonObject frame, String reply) {
@@ -234,13 +276,102 @@ final class DirectSession {
     }
 
     private void write(byte[] frame) {
-        synchronized (writeLock) {
+        write(frame, false);
+    }
+
+    /**
+     * Writes {@code frame} on this thread if no other thread writes now, else queues it for the
+     * one that does. {@code answer}: it answers a call, whose count ends once the answer is in
+     * the writer's hands (the lock held, or queued), so the watchdog never sees neither.
+     */
+    private void write(byte[] frame, boolean answer) {
+        if (writeLock.tryLock()) {
+            if (answer) {
+                running.decrementAndGet();
+            }
             try {
                 out.write(frame);
+                if (!queued.isEmpty()) {
+                    drain();
+                }
             } catch (IOException e) {
                 close();
+            } finally {
+                writeLock.unlock();
+            }
+            if (!queued.isEmpty()) {
+                flush(); // queued after the holder last looked: someone must write it
+            }
+            return;
+        }
+        long pending = queuedBytes.addAndGet(frame.length);
+        if (pending > maxPendingOutput) {
+            if (answer) {
+                running.decrementAndGet();
+            }
+            slowConsumer(pending);
+            return;
+        }
+        queued.add(frame);
+        if (answer) {
+            running.decrementAndGet();
+        }
+        flush();
+    }
+
+    /** Writes the queued frames unless another thread holds the write lock (it writes them). */
+    private void flush() {
+        while (!queued.isEmpty() && !closed && writeLock.tryLock()) {
+            try {
+                drain();
+            } catch (IOException e) {
+                close();
+            } finally {
+                writeLock.unlock();
             }
         }
+    }
+
+    /** Writes the queued frames; by the holder of the write lock. */
+    private void drain() throws IOException {
+        for (byte[] f; !closed && (f = queued.poll()) != null; ) {
+            out.write(f);
+            queuedBytes.addAndGet(-f.length);
+        }
+    }
+
+    /** Writes {@code frame} after what is queued, waiting for the lock, then closes the connection. */
+    private void writeLast(byte[] frame) {
+        writeLock.lock();
+        try {
+            drain();
+            out.write(frame);
+        } catch (IOException e) {
+            // Closing anyway.
+        } finally {
+            writeLock.unlock();
+        }
+        close();
+    }
+
+    /**
+     * Closes the connection of a client that does not read its answers (the server's slow
+     * consumer, PROTOCOL.md §8), at once: what it has not read is dropped. With SO_LINGER 0 the
+     * close neither waits for the unread output nor, over TLS, for the write lock of a thread
+     * blocked writing to this client (which the close wakes).
+     */
+    private void slowConsumer(long pending) {
+        if (closed) {
+            return;
+        }
+        LOG.warnf("direct calls: closing the connection from %s (session %s): a slow consumer, %d bytes of answers unwritten (limit %d)",
+                socket.getRemoteSocketAddress(), caller, pending, maxPendingOutput);
+        try {
+            socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            // Closed already.
+        }
+        close();
     }
 
     void close() {
@@ -249,6 +380,7 @@ final class DirectSession {
         }
         closed = true;
         DirectServer.closeQuietly(socket);
+        queued.clear();
         server.ended(this);
     }
 }

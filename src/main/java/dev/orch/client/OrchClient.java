@@ -550,6 +550,11 @@ public final class OrchClient implements AutoCloseable {
         return directServer == null ? 0 : directServer.running();
     }
 
+    /** Where this process takes direct calls, or null (for tests). */
+    synchronized DirectServer directServer() {
+        return directServer;
+    }
+
     /** Where this process takes direct calls on the objects it hosts, or null. */
     public synchronized String directAddress() {
         return directServer == null ? null : directServer.address();
