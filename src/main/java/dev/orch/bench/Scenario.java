@@ -53,13 +53,16 @@ public enum Scenario {
         return what;
     }
 
-    /** Calls each client makes for a base count {@code calls}: fewer creations, more pipelined calls. */
-    public int callsFor(int calls) {
+    /**
+     * Calls each client makes for a base count {@code calls}: fewer creations, more pipelined
+     * calls. A long: ten times a large {@code --calls} does not fit an int.
+     */
+    public long callsFor(int calls) {
         switch (this) {
             case CREATE_PROXY:
                 return Math.max(1, calls / 10);
             case PIPELINED:
-                return calls * 10;
+                return calls * 10L;
             default:
                 return calls;
         }

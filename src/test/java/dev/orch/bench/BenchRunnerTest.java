@@ -118,6 +118,18 @@ class BenchRunnerTest {
     }
 
     @Test
+    void callCountsDoNotOverflow() {
+        // Ten times --calls for pipelined: 2,147,483,650 calls, not a negative int.
+        assertEquals(2_147_483_650L, Scenario.PIPELINED.callsFor(214_748_365));
+        assertEquals(21_474_836_470L, Scenario.PIPELINED.callsFor(Integer.MAX_VALUE));
+        assertEquals(214_748_364L, Scenario.CREATE_PROXY.callsFor(Integer.MAX_VALUE));
+        BenchSettings s = settings(1);
+        s.warmup = 10_000;
+        assertEquals(10_000L, s.warmupFor(Scenario.PIPELINED.callsFor(429_496_730)));
+        assertEquals(50L, s.warmupFor(50));
+    }
+
+    @Test
     void progressCountsUp() throws Exception {
         AtomicLong done = new AtomicLong();
         try (dev.orch.client.OrchClient c = dev.orch.client.OrchClient.connect(config())) {
