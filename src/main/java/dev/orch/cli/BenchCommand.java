@@ -101,6 +101,7 @@ class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        ClientCommand.inheritOutput(spec, output);
         BenchSettings s = settings();
         s.chained = chained;
         List<Scenario> list;

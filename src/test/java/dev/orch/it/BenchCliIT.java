@@ -21,8 +21,9 @@ class BenchCliIT {
 
     @Test
     void clientProcessesAgainstAnEmbeddedServerReportEveryScenarioAsJson() {
-        Procs.Result r = Procs.orch(ENV, "bench", "--embedded", "--clients", "2", "--processes", "--calls", "300",
-                "--warmup", "50", "--settle", "1", "--scenarios", "method,pipelined", "-o", "json");
+        // -o before the subcommand, as for every other command.
+        Procs.Result r = Procs.orch(ENV, "-o", "json", "bench", "--embedded", "--clients", "2", "--processes", "--calls", "300",
+                "--warmup", "50", "--settle", "1", "--scenarios", "method,pipelined");
         assertEquals(0, r.exit, r::toString);
         List<JsonObject> lines = new ArrayList<>();
         for (String l : r.out.split("\\R")) {
