@@ -62,4 +62,34 @@ class CompareScriptIT {
                 .matcher(report).find(), report);
         assertTrue(report.contains("| target | measured |"), report);
     }
+
+    /**
+     * The CPython baseline never waits for ever: an unknown scenario is refused before any client
+     * starts, and a client process that dies (here every one, by an exception) fails the run at
+     * once, naming it, instead of leaving the others at the start barrier and the script waiting
+     * for results that cannot come.
+     */
+    @Test
+    void aPythonBenchClientThatDiesFailsTheRunInsteadOfHangingIt() {
+        Procs.Result unknown = Procs.run(List.of("python3", "src/bench/py_manager_bench.py", "--scenarios", "method,nope"),
+                Map.of(), Duration.ofSeconds(60));
+        assertEquals(2, unknown.exit, unknown::toString);
+        assertTrue(unknown.err.contains("unknown scenario nope"), unknown::toString);
+        assertEquals("", unknown.out, unknown::toString);
+
+        String script = String.join("\n",
+                "import sys",
+                "sys.path.insert(0, 'src/bench')",
+                "from bench_common import ClientFailed, run_clients",
+                "def client(barrier, out):",
+                "    raise RuntimeError('this client fails on purpose')",
+                "try:",
+                "    run_clients(client, (), 2)",
+                "except ClientFailed as e:",
+                "    print('failed:', e)");
+        Procs.Result r = Procs.run(List.of("python3", "-c", script), Map.of(), Duration.ofSeconds(60));
+        assertEquals(0, r.exit, r::toString);
+        assertTrue(Pattern.compile("failed: bench client process [0-9]+ exited with code 1").matcher(r.out).find(), r::toString);
+        assertTrue(r.err.contains("RuntimeError: this client fails on purpose"), r::toString);
+    }
 }
