@@ -59,17 +59,47 @@ def time_calls(fn, calls, warmup, barrier=None):
     return time.perf_counter() - t0, lat
 
 
-def run_clients(client, args, clients):
-    """Runs ``client(*args, barrier, out)`` in ``clients`` processes; returns their (wall, latencies)."""
+class ClientFailed(Exception):
+    """A client process exited without a result."""
+
+
+def run_clients(client, args, clients, poll=0.5):
+    """Runs ``client(*args, barrier, out)`` in ``clients`` processes; returns their (wall, latencies).
+
+    A client that dies without a result (an exception, a signal) fails the run with ClientFailed
+    at once: the others are stopped instead of being waited for at the barrier, or for ever."""
+    import queue
     from multiprocessing import Barrier, Process, Queue
     out = Queue()
     barrier = Barrier(clients)
     ps = [Process(target=client, args=(*args, barrier, out)) for _ in range(clients)]
     for p in ps:
         p.start()
-    res = [out.get() for _ in ps]
-    for p in ps:
-        p.join()
+    res = []
+    try:
+        while len(res) < len(ps):
+            try:
+                res.append(out.get(timeout=poll))
+                continue
+            except queue.Empty:
+                pass
+            # A client that put its result and exited 0 has flushed it into the queue: only one
+            # that exited otherwise, or every one exited with results still missing, is a failure.
+            failed = [p for p in ps if p.exitcode not in (None, 0)]
+            if failed:
+                raise ClientFailed(f"bench client process {failed[0].pid} exited with code {failed[0].exitcode}"
+                                   " (its error is above)")
+            if all(p.exitcode is not None for p in ps):
+                try:
+                    res.append(out.get(timeout=poll))
+                except queue.Empty:
+                    raise ClientFailed(f"bench client processes exited with {len(ps) - len(res)} result(s) missing")
+    finally:
+        for p in ps:
+            if p.is_alive() and len(res) < len(ps):
+                p.terminate()
+        for p in ps:
+            p.join()
     return res
 
 

@@ -19,7 +19,7 @@ import json
 import time
 from multiprocessing.managers import SyncManager
 
-from bench_common import SCENARIOS, Utility, calls_for, run_clients, scenario_call, summarize, time_calls
+from bench_common import SCENARIOS, ClientFailed, Utility, calls_for, run_clients, scenario_call, summarize, time_calls
 
 AUTH = b"bench-secret"
 SYSTEM = "cpython-multiprocessing-manager"
@@ -50,14 +50,26 @@ def main():
     ap.add_argument("--clients", type=int, default=1)
     ap.add_argument("--scenarios", default=SCENARIOS)
     a = ap.parse_args()
+    scenarios = [sc for sc in a.scenarios.split(",") if sc]
+    unknown = [sc for sc in scenarios if sc not in SCENARIOS.split(",")]
+    if unknown or not scenarios:
+        # Checked here: a client process failing on it would end the run halfway.
+        ap.error(f"unknown scenario {', '.join(unknown)}; known: {SCENARIOS}" if unknown else "no scenario given")
+    for name in ("calls", "clients"):
+        if getattr(a, name) < 1:
+            ap.error(f"--{name} must be at least 1")
+    if a.warmup < 0:
+        ap.error("--warmup must not be negative")
     m = BenchManager(address=("127.0.0.1", 0), authkey=AUTH)
     t0 = time.perf_counter()
     m.start()
     print(json.dumps({"system": SYSTEM, "scenario": "server_start",
                       "ms": round((time.perf_counter() - t0) * 1000, 1)}), flush=True)
     try:
-        for sc in a.scenarios.split(","):
+        for sc in scenarios:
             print(json.dumps(run(m.address, calls_for(sc, a.calls), a.warmup, a.clients, sc)), flush=True)
+    except ClientFailed as e:
+        raise SystemExit(f"py_manager_bench.py: {e}")
     finally:
         m.shutdown()
 

@@ -18,7 +18,8 @@ from multiprocessing import Event, Process
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "main", "python"))
 import orch  # noqa: E402
 from orch import _auth  # noqa: E402
-from bench_common import SCENARIOS, Utility, calls_for, run_clients, scenario_call, summarize, time_calls  # noqa: E402
+from bench_common import (SCENARIOS, ClientFailed, Utility, calls_for, run_clients, scenario_call,  # noqa: E402
+                          summarize, time_calls)
 
 SYSTEM = "orch-python-client"
 # Untimed calls first. CPython's script uses 200; orch's server is a JVM whose call path must be
@@ -101,6 +102,8 @@ def main():
     try:
         for sc in a.scenarios.split(","):
             print(json.dumps(run(addr, key, calls_for(sc, a.calls), a.warmup, a.clients, sc)), flush=True)
+    except ClientFailed as e:
+        raise SystemExit(f"py_orch_bench.py: {e}")
     finally:
         stop.set()
         w.join(10)

@@ -14,9 +14,14 @@ public final class BenchResult {
     public final long wallNanos;
     public final Histogram latency;
     public final String skipped;
+    /** Calls in flight per client: 1, or for {@code pipelined} min(W, calls). */
     public final int pipeline;
     public final boolean processes;
     public final JsonObject extra;
+    /** How the calls were made: see {@link #mode}. */
+    private boolean chained;
+    private Boolean direct;
+    private String worker;
 
     BenchResult(Scenario scenario, List<ClientResult> parts, int pipeline, boolean processes) {
         this.scenario = scenario;
@@ -48,6 +53,49 @@ public final class BenchResult {
         this.extra = x;
     }
 
+    /**
+     * Records how the calls were made: {@code chained} (each started from the previous reply's
+     * callback) when the scenario used it; for a hosted scenario, whether the clients called the
+     * worker directly (one hop) or through the server (two), and where that worker ran
+     * ({@code process}, {@code inproc}, or {@code existing}: one that was already connected).
+     */
+    BenchResult mode(boolean chained, Boolean direct, String worker) {
+        this.chained = chained;
+        this.direct = direct;
+        this.worker = worker;
+        return this;
+    }
+
+    /** Whether each call was started from the previous reply's callback. */
+    public boolean chained() {
+        return chained;
+    }
+
+    /** What was measured, in words that are true of this run. */
+    public String what() {
+        if (!scenario.hosted()) {
+            return scenario.what() + (chained ? "; each call chained from the previous reply" : "");
+        }
+        String where;
+        if (worker == null) {
+            where = "a worker";
+        } else {
+            switch (worker) {
+                case "process":
+                    where = "a worker process the bench started";
+                    break;
+                case "inproc":
+                    where = "the bench process itself (--worker inproc)";
+                    break;
+                default:
+                    where = "a worker that was already connected";
+                    break;
+            }
+        }
+        String route = direct == null ? "" : direct ? "; called directly: one hop" : "; called through the server: two hops";
+        return scenario.what() + " on a type hosted by " + where + route + (chained ? "; each call chained from the previous reply" : "");
+    }
+
     public boolean isSkipped() {
         return skipped != null;
     }
@@ -73,7 +121,16 @@ public final class BenchResult {
         if (scenario == Scenario.PIPELINED) {
             j.put("pipeline", pipeline);
         }
-        j.put("processes", processes).put("what", scenario.what());
+        j.put("processes", processes).put("chained", chained);
+        if (scenario.hosted()) {
+            if (direct != null) {
+                j.put("direct", direct);
+            }
+            if (worker != null) {
+                j.put("worker", worker);
+            }
+        }
+        j.put("what", what());
         extra.forEach(e -> j.put(e.getKey(), e.getValue()));
         return j;
     }

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
@@ -36,6 +36,10 @@ public final class BenchRunner implements AutoCloseable {
     private boolean workerInProcess = true;
     private Progress progress = Progress.NONE;
     private AutoCloseable worker;
+    /** Where the UtilityClass worker runs: process, inproc or existing; null before one is needed. */
+    private String workerKind;
+    /** Whether the hosted type's worker takes direct calls and this bench's clients make them. */
+    private Boolean direct;
     private Path keyFile;
 
     public BenchRunner(Vertx vertx, ClientConfig config, BenchSettings settings) {
@@ -82,31 +86,72 @@ public final class BenchRunner implements AutoCloseable {
             ensureWorker();
         }
         int clients = s == Scenario.CONNECTIONS ? 1 : Math.max(1, settings.clients);
-        long expected = s == Scenario.CONNECTIONS ? settings.connections : (long) s.callsFor(settings.calls) * clients;
+        long expected = s == Scenario.CONNECTIONS ? settings.connections : saturatedProduct(s.callsFor(settings.calls), clients);
+        // Timed calls so far: counted here by client threads, reported by client processes.
         AtomicLong done = new AtomicLong();
-        progress.start(s.id() + " (" + index + "/" + count + ")", expected, done);
+        List<WorkerProcess> children = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean timing = new AtomicBoolean(s == Scenario.CONNECTIONS);
+        progress.start(s.id() + " (" + index + "/" + count + ")", expected,
+                () -> done.get() + children.stream().mapToLong(WorkerProcess::progress).sum(), timing::get);
+        BenchResult r;
         try {
             if (s == Scenario.CONNECTIONS) {
-                return new BenchResult(s, List.of(connections(done)), 1, false);
-            }
-            if (s == Scenario.TCP_PINGPONG) {
+                r = new BenchResult(s, List.of(connections(done)), 1, false);
+            } else if (s == Scenario.TCP_PINGPONG) {
                 try (TcpEcho echo = new TcpEcho()) {
-                    return new BenchResult(s, clients(s, "127.0.0.1:" + echo.port(), done), settings.pipeline, settings.processes);
+                    r = new BenchResult(s, clients(s, "127.0.0.1:" + echo.port(), done, children, timing), 1, settings.processes);
                 }
+            } else {
+                int window = (int) Math.min(settings.pipeline, s.callsFor(settings.calls));
+                r = new BenchResult(s, clients(s, config.address(), done, children, timing), window, settings.processes);
             }
-            return new BenchResult(s, clients(s, config.address(), done), settings.pipeline, settings.processes);
         } finally {
             progress.stop();
         }
+        return r.mode(chains(s), s.hosted() ? direct : null, s.hosted() ? workerKind : null);
     }
 
-    private List<ClientResult> clients(Scenario s, String address, AtomicLong done) throws Exception {
+    /** {@code a * b}, or Long.MAX_VALUE past it (a count for the progress line only). */
+    static long saturatedProduct(long a, long b) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** Whether {@code --chained} applies to a scenario: calls one at a time on an orch connection. */
+    private boolean chains(Scenario s) {
+        return settings.chained && s != Scenario.PIPELINED && s != Scenario.TCP_PINGPONG && s != Scenario.CONNECTIONS;
+    }
+
+    /**
+     * How long clients may take from their start to "ready": a client process's JVM start and
+     * login (up to a minute on a loaded machine, whatever --timeout says), then its warm-up
+     * calls and the JIT's settling.
+     */
+    private long readyMillis() {
+        return settings.settle.toMillis() + startMillis();
+    }
+
+    /** A minute for a child JVM to start and say something, or four call timeouts if longer. */
+    private long startMillis() {
+        return Math.max(60_000, quietMillis());
+    }
+
+    /** The longest a client process may stay silent once started (it reports every second). */
+    private long quietMillis() {
+        return Math.max(10_000, Math.min(Long.MAX_VALUE / 8, settings.timeout.toMillis()) * 4);
+    }
+
+    private List<ClientResult> clients(Scenario s, String address, AtomicLong done, List<WorkerProcess> children,
+            AtomicBoolean timing) throws Exception {
         int n = Math.max(1, settings.clients);
         if (settings.processes) {
-            return childClients(s, address, n);
+            return childClients(s, address, n, children, timing);
         }
-        CyclicBarrier barrier = new CyclicBarrier(n);
-        ClientRun.StartGate gate = () -> barrier.await(settings.timeout.toMillis() * 4, TimeUnit.MILLISECONDS);
+        CyclicBarrier barrier = new CyclicBarrier(n, () -> timing.set(true));
+        ClientRun.StartGate gate = () -> barrier.await(readyMillis(), TimeUnit.MILLISECONDS);
         ExecutorService pool = Executors.newFixedThreadPool(n, r -> {
             Thread t = new Thread(r, "bench-client");
             t.setDaemon(true);
@@ -144,39 +189,51 @@ public final class BenchRunner implements AutoCloseable {
         }
     }
 
-    /** {@code n} child processes, each one client; they start timing together on "go". */
-    private List<ClientResult> childClients(Scenario s, String address, int n) throws Exception {
+    /**
+     * {@code n} child processes, each one client; they start timing together on "go". The first
+     * of them to fail ends the scenario, and the others are stopped with it.
+     */
+    private List<ClientResult> childClients(Scenario s, String address, int n, List<WorkerProcess> ps,
+            AtomicBoolean timing) throws Exception {
         List<String> cmd = new ArrayList<>(requireSelf());
         cmd.addAll(List.of("bench-worker", "client", "--scenario", s.id(), "--calls", String.valueOf(settings.calls),
                 "--pipeline", String.valueOf(settings.pipeline), "--warmup", String.valueOf(settings.warmup),
-                "--settle", String.valueOf(settings.settle.toMillis() / 1000.0),
-                "--address", address, "--timeout", String.valueOf(settings.timeout.toSeconds())));
-        List<WorkerProcess> ps = new ArrayList<>();
+                "--settle", seconds(settings.settle.toMillis()),
+                "--address", address, "--timeout", seconds(settings.timeout.toMillis()),
+                "--progress-ms", progress.shown() ? "250" : "1000"));
+        if (settings.chained) {
+            cmd.add("--chained");
+        }
+        Object signal = new Object();
         try {
+            Map<String, String> env = childEnv();
             for (int i = 0; i < n; i++) {
-                ps.add(new WorkerProcess(cmd, childEnv()));
+                ps.add(new WorkerProcess(cmd, env, signal));
             }
-            for (WorkerProcess p : ps) {
-                p.expect("ready", settings.timeout.toMillis() * 4);
-            }
+            // The first line within startMillis (JVM start), then a line every second at least.
+            WorkerProcess.expectAll(ps, "ready", startMillis(), quietMillis());
             for (WorkerProcess p : ps) {
                 p.send("go");
             }
-            // Results only once every client's timed calls are over (see ChildMain.handshake).
-            for (WorkerProcess p : ps) {
-                p.expect("done", settings.timeout.toMillis() * 20);
-            }
+            timing.set(true);
+            // Results only once every client's timed calls are over (see ChildMain.ParentLink).
+            WorkerProcess.expectAll(ps, "done", startMillis(), quietMillis());
             for (WorkerProcess p : ps) {
                 p.send("report");
             }
             List<ClientResult> out = new ArrayList<>();
             for (WorkerProcess p : ps) {
-                out.add(ClientResult.fromJson(p.readLine(settings.timeout.toMillis() * 4)));
+                out.add(ClientResult.fromJson(p.nextLine(quietMillis())));
             }
             return out;
         } finally {
-            ps.forEach(WorkerProcess::close);
+            WorkerProcess.closeAll(ps);
         }
+    }
+
+    /** Milliseconds as exact decimal seconds, for a child's options. */
+    private static String seconds(long millis) {
+        return java.math.BigDecimal.valueOf(millis, 3).toPlainString();
     }
 
     /** The {@code connections} scenario: log in N clients at once (32 at a time), hold them, read the server's RSS. */
@@ -231,41 +288,60 @@ public final class BenchRunner implements AutoCloseable {
             return;
         }
         try (OrchClient c = OrchClient.connect(config)) {
-            if (hosted(c)) {
+            if (hosted(c) != null) {
                 worker = () -> { };
+                workerKind = "existing";
+                direct = direct(hosted(c));
                 return;
             }
             if (workerInProcess) {
+                workerKind = "inproc";
                 OrchClient w = OrchClient.connect(new ClientConfig().host(config.host()).port(config.port())
                         .authKey(config.authKey()).tls(config.tls(), config.tlsCa()).name("orch-bench-worker"));
                 w.host(Scenario.UTILITY, Utility.EXPOSED, (a, k) -> new Utility());
                 worker = w;
             } else {
+                workerKind = "process";
                 List<String> cmd = new ArrayList<>(requireSelf());
                 cmd.addAll(List.of("bench-worker", "host", "--address", config.address(),
-                        "--timeout", String.valueOf(settings.timeout.toSeconds())));
-                WorkerProcess p = new WorkerProcess(cmd, childEnv());
+                        "--timeout", seconds(settings.timeout.toMillis())));
+                WorkerProcess p = new WorkerProcess(cmd, childEnv(), new Object());
                 worker = p;
-                p.expect("ready", settings.timeout.toMillis() * 4);
+                // It prints nothing until it hosts the type: a JVM start, a login and a request.
+                p.expect("ready", startMillis() + quietMillis(), quietMillis());
             }
             long deadline = System.nanoTime() + settings.timeout.toNanos();
-            while (!hosted(c)) {
+            JsonObject type;
+            while ((type = hosted(c)) == null) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("the UtilityClass worker did not register its type");
                 }
                 Thread.sleep(20);
             }
+            direct = direct(type);
         }
     }
 
-    private static boolean hosted(OrchClient c) {
+    /** The UtilityClass type's description, or null when nobody hosts it. */
+    private static JsonObject hosted(OrchClient c) {
         JsonArray types = c.types();
         for (int i = 0; i < types.size(); i++) {
             if (Scenario.UTILITY.equals(types.getJsonObject(i).getString("typeid"))) {
-                return true;
+                return types.getJsonObject(i);
             }
         }
-        return false;
+        return null;
+    }
+
+    /** Whether the clients call the type's worker directly: it offers direct calls, and they make them. */
+    private boolean direct(JsonObject type) {
+        boolean enabled;
+        try {
+            enabled = config.directMode().enabled();
+        } catch (IllegalArgumentException e) {
+            enabled = false; // the connection would have failed already
+        }
+        return enabled && dev.orch.protocol.DirectOffer.fromDescription(type) != null;
     }
 
     private List<String> requireSelf() {
@@ -275,15 +351,18 @@ public final class BenchRunner implements AutoCloseable {
         return selfCommand;
     }
 
-    /** Children get the key through a private temporary file, and this process's TLS settings. */
+    /**
+     * Children get the key through a private temporary file ({@link dev.orch.auth.AuthKeys#privateCopy}:
+     * removed by {@link #close}, at the JVM's exit, SIGTERM and SIGINT included, and after a
+     * SIGKILL by the next orch process that makes a copy), and this process's TLS settings.
+     */
     private Map<String, String> childEnv() throws IOException {
         if (keyFile == null) {
-            keyFile = Files.createTempFile("orch-bench-key-", "",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             byte[] k = config.authKey();
+            // A newline after the key, as in a key file: read back, the key is exactly what it was.
             byte[] withNl = java.util.Arrays.copyOf(k, k.length + 1);
             withNl[k.length] = '\n';
-            Files.write(keyFile, withNl);
+            keyFile = dev.orch.auth.AuthKeys.privateCopy(withNl);
         }
         Map<String, String> env = new java.util.HashMap<>();
         env.put(dev.orch.auth.AuthKeys.ENV_KEY_FILE, keyFile.toString());

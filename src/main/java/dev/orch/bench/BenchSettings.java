@@ -28,7 +28,7 @@ public final class BenchSettings {
      */
     public boolean chained;
 
-    public int warmupFor(int calls) {
+    public long warmupFor(long calls) {
         return Math.min(warmup, calls);
     }
 }

@@ -10,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
@@ -37,7 +36,7 @@ public final class ClientRun {
 
     /** Runs an orch scenario on a connected client (which the caller closes). */
     public ClientResult run(Scenario s, OrchClient client, StartGate gate) throws Exception {
-        int calls = s.callsFor(settings.calls);
+        long calls = s.callsFor(settings.calls);
         Load load;
         try {
             load = Load.of(s, client);
@@ -55,7 +54,7 @@ public final class ClientRun {
                 pipelined(load, calls, h, progress);
                 return new ClientResult(calls, System.nanoTime() - t0, h, null);
             }
-            for (int i = settings.warmupFor(calls); i > 0; i--) {
+            for (long i = settings.warmupFor(calls); i > 0; i--) {
                 load.once();
             }
             settle(() -> {
@@ -71,7 +70,7 @@ public final class ClientRun {
                 return new ClientResult(calls, System.nanoTime() - t0, h, null);
             }
             long t0 = System.nanoTime();
-            for (int i = 0; i < calls; i++) {
+            for (long i = 0; i < calls; i++) {
                 long s0 = System.nanoTime();
                 load.once();
                 h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));
@@ -93,10 +92,11 @@ public final class ClientRun {
     }
 
     /** {@code n} operations one after the other, each started from the previous one's completion. */
-    private void chained(Load load, int n, Histogram h) throws Exception {
+    private void chained(Load load, long n, Histogram h) throws Exception {
         CompletableFuture<Void> all = new CompletableFuture<>();
+        AtomicLong finished = new AtomicLong();
         new Object() {
-            int left = n;
+            long left = n;
 
             void next() {
                 long s0 = System.nanoTime();
@@ -107,6 +107,7 @@ public final class ClientRun {
                     }
                     h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));
                     progress.incrementAndGet();
+                    finished.incrementAndGet();
                     if (--left > 0) {
                         next();
                     } else {
@@ -115,12 +116,7 @@ public final class ClientRun {
                 });
             }
         }.next();
-        try {
-            all.get((long) n * settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            throw c instanceof Exception ? (Exception) c : e;
-        }
+        awaitCompletions(all, finished::get, "chained");
     }
 
     /**
@@ -128,13 +124,13 @@ public final class ClientRun {
      * previous one's completion (on the thread that read the reply, as an asynchronous program
      * would), so no thread waits for a free slot. Completions record into {@code h} when given.
      */
-    private void pipelined(Load load, int n, Histogram h, AtomicLong done) throws Exception {
+    private void pipelined(Load load, long n, Histogram h, AtomicLong done) throws Exception {
         if (n <= 0) {
             return; // nothing would complete the wait below (--warmup 0)
         }
-        int w = Math.min(settings.pipeline, n);
-        AtomicInteger unstarted = new AtomicInteger(n);
-        AtomicInteger unfinished = new AtomicInteger(n);
+        int w = (int) Math.min(settings.pipeline, n);
+        AtomicLong unstarted = new AtomicLong(n);
+        AtomicLong unfinished = new AtomicLong(n);
         CompletableFuture<Void> all = new CompletableFuture<>();
         Runnable[] chain = new Runnable[1];
         chain[0] = () -> {
@@ -164,16 +160,21 @@ public final class ClientRun {
         for (int i = 0; i < w; i++) {
             chain[0].run();
         }
-        // Fails only when a whole timeout passes without a single completion.
-        int seen = n + 1;
+        awaitCompletions(all, () -> n - unfinished.get(), "pipelined");
+    }
+
+    /** Waits for {@code all}; fails only when a whole timeout passes without a single completion. */
+    private void awaitCompletions(CompletableFuture<Void> all, java.util.function.LongSupplier completed, String what)
+            throws Exception {
+        long seen = -1;
         while (true) {
             try {
                 all.get(settings.timeout.toMillis(), TimeUnit.MILLISECONDS);
                 return;
             } catch (TimeoutException e) {
-                int now = unfinished.get();
+                long now = completed.getAsLong();
                 if (now == seen) {
-                    throw new TimeoutException("no pipelined reply within " + settings.timeout.toMillis() + " ms");
+                    throw new TimeoutException("no " + what + " reply within " + settings.timeout.toMillis() + " ms");
                 }
                 seen = now;
             } catch (ExecutionException e) {
@@ -185,7 +186,7 @@ public final class ClientRun {
 
     /** The floor: ping-pong of 64-byte length-prefixed messages with a {@link TcpEcho} server. */
     public ClientResult pingPong(String host, int port, StartGate gate) throws Exception {
-        int calls = Scenario.TCP_PINGPONG.callsFor(settings.calls);
+        long calls = Scenario.TCP_PINGPONG.callsFor(settings.calls);
         try (Socket sock = new Socket()) {
             sock.setTcpNoDelay(true);
             sock.connect(new InetSocketAddress(host, port), (int) settings.timeout.toMillis());
@@ -195,7 +196,7 @@ public final class ClientRun {
             byte[] msg = new byte[4 + TcpEcho.PAYLOAD];
             msg[3] = (byte) TcpEcho.PAYLOAD;
             byte[] reply = new byte[msg.length];
-            for (int i = settings.warmupFor(calls); i > 0; i--) {
+            for (long i = settings.warmupFor(calls); i > 0; i--) {
                 exchange(out, in, msg, reply);
             }
             settle(() -> {
@@ -206,7 +207,7 @@ public final class ClientRun {
             gate.await();
             Histogram h = ClientResult.newHistogram();
             long t0 = System.nanoTime();
-            for (int i = 0; i < calls; i++) {
+            for (long i = 0; i < calls; i++) {
                 long s0 = System.nanoTime();
                 exchange(out, in, msg, reply);
                 h.recordValue(Math.min(ClientResult.MAX_NANOS, System.nanoTime() - s0));

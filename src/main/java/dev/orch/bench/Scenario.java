@@ -13,9 +13,9 @@ import java.util.Locale;
  */
 public enum Scenario {
     METHOD("method", false, "Value.get() on a server-side object (one hop; orch has no server-side UtilityClass)"),
-    HOSTED_METHOD("hosted_method", true, "UtilityClass.capitalize('hello') on a type hosted by a worker process (direct calls: one hop)"),
+    HOSTED_METHOD("hosted_method", true, "UtilityClass.capitalize('hello')"),
     ECHO_1K("echo_1k", false, "dict.setdefault('k', 1 KiB string) on a server-side dict: 1 KiB each way, one hop"),
-    HOSTED_ECHO_1K("hosted_echo_1k", true, "UtilityClass.echo(1 KiB string) on a type hosted by a worker process (direct calls: one hop)"),
+    HOSTED_ECHO_1K("hosted_echo_1k", true, "UtilityClass.echo(1 KiB string)"),
     DICT_SET("dict_set", false, "dict.__setitem__('k', 1) on a server-side dict"),
     QUEUE_PUT_GET("queue_put_get", false, "Queue.put(1) then Queue.get() (one op = two calls)"),
     LOCK("lock_acquire_release", false, "Lock.acquire() then Lock.release() (one op = two calls)"),
@@ -49,17 +49,21 @@ public enum Scenario {
         return hosted;
     }
 
+    /** What a call is; for a hosted scenario only the call ({@link BenchResult#what} says where it ran). */
     public String what() {
         return what;
     }
 
-    /** Calls each client makes for a base count {@code calls}: fewer creations, more pipelined calls. */
-    public int callsFor(int calls) {
+    /**
+     * Calls each client makes for a base count {@code calls}: fewer creations, more pipelined
+     * calls. A long: ten times a large {@code --calls} does not fit an int.
+     */
+    public long callsFor(int calls) {
         switch (this) {
             case CREATE_PROXY:
                 return Math.max(1, calls / 10);
             case PIPELINED:
-                return calls * 10;
+                return calls * 10L;
             default:
                 return calls;
         }

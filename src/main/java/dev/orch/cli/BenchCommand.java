@@ -101,6 +101,7 @@ class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        ClientCommand.inheritOutput(spec, output);
         BenchSettings s = settings();
         s.chained = chained;
         List<Scenario> list;
@@ -129,14 +130,17 @@ class BenchCommand implements Callable<Integer> {
             } else {
                 config = client.config("orch-bench");
             }
-            Progress progress = System.console() != null ? new Progress(System.err) : Progress.NONE;
+            // For a person watching stderr, whatever stdout is (orch bench -o json > out.json shows
+            // it); never escape sequences into a file or a pipe.
+            Progress progress = Progress.stderrIsTerminal() ? new Progress(System.err) : Progress.NONE;
             List<BenchResult> results;
             try (BenchRunner runner = new BenchRunner(vertx, config, s)
                     .selfCommand(selfCommand(), workerMode.equals("process")).progress(progress)) {
                 if (!output.json()) {
-                    out.printf("orch bench against %s%s: %d client%s (%s), %d calls each, warm-up %d%n",
+                    out.printf("orch bench against %s%s: %d client%s (%s), %d calls each, warm-up %d, %s calls%s%n",
                             config.address(), embedded ? " (embedded)" : "", s.clients, s.clients == 1 ? "" : "s",
-                            processes ? "processes" : "threads", s.calls, s.warmup);
+                            processes ? "processes" : "threads", s.calls, s.warmupFor(s.calls),
+                            chained ? "chained" : "blocking", hostedNote(list, config));
                     out.flush();
                 }
                 results = runner.run(list, r -> {
@@ -187,6 +191,9 @@ class BenchCommand implements Callable<Integer> {
                 continue;
             }
             String note = r.scenario == Scenario.PIPELINED ? "W=" + r.pipeline : "";
+            if (r.chained()) {
+                note = "chained";
+            }
             if (!r.extra.isEmpty()) {
                 note = (note.isEmpty() ? "" : note + " ") + JsonArgs.encode(r.extra);
             }
@@ -196,11 +203,29 @@ class BenchCommand implements Callable<Integer> {
         t.print(out);
         if (output.wide()) {
             for (BenchResult r : results) {
-                out.println(r.scenario.id() + ": " + r.scenario.what());
+                out.println(r.scenario.id() + ": " + r.what());
             }
         }
         out.println("load average: " + loadAverage());
         out.flush();
+    }
+
+    /**
+     * For hosted scenarios: the UtilityClass worker asked for, and whether direct calls are on
+     * (each hosted row's JSON says what happened: an already connected worker is used as it is).
+     */
+    private String hostedNote(List<Scenario> list, ClientConfig config) {
+        if (list.stream().noneMatch(Scenario::hosted)) {
+            return "";
+        }
+        boolean direct;
+        try {
+            direct = config.directMode().enabled();
+        } catch (IllegalArgumentException e) {
+            direct = false;
+        }
+        return ", UtilityClass worker: " + (workerMode.equals("process") ? "a process" : "in this process")
+                + ", direct calls " + (direct ? "on" : "off (" + dev.orch.client.DirectMode.ENV + ")");
     }
 
     static String loadAverage() {

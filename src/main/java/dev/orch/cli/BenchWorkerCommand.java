@@ -51,11 +51,20 @@ class BenchWorkerCommand implements Callable<Integer> {
     @Option(names = "--settle", defaultValue = "0")
     double settle;
 
+    @Option(names = "--chained")
+    boolean chained;
+
+    /** How often a client prints "progress N": often when the parent shows a progress line. */
+    @Option(names = "--progress-ms", defaultValue = "1000")
+    long progressMillis;
+
     @Override
     public Integer call() throws Exception {
+        BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        // A client watches its parent first: one whose parent is gone stops here, silently.
+        ChildMain.ParentLink parent = "client".equals(role) ? ChildMain.watchParent(stdin) : null;
         // Several JVMs start at once on a small machine: give the login time.
         ClientConfig config = client.config("orch-bench-child").connectTimeout(Duration.ofSeconds(60));
-        BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = System.out;
         switch (role) {
             case "host":
@@ -67,9 +76,11 @@ class BenchWorkerCommand implements Callable<Integer> {
                 s.pipeline = pipeline;
                 s.warmup = warmup;
                 s.settle = Duration.ofMillis((long) (settle * 1000));
+                s.chained = chained;
                 Duration t = client.timeout();
                 s.timeout = t.isZero() ? Duration.ofDays(1) : t;
-                ChildMain.client(vertx, config, Scenario.of(scenario == null ? "method" : scenario), s, stdin, out);
+                ChildMain.client(vertx, config, Scenario.of(scenario == null ? "method" : scenario), s, parent, out,
+                        Math.max(50, progressMillis));
                 return ExitCodes.OK;
             }
             default:

@@ -35,13 +35,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // "-o FORMAT" given before the subcommand applies unless the subcommand has its own.
-        picocli.CommandLine parent = spec.commandLine().getParent();
-        if (!spec.commandLine().getParseResult().hasMatchedOption("--output") && parent != null
-                && parent.getParseResult() != null && parent.getParseResult().hasMatchedOption("--output")
-                && parent.getCommand() instanceof OrchCommand) {
-            output.format = ((OrchCommand) parent.getCommand()).output.format;
-        }
+        inheritOutput(spec, output);
         validate();
         // One call or two: a direct connection to a worker would cost more than the hop it saves,
         // unless ORCH_DIRECT asks for it.
@@ -57,6 +51,16 @@ abstract class ClientCommand implements Callable<Integer> {
             run(c, spec.commandLine().getOut());
         }
         return exitCode;
+    }
+
+    /** "-o FORMAT" given before the subcommand ({@code orch -o json CMD}) applies unless the subcommand has its own. */
+    static void inheritOutput(CommandSpec spec, OutputOptions output) {
+        picocli.CommandLine parent = spec.commandLine().getParent();
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--output") && parent != null
+                && parent.getParseResult() != null && parent.getParseResult().hasMatchedOption("--output")
+                && parent.getCommand() instanceof OrchCommand) {
+            output.format = ((OrchCommand) parent.getCommand()).output.format;
+        }
     }
 
     /**

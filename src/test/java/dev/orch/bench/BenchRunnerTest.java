@@ -118,6 +118,46 @@ class BenchRunnerTest {
     }
 
     @Test
+    void callCountsDoNotOverflow() {
+        // Ten times --calls for pipelined: 2,147,483,650 calls, not a negative int.
+        assertEquals(2_147_483_650L, Scenario.PIPELINED.callsFor(214_748_365));
+        assertEquals(21_474_836_470L, Scenario.PIPELINED.callsFor(Integer.MAX_VALUE));
+        assertEquals(214_748_364L, Scenario.CREATE_PROXY.callsFor(Integer.MAX_VALUE));
+        BenchSettings s = settings(1);
+        s.warmup = 10_000;
+        assertEquals(10_000L, s.warmupFor(Scenario.PIPELINED.callsFor(429_496_730)));
+        assertEquals(50L, s.warmupFor(50));
+    }
+
+    @Test
+    void terminalDevicesAreTerminalsAndFilesAreNot() {
+        assertTrue(Progress.isTerminalDevice("/dev/pts/3"));
+        assertTrue(Progress.isTerminalDevice("/dev/tty1"));
+        assertTrue(!Progress.isTerminalDevice("/dev/null"));
+        assertTrue(!Progress.isTerminalDevice("/tmp/bench.err"));
+        assertTrue(!Progress.isTerminalDevice("pipe:[12345]"));
+    }
+
+    @Test
+    void chainedCallsAreRecordedAsSuchWithEveryCallTimed() throws Exception {
+        BenchSettings s = settings(2);
+        s.chained = true;
+        try (BenchRunner runner = new BenchRunner(clientVertx, config(), s)) {
+            BenchResult r = runner.run(Scenario.HOSTED_METHOD);
+            String what = r.toJson().encode();
+            assertEquals(400, r.totalCalls, what);
+            assertEquals(400, r.latency.getTotalCount(), what);
+            assertEquals(Boolean.TRUE, r.toJson().getBoolean("chained"), what);
+            // The worker of a BenchRunner without a command line of its own runs in this process.
+            assertEquals("inproc", r.toJson().getString("worker"), what);
+            assertTrue(r.what().contains("the bench process itself"), what);
+            BenchResult p = runner.run(Scenario.PIPELINED);
+            assertEquals(Boolean.FALSE, p.toJson().getBoolean("chained"), p.toJson().encode());
+            assertEquals(16, p.pipeline, "the window");
+        }
+    }
+
+    @Test
     void progressCountsUp() throws Exception {
         AtomicLong done = new AtomicLong();
         try (dev.orch.client.OrchClient c = dev.orch.client.OrchClient.connect(config())) {
