@@ -107,6 +107,7 @@ class BenchCliIT {
      */
     @Test
     void aKilledBenchStopsItsClientsAndLeavesNoKeyCopy() throws Exception {
+        Procs.assumeJvmLauncher(); // java.io.tmpdir is set through ORCH_JAVA_OPTS
         Procs.Server server = Procs.server(ENV);
         Path tmp = Procs.tempDir("orch-bench-tmp-");
         Map<String, String> env = new java.util.HashMap<>(ENV);
