@@ -628,7 +628,7 @@ class ProcessCliIT {
             runs.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
                     if (when.equals("starting")) {
-                        awaitLine(classes, "io.vertx.core.impl.DeploymentManager ", p);
+                        dev.orch.it.Procs.awaitText(classes, "io.vertx.core.impl.DeploymentManager ", p, WAIT);
                     } else if (when.equals("streaming")) {
                         Poll.until(WAIT, what, () -> read(out).contains("tick"));
                     }
@@ -651,28 +651,6 @@ class ProcessCliIT {
             }
         } finally {
             watchers.shutdownNow();
-        }
-    }
-
-    /** Returns as soon as {@code text} is in the growing file {@code log}: only its new bytes are read. */
-    static void awaitLine(Path log, String text, Process p) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        StringBuilder seen = new StringBuilder();
-        long offset = 0;
-        while (seen.indexOf(text) < 0) {
-            assertTrue(System.nanoTime() < deadline && p.isAlive(), "no " + text + " in " + log);
-            if (Files.exists(log)) {
-                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
-                    byte[] b = new byte[(int) Math.max(0, f.length() - offset)];
-                    f.seek(offset);
-                    f.readFully(b);
-                    offset += b.length;
-                    // Keep a line's worth from before, in case the text was cut between two reads.
-                    seen.delete(0, Math.max(0, seen.length() - text.length()));
-                    seen.append(new String(b, java.nio.charset.StandardCharsets.ISO_8859_1));
-                }
-            }
-            Thread.sleep(1);
         }
     }
 
