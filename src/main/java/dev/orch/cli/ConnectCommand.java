@@ -34,8 +34,9 @@ import sun.misc.Signal;
  * attached to the server; without CMD (and with {@code --name}) this machine becomes a node.
  */
 @Command(name = "connect", mixinStandardHelpOptions = true, description = {
-    "Attach to a server: with -- CMD, run CMD as an attached worker (exit with its code);",
-    "without CMD, make this machine a node named --name that runs 'orch spawn --node NAME' processes."})
+    "Attach to a server as a worker running CMD, or as a node that runs spawned processes.",
+    "With -- CMD, run CMD as an attached worker (exit with its code); without CMD, make this",
+    "machine a node named --name that runs 'orch spawn --node NAME' processes."})
 class ConnectCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;

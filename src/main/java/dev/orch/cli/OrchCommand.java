@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
             ConnectCommand.class,
             BenchCommand.class,
             BenchWorkerCommand.class,
+            CommandLine.HelpCommand.class,
         })
 public class OrchCommand implements Runnable {
     @Spec

@@ -23,11 +23,28 @@ public class OrchMain implements QuarkusApplication {
             return 0;
         }
         ErrorMapper errors = new ErrorMapper();
-        return new CommandLine(OrchCommand.class, factory)
+        CommandLine orch = new CommandLine(OrchCommand.class, factory)
                 .setExecutionExceptionHandler(errors)
                 .setParameterExceptionHandler(errors)
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .execute(CommandLineBytes.recover(args));
+                .setCaseInsensitiveEnumValuesAllowed(true);
+        // A first word orch does not know is an unknown command, whatever follows: picocli would
+        // otherwise go on to a command named later ('orch help call' ran 'call' without its
+        // arguments). Only the top command: a subcommand's stray word is reported as it is.
+        orch.getCommandSpec().parser().stopAtUnmatched(true);
+        sameVersion(orch, orch.getCommandSpec().versionProvider());
+        return orch.execute(CommandLineBytes.recover(args));
+    }
+
+    /**
+     * Every command's {@code -V} prints what {@code orch -V} prints: mixinStandardHelpOptions
+     * gives each one the option, but only the top command names a version provider, and without
+     * one {@code -V} printed nothing and skipped the command.
+     */
+    static void sameVersion(CommandLine cmd, CommandLine.IVersionProvider version) {
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(version);
+            sameVersion(sub, version);
+        }
     }
 
     /** Whether the JVM has begun to exit: it then takes no more shutdown hooks. */

@@ -143,7 +143,8 @@ final class Launcher {
      */
     static void check(ProcessSpec spec) {
         if (spec.cwd() != null && !Files.isDirectory(Path.of(spec.cwd()))) {
-            throw OrchException.badRequest("no such directory: " + spec.cwd());
+            throw OrchException.badRequest((Files.exists(Path.of(spec.cwd())) ? "not a directory: " : "no such directory: ")
+                    + spec.cwd());
         }
         Unrunnable u = unrunnable(spec);
         if (u != null) {

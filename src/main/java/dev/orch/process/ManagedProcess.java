@@ -32,6 +32,8 @@ final class ManagedProcess {
     Instant startedAt;
     long startedNanos;
     Integer exitCode;
+    /** Why the last relaunch could not start (state failed, exitCode null); null otherwise. */
+    String reason;
     int restarts;
     /** Restarts made by the policy since the last requested start: what maxRestarts bounds. */
     int autoRestarts;
@@ -65,10 +67,14 @@ final class ManagedProcess {
 
     /** The ps fields known without reading /proc. */
     JsonObject baseJson() {
-        return new JsonObject().put("id", id).put("name", name).put("node", ProcessSpec.LOCAL)
+        JsonObject j = new JsonObject().put("id", id).put("name", name).put("node", ProcessSpec.LOCAL)
                 .put("pid", pid > 0 ? pid : null).put("state", state.wire()).put("restarts", restarts)
                 .put("exitCode", exitCode).put("startedAt", Timestamps.millis(startedAt))
                 .put("command", new JsonArray(new ArrayList<>(spec.command())))
                 .put("restart", spec.restart().wire());
+        if (reason != null) {
+            j.put("reason", reason);
+        }
+        return j;
     }
 }

@@ -293,13 +293,15 @@ public final class ProcessSupervisor {
         mp.stopRequested = false;
         mp.escalate = false;
         mp.exitCode = null;
+        mp.reason = null;
         mp.pid = -1;
         mp.process = null;
         Map<String, String> env = childEnv(mp);
         Future<Void> f = ctx.executeBlocking(() -> {
-            if (initial) {
-                Launcher.check(mp.spec);
-            }
+            // Relaunches too: a script deleted (or a cwd removed) since the spawn would otherwise
+            // start setsid and setpriv, and end as their exit code 127 with setpriv's message in
+            // the process's log.
+            Launcher.check(mp.spec);
             return Launcher.start(mp.spec, env, false);
         }, false).transform(ar -> {
             if (gen != mp.generation || !table.containsKey(mp.id)) {
@@ -321,7 +323,8 @@ public final class ProcessSupervisor {
                     }
                 } else {
                     mp.state = ProcessState.FAILED;
-                    publish("failed", mp, null);
+                    mp.reason = e.detail();
+                    publish("failed", mp, new JsonObject().put("reason", mp.reason));
                     afterEnd(mp, 0, -1);
                 }
                 return Future.failedFuture(e);

@@ -8,7 +8,6 @@ import dev.orch.testing.Poll;
 import dev.orch.testing.TestCerts;
 import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
-import io.quarkus.test.junit.main.Launch;
 import io.quarkus.test.junit.main.LaunchResult;
 import io.quarkus.test.junit.main.QuarkusMainLauncher;
 import io.quarkus.test.junit.main.QuarkusMainTest;
@@ -129,20 +128,42 @@ public class CliTest {
     // ---- without a server ----
 
     @Test
-    @Launch("--version")
-    void version(LaunchResult r) {
+    void version(QuarkusMainLauncher l) {
+        LaunchResult r = l.launch("--version");
         assertExit(0, r);
         assertTrue(r.getOutput().trim().matches("orch \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?"), () -> describe(r));
+        // Every command lists -V: it printed nothing, exit 0, and skipped the command.
+        for (String[] args : new String[][] {{"call", "-V", "greeting", "get"}, {"server", "-V"}}) {
+            LaunchResult sub = l.launch(args);
+            assertExit(0, sub);
+            assertEquals(r.getOutput(), sub.getOutput(), () -> String.join(" ", args) + ": " + describe(sub));
+        }
     }
 
     @Test
     void helpListsEverySubcommand(QuarkusMainLauncher l) {
         LaunchResult r = l.launch("--help");
         assertExit(0, r);
-        for (String sub : List.of("server", "new", "call", "types", "objects", "delete", "shutdown", "health")) {
+        for (String sub : List.of("server", "new", "call", "types", "objects", "delete", "shutdown", "health", "help")) {
             assertTrue(Pattern.compile("(?m)^\\s+" + sub + "\\s").matcher(r.getOutput()).find(),
                     () -> sub + " missing from --help: " + describe(r));
         }
+        // The list shows the first line of each description: a sentence of its own ('connect'
+        // was cut at a semicolon).
+        String list = r.getOutput().substring(r.getOutput().indexOf("Commands:"));
+        for (String entry : list.split("\\R(?=  \\S)")) {
+            if (!entry.startsWith("Commands:")) {
+                assertTrue(entry.strip().endsWith("."), () -> "not a sentence in --help: '" + entry.strip() + "'; " + describe(r));
+            }
+        }
+        // 'orch help' prints the same, 'orch help call' the usage of 'call' (as 'orch call --help').
+        LaunchResult help = l.launch("help");
+        assertExit(0, help);
+        assertEquals(r.getOutput(), help.getOutput(), () -> describe(help));
+        LaunchResult helpCall = l.launch("help", "call");
+        assertExit(0, helpCall);
+        assertTrue(helpCall.getOutput().startsWith("Usage: orch call ") && helpCall.getOutput().contains("NAME_OR_ID"),
+                () -> describe(helpCall));
     }
 
     @Test
@@ -157,6 +178,16 @@ public class CliTest {
         LaunchResult r = l.launch("frobnicate");
         assertExit(2, r);
         assertEquals(List.of("orch: unknown command 'frobnicate' (see 'orch --help')"), errLines(r), () -> describe(r));
+        // Whatever follows: a command named later was run without its arguments ("Missing
+        // required parameters … (see 'orch call --help')").
+        for (String[] args : new String[][] {{"frobnicate", "call"}, {"help", "frobnicate"}}) {
+            LaunchResult then = l.launch(args);
+            assertExit(2, then);
+            assertEquals(List.of("orch: unknown command 'frobnicate' (see 'orch --help')"), errLines(then), () -> describe(then));
+        }
+        LaunchResult option = l.launch("--frobnicate", "call");
+        assertExit(2, option);
+        assertEquals(List.of("orch: Unknown option: '--frobnicate' (see 'orch --help')"), errLines(option), () -> describe(option));
     }
 
     @Test

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
  * stop that never came, and the server served on.
  */
 class EarlyStopIT {
+    static final java.util.regex.Pattern STACK_TRACE = java.util.regex.Pattern.compile("(?m)^\\s+at [\\w$.]+\\(|Exception|^Caused by:");
+
     @AfterAll
     static void stop() {
         Procs.killAll();
@@ -63,7 +65,79 @@ class EarlyStopIT {
     }
 
 
-    /** Starts {@code orch ARGS} four times, SIGTERMs each at another moment of its start, and sees each end. */
+    /**
+     * A client command stopped while it starts ends with the signal's code (143, 130) and prints
+     * nothing. When the signal came after Quarkus had started but while picocli was building the
+     * commands (their CDI container stopped under it by the JVM's shutdown), Quarkus logged
+     * "Failed to start application" with a 25-line stack trace. The moments are found in the
+     * JVM's class-load log (ORCH_JAVA_OPTS); a native executable is signalled after delays.
+     */
+    @Test
+    void aCommandSignalledWhileStartingEndsWithoutAWord() throws Exception {
+        Path key = Procs.keyFile("early-command-" + System.nanoTime());
+        Procs.Server server = Procs.server(Map.of(), "--authkey-file", key.toString());
+        boolean jvm = Procs.isJvmLauncher();
+        // Quarkus making its Vert.x, then picocli building the commands: the window where it
+        // broke, a few tens of milliseconds, is between OrchCommand and the last command.
+        String[] moments = jvm
+                ? new String[] {"io.vertx.core.impl.VertxBuilder ", "dev.orch.cli.OrchCommand ", "dev.orch.cli.SpawnCommand ",
+                    "dev.orch.cli.EventsCommand "}
+                : new String[] {"5", "20", "50", "100"};
+        Path dir = Procs.tempDir("early-command-");
+        List<Process> started = new ArrayList<>();
+        List<String> what = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<Void>> signalled = new ArrayList<>();
+        // A thread each: every command is watched for its moment at the same time (the load
+        // only widens the windows).
+        java.util.concurrent.ExecutorService watchers = java.util.concurrent.Executors.newCachedThreadPool();
+        try {
+            for (String moment : moments) {
+                for (String signal : new String[] {"TERM", "INT"}) {
+                    int i = started.size();
+                    Path classes = dir.resolve("classes-" + i);
+                    ProcessBuilder pb = new ProcessBuilder(Procs.launcher(), "events", "--address", server.address,
+                            "--authkey-file", key.toString())
+                            .redirectOutput(dir.resolve("out-" + i).toFile()).redirectError(dir.resolve("err-" + i).toFile());
+                    Procs.isolate(pb.environment(), jvm ? Map.of("ORCH_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes) : Map.of());
+                    Process p = pb.start();
+                    Procs.track(p.pid());
+                    started.add(p);
+                    String label = "orch events with SIG" + signal + " at " + moment.strip();
+                    what.add(label);
+                    signalled.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try {
+                            if (jvm) {
+                                Procs.awaitText(classes, moment, p, Procs.START_TIMEOUT);
+                            } else {
+                                Thread.sleep(Long.parseLong(moment));
+                            }
+                            new ProcessBuilder("kill", "-s", signal, String.valueOf(p.pid())).start().waitFor();
+                        } catch (Exception e) {
+                            throw new AssertionError(label, e);
+                        }
+                    }, watchers));
+                }
+            }
+            for (java.util.concurrent.CompletableFuture<Void> f : signalled) {
+                f.get(Procs.START_TIMEOUT.toSeconds() + 10, TimeUnit.SECONDS);
+            }
+        } finally {
+            watchers.shutdownNow();
+        }
+        for (int i = 0; i < started.size(); i++) {
+            Process p = started.get(i);
+            String w = what.get(i);
+            Path err = dir.resolve("err-" + i);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), w + ": still running; stderr:\n" + Procs.readOrEmpty(err));
+            assertEquals(w.contains("SIGTERM") ? 143 : 130, p.exitValue(), () -> w + ": exit code; stderr:\n" + Procs.readOrEmpty(err));
+            assertEquals("", Procs.readOrEmpty(err), w + ": stderr");
+        }
+    }
+
+    /**
+     * Starts {@code orch ARGS} four times, SIGTERMs each at another moment of its start, and sees
+     * each end without a stack trace.
+     */
     private static void signalWhileStarting(String what, List<String> args) throws Exception {
         long[] delaysMs = {300, 900, 1500, 2200};
         List<Process> started = new ArrayList<>();
@@ -87,6 +161,9 @@ class EarlyStopIT {
             Process p = started.get(i);
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), what + " signalled " + delaysMs[i]
                     + " ms after its launch is still running; its output:\n" + Procs.readOrEmpty(logs.get(i)));
+            String output = Procs.readOrEmpty(logs.get(i));
+            assertFalse(STACK_TRACE.matcher(output).find(), what + " signalled " + delaysMs[i]
+                    + " ms after its launch printed a stack trace:\n" + output);
         }
     }
 }

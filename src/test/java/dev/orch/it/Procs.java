@@ -273,6 +273,34 @@ public final class Procs {
         return found[0];
     }
 
+    /**
+     * Returns as soon as {@code text} is in the growing file {@code log} (only its new bytes are
+     * read, so a JVM's class-load log can time a signal to a moment of its start); fails if
+     * {@code p} ends first or {@code timeout} passes.
+     */
+    public static void awaitText(Path log, String text, Process p, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        StringBuilder seen = new StringBuilder();
+        long offset = 0;
+        while (seen.indexOf(text) < 0) {
+            if (System.nanoTime() >= deadline || !p.isAlive()) {
+                throw new AssertionError("no " + text + " in " + log);
+            }
+            if (Files.exists(log)) {
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
+                    byte[] b = new byte[(int) Math.max(0, f.length() - offset)];
+                    f.seek(offset);
+                    f.readFully(b);
+                    offset += b.length;
+                    // Keep a line's worth from before, in case the text was cut between two reads.
+                    seen.delete(0, Math.max(0, seen.length() - text.length()));
+                    seen.append(new String(b, StandardCharsets.ISO_8859_1));
+                }
+            }
+            Thread.sleep(1);
+        }
+    }
+
     /** The text of a file a process writes to, "" while it does not exist yet (for polls and failure messages). */
     public static String readOrEmpty(Path file) {
         try {

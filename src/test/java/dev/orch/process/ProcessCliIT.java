@@ -418,6 +418,11 @@ class ProcessCliIT {
         Path sub = Files.createDirectories(dir.resolve("work").resolve("sub"));
         Result spawn = runIn(dir.resolve("work"), "spawn", "--cwd", "sub", "--", "pwd");
         assertEquals(0, spawn.code(), spawn.err());
+        // A file is no directory, and is not said to be missing either.
+        Path file = Files.writeString(dir.resolve("work").resolve("file"), "");
+        Result notDir = runIn(dir.resolve("work"), "spawn", "--cwd", "file", "--", "pwd");
+        assertEquals(1, notDir.code(), notDir.err());
+        assertEquals("orch: BadRequest: not a directory: " + file + " (400)\n", notDir.err());
         Poll.until(WAIT, "pwd printed", () -> {
             try {
                 return run("logs", spawn.out().trim()).out().equals(sub.toRealPath() + "\n");
@@ -455,6 +460,46 @@ class ProcessCliIT {
         assertEquals(0, rm.code(), rm.err());
         assertEquals(id + "\n", rm.out(), "rm prints the id, not the name it was given");
         assertEquals(null, entry(ps(), id), "removed");
+
+        // A relaunch of a script deleted since is refused as its spawn would be: it had run
+        // setpriv, which exited 127 with its own message in the process's log, and restart
+        // said it had worked. The policy's relaunch ends the same way (its first run deletes it).
+        Path script = Files.writeString(dir.resolve("gone.sh"), "#!/bin/sh\necho ran\n");
+        Path selfDeleting = Files.writeString(dir.resolve("once.sh"), "#!/bin/sh\nrm -- \"$0\"\nexit 3\n");
+        for (Path p : List.of(script, selfDeleting)) {
+            p.toFile().setExecutable(true);
+        }
+        String gone = run("spawn", "--", script.toString()).out().trim();
+        String once = run("spawn", "--restart", "on-failure", "--max-restarts", "1", "--", selfDeleting.toString()).out().trim();
+        Poll.until(WAIT, "the script ran", () -> {
+            try {
+                return run("logs", gone).out().equals("ran\n");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        Files.delete(script);
+        Result again = run("restart", gone);
+        assertEquals(1, again.code(), again.toString());
+        assertEquals("", again.out());
+        assertEquals("orch: BadRequest: no such file: " + script + " (400)\n", again.err());
+        Poll.until(WAIT, "the relaunch by the policy failed", () -> {
+            try {
+                JsonNode e = entry(ps(), once);
+                return e.path("restarts").asInt() == 1 && e.path("state").asText().equals("failed");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        JsonNode all = ps();
+        for (String[] c : new String[][] {{gone, script.toString()}, {once, selfDeleting.toString()}}) {
+            JsonNode e = entry(all, c[0]);
+            assertEquals("failed", e.path("state").asText(), e.toString());
+            assertTrue(e.get("exitCode").isNull(), e.toString());
+            assertEquals("no such file: " + c[1], e.path("reason").asText(), e.toString());
+            Result logs = run("logs", c[0]);
+            assertFalse((logs.out() + logs.err()).contains("setpriv"), logs.toString());
+        }
     }
 
     @Test
@@ -628,7 +673,7 @@ class ProcessCliIT {
             runs.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
                     if (when.equals("starting")) {
-                        awaitLine(classes, "io.vertx.core.impl.DeploymentManager ", p);
+                        dev.orch.it.Procs.awaitText(classes, "io.vertx.core.impl.DeploymentManager ", p, WAIT);
                     } else if (when.equals("streaming")) {
                         Poll.until(WAIT, what, () -> read(out).contains("tick"));
                     }
@@ -651,28 +696,6 @@ class ProcessCliIT {
             }
         } finally {
             watchers.shutdownNow();
-        }
-    }
-
-    /** Returns as soon as {@code text} is in the growing file {@code log}: only its new bytes are read. */
-    static void awaitLine(Path log, String text, Process p) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        StringBuilder seen = new StringBuilder();
-        long offset = 0;
-        while (seen.indexOf(text) < 0) {
-            assertTrue(System.nanoTime() < deadline && p.isAlive(), "no " + text + " in " + log);
-            if (Files.exists(log)) {
-                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(log.toFile(), "r")) {
-                    byte[] b = new byte[(int) Math.max(0, f.length() - offset)];
-                    f.seek(offset);
-                    f.readFully(b);
-                    offset += b.length;
-                    // Keep a line's worth from before, in case the text was cut between two reads.
-                    seen.delete(0, Math.max(0, seen.length() - text.length()));
-                    seen.append(new String(b, java.nio.charset.StandardCharsets.ISO_8859_1));
-                }
-            }
-            Thread.sleep(1);
         }
     }
 

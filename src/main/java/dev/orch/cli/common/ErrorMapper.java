@@ -63,10 +63,18 @@ public final class ErrorMapper implements CommandLine.IExecutionExceptionHandler
     static String usageMessage(CommandLine.ParameterException ex) {
         if (ex instanceof CommandLine.UnmatchedArgumentException) {
             CommandLine.UnmatchedArgumentException u = (CommandLine.UnmatchedArgumentException) ex;
-            // Where a subcommand was expected, a stray word is a command we do not have.
-            if (!ex.getCommandLine().getSubcommands().isEmpty() && !u.isUnknownOption() && !u.getUnmatched().isEmpty()) {
-                return "unknown command '" + u.getUnmatched().get(0) + "'";
+            // Where a subcommand was expected, a stray word is a command we do not have. The top
+            // command stops at the first word it does not know (OrchMain), so the words after it
+            // are in the list too: they were not looked at.
+            if (!ex.getCommandLine().getSubcommands().isEmpty() && !u.getUnmatched().isEmpty()) {
+                String first = u.getUnmatched().get(0);
+                return u.isUnknownOption() ? "Unknown option: '" + first + "'" : "unknown command '" + first + "'";
             }
+        }
+        if (ex.getArgSpec() == null && ex.getValue() != null && !ex.getCommandLine().getSubcommands().isEmpty()
+                && !ex.getCommandLine().getSubcommands().containsKey(ex.getValue())) {
+            // 'orch help xyz': picocli's HelpCommand says "Unknown subcommand 'xyz'."
+            return "unknown command '" + ex.getValue() + "'";
         }
         String m = ex.getMessage();
         return m == null ? "bad usage" : m.strip().replaceAll("\\s*\\R\\s*", " ");
