@@ -16,11 +16,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link CliTest}'s assertions against the built artifact (the JVM jar, or the native executable
- * with {@code -Dnative}), plus what needs {@code target/orch} itself: servers as child processes.
+ * {@link CliCases} against the built artifact (the JVM jar, or the native executable with {@code
+ * -Dnative}), plus what needs {@code target/orch} itself: servers as child processes.
  */
 @QuarkusMainIntegrationTest
-public class CliIT extends CliTest {
+public class CliIT extends CliCases {
 
     @AfterAll
     static void killChildren() {

@@ -331,4 +331,28 @@ public final class Procs {
         }
         return m.groupCount() > 0 ? m.group(1) : m.group();
     }
+
+    /**
+     * A Java client for waiting on a server's state. Polling with {@code orch ps} or {@code orch
+     * types} starts a JVM each turn: a core kept busy for as long as the wait lasts, taken from
+     * the very processes being waited for.
+     */
+    public static dev.orch.client.OrchClient client(String address, Path keyFile) {
+        return dev.orch.client.OrchClient.connect(clientConfig(address, keyFile));
+    }
+
+    public static dev.orch.client.ClientConfig clientConfig(String address, Path keyFile) {
+        try {
+            return new dev.orch.client.ClientConfig().address(address).authKey(dev.orch.auth.AuthKeys.read(keyFile));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@code orch ps --all}'s rows, through {@code client}. */
+    public static io.vertx.core.json.JsonArray psRows(dev.orch.client.OrchClient client) {
+        io.vertx.core.json.JsonObject r = (io.vertx.core.json.JsonObject) client.request(dev.orch.process.ProcessEndpoint.ADDRESS,
+                new io.vertx.core.json.JsonObject().put("op", "ps").put("all", true));
+        return r.getJsonArray("processes");
+    }
 }

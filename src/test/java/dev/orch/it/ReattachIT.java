@@ -25,8 +25,9 @@ class ReattachIT {
         Path log = Procs.tempDir("reattach-").resolve("connect.log");
         Process worker = Procs.start(List.of(Procs.launcher(), "connect", "--address", first.address,
                 "--authkey-file", key.toString(), "--", "sleep", "1000"), Map.of(), log);
-        Poll.until(Procs.START_TIMEOUT, "the worker to attach", () -> Procs.orch("ps", "--address", first.address,
-                "--authkey-file", key.toString()).out.contains("sleep 1000"));
+        try (var client = Procs.client(first.address, key)) {
+            Poll.until(Procs.START_TIMEOUT, "the worker to attach", () -> Procs.psRows(client).encode().contains("\"sleep\",\"1000\""));
+        }
         first.process.destroyForcibly();
         assertTrue(first.process.waitFor(30, TimeUnit.SECONDS));
 

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.testing.Poll;
 import dev.orch.testing.TestCerts;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,12 +68,13 @@ class TlsEnvironmentIT {
                 "--name", "tls-kid", "--", Procs.launcher(), "call", "kid_v", "get");
         assertEquals(0, spawned.exit, spawned::toString);
         JsonObject[] kid = new JsonObject[1];
-        Poll.until(Duration.ofSeconds(60), "the child to finish", () -> {
-            Procs.Result ps = orch(tls, "ps", "--all", "-o", "json");
-            kid[0] = new JsonArray(ps.out).stream().map(JsonObject.class::cast)
-                    .filter(p -> "tls-kid".equals(p.getString("name"))).findFirst().orElse(null);
-            return kid[0] != null && !List.of("starting", "running").contains(kid[0].getString("state"));
-        });
+        try (var client = dev.orch.client.OrchClient.connect(Procs.clientConfig(server.address, key).tls(true, certs.cert))) {
+            Poll.until(Duration.ofSeconds(60), "the child to finish", () -> {
+                kid[0] = Procs.psRows(client).stream().map(JsonObject.class::cast)
+                        .filter(p -> "tls-kid".equals(p.getString("name"))).findFirst().orElse(null);
+                return kid[0] != null && !List.of("starting", "running").contains(kid[0].getString("state"));
+            });
+        }
         Procs.Result logs = orch(tls, "logs", "tls-kid");
         assertEquals("exited", kid[0].getString("state"), () -> kid[0] + "\n" + logs);
         assertTrue(logs.out.lines().anyMatch("7"::equals), () -> kid[0] + "\n" + logs);

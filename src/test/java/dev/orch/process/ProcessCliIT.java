@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.orch.client.OrchClient;
+import dev.orch.it.Procs;
 import dev.orch.testing.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +34,8 @@ class ProcessCliIT {
     long serverPid;
     String address;
     final List<Process> background = new ArrayList<>();
+    OrchClient client;
+    String clientAddress;
 
     @BeforeEach
     void startServer() throws Exception {
@@ -61,6 +65,9 @@ class ProcessCliIT {
 
     @AfterEach
     void stop() throws Exception {
+        if (client != null) {
+            client.close();
+        }
         for (Process p : background) {
             p.destroy();
             if (!p.waitFor(20, TimeUnit.SECONDS)) {
@@ -113,6 +120,21 @@ class ProcessCliIT {
         Result r = run("ps", "--all", "-o", "json");
         assertEquals(0, r.code(), r.err());
         return new ObjectMapper().readTree(r.out());
+    }
+
+    /**
+     * What {@link #ps()} prints, through a Java client: waiting by polling {@code orch ps} would
+     * start a JVM every turn, a core taken from the processes being waited for.
+     */
+    JsonNode polledPs() throws Exception {
+        if (client == null || !client.isOpen() || !address.equals(clientAddress)) {
+            if (client != null) {
+                client.close();
+            }
+            client = Procs.client(address, dir.resolve("key"));
+            clientAddress = address;
+        }
+        return new ObjectMapper().readTree(Procs.psRows(client).encode());
     }
 
     JsonNode entry(JsonNode ps, String id) {
@@ -296,7 +318,7 @@ class ProcessCliIT {
      */
     boolean listsEscaped(String name, long pid) {
         try {
-            JsonNode w = entryByName(ps(), name);
+            JsonNode w = entryByName(polledPs(), name);
             if (w == null) {
                 return false;
             }
@@ -485,7 +507,7 @@ class ProcessCliIT {
         assertEquals("orch: BadRequest: no such file: " + script + " (400)\n", again.err());
         Poll.until(WAIT, "the relaunch by the policy failed", () -> {
             try {
-                JsonNode e = entry(ps(), once);
+                JsonNode e = entry(polledPs(), once);
                 return e.path("restarts").asInt() == 1 && e.path("state").asText().equals("failed");
             } catch (Exception e) {
                 return false;
@@ -571,7 +593,7 @@ class ProcessCliIT {
         Process worker = background(log, "connect", address, "--name", "survivor", "--", "sleep", "1000");
         Poll.until(WAIT, "worker attached", () -> {
             try {
-                return entryByName(ps(), "survivor") != null;
+                return entryByName(polledPs(), "survivor") != null;
             } catch (Exception e) {
                 return false;
             }
@@ -582,7 +604,7 @@ class ProcessCliIT {
         startServerOn(address);
         Poll.until(WAIT, "worker re-attached to the new server", () -> {
             try {
-                JsonNode w = entryByName(ps(), "survivor");
+                JsonNode w = entryByName(polledPs(), "survivor");
                 return w != null && "running".equals(w.path("state").asText());
             } catch (Exception e) {
                 return false;
@@ -847,7 +869,7 @@ class ProcessCliIT {
         Process sleeper = background(dir.resolve("sleeper.log"), "connect", "--name", "sleeper", "--", "sleep", "1000");
         Poll.until(WAIT, "sleeper attached with a pid", () -> {
             try {
-                JsonNode n = entry(ps(), "sleeper");
+                JsonNode n = entry(polledPs(), "sleeper");
                 return n == null ? findByName("sleeper") : false;
             } catch (Exception x) {
                 return false;
@@ -875,7 +897,7 @@ class ProcessCliIT {
         background(dir.resolve("node.log"), "connect", address, "--name", "n1", "--grace", "2");
         Poll.until(WAIT, "node n1 attached", () -> {
             try {
-                return entry(ps(), "node:n1") != null;
+                return entry(polledPs(), "node:n1") != null;
             } catch (Exception x) {
                 return false;
             }
@@ -899,7 +921,7 @@ class ProcessCliIT {
 
     boolean findByName(String name) {
         try {
-            for (JsonNode n : ps()) {
+            for (JsonNode n : polledPs()) {
                 if (name.equals(n.path("name").asText()) && n.path("pid").asLong() > 0) {
                     return true;
                 }
@@ -912,7 +934,7 @@ class ProcessCliIT {
 
     String stateOf(String name) {
         try {
-            for (JsonNode n : ps()) {
+            for (JsonNode n : polledPs()) {
                 if (name.equals(n.path("name").asText())) {
                     return n.path("state").asText();
                 }

@@ -10,7 +10,6 @@ import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
 import io.quarkus.test.junit.main.LaunchResult;
 import io.quarkus.test.junit.main.QuarkusMainLauncher;
-import io.quarkus.test.junit.main.QuarkusMainTest;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,13 +30,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The CLI's behaviour as a user sees it: exit codes, stdout, one-line errors on stderr. Runs
- * in-process against the JVM build here, and against the built artifact (JVM jar, or the native
- * executable with {@code -Dnative}) in {@link CliIT}. The server is in-process in the test JVM
- * either way: a real socket, reached only through {@code --address} and {@code --authkey-file}.
+ * The CLI's behaviour as a user sees it: exit codes, stdout, one-line errors on stderr. {@link
+ * CliIT} runs these against the built artifact (JVM jar, or the native executable with {@code
+ * -Dnative}). The server is in-process in the test JVM: a real socket, reached only through
+ * {@code --address} and {@code --authkey-file}.
+ *
+ * <p>They used to run in-process ({@code @QuarkusMainTest}) as well, which added nothing the
+ * artifact's run does not check and cost a minute of every build.
  */
-@QuarkusMainTest
-public class CliTest {
+public abstract class CliCases {
     static final Duration BOUND = Duration.ofSeconds(30);
     static final Pattern QUARKUS_LINE = Pattern.compile("^[\\d:.]+ [A-Z]+ +\\[io\\.quarkus\\] ");
     static final Pattern STACK_LINE = Pattern.compile("^\\s+at [\\w$.]+\\(.*\\)$|Exception|^Caused by:");
