@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -127,6 +128,37 @@ class K8sManifestsTest {
             // Everything else is the base's.
             assertEquals(only(pod(d)).getVolumeMounts().size() + 1, only(p).getVolumeMounts().size(), d);
         }
+    }
+
+    @Test
+    void theNetpolComponentAdmitsOnlyTheApplicationsPods() throws Exception {
+        RenderedManifests n = RenderedManifests.renderWith(RenderedManifests.kubectl().orElseThrow(), "netpol");
+        Map<String, String> admitted = Map.of("app.kubernetes.io/part-of", "orch");
+        for (String d : List.of("orch-server", "orch-worker")) {
+            Deployment dep = n.get(Deployment.class, d);
+            NetworkPolicy policy = n.get(NetworkPolicy.class, d);
+            Map<String, String> podLabels = dep.getSpec().getTemplate().getMetadata().getLabels();
+            // The policy applies to this Deployment's pods, and to no other's.
+            assertTrue(podLabels.entrySet().containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()), d);
+            assertEquals(dep.getSpec().getSelector().getMatchLabels(), policy.getSpec().getPodSelector().getMatchLabels(), d);
+            assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes(), d + ": egress stays open");
+            assertEquals(1, policy.getSpec().getIngress().size(), d);
+            var rule = policy.getSpec().getIngress().get(0);
+            assertEquals(1, rule.getFrom().size(), d);
+            assertEquals(admitted, rule.getFrom().get(0).getPodSelector().getMatchLabels(), d);
+            assertEquals(null, rule.getFrom().get(0).getNamespaceSelector(), d + ": this namespace only");
+            // Both kinds of pod carry the admitted label: workers reach the server and each other.
+            assertTrue(podLabels.entrySet().containsAll(admitted.entrySet()), d + " pods: " + podLabels);
+        }
+        // The server admits its own port only; workers' direct ports are free, so any port.
+        var serverRule = n.get(NetworkPolicy.class, "orch-server").getSpec().getIngress().get(0);
+        assertEquals(1, serverRule.getPorts().size());
+        String portName = serverRule.getPorts().get(0).getPort().getStrVal();
+        assertTrue(only(pod("orch-server")).getPorts().stream().anyMatch(p -> portName.equals(p.getName()) && p.getContainerPort() == 55555),
+                "the admitted port is the server's: " + portName);
+        assertTrue(n.get(NetworkPolicy.class, "orch-worker").getSpec().getIngress().get(0).getPorts().isEmpty());
+        // Without the component, no policy.
+        assertTrue(m.all(NetworkPolicy.class).isEmpty());
     }
 
     @Test

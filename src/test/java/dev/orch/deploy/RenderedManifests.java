@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
@@ -31,7 +32,8 @@ public final class RenderedManifests {
     static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
             "v1/Secret", Secret.class,
             "v1/Service", Service.class,
-            "apps/v1/Deployment", Deployment.class);
+            "apps/v1/Deployment", Deployment.class,
+            "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
 
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -97,10 +99,15 @@ public final class RenderedManifests {
      * takes only relative paths to other kustomizations), as a user's overlay would use it.
      */
     public static RenderedManifests renderWithTls(Path kubectl) throws IOException, InterruptedException {
-        Path overlay = projectDir().resolve("target").resolve("k8s-tls-overlay");
+        return renderWith(kubectl, "tls");
+    }
+
+    /** Renders k8s/ with the component k8s/NAME, the same way as {@link #renderWithTls}. */
+    public static RenderedManifests renderWith(Path kubectl, String component) throws IOException, InterruptedException {
+        Path overlay = projectDir().resolve("target").resolve("k8s-" + component + "-overlay");
         Files.createDirectories(overlay);
         Files.writeString(overlay.resolve("kustomization.yaml"),
-                "resources:\n  - ../../k8s\ncomponents:\n  - ../../k8s/tls\n");
+                "resources:\n  - ../../k8s\ncomponents:\n  - ../../k8s/" + component + "\n");
         return parse(kustomize(kubectl, overlay));
     }
 
