@@ -3,6 +3,8 @@ package dev.orch.protocol;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Incremental parser of length-prefixed frames. The announced length is checked against the
@@ -25,8 +27,21 @@ public final class FrameParser implements Handler<Buffer> {
         void onTooLarge(long announced);
     }
 
+    /**
+     * Decodes a large payload away from the thread that reads the stream. {@code decode} gives
+     * the frame, or the {@link MalformedFrame} it raised; {@code deliver} must then be called
+     * with that, on the reading thread. Nothing after the frame is parsed until then.
+     */
+    public interface Offload {
+        void decode(Supplier<Object> decode, Consumer<Object> deliver);
+    }
+
     private int maxFrame;
     private final Listener listener;
+    private Offload offload;
+    private int offloadAbove = Integer.MAX_VALUE;
+    /** A frame is being decoded by the offload: arriving bytes are held, not parsed. */
+    private boolean decoding;
     /** The unread tail of the stream, when there is one; it starts with the frame being received. */
     private Buffer pending;
     /** Bytes allocated for {@link #pending}. */
@@ -53,6 +68,16 @@ public final class FrameParser implements Handler<Buffer> {
     }
 
     /**
+     * Has payloads longer than {@code bytes} decoded by {@code offload}: a frame of megabytes
+     * takes its parser tens to hundreds of milliseconds, which an event loop's other
+     * connections would otherwise wait out. Frames keep their order.
+     */
+    public void offload(int bytes, Offload offload) {
+        this.offloadAbove = bytes;
+        this.offload = offload;
+    }
+
+    /**
      * Stops parsing and lets go of any partial frame: for a connection being closed, which may
      * linger a while (its last output being written) and should not hold up to a frame meanwhile.
      */
@@ -70,6 +95,11 @@ public final class FrameParser implements Handler<Buffer> {
     @Override
     public void handle(Buffer chunk) {
         if (failed) {
+            return;
+        }
+        if (decoding) {
+            // A reader is normally paused meanwhile; what it had read already waits its turn.
+            hold(chunk);
             return;
         }
         Buffer buf;
@@ -102,7 +132,21 @@ public final class FrameParser implements Handler<Buffer> {
             }
             Buffer payload = buf.slice(pos, pos + expected);
             pos += expected;
+            boolean elsewhere = offload != null && expected > offloadAbove;
             expected = -1;
+            if (elsewhere) {
+                // The payload is a slice of a buffer nobody writes to again: the socket's chunk,
+                // or a pending buffer replaced below by a copy of the tail.
+                decoding = true;
+                pending = null;
+                if (pos < len) {
+                    int tail = len - pos;
+                    capacity = Math.max(tail, MIN_ROOM);
+                    pending = Buffer.buffer(capacity).appendBuffer(buf, pos, tail);
+                }
+                offload.decode(() -> decodeOrError(payload), this::delivered);
+                return;
+            }
             JsonObject frame;
             try {
                 frame = FrameCodec.decode(payload);
@@ -122,6 +166,48 @@ public final class FrameParser implements Handler<Buffer> {
             pending = Buffer.buffer(capacity).appendBuffer(buf, pos, tail);
         }
         // Otherwise pending already holds just the frame being received; it stays as it is.
+    }
+
+    private static Object decodeOrError(Buffer payload) {
+        try {
+            return FrameCodec.decode(payload);
+        } catch (MalformedFrame e) {
+            return e;
+        }
+    }
+
+    /** The offloaded frame, back on the reading thread: handed on, then the held bytes parsed. */
+    private void delivered(Object decoded) {
+        decoding = false;
+        if (failed) {
+            return;
+        }
+        if (decoded instanceof JsonObject frame) {
+            listener.onFrame(frame);
+        } else {
+            listener.onMalformed((MalformedFrame) decoded);
+        }
+        if (!failed && !decoding && pending != null) {
+            Buffer held = pending;
+            pending = null;
+            capacity = 0;
+            handle(held);
+        }
+    }
+
+    /** Appends {@code chunk} to the held bytes while a frame is decoded elsewhere. */
+    private void hold(Buffer chunk) {
+        if (pending == null) {
+            capacity = Math.max(chunk.length(), MIN_ROOM);
+            pending = Buffer.buffer(capacity).appendBuffer(chunk);
+            return;
+        }
+        int size = pending.length() + chunk.length();
+        if (size > capacity) {
+            capacity = (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * capacity, size));
+            pending = Buffer.buffer(capacity).appendBuffer(pending);
+        }
+        pending.appendBuffer(chunk);
     }
 
     /**

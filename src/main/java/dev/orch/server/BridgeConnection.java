@@ -61,6 +61,12 @@ final class BridgeConnection implements FrameParser.Listener {
     private static final int FLUSH_NOW_BYTES = 64 * 1024;
     /** How long a close waits for the client to read the frames queued before it. */
     private static final long CLOSE_GRACE_MS = 2000;
+    /**
+     * Frames longer than this are parsed on a worker thread, this connection not being read
+     * meanwhile: parsing 256 KiB takes a millisecond or two, a 16 MiB frame hundreds, which every
+     * other connection of the event loop would wait out.
+     */
+    static final int PARSE_ELSEWHERE_ABOVE = 256 * 1024;
 
     private final Vertx vertx;
     private final Context context;
@@ -106,6 +112,9 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Set once the connection was cut off for not reading its output; nothing more is written. */
     private boolean cutOff;
     private final Runnable flushTask = this::flush;
+    /** Reading stops while the client does not read its output, and while a frame is parsed elsewhere. */
+    private boolean pausedForOutput;
+    private boolean pausedForParse;
 
     /** The shard on this connection's event loop, whose objects it calls directly; null if none. */
     ObjectShard localShard() {
@@ -133,6 +142,7 @@ final class BridgeConnection implements FrameParser.Listener {
 
     void start() {
         loop = Thread.currentThread();
+        parser.offload(PARSE_ELSEWHERE_ABOVE, this::parseElsewhere);
         socket.handler(parser);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> {
@@ -242,6 +252,32 @@ final class BridgeConnection implements FrameParser.Listener {
         write(Frames.err(null, new OrchException(ErrorCode.FRAME_TOO_LARGE,
                 "frame length " + announced + " is outside 1.." + parser.maxFrame() + (session == null ? " before login" : ""))));
         closeSocket();
+    }
+
+    private void parseElsewhere(java.util.function.Supplier<Object> parse, java.util.function.Consumer<Object> deliver) {
+        pausedForParse = true;
+        updateReading();
+        context.executeBlocking(parse::get, false).onComplete(ar -> {
+            pausedForParse = false;
+            if (closed) {
+                return;
+            }
+            updateReading();
+            if (ar.succeeded()) {
+                deliver.accept(ar.result());
+            } else {
+                LOG.warnf(ar.cause(), "connection %s: a frame could not be parsed", socket.remoteAddress());
+                closeSocket();
+            }
+        });
+    }
+
+    private void updateReading() {
+        if (pausedForOutput || pausedForParse) {
+            socket.pause();
+        } else {
+            socket.resume();
+        }
     }
 
     private boolean requireLogin(String replyAddress) {
@@ -882,8 +918,12 @@ final class BridgeConnection implements FrameParser.Listener {
         }
         if (socket.writeQueueFull()) {
             // A client that does not read its replies stops being read: memory stays bounded.
-            socket.pause();
-            socket.drainHandler(v -> socket.resume());
+            pausedForOutput = true;
+            updateReading();
+            socket.drainHandler(v -> {
+                pausedForOutput = false;
+                updateReading();
+            });
         }
     }
 

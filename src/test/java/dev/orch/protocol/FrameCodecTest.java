@@ -94,6 +94,93 @@ class FrameCodecTest {
         assertEquals(2, r.frames.get(2).getInteger("n"));
     }
 
+    /** An offload that parks the work until the test runs it, as an event loop's later turn would. */
+    private static final class ParkedOffload implements FrameParser.Offload {
+        final List<Runnable> parked = new ArrayList<>();
+        final List<Thread> threads = new ArrayList<>();
+
+        @Override
+        public void decode(java.util.function.Supplier<Object> decode, java.util.function.Consumer<Object> deliver) {
+            parked.add(() -> {
+                Object[] out = new Object[1];
+                Thread t = new Thread(() -> out[0] = decode.get());
+                threads.add(t);
+                t.start();
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                deliver.accept(out[0]);
+            });
+        }
+
+        void runNext() {
+            parked.remove(0).run();
+        }
+    }
+
+    @Test
+    void largeFramesAreParsedByTheOffloadAndWhatFollowsWaitsInOrder() {
+        String big = "x".repeat(300_000);
+        Buffer stream = FrameCodec.encode(new JsonObject().put("type", "send").put("n", 0))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("big", big)))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 2)))
+                .appendBuffer(lengthPrefixed("{\"type\":\"send\",\"big\":" + "1".repeat(299_960) + "]}"))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 4)));
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(1024 * 1024, r);
+        ParkedOffload offload = new ParkedOffload();
+        p.offload(256 * 1024, offload);
+        int chunk = 64 * 1024 + 7;
+        int fed = 0;
+        // Up to the end of the first large frame: the small frame before it is parsed at once,
+        // the large one goes to the offload.
+        while (offload.parked.isEmpty()) {
+            p.handle(stream.getBuffer(fed, Math.min(stream.length(), fed + chunk)));
+            fed += chunk;
+        }
+        assertEquals(1, r.frames.size());
+        // Bytes that arrive meanwhile are held, even whole frames.
+        while (fed < stream.length()) {
+            p.handle(stream.getBuffer(fed, Math.min(stream.length(), fed + chunk)));
+            fed += chunk;
+        }
+        assertEquals(1, r.frames.size());
+        assertEquals(1, offload.parked.size());
+        offload.runNext(); // the large frame, then the small one after it; the malformed one is offloaded in turn
+        assertEquals(3, r.frames.size());
+        assertEquals(big, r.frames.get(1).getString("big"));
+        assertEquals(2, r.frames.get(2).getInteger("n"));
+        assertTrue(r.malformed.isEmpty());
+        assertEquals(1, offload.parked.size());
+        offload.runNext();
+        assertEquals(1, r.malformed.size(), "a large malformed frame is reported as a small one is");
+        assertEquals(4, r.frames.size());
+        assertEquals(4, r.frames.get(3).getInteger("n"));
+        assertEquals(2, offload.threads.size());
+        assertTrue(offload.parked.isEmpty());
+    }
+
+    private static Buffer lengthPrefixed(String payload) {
+        byte[] b = payload.getBytes(StandardCharsets.UTF_8);
+        return Buffer.buffer().appendInt(b.length).appendBytes(b);
+    }
+
+    @Test
+    void aParserStoppedWhileAFrameIsParsedElsewhereDeliversNothingMore() {
+        Buffer stream = FrameCodec.encode(new JsonObject().put("type", "send").put("big", "y".repeat(2000)))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 1)));
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(1024 * 1024, r);
+        ParkedOffload offload = new ParkedOffload();
+        p.offload(1000, offload);
+        p.handle(stream);
+        p.stop();
+        offload.runNext();
+        assertTrue(r.frames.isEmpty(), r.frames::toString);
+    }
+
     @Test
     void parserReassemblesLargeFramesFromSocketSizedChunksAmongSmallOnes() {
         // As a socket delivers them: 64 KiB chunks that cut frames anywhere, a large frame
