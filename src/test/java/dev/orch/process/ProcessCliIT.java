@@ -275,7 +275,7 @@ class ProcessCliIT {
             termed.destroy();
             assertTrue(termed.waitFor(30, TimeUnit.SECONDS), "orch connect ended on SIGTERM");
             assertEquals(143, termed.exitValue());
-            Poll.until(Duration.ofSeconds(5), "escapee " + first + " ends with orch connect", () -> ended(first));
+            Poll.until(Duration.ofSeconds(10), "escapee " + first + " ends with orch connect", () -> ended(first));
         } finally {
             ProcessHandle.of(first).ifPresent(ProcessHandle::destroyForcibly);
         }
@@ -290,7 +290,7 @@ class ProcessCliIT {
             Files.createFile(Path.of(esc2 + ".go"));
             assertTrue(exiting.waitFor(30, TimeUnit.SECONDS), "orch connect ended with its command");
             assertEquals(3, exiting.exitValue());
-            Poll.until(Duration.ofSeconds(5), "escapee " + second + " ends with orch connect", () -> ended(second));
+            Poll.until(Duration.ofSeconds(10), "escapee " + second + " ends with orch connect", () -> ended(second));
         } finally {
             ProcessHandle.of(second).ifPresent(ProcessHandle::destroyForcibly);
         }
