@@ -15,6 +15,7 @@ import dev.orch.testing.LoginOrder;
 import dev.orch.testing.Poll;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
@@ -25,13 +26,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Calls sent straight to the hosting worker (PROTOCOL.md §7, direct calls), against a real server. */
 class DirectCallTest {
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     /** Says which thread ran it and for whom; {@code hold} waits for the test to let it go. */
     static final class Probe implements HostedObject {
@@ -58,16 +59,6 @@ class DirectCallTest {
                     return "secret";
             }
         }
-    }
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static OrchClient client(String direct) {

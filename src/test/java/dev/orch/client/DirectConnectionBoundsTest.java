@@ -7,6 +7,7 @@ import dev.orch.testing.Poll;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestCerts;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -23,9 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DirectConnectionBoundsTest {
     @TempDir
     static Path dir;
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     /** {@code text} answers a large string to a small call; {@code hold} waits for the test. */
     static final class Bounded implements HostedObject {
@@ -59,16 +60,6 @@ class DirectConnectionBoundsTest {
                     return Thread.currentThread().getName();
             }
         }
-    }
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static OrchClient client() {

@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,17 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class HostedAnswerSizeTest {
     static final int MAX_FRAME = 64 * 1024;
     static final int TOO_LARGE = 100 * 1024;
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(c -> c.maxFrame(MAX_FRAME));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass(c -> c.maxFrame(MAX_FRAME));
 
     private static OrchClient client(String direct) {
         return OrchClient.connect(server.clientConfig().direct(direct).callTimeout(Duration.ofSeconds(20)));

@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -22,17 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class HostedFailureTest {
     /** Far longer than any answer takes: a call that runs into it was left unanswered. */
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(20);
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     private static OrchClient client(String direct) {
         return OrchClient.connect(server.clientConfig().direct(direct).callTimeout(CALL_TIMEOUT));

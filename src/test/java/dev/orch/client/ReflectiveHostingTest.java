@@ -6,20 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Plain Java classes hosted with {@link OrchClient#host(String, java.util.function.Supplier, Class)}
  * ({@link ReflectiveObject}), called by another client through a real server.
  */
 class ReflectiveHostingTest {
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     /** Parameters of each kind, to see what each takes. */
     public static class Conversions {
@@ -158,16 +158,6 @@ class ReflectiveHostingTest {
         public String greet(String name) {
             return "hello " + name;
         }
-    }
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static OrchException typeError(Runnable call) {

@@ -9,16 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link RemoteQueue} and {@link RemoteLock} never give up on a wait the server still holds: an
@@ -26,17 +25,8 @@ import org.junit.jupiter.api.Test;
  */
 class SyncProxyTest {
     static final Duration SHORT = Duration.ofMillis(300);
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     private static OrchClient client(Duration callTimeout) {
         return OrchClient.connect(server.clientConfig().callTimeout(callTimeout));

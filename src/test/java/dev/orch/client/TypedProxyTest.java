@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.testing.Poll;
 import io.vertx.core.json.JsonArray;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import java.time.Duration;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,13 +18,13 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Typed views ({@link RemoteObject#as}) of a server's dict, against a real server. */
 class TypedProxyTest {
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     public interface Dict {
         @Remote("__setitem__")
@@ -166,16 +166,6 @@ class TypedProxyTest {
             assertEquals("item", next.get(10, TimeUnit.SECONDS), "the item went to the withdrawn take");
             assertEquals(0, jobs.qsize());
         }
-    }
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static String refused(Runnable call) {

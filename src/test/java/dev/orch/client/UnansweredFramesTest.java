@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
@@ -17,9 +17,8 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * subscribe and serve wait for the server to take them, and throw when it refuses; send expects
@@ -27,17 +26,8 @@ import org.junit.jupiter.api.Test;
  * client is closed.
  */
 class UnansweredFramesTest {
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     @Test
     void aRefusedSubscriptionThrowsWhereItWasMade() {
@@ -54,7 +44,7 @@ class UnansweredFramesTest {
             // once arrives.
             List<Object> events = new CopyOnWriteArrayList<>();
             c.subscribe("orch.events", events::add);
-            server.vertx.eventBus().publish("orch.events", new JsonObject().put("event", "probe"));
+            server.get().vertx.eventBus().publish("orch.events", new JsonObject().put("event", "probe"));
             Poll.until(Duration.ofSeconds(10), "the event", () -> events.contains(new JsonObject().put("event", "probe")));
         }
     }

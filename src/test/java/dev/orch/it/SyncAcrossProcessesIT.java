@@ -7,6 +7,7 @@ import dev.orch.client.OrchClient;
 import dev.orch.client.RemoteObject;
 import dev.orch.testing.Poll;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,27 +22,26 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Queues, locks and barriers shared by separate OS processes, including ones killed with SIGKILL. */
 class SyncAcrossProcessesIT {
     static final Duration BOUND = Duration.ofSeconds(90);
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
     static OrchClient client;
     static Path key;
     final List<Process> workers = new ArrayList<>();
 
     @BeforeAll
     static void start() throws IOException {
-        server = TestServer.start();
-        client = server.client();
+        client = server.sharedClient();
         key = Files.createTempFile("orch-sync-it", ".key");
         Files.write(key, TestServer.KEY);
     }
 
     @AfterAll
     static void stop() throws IOException {
-        client.close();
-        server.close();
         Files.deleteIfExists(key);
     }
 

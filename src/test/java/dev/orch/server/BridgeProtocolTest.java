@@ -8,29 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.orch.testing.LoginOrder;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The front end seen through a plain socket: authentication and every defect of the stock bridge. */
 class BridgeProtocolTest {
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     @Test
     void loginSucceedsWithTheRightKey() throws Exception {
@@ -182,7 +173,7 @@ class BridgeProtocolTest {
         }
         dev.orch.testing.Poll.until(java.time.Duration.ofSeconds(5), "consumer to be gone", () -> {
             try {
-                server.vertx.eventBus().request(address, new JsonObject()).toCompletionStage().toCompletableFuture()
+                server.get().vertx.eventBus().request(address, new JsonObject()).toCompletionStage().toCompletableFuture()
                         .get(5, TimeUnit.SECONDS);
                 return false;
             } catch (Exception e) {

@@ -11,20 +11,20 @@ import dev.orch.client.RemoteObject;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
-import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A client hosting a type that other clients create and call, through the server. */
 class HostingTest {
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     /** The seed's Utility class. */
     public static class Utility {
@@ -72,16 +72,6 @@ class HostingTest {
 
     public interface UtilityView {
         String capitalize(String s);
-    }
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static boolean typeListed(OrchClient c, String typeid) {

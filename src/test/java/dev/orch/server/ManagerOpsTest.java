@@ -14,30 +14,26 @@ import dev.orch.protocol.OrchException;
 import dev.orch.testing.Poll;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every manager operation and every error code, through the Java client and raw frames. */
 class ManagerOpsTest {
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass(
+            c -> c.object("greeting", "Value", new JsonArray().add("educative")));
     static OrchClient client;
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start(c -> c.object("greeting", "Value", new JsonArray().add("educative")));
-        client = server.client();
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
+    static void connect() {
+        client = server.sharedClient();
     }
 
     private static OrchException code(ErrorCode expected, org.junit.jupiter.api.function.Executable call) {

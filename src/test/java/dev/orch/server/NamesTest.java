@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Names are as long as their characters (code points), as any client counts them, not their
@@ -18,17 +18,8 @@ import org.junit.jupiter.api.Test;
 class NamesTest {
     /** One character, two UTF-16 units. */
     static final String EMOJI = "\uD83D\uDE00";
-    static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
 
     /** {@code s} holds no half of a surrogate pair, which no client could encode or print. */
     private static void assertWholeCharacters(String s) {

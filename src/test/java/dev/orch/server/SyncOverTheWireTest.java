@@ -10,31 +10,26 @@ import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
+import dev.orch.testing.TestServerExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The sync types through a real socket: every blocking call's timeout, and many parked waiters. */
 class SyncOverTheWireTest {
-    static TestServer server;
+    @RegisterExtension
+    static final TestServerExtension server = TestServerExtension.perClass();
     static OrchClient client;
 
     @BeforeAll
-    static void start() {
-        server = TestServer.start();
-        client = server.client();
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
+    static void connect() {
+        client = server.sharedClient();
     }
 
     private static JsonObject timeout(double seconds) {
