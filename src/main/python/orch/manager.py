@@ -28,12 +28,12 @@ _FALSE = ("", "0", "off", "false", "no")
 # sugar m.Queue(name=N) may take it for the object's name. Every other typeid (dict and
 # Namespace, whose keywords are entries, and hosted types) gets every keyword, as in Python.
 _NAMED_SUGAR = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
-                          "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "list"))
+                          "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "Array",
+                          "list"))
 # SyncManager's typeids the server has no type for: AttributeError, so hasattr() says so.
 _NOT_OFFERED = {
     "Pool": "the orch server runs no Python functions; host a type (register() and "
             "serve_forever()) or have worker processes take jobs from a Queue",
-    "Array": "orch values are untyped JSON; use m.list()",
 }
 
 

@@ -2,7 +2,7 @@ package dev.orch.objects.builtin;
 
 import dev.orch.objects.TypeRegistry;
 
-/** Registers the core data types: dict, list, Value, Namespace. */
+/** Registers the core data types: dict, list, Value, Array, Namespace. */
 public final class CoreTypes {
     private CoreTypes() {
     }
@@ -11,6 +11,7 @@ public final class CoreTypes {
         r.register(DictType.INSTANCE);
         r.register(ListType.INSTANCE);
         r.register(ValueType.INSTANCE);
+        r.register(ArrayType.INSTANCE);
         r.register(NamespaceType.INSTANCE);
     }
 }

@@ -25,7 +25,7 @@ class CoreTypesTest {
         for (SharedType t : r.all()) {
             ids.add(t.typeid());
         }
-        assertEquals(List.of("dict", "list", "Value", "Namespace"), ids);
+        assertEquals(List.of("dict", "list", "Value", "Array", "Namespace"), ids);
     }
 
     @Test
