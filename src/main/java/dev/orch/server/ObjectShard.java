@@ -48,6 +48,11 @@ final class ObjectShard extends AbstractVerticle {
         context.runOnContext(v -> task.run());
     }
 
+    /** This shard's context, on its event loop. */
+    io.vertx.core.Context loopContext() {
+        return context;
+    }
+
     /** The event-loop thread this shard's objects run on. */
     Thread thread() {
         return thread;
