@@ -99,12 +99,7 @@ public final class ArrayType implements SharedType {
 
         private Object getItem(Object index) {
             if (index instanceof JsonObject) {
-                Slice s = Slice.resolve((JsonObject) index, items.size());
-                JsonArray out = new JsonArray();
-                for (int i = 0; i < s.length; i++) {
-                    out.add(items.get(s.at(i)));
-                }
-                return out;
+                return Slice.resolve((JsonObject) index, items.size()).select(items, item -> item);
             }
             return items.get(position(index, "array index out of range"));
         }
@@ -118,37 +113,16 @@ public final class ArrayType implements SharedType {
             if (!(value instanceof JsonArray)) {
                 throw OrchException.raised("TypeError", "can only assign array (not \"" + Json.typeName(value) + "\") to array slice");
             }
+            // Every item checked before anything changes.
             List<Object> seq = new ArrayList<>();
             for (Object v : (JsonArray) value) {
                 seq.add(item(Json.normalize(v)));
             }
-            if (s.step == 1) {
-                List<Object> range = items.subList(s.start, Math.max(s.start, s.stop));
-                range.clear();
-                range.addAll(seq);
-                return;
-            }
-            if (seq.size() != s.length) {
-                throw OrchException.raised("ValueError", "attempt to assign array of size " + seq.size()
-                        + " to extended slice of size " + s.length);
-            }
-            for (int i = 0; i < s.length; i++) {
-                items.set(s.at(i), seq.get(i));
-            }
+            s.assign(items, seq, "array");
         }
 
         private int position(Object index, String outOfRange) {
-            if (!Py.isInteger(index)) {
-                throw OrchException.raised("TypeError", "array indices must be integers");
-            }
-            long i = Py.toIndex(index);
-            if (i < 0) {
-                i += items.size();
-            }
-            if (i < 0 || i >= items.size()) {
-                throw OrchException.raised("IndexError", outOfRange);
-            }
-            return (int) i;
+            return Py.position(index, items.size(), "array indices must be integers", outOfRange);
         }
 
         /** {@code v} as this array stores it, or Python's error for an item of the wrong kind. */

@@ -227,6 +227,24 @@ final class Py {
         throw OrchException.raised("TypeError", "'" + Json.typeName(n) + "' object cannot be interpreted as an integer");
     }
 
+    /**
+     * A sequence index resolved against {@code size}, negative ones from the end; {@code
+     * TypeError: notInteger} for a non-integer, {@code IndexError: outOfRange} outside.
+     */
+    static int position(Object index, int size, String notInteger, String outOfRange) {
+        if (!isInteger(index)) {
+            throw OrchException.raised("TypeError", notInteger);
+        }
+        long i = toIndex(index);
+        if (i < 0) {
+            i += size;
+        }
+        if (i < 0 || i >= size) {
+            throw OrchException.raised("IndexError", outOfRange);
+        }
+        return (int) i;
+    }
+
     static boolean isInteger(Object v) {
         Object n = Json.normalize(v);
         return n instanceof Long || n instanceof Boolean || n instanceof BigInteger;

@@ -89,12 +89,7 @@ final class SharedList extends BasicObject {
 
     private Object getItem(Object index) {
         if (index instanceof JsonObject) {
-            Slice s = Slice.resolve((JsonObject) index, items.size());
-            JsonArray out = new JsonArray();
-            for (int i = 0; i < s.length; i++) {
-                out.add(Py.out(items.get(s.at(i))));
-            }
-            return out;
+            return Slice.resolve((JsonObject) index, items.size()).select(items, Py::out);
         }
         return Py.out(items.get(position(index, "list index out of range")));
     }
@@ -104,21 +99,7 @@ final class SharedList extends BasicObject {
             items.set(position(index, "list assignment index out of range"), Py.store(value));
             return;
         }
-        Slice s = Slice.resolve((JsonObject) index, items.size());
-        List<Object> seq = Py.iterate(value);
-        if (s.step == 1) {
-            List<Object> range = items.subList(s.start, Math.max(s.start, s.stop));
-            range.clear();
-            range.addAll(seq);
-            return;
-        }
-        if (seq.size() != s.length) {
-            throw OrchException.raised("ValueError", "attempt to assign sequence of size " + seq.size()
-                    + " to extended slice of size " + s.length);
-        }
-        for (int i = 0; i < s.length; i++) {
-            items.set(s.at(i), seq.get(i));
-        }
+        Slice.resolve((JsonObject) index, items.size()).assign(items, Py.iterate(value), "sequence");
     }
 
     private void delItem(Object index) {
@@ -147,18 +128,7 @@ final class SharedList extends BasicObject {
 
     /** An integer index resolved against the length, or {@code IndexError}. */
     private int position(Object index, String outOfRange) {
-        if (!Py.isInteger(index)) {
-            throw OrchException.raised("TypeError",
-                    "list indices must be integers or slices, not " + Json.typeName(index));
-        }
-        long i = Py.toIndex(index);
-        if (i < 0) {
-            i += items.size();
-        }
-        if (i < 0 || i >= items.size()) {
-            throw OrchException.raised("IndexError", outOfRange);
-        }
-        return (int) i;
+        return Py.position(index, items.size(), "list indices must be integers or slices, not " + Json.typeName(index), outOfRange);
     }
 
     private Object pop(Invocation call) {

@@ -2,7 +2,10 @@ package dev.orch.objects.builtin;
 
 import dev.orch.objects.Json;
 import dev.orch.protocol.OrchException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * A Python slice resolved against a sequence length, as {@code slice.indices(len)} does. On the
@@ -75,5 +78,35 @@ final class Slice {
     /** The list index of the slice's {@code i}-th item. */
     int at(int i) {
         return start + i * step;
+    }
+
+    /** The items this slice selects from {@code items}, each through {@code out}. */
+    JsonArray select(List<Object> items, UnaryOperator<Object> out) {
+        JsonArray selected = new JsonArray();
+        for (int i = 0; i < length; i++) {
+            selected.add(out.apply(items.get(at(i))));
+        }
+        return selected;
+    }
+
+    /**
+     * Python's slice assignment: a simple slice is replaced by {@code seq} whatever its length;
+     * an extended one takes exactly as many items as it selects ({@code ValueError}, naming the
+     * {@code kind} of sequence, otherwise).
+     */
+    void assign(List<Object> items, List<Object> seq, String kind) {
+        if (step == 1) {
+            List<Object> range = items.subList(start, Math.max(start, stop));
+            range.clear();
+            range.addAll(seq);
+            return;
+        }
+        if (seq.size() != length) {
+            throw OrchException.raised("ValueError", "attempt to assign " + kind + " of size " + seq.size()
+                    + " to extended slice of size " + length);
+        }
+        for (int i = 0; i < length; i++) {
+            items.set(at(i), seq.get(i));
+        }
     }
 }
