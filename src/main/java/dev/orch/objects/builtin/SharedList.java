@@ -5,7 +5,6 @@ import dev.orch.objects.BasicObject;
 import dev.orch.objects.Invocation;
 import dev.orch.objects.Json;
 import dev.orch.protocol.OrchException;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collections;
