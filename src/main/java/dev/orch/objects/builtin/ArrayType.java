@@ -26,7 +26,7 @@ public final class ArrayType implements SharedType {
 
     static final List<String> EXPOSED = List.of("__len__", "__getitem__", "__setitem__");
 
-    /** Python's typecodes on a 64-bit Linux, and the range of each integer one. */
+    /** Python's typecodes (on a 64-bit Linux, {@code l} and {@code L} are 64 bits, as {@code q} and {@code Q}). */
     private static final String TYPECODES = "bBuhHiIlLqQfd";
 
     private ArrayType() {
@@ -74,9 +74,22 @@ public final class ArrayType implements SharedType {
     static final class Instance extends BasicObject {
         final char typecode;
         final List<Object> items = new ArrayList<>();
+        /** The C type's range, for an integer typecode. */
+        private final BigInteger min;
+        private final BigInteger max;
 
         Instance(char typecode) {
             this.typecode = typecode;
+            int bits = switch (typecode) {
+                case 'b', 'B' -> 8;
+                case 'h', 'H' -> 16;
+                case 'i', 'I' -> 32;
+                default -> 64;
+            };
+            boolean unsigned = Character.isUpperCase(typecode);
+            this.min = unsigned ? BigInteger.ZERO : BigInteger.ONE.shiftLeft(bits - 1).negate();
+            this.max = unsigned ? BigInteger.ONE.shiftLeft(bits).subtract(BigInteger.ONE)
+                    : BigInteger.ONE.shiftLeft(bits - 1).subtract(BigInteger.ONE);
         }
 
         @Override
@@ -158,16 +171,6 @@ public final class ArrayType implements SharedType {
             } else {
                 throw OrchException.raised("TypeError", "'" + Json.typeName(v) + "' object cannot be interpreted as an integer");
             }
-            int bits = switch (typecode) {
-                case 'b', 'B' -> 8;
-                case 'h', 'H' -> 16;
-                case 'i', 'I' -> 32;
-                default -> 64;
-            };
-            boolean unsigned = Character.isUpperCase(typecode);
-            BigInteger min = unsigned ? BigInteger.ZERO : BigInteger.ONE.shiftLeft(bits - 1).negate();
-            BigInteger max = unsigned ? BigInteger.ONE.shiftLeft(bits).subtract(BigInteger.ONE)
-                    : BigInteger.ONE.shiftLeft(bits - 1).subtract(BigInteger.ONE);
             if (n.compareTo(min) < 0 || n.compareTo(max) > 0) {
                 throw OrchException.raised("OverflowError", n + " is out of range for array typecode '" + typecode
                         + "' (" + min + " to " + max + ")");
