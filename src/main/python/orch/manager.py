@@ -7,9 +7,10 @@ import ssl
 import threading
 import time
 import types
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
-from . import _auth, direct
+from . import _auth, connection as _connection_mod, direct
 from .connection import Connection
 from .errors import RemoteError
 from .hosting import Host, TypeSpec, make_spec
@@ -35,6 +36,45 @@ _NOT_OFFERED = {
     "Pool": "the orch server runs no Python functions; host a type (register() and "
             "serve_forever()) or have worker processes take jobs from a Queue",
 }
+
+
+#: Managers connected in this process, which proxies rebuilt here (unpickled in a child
+#: ``Process``, or inherited through fork) call through. Weak, so that a Manager nothing uses
+#: still closes itself.
+_connected: "weakref.WeakSet[Manager]" = weakref.WeakSet()
+_connected_lock = threading.Lock()
+
+
+def _reset_lock_in_child() -> None:
+    global _connected_lock
+    _connected_lock = threading.Lock()  # a thread of the parent may have held it when it forked
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_lock_in_child)
+
+
+def manager_for(address: Tuple[str, int], authkey: Optional[bytes], tls: bool,
+                tls_ca: Optional[str], connect_timeout: float = 10.0) -> "Manager":
+    """A Manager of this process connected to ``address``: one already connected here (with
+    ``authkey``, when it is given), else a new one, connected now. ``authkey`` None takes the
+    key from the environment, as ``Manager()`` does."""
+    pid = _connection_mod._pid
+    with _connected_lock:
+        for m in list(_connected):
+            conn = m._conn
+            if (conn is not None and conn.pid == pid and not conn.closed
+                    and m._address == address and m._tls == tls
+                    and (authkey is None or conn.authkey == authkey)):
+                return m
+        return Manager(address, authkey, tls=tls, tls_ca=tls_ca,
+                       connect_timeout=connect_timeout).connect()
+
+
+def _spawning() -> bool:
+    """Whether a ``multiprocessing`` child is being started, its arguments pickled for it."""
+    from multiprocessing import context
+    return context.get_spawning_popen() is not None
 
 
 def _env_tls() -> bool:
@@ -173,6 +213,7 @@ class Manager:
             self._closing = False
             self._host = None
             self._serving = False
+            _connected.add(self)
             # A new session: direct connections logged in with the old one say a session that
             # is gone, and what the old routes learnt while the server connection was down
             # does not hold for the new one.
@@ -256,7 +297,29 @@ class Manager:
     def _manager_op(self, op: str, **fields: Any) -> Any:
         body = {"op": op}
         body.update(fields)
-        return self._connection().request("orch.manager", body)
+        return self._here()._connection().request("orch.manager", body)
+
+    def _here(self) -> "Manager":
+        """This Manager, or, in a process forked from the one that connected it, a Manager of
+        this process for the same server and key (see :func:`manager_for`): the connection is
+        the parent's, and a child writing on it would garble both sides' frames."""
+        conn = self._conn
+        if conn is None or conn.pid == _connection_mod._pid:
+            return self
+        return manager_for(self._address, conn.authkey, self._tls, self._tls_ca,
+                           self._connect_timeout)
+
+    def _pickle_settings(self) -> Dict[str, Any]:
+        """How a proxy pickled from this Manager finds the server again (see
+        ``BaseProxy.__reduce__``). The key goes along only to a ``multiprocessing`` child being
+        started, as multiprocessing's proxies do it: one sent anywhere else (through a
+        ``multiprocessing.Queue``, say) is rebuilt with the key of the environment."""
+        key = None
+        if _spawning():
+            conn = self._conn
+            key = conn.authkey if conn is not None else self._authkey
+        return {"address": self._address, "authkey": key, "tls": self._tls,
+                "tls_ca": self._tls_ca, "connect_timeout": self._connect_timeout}
 
     # -- objects -----------------------------------------------------------------------------
 
@@ -356,7 +419,7 @@ class Manager:
         spec = self._types.get(typeid) or type(self)._registry.get(typeid)
         base: Optional[Type[BaseProxy]] = spec.proxytype if spec and spec.proxytype else None
         cls = proxy_type(typeid, desc.get("exposed") or (), base)
-        return cls(self, desc, owned)
+        return cls(self._here(), desc, owned)
 
     def _direct_route(self, desc: Dict[str, Any]) -> Optional[direct.Route]:
         """The route for calls on the object ``desc`` describes, or None (through the server)."""

@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
+from . import connection as _connection_mod
 from ._framing import send_prefix
 from .direct import host_gone
 from .errors import bad_reply
@@ -76,6 +77,8 @@ class BaseProxy:
         A result that is a shared object comes back as a proxy. Failures raise the mapped
         Python exception (see :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
         """
+        if self._conn.pid != _connection_mod._pid:
+            self._adopt()
         # A tuple encodes as a JSON array as it is: no copy.
         if type(args) is not tuple:
             args = list(args)
@@ -117,10 +120,27 @@ class BaseProxy:
             return getattr(self, self._snapshot_method)()
         raise AttributeError(f"{self._typeid!r} objects expose no snapshot method")
 
+    def _adopt(self) -> None:
+        """Moves a proxy inherited through fork onto a connection of this process (the
+        parent's is not this process's to write on), as a lookup by id that gives this
+        process's session a reference of its own. The parent's reference stays the parent's:
+        this copy never releases it."""
+        with _adopt_lock:
+            if self._conn.pid == _connection_mod._pid:
+                return  # another thread of this process did it
+            manager = self._manager._here()
+            desc = manager._manager_op("lookup", id=self._id)
+            f = self._finalizer
+            if f is not None:
+                f.detach()
+            BaseProxy.__init__(self, manager, desc, desc.get("name") is None)
+
     def _release(self) -> None:
         """Drops this proxy's reference now instead of at garbage collection."""
         f = self._finalizer
         if f is not None and f.detach() is not None:
+            if self._conn.pid != _connection_mod._pid:
+                return  # inherited through fork and never used here: the reference is the parent's
             self._conn.request("orch.manager", {"op": "release", "id": self._id})
 
     def __getattr__(self, name: str) -> Any:
@@ -154,8 +174,10 @@ class BaseProxy:
         return repr(self)[:-1] + "; '__str__()' failed>"
 
     def __reduce__(self):
-        raise TypeError("orch proxies cannot be pickled; pass the object's name and use "
-                        "Manager.lookup() in the other process")
+        # As multiprocessing's proxies: rebuilt in the receiving process on a connection of its
+        # own (see rebuild_proxy), so one can be passed to a child Process or through a queue.
+        return (rebuild_proxy, (self._manager._pickle_settings(), self._id,
+                                type(self).__dict__.get("_orch_base") or AutoProxy))
 
 
 class AutoProxy(BaseProxy):
@@ -384,11 +406,28 @@ BUILTIN_PROXIES: Dict[str, Type[BaseProxy]] = {
 
 _cache: Dict[Tuple[type, str, Tuple[str, ...]], type] = {}
 _cache_lock = threading.Lock()
+_adopt_lock = threading.Lock()
 
 
 def _reset_lock_in_child() -> None:
-    global _cache_lock
-    _cache_lock = threading.Lock()  # a thread of the parent may have held it when it forked
+    global _cache_lock, _adopt_lock
+    # A thread of the parent may have held them when it forked.
+    _cache_lock = threading.Lock()
+    _adopt_lock = threading.Lock()
+
+
+def rebuild_proxy(settings: Dict[str, Any], oid: str, base: Type[BaseProxy]) -> BaseProxy:
+    """Unpickles a proxy (see ``BaseProxy.__reduce__``): a lookup by id on a Manager of this
+    process for the same server (:func:`orch.manager.manager_for`), which gives this process's
+    session a reference of its own while the proxy lives. Raises ``ConnectionError`` or
+    :class:`orch.AuthenticationError` as ``Manager.connect()`` does, and ``KeyError``-like
+    404 ``RemoteError`` when the object is gone (an anonymous one whose last proxy in the
+    sending process was collected before this one was rebuilt)."""
+    from .manager import manager_for  # manager imports this module
+    manager = manager_for(**settings)
+    desc = manager._manager_op("lookup", id=oid)
+    cls = proxy_type(desc.get("typeid", ""), desc.get("exposed") or (), base)
+    return cls(manager, desc, desc.get("name") is None)
 
 
 if hasattr(os, "register_at_fork"):
@@ -444,7 +483,9 @@ def proxy_type(typeid: str, exposed: Sequence[str],
     cls = _cache.get(key)
     if cls is not None:
         return cls
-    ns: Dict[str, Any] = {"__module__": __name__}
+    # _orch_base: what a pickled proxy is rebuilt from (the class itself is made here, and
+    # pickle could not find it by name).
+    ns: Dict[str, Any] = {"__module__": __name__, "_orch_base": base}
     for name in exposed:
         if not isinstance(name, str) or hasattr(base, name) and name not in _FORWARDED_DUNDERS:
             continue  # the base class defines it better (items, value) or it is reserved

@@ -43,6 +43,10 @@ class ExamplesTest(ServerTestCase):
     def test_custom_manager(self):
         self.assertEqual(self.run_example("custom_manager.py"), ["Hello", "Main process exiting"])
 
+    def test_queue_workers(self):
+        self.assertEqual(self.run_example("queue_workers.py"),
+                         [str([(n, n * n) for n in range(10)]), "exit codes: [0]"])
+
     def test_utility_worker(self):
         # Ctrl-C as in a terminal: a build started in the background by a script inherits
         # SIGINT ignored, and Python then never raises KeyboardInterrupt.
