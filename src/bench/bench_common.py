@@ -6,7 +6,7 @@ Python client; both print the same JSON line per scenario, so figures sit side b
 import sys
 import time
 
-SCENARIOS = "method,echo_1k,dict_set,queue_put_get,create_proxy"
+SCENARIOS = "method,echo_1k,dict_set,queue_put_get,lock_acquire_release,create_proxy"
 
 
 class Utility:
@@ -38,6 +38,13 @@ def scenario_call(m, scenario):
             q.put(1)
             q.get()
         return put_get
+    if scenario == "lock_acquire_release":
+        lock = m.Lock()
+
+        def acquire_release():
+            lock.acquire()
+            lock.release()
+        return acquire_release
     if scenario == "create_proxy":
         return lambda: m.UtilityClass()
     raise SystemExit("unknown scenario " + scenario)

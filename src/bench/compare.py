@@ -226,7 +226,7 @@ def main():
             # CPython's create_proxy makes about 6 objects/s (each decref opens a connection):
             # minutes per pass, so it runs in the first round only.
             p = json_lines(run([sys.executable, PY_BENCH, "--calls", str(a.calls), "--clients", "1",
-                                "--scenarios", "method,echo_1k,dict_set,queue_put_get"
+                                "--scenarios", "method,echo_1k,dict_set,queue_put_get,lock_acquire_release"
                                 + (",create_proxy" if i == 0 else "")], env))
             orch_rounds.append(o)
             pyc_rounds.append(pc)
@@ -356,6 +356,7 @@ def print_report(a, rep, orch_rounds, pyc_rounds, py_rounds, held, orchn, pyn, l
             ("hosted_echo_1k", "echo_1k", 1, "hosted_echo_1k (orch: hosted UtilityClass.echo; CPython: echo_1k)"),
             ("dict_set", "dict_set", 1, "dict_set"),
             ("queue_put_get", "queue_put_get", 1, "queue_put_get"),
+            ("lock_acquire_release", "lock_acquire_release", 1, "lock_acquire_release"),
             ("create_proxy", "create_proxy", 1, "create_proxy (orch: Value; CPython: UtilityClass)"),
             ("method", "method", n, "method (orch: Value.get)"),
             ("hosted_method", "method", n, "hosted_method (CPython: method)"),
@@ -373,8 +374,6 @@ def print_report(a, rep, orch_rounds, pyc_rounds, py_rounds, held, orchn, pyn, l
         print(f"| {label} | {c}{' (processes)' if c > 1 else ''} | {fmt_rate(p)} | {fmt_rate(o)} | {fmt_ratio(x)} "
               f"| {fmt_p99(p)} | {fmt_p99(o)} |")
     pipe = by(orch1, "pipelined", 1)
-    lock = by(orch1, "lock_acquire_release", 1)
-    print(f"| lock_acquire_release (orch only) | 1 | — | {fmt_rate(lock)} | — | — | {fmt_p99(lock)} |")
     tcp1 = by(orch1, "tcp_pingpong", 1)
     tcpn = by(orchn, "tcp_pingpong", n)
     print(f"| pipelined W={pipe.get('pipeline', '?') if pipe else '?'} (orch only) | 1 | — | {fmt_rate(pipe)} | — | — | {fmt_p99(pipe)} |")
@@ -391,6 +390,7 @@ def print_report(a, rep, orch_rounds, pyc_rounds, py_rounds, held, orchn, pyn, l
                ("hosted_echo_1k", "echo_1k", "hosted_echo_1k (orch: Python-hosted UtilityClass.echo; CPython: echo_1k)"),
                ("dict_set", "dict_set", "dict_set"),
                ("queue_put_get", "queue_put_get", "queue_put_get"),
+               ("lock_acquire_release", "lock_acquire_release", "lock_acquire_release (Lock on both)"),
                ("create_proxy", "create_proxy", "create_proxy (UtilityClass on both)")]
     for o_sc, p_sc, label in py_rows:
         o, p, x = median_round(pyc_rounds, py_rounds, o_sc, p_sc)
@@ -406,10 +406,13 @@ def print_report(a, rep, orch_rounds, pyc_rounds, py_rounds, held, orchn, pyn, l
         for label, o_sc, p_sc, src in (("method", "method", "method", 0), ("echo_1k", "echo_1k", "echo_1k", 0),
                                        ("dict_set", "dict_set", "dict_set", 0),
                                        ("queue_put_get", "queue_put_get", "queue_put_get", 0),
+                                       ("lock_acquire_release", "lock_acquire_release", "lock_acquire_release", 0),
                                        ("Python client: method", "method", "method", 1),
                                        ("Python client: echo_1k", "echo_1k", "echo_1k", 1),
                                        ("Python client: dict_set", "dict_set", "dict_set", 1),
-                                       ("Python client: queue_put_get", "queue_put_get", "queue_put_get", 1)):
+                                       ("Python client: queue_put_get", "queue_put_get", "queue_put_get", 1),
+                                       ("Python client: lock_acquire_release", "lock_acquire_release",
+                                        "lock_acquire_release", 1)):
             cells = []
             for i in range(len(o_r)):
                 mine = o_r if src == 0 else pc_r

@@ -42,12 +42,13 @@ _NOT_OFFERED = {
 #: ``Process``, or inherited through fork) call through. Weak, so that a Manager nothing uses
 #: still closes itself.
 _connected: "weakref.WeakSet[Manager]" = weakref.WeakSet()
-_connected_lock = threading.Lock()
+# Reentrant: manager_for() connects a new Manager, which adds itself, under it.
+_connected_lock = threading.RLock()
 
 
 def _reset_lock_in_child() -> None:
     global _connected_lock
-    _connected_lock = threading.Lock()  # a thread of the parent may have held it when it forked
+    _connected_lock = threading.RLock()  # a thread of the parent may have held it when it forked
 
 
 if hasattr(os, "register_at_fork"):
@@ -213,7 +214,8 @@ class Manager:
             self._closing = False
             self._host = None
             self._serving = False
-            _connected.add(self)
+            with _connected_lock:
+                _connected.add(self)
             # A new session: direct connections logged in with the old one say a session that
             # is gone, and what the old routes learnt while the server connection was down
             # does not hold for the new one.

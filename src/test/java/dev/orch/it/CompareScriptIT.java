@@ -47,12 +47,13 @@ class CompareScriptIT {
                 Map.entry("| queue_put_get | 1 |", 3),
                 Map.entry("| create_proxy (orch: Value; CPython: UtilityClass) | 1 |", 3),
                 Map.entry("| method (orch: Value.get) | 2 (processes) |", 3),
-                Map.entry("| lock_acquire_release (orch only) | 1 |", 3),
+                Map.entry("| lock_acquire_release | 1 |", 3),
                 Map.entry("| pipelined W=64 (orch only) | 1 |", 3),
                 Map.entry("| floor: raw TCP ping-pong, 64 B | 1 |", 3),
                 Map.entry("| floor: raw TCP ping-pong, 64 B | 2 (processes) |", 3),
                 Map.entry("| hosted_method (orch: UtilityClass hosted by a Python worker; CPython: method) |", 2),
                 Map.entry("| echo_1k (orch: dict.setdefault, server-side) |", 2),
+                Map.entry("| lock_acquire_release (Lock on both) |", 2),
                 Map.entry("| JDK 17, no CDS archive of the app (default CDS only) |", 1));
         rows.forEach((row, column) -> {
             List<String> lines = report.lines().filter(l -> l.startsWith(row)).toList();
