@@ -173,6 +173,11 @@ class BaseProxy:
     def _str_failed(self) -> str:
         return repr(self)[:-1] + "; '__str__()' failed>"
 
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Any:
+        """A copy of the value, as multiprocessing's proxies give (``copy.copy`` gives another
+        proxy of the same object)."""
+        return self._getvalue()
+
     def __reduce__(self):
         # As multiprocessing's proxies: rebuilt in the receiving process on a connection of its
         # own (see rebuild_proxy), so one can be passed to a child Process or through a queue.

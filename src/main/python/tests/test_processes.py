@@ -122,6 +122,16 @@ class PickleTest(ServerTestCase):
         self.assertEqual(again["k"], 1)
         self.assertEqual(str(again), "{'k': 1}")
 
+    def test_copy_is_a_proxy_and_deepcopy_the_value(self):
+        import copy
+        d = self.m.dict({"a": [1, 2]})
+        shallow = copy.copy(d)
+        self.assertEqual(shallow._id, d._id)
+        shallow["b"] = 3
+        deep = copy.deepcopy(d)
+        self.assertEqual(deep, {"a": [1, 2], "b": 3})
+        self.assertIs(type(deep), dict)
+
     def test_released_object_cannot_be_rebuilt(self):
         v = self.m.Value(1)
         data = pickle.dumps(v)
