@@ -139,7 +139,9 @@ class Manager:
     children ``ORCH_ADDRESS``, the key file and ``ORCH_TLS_CA``, reaches it with ``Manager()``.
 
     Every public method is thread-safe; calls from many threads share one pipelined connection.
-    Unknown attributes create objects: ``m.dict()`` is ``m.create("dict")``.
+    Unknown attributes create objects: ``m.dict()`` is ``m.create("dict")``. A Manager never
+    connected connects on its first call, as ``multiprocessing.Manager()`` hands back one
+    ready to use; once closed, it raises ``ConnectionError`` until :meth:`connect`.
 
     Calls on an object hosted by a worker that offers direct calls go straight to that worker,
     over one more connection per worker opened on the first call (PROTOCOL.md §7, "Direct
@@ -293,7 +295,13 @@ class Manager:
     def _connection(self) -> Connection:
         conn = self._conn
         if conn is None:
-            raise ConnectionError("Manager is not connected; call connect() first")
+            if self._closing:
+                raise ConnectionError("Manager is closed; call connect() to start a new session")
+            # Never connected: as multiprocessing.Manager() hands back a manager ready to use,
+            # the first call connects (and raises what connect() raises).
+            conn = self.connect()._conn
+            if conn is None:  # closed by another thread meanwhile
+                raise ConnectionError("Manager is closed; call connect() to start a new session")
         return conn
 
     def _manager_op(self, op: str, **fields: Any) -> Any:

@@ -32,6 +32,24 @@ class LoginTest(ServerTestCase):
                          "authkey as this client (check ORCH_AUTHKEY / ORCH_AUTHKEY_FILE / "
                          "ORCH_HOME)" % self.server.address)
 
+    def test_first_call_connects_a_manager_never_connected(self):
+        m = orch.Manager(self.server.address, authkey=self.server.authkey)
+        self.assertIsNone(m.session)
+        q = m.Queue()  # as with multiprocessing.Manager(): no connect() needed
+        self.addCleanup(m.close)
+        self.assertTrue(m.session)
+        q.put(1)
+        self.assertEqual(q.get(timeout=5), 1)
+        m.close()
+        with self.assertRaisesRegex(ConnectionError, "Manager is closed; call connect"):
+            m.dict()  # closed on purpose: no silent new session
+        m.connect()
+        self.assertEqual(len(m.dict({"a": 1})), 1)
+
+    def test_first_call_raises_what_connect_raises(self):
+        with self.assertRaises(orch.AuthenticationError):
+            orch.Manager(self.server.address, authkey=b"wrong").dict()
+
     def test_key_and_address_from_environment(self):
         env = {"ORCH_AUTHKEY_FILE": str(self.server.keyfile), "ORCH_ADDRESS": self.server.address}
         with mock.patch.dict(os.environ, env):
