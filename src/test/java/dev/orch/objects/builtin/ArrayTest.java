@@ -84,6 +84,7 @@ class ArrayTest {
         assertEquals("array('u', 'ab')", ok(array("u", "ab"), "__repr__"));
         assertEquals("array('u', \"it's\")", ok(array("u", "it's"), "__repr__"));
         assertEquals("array('u', 'a\\nb\"\\'')", ok(array("u", arr("a", "\n", "b", "\"", "'")), "__repr__"));
+        assertEquals("array('u', 'a\\xa0\\u2028')", ok(array("u", "a\u00a0\u2028"), "__repr__"), "escaped as Python's");
         for (String code : List.of("i", "u", "d")) {
             assertEquals("array('" + code + "')", ok(array(code, arr()), "__repr__"), "empty " + code);
         }
