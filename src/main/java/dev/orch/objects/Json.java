@@ -151,6 +151,9 @@ public final class Json {
         if (n instanceof String) {
             return reprString((String) n);
         }
+        if (n instanceof Double) {
+            return PyFloat.repr((Double) n);
+        }
         if (n instanceof JsonArray || n instanceof JsonObject) {
             return n.toString();
         }

@@ -136,8 +136,7 @@ public final class ArrayType implements SharedType {
                 if (i > 0) {
                     b.append(", ");
                 }
-                Object item = items.get(i);
-                b.append(item instanceof Double ? PyFloat.repr((Double) item) : item.toString());
+                b.append(Json.repr(items.get(i)));
             }
             return b.append("])").toString();
         }

@@ -1,4 +1,4 @@
-package dev.orch.objects.builtin;
+package dev.orch.objects;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

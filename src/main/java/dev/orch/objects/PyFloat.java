@@ -1,4 +1,4 @@
-package dev.orch.objects.builtin;
+package dev.orch.objects;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
