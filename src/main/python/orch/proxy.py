@@ -154,7 +154,8 @@ class BaseProxy:
 
     def __str__(self) -> str:
         """The remote object's ``repr()`` when it answers ``__repr__`` (every hosted object
-        does, as with multiprocessing, whose proxies' str() is the referent's repr), else its
+        does, as with multiprocessing, whose proxies' str() is the referent's repr, and so do
+        the server's sync types and Array, with their state), else its
         ``str()`` when it exposes ``__str__``, else str() of a snapshot of the value when the
         type has one (``dict.copy``, ``list[:]``, ``Value.get``), else repr() of the proxy.
         Never raises (it is used in logs and error handlers): as Python's proxies do, it says

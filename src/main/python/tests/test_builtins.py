@@ -272,6 +272,14 @@ class ArrayTest(ServerTestCase):
         self.assertEqual(self.m.lookup("arr-named")[1], "i")
         self.assertEqual(named[0], "h")
 
+    def test_str_is_pythons_array_repr(self):
+        import array
+        for code, items in (("i", [1, 2, 3]), ("d", [1.5, 2.0, 1e16, 0.1]), ("f", [0.1, 1.5]),
+                            ("u", "ab"), ("u", "it's"), ("Q", [2 ** 64 - 1]), ("i", []), ("u", "")):
+            with self.subTest(code=code, items=items):
+                self.assertEqual(str(self.m.Array(code, items)), repr(array.array(code, items)))
+        self.assertRegex(repr(self.m.Array("i", [])), r"^<AutoProxy\[Array\] object, typeid 'Array' at 0x[0-9a-f]+>$")
+
 
 class ManagerOperationsTest(ServerTestCase):
     def test_base_manager_api_orch_lacks_says_so(self):

@@ -6,7 +6,7 @@ import time
 import unittest
 
 import orch
-from tests.support import OrchServer, ServerTestCase, call_later
+from tests.support import OrchServer, ServerTestCase, call_later, wait_until
 
 
 class QueueTest(ServerTestCase):
@@ -256,6 +256,84 @@ class ConditionTest(ServerTestCase):
             cond.notify()
         t.join(10)
         self.assertEqual(woke, [True])
+
+
+class StrShowsStateTest(ServerTestCase):
+    """str() of a sync proxy is the server's __repr__, its state as Python's repr() shows it
+    (SYNC.md); repr() stays the proxy's own, as in multiprocessing."""
+
+    def test_locks_semaphores_and_events(self):
+        lock = self.create_or_skip("Lock")
+        self.assertEqual(str(lock), "<unlocked Lock object>")
+        lock.acquire()
+        self.assertEqual(str(lock), "<locked Lock object>")
+        self.assertRegex(repr(lock), r"^<AutoProxy\[Lock\] object, typeid 'Lock' at 0x[0-9a-f]+>$")
+        rlock = self.m.RLock()
+        self.assertEqual(str(rlock), "<unlocked RLock object owner=None count=0>")
+        rlock.acquire()
+        rlock.acquire()
+        self.assertRegex(str(rlock), r"^<locked RLock object owner='[0-9a-f]+' count=2>$")
+        sem = self.m.Semaphore(2)
+        sem.acquire()
+        self.assertEqual(str(sem), "<Semaphore: value=1>")
+        bounded = self.m.BoundedSemaphore(2)
+        bounded.acquire()
+        self.assertEqual(str(bounded), "<BoundedSemaphore: value=1/2>")
+        event = self.m.Event()
+        self.assertEqual(str(event), "<Event: unset>")
+        event.set()
+        self.assertEqual(str(event), "<Event: set>")
+
+    def test_condition_counts_its_waiters(self):
+        cond = self.m.Condition()
+        self.assertEqual(str(cond), "<Condition(<unlocked RLock object owner=None count=0>, 0)>")
+        other = self.server.manager()  # a waiter of another session, parked in wait
+        self.addCleanup(other.close)
+        theirs = other.lookup(id=cond._id)
+        woke = []
+
+        def waiter():
+            with theirs:
+                woke.append(theirs.wait(10))
+        t = threading.Thread(target=waiter)
+        t.start()
+        self.addCleanup(t.join, 10)
+        wait_until(lambda: str(cond).endswith(", 1)>"), 10, "the waiter to park")
+        self.assertEqual(str(cond), "<Condition(<unlocked RLock object owner=None count=0>, 1)>")
+        with cond:
+            self.assertRegex(str(cond), r"^<Condition\(<locked RLock object owner='[0-9a-f]+' count=1>, 1\)>$")
+            cond.notify()
+        t.join(10)
+        self.assertEqual(woke, [True])
+        self.assertEqual(str(cond), "<Condition(<unlocked RLock object owner=None count=0>, 0)>")
+
+    def test_barrier_shows_its_waiters_then_broken(self):
+        barrier = self.m.Barrier(2)
+        self.assertEqual(str(barrier), "<Barrier: waiters=0/2>")
+        other = self.server.manager()
+        self.addCleanup(other.close)
+        theirs = other.lookup(id=barrier._id)
+        failed = []
+
+        def party():
+            try:
+                theirs.wait(10)
+            except threading.BrokenBarrierError:
+                failed.append(True)
+        t = threading.Thread(target=party)
+        t.start()
+        self.addCleanup(t.join, 10)
+        wait_until(lambda: str(barrier) == "<Barrier: waiters=1/2>", 10, "the party to park")
+        barrier.abort()
+        t.join(10)
+        self.assertEqual((failed, str(barrier)), ([True], "<Barrier: broken>"))
+
+    def test_queues_show_sizes_not_items(self):
+        q = self.m.Queue(10)
+        for i in range(3):
+            q.put("item-%d" % i)
+        self.assertEqual(str(q), "<Queue object: qsize=3 maxsize=10>")
+        self.assertEqual(str(self.m.JoinableQueue()), "<JoinableQueue object: qsize=0 maxsize=0>")
 
 
 if __name__ == "__main__":

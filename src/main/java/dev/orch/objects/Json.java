@@ -151,32 +151,67 @@ public final class Json {
         if (n instanceof String) {
             return reprString((String) n);
         }
+        if (n instanceof Double) {
+            return PyFloat.repr((Double) n);
+        }
         if (n instanceof JsonArray || n instanceof JsonObject) {
             return n.toString();
         }
         return String.valueOf(n);
     }
 
-    /** Python's str repr: single quotes unless the text has a ' and no ", escaping \\ and controls. */
+    /**
+     * Python's str repr: single quotes unless the text has a ' and no ", escaping the backslash,
+     * the quote, and each character Python does not print ({@code str.isprintable}) by its code
+     * point in hex, in 2, 4 or 8 digits as Python does.
+     */
     private static String reprString(String s) {
         char quote = s.indexOf('\'') >= 0 && s.indexOf('"') < 0 ? '"' : '\'';
         StringBuilder b = new StringBuilder(s.length() + 2).append(quote);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
+        for (int i = 0; i < s.length(); ) {
+            int c = s.codePointAt(i);
+            i += Character.charCount(c);
             if (c == quote || c == '\\') {
-                b.append('\\').append(c);
+                b.append('\\').append((char) c);
             } else if (c == '\n') {
                 b.append("\\n");
             } else if (c == '\r') {
                 b.append("\\r");
             } else if (c == '\t') {
                 b.append("\\t");
-            } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
-                b.append(String.format("\\x%02x", (int) c));
+            } else if (printable(c)) {
+                b.appendCodePoint(c);
+            } else if (c < 0x100) {
+                b.append(String.format("\\x%02x", c));
+            } else if (c < 0x10000) {
+                b.append(String.format("\\u%04x", c));
             } else {
-                b.append(c);
+                b.append(String.format("\\U%08x", c));
             }
         }
         return b.append(quote).toString();
+    }
+
+    /**
+     * Python's {@code str.isprintable} for one code point: not a control, format, surrogate,
+     * private-use, unassigned or separator character, the space excepted.
+     */
+    private static boolean printable(int c) {
+        if (c == ' ') {
+            return true;
+        }
+        switch (Character.getType(c)) {
+            case Character.CONTROL:
+            case Character.FORMAT:
+            case Character.SURROGATE:
+            case Character.PRIVATE_USE:
+            case Character.UNASSIGNED:
+            case Character.LINE_SEPARATOR:
+            case Character.PARAGRAPH_SEPARATOR:
+            case Character.SPACE_SEPARATOR:
+                return false;
+            default:
+                return true;
+        }
     }
 }

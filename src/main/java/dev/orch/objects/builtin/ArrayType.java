@@ -24,7 +24,8 @@ import java.util.List;
 public final class ArrayType implements SharedType {
     public static final ArrayType INSTANCE = new ArrayType();
 
-    static final List<String> EXPOSED = List.of("__len__", "__getitem__", "__setitem__");
+    /** ArrayProxy's methods in Python, and {@code __repr__}, which Python's manager answers for every object. */
+    static final List<String> EXPOSED = List.of("__len__", "__getitem__", "__setitem__", "__repr__");
 
     /** Python's typecodes (on a 64-bit Linux, {@code l} and {@code L} are 64 bits, as {@code q} and {@code Q}). */
     private static final String TYPECODES = "bBuhHiIlLqQfd";
@@ -105,9 +106,39 @@ public final class ArrayType implements SharedType {
                     setItem(a.get(0), a.get(1));
                     return null;
                 }
+                case "__repr__":
+                    Args.bind(call);
+                    return repr();
                 default:
                     throw noSuchMethod("Array", call.method());
             }
+        }
+
+        /**
+         * Python's {@code repr(array)}: {@code array('i', [1, 2])}, {@code array('u', 'ab')} for
+         * characters, {@code array('d')} when empty; floats as Python prints them.
+         */
+        String repr() {
+            StringBuilder b = new StringBuilder(16 + 4 * items.size()).append("array('").append(typecode).append('\'');
+            if (items.isEmpty()) {
+                return b.append(')').toString();
+            }
+            b.append(", ");
+            if (typecode == 'u') {
+                StringBuilder text = new StringBuilder(items.size());
+                for (Object c : items) {
+                    text.append((String) c);
+                }
+                return b.append(Json.repr(text.toString())).append(')').toString();
+            }
+            b.append('[');
+            for (int i = 0; i < items.size(); i++) {
+                if (i > 0) {
+                    b.append(", ");
+                }
+                b.append(Json.repr(items.get(i)));
+            }
+            return b.append("])").toString();
         }
 
         private Object getItem(Object index) {

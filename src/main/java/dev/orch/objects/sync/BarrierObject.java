@@ -57,6 +57,9 @@ final class BarrierObject extends SyncObject {
             case "broken":
                 Args.bind(call);
                 return broken;
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(TYPEID, call.method());
         }
@@ -96,6 +99,11 @@ final class BarrierObject extends SyncObject {
 
     private static OrchException brokenError() {
         return OrchException.raised("BrokenBarrierError", "");
+    }
+
+    @Override
+    String repr() {
+        return broken ? "<Barrier: broken>" : "<Barrier: waiters=" + waiting.liveCount() + "/" + parties + ">";
     }
 
     @Override

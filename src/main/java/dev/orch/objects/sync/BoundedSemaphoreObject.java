@@ -17,6 +17,11 @@ final class BoundedSemaphoreObject extends SemaphoreObject {
     }
 
     @Override
+    String repr() {
+        return "<" + TYPEID + ": value=" + value + "/" + initial + ">";
+    }
+
+    @Override
     protected void checkRelease(long n) {
         // The bound first: past it Python says ValueError, whatever the size of n.
         if (n >= 1 && n > initial - value) {

@@ -40,6 +40,9 @@ final class ConditionObject extends SyncObject {
                 Args.bind(call);
                 notify(call, Long.MAX_VALUE);
                 return null;
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(TYPEID, call.method());
         }
@@ -82,6 +85,12 @@ final class ConditionObject extends SyncObject {
             // The notifier holds the lock, so this only queues the waiter behind other acquirers.
             lock.acquireOrEnqueue(w);
         }
+    }
+
+    /** Python's {@code <Condition(LOCK, WAITERS)>}: waiters parked in {@code wait}, not yet notified. */
+    @Override
+    String repr() {
+        return "<Condition(" + lock.repr(RLockObject.TYPEID, true) + ", " + waiting.liveCount() + ")>";
     }
 
     @Override

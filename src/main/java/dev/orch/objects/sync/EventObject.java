@@ -36,6 +36,9 @@ final class EventObject extends SyncObject {
                 return flag;
             case "wait":
                 return await(call);
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(TYPEID, call.method());
         }
@@ -53,6 +56,11 @@ final class EventObject extends SyncObject {
         // On timeout the flag is false: a set in the meantime would have answered the waiter.
         waiters.park(new Waiter(call), millis, w -> w.call.reply(false));
         return PARKED;
+    }
+
+    @Override
+    String repr() {
+        return "<Event: " + (flag ? "set" : "unset") + ">";
     }
 
     @Override

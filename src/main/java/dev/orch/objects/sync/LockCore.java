@@ -1,5 +1,6 @@
 package dev.orch.objects.sync;
 
+import dev.orch.objects.Json;
 import dev.orch.objects.ObjectContext;
 import dev.orch.protocol.OrchException;
 import java.util.function.Consumer;
@@ -25,6 +26,18 @@ final class LockCore {
 
     long depth() {
         return depth;
+    }
+
+    /**
+     * Python's lock repr without the address: {@code <locked Lock object>}, or for a re-entrant
+     * lock {@code <locked RLock object owner='SESSION' count=2>} ({@code owner=None count=0} when free).
+     */
+    String repr(String kind, boolean reentrant) {
+        String state = owner == null ? "<unlocked " : "<locked ";
+        if (!reentrant) {
+            return state + kind + " object>";
+        }
+        return state + kind + " object owner=" + Json.repr(owner) + " count=" + depth + ">";
     }
 
     boolean isOwnedBy(String session) {

@@ -31,6 +31,9 @@ final class LockObject extends SyncObject {
                 }
                 lock.releaseAll();
                 return null;
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(TYPEID, call.method());
         }
@@ -46,6 +49,11 @@ final class LockObject extends SyncObject {
         }
         lock.enqueue(new Waiter(call), a.timeoutMillis(), w -> w.call.reply(false));
         return PARKED;
+    }
+
+    @Override
+    String repr() {
+        return lock.repr(TYPEID, false);
     }
 
     @Override

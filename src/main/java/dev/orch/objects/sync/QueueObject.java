@@ -73,6 +73,9 @@ class QueueObject extends SyncObject {
                 return null;
             case "join":
                 return join(call, Args.bind(call, "timeout").getSeconds(0));
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(typeid(), call.method());
         }
@@ -184,6 +187,12 @@ class QueueObject extends SyncObject {
             }
             return;
         }
+    }
+
+    /** Sizes only: the items may be many and large. An unbounded queue shows {@code maxsize=0}. */
+    @Override
+    String repr() {
+        return "<" + typeid() + " object: qsize=" + items.size() + " maxsize=" + Math.max(0, maxsize) + ">";
     }
 
     @Override

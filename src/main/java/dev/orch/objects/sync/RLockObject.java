@@ -25,6 +25,9 @@ final class RLockObject extends SyncObject {
                 Args.bind(call);
                 release(lock, call.session(), "cannot release un-acquired lock");
                 return null;
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(TYPEID, call.method());
         }
@@ -54,6 +57,11 @@ final class RLockObject extends SyncObject {
             throw OrchException.raised("RuntimeError", notOwned);
         }
         lock.releaseOne();
+    }
+
+    @Override
+    String repr() {
+        return lock.repr(TYPEID, true);
     }
 
     @Override

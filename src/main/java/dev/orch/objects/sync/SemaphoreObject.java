@@ -46,6 +46,9 @@ class SemaphoreObject extends SyncObject {
             case "release":
                 release(call.session(), Args.bind(call, "n").getLong(0, 1));
                 return null;
+            case "__repr__":
+                Args.bind(call);
+                return repr();
             default:
                 throw noSuchMethod(typeid(), call.method());
         }
@@ -127,6 +130,11 @@ class SemaphoreObject extends SyncObject {
             take(w.session());
             w.call.reply(true);
         }
+    }
+
+    @Override
+    String repr() {
+        return "<" + typeid() + ": value=" + value + ">";
     }
 
     @Override

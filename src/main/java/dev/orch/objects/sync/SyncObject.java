@@ -33,6 +33,12 @@ abstract class SyncObject extends BasicObject {
         failParked(destroyed());
     }
 
+    /**
+     * The answer to {@code __repr__}: the state as Python's repr() shows it, without the memory
+     * address (SYNC.md lists the forms).
+     */
+    abstract String repr();
+
     /** Fails every parked call with {@code error}. */
     protected abstract void failParked(OrchException error);
 

@@ -8,13 +8,14 @@ import dev.orch.objects.TypeRegistry;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 
 /** The synchronization types (Queue, Lock, Event…); see {@code src/docs/SYNC.md}. */
 public final class SyncTypes {
-    private static final List<String> QUEUE = List.of(
+    private static final List<String> QUEUE = methods(
             "put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join");
-    private static final List<String> ACQUIRER = List.of("acquire", "release");
+    private static final List<String> ACQUIRER = methods("acquire", "release");
 
     private SyncTypes() {
     }
@@ -31,11 +32,11 @@ public final class SyncTypes {
                 (c, a) -> new SemaphoreObject(c, a.getLong(0, 1))));
         r.register(new SyncType(BoundedSemaphoreObject.TYPEID, ACQUIRER, params("value"),
                 (c, a) -> new BoundedSemaphoreObject(c, a.getLong(0, 1))));
-        r.register(new SyncType(EventObject.TYPEID, List.of("set", "clear", "is_set", "wait"), params(),
+        r.register(new SyncType(EventObject.TYPEID, methods("set", "clear", "is_set", "wait"), params(),
                 (c, a) -> new EventObject(c)));
-        r.register(new SyncType(ConditionObject.TYPEID, List.of("acquire", "release", "wait", "notify", "notify_all"),
+        r.register(new SyncType(ConditionObject.TYPEID, methods("acquire", "release", "wait", "notify", "notify_all"),
                 params("lock"), SyncTypes::condition));
-        r.register(new SyncType(BarrierObject.TYPEID, List.of("wait", "reset", "abort", "parties", "n_waiting", "broken"),
+        r.register(new SyncType(BarrierObject.TYPEID, methods("wait", "reset", "abort", "parties", "n_waiting", "broken"),
                 params("parties", "timeout"), (c, a) -> new BarrierObject(c, a.getLong(0), a.getSeconds(1))));
     }
 
@@ -50,6 +51,16 @@ public final class SyncTypes {
     /** Builds an instance from bound constructor arguments. */
     private interface Factory {
         SharedObject create(ObjectContext context, Args args);
+    }
+
+    /**
+     * A type's exposed methods, then {@code __repr__}, which every sync type answers with its
+     * state, as Python's manager server answers it for every object (a proxy's {@code str()}).
+     */
+    private static List<String> methods(String... names) {
+        List<String> all = new ArrayList<>(List.of(names));
+        all.add("__repr__");
+        return List.copyOf(all);
     }
 
     /** Constructor parameter names, as Python's. */

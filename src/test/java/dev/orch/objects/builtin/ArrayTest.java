@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.orch.objects.SharedObject;
 import io.vertx.core.json.JsonArray;
 import java.math.BigInteger;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ArrayTest {
@@ -67,6 +68,30 @@ class ArrayTest {
         assertRaisedName("OverflowError", err(a, "__setitem__", obj(), arr(1 << 20)));
         assertEquals(3L, ok(a, "__len__"), "a refused slice assignment changes nothing");
         assertRaised("TypeError", "can only assign array (not \"int\") to array slice", err(a, "__setitem__", obj(), 5));
+    }
+
+    @Test
+    void reprIsPythonsArrayRepr() {
+        assertEquals("array('i', [1, 2, 3])", ok(array("i", arr(1, 2, 3)), "__repr__"));
+        assertEquals("array('b', [-128, 127])", ok(array("b", arr(-128, 127)), "__repr__"));
+        assertEquals("array('Q', [18446744073709551615, 0])",
+                ok(array("Q", arr(new BigInteger("18446744073709551615"), 0)), "__repr__"));
+        assertEquals("array('d', [1.5, 2.0, 1e+16, 1e-05, -0.0, 0.1])",
+                ok(array("d", arr(1.5, 2, 1e16, 1e-5, -0.0, 0.1)), "__repr__"));
+        // A C float read back as a double, as Python shows it; past its range it is inf, as there.
+        assertEquals("array('f', [0.10000000149011612, 1.5, 1.0000000150474662e+30, inf])",
+                ok(array("f", arr(0.1, 1.5, 1e30, 1e300)), "__repr__"));
+        assertEquals("array('u', 'ab')", ok(array("u", "ab"), "__repr__"));
+        assertEquals("array('u', \"it's\")", ok(array("u", "it's"), "__repr__"));
+        assertEquals("array('u', 'a\\nb\"\\'')", ok(array("u", arr("a", "\n", "b", "\"", "'")), "__repr__"));
+        assertEquals("array('u', 'a\\xa0\\u2028')", ok(array("u", "a\u00a0\u2028"), "__repr__"), "escaped as Python's");
+        for (String code : List.of("i", "u", "d")) {
+            assertEquals("array('" + code + "')", ok(array(code, arr()), "__repr__"), "empty " + code);
+        }
+        SharedObject a = array("h", arr(1, 2, 3));
+        ok(a, "__setitem__", obj("start", 1), arr(9));
+        assertEquals("array('h', [1, 9])", ok(a, "__repr__"), "the current items");
+        assertRaisedName("TypeError", err(a, "__repr__", 1));
     }
 
     @Test

@@ -39,7 +39,8 @@ class CoreTypesTest {
     @Test
     void exposedMethodsMatchProtocolDoc() throws IOException {
         String doc = Files.readString(Path.of("src/docs/PROTOCOL.md"));
-        for (SharedType t : List.of(DictType.INSTANCE, ListType.INSTANCE, ValueType.INSTANCE, NamespaceType.INSTANCE)) {
+        for (SharedType t : List.of(DictType.INSTANCE, ListType.INSTANCE, ValueType.INSTANCE, ArrayType.INSTANCE,
+                NamespaceType.INSTANCE)) {
             Matcher m = Pattern.compile("(?m)^\\| `" + t.typeid() + "` \\| [^|]* \\| ([^|]*) \\|").matcher(doc);
             assertTrue(m.find(), "no PROTOCOL.md row for " + t.typeid());
             List<String> documented = new ArrayList<>();

@@ -24,16 +24,16 @@ class SyncTypesTest extends SyncTestBase {
                 "Condition", "Barrier"), ids);
         // Both are queue.Queue in Python's SyncManager, task_done and join included.
         for (String id : List.of("Queue", "JoinableQueue")) {
-            assertEquals(List.of("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join"),
-                    h.registry().get(id).exposed(), id);
+            assertEquals(List.of("put", "get", "put_nowait", "get_nowait", "qsize", "empty", "full", "task_done", "join",
+                    "__repr__"), h.registry().get(id).exposed(), id);
         }
         for (String id : List.of("Lock", "RLock", "Semaphore", "BoundedSemaphore")) {
-            assertEquals(List.of("acquire", "release"), h.registry().get(id).exposed(), id);
+            assertEquals(List.of("acquire", "release", "__repr__"), h.registry().get(id).exposed(), id);
         }
-        assertEquals(List.of("set", "clear", "is_set", "wait"), h.registry().get("Event").exposed());
-        assertEquals(List.of("acquire", "release", "wait", "notify", "notify_all"),
+        assertEquals(List.of("set", "clear", "is_set", "wait", "__repr__"), h.registry().get("Event").exposed());
+        assertEquals(List.of("acquire", "release", "wait", "notify", "notify_all", "__repr__"),
                 h.registry().get("Condition").exposed());
-        assertEquals(List.of("wait", "reset", "abort", "parties", "n_waiting", "broken"),
+        assertEquals(List.of("wait", "reset", "abort", "parties", "n_waiting", "broken", "__repr__"),
                 h.registry().get("Barrier").exposed());
     }
 
