@@ -336,10 +336,6 @@ class StrShowsStateTest(ServerTestCase):
         self.assertEqual(str(self.m.JoinableQueue()), "<JoinableQueue object: qsize=0 maxsize=0>")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ShutdownTest(unittest.TestCase):
     """Calls parked when the server is asked to stop fail at once with 503, saying why, instead
     of holding up the stop and ending with a lost connection."""
@@ -378,3 +374,7 @@ class ShutdownTest(unittest.TestCase):
             e = failures.get(name)
             self.assertIsInstance(e, orch.RemoteError, "%s: %r" % (name, e))
             self.assertEqual((e.code, e.name), (503, "ShuttingDown"), name)
+
+
+if __name__ == "__main__":
+    unittest.main()
