@@ -178,8 +178,18 @@ public final class ArrayType implements SharedType {
                         throw OrchException.raised("TypeError", "must be real number, not " + Json.typeName(v));
                     }
                     double d = v instanceof Boolean ? ((Boolean) v ? 1 : 0) : ((Number) v).doubleValue();
+                    if (Double.isInfinite(d)) {
+                        throw OrchException.raised("OverflowError", "int too large to convert to float");
+                    }
                     // A C float keeps 24 bits of mantissa: what Python's array('f') gives back.
-                    return typecode == 'f' ? (double) (float) d : d;
+                    double stored = typecode == 'f' ? (double) (float) d : d;
+                    if (Double.isInfinite(stored)) {
+                        // Python keeps inf, but JSON has no infinity to hand it back with: refused
+                        // here rather than read back later as the string "Infinity".
+                        throw OrchException.raised("OverflowError",
+                                Json.repr(d) + " is out of range for array typecode 'f' (a C float)");
+                    }
+                    return stored;
                 }
                 case 'u':
                     if (!(v instanceof String) || ((String) v).codePointCount(0, ((String) v).length()) != 1) {
