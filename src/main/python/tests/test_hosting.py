@@ -493,8 +493,11 @@ class StrOfHostedProxyTest(ServerTestCase):
         self.assertEqual(str(self.m.list([1])), "[1]")
         self.assertEqual(str(self.m.Namespace(a=1)), "Namespace(a=1)")
         self.assertEqual(str(self.m.Value("i", 5)), "5")  # multiprocessing: "Value('i', 5)"
+        # The sync types answer __repr__ with their state (multiprocessing: "<queue.Queue
+        # object at 0x…>"); the proxy's own repr stays for repr().
         q = self.m.Queue()
-        self.assertEqual(str(q), repr(q))  # multiprocessing: "<queue.Queue object at 0x…>"
+        self.assertEqual(str(q), "<Queue object: qsize=0 maxsize=0>")
+        self.assertRegex(repr(q), r"^<AutoProxy\[Queue\] object, typeid 'Queue' at 0x")
 
 
 class MathsClass:
