@@ -16,6 +16,7 @@ NONCE_BYTES = 32
 ALGORITHM = "HMAC-SHA256"
 DEFAULT_ADDRESS = ("127.0.0.1", 55555)
 _SERVER_LABEL = b"orch-server"
+MAX_KEY_BYTES = 65536  # the largest key file read, as AuthKeys.MAX_KEY_BYTES
 _CLIENT_LABEL = b"orch-client"
 
 
@@ -103,7 +104,11 @@ def read_key_file(path: Union[str, os.PathLike]) -> bytes:
     CLI reads it (AuthKeys.read). An empty key raises ``OSError`` naming the file, as a missing
     or unreadable one does: the server cannot hold an empty key, so the login could only fail
     with a message that hides the cause."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as f:
+        # Bounded as AuthKeys.read is: /dev/zero given by mistake would fill the memory.
+        data = f.read(MAX_KEY_BYTES + 1)
+    if len(data) > MAX_KEY_BYTES:
+        raise OSError(f"auth key file {os.fspath(path)} is larger than {MAX_KEY_BYTES} bytes: not a key file")
     if data.endswith(b"\r\n"):
         data = data[:-2]
     elif data.endswith(b"\n"):

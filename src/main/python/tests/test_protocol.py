@@ -128,6 +128,18 @@ class AuthTest(unittest.TestCase):
                     with self.assertRaises(OSError) as cm:
                         _auth.read_key_file(str(path))
                     self.assertEqual(str(cm.exception), "auth key file %s is empty" % path)
+            path.write_bytes(b"k" * _auth.MAX_KEY_BYTES)
+            self.assertEqual(len(_auth.read_key_file(path)), _auth.MAX_KEY_BYTES)
+            for big in (str(path), "/dev/zero"):
+                if big == str(path):
+                    path.write_bytes(b"k" * (_auth.MAX_KEY_BYTES + 1))
+                elif not os.access(big, os.R_OK):
+                    continue
+                with self.subTest(file=big):
+                    with self.assertRaises(OSError) as cm:
+                        _auth.read_key_file(big)
+                    self.assertEqual(str(cm.exception),
+                                     "auth key file %s is larger than 65536 bytes: not a key file" % big)
 
     def test_empty_variables_count_as_unset_like_the_cli(self):
         with tempfile.TemporaryDirectory() as d:

@@ -218,6 +218,9 @@ public final class AuthKeys {
         return null;
     }
 
+    /** The largest key file read, in bytes; a generated key is 44. */
+    public static final int MAX_KEY_BYTES = 65536;
+
     /** Reads a key file: its bytes without one trailing newline (LF or CRLF). */
     public static byte[] read(Path file) throws KeyException {
         return read(file, "auth key file");
@@ -229,10 +232,14 @@ public final class AuthKeys {
             throw new KeyException("cannot read " + what + " " + file + ": it is a directory");
         }
         byte[] b;
-        try {
-            b = Files.readAllBytes(file);
+        // Bounded: /dev/zero or a log file given by mistake would otherwise fill the heap.
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            b = in.readNBytes(MAX_KEY_BYTES + 1);
         } catch (IOException e) {
             throw new KeyException("cannot read " + what + " " + file + ": " + describe(e));
+        }
+        if (b.length > MAX_KEY_BYTES) {
+            throw new KeyException(what + " " + file + " is larger than " + MAX_KEY_BYTES + " bytes: not a key file");
         }
         int n = b.length;
         if (n > 0 && b[n - 1] == '\n') {

@@ -165,6 +165,12 @@ public final class Fleet {
                 throw new OrchException(ErrorCode.NAME_TAKEN, "a process named '" + name + "' is running");
             }
         }
+        // Every field read before anything changes: a refused attach must leave no entry behind.
+        long pid = body.getLong("pid", -1L);
+        String host = body.getString("host", "local");
+        JsonArray command = body.getJsonArray("command", new JsonArray());
+        JsonObject labels = body.getJsonObject("labels", new JsonObject());
+        Instant startedAt = startedAt(body, Instant.now());
         boolean again = w != null;
         if (w == null) {
             w = new Worker("w" + nextWorker++);
@@ -177,13 +183,13 @@ public final class Fleet {
             w.name = name != null ? name : w.id;
         }
         w.session = session;
-        w.pid = body.getLong("pid", -1L);
-        w.host = body.getString("host", "local");
-        w.command = body.getJsonArray("command", new JsonArray());
-        w.labels = body.getJsonObject("labels", new JsonObject());
+        w.pid = pid;
+        w.host = host;
+        w.command = command;
+        w.labels = labels;
         w.state = ProcessState.RUNNING;
         w.exitCode = null;
-        w.startedAt = startedAt(body, Instant.now());
+        w.startedAt = startedAt;
         w.lastBeat = System.nanoTime();
         publish(w.json().put("event", "worker-attached").put("reattached", again));
         return new JsonObject().put("id", w.id).put("name", w.name).put("heartbeatMs", heartbeatMs).put("reattached", again);
@@ -402,13 +408,22 @@ public final class Fleet {
         if (n != null && !n.lost && !n.session.equals(session)) {
             throw new OrchException(ErrorCode.NAME_TAKEN, "a node named '" + name + "' is attached");
         }
+        // Every field read before anything changes: a refused attach must leave no node behind.
+        long pid = body.getLong("pid", -1L);
+        String host = body.getString("host");
+        Map<String, JsonObject> processes = new LinkedHashMap<>();
+        for (Object o : body.getJsonArray("processes", new JsonArray())) {
+            if (!(o instanceof JsonObject) || !(((JsonObject) o).getValue("id") instanceof String)) {
+                throw OrchException.badRequest("each of a node's processes must be an object with a string id");
+            }
+            processes.put(((JsonObject) o).getString("id"), ((JsonObject) o).copy());
+        }
         boolean again = n != null;
         if (n == null) {
             n = new Node(name);
             nodes.put(name, n);
         }
         lostNodes.remove(n);
-        long pid = body.getLong("pid", -1L);
         boolean sameAgent = pid == n.pid;
         Map<String, JsonObject> wereLost = new LinkedHashMap<>();
         if (n.lost) {
@@ -421,15 +436,12 @@ public final class Fleet {
         n.session = session;
         n.lost = false;
         n.pid = pid;
-        n.host = body.getString("host");
+        n.host = host;
         n.attachedAt = Instant.now();
         n.lastBeat = System.nanoTime();
         n.processes.clear();
         n.beforeLost.clear();
-        for (Object o : body.getJsonArray("processes", new JsonArray())) {
-            JsonObject p = (JsonObject) o;
-            n.processes.put(p.getString("id"), p.copy());
-        }
+        n.processes.putAll(processes);
         publish(n.json().put("event", "node-attached").put("reattached", again));
         // Each process marked lost had a lost event, so it gets a last word: found again (the
         // same agent attached again, reconnected), or gone (another agent: what the lost one ran

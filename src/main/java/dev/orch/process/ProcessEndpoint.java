@@ -30,6 +30,8 @@ public final class ProcessEndpoint {
     /** Default and largest {@code tail} of a logs request. */
     public static final int DEFAULT_TAIL = 1000;
     public static final int MAX_TAIL = 100_000;
+    /** Largest {@code grace} of a stop, in seconds: a year, as the CLI's options in seconds. */
+    public static final long MAX_GRACE_SECONDS = 365L * 24 * 3600;
 
     private final Vertx vertx;
     private final ProcessSupervisor supervisor;
@@ -461,11 +463,13 @@ public final class ProcessEndpoint {
     }
 
     private Future<?> logs(JsonObject body, String session) {
-        int tail = number(body, "tail", DEFAULT_TAIL).intValue();
-        long after = number(body, "after", 0).longValue();
-        if (tail < 0 || tail > MAX_TAIL) {
+        // Checked before narrowing: intValue() of 2^64+5 is 5, and longValue() of 2^70 is 0.
+        double t = number(body, "tail", DEFAULT_TAIL).doubleValue();
+        if (!(t >= 0 && t <= MAX_TAIL)) {
             throw OrchException.badRequest("tail must be between 0 and " + MAX_TAIL);
         }
+        int tail = (int) t;
+        long after = after(number(body, "after", 0));
         String follow = string(body, "follow");
         if (follow != null) {
             checkFollowAddress(follow, session);
@@ -587,7 +591,20 @@ public final class ProcessEndpoint {
         return id != null ? id : string(body, "name");
     }
 
-    /** The {@code grace} of a stop, or null for the server's default; 400 if negative. */
+    /**
+     * The {@code after} of a logs request as a sequence number: one past any long (2^70) is past
+     * every line, and one below zero before every line, where narrowing would wrap either.
+     */
+    private static long after(Number n) {
+        double d = n.doubleValue();
+        return d >= 0x1p63 ? Long.MAX_VALUE : d < 0 ? 0 : n.longValue();
+    }
+
+    /**
+     * The {@code grace} of a stop, or null for the server's default; 400 if negative or over a
+     * year, the CLI's bound: the deadline is counted in nanoseconds, which a grace of 300 years
+     * would overflow into the past, killing at once.
+     */
     private static Duration grace(JsonObject body) {
         Number g = number(body, "grace", null);
         if (g == null) {
@@ -595,6 +612,9 @@ public final class ProcessEndpoint {
         }
         if (g.doubleValue() < 0) {
             throw OrchException.badRequest("grace must not be negative");
+        }
+        if (!(g.doubleValue() <= MAX_GRACE_SECONDS)) {
+            throw OrchException.badRequest("grace must be at most " + MAX_GRACE_SECONDS + " seconds (a year)");
         }
         return Duration.ofMillis(Math.round(g.doubleValue() * 1000));
     }

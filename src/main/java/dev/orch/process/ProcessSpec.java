@@ -138,7 +138,7 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
             }
             return new ProcessSpec(string(body, "name"), command, env, string(body, "cwd"),
                     RestartPolicy.parse(string(body, "restart")),
-                    max == null ? -1 : ((Number) max).intValue(), string(body, "node"));
+                    max == null ? -1 : restartLimit((Number) max), string(body, "node"));
         } catch (ClassCastException ex) {
             throw OrchException.badRequest("malformed spawn request: " + ex.getMessage());
         }
@@ -154,6 +154,14 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
     }
 
     /** An optional string field; JSON's getString would turn a number into its text. */
+    /**
+     * A {@code maxRestarts} as an int: a count past an int's range is as good as unlimited, where
+     * intValue() would wrap it (2^32 + 1 to 1, 2^32 to none at all).
+     */
+    private static int restartLimit(Number max) {
+        return max.doubleValue() >= Integer.MAX_VALUE ? Integer.MAX_VALUE : max.intValue();
+    }
+
     private static String string(JsonObject body, String key) {
         Object v = body.getValue(key);
         if (v != null && !(v instanceof String)) {

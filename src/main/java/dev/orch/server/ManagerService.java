@@ -14,6 +14,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -280,28 +282,39 @@ final class ManagerService extends AbstractVerticle {
                     if (ar.succeeded()) {
                         Object body = ar.result().body();
                         Object own = body instanceof JsonObject ? ((JsonObject) body).getValue("exposed") : null;
-                        if (own == null) {
+                        if (!(body instanceof JsonObject) || ((JsonObject) body).containsKey("error")) {
+                            // "x", or an error that is no error object: the worker did not say it built it.
+                            p.fail(badCreateAnswer(hosted.session, id,
+                                    "the worker's answer to create must be {\"id\":…} or {\"error\":{…}}"));
+                        } else if (own == null) {
                             p.complete(null);
                         } else if (own instanceof JsonArray && ((JsonArray) own).stream().allMatch(m -> m instanceof String)) {
                             sessions.allowHosted(hosted.session, id, methodSet((JsonArray) own));
                             p.complete(((JsonArray) own).copy());
                         } else {
-                            sessions.revokeHosted(hosted.session, id);
-                            // The worker built it: it lets it go, as for any object released.
-                            vertx.eventBus().send(Addresses.host(hosted.session), new JsonObject().put("op", "release").put("id", id));
-                            p.fail(new OrchException(ErrorCode.BAD_REPLY,
+                            p.fail(badCreateAnswer(hosted.session, id,
                                     "the worker's answer to create has an 'exposed' that is not an array of method names"));
                         }
                         return;
                     }
                     sessions.revokeHosted(hosted.session, id);
                     OrchException e = BridgeConnection.toOrchException(Addresses.host(hosted.session), ar.cause(), sessions);
-                    if (e.code() == ErrorCode.NOT_FOUND) {
+                    // Only nobody listening on orch.host.SESSION means the worker is gone; a 404 the
+                    // worker answered itself (its constructor's own failure) reaches the creator as it is.
+                    if (ar.cause() instanceof ReplyException
+                            && ((ReplyException) ar.cause()).failureType() == ReplyFailure.NO_HANDLERS) {
                         e = new OrchException(ErrorCode.HOST_GONE, "the worker hosting '" + typeid + "' is gone");
                     }
                     p.fail(e);
                 });
         return p.future();
+    }
+
+    /** A create the worker answered badly: 502, and the worker lets go of what it may have built. */
+    private OrchException badCreateAnswer(String host, String id, String why) {
+        sessions.revokeHosted(host, id);
+        vertx.eventBus().send(Addresses.host(host), new JsonObject().put("op", "release").put("id", id));
+        return new OrchException(ErrorCode.BAD_REPLY, why);
     }
 
     private static Set<String> methodSet(JsonArray names) {

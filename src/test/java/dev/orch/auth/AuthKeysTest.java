@@ -20,6 +20,21 @@ class AuthKeysTest {
     Path dir;
 
     @Test
+    void aKeyFileLargerThanAnyKeyIsRefusedWithoutReadingItAll() throws Exception {
+        Path big = dir.resolve("big");
+        Files.write(big, new byte[AuthKeys.MAX_KEY_BYTES + 1]);
+        AuthKeys.KeyException e = assertThrows(AuthKeys.KeyException.class, () -> AuthKeys.read(big));
+        assertTrue(e.getMessage().contains("is larger than 65536 bytes"), e.getMessage());
+        Files.write(big, new byte[AuthKeys.MAX_KEY_BYTES]);
+        assertEquals(AuthKeys.MAX_KEY_BYTES, AuthKeys.read(big).length);
+        // Endless: read whole, it ended in OutOfMemoryError and a stack trace from any command.
+        Path zero = Path.of("/dev/zero");
+        if (Files.isReadable(zero)) {
+            assertThrows(AuthKeys.KeyException.class, () -> AuthKeys.read(zero));
+        }
+    }
+
+    @Test
     void aGeneratedHomeIsPrivateWhateverTheUmask() throws Exception {
         Path home = dir.resolve("a").resolve("home");
         AuthKeys.Resolved r = new AuthKeys(Map.of(AuthKeys.ENV_HOME, home.toString())).forServer(null);

@@ -137,6 +137,29 @@ class FleetTest {
     }
 
     @Test
+    void aRefusedAttachLeavesNoEntryBehind() {
+        OrchClient w = client();
+        cleanup.add(w);
+        // Each field of the wrong form once made a 400 that still left a worker or node in ps.
+        List<JsonObject> refused = List.of(
+                new JsonObject().put("kind", "worker").put("name", "wl").put("labels", 5),
+                new JsonObject().put("kind", "worker").put("name", "wc").put("command", "x"),
+                new JsonObject().put("kind", "worker").put("name", "ws").put("startedAt", "yesterday"),
+                new JsonObject().put("kind", "node").put("name", "n1").put("processes", 5),
+                new JsonObject().put("kind", "node").put("name", "n2").put("processes", new JsonArray().add(5)),
+                new JsonObject().put("kind", "node").put("name", "n3")
+                        .put("processes", new JsonArray().add(new JsonObject().put("id", 5))));
+        for (JsonObject body : refused) {
+            OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                    () -> call(w, body.copy().put("op", "attach")), body::encode);
+            assertEquals(400, e.code().code(), body.encode());
+        }
+        assertEquals(List.of("server"), ps(true).stream().map(o -> ((JsonObject) o).getString("id")).toList());
+        // The same session then attaches as usual, and gets the first id.
+        assertEquals("w1", call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "wl")).getString("id"));
+    }
+
+    @Test
     void aLostNodeWhoseAgentSpeaksAgainIsBack() {
         // A node agent held up (SIGSTOP, a long pause) with its connection open: lost after three
         // missed heartbeats, and back with the next one, its process no longer lost.

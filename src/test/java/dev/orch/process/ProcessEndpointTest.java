@@ -14,6 +14,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -160,6 +161,32 @@ class ProcessEndpointTest {
         String next = call(spawn.copy()).getString("id");
         assertEquals("p" + (Integer.parseInt(id.substring(1)) + 1), next);
         call(new JsonObject().put("op", "kill").put("id", next));
+    }
+
+    @Test
+    void numbersBeyondAnIntOrALongAreNotWrapped() throws Exception {
+        BigInteger twoTo64 = BigInteger.ONE.shiftLeft(64);
+        String id = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c")
+                .add("trap '' TERM; for i in 1 2 3 4 5 6 7 8; do echo line$i; done; while true; do sleep 0.1; done")))
+                .getString("id");
+        eventually(() -> texts(logs(id, 10)).contains("line8"), "eight lines");
+        JsonObject logs = new JsonObject().put("op", "logs").put("id", id);
+        // 2^64 + 2 once read as 2 lines, 2^64 + 6 and 2^70 as after 6 and after 0.
+        assertEquals(400, failure(logs.copy().put("tail", twoTo64.add(BigInteger.TWO))));
+        assertEquals(List.of(), texts(call(logs.copy().put("after", twoTo64.add(BigInteger.valueOf(6)))).getJsonArray("lines")));
+        assertEquals(List.of(), texts(call(logs.copy().put("after", BigInteger.ONE.shiftLeft(70))).getJsonArray("lines")));
+        assertEquals(8, call(logs.copy().put("after", twoTo64.negate().add(BigInteger.valueOf(6)))).getJsonArray("lines").size());
+
+        // A grace of 1e308 s overflowed the deadline into the past: SIGKILL at once.
+        assertEquals(400, failure(new JsonObject().put("op", "stop").put("id", id).put("grace", 1e308)));
+        assertEquals("running", psEntry(id, false).getString("state"), "a refused stop leaves the process running");
+        call(new JsonObject().put("op", "kill").put("id", id));
+
+        // maxRestarts 2^32 + 1 once allowed one restart: beyond an int it is as good as unlimited.
+        String crash = call(new JsonObject().put("op", "spawn").put("command", new JsonArray().add("sh").add("-c").add("exit 3"))
+                .put("restart", "on-failure").put("maxRestarts", BigInteger.ONE.shiftLeft(32).add(BigInteger.ONE))).getString("id");
+        eventually(() -> psEntry(crash, true).getInteger("restarts") >= 2, "a second automatic restart");
+        call(new JsonObject().put("op", "stop").put("id", crash));
     }
 
     @Test

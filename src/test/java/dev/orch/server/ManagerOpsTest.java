@@ -189,6 +189,37 @@ class ManagerOpsTest {
     }
 
     @Test
+    void aCreateAnswerIsHeldToItsFormAndAWorkers404IsNotHostGone() throws Exception {
+        try (TestServer s = TestServer.start(); RawClient host = s.raw(); RawClient caller = s.raw()) {
+            host.login(TestServer.KEY);
+            host.write(new JsonObject().put("type", "register").put("address", "orch.host." + host.session));
+            host.manager(new JsonObject().put("op", "host").put("typeid", "Made").put("exposed", new JsonArray()));
+            caller.login(TestServer.KEY);
+            // These made an object that the worker never said it built.
+            for (Object body : new Object[] {"x", 5, new JsonObject().put("error", 5)}) {
+                caller.send("orch.manager", "c", new JsonObject().put("op", "create").put("typeid", "Made"));
+                JsonObject create = host.read();
+                host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress")).put("body", body));
+                JsonObject bad = caller.read();
+                assertEquals(502, bad.getInteger("failureCode"), String.valueOf(body));
+                JsonObject release = host.read();
+                assertEquals(new JsonObject().put("op", "release").put("id", create.getJsonObject("body").getString("id")),
+                        release.getJsonObject("body"));
+            }
+            // The constructor's own 404 was reported as 410 HostGone, the worker alive and well.
+            caller.send("orch.manager", "c", new JsonObject().put("op", "create").put("typeid", "Made"));
+            JsonObject create = host.read();
+            host.write(new JsonObject().put("type", "send").put("address", create.getString("replyAddress")).put("body",
+                    new JsonObject().put("error", new JsonObject().put("code", 404).put("name", "LookupError").put("message", "no config"))));
+            JsonObject failed = caller.read();
+            assertEquals(404, failed.getInteger("failureCode"), failed.encode());
+            assertEquals("LookupError: no config", failed.getString("message"));
+            assertEquals(new JsonArray().add("m"),
+                    createAnswered(host, caller, new JsonArray().add("m")).getJsonObject("body").getJsonArray("exposed"));
+        }
+    }
+
+    @Test
     void aWorkerGetsOnlyWellFormedCallsWithEveryField() throws Exception {
         try (TestServer s = TestServer.start(); RawClient host = s.raw(); RawClient caller = s.raw()) {
             host.login(TestServer.KEY);

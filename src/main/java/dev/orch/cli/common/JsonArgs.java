@@ -1,5 +1,6 @@
 package dev.orch.cli.common;
 
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonArray;
@@ -21,6 +22,9 @@ public final class JsonArgs {
         } catch (OrchException e) {
             // 1e999: valid JSON, but no double holds it.
             throw CliException.usage("number out of range: " + text);
+        } catch (StreamConstraintsException e) {
+            // Valid JSON beyond what the server takes (256 levels deep): "not valid JSON" would mislead.
+            throw CliException.usage("JSON value exceeds a limit: " + e.getOriginalMessage());
         } catch (IOException e) {
             String t = text.trim();
             if (t.startsWith("{") || t.startsWith("[") || t.startsWith("\"")) {
@@ -47,7 +51,12 @@ public final class JsonArgs {
                 if (eq <= 0) {
                     throw CliException.usage("keyword argument must be NAME=JSON: " + p);
                 }
-                o.put(p.substring(0, eq), parse(p.substring(eq + 1)));
+                String name = p.substring(0, eq);
+                if (o.containsKey(name)) {
+                    // As Python refuses f(a=1, a=2): the last one quietly winning hides a typo.
+                    throw CliException.usage("keyword argument " + name + " given twice");
+                }
+                o.put(name, parse(p.substring(eq + 1)));
             }
         }
         return o;
