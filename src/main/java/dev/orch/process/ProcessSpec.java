@@ -153,7 +153,6 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
                 .put("node", node == null ? LOCAL : node);
     }
 
-    /** An optional string field; JSON's getString would turn a number into its text. */
     /**
      * A {@code maxRestarts} as an int: a count past an int's range is as good as unlimited, where
      * intValue() would wrap it (2^32 + 1 to 1, 2^32 to none at all).
@@ -162,6 +161,7 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
         return max.doubleValue() >= Integer.MAX_VALUE ? Integer.MAX_VALUE : max.intValue();
     }
 
+    /** An optional string field; JSON's getString would turn a number into its text. */
     private static String string(JsonObject body, String key) {
         Object v = body.getValue(key);
         if (v != null && !(v instanceof String)) {
