@@ -166,7 +166,7 @@ public final class Fleet {
             }
         }
         // Every field read before anything changes: a refused attach must leave no entry behind.
-        long pid = body.getLong("pid", -1L);
+        long pid = pid(body);
         String host = body.getString("host", "local");
         JsonArray command = body.getJsonArray("command", new JsonArray());
         JsonObject labels = body.getJsonObject("labels", new JsonObject());
@@ -225,8 +225,24 @@ public final class Fleet {
         return latest;
     }
 
+    /** An attach's or heartbeat's {@code pid}: -1 when absent; 400 past a long, which would wrap. */
+    private static long pid(JsonObject body) {
+        Object p = body.getValue("pid");
+        if (p == null) {
+            return -1L;
+        }
+        // A parsed frame holds an Integer, a Long or, past a long, a BigInteger.
+        if (!(p instanceof Integer || p instanceof Long)) {
+            throw OrchException.badRequest("'pid' must be an integer, not " + p);
+        }
+        return ((Number) p).longValue();
+    }
+
     private Worker own(String session, JsonObject body) {
-        Worker w = workers.get(body.getString("id", ""));
+        if (!(body.getValue("id") instanceof String)) {
+            throw OrchException.badRequest("'id' must be the id the worker's attach was given");
+        }
+        Worker w = workers.get(body.getString("id"));
         if (w == null || !session.equals(w.session)) {
             throw OrchException.notFound("no worker '" + body.getString("id") + "' attached by this session");
         }
@@ -237,7 +253,7 @@ public final class Fleet {
         Worker w = own(session, body);
         w.lastBeat = System.nanoTime();
         if (body.getValue("pid") instanceof Number) {
-            w.pid = body.getLong("pid");
+            w.pid = pid(body);
         }
         w.startedAt = startedAt(body, w.startedAt);
         w.metrics = new JsonObject().put("cpuPercent", body.getValue("cpuPercent")).put("rssBytes", body.getValue("rssBytes"))
@@ -293,7 +309,11 @@ public final class Fleet {
     synchronized JsonObject workerExit(String session, JsonObject body) {
         Worker w = own(session, body);
         Object c = body.getValue("exitCode");
-        w.exitCode = c instanceof Number ? ((Number) c).intValue() : null;
+        if (c != null && !((c instanceof Integer || c instanceof Long) && ((Number) c).longValue() == ((Number) c).intValue())) {
+            // Narrowed, 2^32 would read as 0: a failed worker shown as exited.
+            throw OrchException.badRequest("'exitCode' must be an integer (or null), not " + c);
+        }
+        w.exitCode = c == null ? null : ((Number) c).intValue();
         w.state = w.exitCode != null && w.exitCode == 0 ? ProcessState.EXITED
                 : body.getBoolean("stopped", false) ? ProcessState.STOPPED : ProcessState.FAILED;
         publish(w.json().put("event", w.state == ProcessState.EXITED ? "exited" : w.state == ProcessState.STOPPED ? "stopped" : "failed"));
@@ -409,7 +429,7 @@ public final class Fleet {
             throw new OrchException(ErrorCode.NAME_TAKEN, "a node named '" + name + "' is attached");
         }
         // Every field read before anything changes: a refused attach must leave no node behind.
-        long pid = body.getLong("pid", -1L);
+        long pid = pid(body);
         String host = body.getString("host");
         Map<String, JsonObject> processes = new LinkedHashMap<>();
         for (Object o : body.getJsonArray("processes", new JsonArray())) {

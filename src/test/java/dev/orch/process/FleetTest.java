@@ -15,6 +15,7 @@ import dev.orch.testing.Poll;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,7 +149,10 @@ class FleetTest {
                 new JsonObject().put("kind", "node").put("name", "n1").put("processes", 5),
                 new JsonObject().put("kind", "node").put("name", "n2").put("processes", new JsonArray().add(5)),
                 new JsonObject().put("kind", "node").put("name", "n3")
-                        .put("processes", new JsonArray().add(new JsonObject().put("id", 5))));
+                        .put("processes", new JsonArray().add(new JsonObject().put("id", 5))),
+                // Past a long: it would have wrapped to another pid.
+                new JsonObject().put("kind", "worker").put("name", "wp").put("pid", BigInteger.TWO.pow(70)),
+                new JsonObject().put("kind", "node").put("name", "n4").put("pid", 1.5));
         for (JsonObject body : refused) {
             OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
                     () -> call(w, body.copy().put("op", "attach")), body::encode);
@@ -157,6 +161,25 @@ class FleetTest {
         assertEquals(List.of("server"), ps(true).stream().map(o -> ((JsonObject) o).getString("id")).toList());
         // The same session then attaches as usual, and gets the first id.
         assertEquals("w1", call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "wl")).getString("id"));
+    }
+
+    @Test
+    void aWorkersReportsAreHeldToTheirForm() {
+        OrchClient w = client();
+        cleanup.add(w);
+        String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "wx")).getString("id");
+        // Without an id the 404 read "no worker 'null'": the request, not the worker, is at fault.
+        OrchException noId = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(w, new JsonObject().put("op", "heartbeat")));
+        assertEquals(400, noId.code().code());
+        // 2^32 narrowed to an int is 0: the worker would have been shown as exited, not failed.
+        for (Object code : List.<Object>of(4294967296L, BigInteger.TWO.pow(70), 1.5, "1")) {
+            OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                    () -> call(w, new JsonObject().put("op", "exit").put("id", id).put("exitCode", code)), code::toString);
+            assertEquals(400, e.code().code(), code.toString());
+        }
+        assertEquals("running", entry(id, true).getString("state"), "a refused exit changes nothing");
+        assertEquals("failed", call(w, new JsonObject().put("op", "exit").put("id", id).put("exitCode", 3)).getString("state"));
     }
 
     @Test
