@@ -14,6 +14,15 @@ public final class ObjectNames {
     private ObjectNames() {
     }
 
+    /**
+     * {@code s}, a name, id or typeid a client sent, as an error quotes it: as it is when it
+     * could be a name, else on one line and clipped, so a 10,000-character one does not come
+     * back whole.
+     */
+    public static String quoted(String s) {
+        return isValid(s) ? s : Characters.oneLine(s, 40);
+    }
+
     /** Whether {@code name} may name an object. */
     public static boolean isValid(String name) {
         return !name.isEmpty() && Characters.count(name) <= MAX && name.codePoints().noneMatch(Character::isISOControl);

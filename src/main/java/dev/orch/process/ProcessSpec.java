@@ -52,9 +52,7 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
 
     /** A rejected name as an error message may quote it: on one line, and not the whole of a huge one. */
     public static String shown(String name) {
-        String oneLine = name.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
-        return Characters.clip(oneLine, 40);
+        return Characters.oneLine(name, 40);
     }
 
     public ProcessSpec {

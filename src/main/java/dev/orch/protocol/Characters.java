@@ -25,4 +25,14 @@ public final class Characters {
         }
         return s.substring(0, s.offsetByCodePoints(0, max - 1)) + "…";
     }
+
+    /**
+     * {@code s} as an error message quotes what a client sent: on one line (each control
+     * character a {@code ?}) and {@link #clip clipped} to {@code max} characters.
+     */
+    public static String oneLine(String s, int max) {
+        String line = s.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return clip(line, max);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.orch.server;
 
+import dev.orch.objects.ObjectNames;
 import dev.orch.objects.SharedObject;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.AuthProofs;
@@ -312,7 +313,7 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         if (!mayAddress(addr)) {
-            write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "may not send to '" + addr + "'")));
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "may not send to '" + ObjectNames.quoted(addr) + "'")));
             return;
         }
         Object body = frame.getValue(Frames.BODY);
@@ -444,9 +445,9 @@ final class BridgeConnection implements FrameParser.Listener {
                         if (sessions.isOrphaned(id)) {
                             return new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
                         }
-                        return OrchException.notFound("no object '" + id + "'");
+                        return OrchException.notFound("no object '" + ObjectNames.quoted(id) + "'");
                     }
-                    return OrchException.notFound("nothing listens on '" + address + "'");
+                    return OrchException.notFound("nothing listens on '" + ObjectNames.quoted(address) + "'");
                 case TIMEOUT:
                     // Forwards never time out: a message a hosting worker's consumer dropped as it
                     // went away comes back so.
@@ -554,7 +555,7 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         if (!mayRegister(addr)) {
-            write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "may not register '" + addr + "'")));
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.FORBIDDEN, "may not register '" + ObjectNames.quoted(addr) + "'")));
             return;
         }
         if (!registrations.containsKey(addr)) {

@@ -210,7 +210,7 @@ final class ManagerService extends AbstractVerticle {
         } else {
             HostedType hosted = hostedTypes.get(typeid);
             if (hosted == null) {
-                throw OrchException.notFound("unknown typeid '" + typeid + "'");
+                throw OrchException.notFound("unknown typeid '" + ObjectNames.quoted(typeid) + "'");
             }
             made = createHosted(id, typeid, hosted, args, kwargs)
                     .map(own -> new Entry(id, typeid, name, own != null ? own : hosted.exposed, null, hosted.session, hosted.direct));
@@ -331,14 +331,14 @@ final class ManagerService extends AbstractVerticle {
         if (name instanceof String) {
             String found = names.get(name);
             if (found == null) {
-                throw OrchException.notFound("no object named '" + name + "'");
+                throw OrchException.notFound("no object named '" + ObjectNames.quoted((String) name) + "'");
             }
             return objects.get(found);
         }
         if (id instanceof String) {
             Entry e = objects.get(id);
             if (e == null) {
-                throw OrchException.notFound("no object '" + id + "'");
+                throw OrchException.notFound("no object '" + ObjectNames.quoted((String) id) + "'");
             }
             if (e.name == null && session != null) {
                 addRef(e, session);
@@ -351,14 +351,14 @@ final class ManagerService extends AbstractVerticle {
     private void release(String id, String session) {
         Entry e = objects.get(id);
         if (e == null) {
-            throw OrchException.notFound("no object '" + id + "'");
+            throw OrchException.notFound("no object '" + ObjectNames.quoted(id) + "'");
         }
         if (e.name != null) {
             return;
         }
         Integer n = e.refs.get(session);
         if (n == null) {
-            throw OrchException.notFound("this session holds no reference to '" + id + "'");
+            throw OrchException.notFound("this session holds no reference to '" + ObjectNames.quoted(id) + "'");
         }
         if (n > 1) {
             e.refs.put(session, n - 1);
@@ -377,7 +377,7 @@ final class ManagerService extends AbstractVerticle {
     private void delete(String name) {
         String id = names.get(name);
         if (id == null) {
-            throw OrchException.notFound("no object named '" + name + "'");
+            throw OrchException.notFound("no object named '" + ObjectNames.quoted(name) + "'");
         }
         destroy(objects.get(id));
     }

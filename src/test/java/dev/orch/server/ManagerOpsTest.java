@@ -307,6 +307,17 @@ class ManagerOpsTest {
         code(ErrorCode.BAD_REQUEST, () -> client.request(v.address(), new JsonObject().put("method", "get").put("args", 3)));
         code(ErrorCode.NOT_FOUND, () -> client.request("orch.obj.nothing-here", new JsonObject().put("method", "get")));
         code(ErrorCode.NAME_TAKEN, () -> client.request("orch.manager", new JsonObject().put("op", "host").put("typeid", "dict")));
+        // What a client sent comes back in a 404 as it is when it could be a name, else clipped
+        // to one line: a 10,000-character name is not echoed whole.
+        String huge = "x".repeat(10_000);
+        assertEquals("no object named '" + "x".repeat(39) + "…'", code(ErrorCode.NOT_FOUND, () -> client.lookup(huge)).detail());
+        assertEquals("no object 'a?b'", code(ErrorCode.NOT_FOUND, () -> client.lookupId("a\nb")).detail());
+        assertEquals("unknown typeid '" + "x".repeat(39) + "…'", code(ErrorCode.NOT_FOUND, () -> client.create(huge)).detail());
+        assertEquals("no object '" + "x".repeat(39) + "…'",
+                code(ErrorCode.NOT_FOUND, () -> client.request("orch.obj." + huge, new JsonObject())).detail());
+        assertEquals("may not send to 'orch.x" + "x".repeat(33) + "…'",
+                code(ErrorCode.FORBIDDEN, () -> client.request("orch.x" + huge, new JsonObject())).detail());
+        assertEquals("no object named 'nobody'", code(ErrorCode.NOT_FOUND, () -> client.lookup("nobody")).detail());
     }
 
     @Test
