@@ -67,6 +67,16 @@ class FramingTest(unittest.TestCase):
         self.assertIn(b'"a\\ud800b"', data)
         self.assertEqual(_framing.decode_payload(data[4:]), {"s": "a\ud800b", "t": "\udc00"})
 
+    def test_answers_quote_any_reply_address_as_json(self):
+        # Letters and digits skip the encoder; anything else goes through it, escapes and all.
+        for address in ("r12", "é٣", 'a"b', "a\\b", "t\n", "\ud800", ""):
+            for encode, kind in ((_framing.encode_message, "message"),
+                                 (_framing.encode_reply, "send")):
+                data = encode(address, b'{"result":1}')
+                self.assertEqual(int.from_bytes(data[:4], "big"), len(data) - 4)
+                self.assertEqual(_framing.decode_payload(data[4:]),
+                                 {"type": kind, "address": address, "body": {"result": 1}})
+
 
 class AuthTest(unittest.TestCase):
     def test_proofs_are_hmac_sha256_over_label_and_nonces(self):
