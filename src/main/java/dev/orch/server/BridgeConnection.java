@@ -32,6 +32,7 @@ import io.vertx.core.net.impl.NetSocketInternal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
@@ -86,6 +87,11 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Set once this side began to close the connection. */
     private boolean closing;
     private volatile int inFlight;
+    /**
+     * The reply addresses of this client's requests in flight: answers, parked calls and their
+     * cancels are matched by them (PROTOCOL.md §2), so one may not name two requests at once.
+     */
+    private final HashSet<String> inFlightReplies = new HashSet<>();
     private final long connectedAt = System.nanoTime();
     /** When the client last sent a whole frame or had an answer; bytes of a frame not yet whole do not count. */
     private long lastActivity = connectedAt;
@@ -332,6 +338,13 @@ final class BridgeConnection implements FrameParser.Listener {
                     "more than " + config.maxInFlight() + " requests in flight")));
             return;
         }
+        if (replyAddress != null && !inFlightReplies.add(replyAddress)) {
+            // Two calls under one address: a cancel could withdraw the wrong one, and their answers
+            // could not be told apart. The first goes on as if this one was never sent.
+            write(Frames.err(replyAddress, new OrchException(ErrorCode.NAME_TAKEN, "Conflict",
+                    "replyAddress already in use by a request in flight")));
+            return;
+        }
         inFlight++;
         Object method = ((JsonObject) body).getValue("method");
         if (shard != null && addr.startsWith(Addresses.OBJECT_PREFIX) && shard.invokeHere(
@@ -366,6 +379,9 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Sends the answer to a request; on this connection's loop. */
     private void answered(String address, Object method, String replyAddress, Object reply, OrchException error) {
         inFlight--;
+        if (replyAddress != null) {
+            inFlightReplies.remove(replyAddress);
+        }
         lastActivity = System.nanoTime();
         boolean gives = error == null && givesBack(address, method, reply);
         if (closed) {
