@@ -25,6 +25,13 @@ public final class FrameParser implements Handler<Buffer> {
 
         /** A length outside {@code 1..maxFrame}; the parser stops, the stream cannot be trusted. */
         void onTooLarge(long announced);
+
+        /**
+         * The stream ended (see {@link #end}) and every whole frame before the end was handed on;
+         * a frame cut short by the end is dropped.
+         */
+        default void onEnd() {
+        }
     }
 
     /**
@@ -48,6 +55,8 @@ public final class FrameParser implements Handler<Buffer> {
     private int capacity;
     private int expected = -1;
     private boolean failed;
+    /** The stream ended while a frame was decoded elsewhere: the listener hears so after it. */
+    private boolean ended;
 
     public FrameParser(int maxFrame, Listener listener) {
         this.maxFrame = maxFrame;
@@ -85,6 +94,27 @@ public final class FrameParser implements Handler<Buffer> {
         failed = true;
         pending = null;
         capacity = 0;
+    }
+
+    /**
+     * The stream has ended: once the frames before the end are handed on (one may be decoded
+     * elsewhere, with bytes held behind it), the listener's {@link Listener#onEnd} is called,
+     * once. Nothing is parsed after it.
+     */
+    public void end() {
+        if (decoding) {
+            ended = true;
+            return;
+        }
+        finish();
+    }
+
+    private void finish() {
+        boolean stopped = failed;
+        stop();
+        if (!stopped) {
+            listener.onEnd();
+        }
     }
 
     /** Bytes allocated for a partial frame now (for tests of how memory follows the input). */
@@ -192,6 +222,10 @@ public final class FrameParser implements Handler<Buffer> {
             pending = null;
             capacity = 0;
             handle(held);
+        }
+        if (ended && !decoding) {
+            ended = false;
+            finish();
         }
     }
 

@@ -17,6 +17,7 @@ import io.netty.channel.SingleThreadEventLoop;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -63,6 +64,19 @@ final class BridgeConnection implements FrameParser.Listener {
     private static final int FLUSH_NOW_BYTES = 64 * 1024;
     /** How long a close waits for the client to read the frames queued before it. */
     private static final long CLOSE_GRACE_MS = 2000;
+    /** The answer, instead of an item, to a get answered once the client's input had ended (see {@link #onEnd}). */
+    private static final OrchException ITEM_WITHDRAWN = new OrchException(ErrorCode.CANCELLED, "Cancelled",
+            "the client ended its side of the connection before the item was sent: it stays in the queue");
+    /** Where the answers to the cancels a connection sends for itself go (see {@link #onEnd}). */
+    private static final ObjectShard.Answer IGNORED = new ObjectShard.Answer() {
+        @Override
+        public void result(JsonObject reply) {
+        }
+
+        @Override
+        public void failure(OrchException error) {
+        }
+    };
     /**
      * Frames longer than this are parsed on a worker thread, this connection not being read
      * meanwhile: parsing 256 KiB takes a millisecond or two, a 16 MiB frame hundreds, which every
@@ -92,6 +106,11 @@ final class BridgeConnection implements FrameParser.Listener {
      * cancels are matched by them (PROTOCOL.md §2), so one may not name two requests at once.
      */
     private final HashSet<String> inFlightReplies = new HashSet<>();
+    /** The requests whose answers the client awaits (those with a reply address). */
+    private final CallsInFlight calls = new CallsInFlight();
+    /** Set once the client's input ended: what is owed is answered, then the connection closes. */
+    private boolean inputEnded;
+    private long endDeadline = -1;
     private final long connectedAt = System.nanoTime();
     /** When the client last sent a whole frame or had an answer; bytes of a frame not yet whole do not count. */
     private long lastActivity = connectedAt;
@@ -107,11 +126,11 @@ final class BridgeConnection implements FrameParser.Listener {
     private final FrameOut out;
     /**
      * What the answers queued in {@link #out} gave their callers, as (address, method, result,
-     * end of the answer's frame in {@link #out}) laid flat, so the hot path allocates nothing;
-     * see {@link #givesBack}.
+     * the answer's address, start and end of its frame in {@link #out}) laid flat, so the hot
+     * path allocates nothing; see {@link #givesBack}.
      */
     private final List<Object> unwritten = new ArrayList<>();
-    private static final int NOTE = 4;
+    private static final int NOTE = 6;
     /** Noted answers whose write failed, given back together (see {@link #lostAnswer}). */
     private final List<Object> lostAnswers = new ArrayList<>();
     /** Bytes handed to the socket and not written out to the client yet. */
@@ -150,7 +169,14 @@ final class BridgeConnection implements FrameParser.Listener {
     void start() {
         loop = Thread.currentThread();
         parser.offload(PARSE_ELSEWHERE_ABOVE, this::parseElsewhere);
-        socket.handler(parser);
+        EndOfInput.install(((NetSocketInternal) socket).channelHandlerContext());
+        socket.handler(chunk -> {
+            if (chunk.length() == 0) {
+                parser.end(); // the input's end, as EndOfInput marks it
+            } else {
+                parser.handle(chunk);
+            }
+        });
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> {
             LOG.debugf("connection %s: %s", socket.remoteAddress(), e.getMessage());
@@ -280,7 +306,7 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     private void updateReading() {
-        if (pausedForOutput || pausedForParse) {
+        if (pausedForOutput || pausedForParse || inputEnded) {
             socket.pause();
         } else {
             socket.resume();
@@ -346,10 +372,12 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         inFlight++;
-        Object method = ((JsonObject) body).getValue("method");
+        Pending pending = new Pending(addr, ((JsonObject) body).getValue("method"), replyAddress);
+        if (replyAddress != null) {
+            calls.add(pending);
+        }
         if (shard != null && addr.startsWith(Addresses.OBJECT_PREFIX) && shard.invokeHere(
-                addr.substring(Addresses.OBJECT_PREFIX.length()), (JsonObject) body, session, replyAddress,
-                new DirectAnswer(addr, method, replyAddress))) {
+                addr.substring(Addresses.OBJECT_PREFIX.length()), (JsonObject) body, session, replyAddress, pending)) {
             return;
         }
         DeliveryOptions options = forwardOptions;
@@ -357,7 +385,7 @@ final class BridgeConnection implements FrameParser.Listener {
             // Its id, should the client cancel it; calls run here directly (above) carry it as an argument.
             options = new DeliveryOptions(forwardOptions).addHeader(CALL_HEADER, replyAddress);
         }
-        eventBus.request(addr, body, options, ar -> onReply(addr, method, replyAddress, ar));
+        eventBus.request(addr, body, options, pending);
     }
 
     /**
@@ -366,14 +394,6 @@ final class BridgeConnection implements FrameParser.Listener {
      */
     private static boolean isCancel(String address, JsonObject body) {
         return address.startsWith(Addresses.OBJECT_PREFIX) && Frames.isCancel(body);
-    }
-
-    private void onReply(String address, Object method, String replyAddress, AsyncResult<Message<Object>> ar) {
-        if (ar.succeeded()) {
-            answered(address, method, replyAddress, ar.result().body(), null);
-        } else {
-            answered(address, method, replyAddress, null, toOrchException(address, ar.cause(), sessions));
-        }
     }
 
     /** Sends the answer to a request; on this connection's loop. */
@@ -394,13 +414,21 @@ final class BridgeConnection implements FrameParser.Listener {
             // The client asked for no answer: the request only had to be counted until now.
             return;
         }
-        if (error == null) {
+        if (gives && inputEnded) {
+            // A client whose input ended may be dead: an item written to it could be lost (see onEnd).
+            giveBack(address, method, ((JsonObject) reply).getValue("result"));
+            write(Frames.err(replyAddress, ITEM_WITHDRAWN));
+        } else if (error == null) {
             if (!writeMessage(replyAddress, null, reply, gives ? address : null, method) && gives) {
                 // Too large or deep to send: its caller gets an error, so what it took goes back.
                 giveBack(address, method, ((JsonObject) reply).getValue("result"));
             }
         } else {
             write(Frames.err(replyAddress, error));
+        }
+        if (inputEnded && !closing && calls.isEmpty()) {
+            LOG.debugf("connection %s (session %s): its input ended and it has its last answers", socket.remoteAddress(), session);
+            closeSocket();
         }
     }
 
@@ -418,28 +446,42 @@ final class BridgeConnection implements FrameParser.Listener {
                 new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
     }
 
-    /** The answer of a call run directly on this loop's shard (see {@link ObjectShard#invokeHere}). */
-    private final class DirectAnswer implements ObjectShard.Answer {
-        private final String address;
+    /**
+     * A request in flight, answered either by a call run directly on this loop's shard (see
+     * {@link ObjectShard#invokeHere}) or through the event bus.
+     */
+    private final class Pending extends CallsInFlight.Call implements ObjectShard.Answer, Handler<AsyncResult<Message<Object>>> {
         private final Object method;
-        private final String replyAddress;
 
-        DirectAnswer(String address, Object method, String replyAddress) {
-            this.address = address;
+        Pending(String address, Object method, String replyAddress) {
+            super(address, replyAddress);
             this.method = method;
-            this.replyAddress = replyAddress;
         }
 
         @Override
         public void result(JsonObject reply) {
-            onLoop(() -> answered(address, method, replyAddress, reply, null));
+            onLoop(() -> done(reply, null));
         }
 
         @Override
         public void failure(OrchException error) {
             // As the event bus would have carried it: code and wire message only.
             OrchException e = OrchException.fromWire(error.code().code(), error.wireMessage());
-            onLoop(() -> answered(address, method, replyAddress, null, e));
+            onLoop(() -> done(null, e));
+        }
+
+        @Override
+        public void handle(AsyncResult<Message<Object>> ar) {
+            if (ar.succeeded()) {
+                done(ar.result().body(), null);
+            } else {
+                done(null, toOrchException(address, ar.cause(), sessions));
+            }
+        }
+
+        private void done(Object reply, OrchException error) {
+            calls.remove(this);
+            answered(address, method, replyAddress, reply, error);
         }
     }
 
@@ -644,6 +686,11 @@ final class BridgeConnection implements FrameParser.Listener {
             }
             return;
         }
+        if (inputEnded && msg.replyAddress() != null) {
+            // Its answer could never come.
+            msg.fail(ErrorCode.HOST_GONE.code(), new OrchException(ErrorCode.HOST_GONE, "the worker ended its connection").wireMessage());
+            return;
+        }
         if (call) {
             OrchException refused = checkCall(msg.address(), body);
             if (refused != null) {
@@ -764,6 +811,87 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     /**
+     * The client's input ended: it shut down its write side, or its process died, which looks
+     * the same (PROTOCOL.md §8). Nothing more is read. Its parked calls are withdrawn as its
+     * cancels would withdraw them (each answered 499), so that a dead client's {@code get}
+     * takes no item and its {@code acquire} no lock; the other requests are answered; then the
+     * connection closes and the session ends as on a disconnect. No item is sent any more
+     * either: written to a dead client it would be lost, so a {@code get} answered from now on
+     * is answered 499 and its item stays in the queue. A call still unanswered after the host
+     * timeout (a stuck worker's) no longer holds the connection.
+     */
+    @Override
+    public void onEnd() {
+        if (closed || closing || cutOff) {
+            return;
+        }
+        inputEnded = true;
+        updateReading();
+        if (session == null) {
+            closeSocket();
+            return;
+        }
+        LOG.debugf("connection %s (session %s): its input ended", socket.remoteAddress(), session);
+        withdrawUnwrittenItems();
+        // A worker can answer nothing more.
+        failAwaitingAnswer("the worker ended its connection");
+        for (CallsInFlight.Call c : calls.snapshot()) {
+            if (c.address.startsWith(Addresses.OBJECT_PREFIX)) {
+                withdraw(c);
+            }
+        }
+        if (closing) {
+            return; // the withdrawals answered everything
+        }
+        if (calls.isEmpty()) {
+            closeSocket();
+            return;
+        }
+        endDeadline = vertx.setTimer(config.hostTimeout().toMillis(), id -> {
+            if (!closed) {
+                LOG.debugf("connection %s (session %s): closing it %d ms after its input ended, with calls unanswered",
+                        socket.remoteAddress(), session, config.hostTimeout().toMillis());
+                closeSocket();
+            }
+        });
+    }
+
+    /**
+     * Sends the cancel the client would send for call {@code c}: parked, it is answered 499;
+     * otherwise nothing changes. Calls on a worker's objects are never parked.
+     */
+    private void withdraw(CallsInFlight.Call c) {
+        JsonObject cancel = Frames.cancel(c.replyAddress);
+        if (shard != null && shard.invokeHere(c.address.substring(Addresses.OBJECT_PREFIX.length()), cancel, session, null, IGNORED)) {
+            return;
+        }
+        // After the call, from the same sender: the event bus delivers them in order.
+        eventBus.send(c.address, cancel, forwardOptions);
+    }
+
+    /**
+     * Answers queued when the input ended, not written yet, that gave an item: answered 499
+     * instead, their items given back last first, as {@link #answered} treats those that come
+     * later. The server read the end first, as far as the client can tell.
+     */
+    private void withdrawUnwrittenItems() {
+        for (int i = unwritten.size() - NOTE; i >= 0; i -= NOTE) {
+            // Last first, so that the offsets of those before stay true.
+            out.replace((Integer) unwritten.get(i + 4), (Integer) unwritten.get(i + 5),
+                    Frames.err((String) unwritten.get(i + 3), ITEM_WITHDRAWN));
+            giveBack(unwritten.get(i), unwritten.get(i + 1), unwritten.get(i + 2));
+        }
+        unwritten.clear();
+    }
+
+    /** Fails the messages delivered to this client that await its answer: none can come now. */
+    private void failAwaitingAnswer(String why) {
+        OrchException gone = new OrchException(ErrorCode.HOST_GONE, why);
+        awaitingAnswer.values().forEach(m -> m.fail(gone.code().code(), gone.wireMessage()));
+        awaitingAnswer.clear();
+    }
+
+    /**
      * Closes the socket after the frames queued for it; pending calls are failed by the close
      * handler. Completes once the socket is closed.
      */
@@ -811,15 +939,16 @@ final class BridgeConnection implements FrameParser.Listener {
         giveBackAll(unwritten);
         unwritten.clear();
         vertx.cancelTimer(idleTimer);
+        if (endDeadline != -1) {
+            vertx.cancelTimer(endDeadline);
+        }
         if (session != null) {
             // Before the registrations go: a call that finds none then learns the host is gone (410).
             sessions.remove(session);
         }
         registrations.values().forEach(MessageConsumer::unregister);
         registrations.clear();
-        OrchException gone = new OrchException(ErrorCode.HOST_GONE, "the worker disconnected");
-        awaitingAnswer.values().forEach(m -> m.fail(gone.code().code(), gone.wireMessage()));
-        awaitingAnswer.clear();
+        failAwaitingAnswer("the worker disconnected");
         if (session != null) {
             eventBus.publish(ManagerService.SESSION_CLOSED, session);
         }
@@ -857,11 +986,14 @@ final class BridgeConnection implements FrameParser.Listener {
         if (out.isEmpty()) {
             scheduleFlush();
         }
+        int start = out.size();
         boolean queued = out.message(address, replyAddress, body);
         if (queued && givenBy != null) {
             unwritten.add(givenBy);
             unwritten.add(method);
             unwritten.add(((JsonObject) body).getValue("result"));
+            unwritten.add(address);
+            unwritten.add(start);
             unwritten.add(out.size());
         }
         if (out.size() >= FLUSH_NOW_BYTES) {
@@ -910,7 +1042,7 @@ final class BridgeConnection implements FrameParser.Listener {
         } else {
             int from = 0;
             for (int i = 0; i < unwritten.size(); i += NOTE) {
-                int end = (Integer) unwritten.get(i + 3);
+                int end = (Integer) unwritten.get(i + 5);
                 Object[] note = unwritten.subList(i, i + NOTE).toArray(); // a result may be null
                 int length = end - from;
                 ctx.write(frames.retainedSlice(from, length)).addListener(f -> {

@@ -94,6 +94,18 @@ final class FrameOut {
         return true;
     }
 
+    /**
+     * Replaces the queued frame that takes bytes {@code start} to {@code end} with {@code frame};
+     * the frames after it move, so replace the last first.
+     */
+    void replace(int start, int end, JsonObject frame) {
+        byte[] after = new byte[buf.writerIndex() - end];
+        buf.getBytes(end, after);
+        buf.writerIndex(start);
+        frame(frame);
+        buf.writeBytes(after);
+    }
+
     /** The queued frames, leaving this empty; null if none. The caller owns (and releases) them. */
     ByteBuf take() {
         ByteBuf b = buf;

@@ -136,6 +136,10 @@ public final class ServerConfig {
         return this;
     }
 
+    /**
+     * How long a hosting worker gets to build an object, and how long a connection whose client
+     * ended its side waits for the answers it still owes (PROTOCOL.md §8).
+     */
     public Duration hostTimeout() {
         return hostTimeout;
     }

@@ -17,10 +17,18 @@ class FrameCodecTest {
         final List<JsonObject> frames = new ArrayList<>();
         final List<MalformedFrame> malformed = new ArrayList<>();
         long tooLarge = -1;
+        /** How many frames had been handed on when the end was heard; -1 before. */
+        int framesAtEnd = -1;
 
         @Override
         public void onFrame(JsonObject frame) {
             frames.add(frame);
+        }
+
+        @Override
+        public void onEnd() {
+            assertEquals(-1, framesAtEnd, "the end is heard once");
+            framesAtEnd = frames.size();
         }
 
         @Override
@@ -160,6 +168,31 @@ class FrameCodecTest {
         assertEquals(4, r.frames.get(3).getInteger("n"));
         assertEquals(2, offload.threads.size());
         assertTrue(offload.parked.isEmpty());
+    }
+
+    @Test
+    void theEndIsHeardAfterEveryWholeFrameBeforeItEvenOneParsedElsewhere() {
+        Buffer stream = FrameCodec.encode(new JsonObject().put("type", "send").put("big", "z".repeat(2000)))
+                .appendBuffer(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 1)))
+                .appendBuffer(Buffer.buffer().appendInt(50).appendString("{\"cut short"));
+        Recorder r = new Recorder();
+        FrameParser p = new FrameParser(1024 * 1024, r);
+        ParkedOffload offload = new ParkedOffload();
+        p.offload(1024, offload);
+        p.handle(stream);
+        p.end();
+        assertEquals(-1, r.framesAtEnd, "not while a frame before the end is parsed elsewhere");
+        offload.runNext();
+        assertEquals(2, r.frames.size());
+        assertEquals(2, r.framesAtEnd, "the frame cut short by the end is dropped");
+        p.handle(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 3)));
+        assertEquals(2, r.frames.size(), "nothing is parsed after the end");
+
+        Recorder plain = new Recorder();
+        FrameParser q = new FrameParser(1024, plain);
+        q.handle(FrameCodec.encode(new JsonObject().put("type", "send").put("n", 0)));
+        q.end();
+        assertEquals(1, plain.framesAtEnd);
     }
 
     private static Buffer lengthPrefixed(String payload) {

@@ -186,6 +186,14 @@ public final class RawClient implements AutoCloseable {
         return request("orch.manager", body);
     }
 
+    /**
+     * Ends this side of the connection ({@code shutdown(SHUT_WR)}, as {@code nc -N} does) and
+     * goes on reading: the server sees the end of its input, this client the answers still owed.
+     */
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     /** Closes at once with a reset (SO_LINGER 0), as the connection of a killed client ends. */
     public void abort() {
         try {
