@@ -33,7 +33,6 @@ import io.vertx.core.net.impl.NetSocketInternal;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
@@ -102,11 +101,10 @@ final class BridgeConnection implements FrameParser.Listener {
     private boolean closing;
     private volatile int inFlight;
     /**
-     * The reply addresses of this client's requests in flight: answers, parked calls and their
-     * cancels are matched by them (PROTOCOL.md §2), so one may not name two requests at once.
+     * The requests whose answers the client awaits (those with a reply address), by that address:
+     * answers, parked calls and their cancels are matched by it (PROTOCOL.md §2), so one may not
+     * name two requests at once.
      */
-    private final HashSet<String> inFlightReplies = new HashSet<>();
-    /** The requests whose answers the client awaits (those with a reply address). */
     private final CallsInFlight calls = new CallsInFlight();
     /** Set once the client's input ended: what is owed is answered, then the connection closes. */
     private boolean inputEnded;
@@ -353,6 +351,12 @@ final class BridgeConnection implements FrameParser.Listener {
             write(Frames.err(replyAddress, OrchException.badRequest("'body' must be a JSON object")));
             return;
         }
+        if (((JsonObject) body).containsKey(Frames.CANCEL) && ((JsonObject) body).containsKey("method")
+                && addr.startsWith(Addresses.OBJECT_PREFIX)) {
+            // A cancel that is also a call: whichever was meant, doing the other would surprise.
+            write(Frames.err(replyAddress, OrchException.badRequest("a body is a call ('method') or a cancel ('cancel'), not both")));
+            return;
+        }
         if (state.stopping()) {
             write(Frames.err(replyAddress, new OrchException(ErrorCode.SHUTTING_DOWN, "server is shutting down")));
             return;
@@ -364,7 +368,8 @@ final class BridgeConnection implements FrameParser.Listener {
                     "more than " + config.maxInFlight() + " requests in flight")));
             return;
         }
-        if (replyAddress != null && !inFlightReplies.add(replyAddress)) {
+        Pending pending = new Pending(addr, ((JsonObject) body).getValue("method"), replyAddress);
+        if (replyAddress != null && !calls.add(pending)) {
             // Two calls under one address: a cancel could withdraw the wrong one, and their answers
             // could not be told apart. The first goes on as if this one was never sent.
             write(Frames.err(replyAddress, new OrchException(ErrorCode.NAME_TAKEN, "Conflict",
@@ -372,10 +377,6 @@ final class BridgeConnection implements FrameParser.Listener {
             return;
         }
         inFlight++;
-        Pending pending = new Pending(addr, ((JsonObject) body).getValue("method"), replyAddress);
-        if (replyAddress != null) {
-            calls.add(pending);
-        }
         if (shard != null && addr.startsWith(Addresses.OBJECT_PREFIX) && shard.invokeHere(
                 addr.substring(Addresses.OBJECT_PREFIX.length()), (JsonObject) body, session, replyAddress, pending)) {
             return;
@@ -399,9 +400,6 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Sends the answer to a request; on this connection's loop. */
     private void answered(String address, Object method, String replyAddress, Object reply, OrchException error) {
         inFlight--;
-        if (replyAddress != null) {
-            inFlightReplies.remove(replyAddress);
-        }
         lastActivity = System.nanoTime();
         boolean gives = error == null && givesBack(address, method, reply);
         if (closed) {

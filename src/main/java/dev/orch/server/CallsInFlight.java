@@ -1,13 +1,15 @@
 package dev.orch.server;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
- * The requests of one connection that await an answer for the client, so that when its input
- * ends the connection knows what it still owes and which parked calls to withdraw. Linked
- * through the calls themselves: making and answering one costs no lookup and no allocation
- * beyond the call. Used on the connection's event loop only.
+ * The requests of one connection that await an answer for the client, by reply address: so that
+ * a second request under an address in flight can be refused (a cancel names its call by that
+ * address, and two answers under one could not be told apart), and so that when the client's
+ * input ends the connection knows what it still owes and which parked calls to withdraw, first
+ * made first. Used on the connection's event loop only.
  */
 final class CallsInFlight {
     /** One request awaiting its answer. */
@@ -16,9 +18,6 @@ final class CallsInFlight {
         final String address;
         /** The client's reply address: the call's id, as a cancel names it. */
         final String replyAddress;
-        private Call prev;
-        private Call next;
-        private boolean listed;
 
         Call(String address, String replyAddress) {
             this.address = address;
@@ -26,51 +25,24 @@ final class CallsInFlight {
         }
     }
 
-    private Call head;
-    private Call tail;
+    private final LinkedHashMap<String, Call> byReplyAddress = new LinkedHashMap<>();
 
-    void add(Call c) {
-        c.prev = tail;
-        c.next = null;
-        if (tail == null) {
-            head = c;
-        } else {
-            tail.next = c;
-        }
-        tail = c;
-        c.listed = true;
+    /** Adds {@code c}, unless a call under its reply address is in flight: then false. */
+    boolean add(Call c) {
+        return byReplyAddress.putIfAbsent(c.replyAddress, c) == null;
     }
 
-    /** Removes {@code c}; nothing if it is not listed. */
+    /** Removes {@code c}; nothing if it is not listed (another call's address stays taken). */
     void remove(Call c) {
-        if (!c.listed) {
-            return;
-        }
-        c.listed = false;
-        if (c.prev == null) {
-            head = c.next;
-        } else {
-            c.prev.next = c.next;
-        }
-        if (c.next == null) {
-            tail = c.prev;
-        } else {
-            c.next.prev = c.prev;
-        }
-        c.prev = null;
-        c.next = null;
+        byReplyAddress.remove(c.replyAddress, c);
     }
 
     boolean isEmpty() {
-        return head == null;
+        return byReplyAddress.isEmpty();
     }
 
     /** The calls now, first made first: a copy, as answering them changes this. */
     List<Call> snapshot() {
-        List<Call> all = new ArrayList<>();
-        for (Call c = head; c != null; c = c.next) {
-            all.add(c);
-        }
-        return all;
+        return new ArrayList<>(byReplyAddress.values());
     }
 }

@@ -101,6 +101,10 @@ class SyncOverTheWireTest {
             assertEquals(false, other.request(q.address(), new JsonObject().put("cancel", "g1")).getJsonObject("body")
                     .getValue("result"), "another session withdrew the call");
             assertEquals(400, raw.request(q.address(), new JsonObject().put("cancel", 1)).getInteger("failureCode"));
+            // Both a call and a cancel: neither runs (the put would have answered g1, the cancel withdrawn it).
+            JsonObject both = raw.request(q.address(), new JsonObject().put("method", "put")
+                    .put("args", new JsonArray().add("both")).put("cancel", "g1"));
+            assertEquals(400, both.getInteger("failureCode"), both.encode());
             raw.send(q.address(), "c1", new JsonObject().put("cancel", "g1"));
             JsonObject withdrawn = null;
             JsonObject cancelled = null;
