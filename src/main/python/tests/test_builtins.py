@@ -75,6 +75,21 @@ class DictTest(ServerTestCase):
                          "keys must be str, int, float, bool or None, not tuple")
         self.assertEqual(self.m.dict({1: "a"}).copy(), {"1": "a"})
 
+    def test_true_is_one_as_in_python(self):
+        d = self.m.dict()
+        d[1] = "int"
+        d[True] = "bool"
+        d[0.0] = "zero"
+        local = {1: "int", True: "bool", 0.0: "zero"}
+        self.assertEqual(d.copy(), local)
+        self.assertEqual(list(d.keys()), list(local.keys()))
+        self.assertEqual(d[False], "zero")
+        self.assertIn(True, d)
+        l = self.m.list([1, 1.0, True, False, "1"])
+        self.assertEqual((l.count(True), l.count(0), l.index(True)), (3, 1, 0))
+        l.remove(True)
+        self.assertEqual(l[:], [1.0, True, False, "1"])
+
     def test_non_exposed_method_is_attribute_error_locally(self):
         with self.assertRaises(AttributeError):
             self.m.dict().no_such_method()

@@ -51,11 +51,15 @@ public final class Json {
 
     /**
      * A dict key's hash form: strings, numbers, booleans and null are hashable; arrays and
-     * objects are not. Numerically equal numbers have one form, so tables index by it and keep
+     * objects are not. Numerically equal numbers have one form, booleans that of 0 and 1 (as in
+     * Python, where {@code True == 1} and {@code hash(True) == 1}), so tables index by it and keep
      * the key as first given ({@link #normalize}) to answer with.
      */
     public static Object key(Object v) {
         Object k = normalize(v);
+        if (k instanceof Boolean) {
+            return ((Boolean) k) ? 1L : 0L;
+        }
         if (k instanceof JsonArray || k instanceof JsonObject) {
             throw OrchException.raised("TypeError", "unhashable type: '" + typeName(k) + "'");
         }

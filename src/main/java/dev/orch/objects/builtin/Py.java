@@ -16,7 +16,7 @@ import java.util.Map;
  * integer conversion and deep normalization.
  *
  * <p>Equality is <em>normalized</em> equality: numbers are equal when numerically equal ({@code 1}
- * and {@code 1.0}), but booleans are never equal to numbers ({@code true != 1}, unlike Python).
+ * and {@code 1.0}), and booleans are the numbers 0 and 1 ({@code true == 1}), as in Python.
  * Ordering follows Python: numbers (and booleans, as 0/1) with numbers, strings by code point,
  * arrays lexicographically; anything else raises {@code TypeError}.
  */
@@ -101,7 +101,7 @@ final class Py {
     static int compare(Object a, Object b) {
         Object x = Json.normalize(a);
         Object y = Json.normalize(b);
-        if (isOrderedNumber(x) && isOrderedNumber(y)) {
+        if (isNumber(x) && isNumber(y)) {
             return compareNumbers(x, y);
         }
         if (x instanceof String && y instanceof String) {
@@ -123,12 +123,9 @@ final class Py {
                 + Json.typeName(x) + "' and '" + Json.typeName(y) + "'");
     }
 
+    /** A number in Python's sense: booleans are the ints 0 and 1. */
     private static boolean isNumber(Object n) {
-        return n instanceof Long || n instanceof Double || n instanceof BigInteger;
-    }
-
-    private static boolean isOrderedNumber(Object n) {
-        return isNumber(n) || n instanceof Boolean;
+        return n instanceof Long || n instanceof Double || n instanceof BigInteger || n instanceof Boolean;
     }
 
     private static int compareNumbers(Object x, Object y) {

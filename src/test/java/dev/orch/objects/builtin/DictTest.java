@@ -88,13 +88,28 @@ class DictTest {
     void nonStringKeysAreKeptAsJsonValues() {
         SharedObject d = empty();
         ok(d, "__setitem__", 1, "int");
-        ok(d, "__setitem__", true, "bool");
+        ok(d, "__setitem__", false, "bool");
         ok(d, "__setitem__", null, "none");
         ok(d, "__setitem__", 2.5, "float");
-        assertEquals(arr(1L, true, null, 2.5), ok(d, "keys"));
-        assertEquals("bool", ok(d, "__getitem__", true));
+        assertEquals(arr(1L, false, null, 2.5), ok(d, "keys"));
+        assertEquals("bool", ok(d, "__getitem__", false));
         assertEquals("none", ok(d, "__getitem__", (Object) null));
         assertEquals(4L, ok(d, "__len__"));
+    }
+
+    @Test
+    void booleansAreTheKeysZeroAndOneAsInPython() {
+        SharedObject d = empty();
+        ok(d, "__setitem__", 1, "int");
+        ok(d, "__setitem__", true, "bool");
+        assertEquals(arr(1L), ok(d, "keys"), "True is the key 1, which keeps the type it was first given");
+        assertEquals("bool", ok(d, "__getitem__", 1.0));
+        ok(d, "__setitem__", false, "f");
+        assertEquals("f", ok(d, "__getitem__", 0));
+        assertEquals(true, ok(d, "__contains__", 0.0));
+        assertEquals("f", ok(d, "pop", -0.0));
+        assertEquals(arr(1L), ok(d, "keys"));
+        assertRaised("KeyError", "2", err(d, "__getitem__", 2));
     }
 
     @Test

@@ -127,8 +127,10 @@ class ListTest {
         assertEquals(true, ok(l, "__contains__", arr(1.0, 2)));
         assertEquals(true, ok(l, "__contains__", (Object) null));
         assertEquals(false, ok(l, "__contains__", "b"));
-        assertEquals(2L, ok(l, "count", 1), "1 and 1.0 are equal");
-        assertEquals(1L, ok(l, "count", true), "booleans are not numbers in orch equality");
+        assertEquals(3L, ok(l, "count", 1), "1, 1.0 and true are equal");
+        assertEquals(3L, ok(l, "count", true), "booleans are 0 and 1, as in Python");
+        assertEquals(0L, ok(l, "count", false));
+        assertEquals(0L, ok(l, "index", true), "true is found at the 1");
         assertEquals(0L, ok(l, "count", "zz"));
     }
 

@@ -21,7 +21,11 @@ class PyTest {
         assertTrue(Py.equal(null, null));
         assertTrue(Py.equal(-0.0, 0.0));
         assertTrue(Py.equal(-0.0, 0));
-        assertFalse(Py.equal(true, 1));
+        assertTrue(Py.equal(true, 1), "booleans are 0 and 1, as in Python");
+        assertTrue(Py.equal(false, -0.0));
+        assertFalse(Py.equal(true, 2));
+        assertFalse(Py.equal(true, "True"));
+        assertTrue(Py.equal(arr(true, 0), arr(1.0, false)));
         assertFalse(Py.equal("1", 1));
         assertFalse(Py.equal(null, 0));
         assertFalse(Py.equal(arr(1), arr(1, 2)));
