@@ -7,12 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.orch.client.OrchClient;
+import dev.orch.client.RemoteObject;
+import dev.orch.testing.TestCerts;
 import dev.orch.testing.Poll;
 import dev.orch.testing.RawClient;
 import dev.orch.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +28,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A client that ends its side of the connection ({@code shutdown(SHUT_WR)}) and goes on reading
@@ -189,7 +202,56 @@ class HalfCloseTest {
         }
     }
 
+    /**
+     * Over TLS the end comes two ways: a TLS half-close ({@code close_notify}, then the client
+     * goes on reading) and, as when a client process dies, a bare TCP FIN with no
+     * {@code close_notify}. Either way a parked get is withdrawn and takes no item.
+     */
+    @Test
+    void overTlsAParkedGetIsWithdrawnWhetherTheEndCarriesACloseNotifyOrNot(@TempDir Path dir) throws Exception {
+        TestCerts.Pair pair = TestCerts.selfSigned(dir, "server");
+        SSLSocketFactory factory = trusting(pair.cert);
+        try (TestServer s = TestServer.start(c -> c.tls(pair.cert, pair.key));
+                OrchClient other = OrchClient.connect(s.clientConfig().tls(true, pair.cert))) {
+            for (boolean closeNotify : new boolean[] {true, false}) {
+                RemoteObject q = other.create("Queue");
+                Socket plain = new Socket("127.0.0.1", s.port());
+                SSLSocket tls = (SSLSocket) factory.createSocket(plain, "localhost", s.port(), true);
+                tls.startHandshake();
+                try (RawClient getter = new RawClient(tls)) {
+                    getter.login(TestServer.KEY);
+                    getter.send(q.address(), "g1", call("get"));
+                    assertEquals(0L, getter.request(q.address(), call("qsize")).getJsonObject("body").getLong("result"));
+                    if (closeNotify) {
+                        tls.shutdownOutput();
+                    } else {
+                        plain.shutdownOutput();
+                    }
+                    Map<String, JsonObject> answers = readUntilEnd(getter);
+                    assertEquals(1, answers.size(), answers::toString);
+                    assertEquals(499, answers.get("g1").getInteger("failureCode"), answers.get("g1")::encode);
+                }
+                q.call("put", "item");
+                assertEquals("item", q.call("get_nowait"), "close_notify " + closeNotify + ": the withdrawn get took the item");
+            }
+        }
+    }
+
     // ---- helpers ----
+
+    /** Sockets that trust {@code cert} alone. */
+    private static SSLSocketFactory trusting(Path cert) throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(cert)) {
+            trust.setCertificateEntry("server", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx.getSocketFactory();
+    }
 
     /** A logged-in client whose connection is served by another event loop than {@code c}'s. */
     private static RawClient onAnotherLoop(TestServer s, RawClient c) throws IOException {
