@@ -11,9 +11,9 @@ from .errors import AuthenticationError, OrchError, RemoteError
 from .hosting import caller_session
 from .manager import Manager
 from .proxy import (AutoProxy, BarrierProxy, BaseProxy, ConditionProxy, DictProxy, ListProxy,
-                    NamespaceProxy, ValueProxy)
+                    NamespaceProxy, UnreachableProxy, ValueProxy)
 
 __all__ = ["Manager", "BaseProxy", "AutoProxy", "DictProxy", "ListProxy", "ValueProxy",
-           "NamespaceProxy", "ConditionProxy", "BarrierProxy", "RemoteError",
+           "NamespaceProxy", "ConditionProxy", "BarrierProxy", "UnreachableProxy", "RemoteError",
            "AuthenticationError", "OrchError", "caller_session"]
 __version__ = "0.1.0"

@@ -422,18 +422,71 @@ def _reset_lock_in_child() -> None:
     _adopt_lock = threading.Lock()
 
 
-def rebuild_proxy(settings: Dict[str, Any], oid: str, base: Type[BaseProxy]) -> BaseProxy:
+def rebuild_proxy(settings: Dict[str, Any], oid: str, base: Type[BaseProxy]) -> Any:
     """Unpickles a proxy (see ``BaseProxy.__reduce__``): a lookup by id on a Manager of this
     process for the same server (:func:`orch.manager.manager_for`), which gives this process's
-    session a reference of its own while the proxy lives. Raises ``ConnectionError`` or
-    :class:`orch.AuthenticationError` as ``Manager.connect()`` does, and ``KeyError``-like
-    404 ``RemoteError`` when the object is gone (an anonymous one whose last proxy in the
-    sending process was collected before this one was rebuilt)."""
+    session a reference of its own while the proxy lives.
+
+    If that fails (``ConnectionError``, :class:`orch.AuthenticationError` as
+    ``Manager.connect()`` raises them, or a 404 ``RemoteError`` for an object gone: an
+    anonymous one whose last proxy in the sending process was collected first), the result is
+    an :class:`UnreachableProxy` that raises the failure on its first use. multiprocessing
+    raises it while unpickling instead, where a ``Pool`` worker cannot report it: the task is
+    lost and ``map`` waits for ever. Here the task runs, and its failure reaches the caller."""
     from .manager import manager_for  # manager imports this module
-    manager = manager_for(**settings)
-    desc = manager._manager_op("lookup", id=oid)
+    try:
+        manager = manager_for(**settings)
+        desc = manager._manager_op("lookup", id=oid)
+    except Exception as e:  # noqa: BLE001 - any failure is kept for the first use
+        return UnreachableProxy(settings, oid, base, e)
     cls = proxy_type(desc.get("typeid", ""), desc.get("exposed") or (), base)
     return cls(manager, desc, desc.get("name") is None)
+
+
+def _unreachable(name: str):
+    def method(self: "UnreachableProxy", *args: Any, **kwds: Any) -> Any:
+        self._orch_raise()
+    method.__name__ = name
+    return method
+
+
+class UnreachableProxy:
+    """What a pickled proxy becomes in a process that could not rebuild it (see
+    :func:`rebuild_proxy`): every use raises the rebuild's failure. Pickled again it is the
+    proxy it stands for, which another process, with the key say, may rebuild."""
+
+    __slots__ = ("_orch_settings", "_id", "_orch_base", "_orch_error")
+
+    def __init__(self, settings: Dict[str, Any], oid: str, base: Type[BaseProxy],
+                 error: BaseException) -> None:
+        object.__setattr__(self, "_orch_settings", settings)
+        object.__setattr__(self, "_id", oid)
+        object.__setattr__(self, "_orch_base", base)
+        object.__setattr__(self, "_orch_error", error)
+
+    def _orch_raise(self) -> None:
+        # A fresh traceback each time: re-raising one instance would pile up the old ones.
+        raise self._orch_error.with_traceback(None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # protocol probes (copy, pickle) find nothing
+        self._orch_raise()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._orch_raise()
+
+    def __reduce__(self):
+        return (rebuild_proxy, (self._orch_settings, self._id, self._orch_base))
+
+    def __repr__(self) -> str:
+        return "<proxy of object %r, not rebuilt here: %s: %s>" % (
+            self._id, type(self._orch_error).__name__, self._orch_error)
+
+
+for _name in _FORWARDED_DUNDERS + ("__iter__", "__bool__", "__enter__", "__exit__"):
+    setattr(UnreachableProxy, _name, _unreachable(_name))
+del _name
 
 
 if hasattr(os, "register_at_fork"):

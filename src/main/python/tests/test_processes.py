@@ -96,6 +96,17 @@ class ChildProcessTest(ServerTestCase):
         self.assertNotIn(os.getpid(), pids)
         self.assertEqual(sorted(q.get(timeout=10) for _ in range(6)), [0, 1, 4, 9, 16, 25])
 
+    def test_pool_task_whose_proxy_cannot_log_in_fails_instead_of_hanging(self):
+        q = self.m.Queue()
+        # The workers' environment names a wrong key: the task's proxy cannot be rebuilt there.
+        # multiprocessing's Pool would lose the task (unpickling it fails) and wait for ever.
+        with patched_env(ORCH_AUTHKEY="not-the-key", ORCH_AUTHKEY_FILE=None):
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                result = pool.map_async(square, [(q, 3)])
+                with self.assertRaises(orch.AuthenticationError):
+                    result.get(timeout=60)
+        self.assertEqual(q.qsize(), 0)
+
 
 class PickleTest(ServerTestCase):
     def test_pickle_outside_a_spawn_carries_no_key(self):
@@ -136,9 +147,15 @@ class PickleTest(ServerTestCase):
         v = self.m.Value(1)
         data = pickle.dumps(v)
         v._release()
-        with self.assertRaises(orch.RemoteError) as cm:
-            pickle.loads(data)
-        self.assertEqual(cm.exception.code, 404)
+        # Unpickling gives a stand-in, so that a Pool task still runs; its first use raises.
+        again = pickle.loads(data)
+        self.assertIn("not rebuilt here: RemoteError", repr(again))
+        for use in (lambda: again.value, lambda: again.get(), lambda: str(again._typeid)):
+            with self.assertRaises(orch.RemoteError) as cm:
+                use()
+            self.assertEqual(cm.exception.code, 404)
+        # Pickled again it is the proxy it stood for: where the object exists it is rebuilt.
+        self.assertIs(type(pickle.loads(pickle.dumps(again))), type(again))
 
 
 if __name__ == "__main__":
