@@ -2,12 +2,15 @@ package dev.orch.process;
 
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.NoRecipient;
 import dev.orch.protocol.OrchException;
 import dev.orch.protocol.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -331,11 +334,33 @@ public final class Fleet {
             return Future.succeededFuture(w.json());
         }
         return vertx.eventBus().request(Addresses.host(w.session), new JsonObject().put("op", "signal").put("signal", signal),
-                new DeliveryOptions().setSendTimeout(10_000)).map(m -> {
+                new DeliveryOptions().setSendTimeout(10_000)).transform(ar -> {
+                    if (ar.failed()) {
+                        return Future.failedFuture(signalFailure(w, ar.cause()));
+                    }
                     synchronized (this) {
-                        return w.json();
+                        return Future.succeededFuture(w.json());
                     }
                 });
+    }
+
+    /** Why a signal did not reach worker {@code w}, as the other process errors say it. */
+    private static OrchException signalFailure(Worker w, Throwable t) {
+        if (NoRecipient.matches(t)) {
+            // Its connection is gone (or going, the request queued): it is lost, or about to be.
+            return new OrchException(ErrorCode.HOST_GONE, "worker " + w.id + " is not reachable");
+        }
+        if (t instanceof ReplyException) {
+            ReplyException re = (ReplyException) t;
+            if (re.failureType() == ReplyFailure.TIMEOUT) {
+                return new OrchException(ErrorCode.TIMEOUT, "worker " + w.id + " did not answer the signal");
+            }
+            if (re.failureCode() > 0) {
+                return OrchException.fromWire(re.failureCode(), re.getMessage());
+            }
+        }
+        return t instanceof OrchException ? (OrchException) t
+                : OrchException.raised("InternalError", String.valueOf(t.getMessage()));
     }
 
     /**

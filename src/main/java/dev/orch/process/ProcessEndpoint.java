@@ -2,6 +2,7 @@ package dev.orch.process;
 
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.NoRecipient;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -340,11 +341,19 @@ public final class ProcessEndpoint {
     }
 
     private static OrchException fromReply(Throwable t, String node) {
+        if (NoRecipient.matches(t)) {
+            // No agent listens, or its connection closed with the request queued: no answer will come.
+            return new OrchException(ErrorCode.SHUTTING_DOWN, "Unavailable", "node '" + node + "' is not reachable");
+        }
+        if (t instanceof io.vertx.core.eventbus.ReplyException
+                && ((io.vertx.core.eventbus.ReplyException) t).failureCode() == ErrorCode.HOST_GONE.code()) {
+            // The server's word for a connection that closed with the request handed to it; an
+            // agent's own answers to process operations are never 410.
+            return new OrchException(ErrorCode.SHUTTING_DOWN, "Unavailable", "node '" + node + "' went away before it answered");
+        }
         if (t instanceof io.vertx.core.eventbus.ReplyException) {
             io.vertx.core.eventbus.ReplyException re = (io.vertx.core.eventbus.ReplyException) t;
             switch (re.failureType()) {
-                case NO_HANDLERS:
-                    return new OrchException(ErrorCode.SHUTTING_DOWN, "Unavailable", "node '" + node + "' is not reachable");
                 case TIMEOUT:
                     return new OrchException(ErrorCode.TIMEOUT, "node '" + node + "' did not answer");
                 default:

@@ -8,6 +8,7 @@ import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.FrameParser;
 import dev.orch.protocol.MalformedFrame;
+import dev.orch.protocol.NoRecipient;
 import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
 import io.netty.buffer.ByteBuf;
@@ -492,25 +493,21 @@ final class BridgeConnection implements FrameParser.Listener {
     }
 
     static OrchException toOrchException(String address, Throwable cause, Sessions sessions) {
+        if (NoRecipient.matches(cause)) {
+            // Nobody listens, or the consumer went (object released, host disconnected) with the call queued.
+            if (address.startsWith(Addresses.OBJECT_PREFIX)) {
+                String id = address.substring(Addresses.OBJECT_PREFIX.length());
+                if (sessions.isOrphaned(id)) {
+                    return new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
+                }
+                return OrchException.notFound("no object '" + ObjectNames.quoted(id) + "'");
+            }
+            return OrchException.notFound("nothing listens on '" + ObjectNames.quoted(address) + "'");
+        }
         if (cause instanceof ReplyException) {
             ReplyException re = (ReplyException) cause;
             switch (re.failureType()) {
-                case NO_HANDLERS:
-                    if (address.startsWith(Addresses.OBJECT_PREFIX)) {
-                        String id = address.substring(Addresses.OBJECT_PREFIX.length());
-                        if (sessions.isOrphaned(id)) {
-                            return new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
-                        }
-                        return OrchException.notFound("no object '" + ObjectNames.quoted(id) + "'");
-                    }
-                    return OrchException.notFound("nothing listens on '" + ObjectNames.quoted(address) + "'");
                 case TIMEOUT:
-                    // Forwards never time out: a message a hosting worker's consumer dropped as it
-                    // went away comes back so.
-                    if (address.startsWith(Addresses.OBJECT_PREFIX)
-                            && sessions.isOrphaned(address.substring(Addresses.OBJECT_PREFIX.length()))) {
-                        return new OrchException(ErrorCode.HOST_GONE, "the worker hosting this object disconnected");
-                    }
                     return new OrchException(ErrorCode.TIMEOUT, "no answer from '" + address + "'");
                 default:
                     return OrchException.fromWire(re.failureCode(), re.getMessage());

@@ -7,6 +7,7 @@ import dev.orch.process.ProcessSpec;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.NoRecipient;
 import dev.orch.protocol.OrchException;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
@@ -14,8 +15,6 @@ import io.vertx.core.Promise;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -279,6 +278,13 @@ final class ManagerService extends AbstractVerticle {
         Promise<JsonArray> p = Promise.promise();
         vertx.eventBus().request(Addresses.host(hosted.session), req,
                 new DeliveryOptions().setSendTimeout(hostTimeoutMs), ar -> {
+                    if (ar.succeeded() && !sessions.isAlive(hosted.session)) {
+                        // Built by a worker that left as it answered: its objects' tombstones are
+                        // laid, or being laid, without this one, and nothing could call it.
+                        sessions.revokeHosted(hosted.session, id);
+                        p.fail(hostGone(typeid));
+                        return;
+                    }
                     if (ar.succeeded()) {
                         Object body = ar.result().body();
                         Object own = body instanceof JsonObject ? ((JsonObject) body).getValue("exposed") : null;
@@ -299,15 +305,19 @@ final class ManagerService extends AbstractVerticle {
                     }
                     sessions.revokeHosted(hosted.session, id);
                     OrchException e = BridgeConnection.toOrchException(Addresses.host(hosted.session), ar.cause(), sessions);
-                    // Only nobody listening on orch.host.SESSION means the worker is gone; a 404 the
+                    // Only nobody taking the request on orch.host.SESSION (none listening, or the
+                    // worker's connection closed with it queued) means the worker is gone; a 404 the
                     // worker answered itself (its constructor's own failure) reaches the creator as it is.
-                    if (ar.cause() instanceof ReplyException
-                            && ((ReplyException) ar.cause()).failureType() == ReplyFailure.NO_HANDLERS) {
-                        e = new OrchException(ErrorCode.HOST_GONE, "the worker hosting '" + typeid + "' is gone");
+                    if (NoRecipient.matches(ar.cause())) {
+                        e = hostGone(typeid);
                     }
                     p.fail(e);
                 });
         return p.future();
+    }
+
+    private static OrchException hostGone(String typeid) {
+        return new OrchException(ErrorCode.HOST_GONE, "the worker hosting '" + ObjectNames.quoted(typeid) + "' is gone");
     }
 
     /** A create the worker answered badly: 502, and the worker lets go of what it may have built. */
@@ -400,14 +410,17 @@ final class ManagerService extends AbstractVerticle {
         }
         if (e.shard != null) {
             e.shard.destroy(e.id);
-        } else {
-            if (e.tombstone != null) {
-                e.tombstone.unregister();
-                sessions.orphanGone(e.hostSession, e.id);
-            } else {
-                vertx.eventBus().send(Addresses.host(e.hostSession), new JsonObject().put("op", "release").put("id", e.id));
-            }
+        } else if (e.tombstone != null) {
+            e.tombstone.unregister();
+            sessions.orphanGone(e.hostSession, e.id);
             sessions.revokeHosted(e.hostSession, e.id);
+        } else {
+            // The route goes before the worker is told: a worker forgets the object at its release
+            // and leaves calls that come after unanswered. Both run on the worker connection's
+            // loop in this order, so the release follows every call it was handed; calls queued
+            // for the route meanwhile are discarded (404), and later ones find no route (404).
+            sessions.revokeHosted(e.hostSession, e.id);
+            vertx.eventBus().send(Addresses.host(e.hostSession), new JsonObject().put("op", "release").put("id", e.id));
         }
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.orch.client.ClientConfig;
 import dev.orch.client.OrchClient;
 import dev.orch.protocol.Addresses;
+import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.OrchException;
 import dev.orch.server.OrchServer;
 import dev.orch.server.ServerConfig;
@@ -299,6 +300,39 @@ class FleetTest {
         assertEquals(limit, nodes);
         assertTrue(entry("w1", true) == null && entry("w2", true) != null, "w1 ended first");
         assertTrue(entry("node:n0", true) == null && entry("node:n1", true) != null, "n0 was lost first");
+    }
+
+    @Test
+    void aStopThatReachesNoWorkerIs410NotTheEventBusFailure() {
+        // Attached, but taking no requests: nothing listens on its orch.host.SESSION.
+        OrchClient w = client();
+        cleanup.add(w);
+        String id = call(w, new JsonObject().put("op", "attach").put("kind", "worker").put("name", "deaf")).getString("id");
+        OrchException e = org.junit.jupiter.api.Assertions.assertThrows(OrchException.class,
+                () -> call(admin, new JsonObject().put("op", "kill").put("id", id)));
+        assertEquals(ErrorCode.HOST_GONE, e.code(), e.getMessage());
+        assertEquals("worker " + id + " is not reachable", e.detail());
+    }
+
+    @Test
+    void nodeThatLeavesDuringARequestIs503Unavailable() throws Exception {
+        OrchClient agent = client();
+        cleanup.add(agent);
+        call(agent, new JsonObject().put("op", "attach").put("kind", "node").put("name", "leaving"));
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        agent.serve(Addresses.host(agent.session()), body -> {
+            asked.countDown();
+            return new java.util.concurrent.CompletableFuture<>();
+        });
+        java.util.concurrent.CompletableFuture<Object> spawn = admin.requestAsync(ProcessEndpoint.ADDRESS, new JsonObject()
+                .put("op", "spawn").put("node", "leaving").put("command", new JsonArray().add("true")));
+        assertTrue(asked.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        agent.close();
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> spawn.get(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+        OrchException oe = (OrchException) e.getCause();
+        assertEquals(503, oe.failureCode(), oe.getMessage());
+        assertEquals("Unavailable", oe.name());
     }
 
     @Test
