@@ -770,6 +770,20 @@ final class ClientConnection {
         return true;
     }
 
+    /**
+     * A call on an object this worker does not hold (released, or never built here): answered
+     * 404, as the Python worker answers it. The server routes none here once it has let go of
+     * the object, but a caller left without an answer would wait for ever.
+     */
+    private void noSuchObject(String address, String replyAddress) {
+        if (replyAddress == null) {
+            return;
+        }
+        String id = address.substring(Addresses.OBJECT_PREFIX.length());
+        sendEncoded(HostedAnswers.failure(HostedAnswers.viaServer(replyAddress), Long.MAX_VALUE,
+                OrchException.notFound("this worker holds no object '" + id + "'")));
+    }
+
     private void dispatch(JsonObject frame) {
         String type = frame.getString(Frames.TYPE, "");
         String address = frame.getString(Frames.ADDRESS);
@@ -788,6 +802,8 @@ final class ClientConnection {
                         // A failing handler must not take the connection, or other callers, down with it.
                         LOG.warnf("handler for %s failed: %s", address, e);
                     }
+                } else if (address != null && address.startsWith(Addresses.OBJECT_PREFIX)) {
+                    noSuchObject(address, frame.getString(Frames.REPLY_ADDRESS));
                 }
                 return;
             }

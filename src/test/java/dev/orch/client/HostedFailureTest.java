@@ -167,4 +167,23 @@ class HostedFailureTest {
             assertTrue(ms >= 290 && ms < 1_000, "timed out after " + ms + " ms");
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aCallOnAnObjectTheWorkerNoLongerHoldsIsAnswered404() throws Exception {
+        try (OrchClient worker = client("off"); OrchClient user = client("off")) {
+            worker.host("Forgetful", List.of("echo"), (a, k) -> (method, args, kwargs, caller) -> args.getValue(0));
+            RemoteObject o = user.create("Forgetful");
+            assertEquals("x", o.call("echo", "x"));
+            // The worker lets go of the object while a call is on its way: played by dropping
+            // its handler without a word to the server, which therefore still routes calls here.
+            java.lang.reflect.Field f = OrchClient.class.getDeclaredField("connection");
+            f.setAccessible(true);
+            java.lang.reflect.Field h = ClientConnection.class.getDeclaredField("handlers");
+            h.setAccessible(true);
+            ((java.util.Map<?, ?>) h.get(f.get(worker))).remove(dev.orch.protocol.Addresses.object(o.id()));
+            OrchException e = fails(() -> o.call("echo", "y"));
+            assertEquals(ErrorCode.NOT_FOUND, e.code());
+            assertEquals("this worker holds no object '" + o.id() + "'", e.detail());
+        }
+    }
 }
