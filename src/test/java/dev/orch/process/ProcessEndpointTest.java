@@ -483,6 +483,24 @@ class ProcessEndpointTest {
         assertEquals(3, psEntry(id, true).getInteger("exitCode"));
     }
 
+    @Test
+    void aKillWhileWhatAProcessLeftIsStoppedCancelsItsRestartAndSkipsTheGrace() throws Exception {
+        // The job ignores SIGTERM, so stopping it takes the whole grace (2 s here); the policy
+        // would restart the script once it is gone.
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("restart", "always").put("command", new JsonArray()
+                .add("sh").add("-c").add("(trap '' TERM; exec sleep 1000) & sleep 0.3; exit 1")));
+        String id = r.getString("id");
+        eventually(() -> eventsOf(id).stream().anyMatch(e -> "failed".equals(e.getString("event"))), "the script failed");
+        long t0 = System.nanoTime();
+        JsonObject killed = call(new JsonObject().put("op", "kill").put("id", id));
+        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(tookMs < 1500, "kill waited " + tookMs + " ms, the grace of the job's stop");
+        assertEquals("stopped", killed.getString("state"), killed.toString());
+        assertEquals("stopped", psEntry(id, true).getString("state"));
+        assertEquals(0, psEntry(id, true).getInteger("restarts"));
+        assertTrue(eventsOf(id).stream().noneMatch(e -> "backoff".equals(e.getString("event"))), eventsOf(id).toString());
+    }
+
     private static String leftoverPidFile() {
         return System.getProperty("java.io.tmpdir") + "/orch-leftover-" + ProcessHandle.current().pid();
     }
