@@ -501,6 +501,14 @@ class ProcessEndpointTest {
         assertTrue(eventsOf(id).stream().noneMatch(e -> "backoff".equals(e.getString("event"))), eventsOf(id).toString());
     }
 
+    @Test
+    void aNameThatReadsAsANodeIsRefused() throws Exception {
+        // rm node:NAME removes a node: a process of that name could not be removed by name.
+        assertEquals(400, failure(new JsonObject().put("op", "spawn").put("name", "node:n1")
+                .put("command", new JsonArray().add("true"))));
+        assertEquals(List.of(), ids(true));
+    }
+
     private static String leftoverPidFile() {
         return System.getProperty("java.io.tmpdir") + "/orch-leftover-" + ProcessHandle.current().pid();
     }
