@@ -325,7 +325,9 @@ public final class ProcessSupervisor {
                     mp.state = ProcessState.FAILED;
                     mp.reason = e.detail();
                     publish("failed", mp, new JsonObject().put("reason", mp.reason));
-                    afterEnd(mp, 0, -1);
+                    // Not for the policy to retry: the command cannot start until someone fixes
+                    // it, and then `restart` starts it.
+                    noteFinished(mp);
                 }
                 return Future.failedFuture(e);
             }

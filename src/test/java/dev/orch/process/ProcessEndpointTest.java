@@ -509,6 +509,32 @@ class ProcessEndpointTest {
         assertEquals(List.of(), ids(true));
     }
 
+    @Test
+    void aRelaunchThatCannotStartLeavesTheProcessFailedWhateverItsPolicy() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("orch-relaunch");
+        java.nio.file.Path script = dir.resolve("job.sh");
+        java.nio.file.Files.writeString(script, "#!/bin/sh\nrm -f \"$0\"\nexit 1\n");
+        script.toFile().setExecutable(true);
+        try {
+            // The policy's relaunch: the script deleted itself.
+            String byPolicy = call(new JsonObject().put("op", "spawn").put("restart", "always")
+                    .put("command", new JsonArray().add(script.toString()))).getString("id");
+            eventually(() -> eventsOf(byPolicy).stream().anyMatch(e -> e.containsKey("reason")), "the relaunch failed");
+            JsonObject e = psEntry(byPolicy, true);
+            assertEquals("failed", e.getString("state"), e.toString());
+            assertEquals("no such file: " + script, e.getString("reason"), e.toString());
+            // A restart asked for: refused, and not retried by the policy behind the caller's back.
+            assertEquals(400, failure(new JsonObject().put("op", "restart").put("id", byPolicy)));
+            e = psEntry(byPolicy, true);
+            assertEquals("failed", e.getString("state"), e.toString());
+            assertTrue(eventsOf(byPolicy).stream().filter(x -> "backoff".equals(x.getString("event"))).count() == 1,
+                    eventsOf(byPolicy).toString());
+        } finally {
+            java.nio.file.Files.deleteIfExists(script);
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
     private static String leftoverPidFile() {
         return System.getProperty("java.io.tmpdir") + "/orch-leftover-" + ProcessHandle.current().pid();
     }
