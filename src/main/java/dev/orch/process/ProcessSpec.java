@@ -27,16 +27,17 @@ public record ProcessSpec(String name, List<String> command, Map<String, String>
     public static final String LOCAL = "local";
     /** Longest process or worker name: a name is a handle typed on a command line and shown in ps. */
     public static final int MAX_NAME = 128;
-    public static final String NAME_RULE = "1 to " + MAX_NAME + " characters, no control characters or '@', not server, pN or wN";
+    public static final String NAME_RULE = "1 to " + MAX_NAME + " characters, no control characters or '@', not server, pN, wN or node:…";
 
     /**
      * Whether {@code name} can name a process or worker. Names must never read as a reference to
      * something else: {@code server}, {@code pN} and {@code wN} are ids, {@code ID@NODE} addresses
-     * a node's process, and a control character would break the one-line-per-process ps table.
+     * a node's process, {@code node:NAME} a node ({@code rm node:NAME}), and a control character
+     * would break the one-line-per-process ps table.
      */
     public static boolean isValidName(String name) {
         if (name.isEmpty() || Characters.count(name) > MAX_NAME || name.equals("server") || name.matches("[pw][0-9]+")
-                || name.indexOf('@') >= 0) {
+                || name.indexOf('@') >= 0 || name.startsWith(Fleet.NODE_PREFIX)) {
             return false;
         }
         return name.codePoints().noneMatch(Character::isISOControl);

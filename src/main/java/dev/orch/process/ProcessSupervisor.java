@@ -325,7 +325,9 @@ public final class ProcessSupervisor {
                     mp.state = ProcessState.FAILED;
                     mp.reason = e.detail();
                     publish("failed", mp, new JsonObject().put("reason", mp.reason));
-                    afterEnd(mp, 0, -1);
+                    // Not for the policy to retry: the command cannot start until someone fixes
+                    // it, and then `restart` starts it.
+                    noteFinished(mp);
                 }
                 return Future.failedFuture(e);
             }
@@ -421,7 +423,14 @@ public final class ProcessSupervisor {
     /** Restarts after a backoff if the policy says so, else files the process as ended. */
     private void afterEnd(ManagedProcess mp, long ranMs, int code) {
         int max = mp.spec.maxRestarts();
-        if (closing || !mp.spec.restart().restartsAfter(code) || (max >= 0 && mp.autoRestarts >= max)) {
+        boolean policyRestarts = mp.spec.restart().restartsAfter(code) && (max < 0 || mp.autoRestarts < max);
+        if (closing || mp.stopRequested || !policyRestarts) {
+            if (mp.stopRequested && policyRestarts) {
+                // A stop came while what the run left behind was being stopped: it cancels the
+                // restart that was due, as a stop in backoff does.
+                mp.state = ProcessState.STOPPED;
+                publish("stopped", mp, null);
+            }
             noteFinished(mp);
             return;
         }
@@ -468,7 +477,16 @@ public final class ProcessSupervisor {
                 }
                 return mp.stopping;
             default:
-                return mp.stopping != null ? mp.stopping : Future.succeededFuture();
+                if (mp.stopping == null) {
+                    return Future.succeededFuture();
+                }
+                // Ended on its own, and what it left running is being stopped (endLeftovers): the
+                // stop also cancels the restart due after that, and a kill skips the rest of the grace.
+                mp.stopRequested = true;
+                if (graceMs == 0) {
+                    mp.escalate = true;
+                }
+                return mp.stopping;
         }
     }
 

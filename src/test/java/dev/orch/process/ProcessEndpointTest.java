@@ -483,6 +483,58 @@ class ProcessEndpointTest {
         assertEquals(3, psEntry(id, true).getInteger("exitCode"));
     }
 
+    @Test
+    void aKillWhileWhatAProcessLeftIsStoppedCancelsItsRestartAndSkipsTheGrace() throws Exception {
+        // The job ignores SIGTERM, so stopping it takes the whole grace (2 s here); the policy
+        // would restart the script once it is gone.
+        JsonObject r = call(new JsonObject().put("op", "spawn").put("restart", "always").put("command", new JsonArray()
+                .add("sh").add("-c").add("(trap '' TERM; exec sleep 1000) & sleep 0.3; exit 1")));
+        String id = r.getString("id");
+        eventually(() -> eventsOf(id).stream().anyMatch(e -> "failed".equals(e.getString("event"))), "the script failed");
+        long t0 = System.nanoTime();
+        JsonObject killed = call(new JsonObject().put("op", "kill").put("id", id));
+        long tookMs = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(tookMs < 1500, "kill waited " + tookMs + " ms, the grace of the job's stop");
+        assertEquals("stopped", killed.getString("state"), killed.toString());
+        assertEquals("stopped", psEntry(id, true).getString("state"));
+        assertEquals(0, psEntry(id, true).getInteger("restarts"));
+        assertTrue(eventsOf(id).stream().noneMatch(e -> "backoff".equals(e.getString("event"))), eventsOf(id).toString());
+    }
+
+    @Test
+    void aNameThatReadsAsANodeIsRefused() throws Exception {
+        // rm node:NAME removes a node: a process of that name could not be removed by name.
+        assertEquals(400, failure(new JsonObject().put("op", "spawn").put("name", "node:n1")
+                .put("command", new JsonArray().add("true"))));
+        assertEquals(List.of(), ids(true));
+    }
+
+    @Test
+    void aRelaunchThatCannotStartLeavesTheProcessFailedWhateverItsPolicy() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("orch-relaunch");
+        java.nio.file.Path script = dir.resolve("job.sh");
+        java.nio.file.Files.writeString(script, "#!/bin/sh\nrm -f \"$0\"\nexit 1\n");
+        script.toFile().setExecutable(true);
+        try {
+            // The policy's relaunch: the script deleted itself.
+            String byPolicy = call(new JsonObject().put("op", "spawn").put("restart", "always")
+                    .put("command", new JsonArray().add(script.toString()))).getString("id");
+            eventually(() -> eventsOf(byPolicy).stream().anyMatch(e -> e.containsKey("reason")), "the relaunch failed");
+            JsonObject e = psEntry(byPolicy, true);
+            assertEquals("failed", e.getString("state"), e.toString());
+            assertEquals("no such file: " + script, e.getString("reason"), e.toString());
+            // A restart asked for: refused, and not retried by the policy behind the caller's back.
+            assertEquals(400, failure(new JsonObject().put("op", "restart").put("id", byPolicy)));
+            e = psEntry(byPolicy, true);
+            assertEquals("failed", e.getString("state"), e.toString());
+            assertTrue(eventsOf(byPolicy).stream().filter(x -> "backoff".equals(x.getString("event"))).count() == 1,
+                    eventsOf(byPolicy).toString());
+        } finally {
+            java.nio.file.Files.deleteIfExists(script);
+            java.nio.file.Files.delete(dir);
+        }
+    }
+
     private static String leftoverPidFile() {
         return System.getProperty("java.io.tmpdir") + "/orch-leftover-" + ProcessHandle.current().pid();
     }
