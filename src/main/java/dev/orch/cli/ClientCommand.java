@@ -9,7 +9,6 @@ import dev.orch.client.ClientConfig;
 import dev.orch.client.DirectMode;
 import dev.orch.client.OrchClient;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -40,9 +39,6 @@ abstract class ClientCommand implements Callable<Integer> {
         // One call or two: a direct connection to a worker would cost more than the hop it saves,
         // unless ORCH_DIRECT asks for it.
         ClientConfig config = client.config("orch-cli/" + spec.name());
-        if (!config.callTimeout().isZero()) {
-            config.callTimeout(config.callTimeout().plus(serverSideWait()));
-        }
         String direct = System.getenv(DirectMode.ENV);
         if (direct == null || direct.isBlank()) {
             config.direct("off");
@@ -92,14 +88,6 @@ abstract class ClientCommand implements Callable<Integer> {
      * server answers; throws {@link dev.orch.cli.common.CliException#usage}.
      */
     protected void validate() {
-    }
-
-    /**
-     * How long the server may legitimately take on purpose before it answers (a stop's grace),
-     * added to {@code --timeout} so that the timeout bounds only an unresponsive server.
-     */
-    protected Duration serverSideWait() {
-        return Duration.ZERO;
     }
 
     /** Does the work with a connected client; throws to fail. */

@@ -5,6 +5,8 @@ import dev.orch.cli.common.JsonArgs;
 import dev.orch.cli.common.Seconds;
 import dev.orch.client.OrchClient;
 import dev.orch.process.ProcessEndpoint;
+import dev.orch.protocol.ErrorCode;
+import dev.orch.protocol.OrchException;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -27,10 +29,34 @@ abstract class ProcessOpCommand extends ClientCommand {
         return req;
     }
 
+    /** How long the server waits on purpose before it answers the op (a stop's grace). */
+    Duration serverWait(OrchClient c) {
+        return Duration.ZERO;
+    }
+
+    /**
+     * The server's default stop grace, which a stop without {@code --grace} and a restart wait
+     * out; zero from a server that does not say (the timeout alone then bounds the wait).
+     */
+    static Duration serverGrace(OrchClient c) {
+        try {
+            Object g = ((JsonObject) c.request(ProcessEndpoint.ADDRESS, new JsonObject().put("op", "settings"))).getValue("grace");
+            return g instanceof Number && ((Number) g).doubleValue() >= 0
+                    ? Duration.ofMillis(Math.round(Math.min(((Number) g).doubleValue(), ProcessEndpoint.MAX_GRACE_SECONDS) * 1000))
+                    : Duration.ZERO;
+        } catch (OrchException e) {
+            if (e.code() != ErrorCode.BAD_REQUEST) {
+                throw e;
+            }
+            return Duration.ZERO; // a server older than the op
+        }
+    }
+
     @Override
     protected void run(OrchClient c, PrintWriter out) {
+        Duration wait = serverWait(c);
         forEachReporting(refs, ref -> {
-            JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)));
+            JsonObject r = (JsonObject) c.request(ProcessEndpoint.ADDRESS, extra(new JsonObject().put("op", op()).put("id", ref)), wait);
             out.println(output.json() ? JsonArgs.encode(r.put("ref", ref)) : r.getString("id", ref));
             out.flush();
         });
@@ -49,8 +75,8 @@ abstract class ProcessOpCommand extends ClientCommand {
         }
 
         @Override
-        protected Duration serverSideWait() {
-            return grace == null ? Duration.ZERO : Seconds.of("--grace", grace, 0);
+        Duration serverWait(OrchClient c) {
+            return grace == null ? serverGrace(c) : Seconds.of("--grace", grace, 0);
         }
 
         @Override
@@ -74,6 +100,11 @@ abstract class ProcessOpCommand extends ClientCommand {
 
     @Command(name = "restart", mixinStandardHelpOptions = true, description = "Stop (if running) and start processes again.")
     static class Restart extends ProcessOpCommand {
+        @Override
+        Duration serverWait(OrchClient c) {
+            return serverGrace(c); // a running process is stopped first
+        }
+
         @Override
         String op() {
             return "restart";

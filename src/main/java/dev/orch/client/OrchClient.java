@@ -227,6 +227,16 @@ public final class OrchClient implements AutoCloseable {
         return call(address, body);
     }
 
+    /**
+     * As {@link #request(String, JsonObject)}, for a request the server answers only after
+     * waiting on purpose ({@code serverWait}, a stop's grace): the call timeout then bounds a
+     * server that does not answer, not that wait.
+     */
+    public Object request(String address, JsonObject body, Duration serverWait) {
+        Duration t = config.callTimeout();
+        return connection.call(address, body, t.isZero() || t.isNegative() || serverWait.isNegative() ? t : plusOrForever(t, serverWait));
+    }
+
     /** Sends a request and waits at most the call timeout for its reply body. */
     Object call(String address, JsonObject body) {
         return connection.call(address, body, config.callTimeout());

@@ -153,6 +153,9 @@ public final class ProcessEndpoint {
                 return spawn(body);
             case "ps":
                 return ps(flag(body, "all"));
+            case "settings":
+                // What a client must know to wait for a stop well: the grace it gets by default.
+                return Future.succeededFuture(new JsonObject().put("grace", supervisor.stopGrace().toMillis() / 1000.0));
             case "logs":
                 return logs(body, session);
             case "unfollow":

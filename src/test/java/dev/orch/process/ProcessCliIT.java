@@ -399,6 +399,31 @@ class ProcessCliIT {
         JsonNode e = entry(ps(), spawn.out().trim());
         assertEquals("stopped", e.get("state").asText());
         assertEquals(137, e.get("exitCode").asInt(), "killed after the grace");
+
+        // Without --grace the server's own (2 s here) is waited out just the same, by a restart too.
+        Result restart = run("restart", "--timeout", "1", "stubborn");
+        assertEquals(0, restart.code(), restart.err());
+        Poll.until(WAIT, "TERM trapped again", () -> {
+            try {
+                return run("logs", "stubborn").out().split("ready", -1).length > 2;
+            } catch (Exception ex) {
+                return false;
+            }
+        });
+        Result again = run("restart", "--timeout", "1", "stubborn");
+        assertEquals(0, again.code(), "a restart whose stop takes the server's grace: " + again.err());
+        Poll.until(WAIT, "TERM trapped a third time", () -> {
+            try {
+                return run("logs", "stubborn").out().split("ready", -1).length > 3;
+            } catch (Exception ex) {
+                return false;
+            }
+        });
+        long t0 = System.nanoTime();
+        Result plain = run("stop", "--timeout", "1", "stubborn");
+        assertEquals(0, plain.code(), "a stop that takes the server's grace: " + plain.err());
+        assertTrue(System.nanoTime() - t0 >= 1_900_000_000L, "answered before the server's grace was out");
+        assertEquals(137, entry(ps(), spawn.out().trim()).get("exitCode").asInt(), "killed after the server's grace");
     }
 
     @Test
