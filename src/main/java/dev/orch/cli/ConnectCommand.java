@@ -35,8 +35,8 @@ import sun.misc.Signal;
  */
 @Command(name = "connect", mixinStandardHelpOptions = true, description = {
     "Attach to a server as a worker running CMD, or as a node that runs spawned processes.",
-    "With -- CMD, run CMD as an attached worker (exit with its code); without CMD, make this",
-    "machine a node named --name that runs 'orch spawn --node NAME' processes."})
+    "With -- CMD, run CMD as an attached worker (exit with its code); without CMD, make this"
+        + " machine a node named --name that runs 'orch spawn --node NAME' processes."})
 class ConnectCommand implements Callable<Integer> {
     @Mixin
     ClientOptions client;

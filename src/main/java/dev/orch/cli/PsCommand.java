@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Locale;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +64,7 @@ class PsCommand extends ClientCommand {
             } else if (tty) {
                 out.print("\033[H\033[2J" + text);
             } else if (!text.equals(last)) {
-                out.print("--- " + Instant.now() + "\n" + text);
+                out.print("--- " + Instant.now().truncatedTo(ChronoUnit.MILLIS) + "\n" + text);
             }
             out.flush();
             CliException.checkOutput(out);
@@ -149,7 +150,9 @@ class PsCommand extends ClientCommand {
         double b = ((Number) v).doubleValue();
         String[] units = {"B", "K", "M", "G", "T"};
         int u = 0;
-        while (b >= 1024 && u < units.length - 1) {
+        // 1,048,570 bytes is 1023.99K, which one decimal would print as 1024.0K: the unit goes up
+        // where the rounding would.
+        while (b >= 1023.95 && u < units.length - 1) {
             b /= 1024;
             u++;
         }
