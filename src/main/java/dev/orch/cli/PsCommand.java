@@ -27,6 +27,8 @@ import picocli.CommandLine.Option;
 @Command(name = "ps", mixinStandardHelpOptions = true, description = "List the server, its processes, attached workers and nodes' processes, with descendants.")
 class PsCommand extends ClientCommand {
     private static final int COMMAND_WIDTH = 48;
+    /** Names may be 128 characters; the table shows this many (all of it with -o wide or json). */
+    private static final int NAME_WIDTH = 32;
 
     @Option(names = "--all", description = "Include ended processes (exited, failed, stopped).")
     boolean all;
@@ -90,7 +92,11 @@ class PsCommand extends ClientCommand {
     }
 
     String render(JsonArray rows) {
-        boolean wide = output.wide();
+        return render(rows, output.wide());
+    }
+
+    /** The table of {@code rows}; {@code wide} adds columns and shows names and commands whole. */
+    static String render(JsonArray rows, boolean wide) {
         Table t = wide
                 ? new Table("ID", "NAME", "NODE", "PID", "STATE", "RESTARTS", "CPU%", "RSS", "UPTIME", "EXIT", "STARTED", "COMMAND")
                 : new Table("ID", "NAME", "NODE", "PID", "STATE", "RESTARTS", "CPU%", "RSS", "UPTIME", "COMMAND");
@@ -104,7 +110,9 @@ class PsCommand extends ClientCommand {
                         p.getValue("restarts"), cpu(p.getValue("cpuPercent")), rss(p.getValue("rssBytes")), up,
                         p.getValue("exitCode"), Timestamps.millis(p.getString("startedAt")), cmd);
             } else {
-                t.row(p.getValue("id"), p.getValue("name"), p.getValue("node"), p.getValue("pid"), p.getValue("state"),
+                Object name = p.getValue("name");
+                t.row(p.getValue("id"), name instanceof String ? Characters.clip((String) name, NAME_WIDTH) : name,
+                        p.getValue("node"), p.getValue("pid"), p.getValue("state"),
                         p.getValue("restarts"), cpu(p.getValue("cpuPercent")), rss(p.getValue("rssBytes")), up, cmd);
             }
             JsonArray kids = p.getJsonArray("children", new JsonArray());

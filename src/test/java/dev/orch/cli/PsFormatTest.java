@@ -18,4 +18,15 @@ class PsFormatTest {
         assertEquals("1.0G", PsCommand.rss(1024L * 1024 * 1024 - 1));
         assertNull(PsCommand.rss(null));
     }
+
+    @Test
+    void theTableCutsALongNameAndWideShowsItWhole() {
+        String name = "n".repeat(40);
+        io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonObject()
+                .put("id", "p1").put("name", name).put("state", "exited").put("command", new io.vertx.core.json.JsonArray().add("true")));
+        String table = PsCommand.render(rows, false);
+        org.junit.jupiter.api.Assertions.assertTrue(table.contains("n".repeat(31) + "…"), table);
+        org.junit.jupiter.api.Assertions.assertFalse(table.contains(name), table);
+        org.junit.jupiter.api.Assertions.assertTrue(PsCommand.render(rows, true).contains(name));
+    }
 }
