@@ -233,8 +233,7 @@ public final class OrchClient implements AutoCloseable {
      * server that does not answer, not that wait.
      */
     public Object request(String address, JsonObject body, Duration serverWait) {
-        Duration t = config.callTimeout();
-        return connection.call(address, body, t.isZero() || t.isNegative() || serverWait.isNegative() ? t : plusOrForever(t, serverWait));
+        return connection.call(address, body, callTimeoutPlus(serverWait));
     }
 
     /** Sends a request and waits at most the call timeout for its reply body. */
@@ -386,9 +385,13 @@ public final class OrchClient implements AutoCloseable {
      * call parked, to take an item or a lock nobody receives.
      */
     Object invokeParked(RemoteObject target, String method, JsonArray args, JsonObject kwargs, Duration serverWait) {
+        return invokeSync(target, method, args, kwargs, callTimeoutPlus(serverWait));
+    }
+
+    /** The call timeout with {@code serverWait} added: none stays none, and a negative wait adds nothing. */
+    private Duration callTimeoutPlus(Duration serverWait) {
         Duration t = config.callTimeout();
-        return invokeSync(target, method, args, kwargs,
-                t.isZero() || t.isNegative() || serverWait.isNegative() ? t : plusOrForever(t, serverWait));
+        return t.isZero() || t.isNegative() || serverWait.isNegative() ? t : plusOrForever(t, serverWait);
     }
 
     /** {@code a + b}, or zero (no limit) past what a Duration holds: a wait that long is for ever. */

@@ -61,6 +61,11 @@ public final class Frames {
         return body.containsKey(CANCEL) && !body.containsKey("method");
     }
 
+    /** Whether {@code body} is both a call and a cancel, which a server refuses (PROTOCOL.md §5). */
+    public static boolean isCallAndCancel(JsonObject body) {
+        return body.containsKey(CANCEL) && body.containsKey("method");
+    }
+
     /** The body of a cancel for the call whose reply address is {@code replyAddress}. */
     public static JsonObject cancel(String replyAddress) {
         return new JsonObject().put(CANCEL, replyAddress);

@@ -352,8 +352,7 @@ final class BridgeConnection implements FrameParser.Listener {
             write(Frames.err(replyAddress, OrchException.badRequest("'body' must be a JSON object")));
             return;
         }
-        if (((JsonObject) body).containsKey(Frames.CANCEL) && ((JsonObject) body).containsKey("method")
-                && addr.startsWith(Addresses.OBJECT_PREFIX)) {
+        if (Frames.isCallAndCancel((JsonObject) body) && addr.startsWith(Addresses.OBJECT_PREFIX)) {
             // A cancel that is also a call: whichever was meant, doing the other would surprise.
             write(Frames.err(replyAddress, OrchException.badRequest("a body is a call ('method') or a cancel ('cancel'), not both")));
             return;
