@@ -5,9 +5,11 @@ import dev.orch.protocol.DirectOffer;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.FrameCodec;
 import dev.orch.protocol.OrchException;
+import dev.orch.protocol.References;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -187,6 +189,24 @@ public final class OrchClient implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The object a reference in a call's result names (PROTOCOL.md §5: an object stored in
+     * another, read back). The answer gave this session a reference to it, which this handle
+     * now owns: {@link #release} it when done, as one from {@link #create}. Throws
+     * IllegalArgumentException when {@code reference} is not one, and a 404 OrchException when
+     * it names an object that was gone when the answer was made.
+     */
+    public RemoteObject adopt(Object reference) {
+        String id = References.idIn(reference);
+        if (id == null) {
+            throw new IllegalArgumentException("not a reference to a shared object: " + reference);
+        }
+        if (((JsonObject) reference).getValue("typeid") == null) {
+            throw OrchException.notFound("no object '" + id + "'");
+        }
+        return describe(reference);
     }
 
     /** Drops this session's reference to an anonymous object. */
@@ -494,8 +514,14 @@ public final class OrchClient implements AutoCloseable {
         return r.getValue("result");
     }
 
+    /** Call arguments as JSON; a {@link RemoteObject} among them goes as its {@link RemoteObject#ref()}. */
     static JsonArray toArray(Object... args) {
-        return args == null ? new JsonArray() : new JsonArray(Arrays.asList(args));
+        if (args == null) {
+            return new JsonArray();
+        }
+        List<Object> list = new ArrayList<>(Arrays.asList(args));
+        list.replaceAll(a -> a instanceof RemoteObject ? ((RemoteObject) a).ref() : a);
+        return new JsonArray(list);
     }
 
     // ---- hosting ----

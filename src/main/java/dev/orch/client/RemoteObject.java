@@ -1,6 +1,7 @@
 package dev.orch.client;
 
 import dev.orch.protocol.DirectOffer;
+import dev.orch.protocol.References;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -68,6 +69,15 @@ public final class RemoteObject {
     @SuppressWarnings("unchecked")
     public List<String> exposed() {
         return (List<String>) (List<?>) exposed.getList();
+    }
+
+    /**
+     * A reference to this object, {@code {"orch.ref": ID}}, to store in another server-side
+     * object (PROTOCOL.md §5), which then keeps it alive; {@link #call} sends a RemoteObject
+     * argument as its reference itself. Read back, {@link OrchClient#adopt} makes a handle of it.
+     */
+    public JsonObject ref() {
+        return References.canonical(id);
     }
 
     /** Calls a method and waits (at most the client's call timeout) for its JSON result. */

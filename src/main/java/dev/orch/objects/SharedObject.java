@@ -43,6 +43,15 @@ public interface SharedObject {
         return false;
     }
 
+    /**
+     * Hands {@code sink} every value this object keeps that may hold references to other
+     * objects (PROTOCOL.md §5): its state, and values waiting to enter it (a parked put's item).
+     * The server counts the references in them after each call on an object that has been sent
+     * one, and keeps their referents alive. Called on the object's thread.
+     */
+    default void forEachStored(java.util.function.Consumer<Object> sink) {
+    }
+
     /** The object is being destroyed: fail any pending calls. Called on the object's thread. */
     default void dispose() {
     }

@@ -53,6 +53,8 @@ final class BridgeConnection implements FrameParser.Listener {
     static final String CALL_HEADER = "orch.call";
     /** Marks the return of an answer whose caller had gone (see {@link dev.orch.objects.SharedObject#undelivered}). */
     static final String UNDELIVERED_HEADER = "orch.undelivered";
+    /** In a given-back answer: the holds it carried for its references (see {@link HeldAnswer}). */
+    static final String HELD_FIELD = "held";
     /** Calls may legitimately wait for days (Queue.get); the objects enforce their own timeouts. */
     private static final long FORWARD_TIMEOUT_MS = Integer.MAX_VALUE;
     /**
@@ -125,11 +127,11 @@ final class BridgeConnection implements FrameParser.Listener {
     private final FrameOut out;
     /**
      * What the answers queued in {@link #out} gave their callers, as (address, method, result,
-     * the answer's address, start and end of its frame in {@link #out}) laid flat, so the hot
-     * path allocates nothing; see {@link #givesBack}.
+     * the answer's address, start and end of its frame in {@link #out}, the holds it carries or
+     * null) laid flat, so the hot path allocates nothing; see {@link #givesBack}.
      */
     private final List<Object> unwritten = new ArrayList<>();
-    private static final int NOTE = 6;
+    private static final int NOTE = 7;
     /** Noted answers whose write failed, given back together (see {@link #lostAnswer}). */
     private final List<Object> lostAnswers = new ArrayList<>();
     /** Bytes handed to the socket and not written out to the client yet. */
@@ -402,24 +404,34 @@ final class BridgeConnection implements FrameParser.Listener {
         inFlight--;
         lastActivity = System.nanoTime();
         boolean gives = error == null && givesBack(address, method, reply);
-        if (closed) {
-            if (gives) {
-                giveBack(address, method, ((JsonObject) reply).getValue("result"));
-            }
+        List<String> held = HeldAnswer.of(reply);
+        if (closed && gives) {
+            giveBack(address, method, ((JsonObject) reply).getValue("result"), held);
             return;
         }
-        if (replyAddress == null) {
-            // The client asked for no answer: the request only had to be counted until now.
+        if (closed || replyAddress == null) {
+            // Gone, or the client asked for no answer (the request only had to be counted until now).
+            if (held != null) {
+                state.referents().releaseAll(held);
+            }
             return;
         }
         if (gives && inputEnded) {
             // A client whose input ended may be dead: an item written to it could be lost (see onEnd).
-            giveBack(address, method, ((JsonObject) reply).getValue("result"));
+            giveBack(address, method, ((JsonObject) reply).getValue("result"), held);
             write(Frames.err(replyAddress, ITEM_WITHDRAWN));
         } else if (error == null) {
-            if (!writeMessage(replyAddress, null, reply, gives ? address : null, method) && gives) {
+            if (writeMessage(replyAddress, null, reply, gives ? address : null, method)) {
+                if (!gives && held != null) {
+                    // Before anything the client sends after reading it, such as the release of
+                    // what it received: both go to the manager from this thread, in order.
+                    adopt(held);
+                }
+            } else if (gives) {
                 // Too large or deep to send: its caller gets an error, so what it took goes back.
-                giveBack(address, method, ((JsonObject) reply).getValue("result"));
+                giveBack(address, method, ((JsonObject) reply).getValue("result"), held);
+            } else if (held != null) {
+                state.referents().releaseAll(held);
             }
         } else {
             write(Frames.err(replyAddress, error));
@@ -439,9 +451,20 @@ final class BridgeConnection implements FrameParser.Listener {
                 && address.startsWith(Addresses.OBJECT_PREFIX);
     }
 
-    private void giveBack(Object address, Object method, Object result) {
-        eventBus.send((String) address, new JsonObject().put("method", method).put("result", result),
+    /** Returns an answer's result to its object, with the holds it carried for its references (or null). */
+    @SuppressWarnings("unchecked")
+    private void giveBack(Object address, Object method, Object result, Object held) {
+        JsonObject body = new JsonObject().put("method", method).put("result", result);
+        if (held != null) {
+            body.put(HELD_FIELD, new JsonArray(new ArrayList<>((List<String>) held)));
+        }
+        eventBus.send((String) address, body,
                 new DeliveryOptions().addHeader(UNDELIVERED_HEADER, "1").addHeader(SESSION_HEADER, session));
+    }
+
+    /** An answer carrying references reached this session: its holds become the session's references. */
+    private void adopt(List<String> held) {
+        eventBus.send(ManagerService.ADOPT, new JsonObject().put("session", session).put("ids", new JsonArray(new ArrayList<>(held))));
     }
 
     /**
@@ -873,7 +896,7 @@ final class BridgeConnection implements FrameParser.Listener {
             // Last first, so that the offsets of those before stay true.
             out.replace((Integer) unwritten.get(i + 4), (Integer) unwritten.get(i + 5),
                     Frames.err((String) unwritten.get(i + 3), ITEM_WITHDRAWN));
-            giveBack(unwritten.get(i), unwritten.get(i + 1), unwritten.get(i + 2));
+            giveBack(unwritten.get(i), unwritten.get(i + 1), unwritten.get(i + 2), unwritten.get(i + 6));
         }
         unwritten.clear();
     }
@@ -989,6 +1012,7 @@ final class BridgeConnection implements FrameParser.Listener {
             unwritten.add(address);
             unwritten.add(start);
             unwritten.add(out.size());
+            unwritten.add(HeldAnswer.of(body));
         }
         if (out.size() >= FLUSH_NOW_BYTES) {
             flush();
@@ -1018,6 +1042,7 @@ final class BridgeConnection implements FrameParser.Listener {
      * it reached the kernel (a slow consumer cut off, a client gone): the answer never arrived
      * whole, and what it gave goes back. Written past Vert.x, whose write has one outcome for all.
      */
+    @SuppressWarnings("unchecked")
     private void flush() {
         ByteBuf frames = out.take();
         if (frames == null) {
@@ -1043,6 +1068,8 @@ final class BridgeConnection implements FrameParser.Listener {
                     unwrittenBytes -= length;
                     if (!f.isSuccess()) {
                         lostAnswer(note);
+                    } else if (note[6] != null) {
+                        adopt((List<String>) note[6]);
                     }
                 });
                 from = end;
@@ -1088,7 +1115,7 @@ final class BridgeConnection implements FrameParser.Listener {
     /** Gives back what the noted answers gave, last first (see {@link #lostAnswer}). */
     private void giveBackAll(List<Object> notes) {
         for (int i = notes.size() - NOTE; i >= 0; i -= NOTE) {
-            giveBack(notes.get(i), notes.get(i + 1), notes.get(i + 2));
+            giveBack(notes.get(i), notes.get(i + 1), notes.get(i + 2), notes.get(i + 6));
         }
     }
 

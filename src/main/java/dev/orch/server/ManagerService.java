@@ -12,6 +12,7 @@ import dev.orch.protocol.OrchException;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -35,11 +36,17 @@ final class ManagerService extends AbstractVerticle {
     private static final Logger LOG = Logger.getLogger(ManagerService.class);
     /** Internal: a session disconnected (sent by its connection; clients may not send here). */
     static final String SESSION_CLOSED = "orch.internal.session-closed";
+    /**
+     * Internal: an answer carrying references was written to a session, which now holds one
+     * reference per hold the answer took: {@code {"session": S, "ids": [ID, …]}}.
+     */
+    static final String ADOPT = "orch.internal.adopt";
     static final String SERVER_HOST = "server";
 
     private final TypeRegistry builtins;
     private final List<ObjectShard> shards;
     private final Sessions sessions;
+    private final Referents referents;
     private final Runnable shutdownRequest;
     private final long hostTimeoutMs;
 
@@ -100,27 +107,29 @@ final class ManagerService extends AbstractVerticle {
             return d;
         }
 
-        int totalRefs() {
-            int n = 0;
-            for (int r : refs.values()) {
-                n += r;
-            }
-            return n;
-        }
     }
 
-    ManagerService(TypeRegistry builtins, List<ObjectShard> shards, Sessions sessions, Runnable shutdownRequest,
-            long hostTimeoutMs) {
+    ManagerService(TypeRegistry builtins, List<ObjectShard> shards, Sessions sessions, Referents referents,
+            Runnable shutdownRequest, long hostTimeoutMs) {
         this.hostTimeoutMs = hostTimeoutMs;
         this.builtins = builtins;
         this.shards = shards;
         this.sessions = sessions;
+        this.referents = referents;
         this.shutdownRequest = shutdownRequest;
     }
 
     @Override
     public void start(Promise<Void> started) {
+        referents.onUnreferenced(id -> {
+            if (Vertx.currentContext() == context) {
+                unreferenced(id);
+            } else {
+                context.runOnContext(v -> unreferenced(id));
+            }
+        });
         vertx.eventBus().<String>consumer(SESSION_CLOSED, m -> sessionClosed(m.body()));
+        vertx.eventBus().<JsonObject>consumer(ADOPT, m -> adopt(m.body().getString("session"), m.body().getJsonArray("ids")));
         vertx.eventBus().<JsonObject>consumer(Addresses.MANAGER, this::onRequest)
                 .completionHandler(started);
     }
@@ -222,15 +231,17 @@ final class ManagerService extends AbstractVerticle {
             objects.put(id, e);
             if (name != null) {
                 names.put(name, id);
-            } else if (session != null) {
-                if (!sessions.isAlive(session)) {
-                    // The creator left while the object was being built: its sessionClosed (run,
-                    // or still queued) finds no reference to drop, and no other session could
-                    // ever release one. The reply goes nowhere.
-                    destroy(e);
-                    return e;
-                }
-                addRef(e, session);
+            } else if (session != null && !sessions.isAlive(session)) {
+                // The creator left while the object was being built: its sessionClosed (run,
+                // or still queued) finds no reference to drop, and no other session could
+                // ever release one. The reply goes nowhere.
+                destroy(e);
+                return e;
+            }
+            // One for the name, the creator's reference, or, made by the server itself, for good.
+            referents.register(id, e.describe(), 1);
+            if (name == null && session != null) {
+                noteRef(e, session);
             }
             return e;
         }).onFailure(t -> reservedNames.remove(name));
@@ -351,7 +362,11 @@ final class ManagerService extends AbstractVerticle {
                 throw OrchException.notFound("no object '" + ObjectNames.quoted((String) id) + "'");
             }
             if (e.name == null && session != null) {
-                addRef(e, session);
+                if (!referents.acquire(e.id)) {
+                    // Nothing holds it any more: it is being destroyed.
+                    throw OrchException.notFound("no object '" + ObjectNames.quoted((String) id) + "'");
+                }
+                noteRef(e, session);
             }
             return e;
         }
@@ -379,7 +394,30 @@ final class ManagerService extends AbstractVerticle {
                 mine.remove(id);
             }
         }
-        if (e.totalRefs() == 0) {
+        referents.release(id, 1);
+    }
+
+    /**
+     * A session was written an answer carrying references: each hold the answer took becomes
+     * one of its references, released as any other (PROTOCOL.md §5). A session gone meanwhile,
+     * or a named object (whose references are not counted), lets go of the hold instead.
+     */
+    private void adopt(String session, JsonArray ids) {
+        boolean alive = sessions.isAlive(session);
+        for (Object id : ids) {
+            Entry e = objects.get(id);
+            if (alive && e != null && e.name == null) {
+                noteRef(e, session);
+            } else {
+                referents.release((String) id, 1);
+            }
+        }
+    }
+
+    /** Nothing keeps the object alive any more: no session, no name, no other object's state. */
+    private void unreferenced(String id) {
+        Entry e = objects.get(id);
+        if (e != null && referents.count(id) == 0) {
             destroy(e);
         }
     }
@@ -392,13 +430,15 @@ final class ManagerService extends AbstractVerticle {
         destroy(objects.get(id));
     }
 
-    private void addRef(Entry e, String session) {
+    /** Books a reference of {@code session} to {@code e}, counted in {@link #referents} already. */
+    private void noteRef(Entry e, String session) {
         e.refs.merge(session, 1, Integer::sum);
         refsBySession.computeIfAbsent(session, s -> new HashSet<>()).add(e.id);
     }
 
     private void destroy(Entry e) {
         objects.remove(e.id);
+        referents.forget(e.id);
         if (e.name != null) {
             names.remove(e.name);
         }
@@ -446,7 +486,7 @@ final class ManagerService extends AbstractVerticle {
         JsonArray list = new JsonArray();
         for (Entry e : objects.values()) {
             list.add(new JsonObject().put("id", e.id).put("typeid", e.typeid).put("name", e.name)
-                    .put("refs", e.totalRefs()).put("host", e.shard != null ? SERVER_HOST : e.hostSession));
+                    .put("refs", e.name != null ? referents.count(e.id) - 1 : referents.count(e.id)).put("host", e.shard != null ? SERVER_HOST : e.hostSession));
         }
         return new JsonObject().put("objects", list);
     }
@@ -479,11 +519,9 @@ final class ManagerService extends AbstractVerticle {
         if (held != null) {
             for (String id : held) {
                 Entry e = objects.get(id);
-                if (e != null) {
-                    e.refs.remove(session);
-                    if (e.totalRefs() == 0 && e.name == null) {
-                        destroy(e);
-                    }
+                Integer n = e == null ? null : e.refs.remove(session);
+                if (n != null) {
+                    referents.release(id, n);
                 }
             }
         }

@@ -2,12 +2,14 @@ package dev.orch.server;
 
 import dev.orch.objects.AbstractInvocation;
 import dev.orch.objects.ObjectContext;
+import dev.orch.objects.ObjectNames;
 import dev.orch.objects.SharedObject;
 import dev.orch.objects.SharedType;
 import dev.orch.protocol.Addresses;
 import dev.orch.protocol.ErrorCode;
 import dev.orch.protocol.Frames;
 import dev.orch.protocol.OrchException;
+import dev.orch.protocol.References;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -30,12 +32,14 @@ import java.util.function.Consumer;
  */
 final class ObjectShard extends AbstractVerticle {
     private final Sessions sessions;
+    private final Referents referents;
     private final Map<String, Hosted> objects = new HashMap<>();
 
     private volatile Thread thread;
 
-    ObjectShard(Sessions sessions) {
+    ObjectShard(Sessions sessions, Referents referents) {
         this.sessions = sessions;
+        this.referents = referents;
     }
 
     @Override
@@ -65,6 +69,11 @@ final class ObjectShard extends AbstractVerticle {
         SharedObject object;
         MessageConsumer<JsonObject> consumer;
         final List<Consumer<OrchException>> stopping = new ArrayList<>(2);
+        /**
+         * The holds this object's state has on other objects, by id and how many; null until it
+         * is sent a reference, and objects that never are pay nothing (see {@link #recount}).
+         */
+        Map<String, Integer> held;
 
         Hosted(String id, SharedType type) {
             this.id = id;
@@ -79,7 +88,10 @@ final class ObjectShard extends AbstractVerticle {
 
         @Override
         public long setTimer(long delayMillis, Runnable action) {
-            return vertx.setTimer(Math.max(1, delayMillis), t -> action.run());
+            return vertx.setTimer(Math.max(1, delayMillis), t -> {
+                action.run();
+                recount(this); // a parked put that timed out let go of its item
+            });
         }
 
         @Override
@@ -103,14 +115,29 @@ final class ObjectShard extends AbstractVerticle {
         Promise<Void> done = Promise.promise();
         context.runOnContext(v -> {
             Hosted h = new Hosted(id, type);
+            List<String> refs;
+            try {
+                refs = holdArguments(args, kwargs);
+            } catch (OrchException e) {
+                done.fail(e);
+                return;
+            }
             try {
                 h.object = type.create(h, args, kwargs);
+                if (refs != null) {
+                    h.held = new HashMap<>();
+                    recount(h);
+                }
             } catch (OrchException e) {
                 done.fail(e);
                 return;
             } catch (RuntimeException e) {
                 done.fail(OrchException.raised("TypeError", String.valueOf(e.getMessage())));
                 return;
+            } finally {
+                if (refs != null) {
+                    referents.releaseAll(refs);
+                }
             }
             objects.put(id, h);
             h.consumer = vertx.eventBus().consumer(Addresses.object(id), msg -> dispatch(h, msg));
@@ -131,6 +158,10 @@ final class ObjectShard extends AbstractVerticle {
             if (h != null) {
                 h.consumer.unregister();
                 h.object.dispose();
+                if (h.held != null) {
+                    h.held.forEach(referents::release);
+                    h.held = null;
+                }
             }
         });
     }
@@ -151,6 +182,7 @@ final class ObjectShard extends AbstractVerticle {
         context.runOnContext(v -> {
             for (Hosted h : objects.values()) {
                 h.object.sessionClosed(session);
+                recount(h);
             }
         });
     }
@@ -185,7 +217,7 @@ final class ObjectShard extends AbstractVerticle {
         JsonObject body = msg.body();
         if (msg.headers().contains(BridgeConnection.UNDELIVERED_HEADER)) {
             // Only the front end sets this header (client headers are never forwarded).
-            h.object.undelivered(body.getString("method", ""), body.getValue("result"));
+            giveBack(h, body);
             return;
         }
         invoke(h, body, msg.headers().get(BridgeConnection.SESSION_HEADER), msg.headers().get(BridgeConnection.CALL_HEADER),
@@ -202,9 +234,80 @@ final class ObjectShard extends AbstractVerticle {
         });
     }
 
-    private static void invoke(Hosted h, JsonObject body, String session, String callId, Answer answer) {
+    /**
+     * An answer whose caller had gone comes back (see {@link SharedObject#undelivered}) with the
+     * holds it carried for its references: the object takes its result back before they go.
+     */
+    private void giveBack(Hosted h, JsonObject body) {
+        Object result = body.getValue("result");
+        JsonArray carried = body.getJsonArray(BridgeConnection.HELD_FIELD);
+        if (carried != null) {
+            // Stored again as the caller would send it back: references in their canonical form.
+            JsonArray wrapped = new JsonArray().add(result);
+            References.inArguments(wrapped, null);
+            result = wrapped.getValue(0);
+            if (h.held == null) {
+                h.held = new HashMap<>();
+            }
+        }
+        h.object.undelivered(body.getString("method", ""), result);
+        recount(h);
+        if (carried != null) {
+            for (Object id : carried) {
+                referents.release((String) id, 1);
+            }
+        }
+    }
+
+    /**
+     * Takes a hold on every object the arguments refer to (canonicalizing them, see {@link
+     * References#inArguments}), so that none goes while the call runs; null when they refer
+     * to none. Fails with 404, holding nothing, when one is gone.
+     */
+    private List<String> holdArguments(JsonArray args, JsonObject kwargs) {
+        List<String> refs = References.inArguments(args, kwargs);
+        if (refs != null) {
+            String gone = referents.acquireAll(refs);
+            if (gone != null) {
+                throw OrchException.notFound("no object '" + ObjectNames.quoted(gone) + "'");
+            }
+        }
+        return refs;
+    }
+
+    /**
+     * Brings an object's holds in line with the references its state now has: new ones are
+     * taken before old ones go, so a reference moved within the state never drops to zero.
+     * Objects never sent a reference skip this; the others pay a walk of their state per call.
+     */
+    private void recount(Hosted h) {
+        Map<String, Integer> before = h.held;
+        if (before == null) {
+            return;
+        }
+        Map<String, Integer> now = new HashMap<>();
+        h.object.forEachStored(v -> References.collect(v, id -> now.merge(id, 1, Integer::sum)));
+        now.forEach((id, n) -> {
+            for (int more = n - before.getOrDefault(id, 0); more > 0; more--) {
+                // A new reference came with the call's arguments or a given-back answer, both
+                // holding it: this fails only for an object deleted by name meanwhile.
+                referents.acquire(id);
+            }
+        });
+        before.forEach((id, n) -> {
+            int fewer = n - now.getOrDefault(id, 0);
+            if (fewer > 0) {
+                referents.release(id, fewer);
+            }
+        });
+        // An object that holds none any more goes back to paying nothing.
+        h.held = now.isEmpty() ? null : now;
+    }
+
+    private void invoke(Hosted h, JsonObject body, String session, String callId, Answer answer) {
         if (Frames.isCancel(body)) {
             cancel(h, body.getValue(Frames.CANCEL), session, answer);
+            recount(h); // a withdrawn put lets go of its item
             return;
         }
         Object method = body.getValue("method");
@@ -224,13 +327,28 @@ final class ObjectShard extends AbstractVerticle {
             answer.failure(new OrchException(code, "'" + h.typeid + "' object has no exposed method '" + m + "'"));
             return;
         }
-        Call call = new Call(answer, m, (JsonArray) args, (JsonObject) kwargs, session, callId);
+        List<String> refs;
+        try {
+            refs = holdArguments((JsonArray) args, (JsonObject) kwargs);
+        } catch (OrchException e) {
+            answer.failure(e);
+            return;
+        }
+        if (refs != null && h.held == null) {
+            h.held = new HashMap<>();
+        }
+        Call call = new Call(answer, m, (JsonArray) args, (JsonObject) kwargs, session, callId, h);
         try {
             h.object.invoke(call);
         } catch (OrchException e) {
             call.fail(e);
         } catch (RuntimeException e) {
             call.fail(OrchException.raised("InternalError", String.valueOf(e)));
+        } finally {
+            recount(h);
+            if (refs != null) {
+                referents.releaseAll(refs);
+            }
         }
     }
 
@@ -255,17 +373,35 @@ final class ObjectShard extends AbstractVerticle {
     }
 
     /** A call on one of this shard's objects, answered through its {@link Answer}. */
-    private static final class Call extends AbstractInvocation {
+    private final class Call extends AbstractInvocation {
         private final Answer answer;
+        private final Hosted target;
 
-        Call(Answer answer, String method, JsonArray args, JsonObject kwargs, String session, String callId) {
+        Call(Answer answer, String method, JsonArray args, JsonObject kwargs, String session, String callId, Hosted target) {
             super(method, args, kwargs, session, callId);
             this.answer = answer;
+            this.target = target;
         }
 
         @Override
         protected void deliver(Object result) {
             // Builtins hand out copies of their state (Py.out), so the result is the caller's alone.
+            if (target.held != null && (result instanceof JsonObject || result instanceof JsonArray)) {
+                List<String> handed = new ArrayList<>(0);
+                Object expanded = References.expanded(result, id -> {
+                    JsonObject d = referents.handOut(id);
+                    if (d == null) {
+                        return References.canonical(id);
+                    }
+                    handed.add(id);
+                    return d;
+                });
+                if (!handed.isEmpty()) {
+                    answer.result(new HeldAnswer(expanded, handed));
+                    return;
+                }
+                result = expanded;
+            }
             answer.result(new JsonObject().put("result", result));
         }
 

@@ -84,13 +84,13 @@ public final class OrchServer {
             }
         }
         Future<String> shardsDeployed = deploy(() -> {
-            ObjectShard s = new ObjectShard(sessions);
+            ObjectShard s = new ObjectShard(sessions, state.referents());
             shards.add(s);
             return s;
         }, shardCount);
         return shardsDeployed
                 .compose(v -> {
-                    manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, this::requestShutdown,
+                    manager = new ManagerService(TypeRegistry.builtins(), List.copyOf(shards), sessions, state.referents(), this::requestShutdown,
                             config.hostTimeout().toMillis());
                     return startOnFirstShard(manager);
                 })

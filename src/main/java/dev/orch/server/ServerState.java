@@ -10,9 +10,15 @@ final class ServerState {
     private final Set<String> services = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private final PendingLogins pendingLogins;
+    private final Referents referents = new Referents();
 
     ServerState(int maxPendingLogins) {
         this.pendingLogins = new PendingLogins(maxPendingLogins);
+    }
+
+    /** What keeps each object alive (see {@link Referents}). */
+    Referents referents() {
+        return referents;
     }
 
     /** Connections that have not logged in yet, bounded by {@code --max-pending-logins}. */

@@ -61,6 +61,11 @@ public final class NamespaceType implements SharedType {
     static final class Instance extends BasicObject {
         private final Map<String, Object> attrs = new LinkedHashMap<>();
 
+        @Override
+        public void forEachStored(java.util.function.Consumer<Object> sink) {
+            attrs.values().forEach(sink);
+        }
+
         void setAll(JsonObject values) {
             for (String k : values.fieldNames()) {
                 attrs.put(k, Py.store(values.getValue(k)));

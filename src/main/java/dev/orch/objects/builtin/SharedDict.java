@@ -98,6 +98,13 @@ final class SharedDict extends BasicObject {
         }
     }
 
+    @Override
+    public void forEachStored(java.util.function.Consumer<Object> sink) {
+        for (OrderedTable.Entry e : table) {
+            sink.accept(e.value);
+        }
+    }
+
     private JsonArray keys(Invocation call) {
         Args.bind(call);
         JsonArray out = new JsonArray();

@@ -19,6 +19,11 @@ final class SharedList extends BasicObject {
     final List<Object> items = new ArrayList<>();
 
     @Override
+    public void forEachStored(java.util.function.Consumer<Object> sink) {
+        items.forEach(sink);
+    }
+
+    @Override
     protected Object call(Invocation call) {
         switch (call.method()) {
             case "__getitem__":

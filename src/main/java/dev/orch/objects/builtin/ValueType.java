@@ -62,6 +62,11 @@ public final class ValueType implements SharedType {
     static final class Instance extends BasicObject {
         private Object value;
 
+        @Override
+        public void forEachStored(java.util.function.Consumer<Object> sink) {
+            sink.accept(value);
+        }
+
         Instance(Object value) {
             this.value = value;
         }

@@ -205,6 +205,12 @@ class QueueObject extends SyncObject {
     }
 
     @Override
+    public void forEachStored(java.util.function.Consumer<Object> sink) {
+        items.forEach(sink);
+        putters.forEach(w -> sink.accept(w.item));
+    }
+
+    @Override
     public void sessionClosed(String session) {
         getters.dropSession(session);
         putters.dropSession(session);

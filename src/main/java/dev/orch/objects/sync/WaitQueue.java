@@ -88,6 +88,11 @@ final class WaitQueue {
     }
 
     /** True if a live waiter is parked; drops the dead ones in front of it. */
+    /** Every waiter still parked, live or not, in arrival order. */
+    void forEach(Consumer<Waiter> action) {
+        waiters.forEach(action);
+    }
+
     boolean hasLive() {
         Iterator<Waiter> it = waiters.iterator();
         while (it.hasNext()) {
