@@ -9,7 +9,6 @@ import dev.orch.protocol.References;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -514,14 +513,8 @@ public final class OrchClient implements AutoCloseable {
         return r.getValue("result");
     }
 
-    /** Call arguments as JSON; a {@link RemoteObject} among them goes as its {@link RemoteObject#ref()}. */
     static JsonArray toArray(Object... args) {
-        if (args == null) {
-            return new JsonArray();
-        }
-        List<Object> list = new ArrayList<>(Arrays.asList(args));
-        list.replaceAll(a -> a instanceof RemoteObject ? ((RemoteObject) a).ref() : a);
-        return new JsonArray(list);
+        return args == null ? new JsonArray() : new JsonArray(Arrays.asList(args));
     }
 
     // ---- hosting ----

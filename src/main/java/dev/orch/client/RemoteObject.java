@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** A handle on a shared object: its identity and its methods, called through the client. */
-public final class RemoteObject {
+public final class RemoteObject implements References.Referable {
     private final OrchClient client;
     private final String id;
     private final String typeid;
@@ -73,11 +73,16 @@ public final class RemoteObject {
 
     /**
      * A reference to this object, {@code {"orch.ref": ID}}, to store in another server-side
-     * object (PROTOCOL.md §5), which then keeps it alive; {@link #call} sends a RemoteObject
-     * argument as its reference itself. Read back, {@link OrchClient#adopt} makes a handle of it.
+     * object (PROTOCOL.md §5), which then keeps it alive; a RemoteObject anywhere in a call's
+     * arguments goes as its reference by itself. Read back, {@link OrchClient#adopt} makes a handle of it.
      */
     public JsonObject ref() {
         return References.canonical(id);
+    }
+
+    @Override
+    public String referenceId() {
+        return id;
     }
 
     /** Calls a method and waits (at most the client's call timeout) for its JSON result. */

@@ -37,6 +37,7 @@ import java.util.OptionalLong;
  * ISO-8601 string and an enum its name (as Vert.x writes them).</li>
  * <li>An {@link Optional} (and {@code OptionalInt}, {@code OptionalLong}, {@code OptionalDouble})
  * is its value, or null when empty: what a typed proxy's {@code Optional} result reads back.</li>
+ * <li>A handle of a shared object ({@link References.Referable}) is a reference to it.</li>
  * <li>{@code byte[]} and Vert.x {@link Buffer}s are refused ({@link NotJsonException}), as
  * Python's client refuses bytes: no receiver would know a base64 string for bytes.</li>
  * <li>Anything else (a POJO, a {@code java.util.Date}, an {@code int[]}) is written by the
@@ -107,6 +108,8 @@ public final class JsonValues {
             write(((OptionalLong) v).isPresent() ? ((OptionalLong) v).getAsLong() : null, g);
         } else if (v instanceof OptionalDouble) {
             write(((OptionalDouble) v).isPresent() ? ((OptionalDouble) v).getAsDouble() : null, g);
+        } else if (v instanceof References.Referable) {
+            write(References.canonical(((References.Referable) v).referenceId()), g);
         } else if (v instanceof byte[] || v instanceof Buffer) {
             throw binary();
         } else {

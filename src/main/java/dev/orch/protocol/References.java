@@ -20,6 +20,12 @@ public final class References {
     private References() {
     }
 
+    /** A handle of a shared object, sent as a reference to it wherever it stands in a value. */
+    public interface Referable {
+        /** The object's id. */
+        String referenceId();
+    }
+
     /**
      * Canonicalizes, in place, every reference in a call's arguments (they are the call's own)
      * and returns their ids in order, or null when there are none: the common case walks the

@@ -88,6 +88,24 @@ class ReferencesTest {
     }
 
     @Test
+    void aHandleAnywhereInAnArgumentGoesAsAReference() {
+        RemoteObject d = client.create("dict");
+        RemoteObject e = client.create("Event");
+        d.call("__setitem__", "pair", java.util.List.of(e, java.util.Map.of("again", e)));
+        client.release(e);
+        assertEquals(2, listing(e.id()).getInteger("refs"));
+        JsonArray pair = (JsonArray) d.call("__getitem__", "pair");
+        RemoteObject first = client.adopt(pair.getValue(0));
+        RemoteObject second = client.adopt(pair.getJsonObject(1).getValue("again"));
+        first.call("set");
+        assertEquals(true, second.call("is_set"));
+        client.release(first);
+        client.release(second);
+        client.release(d);
+        awaitGone(e.id());
+    }
+
+    @Test
     void destroyingTheHolderLetsGoOfWhatItHolds() {
         RemoteObject inner = client.create("dict");
         RemoteObject outer = client.create("list", new JsonArray().add(inner.ref()).add(new JsonArray().add(inner.ref())));
