@@ -12,7 +12,6 @@ import dev.orch.protocol.OrchException;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -121,8 +120,11 @@ final class ManagerService extends AbstractVerticle {
 
     @Override
     public void start(Promise<Void> started) {
+        // Compared by thread: a message reaches the manager on a duplicate of its context.
+        Thread own = Thread.currentThread();
         referents.onUnreferenced(id -> {
-            if (Vertx.currentContext() == context) {
+            if (Thread.currentThread() == own) {
+                // A release's object is gone before its answer, as a client reading it expects.
                 unreferenced(id);
             } else {
                 context.runOnContext(v -> unreferenced(id));

@@ -106,6 +106,40 @@ class ReferencesTest {
     }
 
     @Test
+    void aReleasedObjectIsGoneFromTheNextRequestsView() throws Exception {
+        // Sent back to back: the manager answers them in order, and the release's destroy comes first.
+        for (int i = 0; i < 5; i++) {
+            try (RawClient raw = server.raw()) {
+                raw.login(TestServer.KEY);
+                String id = raw.manager(new JsonObject().put("op", "create").put("typeid", "dict"))
+                        .getJsonObject("body").getString("id");
+                // One write, so that the server reads both in one go.
+                raw.writeRaw(frames(
+                        new JsonObject().put("type", "send").put("address", "orch.manager").put("replyAddress", "rel")
+                                .put("body", new JsonObject().put("op", "release").put("id", id)),
+                        new JsonObject().put("type", "send").put("address", "orch.manager").put("replyAddress", "list")
+                                .put("body", new JsonObject().put("op", "objects"))));
+                JsonObject objects = raw.read();
+                while (!"list".equals(objects.getString("address"))) {
+                    objects = raw.read();
+                }
+                assertFalse(objects.getJsonObject("body").getJsonArray("objects").stream()
+                        .anyMatch(o -> id.equals(((JsonObject) o).getString("id"))), objects.encode());
+            }
+        }
+    }
+
+    private static byte[] frames(JsonObject... frames) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (JsonObject f : frames) {
+            byte[] json = f.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            bytes.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(json.length).array());
+            bytes.writeBytes(json);
+        }
+        return bytes.toByteArray();
+    }
+
+    @Test
     void destroyingTheHolderLetsGoOfWhatItHolds() {
         RemoteObject inner = client.create("dict");
         RemoteObject outer = client.create("list", new JsonArray().add(inner.ref()).add(new JsonArray().add(inner.ref())));
