@@ -227,6 +227,9 @@ class HostedRefsTest(ServerTestCase):
         d["c"] = c
         again = d["c"]
         self.assertEqual(again._id, c._id)
+        # The reference came as a lookup answer does, with the worker's fields: same route.
+        self.assertTrue(again._hosted)
+        self.assertEqual(again._route is None, c._route is None)
         self.assertEqual(again.incr(), 11)
         self.assertEqual(c.incr(), 12)
         del c, again
