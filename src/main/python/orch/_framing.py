@@ -9,7 +9,7 @@ import json
 import re
 import struct
 from collections.abc import Mapping, Set as AbstractSet, ValuesView
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -24,24 +24,46 @@ _pack_header = _HEADER.pack
 _unpack_header = _HEADER.unpack_from
 
 
+#: The member that makes a JSON object a reference to a shared object (PROTOCOL.md §5).
+REF_KEY = "orch.ref"
+
+
+class ProxyValue(TypeError):
+    """A proxy met while encoding a value as plain JSON. A call on one of the server's own
+    objects catches it and encodes the value again with :func:`encode_json_refs`, so plain
+    values never pay for references; anywhere else it is the caller's error. Its message
+    contains "JSON serializable", as every encoding failure's does (hosting relies on that)."""
+
+    def __init__(self, proxy: Any) -> None:
+        super().__init__(
+            "Object of type %s is not JSON serializable here: a proxy can be sent only to the "
+            "orch server's own objects (dict, list, Value, Namespace, Queue...), as an argument "
+            "of their methods or of create(), which then hold a reference to it; not to an "
+            "object a worker hosts, nor to another server's objects (send the object's name "
+            "there and use Manager.lookup(name))" % type(proxy).__name__)
+        self.proxy = proxy
+
+
+def _is_proxy(value: Any) -> bool:
+    from .proxy import BaseProxy, UnreachableProxy  # proxy imports this module
+    return isinstance(value, (BaseProxy, UnreachableProxy))
+
+
 def _default(value: Any) -> Any:
     """The encoder's hook for values JSON has no type for, called only for those (never on the
     path of plain JSON values). What maps onto JSON without ambiguity is converted, as
     multiprocessing's manager would pickle it: ``range``, ``set``, ``frozenset`` and the other
     sets, dict views among them (``d.keys()``, ``d.items()``, ``d.values()``), become arrays
     (a set's order is its iteration order), any other ``collections.abc.Mapping`` an
-    object (its keys as for a dict: str, int, float, bool or None). Anything else raises
-    ``TypeError``; its message contains "JSON serializable" (hosting relies on that)."""
+    object (its keys as for a dict: str, int, float, bool or None). A proxy raises
+    :class:`ProxyValue`; anything else ``TypeError``. Both messages contain "JSON
+    serializable" (hosting relies on that)."""
     if isinstance(value, (range, AbstractSet, ValuesView)):
         return list(value)
     if isinstance(value, Mapping):
         return dict(value)
-    from .proxy import BaseProxy  # proxy imports this module; only on this error path
-    if isinstance(value, BaseProxy):
-        raise TypeError("Object of type %s is not JSON serializable: a proxy cannot be sent as "
-                        "a value (stored in a shared object, put in a queue, passed as an "
-                        "argument); send the object's name and use Manager.lookup(name)"
-                        % type(value).__name__)
+    if _is_proxy(value):
+        raise ProxyValue(value)
     raise TypeError("Object of type %s is not JSON serializable: orch sends values as JSON "
                     "(str, int, float, bool, None, list, tuple, dict; also set, frozenset, "
                     "range, Mapping)" % type(value).__name__)
@@ -88,8 +110,17 @@ if _c_make_encoder is not None:
 
     def _encode_text(value: Any) -> str:
         return "".join(_c_encode(value, 0))
+
+    def _encoder_with(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+        c_encode = _c_make_encoder(None, default, json.encoder.encode_basestring, None,
+                                   ":", ",", False, False, False)
+        return lambda value: "".join(c_encode(value, 0))
 else:
     _encode_text = _encoder.encode
+
+    def _encoder_with(default: Callable[[Any], Any]) -> Callable[[Any], str]:
+        return json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
+                                default=default).encode
 
 #: What an int, float, bool or None dict key looks like once the encoder has made it a string
 #: (a superset: str keys such as "1" or "null" match too). The encoder converts such keys
@@ -98,9 +129,9 @@ else:
 _MAYBE_CONVERTED_KEY = re.compile(r'"[-0-9tfn][-+.0-9eEaslru]*":').search
 
 
-def _dumps(value: Any) -> str:
+def _dumps(value: Any, encode: Callable[[Any], str] = _encode_text) -> str:
     try:
-        text = _encode_text(value)
+        text = encode(value)
     except RecursionError:
         raise ValueError(_TOO_DEEP) from None
     except ValueError as e:
@@ -271,6 +302,27 @@ def encode_json(value: Any) -> bytes:
         return _utf8(text)
 
 
+def encode_json_refs(value: Any, ref: Callable[[Any], Dict[str, str]]) -> bytes:
+    """``value`` as :func:`encode_json` gives it, each proxy in it (at any depth) written as
+    ``ref(proxy)``, its reference ``{"orch.ref": ID}`` (PROTOCOL.md §5); ``ref`` raises for a
+    proxy that cannot go. Only for values that hold a proxy: it makes an encoder per call."""
+
+    def default(item: Any) -> Any:
+        if _is_proxy(item):
+            return ref(item)
+        return _default(item)
+
+    return _utf8(_dumps(value, _encoder_with(default)))
+
+
+class BodyWithRefs(dict):
+    """The body of a ``message`` frame whose text holds ``"orch.ref"``, which may carry
+    references to shared objects (PROTOCOL.md §5): a dict like any other, whose type tells a
+    proxy to look for them. Any other frame's body is a plain dict, never walked."""
+
+    __slots__ = ()
+
+
 def send_prefix(address: str) -> bytes:
     """The start of a ``send`` frame's payload to ``address``, to pass to :func:`encode_send`.
 
@@ -328,6 +380,12 @@ def decode_payload(payload: Buffer) -> Dict[str, Any]:
         raise FrameError("frame nests too deeply to decode here", _envelope(text)) from None
     if not isinstance(value, dict):
         raise FrameError("frame is not a JSON object")
+    # A search of the text costs a fraction of its decoding; the walk for references is left
+    # to the few replies that may hold one.
+    if '"orch.ref"' in text and value.get("type") == "message":
+        body = value.get("body")
+        if type(body) is dict:
+            value["body"] = BodyWithRefs(body)
     return value
 
 

@@ -26,7 +26,7 @@ import ssl
 import threading
 import time
 import weakref
-from typing import Any, Callable, Deque, Dict, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Optional, Tuple, Union
 
 from . import _auth, _framing, _tls
 from .errors import (AuthenticationError, RemoteError, connect_error, connection_error,
@@ -201,6 +201,8 @@ class Connection:
         self._close_callbacks: list = []
         self.session: Optional[str] = None
         self.server: Optional[str] = None
+        #: The peer's socket address, once connected: one server whatever name reached it.
+        self.peer: Optional[Tuple[Any, ...]] = None
         self.pid = os.getpid()
 
     # -- opening -----------------------------------------------------------------------------
@@ -218,6 +220,7 @@ class Connection:
             raise connect_error(e, f"cannot connect to {self._peer} at {host}:{port}") from e
         phase = "TLS handshake"
         try:
+            self.peer = sock.getpeername()[:2]
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self._ssl_context is not None:
                 sock.settimeout(max(0.001, deadline - time.monotonic()))
@@ -487,9 +490,10 @@ class Connection:
         self._interrupted(e)
         raise e
 
-    def request(self, address: str, body: Dict[str, Any],
+    def request(self, address: str, body: Union[Dict[str, Any], bytes],
                 timeout: Optional[float] = None, prefix: Optional[bytes] = None) -> Any:
-        """Sends ``body`` to ``address`` and returns the reply body; raises the mapped error.
+        """Sends ``body`` (a dict, or its JSON already encoded as bytes) to ``address`` and
+        returns the reply body; raises the mapped error.
 
         ``prefix``, from ``_framing.send_prefix(address)``, saves encoding the address again.
         Any other exception that ends the call, Ctrl-C or one a signal handler raises (the
@@ -574,13 +578,13 @@ class Connection:
                 self._fail_reading(e)  # re-raises an interruption (Ctrl-C…) as it is
                 raise self._lost_error() from e
 
-    def _encode_request(self, address: str, body: Dict[str, Any],
+    def _encode_request(self, address: str, body: Union[Dict[str, Any], bytes],
                         prefix: Optional[bytes]) -> Tuple[str, bytes]:
         """A fresh reply address and the whole ``send`` frame; raises for a body that is not
         JSON or a frame larger than the peer takes."""
         reply_address = "r%d" % next(self._counter)
         data = _framing.encode_send(prefix or _framing.send_prefix(address), reply_address,
-                                    _framing.encode_json(body))
+                                    body if type(body) is bytes else _framing.encode_json(body))
         if len(data) - _framing.HEADER_SIZE > self._max_frame:
             # The peer would close the connection, failing every call on it; this one fails alone.
             raise RemoteError(413, "FrameTooLarge",

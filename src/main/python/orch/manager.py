@@ -11,10 +11,11 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _auth, connection as _connection_mod, direct
+from ._framing import REF_KEY, ProxyValue, encode_json_refs
 from .connection import Connection
 from .errors import RemoteError
 from .hosting import Host, TypeSpec, make_spec
-from .proxy import BaseProxy, finite_timeout, proxy_type
+from .proxy import BaseProxy, UnreachableProxy, _GoneReference, finite_timeout, proxy_type
 
 Address = Union[Tuple[str, int], str]
 
@@ -31,6 +32,9 @@ _FALSE = ("", "0", "off", "false", "no")
 _NAMED_SUGAR = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
                           "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "Array",
                           "list"))
+# The server's own types, whose constructors take references to shared objects (PROTOCOL.md
+# §5); a worker's type may not take a built-in typeid, so no other type is one of these.
+_BUILTIN_TYPEIDS = _NAMED_SUGAR | frozenset(("dict", "Namespace"))
 # SyncManager's typeids the server has no type for: AttributeError, so hasattr() says so.
 _NOT_OFFERED = {
     "Pool": "the orch server runs no Python functions; host a type (register() and "
@@ -339,7 +343,9 @@ class Manager:
 
         With ``name`` the object is named: it lives until :meth:`delete` and others can
         :meth:`lookup` it. Without, it is anonymous and released when its last proxy in this
-        process is garbage collected (or this manager closes).
+        process is garbage collected (or this manager closes). The arguments of one of the
+        server's own types may hold proxies (``m.list([m.dict()])``), which it then keeps
+        alive (PROTOCOL.md §5); a hosted type's may not (``TypeError``).
         """
         return self._create(typeid, args, kwargs, name)
 
@@ -353,7 +359,20 @@ class Manager:
         if name is not None:
             body["name"] = name
         try:
-            desc = self._manager_op("create", **body)
+            try:
+                desc = self._manager_op("create", **body)
+            except ProxyValue as e:
+                # Raised while encoding, before anything was sent: the arguments hold a proxy.
+                if typeid not in _BUILTIN_TYPEIDS:
+                    raise TypeError(
+                        "a proxy (%s) cannot be an argument of the constructor of %r, a type "
+                        "a worker hosts: only the orch server's own types (dict, list, Value, "
+                        "Namespace, Queue...) store references to shared objects; pass the "
+                        "object's name and use Manager.lookup(name) in the worker"
+                        % (type(e.proxy).__name__, typeid)) from None
+                body["op"] = "create"
+                desc = self._here()._connection().request(
+                    "orch.manager", encode_json_refs(body, self._wire_ref))
         except RemoteError as e:
             hint = self._not_hosted_hint(e, typeid)
             if hint is None:
@@ -423,6 +442,62 @@ class Manager:
         timeout = finite_timeout(timeout)
         kwargs = {} if timeout is None else {"timeout": timeout}
         return self._create("Barrier", [parties], kwargs, name)
+
+    def _wire_ref(self, proxy: Any) -> Dict[str, str]:
+        """The reference that stands for ``proxy`` in a call to this Manager's server
+        (PROTOCOL.md §5). A proxy that could not be made raises its failure, as on any use."""
+        if isinstance(proxy, UnreachableProxy):
+            proxy._orch_raise()
+        other = proxy._manager
+        if other is not self and other._address != self._address and not self._same_server(other):
+            raise TypeError(
+                "a proxy of an object of the orch server at %s:%d cannot be sent to the server "
+                "at %s:%d: a reference names an object of one server"
+                % (other._address + self._address))
+        return {REF_KEY: proxy._id}
+
+    def _same_server(self, other: "Manager") -> bool:
+        """Whether ``other`` is connected to this Manager's server by another name (``localhost``
+        for ``127.0.0.1``, say): the same peer socket address."""
+        mine, theirs = self._conn, other._conn
+        return (mine is not None and theirs is not None and mine.peer is not None
+                and mine.peer == theirs.peer)
+
+    def _proxies_in(self, value: Any) -> Any:
+        """``value``, a result that may hold references (PROTOCOL.md §5), with each one made a
+        proxy, in place: the answer gave this session one reference per occurrence, which
+        that proxy owns."""
+        if type(value) is dict:
+            if REF_KEY in value:
+                return self._from_ref(value)
+        elif type(value) is not list:
+            return value
+        stack = [value]
+        while stack:
+            container = stack.pop()
+            # Replacing a dict's value while iterating over it is allowed: its size stays.
+            for key, item in (container.items() if type(container) is dict
+                              else enumerate(container)):
+                kind = type(item)
+                if kind is dict:
+                    if REF_KEY in item:
+                        container[key] = self._from_ref(item)
+                    else:
+                        stack.append(item)
+                elif kind is list:
+                    stack.append(item)
+        return value
+
+    def _from_ref(self, ref: Dict[str, Any]) -> Any:
+        """The proxy for one expanded reference: a lookup answer with ``"orch.ref"`` added,
+        or ``{"orch.ref": ID}`` alone for an object gone meanwhile."""
+        oid = ref[REF_KEY]
+        if type(oid) is not str or not oid:
+            return ref  # not a reference the server made; left as it came
+        if ref.get("typeid") is None:
+            return _GoneReference(self._pickle_settings(), oid)
+        ref.setdefault("id", oid)
+        return self._make_proxy(ref, owned=ref.get("name") is None)
 
     def _make_proxy(self, desc: Dict[str, Any], owned: bool) -> BaseProxy:
         typeid = desc.get("typeid", "")

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from . import connection as _connection_mod
-from ._framing import send_prefix
+from ._framing import BodyWithRefs, ProxyValue, encode_json_refs, send_prefix
 from .direct import host_gone
-from .errors import bad_reply
+from .errors import RemoteError, bad_reply
 
 if TYPE_CHECKING:
     from .manager import Manager
@@ -57,6 +57,10 @@ class BaseProxy:
         setattr_(self, "_address_", description.get("address") or "orch.obj.%s" % description["id"])
         setattr_(self, "_exposed_", tuple(description.get("exposed") or ()))
         setattr_(self, "_prefix", send_prefix(self._address_))
+        # A worker's object (PROTOCOL.md §4): its calls take no references, its results carry
+        # none (the server passes both as they are, §5).
+        host = description.get("host")
+        setattr_(self, "_hosted", host is not None and host != "server")
         conn = manager._connection()
         setattr_(self, "_conn", conn)
         # Calls go straight to the hosting worker when it offers that (PROTOCOL.md §7).
@@ -74,8 +78,10 @@ class BaseProxy:
                     kwds: Optional[Dict[str, Any]] = None) -> Any:
         """Calls ``methodname`` on the shared object and returns its result.
 
-        A result that is a shared object comes back as a proxy. Failures raise the mapped
-        Python exception (see :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
+        A result that is a shared object comes back as a proxy. A call on one of the server's
+        own objects may take proxies in its arguments, and each reference in its result
+        (PROTOCOL.md §5) comes back as a proxy. Failures raise the mapped Python exception (see
+        :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
         """
         if self._conn.pid != _connection_mod._pid:
             self._adopt()
@@ -88,28 +94,58 @@ class BaseProxy:
         if kwds:
             body["kwargs"] = kwds
         route = self._route
-        if route is None:
-            reply = self._conn.request(self._address_, body, None, self._prefix)
-        else:
-            conn = route.conn
-            if conn is None or conn.closed:
-                conn = route.connection()
-            if conn is None:  # the worker cannot be reached directly: through the server
+        try:
+            if route is None:
                 reply = self._conn.request(self._address_, body, None, self._prefix)
             else:
-                try:
-                    reply = conn.request(self._address_, body, None, self._prefix)
-                except ConnectionError as e:
-                    if route.closed:  # this Manager closed it: as for its other calls
-                        raise
-                    # The worker's connection went: as the server says when the host is gone.
-                    raise host_gone(route.address, e) from e
+                conn = route.conn
+                if conn is None or conn.closed:
+                    conn = route.connection()
+                if conn is None:  # the worker cannot be reached directly: through the server
+                    reply = self._conn.request(self._address_, body, None, self._prefix)
+                else:
+                    try:
+                        reply = conn.request(self._address_, body, None, self._prefix)
+                    except ConnectionError as e:
+                        if route.closed:  # this Manager closed it: as for its other calls
+                            raise
+                        # The worker's connection went: as the server says when the host is gone.
+                        raise host_gone(route.address, e) from e
+        except ProxyValue as e:
+            # Raised while encoding, before anything was sent: the arguments hold a proxy.
+            reply = self._conn.request(self._address_, self._body_with_refs(body, e), None,
+                                       self._prefix)
         if type(reply) is dict:
             if "result" in reply:
                 return reply["result"]
             desc = reply.get("proxy")
             if type(desc) is dict and "id" in desc:
                 return self._manager._make_proxy(desc, owned=desc.get("name") is None)
+        elif type(reply) is BodyWithRefs:
+            return self._reply_with_refs(methodname, reply)
+        raise bad_reply(methodname, reply)
+
+    def _body_with_refs(self, body: Dict[str, Any], error: ProxyValue) -> bytes:
+        """``body`` encoded with each proxy in its arguments as a reference (PROTOCOL.md §5),
+        which the server's own objects store; a hosted object's method gets ``TypeError``."""
+        if self._hosted:
+            raise TypeError(
+                "a proxy (%s) cannot be an argument of a method of %r, a type a worker hosts: "
+                "only the orch server's own objects (dict, list, Value, Namespace, Queue...) "
+                "store references to shared objects; pass the object's name and use "
+                "Manager.lookup(name) in the worker" % (type(error.proxy).__name__,
+                                                        self._typeid)) from None
+        return encode_json_refs(body, self._manager._wire_ref)
+
+    def _reply_with_refs(self, methodname: str, reply: Dict[str, Any]) -> Any:
+        """The result of a reply that may hold references, each one made a proxy that owns
+        the reference the answer gave this session (PROTOCOL.md §5)."""
+        if "result" in reply:
+            result = reply["result"]
+            return result if self._hosted else self._manager._proxies_in(result)
+        desc = reply.get("proxy")
+        if type(desc) is dict and "id" in desc:
+            return self._manager._make_proxy(desc, owned=desc.get("name") is None)
         raise bad_reply(methodname, reply)
 
     def _getvalue(self) -> Any:
@@ -453,7 +489,11 @@ def _unreachable(name: str):
 class UnreachableProxy:
     """What a pickled proxy becomes in a process that could not rebuild it (see
     :func:`rebuild_proxy`): every use raises the rebuild's failure. Pickled again it is the
-    proxy it stands for, which another process, with the key say, may rebuild."""
+    proxy it stands for, which another process, with the key say, may rebuild.
+
+    A reference read from a shared object to an object deleted meanwhile (PROTOCOL.md §5)
+    comes as one too, whose every use raises :class:`orch.RemoteError` 404 ``no object 'ID'``
+    (as does storing it in a shared object again)."""
 
     __slots__ = ("_orch_settings", "_id", "_orch_base", "_orch_error")
 
@@ -482,6 +522,19 @@ class UnreachableProxy:
     def __repr__(self) -> str:
         return "<proxy of object %r, not rebuilt here: %s: %s>" % (
             self._id, type(self._orch_error).__name__, self._orch_error)
+
+
+class _GoneReference(UnreachableProxy):
+    """A reference to an object that was gone when the answer holding it was made."""
+
+    __slots__ = ()
+
+    def __init__(self, settings: Dict[str, Any], oid: str) -> None:
+        super().__init__(settings, oid, AutoProxy,
+                         RemoteError(404, "NotFound", "NotFound: no object '%s'" % oid))
+
+    def __repr__(self) -> str:
+        return "<proxy of object %r, which no longer exists>" % (self._id,)
 
 
 for _name in _FORWARDED_DUNDERS + ("__iter__", "__bool__", "__enter__", "__exit__"):

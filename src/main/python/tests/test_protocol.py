@@ -78,6 +78,34 @@ class FramingTest(unittest.TestCase):
                                  {"type": kind, "address": address, "body": {"result": 1}})
 
 
+class ReferenceFramingTest(unittest.TestCase):
+    """References (PROTOCOL.md §5): how a proxy is written, and which bodies are looked at."""
+
+    def test_a_proxy_is_written_as_a_reference_only_on_request(self):
+        from orch import AutoProxy, UnreachableProxy
+        proxy = UnreachableProxy({}, "s1-7", AutoProxy, RuntimeError("unused"))
+        body = {"method": "append", "args": [[1, {"k": proxy}, (proxy,)]]}
+        with self.assertRaisesRegex(_framing.ProxyValue, "JSON serializable") as cm:
+            _framing.encode_json(body)
+        self.assertIs(cm.exception.proxy, proxy)
+        self.assertEqual(_framing.encode_json_refs(body, lambda p: {"orch.ref": p._id}),
+                         b'{"method":"append","args":[[1,{"k":{"orch.ref":"s1-7"}},'
+                         b'[{"orch.ref":"s1-7"}]]]}')
+        with self.assertRaisesRegex(TypeError, "not JSON serializable"):
+            _framing.encode_json_refs({"args": [object()]}, lambda p: {})
+
+    def test_only_answers_that_mention_orch_ref_are_marked(self):
+        def body(payload):
+            return _framing.decode_payload(payload)["body"]
+        marked = body(b'{"type":"message","address":"r1","body":{"result":[{"orch.ref":"a"}]}}')
+        self.assertIs(type(marked), _framing.BodyWithRefs)
+        self.assertEqual(marked, {"result": [{"orch.ref": "a"}]})
+        for plain in (b'{"type":"message","address":"r1","body":{"result":[{"ref":"a"}]}}',
+                      b'{"type":"message","address":"r1","body":{"result":"\\"orch.ref\\""}}',
+                      b'{"type":"send","address":"o","body":{"args":[{"orch.ref":"a"}]}}'):
+            self.assertIs(type(body(plain)), dict, plain)
+
+
 class AuthTest(unittest.TestCase):
     def test_proofs_are_hmac_sha256_over_label_and_nonces(self):
         import hashlib
