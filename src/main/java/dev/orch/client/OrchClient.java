@@ -504,9 +504,6 @@ public final class OrchClient implements AutoCloseable {
             throw new OrchException(ErrorCode.BAD_REPLY, "the answer to a call is not a JSON object");
         }
         JsonObject r = (JsonObject) reply;
-        if (r.getValue("proxy") instanceof JsonObject) {
-            return describe(r.getJsonObject("proxy"));
-        }
         if (!r.containsKey("result")) {
             throw new OrchException(ErrorCode.BAD_REPLY, "the answer to a call has no 'result'");
         }
