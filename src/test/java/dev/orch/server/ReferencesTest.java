@@ -129,6 +129,36 @@ class ReferencesTest {
         }
     }
 
+    /** Hosted by a Java worker: writes into the shared dict whose reference it is given. */
+    public static final class Filler {
+        private final OrchClient worker;
+
+        Filler(OrchClient worker) {
+            this.worker = worker;
+        }
+
+        public String fill(JsonObject ref) {
+            RemoteObject d = worker.lookupId(ref.getString("orch.ref"));
+            d.call("__setitem__", "by", "java");
+            worker.release(d);
+            return d.typeid();
+        }
+    }
+
+    @Test
+    void aJavaWorkerLooksUpAReferenceItIsGiven() {
+        try (OrchClient worker = server.client()) {
+            worker.host("Filler", () -> new Filler(worker), Filler.class);
+            RemoteObject filler = client.create("Filler");
+            RemoteObject d = client.create("dict");
+            assertEquals("dict", filler.call("fill", d));
+            assertEquals("java", d.call("__getitem__", "by"));
+            assertEquals(1, listing(d.id()).getInteger("refs"), "the worker let go of its reference");
+            client.release(filler);
+            client.release(d);
+        }
+    }
+
     private static byte[] frames(JsonObject... frames) {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         for (JsonObject f : frames) {
