@@ -138,6 +138,10 @@ class _Pending:
         self._signal.acquire(timeout=-1 if timeout is None else max(0.0, timeout))
 
 
+#: Ids per deferred ``release`` request: well inside the server's default frame and in-flight
+#: limits, and few requests for many proxies.
+_RELEASE_BATCH = 512
+
 class Connection:
     """A logged-in connection. Use :meth:`request` from any thread."""
 
@@ -635,15 +639,33 @@ class Connection:
             self._deferred.append((address, body))
 
     def _flush_deferred(self) -> None:
-        while self._deferred:
+        """Sends the queued requests. Releases go together, ``_RELEASE_BATCH`` ids a request
+        (PROTOCOL.md §4): a list of 10,000 proxies collected at once made as many requests,
+        past the server's limit of requests in flight, which refused the rest (their objects
+        then lived as long as the connection) and the call that came next."""
+        ids = []
+        deferred = self._deferred
+        while deferred:
             try:
-                address, body = self._deferred.popleft()
+                address, body = deferred.popleft()
             except IndexError:
+                break
+            if address == "orch.manager" and body.get("op") == "release" and "id" in body:
+                ids.append(body["id"])
+            elif not self._send_deferred(address, body):
                 return
-            try:
-                self._start(address, body, _ignore_reply, flush=False)
-            except ConnectionError:  # not OSError: a signal handler's TimeoutError goes on
+        for start in range(0, len(ids), _RELEASE_BATCH):
+            batch = ids[start:start + _RELEASE_BATCH]
+            body = {"op": "release", "id": batch[0]} if len(batch) == 1 else {"op": "release", "ids": batch}
+            if not self._send_deferred("orch.manager", body):
                 return
+
+    def _send_deferred(self, address: str, body: Dict[str, Any]) -> bool:
+        try:
+            self._start(address, body, _ignore_reply, flush=False)
+            return True
+        except ConnectionError:  # not OSError: a signal handler's TimeoutError goes on
+            return False
 
     # -- incoming messages -------------------------------------------------------------------
 

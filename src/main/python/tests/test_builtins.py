@@ -346,6 +346,19 @@ class ManagerOperationsTest(ServerTestCase):
         wait_until(lambda: oid not in [o["id"] for o in self.m.objects()], 10,
                    "the released dict to disappear")
 
+    def test_many_proxies_collected_at_once_are_all_released(self):
+        # More than the server's 4,096 requests in flight: one release each was refused past
+        # that (the objects lived on) and so was the call that sent them.
+        m = self.server.manager()
+        self.addCleanup(m.close)
+        proxies = [m.Event() for _ in range(5000)]
+        ids = {p._id for p in proxies}
+        del proxies
+        gc.collect()
+        self.assertEqual(m.status()["sessions"], self.m.status()["sessions"])  # the call that flushes them
+        wait_until(lambda: not ids & {o["id"] for o in self.m.objects()}, 30,
+                   "the 5,000 released objects to disappear")
+
     def test_anonymous_objects_released_when_manager_closes(self):
         other = self.server.manager()
         keep = other.list()

@@ -168,6 +168,9 @@ final class ManagerService extends AbstractVerticle {
             case "lookup":
                 return Future.succeededFuture(lookup(body, session).describe());
             case "release":
+                if (body.containsKey("ids")) {
+                    return Future.succeededFuture(new JsonObject().put("released", releaseAll(body.getValue("ids"), session)));
+                }
                 release(requireString(body, "id"), session);
                 return Future.succeededFuture(new JsonObject().put("released", true));
             case "delete":
@@ -397,6 +400,27 @@ final class ManagerService extends AbstractVerticle {
             }
         }
         referents.release(id, 1);
+    }
+
+    /**
+     * Releases one reference per id, skipping ids this session holds none to: what a client
+     * that lets go of many handles at once (a list of proxies collected) sends, in one request
+     * instead of one each. Answers how many it released.
+     */
+    private int releaseAll(Object ids, String session) {
+        if (!(ids instanceof JsonArray) || !((JsonArray) ids).stream().allMatch(i -> i instanceof String && !((String) i).isEmpty())) {
+            throw OrchException.badRequest("'ids' must be an array of object ids");
+        }
+        int released = 0;
+        for (Object id : (JsonArray) ids) {
+            try {
+                release((String) id, session);
+                released++;
+            } catch (OrchException notHeld) {
+                // Gone already, or never this session's: the others still go.
+            }
+        }
+        return released;
     }
 
     /**

@@ -107,6 +107,21 @@ class ManagerOpsTest {
     }
 
     @Test
+    void manyReleasesGoInOneRequest() throws Exception {
+        try (RawClient raw = server.raw()) {
+            raw.login(TestServer.KEY);
+            String a = raw.manager(new JsonObject().put("op", "create").put("typeid", "dict")).getJsonObject("body").getString("id");
+            String b = raw.manager(new JsonObject().put("op", "create").put("typeid", "list")).getJsonObject("body").getString("id");
+            JsonObject reply = raw.manager(new JsonObject().put("op", "release").put("ids", new JsonArray().add(a).add("no-such").add(b)));
+            assertEquals(2, reply.getJsonObject("body").getInteger("released"), reply.encode());
+            assertFalse(listed(client, a));
+            assertFalse(listed(client, b));
+            JsonObject bad = raw.manager(new JsonObject().put("op", "release").put("ids", new JsonArray().add(5)));
+            assertEquals(400, bad.getInteger("failureCode"), bad.encode());
+        }
+    }
+
+    @Test
     void anonymousObjectsDieWithTheirSession() {
         String id;
         try (OrchClient other = server.client()) {
