@@ -52,6 +52,26 @@ public interface SharedObject {
     default void forEachStored(java.util.function.Consumer<Object> sink) {
     }
 
+    /** What a call may do to the values {@link #forEachStored} hands out. */
+    enum StoredChange {
+        /** Stores nothing and drops nothing (reads, reordering). */
+        NONE,
+        /** Drops nothing; may store (some of) its arguments. */
+        GROWS,
+        /** Anything. */
+        ANY
+    }
+
+    /**
+     * What a call of {@code method} may do to the stored values: the server counts the
+     * references in them again after a call only when it may have dropped one or stored one
+     * (a call without references in its arguments that drops nothing stores none), so reads
+     * and plain appends stay cheap on a large object that holds references. When unsure, ANY.
+     */
+    default StoredChange storedChange(String method) {
+        return StoredChange.ANY;
+    }
+
     /** The object is being destroyed: fail any pending calls. Called on the object's thread. */
     default void dispose() {
     }

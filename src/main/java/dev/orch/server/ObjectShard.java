@@ -345,7 +345,9 @@ final class ObjectShard extends AbstractVerticle {
         } catch (RuntimeException e) {
             call.fail(OrchException.raised("InternalError", String.valueOf(e)));
         } finally {
-            recount(h);
+            if (refs != null || h.object.storedChange(m) == SharedObject.StoredChange.ANY) {
+                recount(h);
+            }
             if (refs != null) {
                 referents.releaseAll(refs);
             }

@@ -66,6 +66,11 @@ public final class NamespaceType implements SharedType {
             attrs.values().forEach(sink);
         }
 
+        @Override
+        public StoredChange storedChange(String method) {
+            return method.equals("__getattr__") || method.equals("_getvalue") ? StoredChange.NONE : StoredChange.ANY;
+        }
+
         void setAll(JsonObject values) {
             for (String k : values.fieldNames()) {
                 attrs.put(k, Py.store(values.getValue(k)));

@@ -98,6 +98,14 @@ final class SharedDict extends BasicObject {
         }
     }
 
+    private static final java.util.Set<String> READS = java.util.Set.of(
+            "__getitem__", "__contains__", "__len__", "get", "keys", "values", "items", "copy", "__repr__", "__str__");
+
+    @Override
+    public StoredChange storedChange(String method) {
+        return READS.contains(method) ? StoredChange.NONE : method.equals("setdefault") ? StoredChange.GROWS : StoredChange.ANY;
+    }
+
     @Override
     public void forEachStored(java.util.function.Consumer<Object> sink) {
         for (OrderedTable.Entry e : table) {

@@ -18,6 +18,16 @@ import java.util.List;
 final class SharedList extends BasicObject {
     final List<Object> items = new ArrayList<>();
 
+    // Reordering keeps every value: as a read, for references.
+    private static final java.util.Set<String> READS = java.util.Set.of(
+            "__getitem__", "__len__", "__contains__", "index", "count", "reverse", "sort", "__repr__", "__str__");
+    private static final java.util.Set<String> GROWS = java.util.Set.of("append", "extend", "insert");
+
+    @Override
+    public StoredChange storedChange(String method) {
+        return READS.contains(method) ? StoredChange.NONE : GROWS.contains(method) ? StoredChange.GROWS : StoredChange.ANY;
+    }
+
     @Override
     public void forEachStored(java.util.function.Consumer<Object> sink) {
         items.forEach(sink);

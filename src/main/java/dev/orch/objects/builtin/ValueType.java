@@ -67,6 +67,11 @@ public final class ValueType implements SharedType {
             sink.accept(value);
         }
 
+        @Override
+        public StoredChange storedChange(String method) {
+            return method.equals("get") ? StoredChange.NONE : StoredChange.ANY;
+        }
+
         Instance(Object value) {
             this.value = value;
         }

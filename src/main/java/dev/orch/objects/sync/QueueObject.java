@@ -204,6 +204,16 @@ class QueueObject extends SyncObject {
         }
     }
 
+    private static final java.util.Set<String> READS = java.util.Set.of(
+            "qsize", "empty", "full", "task_done", "join", "__repr__", "__str__");
+
+    @Override
+    public StoredChange storedChange(String method) {
+        // A put hands its item to a getter or stores it: it drops nothing.
+        return READS.contains(method) ? StoredChange.NONE
+                : method.equals("put") || method.equals("put_nowait") ? StoredChange.GROWS : StoredChange.ANY;
+    }
+
     @Override
     public void forEachStored(java.util.function.Consumer<Object> sink) {
         items.forEach(sink);
