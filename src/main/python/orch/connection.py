@@ -847,6 +847,9 @@ class Connection:
                     try:
                         self._dispatch(frame)
                     finally:
+                        # Not kept while this thread waits for the next frame: what a handler
+                        # made of it (a hosted call's proxies of its references) goes now.
+                        del frame
                         # Under the lock: the watchdog must not pass the role on while this
                         # thread decides to go on reading.
                         with hand:

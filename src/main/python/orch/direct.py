@@ -377,6 +377,9 @@ class _Peer:
             finally:
                 role.release()
             self._call(frame)
+            # Not kept while this thread waits for the next call: the proxies the call was
+            # handed for its references go now (PROTOCOL.md §7).
+            del frame
 
     def _read_until_call(self) -> Optional[Dict[str, Any]]:
         """Answers frames other than calls here (under the role, in order) and returns the next
