@@ -29,18 +29,16 @@ REF_KEY = "orch.ref"
 
 
 class ProxyValue(TypeError):
-    """A proxy met while encoding a value as plain JSON. A call on one of the server's own
-    objects catches it and encodes the value again with :func:`encode_json_refs`, so plain
-    values never pay for references; anywhere else it is the caller's error. Its message
-    contains "JSON serializable", as every encoding failure's does (hosting relies on that)."""
+    """A proxy met while encoding a value as plain JSON. A method call or a ``create`` catches
+    it and encodes the value again with :func:`encode_json_refs`, so plain values never pay for
+    references; anywhere else it is the caller's error. Its message contains "JSON
+    serializable", as every encoding failure's does (hosting relies on that)."""
 
     def __init__(self, proxy: Any) -> None:
         super().__init__(
-            "Object of type %s is not JSON serializable here: a proxy can be sent only to the "
-            "orch server's own objects (dict, list, Value, Namespace, Queue...), as an argument "
-            "of their methods or of create(), which then hold a reference to it; not to an "
-            "object a worker hosts, nor to another server's objects (send the object's name "
-            "there and use Manager.lookup(name))" % type(proxy).__name__)
+            "Object of type %s is not JSON serializable here: a proxy goes, as a reference to "
+            "its object, only in the arguments of a method call or of Manager.create() (send "
+            "the object's name elsewhere and use Manager.lookup(name))" % type(proxy).__name__)
         self.proxy = proxy
 
 
@@ -316,9 +314,10 @@ def encode_json_refs(value: Any, ref: Callable[[Any], Dict[str, str]]) -> bytes:
 
 
 class BodyWithRefs(dict):
-    """The body of a ``message`` frame whose text holds ``"orch.ref"``, which may carry
-    references to shared objects (PROTOCOL.md §5): a dict like any other, whose type tells a
-    proxy to look for them. Any other frame's body is a plain dict, never walked."""
+    """The body of a ``message`` or ``send`` frame whose text holds ``"orch.ref"``, which may
+    carry references to shared objects (PROTOCOL.md §5): a dict like any other, whose type
+    tells a proxy (an answer) or a hosting worker (a call, §7) to look for them. Any other
+    frame's body is a plain dict, never walked."""
 
     __slots__ = ()
 
@@ -381,8 +380,9 @@ def decode_payload(payload: Buffer) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise FrameError("frame is not a JSON object")
     # A search of the text costs a fraction of its decoding; the walk for references is left
-    # to the few replies that may hold one.
-    if '"orch.ref"' in text and value.get("type") == "message":
+    # to the few bodies that may hold one: answers, and the calls a worker takes (a "message"
+    # through the server, a "send" on its direct port).
+    if '"orch.ref"' in text and value.get("type") in ("message", "send"):
         body = value.get("body")
         if type(body) is dict:
             value["body"] = BodyWithRefs(body)

@@ -20,18 +20,32 @@ Threads. Calls reach a method two ways, and run the same code (:meth:`Host.execu
   The listener and its connections close with the server connection.
 
 Inside a method, :func:`caller_session` gives the calling client's session.
+
+References (PROTOCOL.md §5, §7). A call or ``create`` whose arguments hold ``{"orch.ref": ID}``
+(a client's proxy) gets, in its place, a proxy of that object, made by this process's Manager
+with a lookup by id: this session's own reference, which the proxy releases when it is
+collected, so an object that keeps it keeps the referent alive. Only bodies that
+:func:`._framing.decode_payload` marked as :class:`._framing.BodyWithRefs` (their text holds
+``"orch.ref"``) are walked. The lookup is a request on the server connection made from the
+thread that runs the call, which the reader role does not stall: a handler that waits for a
+reply hands the role on (see :mod:`.connection`), and a direct call runs on its own thread.
 """
 from __future__ import annotations
 
 import inspect
 import logging
 import threading
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 from . import _framing, direct
+from ._framing import REF_KEY, BodyWithRefs, ProxyValue
 from .connection import Connection
 from .errors import error_body, exception_text
 from .proxy import BaseProxy, wire_slice
+
+if TYPE_CHECKING:
+    from .manager import Manager
 
 log = logging.getLogger("orch")
 
@@ -121,10 +135,13 @@ def _returned_class(fn: Callable[..., Any]) -> Optional[type]:
 
 
 class Host:
-    """Serves the registered types of one connection."""
+    """Serves the registered types of one connection; ``manager``, the Manager that owns it,
+    makes the proxies that stand for references in the arguments (None: references are
+    refused with 400)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, manager: Optional["Manager"] = None) -> None:
         self._conn = conn
+        self._manager = manager
         self._specs: Dict[str, TypeSpec] = {}
         #: Hosted objects by id: the object, its spec and the methods it exposes.
         self._objects: Dict[str, Tuple[Any, TypeSpec, Tuple[str, ...]]] = {}
@@ -213,7 +230,10 @@ class Host:
         try:
             if spec is None:
                 raise _Failure(404, "NotFound", f"typeid {body.get('typeid')!r} is not hosted here")
-            obj = spec.factory(*(body.get("args") or ()), **(body.get("kwargs") or {}))
+            args, kwargs = body.get("args") or (), body.get("kwargs") or {}
+            if type(body) is BodyWithRefs:
+                args, kwargs = self._with_proxies(args, kwargs)
+            obj = spec.factory(*args, **kwargs)
             exposed = with_fallback(public_methods(obj) if spec.per_object
                                     else (spec.exposed or ()))
             answer: Dict[str, Any] = {"id": body.get("id")}
@@ -270,6 +290,8 @@ class Host:
             # Proxies send slices as {"start","stop","step"} (PROTOCOL.md §5), and no other
             # mapping of that shape: the object takes them as the slices they stand for.
             args = [wire_slice(args[0])] + list(args[1:])
+        if type(body) is BodyWithRefs:
+            args, kwargs = self._with_proxies(args, kwargs)
         local = _local
         local.session = session
         try:
@@ -282,7 +304,56 @@ class Host:
             # object would turn the keys 1 and None into "1" and "null".
             result = [[k, v] for k, v in result.items()]
         # Encoded here so a result that is not JSON fails as a TypeError for the caller.
-        return b'{"result":%s}' % _framing.encode_json(result)
+        try:
+            return b'{"result":%s}' % _framing.encode_json(result)
+        except ProxyValue as e:
+            raise TypeError(
+                "the result of %s.%s() holds a proxy (%s): returning a shared object from a "
+                "hosted method is not supported; store it in a shared object the caller can "
+                "read (a dict or Queue passed as an argument), or create it with a name and "
+                "return the name for Manager.lookup()"
+                % (spec.typeid, method, type(e.proxy).__name__)) from None
+
+    def _with_proxies(self, args: Any, kwargs: Any) -> Tuple[Any, Any]:
+        """``args`` and ``kwargs`` (decoded from a body that mentions ``"orch.ref"``) with each
+        reference at any depth replaced, in place, by a proxy of its object (PROTOCOL.md §7):
+        one lookup by id per object, shared by its references in this call. Raises the lookup's
+        failure (404 for an object gone), or 400 for an ``"orch.ref"`` that is no object id."""
+        manager = self._manager
+        made: Dict[str, BaseProxy] = {}
+
+        def proxy_for(ref: Dict[str, Any]) -> Any:
+            oid = ref[REF_KEY]
+            if type(oid) is not str or not oid:
+                # As the server refuses it for its own objects (PROTOCOL.md §5).
+                raise _Failure(400, "BadRequest", "'%s' is reserved for references: its value "
+                                                  "must be an object id" % REF_KEY)
+            proxy = made.get(oid)
+            if proxy is None:
+                if manager is None:
+                    raise _Failure(400, "BadRequest", "this worker takes no references")
+                proxy = made[oid] = manager.lookup(id=oid)
+            return proxy
+
+        if type(args) is not list:
+            args = list(args)
+        stack: List[Any] = [args]
+        if kwargs:
+            stack.append(kwargs)  # its values, as the server reads them (not it, as a whole)
+        while stack:
+            container = stack.pop()
+            # Replacing a dict's value while iterating over it is allowed: its size stays.
+            for key, item in (container.items() if type(container) is dict
+                              else enumerate(container)):
+                kind = type(item)
+                if kind is dict:
+                    if REF_KEY in item:
+                        container[key] = proxy_for(item)
+                    else:
+                        stack.append(item)
+                elif kind is list:
+                    stack.append(item)
+        return args, kwargs
 
     def _encode_answer(self, reply_to: Any, body_json: bytes) -> Optional[bytes]:
         """The frame answering ``reply_to`` (None without one); raises as

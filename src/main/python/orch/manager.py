@@ -32,9 +32,6 @@ _FALSE = ("", "0", "off", "false", "no")
 _NAMED_SUGAR = frozenset(("Queue", "JoinableQueue", "Lock", "RLock", "Semaphore",
                           "BoundedSemaphore", "Event", "Condition", "Barrier", "Value", "Array",
                           "list"))
-# The server's own types, whose constructors take references to shared objects (PROTOCOL.md
-# §5); a worker's type may not take a built-in typeid, so no other type is one of these.
-_BUILTIN_TYPEIDS = _NAMED_SUGAR | frozenset(("dict", "Namespace"))
 # SyncManager's typeids the server has no type for: AttributeError, so hasattr() says so.
 _NOT_OFFERED = {
     "Pool": "the orch server runs no Python functions; host a type (register() and "
@@ -343,10 +340,10 @@ class Manager:
 
         With ``name`` the object is named: it lives until :meth:`delete` and others can
         :meth:`lookup` it. Without, it is anonymous and released when its last proxy in this
-        process is garbage collected (or this manager closes). The arguments of one of the
-        server's own types may hold proxies (``m.list([m.dict()])``), which it then keeps
-        alive (PROTOCOL.md §5); a hosted type's may not (``TypeError``).
-        """
+        process is garbage collected (or this manager closes). The arguments may hold proxies:
+        one of the server's own types keeps their objects alive while it holds them
+        (``m.list([m.dict()])``, PROTOCOL.md §5), and a Python worker's constructor gets a proxy
+        of each, which keeps its object alive while the worker keeps it (§7)."""
         return self._create(typeid, args, kwargs, name)
 
     def _create(self, typeid: str, args: Sequence[Any], kwargs: Dict[str, Any],
@@ -361,15 +358,9 @@ class Manager:
         try:
             try:
                 desc = self._manager_op("create", **body)
-            except ProxyValue as e:
-                # Raised while encoding, before anything was sent: the arguments hold a proxy.
-                if typeid not in _BUILTIN_TYPEIDS:
-                    raise TypeError(
-                        "a proxy (%s) cannot be an argument of the constructor of %r, a type "
-                        "a worker hosts: only the orch server's own types (dict, list, Value, "
-                        "Namespace, Queue...) store references to shared objects; pass the "
-                        "object's name and use Manager.lookup(name) in the worker"
-                        % (type(e.proxy).__name__, typeid)) from None
+            except ProxyValue:
+                # Raised while encoding, before anything was sent: the arguments hold a proxy,
+                # which go as references (a worker's constructor gets a proxy of each).
                 body["op"] = "create"
                 desc = self._here()._connection().request(
                     "orch.manager", encode_json_refs(body, self._wire_ref))
@@ -625,7 +616,7 @@ class Manager:
             # Kept when an add fails (409: another process hosts that typeid): the types added
             # before it are served by this Host, and a retry reuses its listener.
             if self._host is None:
-                self._host = Host(self._connection())
+                self._host = Host(self._connection(), self)
             host = self._host
             host.start()
             for spec in hosted:

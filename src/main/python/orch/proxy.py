@@ -57,8 +57,8 @@ class BaseProxy:
         setattr_(self, "_address_", description.get("address") or "orch.obj.%s" % description["id"])
         setattr_(self, "_exposed_", tuple(description.get("exposed") or ()))
         setattr_(self, "_prefix", send_prefix(self._address_))
-        # A worker's object (PROTOCOL.md §4): its calls take no references, its results carry
-        # none (the server passes both as they are, §5).
+        # A worker's object (PROTOCOL.md §4): the server passes its calls' arguments and its
+        # results as they are (§5), so a reference in a result is none the server gave.
         host = description.get("host")
         setattr_(self, "_hosted", host is not None and host != "server")
         conn = manager._connection()
@@ -78,10 +78,11 @@ class BaseProxy:
                     kwds: Optional[Dict[str, Any]] = None) -> Any:
         """Calls ``methodname`` on the shared object and returns its result.
 
-        A result that is a shared object comes back as a proxy. A call on one of the server's
-        own objects may take proxies in its arguments, and each reference in its result
-        (PROTOCOL.md §5) comes back as a proxy. Failures raise the mapped Python exception (see
-        :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
+        Proxies in the arguments go as references (PROTOCOL.md §5): the server's own objects
+        store them, and a Python worker hands its method a proxy of each (§7); a proxy of
+        another server raises ``TypeError``. Each reference in the result of a call on one of
+        the server's own objects comes back as a proxy. Failures raise the mapped Python
+        exception (see :mod:`orch.errors`); a lost connection raises ``ConnectionError``.
         """
         if self._conn.pid != _connection_mod._pid:
             self._adopt()
@@ -94,27 +95,31 @@ class BaseProxy:
         if kwds:
             body["kwargs"] = kwds
         route = self._route
-        try:
-            if route is None:
-                reply = self._conn.request(self._address_, body, None, self._prefix)
-            else:
-                conn = route.conn
-                if conn is None or conn.closed:
-                    conn = route.connection()
-                if conn is None:  # the worker cannot be reached directly: through the server
+        while True:  # at most twice: once more when the arguments hold a proxy
+            try:
+                if route is None:
                     reply = self._conn.request(self._address_, body, None, self._prefix)
                 else:
-                    try:
-                        reply = conn.request(self._address_, body, None, self._prefix)
-                    except ConnectionError as e:
-                        if route.closed:  # this Manager closed it: as for its other calls
-                            raise
-                        # The worker's connection went: as the server says when the host is gone.
-                        raise host_gone(route.address, e) from e
-        except ProxyValue as e:
-            # Raised while encoding, before anything was sent: the arguments hold a proxy.
-            reply = self._conn.request(self._address_, self._body_with_refs(body, e), None,
-                                       self._prefix)
+                    conn = route.conn
+                    if conn is None or conn.closed:
+                        conn = route.connection()
+                    if conn is None:  # the worker cannot be reached directly: through the server
+                        reply = self._conn.request(self._address_, body, None, self._prefix)
+                    else:
+                        try:
+                            reply = conn.request(self._address_, body, None, self._prefix)
+                        except ConnectionError as e:
+                            if route.closed:  # this Manager closed it: as for its other calls
+                                raise
+                            # The worker's connection went: as the server says when the host is
+                            # gone.
+                            raise host_gone(route.address, e) from e
+                break
+            except ProxyValue:
+                # Raised while encoding, before anything was sent: the arguments hold a proxy.
+                # They go again, by the same route, with each one as a reference (bytes, which
+                # are not encoded again).
+                body = encode_json_refs(body, self._manager._wire_ref)  # type: ignore[assignment]
         if type(reply) is dict:
             if "result" in reply:
                 return reply["result"]
@@ -124,18 +129,6 @@ class BaseProxy:
         elif type(reply) is BodyWithRefs:
             return self._reply_with_refs(methodname, reply)
         raise bad_reply(methodname, reply)
-
-    def _body_with_refs(self, body: Dict[str, Any], error: ProxyValue) -> bytes:
-        """``body`` encoded with each proxy in its arguments as a reference (PROTOCOL.md §5),
-        which the server's own objects store; a hosted object's method gets ``TypeError``."""
-        if self._hosted:
-            raise TypeError(
-                "a proxy (%s) cannot be an argument of a method of %r, a type a worker hosts: "
-                "only the orch server's own objects (dict, list, Value, Namespace, Queue...) "
-                "store references to shared objects; pass the object's name and use "
-                "Manager.lookup(name) in the worker" % (type(error.proxy).__name__,
-                                                        self._typeid)) from None
-        return encode_json_refs(body, self._manager._wire_ref)
 
     def _reply_with_refs(self, methodname: str, reply: Dict[str, Any]) -> Any:
         """The result of a reply that may hold references, each one made a proxy that owns

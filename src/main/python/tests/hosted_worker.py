@@ -81,6 +81,12 @@ class Utility:
         """Reads a named dict through this worker's own connection (a nested remote call)."""
         return manager.lookup(name)[key]
 
+    def store_in(self, shared, key, value):
+        """``shared[key] = value`` on a shared object the caller passed (a proxy here), and
+        the thread that did it: a reference in the arguments is a proxy in this process."""
+        shared[key] = value
+        return [type(shared).__name__, threading.current_thread().name]
+
     def queue_get(self, name):
         """Blocks on a named remote Queue until another client puts an item."""
         return manager.lookup(name).get()

@@ -94,15 +94,20 @@ class ReferenceFramingTest(unittest.TestCase):
         with self.assertRaisesRegex(TypeError, "not JSON serializable"):
             _framing.encode_json_refs({"args": [object()]}, lambda p: {})
 
-    def test_only_answers_that_mention_orch_ref_are_marked(self):
+    def test_only_bodies_that_mention_orch_ref_are_marked(self):
         def body(payload):
             return _framing.decode_payload(payload)["body"]
+        # Answers, calls a worker takes through the server (message) and on its port (send).
         marked = body(b'{"type":"message","address":"r1","body":{"result":[{"orch.ref":"a"}]}}')
         self.assertIs(type(marked), _framing.BodyWithRefs)
         self.assertEqual(marked, {"result": [{"orch.ref": "a"}]})
+        call = body(b'{"type":"send","address":"orch.obj.1","replyAddress":"r2",'
+                    b'"body":{"method":"m","args":[{"orch.ref":"a"}]}}')
+        self.assertIs(type(call), _framing.BodyWithRefs)
         for plain in (b'{"type":"message","address":"r1","body":{"result":[{"ref":"a"}]}}',
                       b'{"type":"message","address":"r1","body":{"result":"\\"orch.ref\\""}}',
-                      b'{"type":"send","address":"o","body":{"args":[{"orch.ref":"a"}]}}'):
+                      b'{"type":"send","address":"o","body":{"args":[{"ref":"a"}]}}',
+                      b'{"type":"err","address":"r1","message":"\\"orch.ref\\"","body":{}}'):
             self.assertIs(type(body(plain)), dict, plain)
 
 

@@ -6,10 +6,11 @@ import gc
 import multiprocessing
 import os
 import pickle
+import threading
 import unittest
 
 import orch
-from tests.support import OrchServer, ServerTestCase, patched_env, wait_until
+from tests.support import OrchServer, ServerTestCase, patched_env, run_in_threads, wait_until
 
 
 def listing(m, oid):
@@ -236,20 +237,215 @@ class HostedRefsTest(ServerTestCase):
         # The dict keeps the hosted object alive too.
         self.assertEqual(d["c"].incr(5), 17)
 
-    def test_a_proxy_is_no_argument_of_a_hosted_method_or_constructor(self):
+
+class User:
+    """A hosted type whose methods take shared objects (PROTOCOL.md §7: a reference in the
+    arguments is a proxy here)."""
+
+    def fill(self, shared, key, value):
+        shared[key] = value
+        return type(shared).__name__
+
+    def put(self, q, item):
+        q.put(item)
+
+    def same(self, first, others, named=None):
+        """Whether every proxy given for one object is one proxy (one lookup per call)."""
+        return all(p is first for p in [others[0], others[1]["k"], named])
+
+    def incr(self, counter):
+        """Calls a hosted object (maybe of this very worker) handed as an argument."""
+        return counter.incr()
+
+    def give(self, shared):
+        return {"back": [shared]}
+
+    def thread(self):
+        return threading.current_thread().name
+
+
+class Holder:
+    """Keeps a queue it was built with and uses it in later calls."""
+
+    def __init__(self, q, tag=None):
+        self.q = q
+        self.tag = tag
+
+    def put(self, item):
+        self.q.put(item)
+
+    def take(self):
+        return self.q.get(timeout=10)
+
+
+class HostedArgumentsTest(ServerTestCase):
+    """Proxies as arguments of a Python-hosted type's methods and constructor, by both routes:
+    the worker gets a proxy of each object, made with a lookup by id of its own."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = "RefsUser%d" % os.getpid()
+        cls.holder = "RefsHolder%d" % os.getpid()
+        cls.counter = "RefsArgCounter%d" % os.getpid()
+        cls.host = cls.server.manager()
+        cls.host.register(cls.user, User)
+        cls.host.register(cls.holder, Holder)
+        cls.host.register(cls.counter, Counter)
+        cls.host.start_serving()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.host.close()
+        super().tearDownClass()
+
+    def managers(self):
+        """A Manager that calls the worker directly, and one whose calls go through the server."""
         for direct in ("on", "off"):
             with patched_env(ORCH_DIRECT=direct):
                 m = self.server.manager()
             self.addCleanup(m.close)
-            c = m.create(self.typeid)
-            self.assertEqual(c._route is not None, direct == "on")  # both routes are tried
+            u = m.create(self.user)
+            self.assertEqual(u._route is not None, direct == "on")  # both routes are tried
+            with self.subTest(direct=direct):
+                yield m, u
+
+    def settle(self, m, oid, expected, what):
+        def check():
+            gc.collect()  # this process hosts the worker too: its proxies go with its garbage
+            return refs(m, oid) == expected
+        wait_until(check, 10, what)
+
+    def test_a_method_writes_to_a_dict_and_a_queue_it_is_given(self):
+        for m, u in self.managers():
+            d = m.dict()
+            self.assertEqual(u.fill(d, "x", [1, "one"]), "DictProxy")
+            self.assertEqual(d["x"], [1, "one"])
+            self.assertEqual(u.fill(shared=d, key="y", value=2), "DictProxy")  # as keywords
+            self.assertEqual(d.copy(), {"x": [1, "one"], "y": 2})
+            q = m.Queue()
+            u.put(q, {"job": 1})
+            self.assertEqual(q.get(timeout=10), {"job": 1})
+            # The worker's reference went with its proxy once the call was over.
+            self.settle(m, d._id, 1, "this process's proxy as the dict's only reference")
+            self.settle(m, q._id, 1, "this process's proxy as the queue's only reference")
+
+    def test_one_lookup_for_many_references_to_one_object(self):
+        for m, u in self.managers():
+            d = m.create("dict", name="refs-same-%s-%d" % (u._route is not None, os.getpid()))
+            self.addCleanup(m.delete, d._name)
+            lst = m.list()
+            self.assertTrue(u.same(lst, [lst, {"k": lst}], named=lst))
+            self.assertFalse(u.same(lst, [lst, {"k": lst}], named=d))
+            # A reference read back from a shared object goes back as it came.
+            d["l"] = lst
+            self.assertTrue(u.same(d["l"], [lst, {"k": lst}], named=lst))
+
+    def test_a_hosted_object_as_an_argument_even_of_its_own_worker(self):
+        c = self.m.create(self.counter, 40)
+        for m, u in self.managers():
+            # The worker's proxy of its own object calls through the server, which hands the
+            # call back to this worker while the first one waits: neither route stalls.
+            before = c.incr()
+            self.assertEqual(u.incr(c), before + 1)
+        run_in_threads(self, lambda i: [u.incr(c) for _ in range(10)], 4)
+        self.assertEqual(c.incr(), 40 + 2 * 2 + 4 * 10 + 1)
+
+    def test_concurrent_calls_with_references(self):
+        for m, u in self.managers():
+            d = m.dict()
+
+            def work(i):
+                for n in range(15):
+                    u.fill(d, "%d-%d" % (i, n), n)
+            run_in_threads(self, work, 4)
+            self.assertEqual(len(d), 60)
+
+    def test_a_constructor_keeps_the_object_alive_until_it_goes(self):
+        for m, u in self.managers():
+            q = m.Queue()
+            qid = q._id
+            h = m.create(self.holder, q, tag=[q])
+            self.assertEqual(h._route is not None, u._route is not None)
+            del q
+            # The caller's proxy is gone; the worker's reference keeps the queue.
+            self.settle(m, qid, 1, "the worker's reference as the queue's only one")
+            h.put("later")
+            self.assertEqual(h.take(), "later")
+            h.put("seen here")
+            self.assertEqual(m.lookup(id=qid).get(timeout=10), "seen here")
+            # The holder released: the worker forgets it, its proxy goes, and with it the queue.
+            del h
+            self.settle(m, qid, None, "the queue to be destroyed once the holder is gone")
+
+    def test_a_stale_or_malformed_reference_fails_the_call(self):
+        for m, u in self.managers():
+            d = m.dict()
+            for call in (lambda: u.fill({"orch.ref": "nope"}, "k", 1),
+                         lambda: u.fill(d, "k", [{"deep": {"orch.ref": "nope"}}]),
+                         lambda: m.create(self.holder, {"orch.ref": "nope"})):
+                with self.assertRaises(orch.RemoteError) as cm:
+                    call()
+                self.assertEqual((cm.exception.code, cm.exception.name), (404, "NotFound"))
+                self.assertIn("no object 'nope'", str(cm.exception))
+            self.assertEqual(len(d), 0)  # the method never ran
+            name = "refs-deleted-%s-%d" % (u._route is not None, os.getpid())
+            gone = m.list(name=name)
+            m.delete(name)
+            with self.assertRaises(orch.RemoteError) as cm:
+                u.put(gone, 1)
+            self.assertEqual(cm.exception.code, 404)
+            self.assertIn("no object '%s'" % gone._id, str(cm.exception))
+            with self.assertRaises(orch.RemoteError) as cm:
+                u.fill({"orch.ref": 5}, "k", 1)
+            self.assertEqual((cm.exception.code, cm.exception.name), (400, "BadRequest"))
+            self.assertIn("reserved", str(cm.exception))
+
+    def test_a_proxy_of_another_server_is_refused(self):
+        elsewhere = OrchServer()
+        self.addCleanup(elsewhere.cleanup)
+        with elsewhere.start().manager() as other:
+            foreign = other.dict()
+            for m, u in self.managers():
+                with self.assertRaises(TypeError) as cm:
+                    u.fill(foreign, "k", 1)
+                self.assertIn("one server", str(cm.exception))
+                with self.assertRaises(TypeError) as cm:
+                    m.create(self.holder, foreign)
+                self.assertIn("one server", str(cm.exception))
+                self.assertEqual(u.fill({"plain": True}, "k", 1), "dict")  # the worker is fine
+            self.assertEqual(len(foreign), 0)
+
+    def test_a_method_returning_a_proxy_is_refused(self):
+        for m, u in self.managers():
+            d = m.dict()
             with self.assertRaises(TypeError) as cm:
-                c.store(m.dict())
-            self.assertIn("a type a worker hosts", str(cm.exception))
-            with self.assertRaises(TypeError) as cm:
-                m.create(self.typeid, m.list())
-            self.assertIn("a type a worker hosts", str(cm.exception))
-            self.assertEqual(c.incr(), 1)
+                u.give(d)
+            self.assertEqual(cm.exception.code, 500)
+            self.assertIn("returning a shared object from a hosted method is not supported",
+                          str(cm.exception))
+            self.assertIn("%s.give()" % self.user, str(cm.exception))
+            self.assertEqual(u.fill(d, "still", "works"), "DictProxy")
+
+    def test_a_worker_process_takes_references_by_both_routes(self):
+        from tests.test_direct import start_worker, stop_worker
+        typeid = "RefsUtility%d" % os.getpid()
+        worker, offered = start_worker(self.server, typeid)
+        self.addCleanup(stop_worker, worker)
+        self.assertIsNotNone(offered)
+        for direct in ("on", "off"):
+            with patched_env(ORCH_DIRECT=direct):
+                m = self.server.manager()
+            self.addCleanup(m.close)
+            u = m.create(typeid)
+            d = m.dict()
+            kind, thread = u.store_in(d, "k", direct)
+            self.assertEqual(kind, "DictProxy")
+            # Direct calls run on the worker's direct threads, routed ones on its readers.
+            self.assertTrue(thread.startswith("orch-direct-" if direct == "on" else "orch-reader-"),
+                            thread)
+            self.assertEqual(d["k"], direct)
+            wait_until(lambda: refs(m, d._id) == 1, 10, "the worker process to release its proxy")
 
 
 if __name__ == "__main__":
