@@ -201,8 +201,8 @@ def remote_error(code: int, name: Optional[str], message: Optional[str]) -> Base
 
 
 def bad_reply(method: str, body: Any) -> RemoteError:
-    """The error for a call answered with a body that is neither ``{"result": …}`` nor
-    ``{"proxy": {…}}`` (PROTOCOL.md §5): 502 ``BadReply``, as the server reports a worker that
+    """The error for a call answered with a body that is not ``{"result": …}`` (PROTOCOL.md
+    §5): 502 ``BadReply``, as the server reports a worker that
     answers so. The client checks this itself because on a direct connection (§7) it reads
     the worker's answers without the server in between."""
     if not isinstance(body, dict):

@@ -123,9 +123,6 @@ class BaseProxy:
         if type(reply) is dict:
             if "result" in reply:
                 return reply["result"]
-            desc = reply.get("proxy")
-            if type(desc) is dict and "id" in desc:
-                return self._manager._make_proxy(desc, owned=desc.get("name") is None)
         elif type(reply) is BodyWithRefs:
             return self._reply_with_refs(methodname, reply)
         raise bad_reply(methodname, reply)
@@ -136,9 +133,6 @@ class BaseProxy:
         if "result" in reply:
             result = reply["result"]
             return result if self._hosted else self._manager._proxies_in(result)
-        desc = reply.get("proxy")
-        if type(desc) is dict and "id" in desc:
-            return self._manager._make_proxy(desc, owned=desc.get("name") is None)
         raise bad_reply(methodname, reply)
 
     def _getvalue(self) -> Any:
