@@ -313,6 +313,25 @@ def encode_json_refs(value: Any, ref: Callable[[Any], Dict[str, str]]) -> bytes:
     return _utf8(_dumps(value, _encoder_with(default)))
 
 
+def replace_refs(containers: List[Any], make: Callable[[Dict[str, Any]], Any]) -> None:
+    """Replaces, in place, each reference (a dict holding ``"orch.ref"``, PROTOCOL.md §5) at
+    any depth inside the dicts and lists ``containers`` with ``make(reference)``."""
+    stack = list(containers)
+    while stack:
+        container = stack.pop()
+        # Replacing a dict's value while iterating over it is allowed: its size stays.
+        for key, item in (container.items() if type(container) is dict
+                          else enumerate(container)):
+            kind = type(item)
+            if kind is dict:
+                if REF_KEY in item:
+                    container[key] = make(item)
+                else:
+                    stack.append(item)
+            elif kind is list:
+                stack.append(item)
+
+
 class BodyWithRefs(dict):
     """The body of a ``message`` or ``send`` frame whose text holds ``"orch.ref"``, which may
     carry references to shared objects (PROTOCOL.md §5): a dict like any other, whose type

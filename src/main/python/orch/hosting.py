@@ -39,7 +39,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Option
                     Tuple)
 
 from . import _framing, direct
-from ._framing import REF_KEY, BodyWithRefs, ProxyValue
+from ._framing import REF_KEY, BodyWithRefs, ProxyValue, replace_refs
 from .connection import Connection
 from .errors import error_body, exception_text
 from .proxy import BaseProxy, wire_slice
@@ -337,22 +337,8 @@ class Host:
 
         if type(args) is not list:
             args = list(args)
-        stack: List[Any] = [args]
-        if kwargs:
-            stack.append(kwargs)  # its values, as the server reads them (not it, as a whole)
-        while stack:
-            container = stack.pop()
-            # Replacing a dict's value while iterating over it is allowed: its size stays.
-            for key, item in (container.items() if type(container) is dict
-                              else enumerate(container)):
-                kind = type(item)
-                if kind is dict:
-                    if REF_KEY in item:
-                        container[key] = proxy_for(item)
-                    else:
-                        stack.append(item)
-                elif kind is list:
-                    stack.append(item)
+        # kwargs for its values, as the server reads them (not it, as a whole)
+        replace_refs([args, kwargs] if kwargs else [args], proxy_for)
         return args, kwargs
 
     def _encode_answer(self, reply_to: Any, body_json: bytes) -> Optional[bytes]:

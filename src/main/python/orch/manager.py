@@ -11,7 +11,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _auth, connection as _connection_mod, direct
-from ._framing import REF_KEY, ProxyValue, encode_json_refs
+from ._framing import REF_KEY, ProxyValue, encode_json_refs, replace_refs
 from .connection import Connection
 from .errors import RemoteError
 from .hosting import Host, TypeSpec, make_spec
@@ -463,20 +463,7 @@ class Manager:
                 return self._from_ref(value)
         elif type(value) is not list:
             return value
-        stack = [value]
-        while stack:
-            container = stack.pop()
-            # Replacing a dict's value while iterating over it is allowed: its size stays.
-            for key, item in (container.items() if type(container) is dict
-                              else enumerate(container)):
-                kind = type(item)
-                if kind is dict:
-                    if REF_KEY in item:
-                        container[key] = self._from_ref(item)
-                    else:
-                        stack.append(item)
-                elif kind is list:
-                    stack.append(item)
+        replace_refs([value], self._from_ref)
         return value
 
     def _from_ref(self, ref: Dict[str, Any]) -> Any:
