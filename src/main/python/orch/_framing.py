@@ -9,7 +9,7 @@ import json
 import re
 import struct
 from collections.abc import Mapping, Set as AbstractSet, ValuesView
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -90,6 +90,8 @@ def _no_constant(name: str) -> Any:
     raise ValueError("%s is not a JSON number" % name)
 
 
+# What the encoder below writes a str with (ensure_ascii=False), the C function when there is one.
+_encode_string = json.encoder.encode_basestring
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                             default=_default)
 # The hooks run only for float tokens and NaN/Infinity, never for strings, ints or structure.
@@ -138,7 +140,9 @@ def _dumps(value: Any, encode: Callable[[Any], str] = _encode_text) -> str:
         raise ValueError(_not_finite_message(value)) from None
     # A scalar (a hosted method's usual result) holds no dict: its text, 1 KiB say, is not
     # searched (about 0.6 µs a KiB).
-    if type(value) not in _SCALAR_TYPES and _MAYBE_CONVERTED_KEY(text) is not None:
+    # Nor is a text without '":', which every converted key ends with (most call arguments).
+    if (type(value) not in _SCALAR_TYPES and '":' in text
+            and _MAYBE_CONVERTED_KEY(text) is not None):
         _check_keys(value)
     return text
 
@@ -291,13 +295,73 @@ def encode(frame: Dict[str, Any]) -> bytes:
     return _pack_header(len(payload)) + payload
 
 
+#: Strings of at least this many characters are written without the JSON codec's loop over
+#: their characters when they need no escaping; below it the codec is as quick.
+LONG_STRING = 128
+
+# Maps each byte a JSON string must escape (the controls below 0x20, the backslash) to the
+# quote, which it must escape too, and every other byte to itself: one translate and one search
+# of the result tell whether a string's UTF-8 can go between quotes as it is. UTF-8 repeats no
+# ASCII byte inside a multi-byte character, so the test holds for any text.
+_ESCAPED_AS_QUOTE = bytes.maketrans(bytes(range(0x20)) + b"\\", b'"' * 0x21)
+
+
+def _plain_string(text: str) -> Optional[bytes]:
+    """``text`` as a JSON string in UTF-8, byte for byte what the codec writes, when it needs no
+    escaping; else None. For a KiB, half the codec's time (about 1 µs less here)."""
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which the codec writes escaped
+        return None
+    if b'"' in data.translate(_ESCAPED_AS_QUOTE):
+        return None
+    return b'"%s"' % data
+
+
 def encode_json(value: Any) -> bytes:
     """``value`` as compact UTF-8 JSON; raises ``TypeError``/``ValueError`` if not strict JSON."""
-    text = _dumps(value)
+    if type(value) is str:  # a usual result: the string codec alone, as the encoder calls it
+        if len(value) >= LONG_STRING:
+            quoted = _plain_string(value)
+            if quoted is not None:
+                return quoted
+        text = _encode_string(value)
+    else:
+        text = _dumps(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return _utf8(text)
+
+
+# The start of a call's body for each method name seen: names are few, and writing one costs
+# more than the rest of a small call's body. Bounded, as names come from the program.
+_CALL_HEADS: Dict[str, bytes] = {}
+
+
+def encode_call(method: str, args: Sequence[Any],
+                kwargs: Optional[Mapping[str, Any]] = None) -> bytes:
+    """The body of a method call, ``{"method":…,"args":[…],"kwargs":{…}}`` (PROTOCOL.md §5),
+    byte for byte what :func:`encode_json` writes for it (``kwargs`` only when not empty), in
+    less time: the head is kept per method name and a long string argument is quoted as it is.
+    Raises as :func:`encode_json` does (:class:`ProxyValue` for a proxy in the arguments)."""
+    head = _CALL_HEADS.get(method) if type(method) is str else None
+    if head is None:
+        head = b'{"method":%s,"args":' % encode_json(method)
+        if type(method) is str and len(_CALL_HEADS) < 4096:
+            _CALL_HEADS[method] = head
+    if not args:
+        args_json = b"[]"
+    else:
+        for arg in args:
+            if type(arg) is str and len(arg) >= LONG_STRING:
+                args_json = b"[%s]" % b",".join([encode_json(item) for item in args])
+                break
+        else:
+            args_json = encode_json(args)
+    if kwargs:
+        return b'%s%s,"kwargs":%s}' % (head, args_json, encode_json(kwargs))
+    return b"%s%s}" % (head, args_json)
 
 
 def encode_json_refs(value: Any, ref: Callable[[Any], Dict[str, str]]) -> bytes:
@@ -375,8 +439,12 @@ def encode_reply(address: str, body_json: bytes) -> bytes:
 def encode_message(address: str, body_json: bytes) -> bytes:
     """A ``message`` frame to ``address`` with an already encoded body: a worker's answer on a
     direct connection, where it speaks as the server does."""
-    payload = b"".join((b'{"type":"message","address":', _quoted(address),
-                        b',"body":', body_json, b"}"))
+    if address.isalnum():  # as _quoted writes it, inline: once per call a worker answers
+        payload = b'{"type":"message","address":"%s","body":%s}' % (address.encode("utf-8"),
+                                                                    body_json)
+    else:
+        payload = b"".join((b'{"type":"message","address":', _quoted(address),
+                            b',"body":', body_json, b"}"))
     return _pack_header(len(payload)) + payload
 
 

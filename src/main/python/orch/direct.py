@@ -333,6 +333,8 @@ class _Peer:
         self._out: Deque[bytes] = collections.deque()
         self._out_bytes = 0
         largest = self._host.max_frame
+        # The server's frame limit, known since this worker logged in: an answer larger fails.
+        self._reply_limit = largest
         self._out_limit = max(MAX_PENDING_OUTPUT,
                               2 * (MAX_FRAME if largest == float("inf") else int(largest)))
         # Used only by the holder of the read role:
@@ -422,7 +424,7 @@ class _Peer:
         else:
             src = data
         frames = self._frames
-        pos, end_all = 0, len(src)
+        pos, end_all = 0, n if src is data else len(src)
         # Until login a peer gets only what login takes (PROTOCOL.md §3), as from the server.
         limit = MAX_FRAME if self._logged_in else min(MAX_FRAME, MAX_LOGIN_FRAME)
         while end_all - pos >= 4:
@@ -529,16 +531,20 @@ class _Peer:
         """Runs one call (counted in ``_running`` by its reader) on this thread and writes its
         answer, which ends the count."""
         reply_to = frame["replyAddress"]
+        host = self._host
         try:
-            _watchdog.call_started(self)
+            watchdog = _watchdog
+            if watchdog._parked or self not in watchdog._peers:
+                watchdog.call_started(self)
             body = frame.get("body")
             if not isinstance(body, dict):
                 raise _BadRequest("'body' must be a JSON object")
-            if not isinstance(body.get("method"), str):
+            if type(body.get("method")) is not str:
                 raise _BadRequest("call body needs a string 'method'")
             data = _framing.encode_message(
-                reply_to, self._host.execute(frame["address"], body, self._session))
-            self._host.check_reply_size(len(data) - _framing.HEADER_SIZE)
+                reply_to, host.execute(frame["address"], body, self._session))
+            if len(data) - _framing.HEADER_SIZE > self._reply_limit:
+                host.check_reply_size(len(data) - _framing.HEADER_SIZE)
         except BaseException as e:
             data = _err_frame(reply_to, e, self._host.max_frame)
         self._write(data, True)
@@ -705,7 +711,8 @@ class _Watchdog:
         self._wake.acquire()
 
     def call_started(self, peer: _Peer) -> None:
-        # Cheap on the hot path: a dict lookup, and a wake-up only when parked.
+        # Cheap on the hot path: a dict lookup, and a wake-up only when parked. _Peer._call
+        # makes the same test first, saving the call when it would do nothing.
         if peer not in self._peers or self._parked:
             with self._lock:
                 self._peers.setdefault(peer, -1)

@@ -35,8 +35,8 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
-from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
 from . import _framing, direct
 from ._framing import REF_KEY, BodyWithRefs, ProxyValue, replace_refs
@@ -52,7 +52,7 @@ log = logging.getLogger("orch")
 #: Per thread: the session of the caller whose call runs on this thread (see caller_session).
 _local = threading.local()
 #: Methods whose first argument may be a slice.
-_SLICED = ("__getitem__", "__setitem__", "__delitem__")
+_SLICED = frozenset(("__getitem__", "__setitem__", "__delitem__"))
 
 
 def caller_session() -> Optional[str]:
@@ -143,8 +143,8 @@ class Host:
         self._conn = conn
         self._manager = manager
         self._specs: Dict[str, TypeSpec] = {}
-        #: Hosted objects by id: the object, its spec and the methods it exposes.
-        self._objects: Dict[str, Tuple[Any, TypeSpec, Tuple[str, ...]]] = {}
+        #: Hosted objects by id: the object, its spec and the set of methods it exposes.
+        self._objects: Dict[str, Tuple[Any, TypeSpec, FrozenSet[str]]] = {}
         self._started = False
         self._lock = threading.Lock()
         self._listener: Optional[direct.Listener] = None
@@ -245,7 +245,7 @@ class Host:
             self._send_reply(self._failure_answer(reply_to, e))
             return
         address = "orch.obj.%s" % oid
-        self._objects[oid] = (obj, spec, exposed)
+        self._objects[oid] = (obj, spec, frozenset(exposed))
         self._conn.add_handler(address, self._on_call)
         try:
             self._conn.send({"type": "register", "address": address})
@@ -277,16 +277,18 @@ class Host:
         if entry is None:
             raise _Failure(404, "NotFound", f"no object at {address}")
         obj, spec, exposed = entry
-        if not isinstance(method, str) or method not in exposed:
+        if type(method) is not str or method not in exposed:
             code, name = (403, "Forbidden") if str(method).startswith("_") else (404, "NotFound")
             raise _Failure(code, name, f"method {method!r} of {spec.typeid!r} is not exposed")
-        args = body.get("args") or ()
+        args = body.get("args")
         kwargs = body.get("kwargs")
-        if not isinstance(args, (list, tuple)) or not (kwargs is None or isinstance(kwargs, dict)):
-            # As the server answers such a body for its own objects (PROTOCOL.md §5): a string
-            # would otherwise be spread into characters, a dict into its keys.
-            raise _Failure(400, "BadRequest", "'args' must be an array and 'kwargs' an object")
-        if args and method in _SLICED:
+        if type(args) is not list:
+            args = args or ()
+            if not isinstance(args, (list, tuple)):
+                raise _bad_args()
+        if kwargs is not None and not isinstance(kwargs, dict):
+            raise _bad_args()
+        if method in _SLICED and args:
             # Proxies send slices as {"start","stop","step"} (PROTOCOL.md §5), and no other
             # mapping of that shape: the object takes them as the slices they stand for.
             args = [wire_slice(args[0])] + list(args[1:])
@@ -386,6 +388,12 @@ class Host:
             raise _Failure(500, "ValueError",
                            "the result is %d bytes; the orch server takes frames of at most %d "
                            "(server --max-frame)" % (size, limit))
+
+
+def _bad_args() -> "_Failure":
+    # As the server answers such a body for its own objects (PROTOCOL.md §5): a string would
+    # otherwise be spread into characters, a dict into its keys.
+    return _Failure(400, "BadRequest", "'args' must be an array and 'kwargs' an object")
 
 
 class _Failure(Exception):

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
 from . import connection as _connection_mod
-from ._framing import BodyWithRefs, ProxyValue, encode_json_refs, send_prefix
+from ._framing import BodyWithRefs, ProxyValue, encode_call, encode_json_refs, send_prefix
 from .direct import host_gone
 from .errors import RemoteError, bad_reply
 
@@ -91,35 +91,31 @@ class BaseProxy:
             args = list(args)
         if methodname in _INDEXED and args:
             args = _wire_index_args(args)
-        body: Dict[str, Any] = {"method": methodname, "args": args}
-        if kwds:
-            body["kwargs"] = kwds
+        try:
+            body = encode_call(methodname, args, kwds)
+        except ProxyValue:
+            # The arguments hold a proxy: encoded again, each proxy as a reference.
+            call: Dict[str, Any] = {"method": methodname, "args": args}
+            if kwds:
+                call["kwargs"] = kwds
+            body = encode_json_refs(call, self._manager._wire_ref)
         route = self._route
-        while True:  # at most twice: once more when the arguments hold a proxy
-            try:
-                if route is None:
-                    reply = self._conn.request(self._address_, body, None, self._prefix)
-                else:
-                    conn = route.conn
-                    if conn is None or conn.closed:
-                        conn = route.connection()
-                    if conn is None:  # the worker cannot be reached directly: through the server
-                        reply = self._conn.request(self._address_, body, None, self._prefix)
-                    else:
-                        try:
-                            reply = conn.request(self._address_, body, None, self._prefix)
-                        except ConnectionError as e:
-                            if route.closed:  # this Manager closed it: as for its other calls
-                                raise
-                            # The worker's connection went: as the server says when the host is
-                            # gone.
-                            raise host_gone(route.address, e) from e
-                break
-            except ProxyValue:
-                # Raised while encoding, before anything was sent: the arguments hold a proxy.
-                # They go again, by the same route, with each one as a reference (bytes, which
-                # are not encoded again).
-                body = encode_json_refs(body, self._manager._wire_ref)  # type: ignore[assignment]
+        if route is None:
+            reply = self._conn.request(self._address_, body, None, self._prefix)
+        else:
+            conn = route.conn
+            if conn is None or conn.closed:
+                conn = route.connection()
+            if conn is None:  # the worker cannot be reached directly: through the server
+                reply = self._conn.request(self._address_, body, None, self._prefix)
+            else:
+                try:
+                    reply = conn.request(self._address_, body, None, self._prefix)
+                except ConnectionError as e:
+                    if route.closed:  # this Manager closed it: as for its other calls
+                        raise
+                    # The worker's connection went: as the server says when the host is gone.
+                    raise host_gone(route.address, e) from e
         if type(reply) is dict:
             if "result" in reply:
                 return reply["result"]

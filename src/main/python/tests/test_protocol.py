@@ -77,6 +77,49 @@ class FramingTest(unittest.TestCase):
                 self.assertEqual(_framing.decode_payload(data[4:]),
                                  {"type": kind, "address": address, "body": {"result": 1}})
 
+    # Strings the quick paths for long strings and call bodies must write as the encoder does:
+    # short and long, ASCII and not, with every kind of character JSON escapes.
+    _STRINGS = ("", "k", "hello", "x" * (_framing.LONG_STRING - 1), "x" * _framing.LONG_STRING,
+                "x" * 5000, "é" * 300, "\U0001f600" * 100, "a\u2028b" * 100,
+                'q"' * 100, "b\\" * 100, "t\n" * 100, "\x01" * 200, "\x1f" + "x" * 200,
+                "\x7f" * 200, "x" * 200 + "\ud800", "\udc00" * 130)
+
+    def _reference_encoding(self, value):
+        import json
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text.encode("utf-8", "backslashreplace")
+
+    def test_strings_are_written_as_the_json_encoder_writes_them(self):
+        for s in self._STRINGS:
+            with self.subTest(length=len(s), start=s[:3]):
+                self.assertEqual(_framing.encode_json(s), self._reference_encoding(s))
+                self.assertEqual(_framing.decode_payload(b'{"s":%s}' % _framing.encode_json(s)),
+                                 {"s": s})
+
+    def test_call_bodies_are_written_as_the_json_encoder_writes_them(self):
+        long = "x" * 1024
+        cases = [("get", (), None), ("get", [], {}), ("setdefault", ("k", long), None),
+                 ("echo", [long, 1, None, True, 2.5, [long], {"k": long}], {"timeout": 1}),
+                 ("m", (long, long), {"a": long, "b": [1, {"c": "d"}]}), ("__getitem__", (0,), None),
+                 ("é", ("é" * 200,), None), ('we"ird\\', ("x",), None)]
+        cases += [("put", (s,), None) for s in self._STRINGS]
+        for method, args, kwargs in cases:
+            with self.subTest(method=method, args=str(args)[:40]):
+                body = {"method": method, "args": list(args)}
+                if kwargs:
+                    body["kwargs"] = kwargs
+                encoded = _framing.encode_call(method, args, kwargs)
+                self.assertEqual(encoded, self._reference_encoding(body))
+                self.assertEqual(_framing.decode_payload(encoded), body)
+
+    def test_call_bodies_refuse_what_the_encoder_refuses(self):
+        with self.assertRaisesRegex(ValueError, "cannot be sent: JSON has no NaN"):
+            _framing.encode_call("put", ("x" * 500, float("nan")))
+        with self.assertRaisesRegex(ValueError, "both become the JSON key"):
+            _framing.encode_call("put", ("x" * 500, {1: "a", "1": "b"}))
+        with self.assertRaisesRegex(TypeError, "not JSON serializable"):
+            _framing.encode_call("put", (object(),))
+
 
 class ReferenceFramingTest(unittest.TestCase):
     """References (PROTOCOL.md §5): how a proxy is written, and which bodies are looked at."""
