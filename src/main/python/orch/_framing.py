@@ -297,7 +297,7 @@ def encode(frame: Dict[str, Any]) -> bytes:
 
 #: Strings of at least this many characters are written without the JSON codec's loop over
 #: their characters when they need no escaping; below it the codec is as quick.
-LONG_STRING = 128
+LONG_STRING = 256
 
 # Maps each byte a JSON string must escape (the controls below 0x20, the backslash) to the
 # quote, which it must escape too, and every other byte to itself: one translate and one search
