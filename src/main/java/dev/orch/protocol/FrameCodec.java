@@ -1,6 +1,7 @@
 package dev.orch.protocol;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -45,14 +46,14 @@ public final class FrameCodec {
      * Streaming JSON, shared: a generator writes straight to its target, with no tree or mapper.
      * Parsers and generators both stop at {@link #MAX_DEPTH}. Characters beyond the BMP (emoji)
      * go out as their four UTF-8 bytes, as Vert.x's own encoding writes them, not as two escaped
-     * UTF-16 surrogates three times the size.
+     * UTF-16 surrogates three times the size. Parsers of a byte array read plain ASCII strings
+     * as a block ({@link FrameJsonFactory}).
      */
-    public static final JsonFactory STREAMING = JsonFactory.builder()
+    public static final JsonFactory STREAMING = new FrameJsonFactory(new JsonFactoryBuilder()
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
             .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
-            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
-            .build();
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8));
 
     private FrameCodec() {
     }
