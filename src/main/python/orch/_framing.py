@@ -448,8 +448,9 @@ def encode_message(address: str, body_json: bytes) -> bytes:
     return _pack_header(len(payload)) + payload
 
 
-def decode_payload(payload: Buffer) -> Dict[str, Any]:
-    """Parses one payload (any bytes-like object); it must be a JSON object."""
+def decode_payload(payload: Buffer, refs: bool = True) -> Dict[str, Any]:
+    """Parses one payload (any bytes-like object); it must be a JSON object. ``refs``: whether
+    a body may carry references for the reader (see :class:`BodyWithRefs`)."""
     try:
         text = str(payload, "utf-8")  # str(): payload may be a memoryview
     except ValueError as e:  # UnicodeDecodeError
@@ -469,7 +470,7 @@ def decode_payload(payload: Buffer) -> Dict[str, Any]:
     # A search of the text costs a fraction of its decoding; the walk for references is left
     # to the few bodies that may hold one: answers, and the calls a worker takes (a "message"
     # through the server, a "send" on its direct port).
-    if '"orch.ref"' in text and value.get("type") in ("message", "send"):
+    if refs and '"orch.ref"' in text and value.get("type") in ("message", "send"):
         body = value.get("body")
         if type(body) is dict:
             value["body"] = BodyWithRefs(body)
@@ -479,8 +480,9 @@ def decode_payload(payload: Buffer) -> Dict[str, Any]:
 class FrameDecoder:
     """Incremental decoder: feed it bytes as they arrive, take complete frames out."""
 
-    def __init__(self) -> None:
+    def __init__(self, refs: bool = True) -> None:
         self._buf = bytearray()
+        self._refs = refs  # see decode_payload
 
     def feed(self, data: Buffer) -> List[Dict[str, Any]]:
         """Adds ``data`` (any bytes-like object; not kept) and returns every frame now complete,
@@ -502,7 +504,7 @@ class FrameDecoder:
             if end > n:
                 break
             try:
-                frames.append(decode_payload(src[pos + HEADER_SIZE:end]))
+                frames.append(decode_payload(src[pos + HEADER_SIZE:end], self._refs))
             except FrameError as e:
                 if e.type not in ("message", "err") or not e.address:
                     raise

@@ -260,6 +260,10 @@ class User:
     def give(self, shared):
         return {"back": [shared]}
 
+    def shaped(self):
+        """Plain data shaped like references (a caller could not send it: see PROTOCOL.md §5)."""
+        return {"orch.ref": "nope", "more": ["x" * 1000, {"orch.ref": 5}]}
+
     def thread(self):
         return threading.current_thread().name
 
@@ -426,6 +430,13 @@ class HostedArgumentsTest(ServerTestCase):
                           str(cm.exception))
             self.assertIn("%s.give()" % self.user, str(cm.exception))
             self.assertEqual(u.fill(d, "still", "works"), "DictProxy")
+
+    def test_a_result_shaped_like_a_reference_is_plain_data(self):
+        # A worker's answer holds no reference (PROTOCOL.md §7): its caller takes the result as
+        # it is, by either route, and looks nothing up (the direct route's answers are not even
+        # searched for one).
+        for m, u in self.managers():
+            self.assertEqual(u.shaped(), User().shaped())
 
     def test_a_worker_process_takes_references_by_both_routes(self):
         from tests.test_direct import start_worker, stop_worker
