@@ -22,7 +22,7 @@ import org.jboss.logging.Logger;
  * unlisted when seen gone; as an escapee may die unseen, the shell checks at the end that PID is
  * still the process that started at START ticks after boot ({@code /proc/PID/stat}) before it
  * kills that process's group, or the process alone if that group is the shell's own or init's. An
- * escapee never seen (one that left its group and lost its parent between two looks) survives us.
+ * escapee never seen (started, gone from the group and orphaned between two looks) survives us.
  */
 final class GroupReaper {
     private static final Logger LOG = Logger.getLogger(GroupReaper.class);

@@ -17,9 +17,11 @@ import java.util.Set;
  * them on their own. Once an escapee's parent dies it is reparented away from the process's tree
  * and could no longer be found by parentage, so escapees are remembered by identity (pid + start
  * ticks) each time the tree is looked at: at every stop, every {@code ps}, and now and then while
- * the process runs ({@link LineageWatch}). An escapee the tree never showed is out of reach: a
- * daemon's double fork orphans it within milliseconds. With a group of its own, a remembered
- * escapee is also listed in the {@link GroupReaper}, so that it dies with the server.
+ * the process runs ({@link LineageWatch}). The group's members are remembered too, until the next
+ * look: one that has left the group by then ({@code setsid} after the look) is an escapee, even
+ * if its parent is gone meanwhile. An escapee the tree never showed is out of reach: a daemon's
+ * double fork orphans it within milliseconds. With a group of its own, a remembered escapee is
+ * also listed in the {@link GroupReaper}, so that it dies with the server.
  *
  * <p>Without a group of its own (no {@code setsid} on the host) every descendant counts as an
  * escapee: they are in the server's group, which must never be signalled.
@@ -28,6 +30,8 @@ import java.util.Set;
  */
 final class Lineage {
     private final Map<Long, Signals.Member> escapees = new LinkedHashMap<>();
+    /** The group's members at the last look (not the leader): any of them may leave the group. */
+    private Map<Long, Signals.Member> members = new HashMap<>();
     private long leader = -1;
     private long leaderStart = -1;
     private boolean grouped;
@@ -37,6 +41,7 @@ final class Lineage {
      * next stop ends them too, rather than leave them beside the new run.
      */
     synchronized void started(long pid, long startTicks, boolean ownGroup) {
+        members = new HashMap<>(); // of the last run's group, which its stop has ended
         leader = pid;
         leaderStart = startTicks;
         grouped = ownGroup;
@@ -59,14 +64,28 @@ final class Lineage {
             seen.add(leader);
             todo.add(lead);
         }
+        Map<Long, Signals.Member> inGroup = new HashMap<>();
         if (groupIsOurs) {
             for (ProcStats.Stat s : procs.values()) {
                 if (s.pgrp() == leader && s.pid() != leader && !s.isDead()) {
-                    out.add(member(s));
+                    Signals.Member m = member(s);
+                    out.add(m);
+                    inGroup.put(s.pid(), m);
                     seen.add(s.pid());
                     todo.add(s);
                 }
             }
+        }
+        if (grouped) {
+            // Members of the last look that left the group since: escapees, found by identity, as
+            // their parent may have exited meanwhile (CMD starting a job that calls setsid later).
+            for (Signals.Member m : members.values()) {
+                ProcStats.Stat s = procs.get(m.pid());
+                if (runs(m, s) && s.pgrp() != leader && escapees.putIfAbsent(m.pid(), m) == null) {
+                    GroupReaper.addEscapee(m.pid(), m.start());
+                }
+            }
+            members = inGroup;
         }
         for (Iterator<Signals.Member> it = escapees.values().iterator(); it.hasNext();) {
             Signals.Member m = it.next();

@@ -169,6 +169,29 @@ class EscapeesTest {
     }
 
     @Test
+    void aMemberThatLeavesTheGroupAfterALookIsStoppedWhenItsProcessExits() throws Exception {
+        // A job of the process, seen by a look while in its group, calls setsid only after that
+        // look, and the process exits before any other look: the exit's look finds it orphaned,
+        // outside the group, and knows it only as the member it was.
+        String job = "while [ ! -e \"$0/leave\" ]; do sleep 0.05; done; exec setsid sleep 1000";
+        JsonObject r = spawn("sh -c \"$1\" \"$0\" & echo $! > \"$0/job\"; "
+                + "while [ ! -e \"$0/go\" ]; do sleep 0.05; done; exit 3", job);
+        String id = r.getString("id");
+        long leader = r.getLong("pid");
+        Poll.until(GONE, "the job's pid", () -> Files.exists(dir.resolve("job")));
+        long pid = Long.parseLong(Files.readString(dir.resolve("job")).trim());
+        escapees.add(pid);
+        assertEquals(leader, ProcStats.stat(pid).pgrp(), "in the group at first");
+        await(supervisor.ps(false)); // the look that sees it as a member
+        Files.createFile(dir.resolve("leave"));
+        long esc = escapee("job", leader); // now in a session of its own
+        assertEquals(pid, esc);
+        Files.createFile(dir.resolve("go"));
+        Poll.until(GONE, "the process failed", () -> "failed".equals(state(id)));
+        gone(esc, "the job that left the group after the look");
+    }
+
+    @Test
     void restartAndCloseEndTheEscapeesOfEachRun() throws Exception {
         JsonObject r = spawn("setsid sleep 1000 & echo $! > \"$0/esc\"; wait");
         long first = escapee("esc", r.getLong("pid"));
