@@ -439,12 +439,8 @@ def encode_reply(address: str, body_json: bytes) -> bytes:
 def encode_message(address: str, body_json: bytes) -> bytes:
     """A ``message`` frame to ``address`` with an already encoded body: a worker's answer on a
     direct connection, where it speaks as the server does."""
-    if address.isalnum():  # as _quoted writes it, inline: once per call a worker answers
-        payload = b'{"type":"message","address":"%s","body":%s}' % (address.encode("utf-8"),
-                                                                    body_json)
-    else:
-        payload = b"".join((b'{"type":"message","address":', _quoted(address),
-                            b',"body":', body_json, b"}"))
+    payload = b"".join((b'{"type":"message","address":', _quoted(address),
+                        b',"body":', body_json, b"}"))
     return _pack_header(len(payload)) + payload
 
 

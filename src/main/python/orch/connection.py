@@ -509,13 +509,7 @@ class Connection:
         if _pid != self.pid or self._closed.is_set():
             self._check_usable()
         # Encoded first: an argument that is not JSON fails this call alone, before sending.
-        if type(body) is bytes and prefix is not None:  # a proxy's call: _encode_request inline
-            reply_address = "r%d" % next(self._counter)
-            data = _framing.encode_send(prefix, reply_address, body)
-            if len(data) - _framing.HEADER_SIZE > self._max_frame:
-                reply_address, data = self._encode_request(address, body, prefix)  # raises
-        else:
-            reply_address, data = self._encode_request(address, body, prefix)
+        reply_address, data = self._encode_request(address, body, prefix)
         try:
             outcome = self._request(reply_address, data, timeout)
         except BaseException as e:
@@ -561,12 +555,7 @@ class Connection:
         Returns the reply's body, a :class:`_Failure`, or a registered :class:`_Pending` for
         the reply when background readers start meanwhile (they take over reading at the next
         frame boundary)."""
-        try:  # _send_request, inline
-            with self._write_lock:
-                self._sock.sendall(data)  # type: ignore[union-attr]
-                self._last_send = time.monotonic()
-        except BaseException as e:
-            self._write_failed(e)
+        if not self._send_request(data):
             raise self._lost_error()
         frames = self._frames
         while True:
@@ -589,15 +578,8 @@ class Connection:
                 continue
             if self._closed.is_set():
                 raise self._lost_error()
-            try:  # _read_step(None), inline
-                sock = self._sock
-                if sock is None:
-                    raise ConnectionError("orch connection is closed")
-                n = sock.recv_into(self._rbuf)
-                if not n:
-                    raise ConnectionError(f"{self._peer} closed the connection")
-                self._last_recv = time.monotonic()
-                frames.extend(self._decoder.feed(self._rbuf[:n]))
+            try:
+                self._read_step(None)
             except BaseException as e:
                 self._fail_reading(e)  # re-raises an interruption (Ctrl-C…) as it is
                 raise self._lost_error() from e

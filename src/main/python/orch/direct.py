@@ -533,9 +533,7 @@ class _Peer:
         reply_to = frame["replyAddress"]
         host = self._host
         try:
-            watchdog = _watchdog
-            if watchdog._parked or self not in watchdog._peers:
-                watchdog.call_started(self)
+            _watchdog.call_started(self)
             body = frame.get("body")
             if not isinstance(body, dict):
                 raise _BadRequest("'body' must be a JSON object")
@@ -711,8 +709,7 @@ class _Watchdog:
         self._wake.acquire()
 
     def call_started(self, peer: _Peer) -> None:
-        # Cheap on the hot path: a dict lookup, and a wake-up only when parked. _Peer._call
-        # makes the same test first, saving the call when it would do nothing.
+        # Cheap on the hot path: a dict lookup, and a wake-up only when parked.
         if peer not in self._peers or self._parked:
             with self._lock:
                 self._peers.setdefault(peer, -1)
