@@ -424,7 +424,7 @@ class _Peer:
         else:
             src = data
         frames = self._frames
-        pos, end_all = 0, n if src is data else len(src)
+        pos, end_all = 0, len(src)
         # Until login a peer gets only what login takes (PROTOCOL.md §3), as from the server.
         limit = MAX_FRAME if self._logged_in else min(MAX_FRAME, MAX_LOGIN_FRAME)
         while end_all - pos >= 4:
